@@ -1,0 +1,1 @@
+"""The platform every Kinerja service stands on. Knows no domain."""

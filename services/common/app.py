@@ -1,0 +1,148 @@
+"""The composition root shared by every service: ``create_service_app`` wires configuration,
+database, bus, clock, auth, errors, idempotency, metrics and the OpenAPI docs."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping
+
+from flask import Flask, g, request
+from flask_smorest import Api
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
+
+from . import audit as audit_log
+from . import idempotency, observability
+from .auth import TokenVerifier
+from .config import Config
+from .context import get_traceparent
+from .db import make_engine, make_session_factory, transaction, upgrade
+from .errors import Problem, register_error_handlers
+from .i18n import Catalogue, negotiate
+from .tables import PlatformTables
+
+log = logging.getLogger("kinerja.app")
+JSON_TYPES = ("application/json", "application/merge-patch+json", "application/cloudevents+json")
+BODY_TYPES = JSON_TYPES + ("multipart/form-data", "text/csv", "application/x-www-form-urlencoded")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Platform:
+    """What a service's code reaches through ``current_app.extensions["kinerja"]``."""
+
+    def __init__(self, config: Config, tables: PlatformTables, catalogue: Catalogue,
+                 clock: Callable[[], datetime] | None = None):
+        self.config = config
+        self.service = config.service
+        self.tables = tables
+        self.catalogue = catalogue
+        self.clock = clock or utcnow
+        self.engine = make_engine(config.database_url)
+        self.session_factory = make_session_factory(self.engine)
+        self.verifier = TokenVerifier(config)
+        self.metrics: observability.Metrics | None = None
+
+    @contextlib.contextmanager
+    def uow(self) -> Iterator[Session]:
+        with transaction(self.session_factory) as session:
+            yield session
+
+    def emit(self, session: Session, type_: str, subject: str, data: dict) -> dict:
+        """Record an event in the outbox, in the caller's transaction (the relay publishes it)."""
+        from .bus import add_to_outbox, make_event
+
+        envelope = make_event(type_, f"/{self.service}", str(subject), data,
+                              traceparent=get_traceparent(), time=self.clock())
+        add_to_outbox(session, self.tables, envelope, self.clock())
+        return envelope
+
+    def audit(self, session: Session, **kwargs) -> None:
+        audit_log.record(session, self.tables, now=self.clock(), **kwargs)
+
+    def relay(self, **kwargs):
+        from .bus import Relay
+
+        return Relay(self.session_factory, self.tables, self.config.broker_url,
+                     confirm_timeout=self.config.confirm_timeout, clock=self.clock, **kwargs)
+
+    def consumer(self, handlers: Mapping[str, Callable], **kwargs):
+        from .bus import Consumer
+
+        return Consumer(self.service, self.session_factory, self.tables, self.config.broker_url, handlers,
+                        max_attempts=self.config.max_delivery_attempts, clock=self.clock, **kwargs)
+
+    def broker_check(self) -> str:
+        if self.config.broker_url.startswith("memory"):
+            return "ok"
+        from kombu import Connection
+
+        try:
+            with Connection(self.config.broker_url, connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            return "ok"
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz
+            return f"error: {type(exc).__name__}"
+
+
+def create_service_app(config: Config, *, title: str, metadata: MetaData, tables: PlatformTables,
+                       migrations_dir: Path, blueprints: Iterable, catalogue_dir: Path | None = None,
+                       domain_errors: dict[type, int] | None = None, clock: Callable[[], datetime] | None = None,
+                       public_paths: Iterable[str] = (), migrate: bool | None = None) -> Flask:
+    service = config.service
+    prefix = f"/{service}"
+    app = Flask(f"kinerja.{service}")
+    catalogue = Catalogue(*( [catalogue_dir] if catalogue_dir else []))
+    platform = Platform(config, tables, catalogue, clock)
+    app.extensions["kinerja"] = platform
+    app.config.update(
+        MAX_CONTENT_LENGTH=max(config.max_upload_bytes, config.max_content_length) + 64 * 1024,
+        TESTING=config.testing,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=prefix,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH="docs",
+        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}],
+            "info": {"description": f"Kinerja {service} service. Errors are RFC 9457 application/problem+json."},
+        },
+    )
+    app.json.ensure_ascii = False
+    if migrate if migrate is not None else config.embedded:
+        upgrade(migrations_dir, config.database_url)
+
+    platform.metrics = observability.install(app, service, prefix)
+    public = tuple(public_paths)
+    api_prefix = f"{prefix}/api/"
+
+    @app.before_request
+    def _language_and_auth():
+        g.lang = negotiate(request.headers.get("Accept-Language"), request.args.get("lang"))
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer "):
+            g.principal = platform.verifier.verify(header[7:].strip())
+        elif request.path.startswith(api_prefix) and not request.path.startswith(public):
+            raise Problem(401, "auth.missing", headers={"WWW-Authenticate": "Bearer"})
+        if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
+            mimetype = request.mimetype or ""
+            if mimetype not in BODY_TYPES:
+                raise Problem(415, "http.media_type", expected="application/json")
+            if mimetype in JSON_TYPES and request.content_length > config.max_content_length:
+                raise Problem(413, "http.too_large", limit=config.max_content_length)
+
+    idempotency.install(app)
+
+    api = Api(app)
+    for blp in blueprints:
+        api.register_blueprint(blp)
+    register_error_handlers(app, domain_errors)  # after Api: replaces flask-smorest's JSON errors
+    app.extensions["kinerja_api"] = api
+    return app

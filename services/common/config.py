@@ -1,0 +1,105 @@
+"""Configuration from environment variables, with the embedded defaults of DESIGN.md §2.
+
+Embedded (default): one SQLite file per service under ``var/``, kombu ``memory://``,
+HS256 JWTs with a development secret. Production (``KINERJA_MODE=production``):
+PostgreSQL, RabbitMQ, RS256 JWTs verified against the agency's JWKS.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_JWT_SECRET = "kinerja-dev-secret-change-me-0123456789"
+EMBEDDED = "embedded"
+PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run: the message says which variable to fix."""
+
+
+def _env(env: dict, name: str, default: str | None = None) -> str | None:
+    value = env.get(name)
+    return value if value not in (None, "") else default
+
+
+def service_database_url(service: str, env: dict | None = None, var_dir: Path | None = None) -> str:
+    """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL`` with the database ``kinerja_<service>``,
+    else a SQLite file ``var/<service>.db``."""
+    env = os.environ if env is None else env
+    specific = _env(env, f"{service.upper()}_DATABASE_URL")
+    if specific:
+        return specific
+    shared = _env(env, "DATABASE_URL")
+    if shared:
+        if shared.startswith("sqlite"):
+            return shared
+        from sqlalchemy.engine import make_url
+
+        url = make_url(shared)
+        prefix = _env(env, "DATABASE_PREFIX", "kinerja_")
+        return url.set(database=f"{prefix}{service}").render_as_string(hide_password=False)
+    var_dir = var_dir or Path(_env(env, "KINERJA_VAR", "var"))
+    return f"sqlite:///{(var_dir / f'{service}.db').as_posix()}"
+
+
+@dataclass
+class Config:
+    service: str
+    mode: str = EMBEDDED
+    database_url: str = ""
+    broker_url: str = "memory://"
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    max_content_length: int = 1 * 1024 * 1024  # JSON bodies and CSV imports
+    max_upload_bytes: int = 10 * 1024 * 1024  # evidence files
+    page_size_default: int = 50
+    page_size_max: int = 200
+    confirm_timeout: float = 5.0
+    max_delivery_attempts: int = 5
+    var_dir: Path = field(default_factory=lambda: Path("var"))
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == EMBEDDED
+
+    @classmethod
+    def from_env(cls, service: str, env: dict | None = None, **overrides) -> "Config":
+        env = os.environ if env is None else env
+        mode = _env(env, "KINERJA_MODE", EMBEDDED)
+        if mode not in (EMBEDDED, PRODUCTION):
+            raise ConfigError(f"KINERJA_MODE must be '{EMBEDDED}' or '{PRODUCTION}', not {mode!r}")
+        var_dir = Path(_env(env, "KINERJA_VAR", "var"))
+        cfg = cls(
+            service=service,
+            mode=mode,
+            database_url=service_database_url(service, env, var_dir),
+            broker_url=_env(env, "BROKER_URL", "memory://"),
+            jwt_secret=_env(env, "JWT_SECRET", DEV_JWT_SECRET),
+            jwt_jwks_url=_env(env, "JWT_JWKS_URL"),
+            jwt_audience=_env(env, "JWT_AUDIENCE"),
+            jwt_issuer=_env(env, "JWT_ISSUER"),
+            max_content_length=int(_env(env, "MAX_CONTENT_LENGTH", str(1024 * 1024))),
+            max_upload_bytes=int(_env(env, "MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+            var_dir=var_dir,
+        )
+        for key, value in overrides.items():
+            setattr(cfg, key, value)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        if self.mode == PRODUCTION:
+            if not self.jwt_jwks_url:
+                raise ConfigError("production mode verifies RS256 tokens: set JWT_JWKS_URL")
+            if self.jwt_secret == DEV_JWT_SECRET and os.environ.get("JWT_SECRET"):
+                raise ConfigError("production mode refuses the development JWT_SECRET")
+            if self.database_url.startswith("sqlite"):
+                raise ConfigError("production mode needs PostgreSQL: set DATABASE_URL")
+            if self.broker_url.startswith("memory"):
+                raise ConfigError("production mode needs RabbitMQ: set BROKER_URL")

@@ -1,0 +1,66 @@
+"""ETag/If-Match and cursor pagination."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from .errors import FieldError, Problem
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
+def require_if_match(current_version: int) -> None:
+    """428 without If-Match, 412 when it names another version (``*`` accepts any)."""
+    header = request.headers.get("If-Match")
+    current = etag_of(current_version)
+    if not header:
+        raise Problem(428, "etag.required", etag=current)
+    given = [t.strip().removeprefix("W/") for t in header.split(",")]
+    if "*" in given or current in given:
+        return
+    raise Problem(412, "etag.stale", given=header, etag=current, headers={"ETag": current})
+
+
+def encode_cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"k": key}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Any:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
+    except Exception:
+        raise Problem(422, "validation", errors=[FieldError("cursor", "pagination.cursor")])
+
+
+class PageArgs(Schema):
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+def page_schema(item_schema) -> type[Schema]:
+    name = (item_schema.__name__ if isinstance(item_schema, type) else type(item_schema).__name__)
+    return Schema.from_dict(
+        {"items": fields.List(fields.Nested(item_schema)), "next_cursor": fields.String(allow_none=True)},
+        name=f"{name.removesuffix('Schema')}Page",
+    )
+
+
+def paginate(session: Session, stmt: Select, key_column, cursor: str | None, limit: int) -> dict:
+    """Keyset pagination on a unique, ascending ``key_column``."""
+    if cursor:
+        stmt = stmt.where(key_column > decode_cursor(cursor))
+    rows = session.scalars(stmt.order_by(key_column).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(getattr(rows[-1], key_column.key))
+    return {"items": rows, "next_cursor": next_cursor}

@@ -1,0 +1,101 @@
+"""JSON logs with request id and traceparent, Prometheus metrics, health and readiness."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from .context import child_traceparent, get_request_id, get_traceparent, set_request_id, set_traceparent
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": get_request_id(),
+            "traceparent": get_traceparent(),
+        }
+        for key in ("service", "method", "path", "status", "duration_ms", "event_type", "event_id"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO", stream=None) -> None:
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+class Metrics:
+    def __init__(self, service: str):
+        self.registry = CollectorRegistry()
+        self.requests = Counter("kinerja_http_requests_total", "HTTP requests",
+                                ["service", "method", "endpoint", "status"], registry=self.registry)
+        self.latency = Histogram("kinerja_http_request_seconds", "HTTP request duration",
+                                 ["service", "method", "endpoint"], registry=self.registry)
+        self.service = service
+
+
+def install(app: Flask, service: str, prefix: str) -> Metrics:
+    metrics = Metrics(service)
+    access = logging.getLogger(f"kinerja.{service}.access")
+
+    @app.before_request
+    def _start():
+        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        set_request_id(rid[:64])
+        set_traceparent(child_traceparent(request.headers.get("traceparent")))
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response):
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(service, request.method, endpoint, str(response.status_code)).inc()
+        metrics.latency.labels(service, request.method, endpoint).observe(elapsed)
+        response.headers["X-Request-ID"] = get_request_id() or ""
+        if get_traceparent():
+            response.headers["traceparent"] = get_traceparent()
+        access.info("request", extra={"service": service, "method": request.method, "path": request.path,
+                                      "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+        return response
+
+    @app.get(f"{prefix}/healthz")
+    def healthz():
+        return {"status": "ok", "service": service}
+
+    @app.get(f"{prefix}/readyz")
+    def readyz():
+        platform = current_app.extensions["kinerja"]
+        checks = {}
+        try:
+            with platform.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["broker"] = platform.broker_check()
+        ok = all(v == "ok" for v in checks.values())
+        return {"status": "ready" if ok else "not ready", "checks": checks}, (200 if ok else 503)
+
+    @app.get(f"{prefix}/metrics")
+    def metrics_view():
+        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return metrics

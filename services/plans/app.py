@@ -1,0 +1,34 @@
+"""Composition root of the plans service."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask
+
+from services.common.app import create_service_app
+from services.common.audit import make_blueprint as audit_blueprint
+from services.common.config import Config
+
+from . import domain
+from .api import BLUEPRINTS, _after_request_etag
+from .models import Base, platform_tables
+
+SERVICE = "plans"
+HERE = Path(__file__).parent
+MIGRATIONS = HERE / "migrations"
+
+
+def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | None = None,
+               migrate: bool | None = None) -> Flask:
+    config = config or Config.from_env(SERVICE)
+    app = create_service_app(
+        config, title="Kinerja — plans", metadata=Base.metadata, tables=platform_tables,
+        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
+        catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
+        domain_errors={domain.InvalidNip: 422, domain.StageConflict: 409, domain.InvalidTransition: 409,
+                       domain.DomainError: 422},
+    )
+    app.after_request(_after_request_etag)
+    return app

@@ -1,0 +1,164 @@
+"""What the plans service publishes (payload schemas, for the catalogue) and what it consumes."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from services.common.catalogue import EventSpec
+
+
+class UnitUpserted(Schema):
+    id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    parent_code = fields.String(allow_none=True)
+    head_nip = fields.String(allow_none=True)
+
+
+class EmployeeUpserted(Schema):
+    nip = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    position = fields.String(required=True)
+    grade = fields.String(allow_none=True)
+    unit_code = fields.String(required=True)
+    unit_name = fields.String(required=True)
+    superior_nip = fields.String(allow_none=True)
+    language = fields.String(required=True)
+    active = fields.Boolean(required=True)
+
+
+class PeriodPayload(Schema):
+    seq = fields.Integer(required=True)
+    name_id = fields.String(required=True)
+    name_en = fields.String(required=True)
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    deadline = fields.Date(required=True)
+
+
+class CycleOpened(Schema):
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    year = fields.Integer(required=True)
+    name = fields.String(required=True)
+    period_type = fields.String(required=True)
+    stage = fields.String(required=True)
+    planning_deadline = fields.Date(allow_none=True)
+    unit_codes = fields.List(fields.String(), allow_none=True)
+    periods = fields.List(fields.Nested(PeriodPayload), required=True)
+
+
+class CycleStageChanged(Schema):
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    year = fields.Integer(required=True)
+    previous = fields.String(required=True, metadata={"description": "previous state label"})
+    stage = fields.String(required=True)
+    period_seq = fields.Integer(allow_none=True)
+    phase = fields.String(allow_none=True)
+    state = fields.String(required=True, metadata={"description": "e.g. monitoring:2:self_assessment"})
+
+
+class IkiPayload(Schema):
+    id = fields.String(required=True)
+    aspect = fields.String(required=True)
+    indicator = fields.String(required=True)
+    target_value = fields.Float(allow_none=True)
+    target_unit = fields.String(allow_none=True)
+    target_text = fields.String(allow_none=True)
+
+
+class RhkPayload(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    description = fields.String(required=True)
+    parent_rhk_id = fields.String(allow_none=True)
+    organisation_goal = fields.String(allow_none=True)
+    iki = fields.List(fields.Nested(IkiPayload), required=True)
+
+
+class PlanRef(Schema):
+    plan_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    penilai_nip = fields.String(allow_none=True)
+    unit_code = fields.String(required=True)
+    status = fields.String(required=True)
+    revision = fields.Integer(required=True)
+
+
+class PlanReturned(PlanRef):
+    note = fields.String(required=True)
+
+
+class PlanApproved(PlanRef):
+    """The full approved SKP: what reviews needs for its read model."""
+    approach = fields.String(required=True)
+    employee_name = fields.String(required=True)
+    position = fields.String(required=True)
+    grade = fields.String(allow_none=True)
+    is_head_of_unit = fields.Boolean(required=True)
+    approved_by = fields.String(required=True)
+    rhk = fields.List(fields.Nested(RhkPayload), required=True)
+    behaviour = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class RealisationRecorded(Schema):
+    realisation_id = fields.Integer(required=True)
+    plan_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    employee_nip = fields.String(required=True)
+    iki_id = fields.String(required=True)
+    period_seq = fields.Integer(required=True)
+    value = fields.Float(allow_none=True)
+    text = fields.String(allow_none=True)
+    evidence_count = fields.Integer(required=True)
+    source = fields.String(required=True)
+
+
+class FeedbackGiven(Schema):
+    feedback_id = fields.Integer(required=True)
+    plan_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    employee_nip = fields.String(required=True)
+    giver_nip = fields.String(required=True)
+    rhk_id = fields.String(allow_none=True)
+    value_code = fields.String(allow_none=True)
+    period_seq = fields.Integer(allow_none=True)
+    text = fields.String(required=True)
+
+
+PUBLISHES = [
+    EventSpec("plans.unit.upserted", UnitUpserted, "A unit of an agency was created or changed.",
+              ("reviews", "notifications")),
+    EventSpec("plans.employee.upserted", EmployeeUpserted,
+              "An employee was created or changed (position, unit, superior, contact, active).",
+              ("reviews", "notifications")),
+    EventSpec("plans.cycle.opened", CycleOpened, "HR created an evaluation cycle with its periods.",
+              ("reviews", "notifications")),
+    EventSpec("plans.cycle.stage_changed", CycleStageChanged,
+              "The cycle moved to another stage (or period/phase inside monitoring).", ("reviews", "notifications")),
+    EventSpec("plans.plan.submitted", PlanRef, "An employee submitted their SKP to the penilai.", ("notifications",)),
+    EventSpec("plans.plan.returned", PlanReturned, "The penilai returned an SKP with a note.", ("notifications",)),
+    EventSpec("plans.plan.approved", PlanApproved, "The penilai approved an SKP (a new approved version).",
+              ("reviews", "notifications")),
+    EventSpec("plans.plan.revised", PlanRef, "An approved SKP was reopened for revision.",
+              ("reviews", "notifications")),
+    EventSpec("plans.realisation.recorded", RealisationRecorded,
+              "A realisation of an IKI for a period was recorded or changed.", ("reviews",)),
+    EventSpec("plans.feedback.given", FeedbackGiven, "The superior gave continuous feedback.",
+              ("reviews", "notifications")),
+]
+TYPES = {spec.type: spec for spec in PUBLISHES}
+
+# Nothing consumed yet: surveys.ikm.computed arrives with the surveys service.
+CONSUMES: dict = {}
+
+
+def payload(type_: str, data: dict) -> dict:
+    """Serialise ``data`` through the event's schema, so what is published matches the catalogue."""
+    return TYPES[type_].schema().dump(data)

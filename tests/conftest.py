@@ -1,0 +1,58 @@
+"""Shared fixtures. Integration tests use the real PostgreSQL and RabbitMQ of the machine.
+
+They skip when a server is unreachable, except with REQUIRE_SERVICES=1 (CI), where an
+unreachable server fails the run instead.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _need(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    msg = f"{name} is not reachable at {host}:{port}"
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {msg}")
+    pytest.skip(msg)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    _need("PostgreSQL", "127.0.0.1", 5432)
+    from sqlalchemy.engine import make_url
+
+    from services.common.db import drop_database, ensure_database
+
+    url = make_url(PG_URL).set(database=f"kinerja_t_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+    ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def rabbitmq_url():
+    _need("RabbitMQ", "127.0.0.1", 5672)
+    return AMQP_URL
+
+
+@pytest.fixture
+def unique():
+    """A unique suffix for queue and exchange names so tests never share broker state."""
+    return uuid.uuid4().hex[:8]
