@@ -564,7 +564,12 @@ def _inbox_insert(session: Session, tables, envelope: dict, consumer: str, now: 
         .values(event_id=envelope["id"], consumer=consumer, type=envelope["type"], processed_at=now)
         .on_conflict_do_nothing(index_elements=["event_id", "consumer"])
     )
-    return session.execute(stmt).rowcount == 1
+    # preserve_rowcount: SQLAlchemy soft-closes the cursor of a plain INSERT, and a closed
+    # psycopg 3 cursor reports rowcount -1 (pysqlite keeps it), so ask for it up front.
+    result = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    if result.rowcount not in (0, 1):  # pragma: no cover - would make duplicates undetectable
+        raise RuntimeError(f"inbox insert reported rowcount {result.rowcount}")
+    return result.rowcount == 1
 
 
 class Consumer:
@@ -628,19 +633,23 @@ class Consumer:
             raise
         self._conn, self._producer, self._consumer = conn, producer, consumer
 
+    def _requeue_buffered(self) -> None:
+        """Hand back deliveries not processed yet. RabbitMQ would requeue them anyway when
+        the connection closes, but memory:// drops unacked messages on close."""
+        while self._buffer:
+            message = self._buffer.popleft()
+            try:
+                message.requeue()
+            except Exception:  # broken connection: the broker requeues them itself
+                self._buffer.clear()
+
     def _drop(self) -> None:
-        self._buffer.clear()  # unacked: the broker redelivers them to the next connection
+        self._requeue_buffered()
         conn, self._conn, self._producer, self._consumer = self._conn, None, None, None
         _discard(conn)
 
     def close(self) -> None:
-        while self._buffer:  # memory:// loses unacked messages on close: hand them back
-            message = self._buffer.popleft()
-            try:
-                message.requeue()
-            except Exception:
-                break
-        self._buffer.clear()
+        self._requeue_buffered()
         conn, self._conn, self._producer, self._consumer = self._conn, None, None, None
         _close(conn)
 
@@ -770,8 +779,12 @@ class Consumer:
 
     def _republish(self, message, headers: dict, *, exchange: str, routing_key: str) -> None:
         body = message.body
-        if isinstance(body, str):  # pragma: no cover - transports give bytes
-            body = body.encode("utf-8")
+        encoding = message.content_encoding or "utf-8"
+        if isinstance(body, str):  # py-amqp decodes bodies that carry a content_encoding
+            try:
+                body = body.encode(encoding)
+            except (LookupError, UnicodeEncodeError):
+                body, encoding = body.encode("utf-8"), "utf-8"
         properties = message.properties or {}
         kwargs = {}
         if not _is_memory(self.broker_url):
@@ -783,7 +796,7 @@ class Consumer:
             exchange=exchange,
             routing_key=routing_key,
             content_type=message.content_type or CONTENT_TYPE,
-            content_encoding=message.content_encoding or "utf-8",
+            content_encoding=encoding,
             delivery_mode=PERSISTENT,
             headers=headers,
             retry=False,

@@ -137,7 +137,7 @@ class Plan(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    approved_by: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     rhk: Mapped[list["Rhk"]] = relationship(order_by="Rhk.position", lazy="selectin",
                                             cascade="all, delete-orphan", back_populates="plan")
     __mapper_args__ = {"version_id_col": version}
@@ -181,7 +181,7 @@ class PlanVersion(Base):
     revision: Mapped[int] = mapped_column(Integer)
     snapshot: Mapped[dict] = mapped_column(JSON)
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    approved_by: Mapped[str] = mapped_column(String(18))
+    approved_by: Mapped[str] = mapped_column(String(200))
 
 
 class Realisation(Base):

@@ -301,7 +301,7 @@ def employee_query(s: Session, p: Principal, args: dict):
 
 # ------------------------------------------------------------------ CSV import
 
-UNIT_COLUMNS = ("code", "name", "parent_code")
+UNIT_COLUMNS = ("code", "name", "parent_code", "head_nip")
 EMPLOYEE_COLUMNS = ("nip", "name", "email", "phone", "position", "grade", "unit_code", "superior_nip", "language")
 
 
@@ -589,7 +589,7 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
         raise Problem(409, "plan.exists", cycle_id=c.id)
     plan = Plan(cycle_id=c.id, agency_code=emp.agency_code, employee_nip=emp.nip, employee_name=emp.name,
                 position=emp.position, grade=emp.grade, unit_id=emp.unit_id, penilai_nip=emp.superior_nip,
-                is_head_of_unit=(emp.unit.head_nip == emp.nip) or emp.superior_nip is None,
+                is_head_of_unit=is_head_of_unit(s, emp),
                 approach=data["approach"], status="draft", behaviour={}, annex={}, created_at=now(), updated_at=now())
     plan.rhk = []
     _apply_content(s, plan, data)
@@ -598,6 +598,16 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
     audit(s, p, "plan.created", "plan", plan.id, after=plan_content_dict(plan), agency=plan.agency_code,
           subject=plan.employee_nip)
     return plan
+
+
+def is_head_of_unit(s: Session, emp: Employee) -> bool:
+    """The unit's recorded head, or someone whose superior sits outside their unit (or who has none):
+    their RHK cascade from the unit's performance agreement rather than from a superior's RHK."""
+    if emp.unit.head_nip:
+        return emp.unit.head_nip == emp.nip
+    if not emp.superior_nip:
+        return True
+    return s.scalar(select(Employee.unit_id).where(Employee.nip == emp.superior_nip)) != emp.unit_id
 
 
 def get_plan(s: Session, p: Principal, plan_id: int) -> Plan:
@@ -615,6 +625,8 @@ def _owner(p: Principal, plan: Plan) -> None:
 def _penilai(s: Session, p: Principal, plan: Plan) -> None:
     """Only the direct superior of the employee (now), or an acting official for them."""
     current = s.scalar(select(Employee.superior_nip).where(Employee.nip == plan.employee_nip))
+    if current is None and in_agency(p, plan.agency_code, roles=("hr",)):
+        return  # the top official's penilai (e.g. the regional head) is outside the directory: HR records it
     if not p.nip or not current or (p.nip != current and current not in acting_for(s, p.nip, today())):
         raise Problem(403, "plan.only_penilai")
 
@@ -671,18 +683,18 @@ def approve_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     guard_stage(s.get(Cycle, plan.cycle_id), "plan.approve")
     plan.status = domain.plan_transition(plan.status, "approve")
     plan.revision += 1
-    plan.approved_at, plan.approved_by, plan.return_note, plan.updated_at = now(), p.nip, None, now()
+    plan.approved_at, plan.approved_by, plan.return_note, plan.updated_at = now(), p.nip or p.sub, None, now()
     s.flush()
     snapshot = plan_content_dict(plan) | {"employee_nip": plan.employee_nip, "penilai_nip": plan.penilai_nip,
                                           "position": plan.position, "grade": plan.grade}
     s.add(PlanVersion(plan_id=plan.id, revision=plan.revision, snapshot=snapshot, approved_at=plan.approved_at,
-                      approved_by=p.nip))
+                      approved_by=plan.approved_by))
     audit(s, p, "plan.approved", "plan", plan.id, before={"status": "submitted"},
           after={"status": plan.status, "revision": plan.revision}, agency=plan.agency_code, subject=plan.employee_nip)
     content = plan_content_dict(plan)
     emit(s, "plans.plan.approved", plan.id, plan_ref(plan, s) | {
         "approach": plan.approach, "employee_name": plan.employee_name, "position": plan.position,
-        "grade": plan.grade, "is_head_of_unit": plan.is_head_of_unit, "approved_by": p.nip,
+        "grade": plan.grade, "is_head_of_unit": plan.is_head_of_unit, "approved_by": plan.approved_by,
         "rhk": content["rhk"], "behaviour": content["behaviour"]})
     return plan
 

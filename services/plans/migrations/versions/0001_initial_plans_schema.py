@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 06:39:49.367664
+Create Date: 2026-11-22 06:44:12.171375
 """
 from alembic import op
 import sqlalchemy as sa
@@ -196,7 +196,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('approved_by', sa.String(length=18), nullable=True),
+    sa.Column('approved_by', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -250,7 +250,7 @@ def upgrade() -> None:
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('approved_by', sa.String(length=18), nullable=False),
+    sa.Column('approved_by', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('plan_id', 'revision', name='uq_plan_version')

@@ -1,0 +1,34 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both create the virtual
+# environment and install everything the project needs from pyproject.toml first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test serve install catalogue integration clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kinerja demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+integration: $(STAMP)
+	REQUIRE_SERVICES=1 $(BIN)/python -m pytest -q tests/integration
+
+serve: $(STAMP)
+	$(BIN)/kinerja serve
+
+catalogue: $(STAMP)
+	$(BIN)/kinerja events catalogue --output docs/events.md
+
+clean:
+	rm -rf var/ .pytest_cache

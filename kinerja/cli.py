@@ -1,0 +1,149 @@
+"""``kinerja``: the command line and the embedded all-in-one runner."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@click.group()
+def main():
+    """Kinerja — manajemen kinerja ASN / ASN performance management."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host, port):
+    """Start every service in one process on embedded defaults (SQLite, memory bus)."""
+    from werkzeug.serving import run_simple
+
+    from services.common.observability import configure_logging
+
+    from .embedded import Embedded
+
+    configure_logging()
+    emb = Embedded()
+    emb.start_worker()
+    click.echo(f"Kinerja embedded: http://{host}:{port}/  (docs: " +
+               ", ".join(f"http://{host}:{port}/{s}/docs" for s in emb.apps) + ")", err=True)
+    try:
+        run_simple(host, port, emb.wsgi, threaded=True, use_reloader=False)
+    finally:
+        emb.close()
+
+
+@main.group()
+def db():
+    """Database tasks."""
+
+
+@db.command("upgrade")
+@click.option("--service", "services", multiple=True, help="Only these services (default: all).")
+def db_upgrade(services):
+    """Create each service's database if missing (PostgreSQL) and apply its Alembic migrations."""
+    from services.common.config import Config
+    from services.common.db import upgrade
+
+    from . import registry
+
+    for name in services or registry.SERVICES:
+        cfg = Config.from_env(name)
+        upgrade(registry.migrations_dir(name), cfg.database_url)
+        click.echo(f"{name}: migrated ({_safe_url(cfg.database_url)})")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]))
+@click.option("--agency", default=None, help="Agency code (claim 'agency').")
+@click.option("--nip", default=None, help="NIP of the person (claim 'nip').")
+@click.option("--sub", default=None, help="Subject; defaults to the NIP.")
+@click.option("--ttl", default=8 * 3600, show_default=True, type=int, help="Lifetime in seconds.")
+def token(roles, agency, nip, sub, ttl):
+    """Print a development token (embedded mode only)."""
+    from services.common.auth import issue_token
+    from services.common.config import Config
+
+    cfg = Config.from_env("plans")
+    if not cfg.embedded:
+        raise click.ClickException("tokens come from the agency's identity provider in production mode")
+    click.echo(issue_token(cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, ttl_seconds=ttl))
+
+
+@main.command()
+@click.option("--service", required=True)
+def worker(service):
+    """Run one service's outbox relay and event consumer (production: one per service)."""
+    from services.common.bus import BusWorker
+    from services.common.observability import configure_logging
+
+    from . import registry
+
+    configure_logging()
+    app = registry.app_module(service).create_app()
+    platform = app.extensions["kinerja"]
+    handlers = registry.events_module(service).CONSUMES
+    consumers = [platform.consumer(handlers)] if handlers else []
+    w = BusWorker([platform.relay()], consumers)
+    w.start()
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        w.stop()
+
+
+@main.group()
+def events():
+    """The event catalogue."""
+
+
+@events.command("catalogue")
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Write to this file.")
+def events_catalogue(output):
+    """Render the event catalogue (types, producers, consumers, payload schemas) as Markdown."""
+    from services.common.catalogue import render_markdown
+
+    from . import registry
+
+    specs = [spec for name in registry.SERVICES for spec in registry.events_module(name).PUBLISHES]
+    text = render_markdown(specs)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True)
+@click.option("--seed", default=2026, show_default=True, type=int)
+def demo(out, seed):
+    """Run the demo on embedded defaults and write var/demo/summary.json."""
+    from . import demo as demo_mod
+
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        demo_mod.run(out, seed=seed)
+    except demo_mod.DemoError as exc:
+        raise click.ClickException(str(exc))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,20 @@
+"""The services of the product and how to build each one (the front door may import services;
+services never import each other)."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+SERVICES = ("plans",)  # reviews, surveys, notifications join as their issues land
+
+
+def app_module(service: str):
+    return importlib.import_module(f"services.{service}.app")
+
+
+def events_module(service: str):
+    return importlib.import_module(f"services.{service}.events")
+
+
+def migrations_dir(service: str) -> Path:
+    return Path(app_module(service).MIGRATIONS)
