@@ -87,6 +87,7 @@ class Config:
             max_content_length=int(_env(env, "MAX_CONTENT_LENGTH", str(1024 * 1024))),
             max_upload_bytes=int(_env(env, "MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
             var_dir=var_dir,
+            extra={"jwt_secret_set": bool(_env(env, "JWT_SECRET"))},
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)
@@ -97,8 +98,8 @@ class Config:
         if self.mode == PRODUCTION:
             if not self.jwt_jwks_url:
                 raise ConfigError("production mode verifies RS256 tokens: set JWT_JWKS_URL")
-            if self.jwt_secret == DEV_JWT_SECRET and os.environ.get("JWT_SECRET"):
-                raise ConfigError("production mode refuses the development JWT_SECRET")
+            if self.extra.get("jwt_secret_set") and self.jwt_secret == DEV_JWT_SECRET:
+                raise ConfigError("production mode refuses the development JWT_SECRET; unset it (RS256 only)")
             if self.database_url.startswith("sqlite"):
                 raise ConfigError("production mode needs PostgreSQL: set DATABASE_URL")
             if self.broker_url.startswith("memory"):

@@ -1,6 +1,7 @@
 """Event bus on kombu memory:// and SQLite: envelope, outbox relay, idempotent consumer."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -10,7 +11,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection, Producer, Queue
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 from services.common import bus
@@ -50,7 +51,7 @@ class Env:
     def emit(self, type_="svc.thing.happened", subject="1", data=None, fail=False):
         """Write an event to the outbox in a transaction (rolled back when ``fail``)."""
         env = bus.make_event(type_, "/svc", subject, data or {})
-        with pytest.raises(RuntimeError) if fail else _nullcontext():
+        with pytest.raises(RuntimeError) if fail else contextlib.nullcontext():
             with transaction(self.factory) as session:
                 bus.add_to_outbox(session, self.tables, env, bus.utcnow())
                 if fail:
@@ -110,14 +111,6 @@ class Env:
             c.close()
         self.conn.release()
         self.engine.dispose()
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 @pytest.fixture
