@@ -35,7 +35,7 @@ def today() -> date:
 
 
 def not_found(what: str, key) -> Problem:
-    return Problem(404, "plans.not_found", what=what, key=str(key))
+    return Problem(404, "plans.not_found", what=what, id=str(key))  # not key=: Catalogue.t(key, ...)
 
 
 def validation(errors: Iterable[tuple[str, str]] | Iterable[FieldError], **params) -> Problem:
@@ -121,7 +121,7 @@ def create_agency(s: Session, p: Principal, data: dict) -> Agency:
     if not p.is_admin:
         raise forbid()
     if s.get(Agency, data["code"]):
-        raise Problem(409, "plans.agency_exists", code=data["code"])
+        raise Problem(409, "plans.agency_exists", agency=data["code"])
     agency = Agency(code=data["code"], name=data["name"], created_at=now())
     s.add(agency)
     audit(s, p, "agency.created", "agency", agency.code, after=data, agency=agency.code)
@@ -325,7 +325,9 @@ def import_directory(s: Session, p: Principal, agency_code: str, kind: str, text
     errors: list[dict] = []
     seen: dict[str, int] = {}
     key = "code" if kind == "units" else "nip"
+    total = 0
     for line, raw in enumerate(reader, start=2):
+        total += 1
         raw = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         clean = {k: v for k, v in raw.items() if v != ""}
         data, field_errors = load_row(kind, clean)
@@ -362,7 +364,7 @@ def import_directory(s: Session, p: Principal, agency_code: str, kind: str, text
             other = s.scalar(select(Employee.agency_code).where(Employee.nip == d["nip"]))
             if other and other != agency_code:
                 errors.append({"row": line, "field": "nip", "code": "employee.other_agency", "params": {}})
-    report = {"kind": kind, "dry_run": dry_run, "rows": len(rows) + len({e["row"] for e in errors if e["row"] not in seen.values()}),
+    report = {"kind": kind, "dry_run": dry_run, "rows": total,
               "created": 0, "updated": 0, "unchanged": 0, "errors": errors}
     if errors:
         if dry_run:
@@ -379,7 +381,6 @@ def import_directory(s: Session, p: Principal, agency_code: str, kind: str, text
             emp = s.scalar(select(Employee).where(Employee.nip == d["nip"]))
             _, outcome = _write_employee(s, p, agency_code, emp, d)
         report[outcome] += 1
-    report["rows"] = len(rows)
     if dry_run:
         s.rollback()
     return report
@@ -767,7 +768,7 @@ def record_realisation(s: Session, p: Principal, plan: Plan, data: dict, *, sour
     c = s.get(Cycle, plan.cycle_id)
     guard_stage(c, "realisation.record")
     if plan.status not in ("approved", "revised"):
-        raise Problem(409, "realisation.plan_not_approved", status=plan.status)
+        raise Problem(409, "realisation.plan_not_approved", plan_status=plan.status)
     _iki_of(plan, data["iki_id"])
     period = period_of(c, data["period_seq"])
     r = s.scalar(select(Realisation).where(Realisation.iki_id == data["iki_id"], Realisation.period_id == period.id))
