@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from flask import Flask, g, request
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,14 @@ BODY_TYPES = JSON_TYPES + ("multipart/form-data", "text/csv", "application/x-www
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` path parts beyond a database integer are no route (404), not an overflow (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class Platform:
@@ -96,6 +105,7 @@ def create_service_app(config: Config, *, title: str, metadata: MetaData, tables
     service = config.service
     prefix = f"/{service}"
     app = Flask(f"kinerja.{service}")
+    app.url_map.converters["int"] = BoundedIntConverter
     catalogue = Catalogue(*( [catalogue_dir] if catalogue_dir else []))
     platform = Platform(config, tables, catalogue, clock)
     app.extensions["kinerja"] = platform

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -32,6 +32,7 @@ def record(session: Session, tables: PlatformTables, *, actor: str, action: str,
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     prev = session.execute(select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
+    now = _utc(now)  # hash the instant in UTC: the database may hand it back in another zone
     content = {
         "at": now.isoformat(), "actor": actor, "action": action, "entity_type": entity_type,
         "entity_id": str(entity_id), "agency": agency, "subject": subject,
@@ -44,6 +45,11 @@ def record(session: Session, tables: PlatformTables, *, actor: str, action: str,
     ))
 
 
+def _utc(at: datetime) -> datetime:
+    """The instant in UTC (stored in UTC; SQLite returns it naive, PostgreSQL in the session's zone)."""
+    return at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def verify_chain(session: Session, tables: PlatformTables) -> tuple[bool, int | None]:
     """(True, None) when every row's hash matches its content and its predecessor."""
     t = tables.audit
@@ -51,7 +57,7 @@ def verify_chain(session: Session, tables: PlatformTables) -> tuple[bool, int | 
     for row in session.execute(select(t).order_by(t.c.id)).mappings():
         at = row["at"]
         content = {
-            "at": at.isoformat() if at.tzinfo else at.isoformat() + "+00:00",
+            "at": _utc(at).isoformat(),
             "actor": row["actor"], "action": row["action"], "entity_type": row["entity_type"],
             "entity_id": row["entity_id"], "agency": row["agency"], "subject": row["subject"],
             "before": row["before"], "after": row["after"], "request_id": row["request_id"],
@@ -72,6 +78,7 @@ def make_blueprint(service: str):
     from sqlalchemy import or_
 
     from .auth import current_principal
+    from .errors import FieldError, Problem
     from .http import PageArgs, decode_cursor, encode_cursor, page_schema
 
     class AuditQuery(PageArgs):
@@ -81,7 +88,7 @@ def make_blueprint(service: str):
 
     class AuditOut(Schema):
         id = fields.Integer()
-        at = fields.DateTime()
+        at = fields.Function(lambda row: _utc(row["at"]).isoformat())
         actor = fields.String()
         action = fields.String()
         entity_type = fields.String()
@@ -108,14 +115,19 @@ def make_blueprint(service: str):
             if principal.is_admin:
                 pass
             elif principal.has("hr"):
-                stmt = stmt.where(or_(t.c.agency == principal.agency, t.c.subject == principal.nip))
+                # without a NIP, ``subject == None`` would become ``subject IS NULL``: every agency's rows
+                mine = [t.c.agency == (principal.agency or "\0")] + ([t.c.subject == principal.nip] if principal.nip else [])
+                stmt = stmt.where(or_(*mine))
             else:
                 stmt = stmt.where(t.c.subject == (principal.nip or "\0"))
             for key in ("entity_type", "entity_id", "subject"):
                 if key in args:
                     stmt = stmt.where(t.c[key] == args[key])
             if args.get("cursor"):
-                stmt = stmt.where(t.c.id > decode_cursor(args["cursor"]))
+                after = decode_cursor(args["cursor"])
+                if not isinstance(after, int) or isinstance(after, bool):
+                    raise Problem(422, "validation", errors=[FieldError("cursor", "pagination.cursor")])
+                stmt = stmt.where(t.c.id > after)
             limit = args["limit"]
             with platform.session_factory() as s:
                 rows = s.execute(stmt.order_by(t.c.id).limit(limit + 1)).mappings().all()

@@ -37,7 +37,7 @@ class FieldError:
 class Problem(Exception):
     """An error a client can act on. ``code`` is a catalogue key for the detail text."""
 
-    def __init__(self, status: int, code: str, *, errors: list[FieldError] | None = None,
+    def __init__(self, status: int, code: str, /, *, errors: list[FieldError] | None = None,
                  headers: dict | None = None, **params: Any):
         super().__init__(code)
         self.status = status
@@ -190,11 +190,25 @@ def register_error_handlers(app: Flask, domain_errors: dict[type, int] | None = 
             return _domain
         app.register_error_handler(exc_class, _make())
 
+    from sqlalchemy.exc import DataError, IntegrityError
     from sqlalchemy.orm.exc import StaleDataError
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):
         return problem_response(412, "etag.conflict")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        # a unique key taken by a concurrent request between the check and the insert
+        log.warning("integrity conflict: %s", getattr(exc, "orig", exc))
+        return problem_response(409, "problem.409")
+
+    @app.errorhandler(DataError)
+    def _bad_data(exc):
+        # values the database refuses (a NUL character in text, a number out of range): the
+        # client's data, not a server fault
+        log.warning("database refused the data: %s", getattr(exc, "orig", exc))
+        return problem_response(422, "validation", errors=[FieldError("body", "field.invalid")])
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

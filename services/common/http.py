@@ -57,7 +57,15 @@ def page_schema(item_schema) -> type[Schema]:
 def paginate(session: Session, stmt: Select, key_column, cursor: str | None, limit: int) -> dict:
     """Keyset pagination on a unique, ascending ``key_column``."""
     if cursor:
-        stmt = stmt.where(key_column > decode_cursor(cursor))
+        key = decode_cursor(cursor)
+        try:
+            expected = key_column.type.python_type
+        except NotImplementedError:
+            expected = object
+        # a well-formed cursor of another type (a list, a string for an integer key) is still invalid
+        if key is None or isinstance(key, bool) or not isinstance(key, expected):
+            raise Problem(422, "validation", errors=[FieldError("cursor", "pagination.cursor")])
+        stmt = stmt.where(key_column > key)
     rows = session.scalars(stmt.order_by(key_column).limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:

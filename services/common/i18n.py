@@ -25,7 +25,7 @@ class Catalogue:
     def has(self, key: str) -> bool:
         return key in self.messages[DEFAULT_LANGUAGE]
 
-    def t(self, key: str, lang: str = DEFAULT_LANGUAGE, **params) -> str:
+    def t(self, key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
         lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
         text = self.messages[lang].get(key) or self.messages[DEFAULT_LANGUAGE].get(key) or key
         try:

@@ -385,8 +385,13 @@ class EvidenceDownload(MethodView):
     def get(self, evidence_id):
         with uow() as s:
             ev, content = svc.get_evidence(s, current_principal(), evidence_id)
+        # header values must be latin-1 and may not break out of the quotes: an ASCII fallback name
+        # plus the exact one in RFC 5987 form (a name like “laporan”.pdf broke the response)
+        from urllib.parse import quote
+        fallback = "".join(c for c in ev.filename if " " <= c <= "~" and c not in '"\\') or "bukti"
         return Response(content, mimetype=ev.content_type, headers={
-            "Content-Disposition": f'attachment; filename="{ev.filename}"', "X-Content-Type-Options": "nosniff"})
+            "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(ev.filename)}",
+            "X-Content-Type-Options": "nosniff"})
 
 
 @progress.route("/daily-logs")

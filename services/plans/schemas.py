@@ -2,14 +2,26 @@
 Server-owned fields are dump_only; unknown fields are refused (marshmallow's RAISE default)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from services.common.http import PageArgs
 
 from . import domain
 
+class UtcDateTime(fields.DateTime):
+    """Timestamps are stored in UTC; SQLite hands them back naive, so say so on the way out."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 NIP = fields.String(required=True, validate=validate.Length(min=1, max=40))
 LANG = validate.OneOf(("id", "en"))
+ID = validate.Range(min=1, max=2**31 - 1)  # a larger number cannot be bound to an INTEGER column (SQLite: 500)
 
 
 class AgencyIn(Schema):
@@ -165,7 +177,7 @@ class CycleOut(Schema):
 
 
 class CycleQuery(PageArgs):
-    year = fields.Integer()
+    year = fields.Integer(validate=ID)
     stage = fields.String(validate=validate.OneOf(domain.STAGES))
 
 
@@ -207,7 +219,7 @@ class PlanContent(Schema):
 
 
 class PlanCreate(PlanContent):
-    cycle_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True, validate=ID)
 
 
 class ReturnIn(Schema):
@@ -250,8 +262,8 @@ class PlanOut(Schema):
     rhk = fields.List(fields.Nested(RhkOut))
     behaviour = fields.Dict()
     annex = fields.Dict()
-    submitted_at = fields.DateTime(allow_none=True)
-    approved_at = fields.DateTime(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     approved_by = fields.String(allow_none=True)
     version = fields.Integer()
 
@@ -270,7 +282,7 @@ class PlanSummary(Schema):
 
 
 class PlanQuery(PageArgs):
-    cycle_id = fields.Integer()
+    cycle_id = fields.Integer(validate=ID)
     unit_code = fields.String()
     status = fields.String(validate=validate.OneOf(domain.PLAN_STATUSES))
     employee_nip = fields.String()
@@ -279,7 +291,7 @@ class PlanQuery(PageArgs):
 
 class PlanVersionOut(Schema):
     revision = fields.Integer()
-    approved_at = fields.DateTime()
+    approved_at = UtcDateTime()
     approved_by = fields.String()
     snapshot = fields.Dict()
 
@@ -314,7 +326,7 @@ class EvidenceOut(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    uploaded_at = fields.DateTime()
+    uploaded_at = UtcDateTime()
 
 
 class RealisationOut(Schema):
@@ -328,13 +340,13 @@ class RealisationOut(Schema):
     links = fields.List(fields.String())
     source = fields.String()
     recorded_by = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
     evidence = fields.List(fields.Nested(EvidenceOut))
     version = fields.Integer()
 
 
 class RealisationQuery(Schema):
-    period_seq = fields.Integer()
+    period_seq = fields.Integer(validate=ID)
 
 
 class EvidenceUpload(Schema):
@@ -356,7 +368,7 @@ class DailyLogOut(Schema):
     minutes = fields.Integer()
     iki_id = fields.String(allow_none=True)
     plan_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class DailyLogQuery(PageArgs):
@@ -386,4 +398,4 @@ class FeedbackOut(Schema):
     value_code = fields.String(allow_none=True)
     period_seq = fields.Integer(allow_none=True)
     text = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()

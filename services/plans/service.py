@@ -11,7 +11,9 @@ from typing import Iterable
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, forbid
 from services.common.errors import FieldError, Problem
@@ -595,7 +597,11 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
     plan.rhk = []
     _apply_content(s, plan, data)
     s.add(plan)
-    s.flush()
+    cycle_id = c.id  # read now: a failed flush expires the session's objects
+    try:
+        s.flush()
+    except IntegrityError:  # a concurrent request created it first (uq_plan_cycle_employee)
+        raise Problem(409, "plan.exists", cycle_id=cycle_id) from None
     audit(s, p, "plan.created", "plan", plan.id, after=plan_content_dict(plan), agency=plan.agency_code,
           subject=plan.employee_nip)
     return plan
@@ -639,6 +645,9 @@ def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     before = plan_content_dict(plan)
     _apply_content(s, plan, data)
     plan.updated_at = now()
+    # always UPDATE the plan row, so its version check runs (and the version moves) even when only
+    # RHK/IKI rows changed and the clock has not moved: two writers with one ETag give one 412
+    flag_modified(plan, "updated_at")
     s.flush()
     audit(s, p, "plan.updated", "plan", plan.id, before=before, after=plan_content_dict(plan),
           agency=plan.agency_code, subject=plan.employee_nip)
