@@ -219,6 +219,19 @@ class CycleItem(MethodView):
             return with_etag(svc.get_cycle(s, current_principal(), cycle_id))
 
 
+@cycles.route("/<int:cycle_id>/periods/<int:seq>")
+class CyclePeriod(MethodView):
+    @cycles.arguments(sc.PeriodUpdate)
+    @cycles.response(200, sc.CycleOut)
+    def patch(self, data, cycle_id, seq):
+        """Set a period's fill-in deadline (HR, stage draft or planning); requires If-Match of the cycle."""
+        p = current_principal()
+        with uow() as s:
+            c = svc.get_cycle(s, p, cycle_id)
+            require_if_match(c.version)
+            return with_etag(svc.update_period(s, p, c, seq, data))
+
+
 @cycles.route("/<int:cycle_id>/advance")
 class CycleAdvance(MethodView):
     @cycles.arguments(sc.AdvanceIn)

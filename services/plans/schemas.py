@@ -181,6 +181,10 @@ class CycleQuery(PageArgs):
     stage = fields.String(validate=validate.OneOf(domain.STAGES))
 
 
+class PeriodUpdate(Schema):
+    deadline = fields.Date(required=True, metadata={"description": "batas pengisian (fill-in deadline)"})
+
+
 class AdvanceIn(Schema):
     expected = fields.String(load_default=None, metadata={
         "description": "The state the caller believes the cycle is in (e.g. 'planning' or "

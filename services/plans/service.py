@@ -12,7 +12,7 @@ from typing import Iterable
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, forbid
@@ -472,6 +472,22 @@ def get_cycle(s: Session, p: Principal, cycle_id: int) -> Cycle:
     return cycle_out(c)
 
 
+def update_period(s: Session, p: Principal, c: Cycle, seq: int, data: dict) -> Cycle:
+    """HR sets a period's fill-in deadline (batas pengisian) while the cycle is draft or planning."""
+    require_hr(p, c.agency_code)
+    guard_stage(c, "cycle.edit_periods")
+    period = period_of(c, seq, field="seq")
+    if data["deadline"] < period.start:
+        raise validation([("deadline", "period.deadline_before_start")], start=str(period.start))
+    before = {"deadline": str(period.deadline)}
+    period.deadline = data["deadline"]
+    c.updated_at = now()  # bumps the cycle's version: its ETag changes
+    s.flush()
+    audit(s, p, "period.updated", "cycle", c.id, before=before | {"seq": seq},
+          after={"seq": seq, "deadline": str(period.deadline)}, agency=c.agency_code)
+    return cycle_out(c)
+
+
 def advance_cycle(s: Session, p: Principal, c: Cycle, expected: str | None) -> Cycle:
     require_hr(p, c.agency_code)
     current = cycle_state(c)
@@ -722,7 +738,7 @@ def revise_plan(s: Session, p: Principal, plan: Plan) -> Plan:
 
 
 def plan_query(s: Session, p: Principal, args: dict):
-    stmt = select(Plan)
+    stmt = select(Plan).options(lazyload(Plan.rhk))  # list rows are summaries: no RHK/IKI loading
     if p.is_admin:
         pass
     elif p.has("hr", "agency"):

@@ -61,6 +61,27 @@ def test_only_hr_of_the_agency_advances(org):
     assert org.get(f"/cycles/{org.cycle_id}", org.hr).get_json()["stage"] == "planning"
 
 
+def test_hr_sets_a_period_deadline_with_if_match(org):
+    c = org.get(f"/cycles/{org.cycle_id}", org.hr)
+    etag = c.headers["ETag"]
+    path = f"/cycles/{org.cycle_id}/periods/2"
+    problem(org.patch(path, org.hr, {"deadline": "2026-07-10"}), 428)
+    problem(org.patch(path, {**org.hr, "If-Match": '"999"'}, {"deadline": "2026-07-10"}), 412)
+    problem(org.patch(path, {**org.as_(HEAD), "If-Match": etag}, {"deadline": "2026-07-10"}), 403)
+    body = problem(org.patch(path, {**org.hr, "If-Match": etag}, {"deadline": "2026-03-01"}), 422)
+    assert field_errors(body) == {"deadline": "period.deadline_before_start"}
+    problem(org.patch(f"/cycles/{org.cycle_id}/periods/9", {**org.hr, "If-Match": etag}, {"deadline": "2026-07-10"}),
+            422)
+    r = org.patch(path, {**org.hr, "If-Match": etag}, {"deadline": "2026-07-10"})
+    assert r.status_code == 200, r.get_json()
+    assert r.headers["ETag"] != etag
+    assert [p["deadline"] for p in r.get_json()["periods"]][1] == "2026-07-10"
+    org.advance("planning")  # monitoring: the calendar is fixed now
+    etag = org.get(f"/cycles/{org.cycle_id}", org.hr).headers["ETag"]
+    body = problem(org.patch(path, {**org.hr, "If-Match": etag}, {"deadline": "2026-07-15"}), 409, "stage.not_allowed")
+    assert body["stage"] == "monitoring:1:check_in"
+
+
 def test_walk_through_every_stage_to_closed(org):
     seen = ["planning"]
     for _ in range(30):
