@@ -44,18 +44,21 @@ class Dispatcher:
 
 class Embedded:
     def __init__(self, env: dict | None = None, clock: Callable[[], datetime] | None = None,
-                 services: tuple[str, ...] = registry.SERVICES, **overrides):
+                 services: tuple[str, ...] = registry.SERVICES, topology=None, **overrides):
         self.apps: dict[str, Flask] = {}
         for name in services:
             config = Config.from_env(name, env=env, **overrides)
             self.apps[name] = registry.app_module(name).create_app(config, clock=clock)
         self.wsgi = Dispatcher(self.apps)
-        self.relays = [app.extensions["kinerja"].relay() for app in self.apps.values()]
+        bus = {"topology": topology} if topology is not None else {}  # tests isolate the memory bus
+        self.relays = [app.extensions["kinerja"].relay(**bus) for app in self.apps.values()]
         self.consumers = []
         for name, app in self.apps.items():
             handlers = registry.events_module(name).CONSUMES
             if handlers:
-                self.consumers.append(app.extensions["kinerja"].consumer(handlers))
+                self.consumers.append(app.extensions["kinerja"].consumer(handlers, **bus))
+        for consumer in self.consumers:  # declare queues and bindings before anything is published
+            consumer.drain(timeout=0.01)
         self.worker: BusWorker | None = None
 
     def platform(self, service: str):

@@ -80,9 +80,18 @@ class Platform:
                      confirm_timeout=self.config.confirm_timeout, clock=self.clock, **kwargs)
 
     def consumer(self, handlers: Mapping[str, Callable], **kwargs):
+        """A consumer whose handlers run inside the service's app context, so they call the same
+        service functions (clock, outbox, audit, catalogue) as the HTTP views."""
         from .bus import Consumer
 
-        return Consumer(self.service, self.session_factory, self.tables, self.config.broker_url, handlers,
+        def in_app(handler):
+            def run(session, envelope):
+                with self.app.app_context():
+                    return handler(session, envelope)
+            return run
+
+        wrapped = {key: in_app(h) for key, h in handlers.items()}
+        return Consumer(self.service, self.session_factory, self.tables, self.config.broker_url, wrapped,
                         max_attempts=self.config.max_delivery_attempts, clock=self.clock, **kwargs)
 
     def broker_check(self) -> str:
@@ -108,6 +117,7 @@ def create_service_app(config: Config, *, title: str, metadata: MetaData, tables
     app.url_map.converters["int"] = BoundedIntConverter
     catalogue = Catalogue(*( [catalogue_dir] if catalogue_dir else []))
     platform = Platform(config, tables, catalogue, clock)
+    platform.app = app
     app.extensions["kinerja"] = platform
     app.config.update(
         MAX_CONTENT_LENGTH=max(config.max_upload_bytes, config.max_content_length) + 64 * 1024,

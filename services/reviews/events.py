@@ -1,0 +1,126 @@
+"""What the reviews service publishes (payload schemas, for the catalogue) and the plans events it
+consumes to keep its read model (people, units, cycles, approved SKPs, realisations, feedback)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from services.common.catalogue import EventSpec
+
+
+class EvaluationRef(Schema):
+    evaluation_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "periodic | annual"})
+    period_seq = fields.Integer(required=True, metadata={"description": "0 for the annual evaluation"})
+    period_name = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    penilai_nip = fields.String(allow_none=True)
+    atasan_nip = fields.String(allow_none=True)
+    unit_code = fields.String(required=True)
+    status = fields.String(required=True)
+    predikat = fields.String(allow_none=True)
+
+
+class EvaluationRated(EvaluationRef):
+    rating_hasil = fields.String(required=True)
+    rating_perilaku = fields.String(required=True)
+    suggested_hasil = fields.String(allow_none=True)
+
+
+class EvaluationSigned(EvaluationRef):
+    content_hash = fields.String(required=True)
+
+
+class EvaluationAcknowledged(EvaluationRef):
+    objection_closes_on = fields.Date(required=True)
+
+
+class ObjectionRef(Schema):
+    objection_id = fields.Integer(required=True)
+    evaluation_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    penilai_nip = fields.String(allow_none=True)
+    atasan_nip = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    decision = fields.String(allow_none=True)
+
+
+class ObjectionDecided(ObjectionRef):
+    predikat = fields.String(required=True)
+    document_version = fields.Integer(required=True)
+
+
+class ViolationFound(Schema):
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    period_seq = fields.Integer(required=True)
+    unit_code = fields.String(required=True)
+    org_result = fields.String(required=True)
+    violations = fields.List(fields.Dict(), required=True)
+
+
+class FollowUpPlanned(Schema):
+    followup_id = fields.Integer(required=True)
+    evaluation_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "development | recognition"})
+    predikat = fields.String(required=True)
+    below_iki = fields.List(fields.String(), required=True)
+    below_values = fields.List(fields.String(), required=True)
+    owner_nip = fields.String(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+
+
+PUBLISHES = [
+    EventSpec("reviews.evaluation.opened", EvaluationRef,
+              "An evaluation was opened for an employee and period (parties snapshotted).", ("notifications",)),
+    EventSpec("reviews.self_assessment.submitted", EvaluationRef, "The employee submitted the self-assessment.",
+              ("notifications",)),
+    EventSpec("reviews.evaluation.rated", EvaluationRated,
+              "The penilai rated results and behaviour (or calibration adjusted them).", ("notifications",)),
+    EventSpec("reviews.evaluation.signed", EvaluationSigned, "The penilai signed; the document is frozen.",
+              ("notifications",)),
+    EventSpec("reviews.evaluation.acknowledged", EvaluationAcknowledged,
+              "The employee acknowledged receipt; the 14-day objection window runs.", ("notifications",)),
+    EventSpec("reviews.evaluation.countersigned", EvaluationSigned, "The atasan penilai countersigned.",
+              ("notifications",)),
+    EventSpec("reviews.objection.filed", ObjectionRef, "The employee filed an objection (keberatan).",
+              ("notifications",)),
+    EventSpec("reviews.objection.decided", ObjectionDecided,
+              "The atasan penilai decided the objection (final).", ("notifications",)),
+    EventSpec("reviews.calibration.violation_found", ViolationFound,
+              "A unit's predikat distribution breaks the curve for its organisation result.", ("notifications",)),
+    EventSpec("reviews.followup.planned", FollowUpPlanned,
+              "A development plan (Butuh Perbaikan and below) or a recognition (Sangat Baik).", ("notifications",)),
+]
+TYPES = {spec.type: spec for spec in PUBLISHES}
+
+
+def payload(type_: str, data: dict) -> dict:
+    return TYPES[type_].schema().dump(data)
+
+
+def _on(name: str):
+    """A consumer entrypoint calling the same service function an HTTP request would."""
+    def handle(session, envelope):
+        from . import service  # imported late: service imports this module's payload()
+        return getattr(service, name)(session, envelope["data"])
+    handle.__name__ = f"on_{name}"
+    return handle
+
+
+CONSUMES = {
+    "plans.unit.upserted": _on("rm_unit"),
+    "plans.employee.upserted": _on("rm_employee"),
+    "plans.cycle.opened": _on("rm_cycle_opened"),
+    "plans.cycle.stage_changed": _on("rm_stage_changed"),
+    "plans.plan.approved": _on("rm_plan_approved"),
+    "plans.plan.revised": _on("rm_plan_revised"),
+    "plans.realisation.recorded": _on("rm_realisation"),
+    "plans.feedback.given": _on("rm_feedback"),
+}
