@@ -61,12 +61,12 @@ class Platform:
         with transaction(self.session_factory) as session:
             yield session
 
-    def emit(self, session: Session, type_: str, subject: str, data: dict) -> dict:
+    def emit(self, session: Session, type_: str, subject: str, data: dict, event_id: str | None = None) -> dict:
         """Record an event in the outbox, in the caller's transaction (the relay publishes it)."""
         from .bus import add_to_outbox, make_event
 
         envelope = make_event(type_, f"/{self.service}", str(subject), data,
-                              traceparent=get_traceparent(), time=self.clock())
+                              traceparent=get_traceparent(), time=self.clock(), event_id=event_id)
         add_to_outbox(session, self.tables, envelope, self.clock())
         return envelope
 

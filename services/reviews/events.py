@@ -105,18 +105,32 @@ def payload(type_: str, data: dict) -> dict:
     return TYPES[type_].schema().dump(data)
 
 
-def _on(name: str):
-    """A consumer entrypoint calling the same service function an HTTP request would."""
+def _on(name: str, timed: bool = False):
+    """A consumer entrypoint calling the same service function an HTTP request would.
+    ``timed`` handlers get the event time, so an older upsert arriving late is ignored."""
     def handle(session, envelope):
+        from services.common.bus import Reject
+
         from . import service  # imported late: service imports this module's payload()
-        return getattr(service, name)(session, envelope["data"])
+        try:
+            if timed:
+                return getattr(service, name)(session, envelope["data"], as_of=_time(envelope))
+            return getattr(service, name)(session, envelope["data"])
+        except (KeyError, TypeError, AttributeError) as exc:  # the payload is not what the catalogue says
+            raise Reject(f"malformed {envelope.get('type')} payload: {exc!r}") from exc
     handle.__name__ = f"on_{name}"
     return handle
 
 
+def _time(envelope):
+    from datetime import datetime
+
+    return datetime.fromisoformat(envelope["time"].replace("Z", "+00:00"))
+
+
 CONSUMES = {
-    "plans.unit.upserted": _on("rm_unit"),
-    "plans.employee.upserted": _on("rm_employee"),
+    "plans.unit.upserted": _on("rm_unit", timed=True),
+    "plans.employee.upserted": _on("rm_employee", timed=True),
     "plans.cycle.opened": _on("rm_cycle_opened"),
     "plans.cycle.stage_changed": _on("rm_stage_changed"),
     "plans.plan.approved": _on("rm_plan_approved"),

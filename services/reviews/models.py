@@ -32,6 +32,7 @@ class Person(Base):
     superior_nip: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="id")
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # event time applied
 
 
 class UnitRef(Base):
@@ -43,6 +44,7 @@ class UnitRef(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     head_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CycleRef(Base):

@@ -3,6 +3,7 @@ object-level access and the cycle's stage, applies ``domain.py``, and writes the
 the outbox events in the same transaction."""
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
@@ -58,15 +59,31 @@ def emit(s: Session, type_: str, subject, data: dict) -> None:
 
 # ------------------------------------------------------------------ read model from plans events
 
-def rm_unit(s: Session, d: dict) -> None:
-    u = s.get(UnitRef, d["id"]) or UnitRef(id=d["id"])
+def _stale(row, as_of: datetime | None) -> bool:
+    """An upsert older than what the row already holds (a retried event arriving late)."""
+    if row is None or as_of is None or row.as_of is None:
+        return False
+    held = row.as_of if row.as_of.tzinfo else row.as_of.replace(tzinfo=as_of.tzinfo)
+    return as_of < held
+
+
+def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    u = s.get(UnitRef, d["id"])
+    if _stale(u, as_of):
+        return
+    u = u or UnitRef(id=d["id"])
+    u.as_of = as_of
     u.agency_code, u.code, u.name, u.parent_code, u.head_nip = (d["agency_code"], d["code"], d["name"],
                                                                  d.get("parent_code"), d.get("head_nip"))
     s.add(u)
 
 
-def rm_employee(s: Session, d: dict) -> None:
-    p = s.get(Person, d["nip"]) or Person(nip=d["nip"])
+def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    p = s.get(Person, d["nip"])
+    if _stale(p, as_of):
+        return
+    p = p or Person(nip=d["nip"])
+    p.as_of = as_of
     for key in ("agency_code", "name", "position", "grade", "unit_code", "unit_name", "superior_nip", "active",
                 "language"):
         setattr(p, key, d.get(key))
@@ -80,10 +97,23 @@ def rm_cycle_opened(s: Session, d: dict) -> None:
     s.add(c)
 
 
+_STAGE_ORDER = ("draft", "planning", "monitoring", "annual_evaluation", "calibration", "sign_off", "objections",
+                "closed")
+_PHASE_ORDER = ("check_in", "self_assessment", "supervisor_evaluation")
+
+
+def _position(stage: str, seq: int | None, phase: str | None) -> tuple:
+    return (_STAGE_ORDER.index(stage), seq or 0, _PHASE_ORDER.index(phase) if phase in _PHASE_ORDER else -1)
+
+
 def rm_stage_changed(s: Session, d: dict) -> None:
     c = s.get(CycleRef, d["cycle_id"])
-    if c is None:
-        raise Problem(409, "reviews.cycle_unknown", id=d["cycle_id"])  # retried: cycle.opened comes first
+    if c is None:  # stage change before cycle.opened (a retry reordered them): keep what it tells
+        c = CycleRef(id=d["cycle_id"], agency_code=d["agency_code"], year=d["year"], name=f"Periode {d['year']}",
+                     period_type="quarterly", stage="draft", periods=[])
+        s.add(c)
+    if _position(d["stage"], d.get("period_seq"), d.get("phase")) <= _position(c.stage, c.period_seq, c.phase):
+        return  # the cycle only moves forward: an older stage change arriving late changes nothing
     c.stage, c.period_seq, c.phase = d["stage"], d.get("period_seq"), d.get("phase")
     s.flush()
     if c.stage == "monitoring" and c.phase == "check_in":
@@ -203,7 +233,17 @@ def open_evaluations(s: Session, c: CycleRef, seq: int, only_plan: int | None = 
     kind = "annual" if seq == ANNUAL else "periodic"
     existing = set(s.scalars(select(Evaluation.plan_id).where(Evaluation.cycle_id == c.id,
                                                                Evaluation.period_seq == seq)))
-    people = {p.nip: p for p in s.scalars(select(Person).where(Person.agency_code == c.agency_code))}
+    if only_plan is None:
+        people = {p.nip: p for p in s.scalars(select(Person).where(Person.agency_code == c.agency_code))}
+    else:  # one late-approved plan: the employee, their penilai and atasan only
+        people = {}
+        nip = plans[0].employee_nip if plans else None
+        for _ in range(3):
+            person = s.get(Person, nip) if nip else None
+            if person is None:
+                break
+            people[person.nip] = person
+            nip = person.superior_nip
     opened = 0
     for plan in plans:
         if plan.id in existing:
@@ -581,11 +621,11 @@ def _violation_dict(v: domain.Violation) -> dict:
 
 def calibration(s: Session, p: Principal, cycle_id: int, seq: int, unit_code: str | None = None) -> dict:
     c = s.get(CycleRef, cycle_id)
-    if c is None or not (p.is_admin or (p.agency == c.agency_code and p.has("hr", "agency", "supervisor"))):
+    if c is None or not in_agency(p, c.agency_code):
         raise not_found("cycle", cycle_id)
-    stmt = select(Evaluation.unit_code, Evaluation.unit_name, Evaluation.predikat, func.count()).where(
+    stmt = select(Evaluation.unit_code, func.max(Evaluation.unit_name), Evaluation.predikat, func.count()).where(
         Evaluation.cycle_id == cycle_id, Evaluation.period_seq == seq).group_by(
-        Evaluation.unit_code, Evaluation.unit_name, Evaluation.predikat)
+        Evaluation.unit_code, Evaluation.predikat)
     if unit_code:
         stmt = stmt.where(Evaluation.unit_code == unit_code)
     per_unit: dict[str, dict] = {}
@@ -627,11 +667,20 @@ def _pct(n: int, total: int) -> float:
 def check_calibration(s: Session, p: Principal, cycle_id: int, seq: int) -> dict:
     view = calibration(s, p, cycle_id, seq)
     c = s.get(CycleRef, cycle_id)
+    outbox = platform().tables.outbox
     for u in view["units"]:
-        if u["violations"]:
-            emit(s, "reviews.calibration.violation_found", f"{cycle_id}:{seq}:{u['unit_code']}", {
+        if not u["violations"]:
+            continue
+        # the same finding published once: a deterministic event id from what was found
+        finding = domain.content_hash({"unit": u["unit_code"], "cycle": cycle_id, "seq": seq,
+                                       "org": u["org_result"], "violations": u["violations"]})
+        event_id = str(uuid.UUID(finding[:32]))
+        if s.scalar(select(outbox.c.id).where(outbox.c.event_id == event_id)):
+            continue
+        platform().emit(s, "reviews.calibration.violation_found", f"{cycle_id}:{seq}:{u['unit_code']}", payload(
+            "reviews.calibration.violation_found", {
                 "cycle_id": cycle_id, "agency_code": c.agency_code, "period_seq": seq, "unit_code": u["unit_code"],
-                "org_result": u["org_result"], "violations": u["violations"]})
+                "org_result": u["org_result"], "violations": u["violations"]}), event_id=event_id)
     return view
 
 

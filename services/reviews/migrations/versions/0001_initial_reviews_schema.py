@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:07:36.989708
+Create Date: 2026-11-22 07:17:03.627729
 """
 from alembic import op
 import sqlalchemy as sa
@@ -209,6 +209,7 @@ def upgrade() -> None:
     sa.Column('superior_nip', sa.String(length=18), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('as_of', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('nip')
     )
     with op.batch_alter_table('rm_people', schema=None) as batch_op:
@@ -254,6 +255,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('parent_code', sa.String(length=40), nullable=True),
     sa.Column('head_nip', sa.String(length=18), nullable=True),
+    sa.Column('as_of', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('agency_code', 'code', name='uq_rm_unit')
     )
