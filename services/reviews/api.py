@@ -177,7 +177,9 @@ class DocumentPdf(MethodView):
                 content, digest, version = docs[-1].content, docs[-1].content_hash, docs[-1].version
             else:
                 content, digest, version = svc.document_content(s, ev), None, 0
-        pdf = render_pdf(content, digest, version, lang=g.get("lang", "id"))
+            signatures = {"penilai": ev.signed_at, "employee": ev.acknowledged_at,
+                          "atasan_penilai": ev.countersigned_at}  # the later signatures come after the freeze
+        pdf = render_pdf(content, digest, version, lang=g.get("lang", "id"), signatures=signatures)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="penilaian-{evaluation_id}-v{version}.pdf"'})
 

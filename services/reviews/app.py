@@ -15,6 +15,7 @@ from services.common.config import Config
 from . import domain
 from .api import BLUEPRINTS, after_request_etag
 from .models import Base, platform_tables
+from .siasn import blueprint as siasn_blueprint  # SIASN export (siasn.py)
 
 SERVICE = "reviews"
 HERE = Path(__file__).parent
@@ -40,7 +41,7 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
             config.extra[key] = cast(raw) if raw not in (None, "") else default
     app = create_service_app(
         config, title="Kinerja — reviews", metadata=Base.metadata, tables=platform_tables,
-        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
+        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, siasn_blueprint, audit_blueprint(SERVICE)],
         catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
         domain_errors={domain.ObjectionWindowClosed: 409, domain.InvalidTransition: 409, domain.DomainError: 422},
     )

@@ -245,3 +245,25 @@ def test_read_model_is_rebuilt_from_the_plans_api_after_loss(chain):
     # and the evaluation still computes its suggestion from the rebuilt model
     ev = chain.evaluation_of(STAFF_A[0])
     assert chain.get(f"/evaluations/{ev['id']}/suggestion", chain.hr).get_json()["rating"] == "meets"
+
+
+def test_the_evaluation_document_is_a_pdf_with_its_hash_and_signature_dates(chain):
+    import io
+
+    from pypdf import PdfReader
+
+    chain.advance_to("monitoring:1:check_in")
+    chain.set_org_result("SEK-B", "ISTIMEWA")
+    _rate_team(chain, {STAFF_B[1]: ("above", "above")})
+    ev = chain.evaluation_of(STAFF_B[1])
+    draft = chain.get(f"/evaluations/{ev['id']}/document.pdf", chain.as_(STAFF_B[1]))
+    assert draft.status_code == 200 and draft.data.startswith(b"%PDF")
+    assert "DRAF" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(draft.data)).pages)
+    for who, action in ((KASI_B, "sign"), (STAFF_B[1], "acknowledge"), (HEAD, "countersign")):
+        assert chain.post(f"/evaluations/{ev['id']}/{action}", chain.as_(who)).status_code == 200
+    signed = chain.get(f"/evaluations/{ev['id']}", chain.hr).get_json()
+    pdf = chain.get(f"/evaluations/{ev['id']}/document.pdf", chain.as_(STAFF_B[1]))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert signed["content_hash"] in text.replace("\n", "") and STAFF_B[1] in text and "Sangat Baik" in text
+    assert "belum ditandatangani" not in text  # all three signatures carry their dates
+    problem(chain.get(f"/evaluations/{ev['id']}/document.pdf", chain.as_(STAFF_A[0])), 404)
