@@ -183,7 +183,11 @@ def _run(api: Api, emb: Embedded, seed: int, say) -> dict:
     events = emb.pump()
     pending = sum(r.pending() for r in emb.relays)
     units_by_kind = Counter(sample_agency.unit_kind(u.code) for u in agency.units)
+    ctx = {"agency": agency, "plans": plans, "reports": reports, "order": order, "by_nip": by_nip,
+           "person_token": person_token, "hr": hr, "cycle": cycle, "rng": rng}
+    review_summary = _run_reviews(api, emb, ctx, say)
     return {
+        "reviews": review_summary,
         "agency": {"code": agency.code, "name": agency.name, "units": len(agency.units),
                    "employees": len(agency.employees), "unit_kinds": dict(units_by_kind)},
         "cycle": {"id": cycle["id"], "name": cycle["name"], "state": cycle["state"],
@@ -197,6 +201,126 @@ def _run(api: Api, emb: Embedded, seed: int, say) -> dict:
     }
 
 
+LOWER_IS_BETTER = ("waktu", "biaya")
+ORG_RESULTS = ("ISTIMEWA", "BAIK", "BAIK", "BAIK", "BUTUH_PERBAIKAN")
+
+
+def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
+    """The appraisal year: realisation, annual evaluation, calibration, sign-off, objections."""
+    agency, plans, hr, rng = ctx["agency"], ctx["plans"], ctx["hr"], ctx["rng"]
+    token, by_nip = ctx["person_token"], ctx["by_nip"]
+    cid = ctx["cycle"]["id"]
+    R = "/reviews/api/v1"
+
+    def advance_until(label):
+        while True:
+            c, _ = api.call("GET", f"/plans/api/v1/cycles/{cid}", hr)
+            if c["state"] == label:
+                emb.pump()
+                return c
+            api.call("POST", f"/plans/api/v1/cycles/{cid}/advance", hr, json_body={"expected": c["state"]})
+            emb.pump()
+
+    approved = {nip: p for nip, p in plans.items() if p["status"] == "approved"}
+    advance_until("monitoring:1:check_in")
+    periodic = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=1", hr)
+    say(f"\nTriwulan I dibuka: {len(periodic)} evaluasi periodik / periodic evaluations opened")
+    advance_until("monitoring:4:check_in")
+    realised = 0
+    for nip, plan in approved.items():  # cumulative realisation at year end, with evidence notes
+        for r in plan["rhk"]:
+            for i in r["iki"]:
+                factor = max(0.3, rng.gauss(1.07, 0.06))
+                value = i["target_value"] / factor if i["aspect"] in LOWER_IS_BETTER else i["target_value"] * factor
+                api.call("POST", f"/plans/api/v1/plans/{plan['id']}/realisations", token(nip), json_body={
+                    "iki_id": i["id"], "period_seq": 4, "value": round(value, 1),
+                    "note": "Rekap laporan bulanan Januari–Desember.",
+                    "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]]})
+                realised += 1
+    emb.pump()
+    advance_until("annual_evaluation")
+    evs = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
+    say(f"Evaluasi tahunan dibuka / annual evaluations opened: {len(evs)} (realisasi dicatat: {realised})")
+    for u in agency.units:  # the head one level up sets each unit's organisation result (here: HR)
+        api.call("PUT", f"{R}/org-results", hr, json_body={"cycle_id": cid, "period_seq": 0, "unit_code": u.code,
+                                                            "result": rng.choice(ORG_RESULTS)})
+    for ev in evs:
+        api.call("POST", f"{R}/evaluations/{ev['id']}/self-assessment/submit", token(ev["employee_nip"]), json_body={
+            "achievements": "Target utama tercapai; laporan diunggah tepat waktu.",
+            "challenges": "Keterbatasan anggaran dan data dari kecamatan.",
+            "improvement_plan": "Menyusun jadwal pengumpulan data lebih awal."})
+    deviations = 0
+    for ev in evs:
+        penilai = token(ev["penilai_nip"]) if ev["penilai_nip"] else hr
+        sug, _ = api.call("GET", f"{R}/evaluations/{ev['id']}/suggestion", penilai)
+        hasil = sug["rating"] or "meets"
+        body = {"rating_hasil": hasil, "rating_perilaku": rng.choices(("above", "meets", "below"), (2, 7, 1))[0],
+                "iki_feedback": {i["id"]: "Sesuai bukti dukung." for r in sug["rhk"] for i in r["iki"]},
+                "notes": "Pertahankan kinerja dan dokumentasi bukti dukung."}
+        if rng.random() < 0.05 or sug["rating"] is None:
+            body["rating_hasil"] = "meets" if hasil != "meets" else "above"
+            body["deviation_reason"] = "Pertimbangan kualitas pekerjaan di luar indikator."
+            deviations += 1
+        _, resp = api.call("GET", f"{R}/evaluations/{ev['id']}", penilai)
+        api.call("PUT", f"{R}/evaluations/{ev['id']}/rating", penilai, json_body=body,
+                 headers={"If-Match": resp.headers["ETag"]})
+    advance_until("calibration")
+    cal, _ = api.call("GET", f"{R}/calibration?cycle_id={cid}&period_seq=0", hr)
+    violating = [u for u in cal["units"] if u["violations"]]
+    api.call("POST", f"{R}/calibration/check?cycle_id={cid}&period_seq=0", hr)
+    for u in violating:  # HR decides: keep the penilai's ratings, on the record
+        api.call("POST", f"{R}/calibration/overrides", hr, json_body={
+            "cycle_id": cid, "period_seq": 0, "unit_code": u["unit_code"],
+            "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."})
+    advance_until("sign_off")
+    for ev in evs:
+        api.call("POST", f"{R}/evaluations/{ev['id']}/sign", token(ev["penilai_nip"]) if ev["penilai_nip"] else hr)
+        api.call("POST", f"{R}/evaluations/{ev['id']}/acknowledge", token(ev["employee_nip"]))
+        api.call("POST", f"{R}/evaluations/{ev['id']}/countersign", token(ev["atasan_nip"]) if ev["atasan_nip"] else hr)
+    advance_until("objections")
+    final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
+    low = sorted((e for e in final if e["predikat"] in ("BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")),
+                 key=lambda e: e["employee_nip"])[:3]
+    decisions = Counter()
+    for n, ev in enumerate(low):
+        obj, _ = api.call("POST", f"{R}/evaluations/{ev['id']}/objections", token(ev["employee_nip"]), json_body={
+            "reasons": "Bukti dukung kegiatan triwulan IV belum dipertimbangkan dalam penilaian."})
+        who = token(ev["atasan_nip"]) if ev["atasan_nip"] else hr
+        body = ({"decision": "changed", "reason": "Bukti dukung sah.", "rating_hasil": "meets",
+                 "rating_perilaku": "meets"} if n == 0 else {"decision": "upheld", "reason": "Penilaian sesuai bukti."})
+        api.call("POST", f"{R}/objections/{obj['id']}/decide", who, json_body=body)
+        decisions[body["decision"]] += 1
+    advance_until("closed")
+    final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
+    followups = _all(api, f"{R}/followups?cycle_id={cid}", hr)
+    consistency, _ = api.call("GET", f"{R}/rater-consistency?cycle_id={cid}&period_seq=0", hr)
+    raters = consistency["raters"]
+    return {
+        "periodic_evaluations_opened": len(periodic),
+        "annual_evaluations": len(final),
+        "realisations_recorded": realised,
+        "status": dict(Counter(e["status"] for e in final)),
+        "predikat": dict(sorted(Counter(e["predikat"] for e in final).items())),
+        "ratings_departing_from_suggestion": deviations,
+        "calibration": {"units": len(cal["units"]), "units_in_violation": len(violating),
+                        "violations": sum(len(u["violations"]) for u in violating), "overrides": len(violating)},
+        "objections": {"filed": len(low), **decisions},
+        "followups": dict(Counter(f["kind"] for f in followups)),
+        "most_lenient_penilai": raters[0]["penilai_nip"] if raters else None,
+        "most_severe_penilai": raters[-1]["penilai_nip"] if raters else None,
+    }
+
+
+def _all(api: Api, path: str, token: str) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        page, _ = api.call("GET", path + f"&limit=200" + (f"&cursor={cursor}" if cursor else ""), token)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
 def _print(summary: dict, say) -> None:
     say("\nSKP per status / plans by status:")
     for status, n in summary["plans_by_status"].items():
@@ -206,5 +330,16 @@ def _print(summary: dict, say) -> None:
         f"didukung ({c['coverage_percent']} %), {c['supervisors_fully_covered']}/{c['supervisors']} atasan penuh")
     say(f"  bawahan tanpa dukungan / idle subordinates: {c['idle_subordinates']}; "
         f"belum punya SKP / without plan: {c['subordinates_without_plan']}")
+    r = summary["reviews"]
+    say(f"\nPenilaian tahunan / annual evaluations: {r['annual_evaluations']} "
+        f"({', '.join(f'{k} {v}' for k, v in r['status'].items())})")
+    for predikat, n in r["predikat"].items():
+        say(f"  {predikat:<18} {n:>4}  {'█' * max(1, round(n / 5))}")
+    c = r["calibration"]
+    say(f"Kalibrasi / calibration: {c['units_in_violation']}/{c['units']} unit melanggar kurva "
+        f"({c['violations']} pelanggaran), {c['overrides']} pengecualian HR / overrides")
+    o = r["objections"]
+    say(f"Keberatan / objections: {o['filed']} diajukan, {o.get('changed', 0)} diubah, {o.get('upheld', 0)} ditolak")
+    say(f"Tindak lanjut / follow-up: {r['followups']}")
     say(f"\nPeristiwa / events published: {summary['events']['published']} (pending {summary['events']['pending']})")
     say(f"Waktu / time: {summary['elapsed_seconds']} s, {summary['http_calls']} HTTP calls")
