@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-SERVICES = ("plans", "reviews")  # surveys and notifications join as their issues land
+SERVICES = ("plans", "reviews", "surveys")  # notifications joins as its issue lands
 
 
 def app_module(service: str):

@@ -155,8 +155,15 @@ PUBLISHES = [
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
-# Nothing consumed yet: surveys.ikm.computed arrives with the surveys service.
-CONSUMES: dict = {}
+
+def _on_ikm_computed(session, envelope: dict) -> None:
+    """A unit's public satisfaction index becomes the realisation of the IKI mapped to it."""
+    from .service import record_ikm
+
+    record_ikm(session, envelope)
+
+
+CONSUMES: dict = {"surveys.ikm.computed": _on_ikm_computed}
 
 
 def payload(type_: str, data: dict) -> dict:

@@ -169,6 +169,8 @@ class Iki(Base):
     target_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     target_unit: Mapped[str | None] = mapped_column(String(40), nullable=True)
     target_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the service unit whose public satisfaction index (surveys.ikm.computed) is this IKI's realisation
+    satisfaction_unit_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     rhk: Mapped[Rhk] = relationship(back_populates="iki")
 
 

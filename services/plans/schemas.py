@@ -198,6 +198,9 @@ class IkiIn(Schema):
     target_value = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     target_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     target_text = fields.String(load_default=None, allow_none=True)
+    satisfaction_unit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40),
+                                           metadata={"description": "service unit whose survey index (IKM) is "
+                                                                    "recorded as this IKI's realisation"})
 
 
 class RhkIn(Schema):
@@ -237,6 +240,7 @@ class IkiOut(Schema):
     target_value = fields.Float(allow_none=True)
     target_unit = fields.String(allow_none=True)
     target_text = fields.String(allow_none=True)
+    satisfaction_unit_code = fields.String(allow_none=True)
 
 
 class RhkOut(Schema):

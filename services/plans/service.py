@@ -527,7 +527,8 @@ def plan_content_dict(plan: Plan) -> dict:
             "rhk": [{"id": r.id, "kind": r.kind, "description": r.description, "parent_rhk_id": r.parent_rhk_id,
                      "organisation_goal": r.organisation_goal,
                      "iki": [{"id": i.id, "aspect": i.aspect, "indicator": i.indicator, "target_value": i.target_value,
-                              "target_unit": i.target_unit, "target_text": i.target_text} for i in r.iki]}
+                              "target_unit": i.target_unit, "target_text": i.target_text,
+                              "satisfaction_unit_code": i.satisfaction_unit_code} for i in r.iki]}
                     for r in plan.rhk]}
 
 
@@ -583,6 +584,7 @@ def _apply_content(s: Session, plan: Plan, data: dict) -> None:
             irow = existing_iki.get(k.get("id")) or Iki(id=domain_id())
             irow.position, irow.aspect, irow.indicator = ipos, k["aspect"], k["indicator"]
             irow.target_value, irow.target_unit, irow.target_text = k.get("target_value"), k.get("target_unit"), k.get("target_text")
+            irow.satisfaction_unit_code = (k.get("satisfaction_unit_code") or "").strip() or None
             iki_rows.append(irow)
         row.iki = iki_rows
         new_rhk.append(row)
@@ -962,3 +964,51 @@ def list_feedback(s: Session, plan: Plan) -> list[Feedback]:
     for fb in rows:
         fb.period_seq = seqs.get(fb.period_id)
     return rows
+
+
+# ------------------------------------------------------------------ public satisfaction index (surveys)
+
+SURVEYS_ACTOR = Principal(sub="system:surveys", roles=frozenset({"admin"}))
+
+
+def record_ikm(s: Session, envelope: dict) -> list[Realisation]:
+    """``surveys.ikm.computed``: record the unit's IKM (``ikm_unit``, 25–100) as the realisation of
+    every IKI mapped to that unit's satisfaction (``Iki.satisfaction_unit_code``) in the agency's
+    approved SKPs, for the period containing the campaign's end date. SKPs whose cycle stage does
+    not take realisations, and IKI whose realisation already holds this value from the survey,
+    are left alone (so a re-published index changes nothing)."""
+    import logging
+
+    log = logging.getLogger("kinerja.plans.surveys")
+    data = envelope.get("data") or {}
+    value, unit_code, agency = data.get("ikm_unit"), data.get("unit_code"), data.get("agency_code")
+    try:
+        end = date.fromisoformat(str(data.get("period_end")))
+    except ValueError:
+        end = None
+    if value is None or not unit_code or not agency or end is None:
+        log.warning("surveys.ikm.computed %s without ikm_unit, unit, agency or period_end: ignored",
+                    envelope.get("id"))
+        return []
+    rows = s.execute(
+        select(Iki.id, Plan.id, Period.seq, Period.id)
+        .join(Rhk, Iki.rhk_id == Rhk.id).join(Plan, Rhk.plan_id == Plan.id)
+        .join(Period, Period.cycle_id == Plan.cycle_id)
+        .where(Iki.satisfaction_unit_code == unit_code, Plan.agency_code == agency,
+               Plan.status.in_(("approved", "revised")), Period.start <= end, Period.end >= end)
+        .order_by(Plan.id, Iki.id)).all()
+    note = (f"IKM {unit_code} · {data.get('service_type') or ''} · {data.get('period_start')}–{data.get('period_end')}: "
+            f"{data.get('respondents')} responden, mutu {data.get('mutu')} ({data.get('kinerja')})")
+    recorded: list[Realisation] = []
+    for iki_id, plan_id, seq, period_id in rows:
+        plan = s.get(Plan, plan_id)
+        if not domain.allowed(cycle_state(s.get(Cycle, plan.cycle_id)), "realisation.record"):
+            log.info("surveys.ikm.computed: plan %s's cycle takes no realisations now; IKI %s skipped", plan_id, iki_id)
+            continue
+        current = s.scalar(select(Realisation).where(Realisation.iki_id == iki_id, Realisation.period_id == period_id))
+        if current is not None and current.source == "surveys.ikm" and current.value == value:
+            continue
+        recorded.append(record_realisation(s, SURVEYS_ACTOR, plan, {
+            "iki_id": iki_id, "period_seq": seq, "value": value, "text": None, "note": note[:4000], "links": []},
+            source="surveys.ikm"))
+    return recorded

@@ -1,0 +1,45 @@
+"""Composition root of the surveys service."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask
+
+from services.common.app import create_service_app
+from services.common.audit import make_blueprint as audit_blueprint
+from services.common.config import Config
+
+from . import domain
+from .api import BLUEPRINTS, PUBLIC_PREFIX, SAMPLE_SIZE_PATH, after_request_etag
+from .models import Base, platform_tables
+from .settings import Settings
+from .web import PUBLIC_PREFIX as FORM_PREFIX, web
+
+SERVICE = "surveys"
+HERE = Path(__file__).parent
+MIGRATIONS = HERE / "migrations"
+
+
+def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | None = None,
+               migrate: bool | None = None, settings: Settings | None = None) -> Flask:
+    config = config or Config.from_env(SERVICE)
+    settings = settings or Settings.from_env(config)
+    app = create_service_app(
+        config, title="Kinerja — surveys", metadata=Base.metadata, tables=platform_tables,
+        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
+        catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
+        # the public form, the kiosk API and the sample-size calculator need no bearer token
+        public_paths=(FORM_PREFIX, PUBLIC_PREFIX, SAMPLE_SIZE_PATH),
+        domain_errors={domain.InvalidTransition: 409, domain.DomainError: 422},
+    )
+    app.extensions["surveys"] = settings
+    app.register_blueprint(web)
+    app.after_request(after_request_etag)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                x_host=settings.proxy_hops)
+    return app
