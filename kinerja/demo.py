@@ -11,7 +11,9 @@ import random
 import shutil
 import time
 from collections import Counter, deque
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from werkzeug.test import Client
 
@@ -21,6 +23,7 @@ from services.plans.domain import BERAKHLAK
 from . import sample_agency
 from .embedded import Embedded
 
+JAKARTA = ZoneInfo("Asia/Jakarta")
 EXPECTATIONS = {
     "berorientasi_pelayanan": "Memahami dan memenuhi kebutuhan masyarakat; ramah, cekatan, solutif.",
     "akuntabel": "Melaksanakan tugas dengan jujur, bertanggung jawab, cermat, disiplin dan berintegritas.",
@@ -34,6 +37,23 @@ EXPECTATIONS = {
 
 class DemoError(RuntimeError):
     pass
+
+
+class DemoClock:
+    """The demo's injectable clock: the year 2026 runs in seconds, moved by the demo per stage."""
+
+    def __init__(self):
+        self.now = self.at(2026, 1, 5)
+
+    @staticmethod
+    def at(y, m, d, hour=9):
+        return datetime(y, m, d, hour, tzinfo=JAKARTA).astimezone(timezone.utc)
+
+    def set(self, y, m, d, hour=9):
+        self.now = self.at(y, m, d, hour)
+
+    def __call__(self):
+        return self.now
 
 
 class Api:
@@ -61,7 +81,9 @@ def run(out_dir: Path = Path("var/demo"), seed: int = 2026, quiet: bool = False)
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     say = (lambda *a: None) if quiet else print
-    emb = Embedded(env={"KINERJA_VAR": str(out_dir)})
+    clock = DemoClock()
+    emb = Embedded(env={"KINERJA_VAR": str(out_dir)}, clock=clock)
+    emb.clock = clock
     try:
         api = Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
         summary = _run(api, emb, seed, say)
@@ -130,6 +152,10 @@ def _run(api: Api, emb: Embedded, seed: int, say) -> dict:
                 item = sample_agency.rhk_for(e.position, e.unit_code, parent["description"], rng)
                 rhk.append({"kind": "utama" if i == 0 else rng.choice(("utama", "tambahan")),
                             "description": item["description"], "parent_rhk_id": parent["id"], "iki": item["iki"]})
+        for r in rhk:  # satisfaction indicators take the unit's survey index (IKM) as realisation
+            for i in r["iki"]:
+                if "kepuasan" in i["indicator"].lower():
+                    i["satisfaction_unit_code"] = e.unit_code
         body = {"cycle_id": cycle["id"], "approach": "kuantitatif", "rhk": rhk, "behaviour": dict(EXPECTATIONS),
                 "annex": {"resources": "Anggaran DPA unit, sarana kantor, aplikasi e-Kinerja.",
                           "accountability": "Laporan bulanan kepada atasan langsung.",
@@ -222,14 +248,20 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
             emb.pump()
 
     approved = {nip: p for nip, p in plans.items() if p["status"] == "approved"}
+    clock = emb.clock
+    clock.set(2026, 2, 2)
     advance_until("monitoring:1:check_in")
     periodic = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=1", hr)
     say(f"\nTriwulan I dibuka: {len(periodic)} evaluasi periodik / periodic evaluations opened")
+    clock.set(2026, 12, 10)
     advance_until("monitoring:4:check_in")
+    surveys = _run_surveys(api, emb, ctx, say)
     realised = 0
     for nip, plan in approved.items():  # cumulative realisation at year end, with evidence notes
         for r in plan["rhk"]:
             for i in r["iki"]:
+                if i.get("satisfaction_unit_code") and i["satisfaction_unit_code"] in surveys["units"]:
+                    continue  # recorded from the unit's survey index
                 factor = max(0.3, rng.gauss(1.07, 0.06))
                 value = i["target_value"] / factor if i["aspect"] in LOWER_IS_BETTER else i["target_value"] * factor
                 api.call("POST", f"/plans/api/v1/plans/{plan['id']}/realisations", token(nip), json_body={
@@ -238,6 +270,7 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                     "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]]})
                 realised += 1
     emb.pump()
+    clock.set(2027, 1, 6)
     advance_until("annual_evaluation")
     evs = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     say(f"Evaluasi tahunan dibuka / annual evaluations opened: {len(evs)} (realisasi dicatat: {realised})")
@@ -272,11 +305,13 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         api.call("POST", f"{R}/calibration/overrides", hr, json_body={
             "cycle_id": cid, "period_seq": 0, "unit_code": u["unit_code"],
             "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."})
+    clock.set(2027, 1, 20)
     advance_until("sign_off")
     for ev in evs:
         api.call("POST", f"{R}/evaluations/{ev['id']}/sign", token(ev["penilai_nip"]) if ev["penilai_nip"] else hr)
         api.call("POST", f"{R}/evaluations/{ev['id']}/acknowledge", token(ev["employee_nip"]))
         api.call("POST", f"{R}/evaluations/{ev['id']}/countersign", token(ev["atasan_nip"]) if ev["atasan_nip"] else hr)
+    clock.set(2027, 1, 27)  # seven days after acknowledging: inside the 14-day window
     advance_until("objections")
     final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     low = sorted((e for e in final if e["predikat"] in ("BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")),
@@ -290,12 +325,14 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                  "rating_perilaku": "meets"} if n == 0 else {"decision": "upheld", "reason": "Penilaian sesuai bukti."})
         api.call("POST", f"{R}/objections/{obj['id']}/decide", who, json_body=body)
         decisions[body["decision"]] += 1
+    clock.set(2027, 2, 15)
     advance_until("closed")
     final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     followups = _all(api, f"{R}/followups?cycle_id={cid}", hr)
     consistency, _ = api.call("GET", f"{R}/rater-consistency?cycle_id={cid}&period_seq=0", hr)
     raters = consistency["raters"]
     return {
+        "surveys": surveys,
         "periodic_evaluations_opened": len(periodic),
         "annual_evaluations": len(final),
         "realisations_recorded": realised,
@@ -309,6 +346,44 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         "most_lenient_penilai": raters[0]["penilai_nip"] if raters else None,
         "most_severe_penilai": raters[-1]["penilai_nip"] if raters else None,
     }
+
+
+def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
+    """Each health centre surveys its patients in Q4 (SKM); closing a campaign publishes its IKM,
+    which the plans service records as the realisation of the mapped satisfaction IKI."""
+    agency, hr, rng = ctx["agency"], ctx["hr"], ctx["rng"]
+    S = "/surveys/api/v1"
+    units = [u for u in agency.units if sample_agency.unit_kind(u.code) in ("puskesmas", "disdukcapil")
+             or u.code.startswith("UPT")]
+    results = {}
+    for n, u in enumerate(units):
+        campaign, _ = api.call("POST", f"{S}/campaigns", hr, json_body={
+            "unit_code": u.code, "unit_name": u.name, "service_type": "Pelayanan umum",
+            "title": f"Survei Kepuasan Masyarakat {u.name} Triwulan IV 2026",
+            "start_date": "2026-10-01", "end_date": "2026-12-15", "population": 1500 + 500 * n})
+        api.call("POST", f"{S}/campaigns/{campaign['id']}/open", hr)
+        mood = rng.uniform(2.7, 3.6)  # each unit's typical answer
+        answers = [{"answers": {f"U{k}": max(1, min(4, round(rng.gauss(mood + (0.3 if k == 4 else 0), 0.6))))
+                                for k in range(1, 10)},
+                    "profile": {"age": rng.randint(18, 75), "sex": rng.choice(("male", "female"))},
+                    "suggestion": rng.choice((None, None, "Antrian pagi terlalu panjang.",
+                                              "Petugas ramah, ruang tunggu perlu kipas."))}
+                   for _ in range(campaign["min_sample"] + 10)]
+        for i in range(0, len(answers), 200):
+            api.call("POST", f"{S}/campaigns/{campaign['id']}/responses:batch", hr, json_body=answers[i:i + 200])
+        api.call("POST", f"{S}/campaigns/{campaign['id']}/close", hr)
+        ikm, _ = api.call("GET", f"{S}/campaigns/{campaign['id']}/ikm", hr)
+        results[u.code] = {"respondents": ikm["respondents"], "minimum_sample": campaign["min_sample"],
+                           "ikm_unit": ikm["ikm_unit"], "mutu": ikm["mutu"], "kinerja": ikm["kinerja"]}
+    emb.pump()
+    fed = 0  # what the plans API now shows: satisfaction IKI realised from the survey index
+    for nip, plan in ctx["plans"].items():
+        if any(i.get("satisfaction_unit_code") in results for r in plan["rhk"] for i in r["iki"]):
+            rows, _ = api.call("GET", f"/plans/api/v1/plans/{plan['id']}/realisations?period_seq=4", ctx["person_token"](nip))
+            fed += sum(1 for row in rows if row["source"] == "surveys.ikm")
+    say("Survei kepuasan masyarakat / public satisfaction (IKM): " + ", ".join(
+        f"{code} {r['ikm_unit']} ({r['mutu']})" for code, r in results.items()) + f"; {fed} IKI kepuasan terisi dari IKM")
+    return {"units": results, "satisfaction_iki_realised_from_ikm": fed}
 
 
 def _all(api: Api, path: str, token: str) -> list[dict]:
