@@ -145,5 +145,9 @@ def demo(out, seed):
         raise click.ClickException(str(exc))
 
 
+from .hr import hr  # noqa: E402  (the HR commands, through the HTTP APIs)
+main.add_command(hr)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -232,6 +232,32 @@ class FileObjection(MethodView):
 
 # ------------------------------------------------------------------ objections
 
+@objections.route("")
+class Objections(MethodView):
+    @objections.arguments(sc.ObjectionQuery, location="query")
+    @objections.response(200, page_schema(sc.ObjectionOut))
+    def get(self, args):
+        """Objections HR of the agency sees (or, for a person, those they filed or decide), by cycle,
+        status and decision."""
+        from .models import Objection
+        p = current_principal()
+        with uow() as s:
+            stmt = select(Objection)
+            if not p.is_admin:
+                if p.has("hr", "agency"):
+                    stmt = stmt.where(Objection.agency_code == p.agency)
+                else:
+                    nip = p.nip or "\0"
+                    stmt = stmt.where((Objection.employee_nip == nip) | (Objection.atasan_nip == nip))
+            if "cycle_id" in args:
+                stmt = stmt.where(Objection.evaluation_id.in_(
+                    select(Evaluation.id).where(Evaluation.cycle_id == args["cycle_id"])))
+            for key in ("status", "decision"):
+                if key in args:
+                    stmt = stmt.where(getattr(Objection, key) == args[key])
+            return paginate(s, stmt, Objection.id, args.get("cursor"), args["limit"])
+
+
 @objections.route("/<int:objection_id>")
 class ObjectionItem(MethodView):
     @objections.response(200, sc.ObjectionOut)

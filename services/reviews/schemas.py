@@ -202,6 +202,12 @@ class DecisionIn(Schema):
     rating_perilaku = fields.String(load_default=None, allow_none=True, validate=RATING)
 
 
+class ObjectionQuery(PageArgs):
+    cycle_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    status = fields.String(validate=validate.OneOf(("filed", "under_review", "decided")))
+    decision = fields.String(validate=validate.OneOf(("upheld", "changed")))
+
+
 class ObjectionOut(Schema):
     id = fields.Integer()
     evaluation_id = fields.Integer()

@@ -150,6 +150,11 @@ def test_objection_window_is_fourteen_days_and_a_change_makes_a_new_document_ver
     assert decided["after"]["predikat"] == "BAIK" and decided["after"]["document_version"] == 2
     problem(chain.post(f"/objections/{obj['id']}/decide", chain.as_(HEAD),
                        {"decision": "upheld", "reason": "Ubah lagi."}), 409, "objection.transition")
+    listed = chain.get(f"/objections?cycle_id={chain.org.cycle_id}", chain.hr).get_json()["items"]
+    assert [(o["id"], o["decision"]) for o in listed] == [(obj["id"], "changed")]
+    assert chain.get("/objections?decision=upheld", chain.hr).get_json()["items"] == []
+    assert chain.get("/objections", chain.as_(STAFF_B[1])).get_json()["items"] == []  # not theirs
+    assert chain.get("/objections", chain.org.other_hr).get_json()["items"] == []
     docs = chain.get(f"/evaluations/{ev['id']}/documents", chain.as_(STAFF_B[0])).get_json()
     assert [d["version"] for d in docs] == [1, 2]
     assert docs[1]["previous_hash"] == docs[0]["content_hash"] and docs[1]["reason"] == "objection_changed"
