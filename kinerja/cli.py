@@ -99,12 +99,17 @@ def worker(service):
     consumers = [platform.consumer(handlers)] if handlers else []
     w = BusWorker([platform.relay()], consumers)
     w.start()
+    from .embedded import JobRunner
+
+    jobs = JobRunner(registry.background_jobs(service, platform))
+    jobs.start()
     stop = threading.Event()
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        jobs.stop()
         w.stop()
 
 

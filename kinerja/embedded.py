@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from datetime import datetime
 from typing import Callable
 
@@ -42,6 +44,29 @@ class Dispatcher:
         return [body]
 
 
+class JobRunner(threading.Thread):
+    """Runs each periodic job at its own interval (``job.interval`` seconds) until stopped."""
+
+    def __init__(self, jobs: list):
+        super().__init__(name="kinerja-jobs", daemon=True)
+        self.jobs = jobs
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        due = {id(job): 0.0 for job in self.jobs}
+        while not self._stop_event.is_set():
+            now = time.monotonic()
+            for job in self.jobs:
+                if now >= due[id(job)]:
+                    job()  # jobs log their own errors and never raise
+                    due[id(job)] = now + float(getattr(job, "interval", 5.0))
+            self._stop_event.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+
 class Embedded:
     def __init__(self, env: dict | None = None, clock: Callable[[], datetime] | None = None,
                  services: tuple[str, ...] = registry.SERVICES, topology=None, **overrides):
@@ -59,13 +84,17 @@ class Embedded:
                 self.consumers.append(app.extensions["kinerja"].consumer(handlers, **bus))
         for consumer in self.consumers:  # declare queues and bindings before anything is published
             consumer.drain(timeout=0.01)
+        self.jobs = [job for name, app in self.apps.items()
+                     for job in registry.background_jobs(name, app.extensions["kinerja"])]
         self.worker: BusWorker | None = None
+        self.job_runner: JobRunner | None = None
 
     def platform(self, service: str):
         return self.apps[service].extensions["kinerja"]
 
-    def pump(self, rounds: int = 50) -> int:
-        """Relay and consume until quiet (synchronously, for the demo and tests)."""
+    def pump(self, rounds: int = 50, jobs: bool = True) -> int:
+        """Relay and consume until quiet, then run the periodic jobs once (synchronously, for the
+        demo and tests)."""
         total = 0
         for _ in range(rounds):
             moved = sum(r.run_once() for r in self.relays)
@@ -73,13 +102,20 @@ class Embedded:
             total += moved
             if not moved:
                 break
+        if jobs:
+            for job in self.jobs:
+                job()
         return total
 
     def start_worker(self) -> None:
         self.worker = BusWorker(self.relays, self.consumers)
         self.worker.start()
+        self.job_runner = JobRunner(self.jobs)
+        self.job_runner.start()
 
     def close(self) -> None:
+        if self.job_runner:
+            self.job_runner.stop()
         if self.worker:
             self.worker.stop()
         for r in self.relays:

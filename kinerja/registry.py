@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-SERVICES = ("plans", "reviews", "surveys")  # notifications joins as its issue lands
+SERVICES = ("plans", "reviews", "surveys", "notifications")
 
 
 def app_module(service: str):
@@ -18,3 +18,9 @@ def events_module(service: str):
 
 def migrations_dir(service: str) -> Path:
     return Path(app_module(service).MIGRATIONS)
+
+
+def background_jobs(service: str, platform) -> list:
+    """Periodic jobs a service asks its worker to run (e.g. notifications' dispatcher)."""
+    factory = getattr(app_module(service), "background_jobs", None)
+    return list(factory(platform)) if factory else []

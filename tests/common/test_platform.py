@@ -209,7 +209,8 @@ def test_embedded_dispatcher_mounts_services_at_their_prefix(tmp_path):
         client = Client(emb.wsgi)
         assert client.get("/plans/healthz").status_code == 200
         assert client.get("/plans/readyz").get_json()["checks"] == {"database": "ok", "broker": "ok"}
-        assert {"plans": "/plans/", "reviews": "/reviews/"}.items() <= client.get("/").get_json()["services"].items()
+        assert {"plans": "/plans/", "reviews": "/reviews/", "surveys": "/surveys/",
+                "notifications": "/notifications/"}.items() <= client.get("/").get_json()["services"].items()
         missing = client.get("/nowhere")
         assert missing.status_code == 404 and missing.content_type == "application/problem+json"
         spec = client.get("/plans/openapi.json").get_json()

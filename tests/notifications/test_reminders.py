@@ -1,0 +1,123 @@
+"""Reminders requested by the flows (HTTP or event): one per (batch key, recipient) however often
+asked; escalation of who is still overdue to the superior from the deadline, then to HR, each
+once per person."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from services.notifications.models import Notification, ReminderItem
+from tests.plans.support import HEAD, JAKARTA, KASI_A, OTHER_EMP, STAFF_A, problem
+
+RINA, DEWI, JOKO = STAFF_A
+HR_MAIL = "kepegawaian@pkmb.go.id"
+DEADLINE = datetime(2026, 4, 10, 23, 59, tzinfo=JAKARTA)
+
+
+def _batch(**over):
+    body = {"batch_key": "2026-p1-self-assessment", "template": "reminder.self_assessment",
+            "recipients": [{"nip": RINA}, {"nip": DEWI}], "deadline": DEADLINE.isoformat(),
+            "params": {"period_name": "Triwulan I"}}
+    return {**body, **over}
+
+
+def _titles(notif, nip, template_prefix):
+    return [n.title for n in notif.rows(Notification, Notification.recipient_nip == nip)
+            if n.template.startswith(template_prefix)]
+
+
+def test_a_reminder_batch_is_idempotent_per_batch_key_and_recipient(notif, org):
+    r = notif.post("/reminders", org.hr, _batch())
+    assert r.status_code == 200, r.get_json()
+    out = r.get_json()
+    assert out["created"] == [RINA, DEWI] and out["already"] == [] and out["unknown"] == []
+    assert _titles(notif, RINA, "reminder.") == ["Pengingat: penilaian diri Triwulan I"]
+    body = notif.inbox(org.as_(RINA))[-1]["body"]
+    assert "tenggatnya 10 April 2026 23.59 WIB" in body
+    # asked again (a flow retried), and again with one more person: only the new one is reminded
+    again = notif.post("/reminders", org.hr, _batch()).get_json()
+    assert again["created"] == [] and again["already"] == [RINA, DEWI]
+    more = notif.post("/reminders", org.hr, _batch(recipients=[{"nip": DEWI}, {"nip": JOKO}, {"nip": OTHER_EMP}]))
+    assert more.get_json()["created"] == [JOKO] and more.get_json()["unknown"] == [OTHER_EMP]
+    for nip in (RINA, DEWI, JOKO):
+        assert len(_titles(notif, nip, "reminder.")) == 1
+    assert len(notif.rows(ReminderItem)) == 3
+    # the Idempotency-Key replays the first answer
+    key = {**org.hr, "Idempotency-Key": "flow-run-1"}
+    first = notif.post("/reminders", key, _batch(batch_key="k2"))
+    second = notif.post("/reminders", key, _batch(batch_key="k2"))
+    assert second.headers.get("Idempotent-Replayed") == "true" and second.get_json() == first.get_json()
+    # refused
+    problem(notif.post("/reminders", org.hr, _batch(template="reminder.rating")), 409, "reminder.batch_conflict")
+    body = problem(notif.post("/reminders", org.hr, _batch(batch_key="k3", template="reminder.generic")), 422)
+    assert body["errors"][0]["field"] == "params" and "task" in body["errors"][0]["detail"]
+    body = problem(notif.post("/reminders", org.hr, _batch(template="plan.returned")), 422)
+    assert body["errors"][0]["field"] == "template"
+    body = problem(notif.post("/reminders", org.hr, _batch(deadline="2026-04-10T23:59:00")), 422)
+    assert body["errors"][0]["field"] == "deadline"  # a deadline needs its time zone
+    problem(notif.post("/reminders", org.as_(KASI_A), _batch()), 403)
+    problem(notif.post("/reminders", org.hr, _batch(recipients=[])), 422)
+
+
+def test_escalation_goes_to_the_superior_then_to_hr_each_once(notif, org, clock):
+    notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
+    notif.post("/reminders", org.hr, _batch())
+    esc = "/reminders/2026-p1-self-assessment/escalate"
+    assert notif.post(esc, org.hr, {"recipients": [RINA, DEWI]}).get_json()["escalated"] == 0  # before the deadline
+
+    clock.set(DEADLINE + timedelta(hours=1))
+    out = notif.post(esc, org.hr, {"recipients": [RINA]}).get_json()  # Dewi has done it meanwhile
+    assert out["escalated"] == 1
+    items = {i["recipient_nip"]: i for i in out["items"]}
+    assert items[RINA]["escalation_level"] == 1 and items[DEWI]["done_at"] is not None
+    assert [e["to"] for e in items[RINA]["escalations"]] == ["superior"]
+    assert items[RINA]["escalations"][0]["recipients"] == [KASI_A]
+    assert _titles(notif, KASI_A, "escalation.") == ["Eskalasi: Rina Wati melewati tenggat"]
+    (note,) = [n for n in notif.inbox(org.as_(KASI_A)) if n["template"] == "escalation.superior"]
+    assert '"penilaian diri"' in note["body"] and "10 April 2026 23.59 WIB" in note["body"]
+    assert notif.post(esc, org.hr, {"recipients": [RINA]}).get_json()["escalated"] == 0  # nothing new
+    assert len(_titles(notif, KASI_A, "escalation.")) == 1
+
+    clock.set(DEADLINE + timedelta(hours=49))
+    out = notif.post(esc, org.hr, {"recipients": [RINA]}).get_json()
+    assert out["escalated"] == 1
+    (rina,) = [i for i in out["items"] if i["recipient_nip"] == RINA]
+    assert [e["to"] for e in rina["escalations"]] == ["superior", "hr"] and rina["escalation_level"] == 2
+    hr = [n for n in notif.rows(Notification) if n.template == "escalation.hr"]
+    assert [n.title for n in hr] == ["Eskalasi ke pengelola kinerja: Rina Wati melewati tenggat"]
+    assert "atasannya (Siti Aminah) sudah diberi tahu" in hr[0].body_text
+    assert notif.post(esc, org.hr, {"recipients": [RINA]}).get_json()["escalated"] == 0
+    assert notif.post(esc, org.hr, {"recipients": [RINA], "to": "hr"}).get_json()["escalated"] == 0
+    assert len([n for n in notif.rows(Notification) if n.template.startswith("escalation.")]) == 2
+    assert _titles(notif, DEWI, "escalation.") == [] and _titles(notif, HEAD, "escalation.") == []
+    problem(notif.post("/reminders/nope/escalate", org.hr, {}), 404)
+    problem(notif.post(esc, org.other_hr, {}), 404)
+
+
+def test_forced_escalation_keeps_the_order_and_the_cap(notif, org):
+    notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
+    notif.post("/reminders", org.hr, _batch(batch_key="now", deadline=None))
+    out = notif.post("/reminders/now/escalate", org.hr, {"recipients": [RINA], "to": "hr"}).get_json()
+    (rina,) = [i for i in out["items"] if i["recipient_nip"] == RINA]
+    assert [e["to"] for e in rina["escalations"]] == ["superior", "hr"]
+    notif.post("/reminders", org.hr, _batch(batch_key="capped", escalate_to="superior", deadline=None))
+    out = notif.post("/reminders/capped/escalate", org.hr, {"to": "hr"}).get_json()
+    assert {i["escalation_level"] for i in out["items"]} == {1}  # this batch never goes past the superior
+
+
+def test_reminders_and_escalations_also_come_as_events(notif, org, clock):
+    notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
+    request = {**_batch(batch_key="ev-1"), "agency_code": "PKMB"}
+    notif.publish("reviews.reminder.requested", request)
+    notif.publish("reviews.reminder.requested", request)  # another event id asking the same: no duplicate
+    assert len(_titles(notif, RINA, "reminder.")) == 1 and len(notif.rows(ReminderItem)) == 2
+    clock.set(DEADLINE + timedelta(hours=1))
+    notif.publish("reviews.reminder.escalation_requested", {"agency_code": "PKMB", "batch_key": "ev-1",
+                                                             "recipients": [DEWI]})
+    assert _titles(notif, KASI_A, "escalation.") == ["Eskalasi: Dewi Lestari melewati tenggat"]
+    r = notif.get("/reminders/ev-1", org.hr).get_json()
+    assert {i["recipient_nip"]: i["escalation_level"] for i in r["items"]} == {RINA: 0, DEWI: 1}
+    # a request the service cannot use is dead-lettered, and the consumer goes on
+    notif.publish("reviews.reminder.requested", {"agency_code": "PKMB", "batch_key": "bad", "template": "nope",
+                                                 "recipients": [RINA]})
+    assert notif.emb.consumers[0].last_error is None
+    assert notif.get("/reminders/bad", org.hr).status_code == 404
