@@ -331,7 +331,10 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     followups = _all(api, f"{R}/followups?cycle_id={cid}", hr)
     consistency, _ = api.call("GET", f"{R}/rater-consistency?cycle_id={cid}&period_seq=0", hr)
     raters = consistency["raters"]
+    emb.pump()
+    notifications = _notification_counts(api)
     return {
+        "notifications": notifications,
         "surveys": surveys,
         "periodic_evaluations_opened": len(periodic),
         "annual_evaluations": len(final),
@@ -386,6 +389,18 @@ def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     return {"units": results, "satisfaction_iki_realised_from_ikm": fed}
 
 
+def _notification_counts(api: Api) -> dict:
+    """Deliveries per channel and status, as the notifications service's /metrics counts them."""
+    resp = api.client.get("/notifications/metrics")
+    counts: dict[str, dict[str, int]] = {}
+    for line in resp.get_data(as_text=True).splitlines():
+        if line.startswith("kinerja_notifications_deliveries_total{"):
+            labels = dict(part.split("=", 1) for part in line[line.index("{") + 1:line.index("}")].split(","))
+            channel, status = labels["channel"].strip('"'), labels["status"].strip('"')
+            counts.setdefault(channel, {})[status] = int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
 def _all(api: Api, path: str, token: str) -> list[dict]:
     items, cursor = [], None
     while True:
@@ -416,5 +431,8 @@ def _print(summary: dict, say) -> None:
     o = r["objections"]
     say(f"Keberatan / objections: {o['filed']} diajukan, {o.get('changed', 0)} diubah, {o.get('upheld', 0)} ditolak")
     say(f"Tindak lanjut / follow-up: {r['followups']}")
+    n = r["notifications"]
+    say("Notifikasi / notifications: " + ", ".join(
+        f"{ch} {sum(v.values())} ({', '.join(f'{k} {c}' for k, c in sorted(v.items()))})" for ch, v in sorted(n.items())))
     say(f"\nPeristiwa / events published: {summary['events']['published']} (pending {summary['events']['pending']})")
     say(f"Waktu / time: {summary['elapsed_seconds']} s, {summary['http_calls']} HTTP calls")

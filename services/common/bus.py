@@ -159,7 +159,7 @@ def declare_topology(
 
 def _transport_options(broker_url: str, *, confirms: bool) -> dict:
     if broker_url.startswith("memory"):
-        return {"polling_interval": 0.01}
+        return {"polling_interval": 0.001}
     return {"confirm_publish": True} if confirms else {}
 
 
