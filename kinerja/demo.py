@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from werkzeug.test import Client
 
 from services.common.auth import issue_token
-from services.plans.domain import BERAKHLAK
 
 from . import sample_agency
 from .embedded import Embedded
@@ -234,7 +233,7 @@ ORG_RESULTS = ("ISTIMEWA", "BAIK", "BAIK", "BAIK", "BUTUH_PERBAIKAN")
 def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     """The appraisal year: realisation, annual evaluation, calibration, sign-off, objections."""
     agency, plans, hr, rng = ctx["agency"], ctx["plans"], ctx["hr"], ctx["rng"]
-    token, by_nip = ctx["person_token"], ctx["by_nip"]
+    token = ctx["person_token"]
     cid = ctx["cycle"]["id"]
     R = "/reviews/api/v1"
 
@@ -404,7 +403,7 @@ def _notification_counts(api: Api) -> dict:
 def _all(api: Api, path: str, token: str) -> list[dict]:
     items, cursor = [], None
     while True:
-        page, _ = api.call("GET", path + f"&limit=200" + (f"&cursor={cursor}" if cursor else ""), token)
+        page, _ = api.call("GET", path + "&limit=200" + (f"&cursor={cursor}" if cursor else ""), token)
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:

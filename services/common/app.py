@@ -164,5 +164,8 @@ def create_service_app(config: Config, *, title: str, metadata: MetaData, tables
     for blp in blueprints:
         api.register_blueprint(blp)
     register_error_handlers(app, domain_errors)  # after Api: replaces flask-smorest's JSON errors
+    from .http import add_etag
+
+    app.after_request(add_etag)
     app.extensions["kinerja_api"] = api
     return app

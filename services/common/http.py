@@ -17,6 +17,24 @@ def etag_of(version: int) -> str:
     return f'"{version}"'
 
 
+def with_etag(obj):
+    """Mark a versioned resource so the response flask-smorest builds carries its ``ETag``."""
+    from flask import g
+
+    g.etag_version = obj.version
+    return obj
+
+
+def add_etag(response):
+    """``after_request`` hook installed by ``create_service_app``: sets the ETag marked by ``with_etag``."""
+    from flask import g
+
+    version = g.pop("etag_version", None)
+    if version is not None and response.status_code < 300:
+        response.headers["ETag"] = etag_of(version)
+    return response
+
+
 def require_if_match(current_version: int) -> None:
     """428 without If-Match, 412 when it names another version (``*`` accepts any)."""
     header = request.headers.get("If-Match")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData
 
 from .db import make_engine
 

@@ -16,7 +16,7 @@ import smtplib
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart

@@ -1,14 +1,14 @@
 """flask-smorest blueprints of the plans service: thin views calling ``service`` functions."""
 from __future__ import annotations
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from services.common.auth import current_principal
 from services.common.errors import FieldError, Problem, flatten_messages
-from services.common.http import PageArgs, etag_of, paginate, page_schema, require_if_match
+from services.common.http import paginate, page_schema, require_if_match, with_etag
 
 from . import schemas as sc
 from . import service as svc
@@ -26,19 +26,6 @@ def uow():
     return current_app.extensions["kinerja"].uow()
 
 
-def with_etag(obj, status: int = 200):
-    """Set the ETag of a versioned resource on the response flask-smorest builds."""
-    from flask import g
-    g.etag_version = obj.version
-    return obj
-
-
-def _after_request_etag(response):
-    from flask import g
-    version = g.pop("etag_version", None)
-    if version is not None and response.status_code < 300:
-        response.headers["ETag"] = etag_of(version)
-    return response
 
 
 # ------------------------------------------------------------------ directory

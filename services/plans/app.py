@@ -12,7 +12,7 @@ from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
 from . import domain
-from .api import BLUEPRINTS, _after_request_etag
+from .api import BLUEPRINTS
 from .models import Base, platform_tables
 
 SERVICE = "plans"
@@ -30,5 +30,4 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
         domain_errors={domain.InvalidNip: 422, domain.StageConflict: 409, domain.InvalidTransition: 409,
                        domain.DomainError: 422},
     )
-    app.after_request(_after_request_etag)
     return app

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.common.auth import current_principal, require_roles
 from services.common.errors import Problem
-from services.common.http import etag_of, paginate, page_schema, require_if_match
+from services.common.http import paginate, page_schema, require_if_match, with_etag
 
 from . import schemas as sc
 from . import service as svc
@@ -31,16 +31,6 @@ def uow():
     return current_app.extensions["kinerja"].uow()
 
 
-def with_etag(obj):
-    g.etag_version = obj.version
-    return obj
-
-
-def after_request_etag(response):
-    version = g.pop("etag_version", None)
-    if version is not None and response.status_code < 300:
-        response.headers["ETag"] = etag_of(version)
-    return response
 
 
 def _action(evaluation_id: int, fn, *args):
@@ -415,7 +405,7 @@ class Rebuild(MethodView):
     def post(self):
         """Rebuild the read model of people, units, cycles and approved SKPs from the plans API,
         with the caller's token (HR of the agency)."""
-        p = require_roles("hr")
+        require_roles("hr")
         base = current_app.extensions["kinerja"].config.extra.get("plans_url", "http://127.0.0.1:8000")
         auth = request.headers.get("Authorization", "")
 

@@ -13,7 +13,7 @@ from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
 from . import domain
-from .api import BLUEPRINTS, after_request_etag
+from .api import BLUEPRINTS
 from .models import Base, platform_tables
 from .siasn import blueprint as siasn_blueprint  # SIASN export (siasn.py)
 
@@ -45,5 +45,4 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
         catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
         domain_errors={domain.ObjectionWindowClosed: 409, domain.InvalidTransition: 409, domain.DomainError: 422},
     )
-    app.after_request(after_request_etag)
     return app

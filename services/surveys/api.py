@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from services.common.auth import current_principal
 from services.common.errors import FieldError, Problem
-from services.common.http import etag_of, paginate, page_schema, require_if_match
+from services.common.http import paginate, page_schema, require_if_match, with_etag
 
 from . import domain, qr, report as report_mod
 from . import schemas as sc
@@ -36,16 +36,6 @@ def uow():
     return current_app.extensions["kinerja"].uow()
 
 
-def with_etag(c: Campaign):
-    g.etag_version = c.version
-    return c
-
-
-def after_request_etag(response):
-    version = g.pop("etag_version", None)
-    if version is not None and response.status_code < 300:
-        response.headers["ETag"] = etag_of(version)
-    return response
 
 
 def host_url() -> str:

@@ -12,7 +12,7 @@ from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
 from . import domain
-from .api import BLUEPRINTS, PUBLIC_PREFIX, SAMPLE_SIZE_PATH, after_request_etag
+from .api import BLUEPRINTS, PUBLIC_PREFIX, SAMPLE_SIZE_PATH
 from .models import Base, platform_tables
 from .settings import Settings
 from .web import PUBLIC_PREFIX as FORM_PREFIX, web
@@ -36,7 +36,6 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
     )
     app.extensions["surveys"] = settings
     app.register_blueprint(web)
-    app.after_request(after_request_etag)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -75,8 +75,8 @@ def test_hs256_token_round_trip_with_claims():
 
 @pytest.mark.parametrize("claims,code", [
     ({"sub": "a", "roles": ["hr"]}, "auth.invalid"),                       # no exp
-    ({"roles": ["hr"], "exp": time.time() + 60}, "auth.invalid"),          # no sub
-    ({"sub": "a", "roles": ["root"], "exp": time.time() + 60}, "auth.invalid"),  # unknown role
+    ({"roles": ["hr"], "exp": time.time() + 86400}, "auth.invalid"),          # no sub
+    ({"sub": "a", "roles": ["root"], "exp": time.time() + 86400}, "auth.invalid"),  # unknown role
     ({"sub": "a", "roles": ["hr"], "exp": time.time() - 3600}, "auth.expired"),
 ])
 def test_bad_tokens_are_401(claims, code):
