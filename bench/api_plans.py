@@ -105,9 +105,12 @@ def main(argv=None) -> int:
     emb = None
     try:
         t0 = time.perf_counter()
-        emb = Embedded(env={"KINERJA_VAR": tmp})
+        clock = demo.DemoClock()
+        emb = Embedded(env={"KINERJA_VAR": tmp}, clock=clock)
+        emb.clock = clock
         api = demo.Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
-        summary = demo._run(api, emb, SEED, lambda *a: None)  # the demo's seeding, through the API
+        # the demo's whole year, through the API (seeding: plans, reviews, surveys, notifications)
+        summary = demo._run(api, emb, SEED, lambda *a: None, Path(tmp))
         seeded = time.perf_counter() - t0
         rss_after_seed = peak_rss_mib()
 
@@ -134,8 +137,8 @@ def main(argv=None) -> int:
         full_plan, _ = api.call("GET", f"{API}/plans/{plan['id']}", owner_token)
         iki_ids = [iki["id"] for rhk in full_plan["rhk"] for iki in rhk["iki"]]
         cycle_year = summary["cycle"]["name"]
-        today = date.today()
-        link_iki = str(today.year) in cycle_year and bool(iki_ids)
+        today = clock().date()  # the demo's simulated clock: its 2026 cycle is closed by now
+        link_iki = False  # a closed cycle's SKP takes no more logs against its IKI
 
         def daily_log(i):
             body = {"date": today.isoformat(), "minutes": 15 + (i % 8) * 15,

@@ -85,7 +85,7 @@ def run(out_dir: Path = Path("var/demo"), seed: int = 2026, quiet: bool = False)
     emb.clock = clock
     try:
         api = Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
-        summary = _run(api, emb, seed, say)
+        summary = _run(api, emb, seed, say, out_dir)
     finally:
         emb.close()
     summary["elapsed_seconds"] = round(time.perf_counter() - started, 2)
@@ -97,7 +97,7 @@ def run(out_dir: Path = Path("var/demo"), seed: int = 2026, quiet: bool = False)
     return summary
 
 
-def _run(api: Api, emb: Embedded, seed: int, say) -> dict:
+def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
     agency = sample_agency.build(seed=seed)
     rng = random.Random(seed)
     admin = api.token(["admin"])
@@ -210,7 +210,7 @@ def _run(api: Api, emb: Embedded, seed: int, say) -> dict:
     pending = sum(r.pending() for r in emb.relays)
     units_by_kind = Counter(sample_agency.unit_kind(u.code) for u in agency.units)
     ctx = {"agency": agency, "plans": plans, "reports": reports, "order": order, "by_nip": by_nip,
-           "person_token": person_token, "hr": hr, "cycle": cycle, "rng": rng}
+           "person_token": person_token, "hr": hr, "cycle": cycle, "rng": rng, "out_dir": out_dir}
     review_summary = _run_reviews(api, emb, ctx, say)
     return {
         "reviews": review_summary,
@@ -333,7 +333,14 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     raters = consistency["raters"]
     emb.pump()
     notifications = _notification_counts(api)
+    from .http import Client
+    from .report import build_report
+
+    report = build_report(Client(token=hr, wsgi=emb.wsgi), cid, ctx["out_dir"] / "report", pdf=True, documents=5)
+    say(f"Laporan HR / HR report: {report['html']}, {report['pdf']} (+{len(report['documents'])} dokumen evaluasi)")
     return {
+        "report": {"html": str(report["html"]), "pdf": str(report["pdf"]),
+                   "documents": [str(p) for p in report["documents"]]},
         "notifications": notifications,
         "surveys": surveys,
         "periodic_evaluations_opened": len(periodic),
