@@ -90,3 +90,34 @@ def paginate(session: Session, stmt: Select, key_column, cursor: str | None, lim
         rows = rows[:limit]
         next_cursor = encode_cursor(getattr(rows[-1], key_column.key))
     return {"items": rows, "next_cursor": next_cursor}
+
+
+def remote_fetcher(base_url: str, authorization: str, unreachable_code: str, timeout: float = 30.0):
+    """``fetch(path) -> json`` against another service's API with the caller's ``Authorization``
+    (how a service rebuilds a read model from its owner). Unreachable, timing out or answering
+    non-JSON: 503 with ``unreachable_code``."""
+    import urllib.error
+    import urllib.request
+
+    def fetch(path: str):
+        req = urllib.request.Request(base_url.rstrip("/") + path,
+                                     headers={"Authorization": authorization, "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read())
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            raise Problem(503, unreachable_code, reason=str(exc)[:200])
+
+    return fetch
+
+
+def walk_pages(fetch, path: str, limit: int = 200):
+    """Every item of a cursor-paginated list, page by page."""
+    cursor = None
+    sep = "&" if "?" in path else "?"
+    while True:
+        page = fetch(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        yield from page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return

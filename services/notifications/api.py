@@ -1,17 +1,12 @@
 """flask-smorest blueprints of the notifications service: thin views calling ``service`` functions."""
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.common.auth import current_principal, require_roles
-from services.common.errors import Problem
-from services.common.http import paginate, page_schema
+from services.common.http import paginate, page_schema, remote_fetcher
 
 from . import domain
 from . import schemas as sc
@@ -269,16 +264,7 @@ class Rebuild(MethodView):
         """Rebuild the recipients (people, units) from the plans API with the caller's token (HR)."""
         require_roles("hr")
         base = current_app.extensions["kinerja"].config.extra.get("plans_url", "http://127.0.0.1:8000")
-        auth = request.headers.get("Authorization", "")
-
-        def fetch(path):
-            req = urllib.request.Request(base.rstrip("/") + path, headers={"Authorization": auth,
-                                                                          "Accept": "application/json"})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as resp:
-                    return json.loads(resp.read())
-            except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-                raise Problem(503, "readmodel.plans_unreachable", reason=str(exc)[:200])
+        fetch = remote_fetcher(base, request.headers.get("Authorization", ""), "readmodel.plans_unreachable")
 
         with uow() as s:
             return {"counts": svc.rebuild_read_model(s, fetch)}

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, forbid
 from services.common.bus import Reject
 from services.common.errors import FieldError, Problem
+from services.common.http import walk_pages
 from services.common.i18n import LANGUAGES
 
 from . import channels, domain
@@ -172,21 +173,11 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     """Replay the recipients from the plans API. ``fetch(path) -> json`` calls plans with a token
     that sees the agency (HR)."""
 
-    def pages(path):
-        cursor = None
-        while True:
-            sep = "&" if "?" in path else "?"
-            page = fetch(f"{path}{sep}limit=200" + (f"&cursor={cursor}" if cursor else ""))
-            yield from page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
-
     counts = Counter()
-    for u in pages("/plans/api/v1/units"):
+    for u in walk_pages(fetch, "/plans/api/v1/units"):
         rm_unit(s, u)
         counts["units"] += 1
-    for e in pages("/plans/api/v1/employees"):
+    for e in walk_pages(fetch, "/plans/api/v1/employees"):
         rm_employee(s, e)
         counts["people"] += 1
     return dict(counts)

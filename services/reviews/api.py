@@ -1,18 +1,13 @@
 """flask-smorest blueprints of the reviews service: thin views calling ``service`` functions."""
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.common.auth import current_principal, require_roles
-from services.common.errors import Problem
-from services.common.http import paginate, page_schema, require_if_match, with_etag
+from services.common.http import paginate, page_schema, remote_fetcher, require_if_match, with_etag
 
 from . import schemas as sc
 from . import service as svc
@@ -407,16 +402,7 @@ class Rebuild(MethodView):
         with the caller's token (HR of the agency)."""
         require_roles("hr")
         base = current_app.extensions["kinerja"].config.extra.get("plans_url", "http://127.0.0.1:8000")
-        auth = request.headers.get("Authorization", "")
-
-        def fetch(path):
-            req = urllib.request.Request(base.rstrip("/") + path, headers={"Authorization": auth,
-                                                                          "Accept": "application/json"})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as resp:
-                    return json.loads(resp.read())
-            except (urllib.error.URLError, TimeoutError) as exc:
-                raise Problem(503, "readmodel.plans_unreachable", reason=str(exc)[:200])
+        fetch = remote_fetcher(base, request.headers.get("Authorization", ""), "readmodel.plans_unreachable")
 
         with uow() as s:
             return {"counts": svc.rebuild_read_model(s, fetch)}

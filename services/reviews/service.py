@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
 from services.common.errors import FieldError, Problem
+from services.common.http import walk_pages
 
 from . import domain
 from .events import payload
@@ -166,14 +167,7 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     token that sees the agency (HR or agency role)."""
 
     def pages(path):
-        cursor = None
-        while True:
-            sep = "&" if "?" in path else "?"
-            page = fetch(f"{path}{sep}limit=200" + (f"&cursor={cursor}" if cursor else ""))
-            yield from page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
+        return walk_pages(fetch, path)
 
     counts = Counter()
     for u in pages("/plans/api/v1/units"):
