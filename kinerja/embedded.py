@@ -23,8 +23,9 @@ class Dispatcher:
     """Routes ``/<service>/…`` to that service's WSGI app without stripping the prefix, so
     paths are the same as behind the production gateway."""
 
-    def __init__(self, apps: dict[str, Flask]):
+    def __init__(self, apps: dict[str, Flask], portal: Flask | None = None):
         self.apps = apps
+        self.portal = portal  # the web portal answers every path that is not a service's
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
@@ -32,6 +33,8 @@ class Dispatcher:
         app = self.apps.get(first)
         if app is not None:
             return app(environ, start_response)
+        if self.portal is not None and path != "/healthz":
+            return self.portal(environ, start_response)
         if path in ("/", "/healthz"):
             body = json.dumps({"status": "ok", "services": {name: f"/{name}/" for name in self.apps},
                                "docs": {name: f"/{name}/docs" for name in self.apps}}).encode()
@@ -69,12 +72,14 @@ class JobRunner(threading.Thread):
 
 class Embedded:
     def __init__(self, env: dict | None = None, clock: Callable[[], datetime] | None = None,
-                 services: tuple[str, ...] = registry.SERVICES, topology=None, **overrides):
+                 services: tuple[str, ...] = registry.SERVICES, topology=None, portal: bool = True, **overrides):
         self.apps: dict[str, Flask] = {}
         for name in services:
             config = Config.from_env(name, env=env, **overrides)
             self.apps[name] = registry.app_module(name).create_app(config, clock=clock)
         self.wsgi = Dispatcher(self.apps)
+        if portal:  # it calls the services in-process, through the same dispatcher
+            self.wsgi.portal = registry.portal_app(env=env, wsgi=self.wsgi, clock=clock)
         bus = {"topology": topology} if topology is not None else {}  # tests isolate the memory bus
         self.relays = [app.extensions["kinerja"].relay(**bus) for app in self.apps.values()]
         self.consumers = []

@@ -24,3 +24,11 @@ def background_jobs(service: str, platform) -> list:
     """Periodic jobs a service asks its worker to run (e.g. notifications' dispatcher)."""
     factory = getattr(app_module(service), "background_jobs", None)
     return list(factory(platform)) if factory else []
+
+
+def portal_app(env: dict | None = None, wsgi=None, clock=None):
+    """The web portal (it owns no data): embedded, it calls the services through ``wsgi``."""
+    from services.portal.app import create_app
+    from services.portal.settings import PortalSettings
+
+    return create_app(PortalSettings.from_env(env), wsgi=wsgi, clock=clock)

@@ -1,0 +1,123 @@
+"""``create_app``: the portal's composition root (settings, API client, catalogue, session, CSRF,
+login, the pages of each role)."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask, g, request, session
+
+from services.common.i18n import Catalogue, negotiate
+
+from . import auth
+from .client import Api
+
+HERE = Path(__file__).parent
+MESSAGES = HERE / "messages"
+CSRF_FIELD = "csrf_token"
+
+
+class Portal:
+    """What the views reach through ``current_app.extensions["portal"]``."""
+
+    def __init__(self, settings, wsgi=None, clock: Callable[[], datetime] | None = None):
+        self.settings = settings
+        self.wsgi = wsgi  # the embedded dispatcher (set after it is built); None = PORTAL_API_URL
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        dirs = [MESSAGES, *sorted(p for p in MESSAGES.iterdir() if p.is_dir())]
+        self.catalogue = Catalogue(*dirs)
+        self.oidc = None
+
+    def client(self, token: str | None, lang: str = "id") -> Api:
+        return Api(token=token, lang=lang, base_url=self.settings.api_url,
+                   wsgi=None if self.settings.api_url else self.wsgi, timeout=self.settings.api_timeout)
+
+
+def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None = None) -> Flask:
+    from .settings import PortalSettings
+
+    settings = settings or PortalSettings.from_env()
+    app = Flask("kinerja.portal", static_folder=str(HERE / "static"), static_url_path="/assets",
+                template_folder=str(HERE / "templates"))
+    app.secret_key = settings.secret_key
+    app.config.update(SESSION_COOKIE_NAME="kinerja_portal", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookies,
+                      # the cookie outlives the token by half a day, so an expired sign-in can be told apart from none
+                      PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes + 720),
+                      MAX_CONTENT_LENGTH=12 * 1024 * 1024, TESTING=settings.testing)
+    portal = Portal(settings, wsgi=wsgi, clock=clock)
+    app.extensions["portal"] = portal
+    if not settings.embedded or settings.oidc_metadata_url:
+        from .oidc import register_oidc
+        register_oidc(app, settings)
+
+    @app.before_request
+    def _begin():
+        override = request.args.get("lang")
+        if override in ("id", "en"):
+            session["lang"] = override
+        g.lang = session.get("lang") or negotiate(None)
+        auth.load_user()
+        if request.method == "POST":
+            _check_csrf()
+
+    @app.teardown_request
+    def _end(exc):
+        client = g.pop("api_client", None)
+        if client is not None:
+            client.close()
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("Content-Language", g.get("lang", "id"))
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault("Cache-Control", "no-store")
+            resp.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                    "base-uri 'none'")
+        return resp
+
+    # globals reach imported macros too (a context processor's names do not)
+    app.jinja_env.globals.update(t=t, csrf_token=csrf_token, CSRF_FIELD=CSRF_FIELD, lang_url=lang_url)
+
+    @app.context_processor
+    def _request_globals():
+        return {"lang": g.get("lang", "id"), "user": auth.current_user()}
+
+    from .web import register
+    register(app)
+    return app
+
+
+def t(key: str, **params) -> str:
+    from flask import current_app
+
+    return current_app.extensions["portal"].catalogue.t(key, g.get("lang", "id"), **params)
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def _check_csrf() -> None:
+    """Every form carries the session's CSRF token; a stale form (expired session) goes to login."""
+    given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
+    expected = session.get("csrf")
+    if not expected or not given or not secrets.compare_digest(given, expected):
+        g.csrf_failed = True  # login_required refuses the action; the login page asks again
+
+
+def lang_url(lang: str) -> str:
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    args["lang"] = lang
+    from urllib.parse import urlencode
+    return request.path + "?" + urlencode(args)

@@ -1,0 +1,115 @@
+"""The portal's shell: login, sessions, language, inbox, and the pages a person may not open."""
+from __future__ import annotations
+
+import time
+
+from services.common.auth import issue_token
+from tests.plans.support import KASI_A, OTHER_EMP, STAFF_A
+from tests.portal.support import text
+
+
+def test_visitor_is_sent_to_login_and_back_to_the_page_asked_for(stack):
+    b = stack.browser()
+    resp = b.get("/inbox", follow_redirects=False)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/inbox")
+    page = text(b.get(resp.headers["Location"]))
+    assert "Masuk ke Kinerja" in page and "Siti Aminah" in page and "HR PKMB" in page
+    resp = b.post("/login", {"person": STAFF_A[0], "next": "/inbox"}, follow_redirects=False)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/inbox"
+    assert "Notifikasi" in text(b.get("/inbox"))
+
+
+def test_login_refuses_an_unknown_person_beside_the_field(stack):
+    b = stack.browser()
+    b.get("/login")
+    resp = b.post("/login", {"person": "199999999999999999"})
+    assert resp.status_code == 422
+    page = text(resp)
+    assert 'aria-invalid="true"' in page and "Pilih pegawai atau HR dari daftar." in page
+    assert b.get("/", follow_redirects=False).status_code == 302  # still signed out
+
+
+def test_login_refuses_a_forged_form(stack):
+    b = stack.browser()
+    b.get("/login")
+    resp = b.post("/login", {"person": STAFF_A[0], "csrf_token": "forged"})
+    assert resp.status_code == 422 and "Formulir sudah kedaluwarsa" in text(resp)
+    assert b.get("/", follow_redirects=False).status_code == 302
+
+
+def test_a_supervisor_sees_the_team_card_and_an_employee_does_not(stack):
+    kasi, staff = stack.browser(), stack.browser()
+    kasi.login(KASI_A)
+    staff.login(STAFF_A[0])
+    assert "Tim saya" in text(kasi.get("/"))
+    home = text(staff.get("/"))
+    assert "Selamat datang, Rina Wati" in home and "Tim saya" not in home
+    assert "Perencanaan SKP" in home  # the cycle's stage in Bahasa Indonesia
+
+
+def test_english_toggle_is_remembered(stack):
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    assert "Welcome, Rina Wati" in text(b.get("/?lang=en"))
+    page = text(b.get("/"))
+    assert "Welcome, Rina Wati" in page and '<html lang="en">' in page
+    assert "Selamat datang" in text(b.get("/?lang=id"))
+
+
+def test_expired_session_returns_to_login_then_to_the_page(stack, monkeypatch):
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 9 * 3600)  # past the session's 8 hours
+    resp = b.get("/inbox", follow_redirects=False)
+    assert resp.status_code == 302 and "next=/inbox" in resp.headers["Location"] and "expired=1" in resp.headers["Location"]
+    page = text(b.get(resp.headers["Location"]))
+    assert "Sesi Anda telah berakhir" in page
+    monkeypatch.setattr(time, "time", real)
+    b.get(resp.headers["Location"])  # (a cookie signed "in the future" does not verify once time is back)
+    assert b.post("/login", {"person": STAFF_A[0], "next": "/inbox"}, follow_redirects=False).headers["Location"] == "/inbox"
+
+
+def test_a_token_the_services_refuse_returns_to_login(stack):
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    # a session whose token the services no longer accept (e.g. a rotated secret): the API answers 401
+    bad = issue_token("another-secret-0123456789-0123456789", roles=["employee"], agency="PKMB", nip=STAFF_A[0])
+    portal = stack.emb.wsgi.portal
+    from services.portal.auth import SESSION_KEY
+    client = portal.test_client()
+    with client.session_transaction() as sess:
+        sess[SESSION_KEY] = {"token": bad, "nip": STAFF_A[0], "name": "Rina", "roles": ["employee"],
+                             "agency": "PKMB", "expires_at": time.time() + 3600}
+    resp = client.get("/inbox")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/inbox")
+
+
+def test_logout_ends_the_session(stack):
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    b.post("/logout")
+    assert b.get("/", follow_redirects=False).status_code == 302
+
+
+def test_inbox_shows_only_my_notifications_and_marks_them_read(stack):
+    org = stack.org
+    plan = org.cascade(org.head_plan(), KASI_A)
+    assert org.submit(plan["id"], KASI_A).status_code == 200
+    stack.pump()
+    head = stack.browser()
+    head.login(org.HEAD)
+    page = text(head.get("/inbox"))
+    assert "Siti Aminah" in page and "Tandai semua sudah dibaca" in page
+    other = stack.browser()
+    other.login(STAFF_A[1])
+    assert "Siti Aminah" not in text(other.get("/inbox"))
+    head.post("/inbox/read-all")
+    assert "0 belum dibaca" in text(head.get("/"))
+
+
+def test_unknown_page_is_a_clear_not_found(stack):
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    resp = b.get("/no/such/page")
+    assert resp.status_code == 404 and "Tidak ditemukan" in text(resp)
