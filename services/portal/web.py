@@ -20,7 +20,7 @@ from .auth import User, api, current_user, login_required
 from .client import ApiProblem
 
 bp = Blueprint("portal", __name__)
-AREAS = ("pages_employee", "pages_supervisor", "pages_hr")
+AREAS = ("pages_employee", "pages_supervisor", "pages_evaluations", "pages_hr")
 P = "/plans/api/v1"
 R = "/reviews/api/v1"
 N = "/notifications/api/v1"
@@ -236,8 +236,8 @@ def inbox_read_all():
 
 NAV = {  # role → (endpoint, label key); an area not built yet is simply absent
     "employee": (("employee.plans", "nav.my_skp"), ("employee.daily_logs", "nav.daily_log"),
-                 ("employee.evaluations", "nav.my_evaluations")),
-    "supervisor": (("supervisor.team", "nav.team"),),
+                 ("evaluations.mine", "nav.my_evaluations")),
+    "supervisor": (("supervisor.team", "nav.team"), ("evaluations.team", "nav.team_evaluations")),
     "hr": (("hr.cycles", "nav.hr_cycles"), ("hr.calibration", "nav.calibration"), ("hr.surveys", "nav.surveys"),
            ("hr.more", "nav.hr_more")),
 }
