@@ -427,36 +427,41 @@ class Recorder:
         if not nip:
             return None
         if nip not in self.people:
-            self.people[nip] = self.s.get(Person, nip)
+            with self.s.no_autoflush:  # a lookup: the pending notifications are inserted together later
+                self.people[nip] = self.s.get(Person, nip)
         return self.people[nip]
 
     def preload(self, nips) -> None:
-        missing = [n for n in nips if n and n not in self.people]
+        missing = sorted({n for n in nips if n and (n not in self.people or n not in self.prefs)})
         for i in range(0, len(missing), 500):
             chunk = missing[i:i + 500]
-            found = {p.nip: p for p in self.s.scalars(select(Person).where(Person.nip.in_(chunk)))}
-            prefs = {p.nip: p for p in self.s.scalars(select(Preference).where(Preference.nip.in_(chunk)))}
+            with self.s.no_autoflush:
+                found = {p.nip: p for p in self.s.scalars(select(Person).where(Person.nip.in_(chunk)))}
+                prefs = {p.nip: p for p in self.s.scalars(select(Preference).where(Preference.nip.in_(chunk)))}
             for nip in chunk:
-                self.people[nip] = found.get(nip)
+                self.people.setdefault(nip, found.get(nip))
                 self.prefs[nip] = prefs.get(nip)
 
     def pref(self, nip: str | None) -> Preference | None:
         if not nip:
             return None
         if nip not in self.prefs:
-            self.prefs[nip] = self.s.get(Preference, nip)
+            with self.s.no_autoflush:
+                self.prefs[nip] = self.s.get(Preference, nip)
         return self.prefs[nip]
 
     def unit(self, code: str) -> dict:
         if code not in self.units:
-            self.units[code] = self.s.scalar(select(UnitRef).where(UnitRef.agency_code == (self.agency or ""),
-                                                                   UnitRef.code == code))
+            with self.s.no_autoflush:
+                    self.units[code] = self.s.scalar(select(UnitRef).where(UnitRef.agency_code == (self.agency or ""),
+                                                                       UnitRef.code == code))
         u = self.units[code]
         return {"code": code, "name": u.name if u else code}
 
     def agency_urls(self) -> list[str]:
         if self._agency_urls is None:
-            row = self.s.get(AgencySettings, self.agency) if self.agency else None
+            with self.s.no_autoflush:
+                row = self.s.get(AgencySettings, self.agency) if self.agency else None
             self._agency_urls = list(row.apprise_urls or []) if row else []
         return self._agency_urls
 
@@ -728,9 +733,10 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     if not picks:
         return 0
     rec = Recorder(s, envelope["id"], type_, agency, now())
-    for audience, template in picks:
-        for target in rec.audience(audience, data):
-            rec.record(target, template, data)
+    chosen = [(target, template) for audience, template in picks for target in rec.audience(audience, data)]
+    rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
+    for target, template in chosen:
+        rec.record(target, template, data)
     return len(rec.recorded)
 
 
