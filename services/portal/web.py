@@ -113,7 +113,7 @@ def login():
     settings = current_app.extensions["portal"].settings
     nxt = auth.safe_next(request.values.get("next"))
     if not settings.dev_login:
-        return redirect(url_for("portal.oidc_login", next=nxt))
+        return redirect(url_for("oidc.login", next=nxt))
     people = _directory()
     errors = {}
     if request.method == "POST":
