@@ -113,3 +113,10 @@ def test_unknown_page_is_a_clear_not_found(stack):
     b.login(STAFF_A[0])
     resp = b.get("/no/such/page")
     assert resp.status_code == 404 and "Tidak ditemukan" in text(resp)
+
+
+def test_hr_home_shows_the_running_cycles(stack):
+    b = stack.browser()
+    b.login("hr:PKMB")
+    page = text(b.get("/"))
+    assert "Pengelolaan kinerja" in page and "1 periode penilaian berjalan" in page
