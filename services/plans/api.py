@@ -252,6 +252,17 @@ class Plans(MethodView):
             return with_etag(svc.create_plan(s, current_principal(), data))
 
 
+@plans.route("/cascade-options")
+class PlanCascadeOptions(MethodView):
+    @plans.arguments(sc.CascadeQuery, location="query")
+    @plans.response(200, sc.CascadeOptionsOut)
+    def get(self, args):
+        """The RHK my SKP in a cycle may cascade from: my penilai's RHK (ids, kinds, descriptions only),
+        and whether I am a head of unit (who may name an organisation goal instead)."""
+        with uow() as s:
+            return svc.cascade_options(s, current_principal(), args["cycle_id"])
+
+
 @plans.route("/<int:plan_id>")
 class PlanItem(MethodView):
     @plans.response(200, sc.PlanOut)

@@ -297,6 +297,26 @@ class PlanQuery(PageArgs):
     penilai_nip = fields.String()
 
 
+class CascadeQuery(Schema):
+    cycle_id = fields.Integer(required=True, validate=ID)
+
+
+class CascadeRhkOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    description = fields.String()
+
+
+class CascadeOptionsOut(Schema):
+    cycle_id = fields.Integer()
+    superior_nip = fields.String(allow_none=True)
+    superior_name = fields.String(allow_none=True)
+    plan_id = fields.Integer(allow_none=True)
+    plan_status = fields.String(allow_none=True)
+    is_head_of_unit = fields.Boolean()
+    rhk = fields.List(fields.Nested(CascadeRhkOut))
+
+
 class PlanVersionOut(Schema):
     revision = fields.Integer()
     approved_at = UtcDateTime()

@@ -757,6 +757,33 @@ def plan_query(s: Session, p: Principal, args: dict):
     return stmt
 
 
+def cascade_options(s: Session, p: Principal, cycle_id: int) -> dict:
+    """What the caller's SKP in ``cycle_id`` may cascade from ("RHK pimpinan yang diintervensi"):
+    the RHK of their penilai's plan in that cycle — ids, kinds and descriptions only, the rest of
+    the superior's plan stays hidden — and whether they are a head of unit (who may cascade from
+    an organisation goal instead). The penilai is the one the plan records, else the directory's."""
+    if not p.nip:
+        raise forbid()
+    emp = s.scalar(select(Employee).where(Employee.nip == p.nip))
+    if emp is None:
+        raise Problem(403, "plan.not_employee")
+    c = s.get(Cycle, cycle_id)
+    if c is None or c.agency_code != emp.agency_code:
+        raise not_found("cycle", cycle_id)
+    mine = s.scalar(select(Plan).where(Plan.cycle_id == c.id, Plan.employee_nip == emp.nip))
+    superior_nip = mine.penilai_nip if mine else emp.superior_nip
+    out = {"cycle_id": c.id, "superior_nip": superior_nip, "superior_name": None, "plan_id": None,
+           "plan_status": None, "is_head_of_unit": mine.is_head_of_unit if mine else is_head_of_unit(s, emp),
+           "rhk": []}
+    if superior_nip:
+        out["superior_name"] = s.scalar(select(Employee.name).where(Employee.nip == superior_nip))
+        sup_plan = s.scalar(select(Plan).where(Plan.cycle_id == c.id, Plan.employee_nip == superior_nip))
+        if sup_plan is not None:
+            out |= {"plan_id": sup_plan.id, "plan_status": sup_plan.status,
+                    "rhk": [{"id": r.id, "kind": r.kind, "description": r.description} for r in sup_plan.rhk]}
+    return out
+
+
 def plan_versions(s: Session, plan: Plan) -> list[PlanVersion]:
     return list(s.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.revision)))
 
