@@ -22,7 +22,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 def _quiet_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT / "var" / "prefect"))
+    home = Path(os.environ.setdefault("PREFECT_HOME", str(PROJECT / "var" / "prefect"))).expanduser()
+    try:  # Prefect creates only the last level, and warns on import when it cannot (a fresh clone: no var/)
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
 
 
 _quiet_defaults()

@@ -11,6 +11,11 @@
   ``next_cursor``) item by item.
 - A semaphore bounds the requests in flight from one client (shared by the threads of a flow run),
   so a flow never floods a service however many tasks run at once.
+- :func:`register_transport` routes every client of one base URL in this process through a given
+  httpx transport: the demo runs the flows against the embedded services in-process
+  (``httpx.WSGITransport``), with no server. A flow parameter must be plain data, so the transport
+  cannot be one; like :func:`flows.clock.set_clock`, it is registered by the process that runs the
+  flow. Without a registration a client talks real HTTP.
 """
 from __future__ import annotations
 
@@ -21,10 +26,35 @@ from typing import Any, Iterator
 
 import httpx
 
-__all__ = ["ServiceClient", "ServiceError", "TRANSIENT_STATUSES"]
+__all__ = ["ServiceClient", "ServiceError", "TRANSIENT_STATUSES", "register_transport"]
 
 #: Statuses worth another try: the service or a proxy in front of it is in trouble, not the request.
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class _Shared(httpx.BaseTransport):
+    """A registered transport, shared by every client of its base URL: closing one client leaves it open."""
+
+    def __init__(self, transport: httpx.BaseTransport):
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.transport.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+
+_transports: dict[str, _Shared] = {}
+
+
+def register_transport(base_url: str, transport: httpx.BaseTransport | None) -> None:
+    """Send this process's requests to ``base_url`` through ``transport`` (``None`` forgets it)."""
+    key = base_url.rstrip("/")
+    if transport is None:
+        _transports.pop(key, None)
+    else:
+        _transports[key] = _Shared(transport)
 
 
 class ServiceError(RuntimeError):
@@ -61,6 +91,8 @@ class ServiceClient:
         if retries < 0:
             raise ValueError("retries must be >= 0")
         self.base_url = base_url.rstrip("/")
+        if transport is None:
+            transport = _transports.get(self.base_url)  # an in-process run (the demo), else real HTTP
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
