@@ -1,28 +1,47 @@
-"""``make demo``: the product's main job on embedded defaults, through the HTTP APIs.
+"""``make demo``: the product's main job on embedded defaults, through the HTTP APIs, with the
+cycle driven by the real Prefect flow.
 
 Imports the sample city government (units and ~200 employees), opens a 2026 cycle, drafts
 cascaded SKPs for everyone top-down, submits them and has each superior approve (a few are
-left returned, submitted or in draft, as in a real office), then prints and writes a summary.
+left returned, submitted or in draft, as in a real office). From there the year alternates:
+the people act through the APIs (plans, daily logs, realisations, self-assessments, ratings,
+signatures, objections), then ``evaluation_cycle`` runs as a real Prefect flow run (one quiet
+ephemeral Prefect API for the whole demo, the simulated clock the services share) and carries
+the cycle on as far as the people allow: it opens and closes the stages, sends reminders and
+escalations, waits for deadlines (moving the simulated time), runs the calibration check and
+closes the cycle with the SIASN step, and reports what is missing. ``survey_aggregation``
+closes the public satisfaction campaigns. The flows reach the embedded services in-process
+(``httpx.WSGITransport`` registered for :data:`BASE_URL`), with the bus worker relaying and
+consuming events while they run. Prints and writes a summary.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import random
 import shutil
 import time
 from collections import Counter, deque
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from werkzeug.test import Client
 
+import flows  # noqa: F401  (Prefect's quiet, offline defaults: before anything imports Prefect)
+from flows.clock import SettableClock, set_clock
 from services.common.auth import issue_token
 
 from . import sample_agency
 from .embedded import Embedded
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
+#: Where the flows find the services in the demo: no server, an in-process transport (see :class:`Flows`).
+BASE_URL = "http://kinerja.demo"
+#: Reminders 3 days and 1 day before each deadline (the flow's parameter; production uses 7, 3, 1).
+REMINDER_DAYS = [3, 1]
+HR_CONTACT = {"name": "Bidang Penilaian Kinerja BKPSDM", "email": "bkpsdm@" + sample_agency.EMAIL_DOMAIN}
 EXPECTATIONS = {
     "berorientasi_pelayanan": "Memahami dan memenuhi kebutuhan masyarakat; ramah, cekatan, solutif.",
     "akuntabel": "Melaksanakan tugas dengan jujur, bertanggung jawab, cermat, disiplin dan berintegritas.",
@@ -38,21 +57,25 @@ class DemoError(RuntimeError):
     pass
 
 
-class DemoClock:
-    """The demo's injectable clock: the year 2026 runs in seconds, moved by the demo per stage."""
+def at(y, m, d, hour=9) -> datetime:
+    """A Jakarta wall-clock moment, in UTC."""
+    return datetime(y, m, d, hour, tzinfo=JAKARTA).astimezone(timezone.utc)
+
+
+class DemoClock(SettableClock):
+    """The demo's injectable clock, shared by the services and the flows (``flows.clock.set_clock``):
+    the year 2026 runs in seconds. The flows move it while they wait for deadlines; the demo moves it
+    only forwards, to when the people act."""
 
     def __init__(self):
-        self.now = self.at(2026, 1, 5)
+        super().__init__(at(2026, 1, 5))
 
-    @staticmethod
-    def at(y, m, d, hour=9):
-        return datetime(y, m, d, hour, tzinfo=JAKARTA).astimezone(timezone.utc)
+    def forward_to(self, when: datetime) -> None:
+        if when > self():
+            self.set(when)
 
-    def set(self, y, m, d, hour=9):
-        self.now = self.at(y, m, d, hour)
-
-    def __call__(self):
-        return self.now
+    def today(self) -> date:
+        return self().astimezone(JAKARTA).date()
 
 
 class Api:
@@ -74,19 +97,110 @@ class Api:
         return resp.get_json(silent=True), resp
 
 
+class Flows:
+    """The demo's flow runs: real Prefect flow runs (against the one API the demo opened) of the
+    flows in :mod:`flows`, reaching the embedded services in-process through a transport
+    registered for :data:`BASE_URL`. While a flow runs, the bus worker relays and consumes events
+    in the background (the reviews service opens evaluations from the plans service's stage
+    events, the notifications service turns reminders into inbox entries and e-mails); after
+    it, the bus is pumped quiet so that the people act on a settled state."""
+
+    def __init__(self, emb: Embedded, hr_token: str, say):
+        import httpx
+
+        from flows.client import register_transport
+
+        self.emb, self.hr_token, self.say = emb, hr_token, say
+        self.runs: list[dict] = []
+        register_transport(BASE_URL, httpx.WSGITransport(app=emb.wsgi))
+
+    def close(self) -> None:
+        from flows.client import register_transport
+        register_transport(BASE_URL, None)
+
+    @contextlib.contextmanager
+    def _bus_running(self):
+        emb = self.emb
+        emb.start_worker()
+        try:
+            yield
+        finally:
+            emb.job_runner.stop()
+            emb.worker.stop()
+            emb.worker = emb.job_runner = None
+            emb.pump()
+
+    def run(self, flow, **params) -> dict:
+        from flows.runner import run_flow
+
+        prior = os.environ.get("KINERJA_TOKEN")
+        os.environ["KINERJA_TOKEN"] = self.hr_token  # the flows take the token from here, never a stored parameter
+        started = time.perf_counter()
+        try:
+            with self._bus_running():
+                state = run_flow(flow, base_url=BASE_URL, clock="simulated", return_state=True, **params)
+        finally:
+            if prior is None:
+                os.environ.pop("KINERJA_TOKEN", None)
+            else:
+                os.environ["KINERJA_TOKEN"] = prior
+        result = state.result(raise_on_failure=False)
+        if not state.is_completed():
+            raise DemoError(f"flow run {flow.name} ended {state.name}: {result}")
+        self.runs.append({"flow": flow.name, "flow_run_id": str(state.state_details.flow_run_id), "state": state.name,
+                          "seconds": round(time.perf_counter() - started, 2)})
+        return result
+
+    def cycle(self, cycle_id: int, until: str | None = None) -> dict:
+        """One run of ``evaluation_cycle``: as far as the people allow (or ``until``)."""
+        from flows.cycle import evaluation_cycle
+
+        report = self.run(evaluation_cycle, cycle_id=cycle_id, until=until, reminder_days=REMINDER_DAYS)
+        sent = sum(r["created"] for r in report["reminders"].values())
+        escalated = sum(report["escalations"].values())
+        self.runs[-1].update(status=report["status"], cycle_state=report["state"], stage_changes=sum(
+            1 for step in report["steps"] if " → " in step), reminders_sent=sent, escalations=escalated,
+            missing=sorted(report["missing"]))
+        day = self.emb.clock().astimezone(JAKARTA).strftime("%Y-%m-%d")
+        self.say(f"  [alur {len(self.runs)}] evaluation-cycle {self.runs[-1]['state']}: {report['status']} di/at "
+                 f"{report['state']} ({day}); {self.runs[-1]['stage_changes']} perpindahan tahap / stage changes, "
+                 f"{sent} pengingat / reminders, {escalated} eskalasi / escalations")
+        for warning in report["warnings"]:
+            self.say(f"      catatan / note: {warning}")
+        return report
+
+    def surveys(self) -> dict:
+        from flows.surveys import survey_aggregation
+
+        report = self.run(survey_aggregation)
+        self.runs[-1].update(status="closed", campaigns_closed=len(report["closed"]))
+        self.say(f"  [alur {len(self.runs)}] survey-aggregation {self.runs[-1]['state']}: {len(report['closed'])} "
+                 "kampanye ditutup, IKM terbit / campaigns closed, IKM published")
+        return report
+
+
 def run(out_dir: Path = Path("var/demo"), seed: int = 2026, quiet: bool = False) -> dict:
     started = time.perf_counter()
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     say = (lambda *a: None) if quiet else print
+    # the demo prints what the flow runs report; Prefect's console shows only errors (its run logs
+    # still go to the Prefect API, as in production)
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "ERROR")
+    from flows.runner import ephemeral_api
+
     clock = DemoClock()
+    set_clock(clock)
     emb = Embedded(env={"KINERJA_VAR": str(out_dir)}, clock=clock)
     emb.clock = clock
+    api = Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
     try:
-        api = Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
-        summary = _run(api, emb, seed, say, out_dir)
+        # one Prefect API for every flow run of the demo, started while the people write their plans
+        with (contextlib.nullcontext() if os.environ.get("PREFECT_API_URL") else ephemeral_api(background=True)):
+            summary = _run(api, emb, seed, say, out_dir)
     finally:
+        set_clock(None)
         emb.close()
     summary["elapsed_seconds"] = round(time.perf_counter() - started, 2)
     summary = _headline(summary) | summary
@@ -209,10 +323,20 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
     events = emb.pump()
     pending = sum(r.pending() for r in emb.relays)
     units_by_kind = Counter(sample_agency.unit_kind(u.code) for u in agency.units)
+    # HR's contact for the flow's escalations (an office mailbox: HR has no NIP here)
+    api.call("PUT", "/notifications/api/v1/hr-contacts", hr, json_body={"contacts": [HR_CONTACT]})
+    flows_ = Flows(emb, hr, say)
     ctx = {"agency": agency, "plans": plans, "reports": reports, "order": order, "by_nip": by_nip,
-           "person_token": person_token, "hr": hr, "cycle": cycle, "rng": rng, "out_dir": out_dir}
-    review_summary = _run_reviews(api, emb, ctx, say)
+           "person_token": person_token, "hr": hr, "cycle": cycle, "rng": rng, "out_dir": out_dir,
+           "flows": flows_, "daily_logs": 0}
+    try:
+        review_summary = _run_reviews(api, emb, ctx, say)
+    finally:
+        flows_.close()
+    cycle, _ = api.call("GET", f"/plans/api/v1/cycles/{cycle['id']}", hr)
     return {
+        "flow_runs": flows_.runs,
+        "daily_logs": ctx["daily_logs"],
         "reviews": review_summary,
         "agency": {"code": agency.code, "name": agency.name, "units": len(agency.units),
                    "employees": len(agency.employees), "unit_kinds": dict(units_by_kind)},
@@ -232,29 +356,23 @@ ORG_RESULTS = ("ISTIMEWA", "BAIK", "BAIK", "BAIK", "BUTUH_PERBAIKAN")
 
 
 def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
-    """The appraisal year: realisation, annual evaluation, calibration, sign-off, objections."""
+    """The appraisal year, driven by the flow: between its runs the people record daily logs and
+    realisations, survey the public, self-assess, rate, sign and object; each run carries the cycle
+    on as far as they allow."""
     agency, plans, hr, rng = ctx["agency"], ctx["plans"], ctx["hr"], ctx["rng"]
     token = ctx["person_token"]
     cid = ctx["cycle"]["id"]
+    flows_: Flows = ctx["flows"]
+    clock: DemoClock = emb.clock
     R = "/reviews/api/v1"
-
-    def advance_until(label):
-        while True:
-            c, _ = api.call("GET", f"/plans/api/v1/cycles/{cid}", hr)
-            if c["state"] == label:
-                emb.pump()
-                return c
-            api.call("POST", f"/plans/api/v1/cycles/{cid}/advance", hr, json_body={"expected": c["state"]})
-            emb.pump()
-
     approved = {nip: p for nip, p in plans.items() if p["status"] == "approved"}
-    clock = emb.clock
-    clock.set(2026, 2, 2)
-    advance_until("monitoring:1:check_in")
+
+    say("\nAlur Prefect / Prefect flow runs (waktu simulasi / simulated time):")
+    # planning closes late (reminders, escalations), then Q1–Q3 pass: nobody fills in the periodic
+    # evaluations, so the flow reminds, escalates and closes each phase at its deadline
+    flows_.cycle(cid, until="monitoring:4:check_in")
     periodic = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=1", hr)
-    say(f"\nTriwulan I dibuka: {len(periodic)} evaluasi periodik / periodic evaluations opened")
-    clock.set(2026, 12, 10)
-    advance_until("monitoring:4:check_in")
+    _daily_logs(api, ctx, clock.today())
     surveys = _run_surveys(api, emb, ctx, say)
     realised = 0
     for nip, plan in approved.items():  # cumulative realisation at year end, with evidence notes
@@ -270,10 +388,12 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                     "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]]})
                 realised += 1
     emb.pump()
-    clock.set(2027, 1, 6)
-    advance_until("annual_evaluation")
+    # Q4 closes (its periodic evaluations as the others), the annual evaluation opens
+    flows_.cycle(cid, until="annual_evaluation")
     evs = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
-    say(f"Evaluasi tahunan dibuka / annual evaluations opened: {len(evs)} (realisasi dicatat: {realised})")
+    say(f"Triwulan I: {len(periodic)} evaluasi periodik / periodic evaluations; evaluasi tahunan dibuka / annual "
+        f"evaluations opened: {len(evs)} (realisasi dicatat / realisations recorded: {realised})")
+    _daily_logs(api, ctx, clock.today())
     for u in agency.units:  # the head one level up sets each unit's organisation result (here: HR)
         api.call("PUT", f"{R}/org-results", hr, json_body={"cycle_id": cid, "period_seq": 0, "unit_code": u.code,
                                                             "result": rng.choice(ORG_RESULTS)})
@@ -297,22 +417,25 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         _, resp = api.call("GET", f"{R}/evaluations/{ev['id']}", penilai)
         api.call("PUT", f"{R}/evaluations/{ev['id']}/rating", penilai, json_body=body,
                  headers={"If-Match": resp.headers["ETag"]})
-    advance_until("calibration")
+    # every annual evaluation rated: the flow moves on to calibration and checks the curve; it
+    # never overrides, so a unit breaking it stops the run until HR decides
+    calibrating = flows_.cycle(cid, until="sign_off")
     cal, _ = api.call("GET", f"{R}/calibration?cycle_id={cid}&period_seq=0", hr)
     violating = [u for u in cal["units"] if u["violations"]]
-    api.call("POST", f"{R}/calibration/check?cycle_id={cid}&period_seq=0", hr)
-    for u in violating:  # HR decides: keep the penilai's ratings, on the record
-        api.call("POST", f"{R}/calibration/overrides", hr, json_body={
-            "cycle_id": cid, "period_seq": 0, "unit_code": u["unit_code"],
-            "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."})
-    clock.set(2027, 1, 20)
-    advance_until("sign_off")
+    blocked = (calibrating["missing"].get("calibration") or {}).get("units_breaking_the_curve", [])
+    if calibrating["status"] == "blocked":
+        say(f"      kalibrasi / calibration: {len(blocked)} unit melanggar kurva / units break the curve "
+            f"({', '.join(blocked)}); HR memutuskan / HR decides")
+        for code in blocked:  # HR decides: keep the penilai's ratings, on the record
+            api.call("POST", f"{R}/calibration/overrides", hr, json_body={
+                "cycle_id": cid, "period_seq": 0, "unit_code": code,
+                "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."})
+        flows_.cycle(cid, until="sign_off")
     for ev in evs:
         api.call("POST", f"{R}/evaluations/{ev['id']}/sign", token(ev["penilai_nip"]) if ev["penilai_nip"] else hr)
         api.call("POST", f"{R}/evaluations/{ev['id']}/acknowledge", token(ev["employee_nip"]))
         api.call("POST", f"{R}/evaluations/{ev['id']}/countersign", token(ev["atasan_nip"]) if ev["atasan_nip"] else hr)
-    clock.set(2027, 1, 27)  # seven days after acknowledging: inside the 14-day window
-    advance_until("objections")
+    flows_.cycle(cid, until="objections")  # everything countersigned: the objection window opens
     final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     low = sorted((e for e in final if e["predikat"] in ("BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")),
                  key=lambda e: e["employee_nip"])[:3]
@@ -325,8 +448,11 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                  "rating_perilaku": "meets"} if n == 0 else {"decision": "upheld", "reason": "Penilaian sesuai bukti."})
         api.call("POST", f"{R}/objections/{obj['id']}/decide", who, json_body=body)
         decisions[body["decision"]] += 1
-    clock.set(2027, 2, 15)
-    advance_until("closed")
+    # the window passes (the flow waits for it), every objection decided: the cycle closes, SIASN step
+    closing = flows_.cycle(cid)
+    if closing["status"] != "closed":
+        raise DemoError(f"the flow did not close the cycle: {closing['status']} at {closing['state']}: "
+                        f"{closing['detail']}")
     final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     followups = _all(api, f"{R}/followups?cycle_id={cid}", hr)
     consistency, _ = api.call("GET", f"{R}/rater-consistency?cycle_id={cid}&period_seq=0", hr)
@@ -350,7 +476,9 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         "predikat": dict(sorted(Counter(e["predikat"] for e in final).items())),
         "ratings_departing_from_suggestion": deviations,
         "calibration": {"units": len(cal["units"]), "units_in_violation": len(violating),
-                        "violations": sum(len(u["violations"]) for u in violating), "overrides": len(violating)},
+                        "violations": sum(len(u["violations"]) for u in violating),
+                        "blocked_by_flow": blocked if calibrating["status"] == "blocked" else [],
+                        "overrides": len(blocked) if calibrating["status"] == "blocked" else 0},
         "objections": {"filed": len(low), **decisions},
         "predikat_by_unit": _by_unit(final),
         "followups": dict(Counter(f["kind"] for f in followups)),
@@ -366,7 +494,7 @@ def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     S = "/surveys/api/v1"
     units = [u for u in agency.units if sample_agency.unit_kind(u.code) in ("puskesmas", "disdukcapil")
              or u.code.startswith("UPT")]
-    results = {}
+    results, campaigns = {}, {}
     for n, u in enumerate(units):
         campaign, _ = api.call("POST", f"{S}/campaigns", hr, json_body={
             "unit_code": u.code, "unit_name": u.name, "service_type": "Pelayanan umum",
@@ -382,12 +510,18 @@ def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                    for _ in range(campaign["min_sample"] + 10)]
         for i in range(0, len(answers), 200):
             api.call("POST", f"{S}/campaigns/{campaign['id']}/responses:batch", hr, json_body=answers[i:i + 200])
-        api.call("POST", f"{S}/campaigns/{campaign['id']}/close", hr)
+        campaigns[u.code] = campaign
+    # the campaigns end on 15 December; the next day the aggregation flow closes them (closing
+    # publishes their IKM, which the plans service records as the satisfaction IKI's realisation)
+    emb.clock.forward_to(at(2026, 12, 16))
+    aggregated = ctx["flows"].surveys()
+    for code, campaign in campaigns.items():
+        if campaign["id"] not in aggregated["closed"]:
+            raise DemoError(f"the survey aggregation flow did not close campaign {campaign['id']} ({code})")
         ikm, _ = api.call("GET", f"{S}/campaigns/{campaign['id']}/ikm", hr)
-        results[u.code] = {"campaign": campaign["id"], "respondents": ikm["respondents"],
-                           "minimum_sample": campaign["min_sample"],
-                           "ikm_unit": ikm["ikm_unit"], "mutu": ikm["mutu"], "kinerja": ikm["kinerja"]}
-    emb.pump()
+        results[code] = {"campaign": campaign["id"], "respondents": ikm["respondents"],
+                         "minimum_sample": campaign["min_sample"],
+                         "ikm_unit": ikm["ikm_unit"], "mutu": ikm["mutu"], "kinerja": ikm["kinerja"]}
     fed = 0  # what the plans API now shows: satisfaction IKI realised from the survey index
     for nip, plan in ctx["plans"].items():
         if any(i.get("satisfaction_unit_code") in results for r in plan["rhk"] for i in r["iki"]):
@@ -396,6 +530,37 @@ def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     say("Survei kepuasan masyarakat / public satisfaction (IKM): " + ", ".join(
         f"{code} {r['ikm_unit']} ({r['mutu']})" for code, r in results.items()) + f"; {fed} IKI kepuasan terisi dari IKM")
     return {"units": results, "satisfaction_iki_realised_from_ikm": fed}
+
+
+DAILY_ACTIVITIES = (
+    "Menyusun laporan kegiatan mingguan dan mengunggah bukti dukung.",
+    "Rapat koordinasi dengan bidang terkait membahas capaian target.",
+    "Verifikasi dan input data layanan ke aplikasi.",
+    "Pelayanan konsultasi kepada masyarakat di loket.",
+    "Penyusunan bahan paparan untuk pimpinan.",
+    "Monitoring lapangan dan dokumentasi kegiatan.",
+)
+
+
+def _daily_logs(api: Api, ctx: dict, until: date) -> None:
+    """Daily logs (the plans service's ``/daily-logs``): a fixed set of employees (one in sixteen with
+    an approved SKP) writes an entry every other Thursday since their last entry, up to ``until``,
+    linked to one of their IKI. There is no batch endpoint: one POST per entry, so the demo keeps
+    the count modest."""
+    writers = ctx.setdefault("log_writers", sorted(n for n, p in ctx["plans"].items() if p["status"] == "approved")[::16])
+    rng = ctx["rng"]
+    start = ctx.get("logs_until", date(2026, 2, 2))
+    day = start
+    while day <= until:
+        if day.weekday() == 3 and day.isocalendar().week % 2 == 0:
+            for nip in writers:
+                ikis = [i["id"] for r in ctx["plans"][nip]["rhk"] for i in r["iki"]]
+                api.call("POST", "/plans/api/v1/daily-logs", ctx["person_token"](nip), json_body={
+                    "date": day.isoformat(), "activity": rng.choice(DAILY_ACTIVITIES),
+                    "minutes": rng.choice((60, 90, 120, 180, 240)), "iki_id": rng.choice(ikis)})
+                ctx["daily_logs"] += 1
+        day += timedelta(days=1)
+    ctx["logs_until"] = day
 
 
 def _by_unit(evaluations: list[dict]) -> dict:
@@ -420,6 +585,8 @@ def _headline(summary: dict) -> dict:
                  "mutu": v["mutu"]} for unit, v in r["surveys"]["units"].items()],
         "notifications": {ch: sum(v.values()) if ch != "email" else v.get("queued", 0)
                           for ch, v in r["notifications"].items()},
+        "flow_runs": summary["flow_runs"],
+        "daily_logs": summary["daily_logs"],
         "seconds": summary["elapsed_seconds"],
     }
 
@@ -469,5 +636,9 @@ def _print(summary: dict, say) -> None:
     n = r["notifications"]
     say("Notifikasi / notifications: " + ", ".join(
         f"{ch} {sum(v.values())} ({', '.join(f'{k} {c}' for k, c in sorted(v.items()))})" for ch, v in sorted(n.items())))
+    runs = summary["flow_runs"]
+    say(f"Alur Prefect / flow runs: {len(runs)} ({', '.join(f'{k} {v}' for k, v in Counter(r['state'] for r in runs).items())}); "
+        f"siklus / cycle: {summary['cycle']['state']}")
+    say(f"Catatan harian / daily logs: {summary['daily_logs']}")
     say(f"\nPeristiwa / events published: {summary['events']['published']} (pending {summary['events']['pending']})")
     say(f"Waktu / time: {summary['elapsed_seconds']} s, {summary['http_calls']} HTTP calls")
