@@ -559,12 +559,13 @@ def followups():
 def audit():
     source = request.args.get("source") if request.args.get("source") in AUDIT_SOURCES else "plans"
     filters = {k: (request.args.get(k) or "").strip() or None for k in ("entity_type", "entity_id")}
-    data = api().get(f"{AUDIT_SOURCES[source]}/audit", limit=50, cursor=request.args.get("cursor"), **filters)
+    limit = min(max(_int(request.args.get("limit"), 50), 1), 200)
+    data = api().get(f"{AUDIT_SOURCES[source]}/audit", limit=limit, cursor=request.args.get("cursor"), **filters)
     items = [row | {"before_text": _compact(row.get("before")), "after_text": _compact(row.get("after"))}
              for row in data.get("items", [])]
     nxt = None
     if data.get("next_cursor"):
-        nxt = url_for("hr.audit", source=source, cursor=data["next_cursor"],
+        nxt = url_for("hr.audit", source=source, cursor=data["next_cursor"], limit=limit if limit != 50 else None,
                       **{k: v for k, v in filters.items() if v})
     return page("portal/hr/audit.html", items=items, source=source, sources=list(AUDIT_SOURCES), filters=filters,
                 next_url=nxt)
