@@ -61,7 +61,7 @@ class _Forbidden(Exception):
     pass
 
 
-@bp.errorhandler(_Forbidden)
+@bp.app_errorhandler(_Forbidden)
 def _forbidden(exc):
     return forbidden()
 
