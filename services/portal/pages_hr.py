@@ -317,6 +317,32 @@ def chart(unit: dict) -> dict:
             "bars": bars, "ticks": [{"value": v, "y": round(base - plot * v / top, 1)} for v in ticks]}
 
 
+def when(value) -> str:
+    """A timestamp from an API (ISO 8601 or the RFC 822 form Flask gives a datetime) in WIB."""
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+    from zoneinfo import ZoneInfo
+
+    if not value:
+        return ""
+    at = None
+    if isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                at = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return value
+    elif isinstance(value, datetime):
+        at = value
+    if at is None:
+        return str(value)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M WIB")
+
+
 def violation_text(v: dict) -> str:
     rule = v.get("rule") or {}
     preds = " + ".join(t(f"predikat.{p}") for p in rule.get("predikats", []))
@@ -350,8 +376,11 @@ def _calibration_page(errors: dict | None = None, values: dict | None = None, st
                 raise
     units = []
     for u in (view or {}).get("units", []):
+        override = u.get("override")
+        if override:
+            override = override | {"when": when(override.get("set_at"))}
         units.append(u | {"chart": chart(u), "violation_texts": [violation_text(v) for v in u["violations"]],
-                          "anchor": "unit-" + u["unit_code"]})
+                          "anchor": "unit-" + u["unit_code"], "override": override})
     seqs = [(0, t("hr.annual"))] + ([(p["seq"], period_name(c, p["seq"])) for p in c.get("periods", [])] if c else [])
     return page("portal/hr/calibration.html", status, cycles=list(reversed(cycles_)), c=c, seq=seq, seqs=seqs,
                 units=units, unavailable=unavailable, errors=errors or {}, values=values or {},
