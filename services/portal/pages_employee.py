@@ -254,10 +254,34 @@ def _options(cycle_id: int) -> dict:
         raise
 
 
+_LABELS = {"description": "employee.rhk.description", "kind": "employee.rhk.kind", "parent": "employee.rhk.parent",
+           "goal": "employee.rhk.goal", "aspect": "employee.iki.aspect", "indicator": "employee.iki.indicator",
+           "target_value": "employee.iki.target_value", "target_unit": "employee.iki.target_unit",
+           "target_text": "employee.iki.target_text"}
+_SLOT = re.compile(r"^rhk-(\d+)-(?:iki-(\d+)-)?(\w+)$")
+
+
+def field_labels(errors: dict) -> dict[str, str]:
+    """A readable name for each field in error ("IKI 1.2 · Satuan"), for the links above the form."""
+    out = {}
+    for name in errors:
+        m = _SLOT.match(name)
+        if m:
+            where = (t("employee.iki_n", rhk=int(m.group(1)) + 1, n=int(m.group(2)) + 1) if m.group(2) is not None
+                     else t("employee.rhk_n", n=int(m.group(1)) + 1))
+            out[name] = f"{where} · {t(_LABELS.get(m.group(3), 'employee.rhk.description'))}"
+        elif name.startswith("behaviour-"):
+            out[name] = t("berakhlak." + name.split("-", 1)[1])
+        elif name == "approach":
+            out[name] = t("employee.approach")
+    return out
+
+
 def _form_page(status: int, *, form: dict, errors: dict, options: dict, cycle: dict, plan: dict | None = None,
                etag: str | None = None, action: str) -> Response:
     choices = [(r["id"], f"{r['description']} ({t('employee.kind.' + r['kind'])})") for r in options.get("rhk", [])]
     return page("portal/employee/plan_form.html", status, form=form, errors=errors, options=options,
+                field_labels=field_labels(errors),
                 parent_choices=choices, cycle=cycle, plan=plan, etag=etag, action=action,
                 berakhlak=BERAKHLAK, aspects=ASPECTS, kinds=KINDS, approaches=APPROACHES,
                 head_of_unit=options.get("is_head_of_unit", False), max_rhk=MAX_RHK, max_iki=MAX_IKI)
@@ -331,6 +355,8 @@ def plan(plan_id: int):
     options = _options(data["cycle_id"])
     return page("portal/employee/plan.html", plan=data, etag=etag, cycle=cycle, parents=parent_labels(options),
                 options=options, berakhlak=BERAKHLAK, editable=data["status"] in EDITABLE,
+                can_revise=data["status"] == "approved" and bool(cycle)
+                and cycle["stage"] in ("monitoring", "annual_evaluation"),
                 penilai_name=options.get("superior_name") if options.get("superior_nip") == data["penilai_nip"] else None)
 
 
@@ -400,6 +426,25 @@ def _submit(plan_id: int, user):
                           action=url_for("employee.plan_edit", plan_id=plan_id))
     flash(t("employee.submitted"), "ok")
     return redirect(url_for("employee.plan", plan_id=plan_id))
+
+
+@bp.post("/skp/<int:plan_id>/revise")
+@login_required("employee")
+def plan_revise(plan_id: int):
+    """Reopen my approved SKP for revision (expectations changed); the approved version is kept."""
+    user = current_user()
+    data, _ = load_plan(plan_id)
+    if data["employee_nip"] != user.nip:
+        return forbidden()
+    try:
+        api().post(f"{P}/plans/{plan_id}/revise")
+    except ApiProblem as exc:
+        if exc.status not in (409, 422):
+            raise
+        flash(exc.detail or t("error.generic.body"), "error")
+        return redirect(url_for("employee.plan", plan_id=plan_id))
+    flash(t("employee.revision_opened"), "ok")
+    return redirect(url_for("employee.plan_edit", plan_id=plan_id))
 
 
 # ------------------------------------------------------------------ realisation and evidence

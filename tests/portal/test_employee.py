@@ -293,3 +293,29 @@ def test_english_labels(stack):
     b.login(STAFF_A[0])
     page = text(b.get(f"/skp/new?cycle_id={stack.org.cycle_id}&lang=en"))
     assert "Draft SKP" in page and "Superior&#39;s RHK it supports" in page and "Add an RHK row" in page
+
+
+def test_error_links_name_the_slot(stack):
+    ka = kasi_plan(stack.org)
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    b.get(f"/skp/new?cycle_id={stack.org.cycle_id}")
+    page = text(b.post(f"/skp/new?cycle_id={stack.org.cycle_id}",
+                       form_data(ka["rhk"][0]["id"], **{"rhk-0-iki-1-target_unit": ""})))
+    assert '<a href="#f-rhk-0-iki-1-target_unit">IKI 1.2 · Satuan: Wajib diisi.</a>' in page
+
+
+def test_an_approved_plan_reopens_for_revision_and_keeps_its_version(stack):
+    org = stack.org
+    plan = org.cascade(kasi_plan(org), STAFF_A[0], approver=KASI_A)
+    b = stack.browser()
+    b.login(STAFF_A[0])
+    page = text(b.get(f"/skp/{plan['id']}"))
+    assert "Realisasi dan bukti dukung" in page and "Buka revisi SKP" not in page  # not while planning
+    org.advance_to("monitoring:1:check_in")
+    page = text(b.get(f"/skp/{plan['id']}"))
+    assert "Realisasi dan bukti dukung" in page and "Buka revisi SKP" in page and "Ubah SKP" not in page
+    resp = b.post(f"/skp/{plan['id']}/revise")
+    assert "SKP dibuka untuk revisi" in text(resp) and 'name="rhk-0-description"' in text(resp)
+    assert org.plan(plan["id"])["status"] == "revised"
+    assert org.get(f"/plans/{plan['id']}/versions/1", org.as_(STAFF_A[0])).status_code == 200
