@@ -95,6 +95,7 @@ def test_return_with_a_note_fix_resubmit_and_approve(live, page):
     page.wait_for_load_state()
     assert page.get_by_text("SKP Rina Wati disetujui.").is_visible()
     assert page.locator(".lead .badge").inner_text() == "Disetujui"
+    screenshot(page, "plans-2-approved-review")
     after = org.plan(plan["id"])
     assert after["status"] == "approved" and after["revision"] == 1 and after["return_note"] is None
     page.goto(f"{live.url}/tim")
@@ -144,3 +145,38 @@ def test_team_logs_refresh_without_reloading(live, page):
     page.get_by_text("Mengarsipkan surat masuk").wait_for(timeout=5000)
     assert "Joko Widodo" in page.locator("#team-logs").inner_text()
     screenshot(page, "plans-5-team-dashboard")
+
+
+def test_realisation_with_an_evidence_file_then_a_daily_log_on_a_phone(live, phone, tmp_path):
+    org = live.org
+    plan = org.cascade(kasi_plan(live), STAFF_A[0], approver=KASI_A)
+    org.advance_to("monitoring:1:check_in")
+    iki_ = plan["rhk"][0]["iki"][0]
+    evidence = tmp_path / "notulen rapat.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% bukti dukung\n")
+    login(phone, live.url, STAFF_A[0])
+    phone.goto(f"{live.url}/skp/{plan['id']}")
+    phone.get_by_role("link", name="Realisasi dan bukti dukung").first.click()
+    assert phone.locator(".periods a[aria-current]").inner_text() == "Triwulan I"
+    phone.fill(f"#f-iki-{iki_['id']}-value", "3")
+    phone.fill(f"#f-iki-{iki_['id']}-note", "Tiga dokumen selesai")
+    phone.set_input_files(f"#f-iki-{iki_['id']}-file", str(evidence))
+    phone.locator("form.real-form").first.get_by_role("button", name="Simpan realisasi").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text("Realisasi tersimpan.").is_visible()
+    assert phone.get_by_role("link", name="notulen rapat.pdf").is_visible()
+    (rec,) = org.get(f"/plans/{plan['id']}/realisations?period_seq=1", org.as_(STAFF_A[0])).get_json()
+    assert rec["value"] == 3.0 and rec["evidence"][0]["filename"] == "notulen rapat.pdf"
+    assert rec["evidence"][0]["content_type"] == "application/pdf"
+    phone.get_by_role("link", name="Log Harian").first.click()
+    assert phone.locator("#f-date").input_value() == "2026-01-05"
+    phone.fill("#f-activity", "Menyusun notulen rapat perencanaan")
+    phone.fill("#f-minutes", "75")
+    phone.select_option("#f-iki_id", iki_["id"])
+    phone.get_by_role("button", name="Simpan kegiatan").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text("Kegiatan tercatat.").is_visible()
+    day = phone.locator("section.day").first
+    assert "Senin, 5 Januari 2026" in day.inner_text() and "Menyusun notulen rapat perencanaan" in day.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "plans-6-realisation-and-daily-log-phone")
