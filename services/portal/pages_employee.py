@@ -604,12 +604,16 @@ def daily_logs():
 
 @bp.app_template_filter("employee_num")
 def _fmt_num(value) -> str:
+    """A number as people write it: no needless ".0", and a decimal comma in Bahasa Indonesia
+    (the forms read both "1,5" and "1.5")."""
+    from flask import g
     if value is None or value == "":
         return ""
     try:
-        return _num(float(value))
+        out = _num(float(value))
     except (TypeError, ValueError):
         return str(value)
+    return out.replace(".", ",") if g.get("lang", "id") == "id" else out
 
 
 @bp.app_template_filter("employee_date")

@@ -276,7 +276,7 @@ def test_daily_log_quick_entry_grouped_by_day(stack):
     b.post("/log-harian", {"date": "2026-01-02", "activity": "Rapat koordinasi", "minutes": "60", "iki_id": ""})
     page = text(b.get("/log-harian"))
     assert page.index("Senin, 5 Januari 2026") < page.index("Jumat, 2 Januari 2026")
-    assert "90 menit (1.5 jam)" in page and "Rapat koordinasi" in page
+    assert "90 menit (1,5 jam)" in page and "Rapat koordinasi" in page
     before = org.counts()["daily_logs"]
     resp = b.post("/log-harian", {"date": "kemarin", "activity": "", "minutes": "0"})
     assert resp.status_code == 422
@@ -319,3 +319,29 @@ def test_an_approved_plan_reopens_for_revision_and_keeps_its_version(stack):
     assert "SKP dibuka untuk revisi" in text(resp) and 'name="rhk-0-description"' in text(resp)
     assert org.plan(plan["id"])["status"] == "revised"
     assert org.get(f"/plans/{plan['id']}/versions/1", org.as_(STAFF_A[0])).status_code == 200
+
+
+def test_every_catalogue_key_used_by_these_pages_exists_in_both_languages(stack):
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "services" / "portal"
+    catalogues = {}
+    for lang in ("id", "en"):
+        merged = json.loads((root / "messages" / f"{lang}.json").read_text(encoding="utf-8"))
+        for area in ("employee", "supervisor"):
+            merged |= json.loads((root / "messages" / area / f"{lang}.json").read_text(encoding="utf-8"))
+        catalogues[lang] = merged
+    for area in ("employee", "supervisor"):
+        ids = json.loads((root / "messages" / area / "id.json").read_text(encoding="utf-8"))
+        ens = json.loads((root / "messages" / area / "en.json").read_text(encoding="utf-8"))
+        assert set(ids) == set(ens) and all(k.startswith(area + ".") for k in ids)
+    sources = [root / "pages_employee.py", root / "pages_supervisor.py",
+               *(root / "templates" / "portal" / "employee").glob("*.html"),
+               *(root / "templates" / "portal" / "supervisor").glob("*.html")]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""", path.read_text(encoding="utf-8")))
+    assert len(used) > 100
+    for lang, messages in catalogues.items():
+        assert not sorted(used - set(messages)), lang
