@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.portal.browser import login, screenshot
 from tests.portal.test_hr import annual_curve_broken
@@ -25,15 +26,16 @@ def test_hr_sees_the_broken_curve_and_records_an_override(live, page):
     assert unit.get_by_role("heading", level=2).inner_text().startswith("Seksi Perencanaan")
     # the chart is drawn (an SVG image with its title) and the violation is named in words, in red
     chart = unit.get_by_role("img", name=re.compile("Kurva predikat Seksi Perencanaan"))
-    assert chart.is_visible() and chart.bounding_box()["width"] > 250
+    expect(chart).to_be_visible()
+    assert chart.bounding_box()["width"] > 250
     assert unit.locator("rect.bar.bad").count() == 1
     violation = unit.locator("li.violation").first
     assert violation.inner_text() == "Baik: paling banyak 70 % (3 orang), tercatat 4 dari 4 orang."
     assert violation.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"
-    assert page.locator("#unit-SEK-B").get_by_text("Sesuai kurva distribusi.").is_visible()
+    expect(page.locator("#unit-SEK-B").get_by_text("Sesuai kurva distribusi.")).to_be_visible()
     # run the check, then the override: without a reason it is refused beside the field
     page.get_by_role("button", name="Jalankan pemeriksaan kalibrasi").click()
-    assert page.get_by_text("Pemeriksaan selesai: 1 unit melanggar kurva (SEK-A).").is_visible()
+    expect(page.get_by_text("Pemeriksaan selesai: 1 unit melanggar kurva (SEK-A).")).to_be_visible()
     unit = page.locator("#unit-SEK-A")
     unit.get_by_role("button", name="Catat pengecualian").click()
     unit = page.locator("#unit-SEK-A")
@@ -42,10 +44,10 @@ def test_hr_sees_the_broken_curve_and_records_an_override(live, page):
     reason = "Seksi kecil (4 orang); seluruh target tahunan tercapai dengan bukti dukung."
     unit.get_by_label("Alasan pengecualian").fill(reason)
     unit.get_by_role("button", name="Catat pengecualian").click()
-    assert page.get_by_text("Pengecualian untuk unit SEK-A tercatat").is_visible()
+    expect(page.get_by_text("Pengecualian untuk unit SEK-A tercatat")).to_be_visible()
     unit = page.locator("#unit-SEK-A")
-    assert unit.get_by_role("heading", name="Pengecualian tercatat").is_visible()
-    assert unit.get_by_text(reason).first.is_visible()
+    expect(unit.get_by_role("heading", name="Pengecualian tercatat")).to_be_visible()
+    expect(unit.get_by_text(reason).first).to_be_visible()
     cal = live.org.client.get(f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A",
                               headers=live.org.hr).get_json()["units"][0]
     assert cal["override"]["reason"] == reason and cal["sign_off_blocked"] is False
@@ -62,19 +64,19 @@ def test_hr_advances_planning_from_the_completion_page(live, page):
     login(page, live.url, "hr:PKMB")
     page.get_by_role("navigation").get_by_role("link", name="Periode Penilaian", exact=True).click()
     page.get_by_role("link", name="Penilaian Kinerja 2026").click()
-    assert page.get_by_text("Tahap saat ini: Perencanaan SKP").first.is_visible()
+    expect(page.get_by_text("Tahap saat ini: Perencanaan SKP").first).to_be_visible()
     row = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Seksi Perencanaan")))
     assert row.first.locator("progress").get_attribute("value") == "2"
-    assert row.first.get_by_text("2/4 (50%)").is_visible()
+    expect(row.first.get_by_text("2/4 (50%)")).to_be_visible()
     page.get_by_role("button", name="Majukan ke tahap berikutnya").click()
-    assert page.get_by_text("Tahap dimajukan. Tahap saat ini: Pemantauan — Triwulan I, Realisasi dan check-in.").is_visible()
+    expect(page.get_by_text("Tahap dimajukan. Tahap saat ini: Pemantauan — Triwulan I, Realisasi dan check-in.")).to_be_visible()
     assert org.get(f"/cycles/{org.cycle_id}", org.hr).get_json()["state"] == "monitoring:1:check_in"
     # a second tab opened now, then the first one moves the cycle on: the second tab's form is stale
     stale = page.context.new_page()
     stale.goto(page.url)
     assert stale.locator("input[name=expected]").get_attribute("value") == "monitoring:1:check_in"
     page.get_by_role("button", name="Majukan ke tahap berikutnya").click()
-    assert page.get_by_text("Tahap saat ini: Pemantauan — Triwulan I, Penilaian diri").first.is_visible()
+    expect(page.get_by_text("Tahap saat ini: Pemantauan — Triwulan I, Penilaian diri").first).to_be_visible()
     stale.get_by_role("button", name="Majukan ke tahap berikutnya").click()
     alert = stale.get_by_role("alert")
     assert "Tahap tidak dimajukan" in alert.inner_text() and "Tidak ada yang diubah" in alert.inner_text()
@@ -113,7 +115,7 @@ def test_citizen_answers_the_survey_on_a_phone(live, phone):
     phone.get_by_label("Saran dan masukan").fill("Antrean di loket bisa dipercepat.")
     phone.get_by_role("button", name="Kirim jawaban").click()
     assert phone.get_by_role("heading", level=1).inner_text() == "Terima kasih"
-    assert phone.get_by_text("Jawaban Anda sudah kami terima.").is_visible()
+    expect(phone.get_by_text("Jawaban Anda sudah kami terima.")).to_be_visible()
     screenshot(phone, "survey-phone-thanks")
     camp = client.get(f"{S}/campaigns/{c['id']}", headers=hr).get_json()
     assert camp["respondents"] == 1
@@ -132,3 +134,31 @@ def test_the_public_form_reads_well_on_a_phone(live, phone):
     font = phone.locator("legend").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     assert font >= 16
     screenshot(phone, "survey-phone-form")
+
+
+def test_hr_creates_and_opens_a_campaign_on_a_phone_and_its_qr_code_shows(live, phone):
+    login(phone, live.url, "hr:PKMB")
+    phone.goto(live.url + "/hr/survei")
+    assert phone.get_by_role("heading", level=1).inner_text() == "Survei Kepuasan Masyarakat"
+    phone.get_by_label("Unit layanan").select_option("SEK-B")
+    phone.get_by_label("Jenis layanan").fill("Pelayanan izin galian jalan")
+    phone.get_by_label("Tanggal mulai").fill("2026-01-01")
+    phone.get_by_label("Tanggal selesai").fill("2025-12-31")  # before the start: the API refuses it
+    phone.get_by_label("Populasi pengguna layanan").fill("200")
+    phone.get_by_role("button", name="Buat kampanye").click()
+    assert "sebelum tanggal mulai" in phone.locator("#e-end_date").inner_text()
+    assert phone.get_by_label("Jenis layanan").input_value() == "Pelayanan izin galian jalan"  # kept
+    phone.get_by_label("Tanggal selesai").fill("2026-03-31")
+    phone.get_by_role("button", name="Buat kampanye").click()
+    expect(phone.get_by_text("Kampanye Pelayanan izin galian jalan dibuat")).to_be_visible()
+    phone.get_by_role("button", name="Buka survei").click()
+    assert "dibuka; formulir publik menerima jawaban" in phone.locator(".flash").first.inner_text(), phone.locator("main").inner_text()[:600]
+    qr = phone.get_by_role("img", name=re.compile("Kode QR formulir survei"))
+    qr.scroll_into_view_if_needed()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")  # the proxied SVG loaded
+    expect(phone.locator(".campaign .pct").first).to_have_text("0/132 (0%)")  # the minimum sample for 200 users
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "hr-surveys-phone")
+    phone.get_by_role("link", name="Buka formulir publik").click()
+    assert phone.get_by_role("heading", level=1).inner_text() == "Survei Kepuasan Masyarakat"
+    assert phone.locator("fieldset[id^=q-]").count() == 9

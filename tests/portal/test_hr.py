@@ -262,6 +262,9 @@ def test_calibration_shows_the_curve_chart_and_names_the_violations(stack):
     assert re.search(r"<title[^>]*>Kurva predikat Seksi Perencanaan</title>", svg)
     assert "Pelanggaran" not in sek_b and "Sesuai kurva distribusi." in sek_b
     assert "Catat pengecualian" in sek_a and "Catat pengecualian" not in sek_b
+    english = text(hr(stack).get(f"/hr/kalibrasi?cycle_id={stack.org.cycle_id}&period_seq=0&lang=en"))
+    assert "Distribution curve calibration" in english
+    assert "Good: at most 70 % (3 people), recorded 4 of 4." in english
 
 
 def test_override_needs_a_reason_then_is_recorded(stack):
@@ -338,6 +341,8 @@ def test_campaign_open_qr_ikm_and_close(stack):
     assert f'href="/surveys/s/{c["slug"]}"' in page and f"/hr/survei/{c['id']}/qr.svg" in page
     qr = b.get(f"/hr/survei/{c['id']}/qr.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+    # the code points at the host the browser used (the same code the public page serves there)
+    assert qr.data == b.get(f"/surveys/s/{c['slug']}/qr.svg").data
     assert b.get(f"/hr/survei/{c['id']}/qr.png").data[:8] == b"\x89PNG\r\n\x1a\n"
     # answers through the kiosk API: the index appears with its band and the sample count
     for value in (4, 4, 3):
