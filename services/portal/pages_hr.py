@@ -346,9 +346,10 @@ def when(value) -> str:
 def violation_text(v: dict) -> str:
     rule = v.get("rule") or {}
     preds = " + ".join(t(f"predikat.{p}") for p in rule.get("predikats", []))
-    bound = (f"{rule['percent']:g} %" if rule.get("percent") is not None else
-             t("hr.cal.people", n=rule.get("count")))
     key = "hr.cal.violation_max" if v.get("code") == "curve.max_exceeded" else "hr.cal.violation_min"
+    if rule.get("percent") is None:  # a rule in people (e.g. "at least one"): no percentage to show
+        key += "_count"
+    bound = f"{rule['percent']:g} %" if rule.get("percent") is not None else ""
     return t(key, predikats=preds, bound=bound, required=v.get("required"), actual=v.get("actual"),
              headcount=v.get("headcount"))
 

@@ -253,7 +253,7 @@ def test_calibration_shows_the_curve_chart_and_names_the_violations(stack):
     assert "Capaian kinerja organisasi: <strong>Baik</strong>" in sek_a and "4 pegawai berpredikat" in sek_a
     assert "Pelanggaran kurva distribusi" in sek_a
     assert "Baik: paling banyak 70 % (3 orang), tercatat 4 dari 4 orang." in sek_a
-    assert "Butuh Perbaikan + Kurang/Misconduct: paling sedikit" in sek_a
+    assert "Butuh Perbaikan + Kurang/Misconduct: paling sedikit 1 orang, tercatat 0 dari 4 orang." in sek_a
     assert "Penandatanganan unit ini ditahan" in sek_a
     # the chart: SVG drawn with attributes, the over-full Baik bar marked, the band's max as a mark
     svg = re.search(r"<svg.*?</svg>", sek_a, re.S).group(0)
