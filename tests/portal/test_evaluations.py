@@ -477,3 +477,72 @@ def test_objection_upheld_and_only_the_atasan_decides(team):
     outsider.login(STAFF_B[0])
     resp = outsider.get(f"/keberatan/{obj['id']}")
     assert resp.status_code == 403 and "Perilaku kolaboratif" not in text(resp)
+
+
+def test_a_periodic_evaluation_is_rated_and_signed_in_its_supervisor_phase(stack):
+    t = Team(stack).approve_all_plans()
+    t.advance_to("monitoring:1:check_in")
+    t.realise(STAFF_A[0], 1, [4, 100])
+    ev = t.evaluation(STAFF_A[0], period_seq=1)
+    kasi = stack.browser()
+    kasi.login(KASI_A)
+    resp = kasi.get(f"/evaluasi/{ev['id']}/nilai")
+    page = plain(resp)
+    assert resp.status_code == 200 and "Penilaian oleh pejabat penilai dibuka pada tahap penilaian atasan" in page
+    assert "Simpan penilaian" not in page and "Saran sistem: Sesuai ekspektasi" in page
+    emp = stack.browser()
+    emp.login(STAFF_A[0])
+    assert 'name="achievements"' in text(emp.get(f"/evaluasi/{ev['id']}"))  # check-in: self-assessment open
+    t.advance_to("monitoring:1:supervisor_evaluation")
+    page = plain(emp.get(f"/evaluasi/{ev['id']}"))
+    assert "Penilaian diri dapat diisi pada tahap penilaian diri" in page  # closed for the employee
+    resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", {"etag": etag_of(kasi.get(f"/evaluasi/{ev['id']}/nilai")),
+                                                     "rating_hasil": "meets", "rating_perilaku": "meets"})
+    assert resp.status_code == 200 and "Baik" in plain(resp) and "Tandatangani penilaian" in plain(resp)
+    resp = kasi.post(f"/evaluasi/{ev['id']}/tandatangani")
+    assert "Penilaian telah ditandatangani" in plain(resp)
+    assert t.evaluation(STAFF_A[0], period_seq=1)["status"] == "signed"
+    page = plain(emp.get("/evaluasi"))
+    assert "Triwulan I" in page and "Ditandatangani penilai" in page and "Baik" in page
+
+
+def test_a_stale_rating_form_and_a_head_of_unit_without_organisation_result(team):
+    ev = team.evaluation(STAFF_A[0])
+    kasi = team.stack.browser()
+    kasi.login(KASI_A)
+    stale = etag_of(kasi.get(f"/evaluasi/{ev['id']}/nilai"))
+    team.rate(STAFF_A[0], "meets", "meets")  # the penilai, in another tab
+    resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", {"etag": stale, "rating_hasil": "below", "rating_perilaku": "below",
+                                                     "deviation_reason": "Laporan terlambat."})
+    assert resp.status_code == 422 and "diubah orang lain" in plain(resp)
+    assert team.evaluation(STAFF_A[0])["rating_hasil"] == "meets"
+    assert etag_of(resp) != stale  # the page now carries the latest version
+    # the head rates kasi B (head of seksi B): the unit's organisation result is needed first
+    head = team.stack.browser()
+    head.login(HEAD)
+    ev_kasi = team.evaluation(KASI_B)
+    resp = head.post(f"/evaluasi/{ev_kasi['id']}/nilai", {"etag": etag_of(head.get(f"/evaluasi/{ev_kasi['id']}/nilai")),
+                                                          "rating_hasil": "above", "rating_perilaku": "meets"})
+    assert resp.status_code == 422 and "SEK-B" in plain(resp)
+    assert team.evaluation(KASI_B)["status"] == "open"
+    team.api("PUT", "/org-results", None, {"cycle_id": team.org.cycle_id, "period_seq": 0, "unit_code": "SEK-B",
+                                           "result": "BAIK"})
+    resp = head.post(f"/evaluasi/{ev_kasi['id']}/nilai", {"etag": etag_of(head.get(f"/evaluasi/{ev_kasi['id']}/nilai")),
+                                                          "rating_hasil": "above", "rating_perilaku": "meets"})
+    assert resp.status_code == 200
+    rated = team.evaluation(KASI_B)
+    assert (rated["rating_hasil"], rated["org_result"], rated["predikat"]) == ("meets", "BAIK", "BAIK")
+
+
+def test_the_pages_in_english(team):
+    ev = team.evaluation(STAFF_A[0])
+    kasi = team.stack.browser()
+    kasi.login(KASI_A)
+    page = plain(kasi.get(f"/evaluasi/{ev['id']}/nilai?lang=en"))
+    assert "Suggestion: Meets expectations" in page and "Achievement over 105 % of target" in page
+    assert "Rating of work results" in page and "Save rating" in page
+    page = plain(kasi.get("/tim/evaluasi"))
+    assert "Team Evaluations" in page and "To rate" in page
+    for path in (f"/evaluasi/{ev['id']}", f"/evaluasi/{ev['id']}/nilai", "/tim/evaluasi"):
+        for lang in ("id", "en"):
+            no_missing_keys(kasi.get(f"{path}?lang={lang}"))
