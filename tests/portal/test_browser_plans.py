@@ -109,8 +109,9 @@ def test_missing_fields_show_inline_in_bahasa_indonesia_on_a_phone(live, phone):
     phone.goto(f"{live.url}/skp/new?cycle_id={live.org.cycle_id}")
     phone.fill("#f-rhk-0-description", "Terlaksananya pendataan jalan")
     phone.fill("#f-rhk-0-iki-0-target_value", "sepuluh")
-    phone.get_by_role("button", name="Simpan draf").click()
+    phone.press("#f-rhk-0-iki-0-target_value", "Enter")  # Enter saves (not "tambah baris")
     phone.wait_for_load_state()
+    assert phone.locator("#f-rhk-3-description").count() == 0
     assert phone.get_by_role("alert").inner_text() == "Periksa isian yang ditandai di bawah ini; belum ada yang disimpan."
     assert phone.locator("#e-rhk-0-parent").inner_text() == "Pilih RHK atasan yang didukung RHK ini."
     assert phone.locator("#e-rhk-0-iki-0-target_value").inner_text() == "Isi dengan angka."

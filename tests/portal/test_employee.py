@@ -293,6 +293,10 @@ def test_english_labels(stack):
     b.login(STAFF_A[0])
     page = text(b.get(f"/skp/new?cycle_id={stack.org.cycle_id}&lang=en"))
     assert "Draft SKP" in page and "Superior&#39;s RHK it supports" in page and "Add an RHK row" in page
+    assert "My SKP" in text(b.get("/skp")) and "Record an activity" in text(b.get("/log-harian"))
+    kasi = stack.browser()
+    kasi.login(KASI_A)
+    assert "Direct reports&#39; SKP" in text(kasi.get("/tim?lang=en"))
 
 
 def test_error_links_name_the_slot(stack):
