@@ -3,6 +3,7 @@ acknowledges and objects, the atasan penilai decides; the employee downloads the
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.plans.support import HEAD, KASI_A, STAFF_A
 from tests.portal.browser import login, screenshot
@@ -19,9 +20,9 @@ def team(live) -> Team:
 def test_penilai_rates_from_the_suggestion_departs_with_a_reason_and_signs(live, team, page):
     login(page, live.url, KASI_A)
     page.get_by_role("link", name="Penilaian Tim").first.click()
-    assert page.locator("#count-to_rate").inner_text() == "3"
+    expect(page.locator("#count-to_rate")).to_have_text("3")
     page.get_by_role("row", name="Rina Wati").get_by_role("link", name="Nilai").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Penilaian kinerja: Rina Wati"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Penilaian kinerja: Rina Wati")
     # the suggestion and why: per IKI the achievement, its class and the rule
     suggestion = page.locator("#saran")
     assert "Saran sistem: Sesuai ekspektasi" in " ".join(suggestion.inner_text().split())
@@ -36,22 +37,21 @@ def test_penilai_rates_from_the_suggestion_departs_with_a_reason_and_signs(live,
     page.get_by_role("group", name="Kolaboratif").get_by_label("Di atas ekspektasi").check()
     page.get_by_label("Umpan balik Kolaboratif").fill("Membantu seksi lain menata arsip.")
     page.get_by_role("button", name="Simpan penilaian").click()
-    error = page.locator("#e-deviation_reason")
-    assert "berbeda dari saran sistem (Sesuai ekspektasi)" in error.inner_text()
+    expect(page.locator("#e-deviation_reason")).to_contain_text("berbeda dari saran sistem (Sesuai ekspektasi)")
     assert page.get_by_label("Alasan berbeda dari saran").get_attribute("aria-invalid") == "true"
     assert page.get_by_role("group", name="Rating hasil kerja").get_by_label("Di atas ekspektasi").is_checked()
     assert team.evaluation(STAFF_A[0])["status"] == "open"
     # with the reason: saved, the predikat of the two ratings is shown
     page.get_by_label("Alasan berbeda dari saran").fill(REASON)
     page.get_by_role("button", name="Simpan penilaian").click()
-    assert "Penilaian tersimpan." in page.locator(".flash.ok").inner_text()
-    assert page.locator("#hasil .predikat").inner_text() == "Sangat Baik"
+    expect(page.locator(".flash.ok")).to_contain_text("Penilaian tersimpan.")
+    expect(page.locator("#hasil .predikat")).to_have_text("Sangat Baik")
     assert "Penandatanganan dibuka pada tahap penandatanganan." in page.locator("#hasil").inner_text()
     # HR moves the cycle on to sign-off; the penilai signs
     team.advance_to("sign_off")
     page.reload()
     page.get_by_role("button", name="Tandatangani penilaian").click()
-    assert "Penilaian telah ditandatangani" in page.locator(".flash.ok").inner_text()
+    expect(page.locator(".flash.ok")).to_contain_text("Penilaian telah ditandatangani")
     assert "sudah ditandatangani" in page.locator(".flash.warn").inner_text()
     ev = team.evaluation(STAFF_A[0])
     assert (ev["status"], ev["predikat"], ev["deviation_reason"]) == ("signed", "SANGAT_BAIK", REASON)
@@ -63,21 +63,21 @@ def test_employee_acknowledges_and_objects_then_the_atasan_changes_the_result(li
     login(page, live.url, STAFF_A[0])
     page.get_by_role("link", name="Evaluasi Saya").first.click()
     page.get_by_role("link", name="Tahunan 2026").click()
-    assert "Kurang/Misconduct" in page.locator("#hasil").inner_text()
+    expect(page.locator("#hasil")).to_contain_text("Kurang/Misconduct")
     page.get_by_role("button", name="Saya telah menerima hasil penilaian").click()
-    assert "Hasil penilaian telah Anda terima." in page.locator(".flash.ok").inner_text()
+    expect(page.locator(".flash.ok")).to_contain_text("Hasil penilaian telah Anda terima.")
     objection = page.locator("#keberatan")
     closing = (team.stack.clock.now.date()).toordinal() + 14
     from datetime import date
     assert f"sampai dengan {date.fromordinal(closing).isoformat()}" in objection.inner_text()
     page.get_by_role("button", name="Ajukan keberatan").click()  # empty: refused beside the field
-    assert page.locator("#e-reasons").inner_text() == "Wajib diisi."
+    expect(page.locator("#e-reasons")).to_have_text("Wajib diisi.")
     page.get_by_label("Alasan keberatan").fill("Perilaku kolaboratif saya dalam rapat koordinasi tidak dinilai.")
     page.get_by_role("button", name="Ajukan keberatan").click()
-    assert "Keberatan Anda telah diajukan" in page.locator(".flash.ok").inner_text()
+    expect(page.locator(".flash.ok")).to_contain_text("Keberatan Anda telah diajukan")
     page.get_by_label("Pernyataan Anda").fill("Notulen rapat koordinasi terlampir di bukti dukung.")
     page.get_by_role("button", name="Tambahkan pernyataan").click()
-    assert "Notulen rapat koordinasi" in page.locator("#pernyataan").inner_text()
+    expect(page.locator("#pernyataan .statements")).to_contain_text("Notulen rapat koordinasi")
     live.settle()
 
     # the atasan penilai, in their own browser session, decides it
@@ -87,21 +87,21 @@ def test_employee_acknowledges_and_objects_then_the_atasan_changes_the_result(li
     try:
         login(atasan, live.url, HEAD)
         atasan.get_by_role("link", name="Penilaian Tim").first.click()
-        assert atasan.locator("#count-objections").inner_text() == "1"
+        expect(atasan.locator("#count-objections")).to_have_text("1")
         atasan.get_by_role("row", name="Rina Wati").get_by_role("link", name="Putuskan").click()
-        assert "Notulen rapat koordinasi terlampir" in atasan.locator("#pernyataan").inner_text()
+        expect(atasan.locator("#pernyataan")).to_contain_text("Notulen rapat koordinasi terlampir")
         atasan.get_by_label("Hasil penilaian diubah").check()
         atasan.get_by_role("button", name="Putuskan keberatan").click()  # no reason, no ratings
-        assert atasan.locator("#e-reason").inner_text() == "Wajib diisi."
+        expect(atasan.locator("#e-reason")).to_have_text("Wajib diisi.")
         assert "Pilih rating baru" in atasan.locator("#e-f-rating_hasil").inner_text()
         atasan.get_by_label("Alasan keputusan").fill("Notulen membuktikan kolaborasi; perilaku sesuai ekspektasi.")
         atasan.get_by_role("group", name="Rating hasil kerja").get_by_label("Sesuai ekspektasi").check()
         atasan.get_by_role("group", name="Rating perilaku kerja").get_by_label("Sesuai ekspektasi").check()
         atasan.get_by_role("button", name="Putuskan keberatan").click()
-        assert "Keberatan telah diputus." in atasan.locator(".flash.ok").inner_text()
+        expect(atasan.locator(".flash.ok")).to_contain_text("Keberatan telah diputus.")
         decision = atasan.locator("#keputusan").inner_text()
         assert "Hasil penilaian diubah" in decision and "final" in decision
-        assert atasan.locator(".after-predikat").inner_text() == "Baik"
+        expect(atasan.locator(".after-predikat")).to_have_text("Baik")
         assert atasan.get_by_role("button", name="Putuskan keberatan").count() == 0
         screenshot(atasan, "evaluations-objection-decided")
     finally:
@@ -110,7 +110,7 @@ def test_employee_acknowledges_and_objects_then_the_atasan_changes_the_result(li
     # the employee sees the final state and the new document version
     page.goto(live.url + "/evaluasi")
     page.get_by_role("link", name="Tahunan 2026").click()
-    assert "Baik" in page.locator("#hasil").inner_text()
+    expect(page.locator("#hasil .predikat")).to_have_text("Baik")
     assert "Hasil penilaian diubah" in page.locator("#keberatan").inner_text()
     assert "versi 2" in page.locator("#dokumen").inner_text()
     ev = team.evaluation(STAFF_A[0])
@@ -145,10 +145,10 @@ def test_employee_downloads_the_evaluation_pdf(live, team, page):
 def test_team_evaluations_on_a_phone(live, team, phone):
     login(phone, live.url, KASI_A)
     phone.goto(live.url + "/tim/evaluasi")
-    assert phone.locator("#count-to_rate").inner_text() == "3"
+    expect(phone.locator("#count-to_rate")).to_have_text("3")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width  # nothing wider than the screen: tables scroll inside .table-wrap
     phone.get_by_role("row", name="Dewi Lestari").get_by_role("link", name="Nilai").click()
-    assert "Saran sistem" in phone.locator("#saran").inner_text()
+    expect(phone.locator("#saran")).to_contain_text("Saran sistem")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "evaluations-rating-phone")
