@@ -100,7 +100,7 @@ def form_from_plan(plan: dict) -> dict:
         for j, k in enumerate(r["iki"]):
             value = k.get("target_value")
             slot["iki"][j] = {"id": k["id"], "aspect": k["aspect"], "indicator": k["indicator"],
-                              "target_value": "" if value is None else _num(value),
+                              "target_value": "" if value is None else _fmt_num(value),
                               "target_unit": k.get("target_unit") or "", "target_text": k.get("target_text") or ""}
     form["behaviour"] = {v: (plan.get("behaviour") or {}).get(v, "") for v in BERAKHLAK}
     annex = plan.get("annex") or {}
@@ -280,6 +280,11 @@ def field_labels(errors: dict) -> dict[str, str]:
 def _form_page(status: int, *, form: dict, errors: dict, options: dict, cycle: dict, plan: dict | None = None,
                etag: str | None = None, action: str) -> Response:
     choices = [(r["id"], f"{r['description']} ({t('employee.kind.' + r['kind'])})") for r in options.get("rhk", [])]
+    if options.get("is_head_of_unit") and not choices:
+        # no superior's RHK to pick (e.g. the agency's top official): the organisation goal is the link
+        errors = {(k[:-len("parent")] + "goal" if _SLOT.match(k) and k.endswith("-parent") else k):
+                  (t("employee.error.goal_required") if v == t("employee.error.cascade_goal") else v)
+                  for k, v in errors.items()}
     return page("portal/employee/plan_form.html", status, form=form, errors=errors, options=options,
                 field_labels=field_labels(errors),
                 parent_choices=choices, cycle=cycle, plan=plan, etag=etag, action=action,

@@ -148,6 +148,10 @@ def test_a_head_of_unit_may_name_an_organisation_goal(stack):
     b.login(HEAD)
     page = text(b.get(f"/skp/new?cycle_id={stack.org.cycle_id}"))
     assert 'name="rhk-0-goal"' in page and "kepala unit" in page
+    assert 'name="rhk-0-parent"' not in page  # the top official has no superior's RHK to pick
+    resp = b.post(f"/skp/new?cycle_id={stack.org.cycle_id}", form_data(""))
+    assert resp.status_code == 422
+    assert errors_of(text(resp)) == {"rhk-0-goal": "Tulis sasaran organisasi (perjanjian kinerja) yang didukung RHK ini."}
     data = form_data("", **{"rhk-0-goal": "Sasaran PK 1: jalan mantap 90%"})
     resp = b.post(f"/skp/new?cycle_id={stack.org.cycle_id}", data)
     assert "Draf SKP tersimpan." in text(resp) and "Sasaran PK 1: jalan mantap 90%" in text(resp)
