@@ -358,11 +358,32 @@ def plan(plan_id: int):
         return forbidden()
     cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
     options = _options(data["cycle_id"])
+    versions = api().get(f"{P}/plans/{plan_id}/versions") if data["revision"] else []
     return page("portal/employee/plan.html", plan=data, etag=etag, cycle=cycle, parents=parent_labels(options),
+                versions=versions,
                 options=options, berakhlak=BERAKHLAK, editable=data["status"] in EDITABLE,
                 can_revise=data["status"] == "approved" and bool(cycle)
                 and cycle["stage"] in ("monitoring", "annual_evaluation"),
                 penilai_name=options.get("superior_name") if options.get("superior_nip") == data["penilai_nip"] else None)
+
+
+@bp.get("/skp/<int:plan_id>/versi/<int:revision>")
+@login_required()
+def plan_version(plan_id: int, revision: int):
+    """An approved version of my SKP as it was approved (the live plan may have been revised since)."""
+    user = current_user()
+    data, _ = load_plan(plan_id)
+    if data["employee_nip"] != user.nip and not user.is_supervisor:
+        return forbidden()
+    version = api().get(f"{P}/plans/{plan_id}/versions/{revision}")
+    snap = version["snapshot"]
+    shown = data | {k: snap.get(k, data.get(k)) for k in ("approach", "rhk", "behaviour", "annex", "position", "grade",
+                                                          "penilai_nip")}
+    shown |= {"status": "approved", "revision": revision}
+    cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
+    parents = parent_labels(_options(data["cycle_id"])) if data["employee_nip"] == user.nip else {}
+    return page("portal/employee/version.html", plan=shown, live=data, version=version, cycle=cycle,
+                parents=parents, berakhlak=BERAKHLAK, penilai_name=None)
 
 
 @bp.route("/skp/<int:plan_id>/edit", methods=["GET", "POST"])

@@ -326,7 +326,23 @@ def test_an_approved_plan_reopens_for_revision_and_keeps_its_version(stack):
     resp = b.post(f"/skp/{plan['id']}/revise")
     assert "SKP dibuka untuk revisi" in text(resp) and 'name="rhk-0-description"' in text(resp)
     assert org.plan(plan["id"])["status"] == "revised"
-    assert org.get(f"/plans/{plan['id']}/versions/1", org.as_(STAFF_A[0])).status_code == 200
+    page = text(resp)
+    data = {m.group(1): html.unescape(m.group(2)) for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', page)}
+    for button in ("csrf_token", "more", "then"):
+        data.pop(button)
+    data |= {f"behaviour-{v}": f"Revisi {v}" for v in BERAKHLAK}
+    data |= {"rhk-0-description": "RHK setelah revisi", "rhk-0-parent": plan["rhk"][0]["parent_rhk_id"],
+             "rhk-0-kind": "utama", "approach": "kuantitatif", "rhk-0-iki-0-aspect": "kuantitas",
+             "rhk-0-iki-1-aspect": "kualitas"}
+    assert "Draf SKP tersimpan." in text(b.post(f"/skp/{plan['id']}/edit", data))
+    page = text(b.get(f"/skp/{plan['id']}"))
+    assert "RHK setelah revisi" in page and "Versi yang disetujui" in page
+    version = text(b.get(f"/skp/{plan['id']}/versi/1"))
+    assert plan["rhk"][0]["description"] in version and "RHK setelah revisi" not in version
+    assert "Ini versi lama" in version and "Direvisi" in version
+    other = stack.browser()
+    other.login(STAFF_A[1])
+    assert other.get(f"/skp/{plan['id']}/versi/1").status_code == 403
 
 
 def test_every_catalogue_key_used_by_these_pages_exists_in_both_languages(stack):
