@@ -912,11 +912,16 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
         target_level = max(target_level, min(domain.ESCALATION_TARGETS.index(forced), cap))
     task_key = f"task.{batch.template}"
     escalated = 0
+    # one recorder for the batch: people and preferences loaded once (two queries), not per item;
+    # each escalation keeps its own event id, and the item's level makes a repeat add nothing
+    rec = Recorder(s, "", ESCALATION_EVENT, batch.agency_code, at)
+    rec.preload([i.recipient_nip for i in items])
+    rec.preload([o.superior_nip for o in (rec.people.get(i.recipient_nip) for i in items) if o and o.superior_nip])
     for item in items:
         for level in range(item.escalation_level + 1, target_level + 1):
             to = domain.ESCALATION_TARGETS[level]
-            rec = Recorder(s, _event_id("escalation", batch.id, item.recipient_nip, level), ESCALATION_EVENT,
-                           batch.agency_code, at)
+            rec.event_id = _event_id("escalation", batch.id, item.recipient_nip, level)
+            rec.seen, rec.seen_deliveries = set(), set()
             overdue = rec.person(item.recipient_nip)
             superior = rec.person(overdue.superior_nip) if overdue and overdue.superior_nip else None
             if to == "superior":

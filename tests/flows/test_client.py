@@ -138,3 +138,28 @@ def test_the_token_never_shows_in_its_repr_or_in_an_error():
     with pytest.raises(ServiceError) as err:
         c.get("/x")
     assert "tok" not in str(err.value)
+
+
+def test_a_registered_transport_carries_every_client_of_its_base_url_until_it_is_forgotten():
+    """The demo runs the flows in-process: clients of the registered base URL go through the
+    transport (no server), closing one client leaves it usable for the next, other base URLs and
+    an unregistered one talk real HTTP."""
+    from flows.client import register_transport
+
+    port = closed_port()
+    base = f"http://127.0.0.1:{port}"
+    seen = []
+    register_transport(base + "/", httpx.MockTransport(lambda r: seen.append(r.url.path) or httpx.Response(
+        200, json={"via": "transport"})))
+    try:
+        with ServiceClient(base, "tok") as first:
+            assert first.get("/plans/api/v1/cycles/1") == {"via": "transport"}
+        with ServiceClient(base, "tok") as second:  # the first one's close did not close the transport
+            assert second.get("/plans/api/v1/cycles/2") == {"via": "transport"}
+        assert seen == ["/plans/api/v1/cycles/1", "/plans/api/v1/cycles/2"]
+    finally:
+        register_transport(base, None)
+    with ServiceClient(base, "tok", retries=0) as plain:  # forgotten: real HTTP to a closed port
+        with pytest.raises(ServiceError) as err:
+            plain.get("/plans/api/v1/cycles/1")
+    assert err.value.status is None and seen == ["/plans/api/v1/cycles/1", "/plans/api/v1/cycles/2"]
