@@ -70,6 +70,15 @@ def parent_labels(options: dict | None) -> dict[str, str]:
     return {r["id"]: r["description"] for r in (options or {}).get("rhk", [])}
 
 
+def my_rhk_labels(cycle_id: int) -> dict[str, str]:
+    """The signed-in superior's own RHK in the cycle (which a subordinate's RHK support), by id."""
+    user = current_user()
+    mine = api().get(f"{P}/plans", cycle_id=cycle_id, employee_nip=user.nip, limit=1)["items"] if user.nip else []
+    if not mine:
+        return {}
+    return {r["id"]: r["description"] for r in api().get(f"{P}/plans/{mine[0]['id']}")["rhk"]}
+
+
 # ------------------------------------------------------------------ the SKP form: slots <-> API content
 
 def blank_form(approach: str = "kuantitatif", rhk_slots: int = RHK_SLOTS, iki_slots: int = IKI_SLOTS) -> dict:
@@ -381,7 +390,8 @@ def plan_version(plan_id: int, revision: int):
                                                           "penilai_nip")}
     shown |= {"status": "approved", "revision": revision}
     cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
-    parents = parent_labels(_options(data["cycle_id"])) if data["employee_nip"] == user.nip else {}
+    parents = (parent_labels(_options(data["cycle_id"])) if data["employee_nip"] == user.nip
+               else my_rhk_labels(data["cycle_id"]))
     return page("portal/employee/version.html", plan=shown, live=data, version=version, cycle=cycle,
                 parents=parents, berakhlak=BERAKHLAK, penilai_name=None)
 

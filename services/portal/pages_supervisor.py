@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from .app import t
 from .auth import api, current_user, login_required
 from .client import ApiProblem
-from .pages_employee import BERAKHLAK, cycles, load_plan
+from .pages_employee import BERAKHLAK, cycles, load_plan, my_rhk_labels
 from .web import P, R, forbidden, page, today
 
 bp = Blueprint("supervisor", __name__)
@@ -71,12 +71,11 @@ def _review(plan_id: int, status: int = 200, errors: dict | None = None, note: s
     data, etag = load_plan(plan_id)
     if data["employee_nip"] == user.nip:
         return redirect(url_for("employee.plan", plan_id=plan_id))
-    parents: dict[str, str] = {}
-    mine = api().get(f"{P}/plans", cycle_id=data["cycle_id"], employee_nip=user.nip, limit=1)["items"]
-    if mine:  # my own RHK, which the subordinate's RHK support
-        parents = {r["id"]: r["description"] for r in api().get(f"{P}/plans/{mine[0]['id']}")["rhk"]}
+    parents = my_rhk_labels(data["cycle_id"])  # my own RHK, which the subordinate's RHK support
     cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
+    versions = api().get(f"{P}/plans/{plan_id}/versions") if data["revision"] else []
     return page("portal/supervisor/review.html", status, plan=data, etag=etag, cycle=cycle, parents=parents,
+                versions=versions,
                 berakhlak=BERAKHLAK, errors=errors or {}, note=note, penilai_name=user.name,
                 can_decide=data["status"] == "submitted" and data["penilai_nip"] == user.nip)
 

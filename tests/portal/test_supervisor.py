@@ -78,6 +78,8 @@ def test_review_shows_the_plan_with_my_rhk_and_approves(stack):
     after = org.plan(plan["id"])
     assert after["status"] == "approved" and after["revision"] == 1 and after["approved_by"] == KASI_A
     assert "1 SKP diajukan" not in text(b.get("/tim"))
+    version = text(b.get(f"/skp/{plan['id']}/versi/1"))  # the approved version, as approved
+    assert "SKP revisi 1 (disetujui)" in version and kasi["rhk"][0]["description"] in version
 
 
 def test_return_needs_a_note_beside_the_field(stack):
