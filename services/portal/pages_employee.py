@@ -540,9 +540,7 @@ def _record_realisation(plan_id: int, plan: dict, seq: int) -> tuple[dict, dict]
             errors[p + "value"] = t("form.number")
     elif not text:
         errors[p + "value"] = t("employee.realisation.value_required")
-    upload = request.files.get(p + "file")
-    if upload is not None and not upload.filename:
-        upload = None
+    uploads = [u for u in request.files.getlist(p + "file") if u.filename]
     if errors:
         return errors, values
     body = {"iki_id": iki_id, "period_seq": seq, "value": value, "text": text or None, "note": values[p + "note"] or None}
@@ -553,14 +551,14 @@ def _record_realisation(plan_id: int, plan: dict, seq: int) -> tuple[dict, dict]
             raise
         mapped = {p + (k if k in ("value", "text", "note") else "value"): v for k, v in exc.field_errors().items()}
         return mapped or {"_": exc.detail or t("error.generic.body")}, values
-    if upload is not None:
+    for upload in uploads:  # each file on its own: one refused file does not lose the others
         try:
             api().request("POST", f"{P}/plans/{plan_id}/realisations/{rec['id']}/evidence",
                           files={"file": (upload.filename, upload.stream.read(), upload.mimetype)})
         except ApiProblem as exc:
             if exc.status not in (409, 413, 415, 422):
                 raise
-            return {p + "file": t("employee.realisation.file_refused", detail=exc.detail)}, values
+            return {p + "file": t("employee.realisation.file_refused", name=upload.filename, detail=exc.detail)}, values
     return {}, values
 
 

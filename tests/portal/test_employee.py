@@ -255,14 +255,16 @@ def test_realisation_with_evidence_upload(stack):
     # a renamed file is refused beside the file field (the value itself was recorded)
     resp = b.post(f"/skp/{plan['id']}/realisasi?period_seq=1", {
         "iki_id": iki["id"], f"iki-{iki['id']}-value": "4",
-        f"iki-{iki['id']}-file": (io.BytesIO(b"MZ not a pdf"), "x.pdf", "application/pdf")},
+        f"iki-{iki['id']}-file": [(io.BytesIO(b"catatan lapangan"), "catatan.txt", "text/plain"),
+                                  (io.BytesIO(b"MZ not a pdf"), "x.pdf", "application/pdf")]},
         content_type="multipart/form-data")
-    assert resp.status_code == 422 and f"iki-{iki['id']}-file" in errors_of(text(resp))
+    assert resp.status_code == 422
+    assert "berkas x.pdf ditolak" in errors_of(text(resp))[f"iki-{iki['id']}-file"]
     # a value that is no number is refused and nothing changes
     resp = b.post(f"/skp/{plan['id']}/realisasi?period_seq=1", {"iki_id": iki["id"], f"iki-{iki['id']}-value": "tiga"})
     assert resp.status_code == 422 and errors_of(text(resp)) == {f"iki-{iki['id']}-value": "Isi dengan angka."}
     (rec,) = org.get(f"/plans/{plan['id']}/realisations?period_seq=1", org.as_(STAFF_A[0])).get_json()
-    assert rec["value"] == 4.0 and len(rec["evidence"]) == 1
+    assert rec["value"] == 4.0 and [e["filename"] for e in rec["evidence"]] == ["laporan.pdf", "catatan.txt"]
 
 
 def test_daily_log_quick_entry_grouped_by_day(stack):
