@@ -733,6 +733,9 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     if not picks:
         return 0
     rec = Recorder(s, envelope["id"], type_, agency, now())
+    named = [data.get(key) for _, key in PERSON_FIELDS if isinstance(data.get(key), str)]
+    rec.preload(named)  # the people the event names (audiences and template context): one query, not one each
+    rec.preload([getattr(rec.people.get(nip), "superior_nip", None) for nip in named])  # penilai / atasan by default
     chosen = [(target, template) for audience, template in picks for target in rec.audience(audience, data)]
     rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
     for target, template in chosen:
