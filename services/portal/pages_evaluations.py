@@ -175,6 +175,25 @@ def _documents(evaluation_id: int) -> list[dict]:
         raise
 
 
+def _peer_summary(evaluation_id: int) -> dict | None:
+    """Peer feedback in aggregate (the API shows it only from the minimum number of answers)."""
+    try:
+        return api().get(f"{R}/evaluations/{evaluation_id}/peer-feedback")
+    except ApiProblem:
+        return None
+
+
+def _follow_up(ev: dict) -> dict | None:
+    """The development plan or recognition planned at countersigning."""
+    if ev["status"] != "countersigned":
+        return None
+    try:
+        items = api().all(f"{R}/followups", cycle_id=ev["cycle_id"])
+    except ApiProblem:
+        return None
+    return next((f for f in items if f["evaluation_id"] == ev["id"]), None)
+
+
 def _text(name: str) -> str:
     return (request.form.get(name) or "").strip()
 
@@ -253,6 +272,7 @@ def _detail_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
     ctx = dict(
         ev=ev, etag=etag, roles=roles, cycle=cycle, plan=plan, iki=iki, objection=objection,
         documents=_documents(evaluation_id) if ev.get("document_version") else [],
+        follow_up=_follow_up(ev), values=BERAKHLAK,
         closes_on=closes_on, window_open=window_open,
         can_self_assess=roles["employee"] and ev["status"] == "open" and stage_allows(cycle, ev, "self_assess"),
         can_rate=roles["penilai"] and ev["status"] in ("open", "self_assessed", "rated")
@@ -409,7 +429,7 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
     return page("portal/evaluations/rate.html", status, ev=ev, etag=etag, cycle=cycle, suggestion=suggestion,
                 rows=rows, plan=plan, form=form, errors=errors or {}, threshold=_num(t_pct),
                 upper=_num(round(100 + t_pct, 2)), values=BERAKHLAK,
-                behaviour=(plan or {}).get("behaviour") or {},
+                behaviour=(plan or {}).get("behaviour") or {}, peers=_peer_summary(evaluation_id),
                 can_rate=ev["status"] in ("open", "self_assessed", "rated") and stage_allows(cycle, ev, "rate"),
                 can_sign=ev["status"] == "rated" and stage_allows(cycle, ev, "sign"))
 

@@ -385,8 +385,8 @@ def test_team_page_counts_what_to_rate_sign_countersign_and_decide(team):
     assert staff.get("/tim/evaluasi").status_code == 403
 
 
-def test_only_the_atasan_countersigns(team):
-    team.signed(STAFF_A[0])
+def test_only_the_atasan_countersigns_and_the_follow_up_shows(team):
+    team.signed(STAFF_A[0], hasil="below", perilaku="meets")
     team.act(STAFF_A[0], "acknowledge", STAFF_A[0])
     ev = team.evaluation(STAFF_A[0])
     kasi = team.stack.browser()
@@ -402,7 +402,11 @@ def test_only_the_atasan_countersigns(team):
     assert "Sahkan" in page and "Atasan pejabat penilai" in page
     head.post(f"/evaluasi/{ev['id']}/sahkan")
     page = plain(head.get(f"/evaluasi/{ev['id']}"))
-    assert "Disahkan atasan penilai" in page
+    assert "Disahkan atasan penilai" in page and "Butuh Perbaikan" in page
+    emp = team.stack.browser()
+    emp.login(STAFF_A[0])
+    page = plain(emp.get(f"/evaluasi/{ev['id']}"))
+    assert "Tindak lanjut" in page and "Rencana pengembangan kinerja" in page and "Bimbingan kinerja" in page
 
 
 # ------------------------------------------------------------------ objections
@@ -546,3 +550,23 @@ def test_the_pages_in_english(team):
     for path in (f"/evaluasi/{ev['id']}", f"/evaluasi/{ev['id']}/nilai", "/tim/evaluasi"):
         for lang in ("id", "en"):
             no_missing_keys(kasi.get(f"{path}?lang={lang}"))
+
+
+def test_peer_feedback_shows_on_the_rating_page_only_in_aggregate_from_three_answers(team):
+    ev = team.evaluation(STAFF_A[0])
+    raters = [STAFF_A[1], STAFF_A[2], STAFF_B[0]]
+    assert team.api("POST", f"/evaluations/{ev['id']}/peers", KASI_A, {"rater_nips": raters}).status_code == 200
+    kasi = team.stack.browser()
+    kasi.login(KASI_A)
+    for i, nip in enumerate(raters):
+        r = team.api("POST", f"/evaluations/{ev['id']}/peer-feedback", nip,
+                     {"answers": {"kolaboratif": "above", "harmonis": "below" if i == 0 else "meets"}})
+        assert r.status_code == 201, r.get_json()
+        page = plain(kasi.get(f"/evaluasi/{ev['id']}/nilai"))
+        assert "Umpan balik rekan kerja" in page
+        assert ("ditampilkan setelah paling sedikit 3 jawaban" in page) == (i < 2)
+    html = text(kasi.get(f"/evaluasi/{ev['id']}/nilai"))
+    row = re.search(r'<th scope="row">Kolaboratif</th>(.*?)</tr>', html).group(1)
+    assert re.findall(r'>(\d+)<', row) == ["3", "0", "0"]
+    row = re.search(r'<th scope="row">Harmonis</th>(.*?)</tr>', html).group(1)
+    assert re.findall(r'>(\d+)<', row) == ["0", "2", "1"]
