@@ -413,6 +413,9 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
         return forbidden()
     cycle = _cycle(ev["cycle_id"])
     suggestion = api().get(f"{R}/evaluations/{evaluation_id}/suggestion")
+    judged = _judgements(ev.get("suggestion"))
+    if judged:  # the penilai's qualitative judgements count: the suggestion stored with the rating has them
+        suggestion = ev["suggestion"]
     plan = _plan_snapshot(ev)
     real = _realisations(ev)
     rows = _explained(plan, suggestion, real)
@@ -422,6 +425,8 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
                 "recommendations": ev.get("recommendations") or ""}
         for k, v in (ev.get("iki_feedback") or {}).items():
             form[f"iki_feedback.{k}"] = v
+        for k, v in judged.items():
+            form[f"iki_judgements.{k}"] = v
         for k, v in (ev.get("value_feedback") or {}).items():
             form[f"value_level.{k}"] = (v or {}).get("level") or ""
             form[f"value_text.{k}"] = (v or {}).get("text") or ""
@@ -443,6 +448,12 @@ def _num(value) -> str:
     v = float(value)
     text = str(int(v)) if v.is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") if g.get("lang", "id") == "id" else text
+
+
+def _judgements(suggestion: dict | None) -> dict[str, str]:
+    """The IKI whose class came from the penilai's judgement, in a suggestion stored with the rating."""
+    return {i["id"]: i["level"] for r in (suggestion or {}).get("rhk", []) for i in r.get("iki", [])
+            if i.get("reason") == "suggest.iki.judgement" and i.get("level")}
 
 
 def _explained(plan: dict | None, suggestion: dict, real: dict[str, dict]) -> list[dict]:
@@ -522,12 +533,8 @@ def rate_save(evaluation_id: int):
     except ApiProblem as exc:
         if not _refused(exc):
             _reraise(exc)
-        suggested = None
-        if any(e.get("code") == "rating.deviation_reason_required" for e in exc.errors):
-            try:
-                suggested = api().get(f"{R}/evaluations/{evaluation_id}/suggestion").get("rating")
-            except ApiProblem:
-                suggested = None
+        suggested = next(((e.get("params") or {}).get("suggested") for e in exc.errors
+                          if e.get("code") == "rating.deviation_reason_required"), None)
         errors = _api_errors(exc, {"iki_feedback.": "iki_feedback.", "iki_judgements.": "iki_judgements.",
                                    "value_feedback.": "value_level."}, suggested=suggested)
         return _rating_page(evaluation_id, 422, errors=errors, form=form)

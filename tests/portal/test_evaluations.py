@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.plans.support import HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B
+from tests.plans.support import HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B, iki, rhk
 from tests.portal.support import text
 
 R = "/reviews/api/v1"
@@ -33,7 +33,8 @@ class Team:
             self.stack.pump()
 
     # ------------------------------------------------------------ setup
-    def approve_all_plans(self) -> "Team":
+    def approve_all_plans(self, qualitative: tuple[str, ...] = ()) -> "Team":
+        """``qualitative``: staff of seksi A whose second IKI has no numeric target (a judgement)."""
         org = self.org
         head = org.head_plan()
         assert org.submit(head["id"], HEAD).status_code == 200
@@ -43,6 +44,14 @@ class Team:
         self.plans[KASI_A] = org.cascade(self.plans[HEAD], KASI_A, approver=HEAD, which=0)
         self.plans[KASI_B] = org.cascade(self.plans[HEAD], KASI_B, approver=HEAD, which=1)
         for nip in STAFF_A:
+            if nip in qualitative:
+                parent = self.plans[KASI_A]["rhk"][0]
+                self.plans[nip] = org.approved_plan(nip, [rhk(f"Mendukung: {parent['description']}", parent=parent["id"], ikis=[
+                    iki("kuantitas", 4, "dokumen"),
+                    {"aspect": "kualitas", "indicator": "Mutu laporan perencanaan", "target_value": None,
+                     "target_unit": None, "target_text": "Diterima tanpa revisi"}])], KASI_A,
+                    approach="kualitatif")
+                continue
             self.plans[nip] = org.cascade(self.plans[KASI_A], nip, approver=KASI_A)
         for nip in STAFF_B:
             self.plans[nip] = org.cascade(self.plans[KASI_B], nip, approver=KASI_B)
@@ -570,3 +579,31 @@ def test_peer_feedback_shows_on_the_rating_page_only_in_aggregate_from_three_ans
     assert re.findall(r'>(\d+)<', row) == ["3", "0", "0"]
     row = re.search(r'<th scope="row">Harmonis</th>(.*?)</tr>', html).group(1)
     assert re.findall(r'>(\d+)<', row) == ["0", "2", "1"]
+
+
+def test_a_qualitative_iki_is_judged_by_the_penilai_and_the_suggestion_follows(stack):
+    t = Team(stack).approve_all_plans(qualitative=(STAFF_A[2],))
+    t.advance_to("annual_evaluation")
+    t.realise(STAFF_A[2], 4, [5])  # the numeric IKI: 5 of 4 documents (above)
+    ev = t.evaluation(STAFF_A[2])
+    qual = t.plans[STAFF_A[2]]["rhk"][0]["iki"][1]["id"]
+    kasi = stack.browser()
+    kasi.login(KASI_A)
+    resp = kasi.get(f"/evaluasi/{ev['id']}/nilai")
+    page = plain(resp)
+    assert "Tanpa target angka: perlu penilaian kualitatif" in page and "Diterima tanpa revisi" in page
+    assert "Saran sistem: Di atas ekspektasi" in page  # only the numeric IKI is assessable so far
+    assert f'name="iki_judgements.{qual}"' in text(resp) and "Penilaian kualitatif: Mutu laporan perencanaan" in page
+    # judged below: the RHK is below, so is the suggestion; rating "above" now needs a reason
+    form = {"etag": etag_of(resp), f"iki_judgements.{qual}": "below", "rating_hasil": "above",
+            "rating_perilaku": "meets"}
+    resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", form)
+    assert resp.status_code == 422
+    assert "berbeda dari saran sistem (Di bawah ekspektasi)" in plain(resp)
+    resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", {**form, "rating_hasil": "below"})
+    assert resp.status_code == 200
+    page = plain(resp)
+    assert "Saran sistem: Di bawah ekspektasi" in page and "Ditentukan oleh penilaian kualitatif" in page
+    assert re.search(rf'<option value="below" selected>', text(resp))  # the judgement is kept in the form
+    rated = t.evaluation(STAFF_A[2])
+    assert (rated["suggested_hasil"], rated["rating_hasil"], rated["predikat"]) == ("below", "below", "BUTUH_PERBAIKAN")
