@@ -41,7 +41,8 @@ def team():
     user = current_user()
     cycle = _running_cycle()
     people = _team(user)
-    ctx: dict = {"cycle": cycle, "people": people, "waiting": [], "plans": [], "without_plan": [], "to_rate": None}
+    ctx: dict = {"cycle": cycle, "people": people, "waiting": [], "plans": [], "without_plan": [], "to_rate": None,
+                 "coverage": None, "my_plan": None}
     if cycle:
         plans = api().all(f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip)
         plans = [p for p in plans if p["employee_nip"] != user.nip]
@@ -49,6 +50,10 @@ def team():
         ctx["plans"] = sorted(plans, key=lambda p: p["employee_name"])
         with_plan = {p["employee_nip"] for p in plans}
         ctx["without_plan"] = sorted((e for n, e in people.items() if n not in with_plan), key=lambda e: e["name"])
+        mine = api().get(f"{P}/plans", cycle_id=cycle["id"], employee_nip=user.nip, limit=1)["items"]
+        if mine:  # how my RHK are supported by the team's SKP (the cascade)
+            ctx["coverage"] = api().get(f"{P}/plans/{mine[0]['id']}/coverage")
+            ctx["my_plan"] = mine[0]
         try:
             evaluations = api().get(f"{R}/evaluations", role="penilai", cycle_id=cycle["id"], limit=200)["items"]
             ctx["to_rate"] = sum(1 for e in evaluations if e["status"] in ("open", "self_assessed"))

@@ -136,3 +136,19 @@ def test_a_superior_opening_a_subordinates_skp_link_gets_the_review(stack):
     b.login(KASI_A)
     resp = b.get(f"/skp/{plan['id']}", follow_redirects=False)
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/tim/skp/{plan['id']}")
+
+
+def test_team_dashboard_shows_how_my_rhk_are_supported(stack):
+    org = stack.org
+    head = org.head_plan()
+    kasi = org.approved_plan(KASI_A, [rhk("RHK kasi pertama", parent=head["rhk"][0]["id"]),
+                                      rhk("RHK kasi kedua", parent=head["rhk"][1]["id"])], HEAD)
+    org.cascade(kasi, STAFF_A[0])  # supports the first
+    b = stack.browser()
+    b.login(KASI_A)
+    page = text(b.get("/tim"))
+    cov = page[page.index("Penyelarasan RHK saya"):page.index("Log harian tim")]
+    assert "1 dari 2 RHK Anda didukung SKP bawahan." in cov
+    first, second = cov[cov.index("RHK kasi pertama"):cov.index("RHK kasi kedua")], cov[cov.index("RHK kasi kedua"):]
+    assert "Didukung oleh: Rina Wati" in first and "Belum didukung RHK bawahan." in second
+    assert '<progress max="2" value="1"' in cov
