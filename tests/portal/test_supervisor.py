@@ -33,6 +33,10 @@ def test_team_dashboard_lists_waiting_plans_and_everyone(stack):
     assert "Dewi Lestari" in table and "Draf" in table and "Joko Widodo" in table and "belum menyusun SKP" in table
     assert "0 evaluasi menunggu penilaian Anda." in page
     assert 'src="/assets/team.js"' in page and 'data-src="/tim/log-hari-ini"' in page
+    assert "Penyelarasan RHK saya" in page  # KASI_A has an SKP: its coverage is shown
+    kasi_b = stack.browser()
+    kasi_b.login(KASI_B)  # no SKP of their own yet: a link to draft it
+    assert f'href="/skp/new?cycle_id={org.cycle_id}">Susun SKP</a>' in text(kasi_b.get("/tim"))
 
 
 def test_team_page_is_for_superiors_only(stack):
