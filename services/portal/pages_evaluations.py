@@ -66,6 +66,19 @@ def _evaluation(evaluation_id: int) -> tuple[dict, str | None]:
         raise
 
 
+@bp.app_template_filter("eval_date")
+def eval_date(value) -> str:
+    """An API timestamp as the date in Jakarta (where the people are), ``YYYY-MM-DD``."""
+    from zoneinfo import ZoneInfo
+
+    moment = _parse_dt(value) if isinstance(value, str) else value
+    if moment is None:
+        return str(value or "")[:10]
+    if moment.tzinfo is None:
+        return moment.date().isoformat()
+    return moment.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
+
+
 @bp.errorhandler(NotYours)
 def _not_yours(exc):
     return forbidden()
@@ -537,6 +550,10 @@ def rate_save(evaluation_id: int):
                           if e.get("code") == "rating.deviation_reason_required"), None)
         errors = _api_errors(exc, {"iki_feedback.": "iki_feedback.", "iki_judgements.": "iki_judgements.",
                                    "value_feedback.": "value_level."}, suggested=suggested)
+        for key in list(errors):  # value_feedback.<code>.level / .text → the value's radio group / text
+            if key.startswith("value_level.") and key.count(".") == 2:
+                code, part = key[len("value_level."):].split(".")
+                errors.setdefault(f"value_text.{code}" if part == "text" else f"value_level.{code}", errors.pop(key))
         return _rating_page(evaluation_id, 422, errors=errors, form=form)
     flash(t("evaluations.rate.saved"), "ok")
     return redirect(url_for("evaluations.rate", evaluation_id=evaluation_id) + "#hasil")

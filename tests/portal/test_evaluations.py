@@ -186,6 +186,9 @@ def test_self_assessment_draft_then_submit_with_errors_beside_the_fields(team):
     saved = team.evaluation(STAFF_A[0])
     assert saved["status"] == "open" and saved["self_assessment"]["achievements"] == "Arsip digital selesai."
     assert saved["self_assessment"]["iki_comments"] == {iki_id: "Lima dokumen, bukan empat."}
+    kasi = team.stack.browser()
+    kasi.login(KASI_A)
+    assert "Arsip digital selesai." not in text(kasi.get(f"/evaluasi/{ev['id']}"))  # a draft stays the employee's
     # the stale form (old ETag) is refused: someone (here: the draft) changed it meanwhile
     resp = b.post(f"/evaluasi/{ev['id']}/penilaian-diri", {"etag": etag, "action": "save", "achievements": "x"})
     assert resp.status_code == 422 and "diubah orang lain" in text(resp)
@@ -200,6 +203,8 @@ def test_self_assessment_draft_then_submit_with_errors_beside_the_fields(team):
     assert "Penilaian diri terkirim" in page and "Data kecamatan terlambat." in page
     assert 'name="achievements"' not in text(resp)  # no longer editable
     assert team.evaluation(STAFF_A[0])["status"] == "self_assessed"
+    for path in (f"/evaluasi/{ev['id']}", f"/evaluasi/{ev['id']}/nilai"):  # the penilai reads it once sent
+        assert "Data kecamatan terlambat." in plain(kasi.get(path))
 
 
 def test_another_employee_opening_my_evaluation_gets_tidak_berwenang_and_no_data(team):
