@@ -30,9 +30,6 @@ RATINGS = ("above", "meets", "below")
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 SELF_FIELDS = ("achievements", "challenges", "improvement_plan")
 TEXT_MAX = 8000
-#: the error codes of the reviews API this area words itself (with the values it knows better)
-API_CODES = ("rating.deviation_reason_required", "objection.window_closed", "objection.exists",
-             "objection.not_acknowledged", "objection.new_rating_required")
 
 
 def objection_days() -> int:

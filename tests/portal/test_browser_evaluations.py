@@ -2,6 +2,8 @@
 acknowledges and objects, the atasan penilai decides; the employee downloads the PDF."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
@@ -67,9 +69,8 @@ def test_employee_acknowledges_and_objects_then_the_atasan_changes_the_result(li
     page.get_by_role("button", name="Saya telah menerima hasil penilaian").click()
     expect(page.locator(".flash.ok")).to_contain_text("Hasil penilaian telah Anda terima.")
     objection = page.locator("#keberatan")
-    closing = (team.stack.clock.now.date()).toordinal() + 14
-    from datetime import date
-    assert f"sampai dengan {date.fromordinal(closing).isoformat()}" in objection.inner_text()
+    closing = (team.stack.clock.now.date() + timedelta(days=14)).isoformat()  # 14 days after acknowledging
+    expect(objection).to_contain_text(f"sampai dengan {closing}")
     page.get_by_role("button", name="Ajukan keberatan").click()  # empty: refused beside the field
     expect(page.locator("#e-reasons")).to_have_text("Wajib diisi.")
     page.get_by_label("Alasan keberatan").fill("Perilaku kolaboratif saya dalam rapat koordinasi tidak dinilai.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -255,9 +256,7 @@ def test_acknowledge_then_object_inside_the_window_and_not_after(team):
     assert resp.status_code == 200 and "Hasil penilaian telah Anda terima." in text(resp)
     ack = team.evaluation(STAFF_A[0])
     assert ack["status"] == "acknowledged"
-    closes = (clock.now.date().toordinal() + 14)
-    from datetime import date
-    closing = date.fromordinal(closes).isoformat()
+    closing = (clock.now.date() + timedelta(days=14)).isoformat()
     page = plain(b.get(f"/evaluasi/{ev['id']}"))
     assert f"sampai dengan {closing}" in page and "Ajukan keberatan" in page
     # reasons are required; too short for the API: its message beside the field
