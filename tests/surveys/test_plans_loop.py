@@ -149,7 +149,7 @@ def test_no_realisation_while_the_cycle_takes_none_or_for_other_units(emb, org):
 def test_surveys_is_mounted_in_the_embedded_runner_with_its_docs(emb):
     client = Client(emb.wsgi)
     assert client.get("/surveys/healthz").get_json() == {"status": "ok", "service": "surveys"}
-    assert client.get("/").get_json()["services"]["surveys"] == "/surveys/"
+    assert client.get("/healthz").get_json()["services"]["surveys"] == "/surveys/"
     spec = client.get("/surveys/openapi.json").get_json()
     for path in ("/surveys/api/v1/sample-size", "/surveys/api/v1/campaigns/{campaign_id}/responses:batch",
                  "/surveys/api/v1/campaigns/{campaign_id}/ikm", "/surveys/api/v1/campaigns/{campaign_id}/ikm:publish",
