@@ -197,7 +197,8 @@ def run(out_dir: Path = Path("var/demo"), seed: int = 2026, quiet: bool = False)
     api = Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
     try:
         # one Prefect API for every flow run of the demo, started while the people write their plans
-        with (contextlib.nullcontext() if os.environ.get("PREFECT_API_URL") else ephemeral_api(background=True)):
+        # (a first run creates its database: minutes on a busy machine, so a generous timeout)
+        with (contextlib.nullcontext() if os.environ.get("PREFECT_API_URL") else ephemeral_api(startup_timeout=300, background=True)):
             summary = _run(api, emb, seed, say, out_dir)
     finally:
         set_clock(None)
