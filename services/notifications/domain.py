@@ -192,9 +192,9 @@ def audiences_for(rules: Iterable[Rule], event_type: str, data: Mapping) -> list
 
 def link_path(data: Mapping) -> str:
     """The portal page a notification points to (relative to the portal's base URL)."""
-    for key, path in (("objection_id", "/reviews/objections/{}"), ("evaluation_id", "/reviews/evaluations/{}"),
-                      ("plan_id", "/plans/{}"), ("followup_id", "/reviews/followups/{}"),
-                      ("cycle_id", "/cycles/{}"), ("campaign_id", "/surveys/campaigns/{}")):
+    for key, path in (("objection_id", "/keberatan/{}"), ("evaluation_id", "/evaluasi/{}"),
+                      ("plan_id", "/skp/{}"), ("followup_id", "/evaluasi"),
+                      ("campaign_id", "/hr/survei"), ("cycle_id", "/")):
         value = data.get(key)
         if isinstance(value, (int, str)) and str(value).isdigit():
             return path.format(value)

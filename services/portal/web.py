@@ -252,7 +252,11 @@ def nav_items(user: User) -> list[dict]:
             if endpoint in seen or endpoint not in current_app.view_functions:
                 continue
             seen.add(endpoint)
-            items.append({"url": url_for(endpoint), "label": t(key)})
+            items.append({"url": url_for(endpoint), "label": t(key), "current": False})
+    path = request.path
+    matches = [i for i in items if path == i["url"] or path.startswith(i["url"].rstrip("/") + "/")]
+    if matches:  # the most specific entry is the current one (/tim/evaluasi, not also /tim)
+        max(matches, key=lambda i: len(i["url"]))["current"] = True
     return items
 
 

@@ -190,7 +190,7 @@ def test_escalation_ladder():
 
 
 def test_links_point_to_the_most_specific_page():
-    assert d.link_path({"evaluation_id": 4, "plan_id": 2}) == "/reviews/evaluations/4"
-    assert d.link_path({"objection_id": 1, "evaluation_id": 4}) == "/reviews/objections/1"
-    assert d.link_path({"plan_id": "7"}) == "/plans/7"
+    assert d.link_path({"evaluation_id": 4, "plan_id": 2}) == "/evaluasi/4"  # the portal's pages
+    assert d.link_path({"objection_id": 1, "evaluation_id": 4}) == "/keberatan/1"
+    assert d.link_path({"plan_id": "7"}) == "/skp/7"
     assert d.link_path({"plan_id": "../x"}) == "/"

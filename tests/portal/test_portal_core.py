@@ -101,6 +101,10 @@ def test_inbox_shows_only_my_notifications_and_marks_them_read(stack):
     head.login(org.HEAD)
     page = text(head.get("/inbox"))
     assert "Siti Aminah" in page and "Tandai semua sudah dibaca" in page
+    link = f"/skp/{plan['id']}"  # the notification links to the portal's page, which opens for the superior
+    assert f'{link}"' in page
+    review = head.get(link)
+    assert review.status_code == 200 and "Siti Aminah" in text(review)
     other = stack.browser()
     other.login(STAFF_A[1])
     assert "Siti Aminah" not in text(other.get("/inbox"))
@@ -120,3 +124,11 @@ def test_hr_home_shows_the_running_cycles(stack):
     b.login("hr:PKMB")
     page = text(b.get("/"))
     assert "Pengelolaan kinerja" in page and "1 periode penilaian berjalan" in page
+
+
+def test_only_the_most_specific_menu_entry_is_current(stack):
+    b = stack.browser()
+    b.login(KASI_A)
+    page = text(b.get("/tim/evaluasi"))
+    assert page.count('aria-current="page"') == 1
+    assert 'href="/tim/evaluasi" aria-current="page"' in page
