@@ -550,8 +550,8 @@ def _daily_logs(api: Api, ctx: dict, until: date) -> None:
     the count modest."""
     writers = ctx.setdefault("log_writers", sorted(n for n, p in ctx["plans"].items() if p["status"] == "approved")[::16])
     rng = ctx["rng"]
-    start = ctx.get("logs_until", date(2026, 2, 2))
-    day = start
+    until = min(until, date(2026, 12, 31))  # the cycle's year: a log links to an IKI of the 2026 SKP
+    day = ctx.get("logs_until", date(2026, 2, 2))
     while day <= until:
         if day.weekday() == 3 and day.isocalendar().week % 2 == 0:
             for nip in writers:
