@@ -167,7 +167,7 @@ def _realisations(ev: dict) -> dict[str, dict]:
 
 def _objection_for(evaluation_id: int) -> dict | None:
     try:
-        items = api().all(f"{R}/objections")
+        items = api().all(f"{R}/objections", evaluation_id=evaluation_id)
     except ApiProblem:
         return None
     for o in items:

@@ -222,8 +222,8 @@ class Objections(MethodView):
     @objections.arguments(sc.ObjectionQuery, location="query")
     @objections.response(200, page_schema(sc.ObjectionOut))
     def get(self, args):
-        """Objections HR of the agency sees (or, for a person, those they filed or decide), by cycle,
-        status and decision."""
+        """Objections HR of the agency sees (or, for a person, those they filed, answer as penilai or
+        decide), by cycle, evaluation, status and decision."""
         from .models import Objection
         p = current_principal()
         with uow() as s:
@@ -233,7 +233,11 @@ class Objections(MethodView):
                     stmt = stmt.where(Objection.agency_code == p.agency)
                 else:
                     nip = p.nip or "\0"
-                    stmt = stmt.where((Objection.employee_nip == nip) | (Objection.atasan_nip == nip))
+                    as_penilai = select(Evaluation.id).where(Evaluation.penilai_nip == nip)
+                    stmt = stmt.where((Objection.employee_nip == nip) | (Objection.atasan_nip == nip)
+                                      | Objection.evaluation_id.in_(as_penilai))
+            if "evaluation_id" in args:
+                stmt = stmt.where(Objection.evaluation_id == args["evaluation_id"])
             if "cycle_id" in args:
                 stmt = stmt.where(Objection.evaluation_id.in_(
                     select(Evaluation.id).where(Evaluation.cycle_id == args["cycle_id"])))

@@ -204,6 +204,7 @@ class DecisionIn(Schema):
 
 class ObjectionQuery(PageArgs):
     cycle_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    evaluation_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     status = fields.String(validate=validate.OneOf(("filed", "under_review", "decided")))
     decision = fields.String(validate=validate.OneOf(("upheld", "changed")))
 

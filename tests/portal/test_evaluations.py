@@ -478,6 +478,8 @@ def test_objection_upheld_and_only_the_atasan_decides(team):
     obj = _objection(team)
     kasi = team.stack.browser()
     kasi.login(KASI_A)
+    detail = text(kasi.get(f"/evaluasi/{obj['evaluation_id']}"))  # the penilai finds it from the evaluation
+    assert f"/keberatan/{obj['id']}" in detail
     page = plain(kasi.get(f"/keberatan/{obj['id']}"))
     assert "Putuskan keberatan" not in page and "Tambahkan pernyataan" in page
     resp = kasi.post(f"/keberatan/{obj['id']}", {"decision": "upheld", "reason": "Tetap sesuai bukti."})

@@ -154,6 +154,10 @@ def test_objection_window_is_fourteen_days_and_a_change_makes_a_new_document_ver
     assert [(o["id"], o["decision"]) for o in listed] == [(obj["id"], "changed")]
     assert chain.get("/objections?decision=upheld", chain.hr).get_json()["items"] == []
     assert chain.get("/objections", chain.as_(STAFF_B[1])).get_json()["items"] == []  # not theirs
+    # the penilai, who answers the objection, finds it from the evaluation
+    mine = chain.get(f"/objections?evaluation_id={ev['id']}", chain.as_(KASI_B)).get_json()["items"]
+    assert [o["id"] for o in mine] == [obj["id"]]
+    assert chain.get(f"/objections?evaluation_id={late['id']}", chain.as_(KASI_B)).get_json()["items"] == []
     assert chain.get("/objections", chain.org.other_hr).get_json()["items"] == []
     docs = chain.get(f"/evaluations/{ev['id']}/documents", chain.as_(STAFF_B[0])).get_json()
     assert [d["version"] for d in docs] == [1, 2]
