@@ -17,7 +17,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from .app import t
 from .auth import api, current_user, login_required
 from .client import ApiProblem
-from .web import P, forbidden, form_errors, page, today
+from .web import P, NotYours, forbidden, form_errors, get_own, page, today
 
 bp = Blueprint("employee", __name__)
 
@@ -49,21 +49,7 @@ def period_name(cycle: dict, seq: int | None) -> str:
 
 def load_plan(plan_id: int) -> tuple[dict, str | None]:
     """The plan with its ETag; a plan the API hides (404) is someone else's: "tidak berwenang"."""
-    try:
-        return api().get_with_etag(f"{P}/plans/{plan_id}")
-    except ApiProblem as exc:
-        if exc.status in (403, 404):
-            raise _Forbidden() from None
-        raise
-
-
-class _Forbidden(Exception):
-    pass
-
-
-@bp.app_errorhandler(_Forbidden)
-def _forbidden(exc):
-    return forbidden()
+    return get_own(f"{P}/plans/{plan_id}")
 
 
 def parent_labels(options: dict | None) -> dict[str, str]:
@@ -259,7 +245,7 @@ def _options(cycle_id: int) -> dict:
         return api().get(f"{P}/plans/cascade-options", cycle_id=cycle_id)
     except ApiProblem as exc:
         if exc.status in (404, 422):
-            raise _Forbidden() from None
+            raise NotYours() from None
         raise
 
 

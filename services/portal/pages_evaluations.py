@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, request, ur
 from .app import t
 from .auth import api, current_user, login_required
 from .client import ApiProblem
-from .web import error_page, forbidden, form_errors, page
+from .web import NotYours, error_page, forbidden, form_errors, get_own, page
 
 bp = Blueprint("evaluations", __name__)
 P = "/plans/api/v1"
@@ -49,18 +49,8 @@ def suggest_threshold() -> float:
 
 # ------------------------------------------------------------------ small helpers
 
-class NotYours(Exception):
-    """The API hides an evaluation from anyone who is not a party to it (404): the page says
-    "tidak berwenang" and shows nothing of it."""
-
-
 def _evaluation(evaluation_id: int) -> tuple[dict, str | None]:
-    try:
-        return api().get_with_etag(f"{R}/evaluations/{evaluation_id}")
-    except ApiProblem as exc:
-        if exc.status in (403, 404):
-            raise NotYours() from exc
-        raise
+    return get_own(f"{R}/evaluations/{evaluation_id}")
 
 
 @bp.app_template_filter("eval_date")
@@ -74,11 +64,6 @@ def eval_date(value) -> str:
     if moment.tzinfo is None:
         return moment.date().isoformat()
     return moment.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
-
-
-@bp.errorhandler(NotYours)
-def _not_yours(exc):
-    return forbidden()
 
 
 def _roles(ev: dict) -> dict[str, bool]:

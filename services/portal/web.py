@@ -37,6 +37,10 @@ def register(app: Flask) -> None:
             continue
         app.register_blueprint(module.bp)
 
+    @app.errorhandler(NotYours)
+    def _not_yours(exc):
+        return forbidden()
+
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem):
         if exc.status == 401:
@@ -80,6 +84,21 @@ def error_page(status: int, key: str, detail: str | None = None) -> Response:
 
 def forbidden() -> Response:
     return error_page(403, "error.forbidden")
+
+
+class NotYours(Exception):
+    """The APIs hide a record from anyone it does not belong to (403, or 404 so that its existence
+    does not leak): the page says "tidak berwenang" and shows nothing of it."""
+
+
+def get_own(path: str, **params) -> tuple[dict, str | None]:
+    """A record and its ETag, read with the user's token; one the API hides raises :class:`NotYours`."""
+    try:
+        return api().get_with_etag(path, **params)
+    except ApiProblem as exc:
+        if exc.status in (403, 404):
+            raise NotYours() from exc
+        raise
 
 
 def form_errors(exc: ApiProblem, fields: dict[str, str] | None = None) -> dict[str, str]:
