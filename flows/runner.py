@@ -70,8 +70,9 @@ def _free_port() -> int:
 
 
 class _ApiProcess:
-    """Prefect's API server (``prefect.server.api.server:create_app`` under uvicorn) in a child
-    process, as Prefect's own ephemeral mode runs it, but quiet (its output goes to ``log_path``)
+    """Prefect's API server (``prefect.server.api.server:create_app`` under uvicorn, through
+    :mod:`flows.prefect_server`) in a child process, as Prefect's own ephemeral mode runs it, but
+    quiet (its output goes to ``log_path``), with its SQLite write transactions begun IMMEDIATE,
     and without importing ``prefect.server`` here: that import alone costs this process seconds
     of CPU, and only the child needs it."""
 
@@ -84,14 +85,13 @@ class _ApiProcess:
         self._thread: threading.Thread | None = None
 
     def _spawn(self) -> subprocess.Popen:
-        import prefect
         import prefect.settings as ps
         out = open(self.log_path, "ab")
         try:
             server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
             return subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
-                 "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).resolve().parent.parent),
+                 "--factory", "flows.prefect_server:create_app", "--host", "127.0.0.1",
                  "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
                 env={**os.environ, **server_env, **ps.get_current_settings().to_environment_variables(exclude_unset=True)},
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
