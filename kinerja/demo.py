@@ -376,18 +376,21 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     _daily_logs(api, ctx, clock.today())
     surveys = _run_surveys(api, emb, ctx, say)
     realised = 0
-    for nip, plan in approved.items():  # cumulative realisation at year end, with evidence notes
+    for nip, plan in approved.items():  # cumulative realisation at year end: each employee's whole form at once
+        form = []
         for r in plan["rhk"]:
             for i in r["iki"]:
                 if i.get("satisfaction_unit_code") and i["satisfaction_unit_code"] in surveys["units"]:
                     continue  # recorded from the unit's survey index
                 factor = max(0.3, rng.gauss(1.07, 0.06))
                 value = i["target_value"] / factor if i["aspect"] in LOWER_IS_BETTER else i["target_value"] * factor
-                api.call("POST", f"/plans/api/v1/plans/{plan['id']}/realisations", token(nip), json_body={
-                    "iki_id": i["id"], "period_seq": 4, "value": round(value, 1),
-                    "note": "Rekap laporan bulanan Januari–Desember.",
-                    "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]]})
-                realised += 1
+                form.append({"iki_id": i["id"], "period_seq": 4, "value": round(value, 1),
+                             "note": "Rekap laporan bulanan Januari–Desember.",
+                             "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]]})
+        if form:
+            recorded, _ = api.call("POST", f"/plans/api/v1/plans/{plan['id']}/realisations:batch", token(nip),
+                                   json_body=form)
+            realised += len(recorded)
     emb.pump()
     # Q4 closes (its periodic evaluations as the others), the annual evaluation opens
     flows_.cycle(cid, until="annual_evaluation")

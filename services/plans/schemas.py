@@ -333,6 +333,10 @@ class CoverageOut(Schema):
     ratio = fields.Float()
 
 
+#: items in one ``realisations:batch`` request (an SKP has a few dozen IKI; several periods at once fit)
+REALISATION_BATCH_MAX = 100
+
+
 class RealisationIn(Schema):
     iki_id = fields.String(required=True)
     period_seq = fields.Integer(required=True, validate=validate.Range(min=1, max=12))

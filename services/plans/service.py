@@ -817,29 +817,54 @@ def realisation_out(r: Realisation, s: Session) -> Realisation:
 
 
 def record_realisation(s: Session, p: Principal, plan: Plan, data: dict, *, source: str = "employee") -> Realisation:
+    return record_realisations(s, p, plan, [data], source=source, field_prefix=None)[0]
+
+
+def record_realisations(s: Session, p: Principal, plan: Plan, items: list[dict], *, source: str = "employee",
+                        field_prefix: str | None = "") -> list[Realisation]:
+    """Record (or correct) the realisation of several IKI at once — the period's form, all or none.
+    Errors name the item (``[3].iki_id``); ``field_prefix=None``: one item, named plainly."""
     if source == "employee":
         _owner(p, plan)
     c = s.get(Cycle, plan.cycle_id)
     guard_stage(c, "realisation.record")
     if plan.status not in ("approved", "revised"):
         raise Problem(409, "realisation.plan_not_approved", plan_status=plan.status)
-    _iki_of(plan, data["iki_id"])
-    period = period_of(c, data["period_seq"])
-    r = s.scalar(select(Realisation).where(Realisation.iki_id == data["iki_id"], Realisation.period_id == period.id))
-    before = None
-    if r is None:
-        r = Realisation(plan_id=plan.id, iki_id=data["iki_id"], period_id=period.id)
-        s.add(r)
-    else:
-        before = {"value": r.value, "text": r.text, "note": r.note, "links": r.links}
-    r.value, r.text, r.note, r.links = data.get("value"), data.get("text"), data.get("note"), data.get("links") or []
-    r.source, r.recorded_by, r.recorded_at = source, p.sub, now()
+
+    def name(i: int, field: str) -> str:
+        return field if field_prefix is None else f"{field_prefix}[{i}].{field}"
+
+    periods, seen = [], {}
+    for n, data in enumerate(items):
+        _iki_of(plan, data["iki_id"], name(n, "iki_id"))
+        period = period_of(c, data["period_seq"], name(n, "period_seq"))
+        key = (data["iki_id"], period.id)
+        if key in seen:
+            raise validation([(name(n, "iki_id"), "realisation.repeated")], item=seen[key])
+        seen[key] = n
+        periods.append(period)
+    existing = {(r.iki_id, r.period_id): r for r in s.scalars(select(Realisation).where(
+        Realisation.plan_id == plan.id, Realisation.period_id.in_({pr.id for pr in periods})))}
+    recorded, befores = [], []
+    for data, period in zip(items, periods):
+        r = existing.get((data["iki_id"], period.id))
+        if r is None:
+            r = Realisation(plan_id=plan.id, iki_id=data["iki_id"], period_id=period.id)
+            s.add(r)
+            befores.append(None)
+        else:
+            befores.append({"value": r.value, "text": r.text, "note": r.note, "links": r.links})
+        r.value, r.text, r.note, r.links = data.get("value"), data.get("text"), data.get("note"), data.get("links") or []
+        r.source, r.recorded_by, r.recorded_at = source, p.sub, now()
+        r.period_seq = period.seq
+        recorded.append(r)
     s.flush()
-    after = {"value": r.value, "text": r.text, "note": r.note, "links": r.links}
-    audit(s, p, "realisation.recorded", "realisation", r.id, before=before, after=after, agency=plan.agency_code,
-          subject=plan.employee_nip)
-    _emit_realisation(s, plan, r, period.seq)
-    return realisation_out(r, s)
+    for r, before in zip(recorded, befores):
+        after = {"value": r.value, "text": r.text, "note": r.note, "links": r.links}
+        audit(s, p, "realisation.recorded", "realisation", r.id, before=before, after=after,
+              agency=plan.agency_code, subject=plan.employee_nip)
+        _emit_realisation(s, plan, r, r.period_seq)
+    return recorded
 
 
 def _emit_realisation(s: Session, plan: Plan, r: Realisation, seq: int) -> None:

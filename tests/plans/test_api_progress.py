@@ -96,6 +96,48 @@ def test_realisation_is_one_per_iki_and_period(org, team):
     assert [(r["id"], r["value"]) for r in only_1] == [(first["id"], 4.0)]
 
 
+def test_realisation_batch_records_a_whole_period_form(org, team):
+    hp, ka, sa = team
+    iki = [i["id"] for r in sa["rhk"] for i in r["iki"]]
+    realise(org, sa, value=1)  # the first IKI already has a value: the batch corrects it
+    before = org.counts()
+    batch = [{"iki_id": i, "period_seq": 1, "value": 10 + n, "note": f"butir {n}"} for n, i in enumerate(iki)]
+    r = org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), batch)
+    assert r.status_code == 201, r.get_json()
+    assert [(x["iki_id"], x["period_seq"], x["value"]) for x in r.get_json()] == [
+        (i, 1, 10.0 + n) for n, i in enumerate(iki)]
+    assert org.counts()["realisations"] == before["realisations"] + len(iki) - 1
+    listed = org.get(f"/plans/{sa['id']}/realisations?period_seq=1", org.as_(KASI_A)).get_json()
+    assert sorted((x["iki_id"], x["value"], x["note"]) for x in listed) == sorted(
+        (i, 10.0 + n, f"butir {n}") for n, i in enumerate(iki))
+    events = [e["envelope"]["data"] for e in org.outbox("plans.realisation.recorded")][-len(iki):]
+    assert [(e["iki_id"], e["value"]) for e in events] == [(i, 10.0 + n) for n, i in enumerate(iki)]
+
+
+def test_realisation_batch_is_all_or_nothing(org, team):
+    hp, ka, sa = team
+    iki = [i["id"] for r in sa["rhk"] for i in r["iki"]]
+    good = {"iki_id": iki[0], "period_seq": 1, "value": 1}
+    before = org.counts()
+    cases = [
+        ([good, {"iki_id": "nope", "period_seq": 1, "value": 1}], {"[1].iki_id": "iki.unknown"}),
+        ([good, {"iki_id": iki[1], "period_seq": 9, "value": 1}], {"[1].period_seq": "period.unknown"}),
+        ([good, {"iki_id": iki[1], "period_seq": 1}], {"[1].value": "field.invalid"}),
+        ([good, dict(good, value=2)], {"[1].iki_id": "realisation.repeated"}),
+        ([], {"body": "realisation.batch_empty"}),
+        ([dict(good, period_seq=1 + n % 12) for n in range(101)], {"body": "realisation.batch_too_large"}),
+    ]
+    for payload, errors in cases:
+        body = problem(org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), payload), 422,
+                       "validation")
+        assert field_errors(body) == errors, payload
+    repeated = problem(org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), [good, good]), 422)
+    assert "0" in repeated["errors"][0]["detail"]  # names the item it repeats
+    problem(org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(KASI_A), [good]), 403, "plan.only_owner")
+    problem(org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(OTHER_EMP), [good]), 404)
+    assert org.counts() == before
+
+
 # ------------------------------------------------------------------ evidence
 
 def test_evidence_upload_and_download(org, team):
