@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
@@ -416,11 +416,17 @@ class Recorder:
         self.people: dict[str, Person | None] = {}
         self.prefs: dict[str, Preference | None] = {}
         self.units: dict[str, UnitRef | None] = {}
+        # one message per (event, recipient) and one delivery per channel, even when the event is
+        # handled again (as if its inbox row were lost): what exists already is skipped
         self.seen = set(s.scalars(select(Notification.recipient_key).where(Notification.event_id == event_id)))
         self.seen_deliveries = set(s.execute(select(Delivery.recipient_key, Delivery.channel)
                                              .where(Delivery.event_id == event_id)).tuples())
         self._agency_urls: list[str] | None = None
-        self.recorded: list[Notification] = []
+        self.recorded = 0
+        # rows written together by flush(): one multi-row INSERT per table instead of the ORM's
+        # unit of work per object (the recorder writes thousands per cycle stage)
+        self._notes: list[dict] = []
+        self._deliveries: list[tuple[int | None, dict]] = []  # (index in _notes or None, row)
 
     # -- lookups
     def person(self, nip: str | None) -> Person | None:
@@ -572,25 +578,56 @@ class Recorder:
         return "queued", self.at, False
 
     # -- recording
-    def delivery(self, target: Target, channel: str, status: str, *, notification: Notification | None,
-                 template: str, target_value: str | None = None, error: str | None = None,
-                 next_at: datetime | None = None, digest: bool = False) -> Delivery | None:
+    def delivery(self, target: Target, channel: str, status: str, *, note: int | None, template: str,
+                 target_value: str | None = None, error: str | None = None, next_at: datetime | None = None,
+                 digest: bool = False) -> dict | None:
+        """One delivery row, written by the next :meth:`flush` (``note``: the index of its pending
+        notification, ``None`` for a delivery without one)."""
         if (target.key, channel) in self.seen_deliveries:
             return None
         self.seen_deliveries.add((target.key, channel))
-        d = Delivery(event_id=self.event_id, event_type=self.event_type, template=template,
-                     notification=notification, recipient_key=target.key,
-                     recipient_nip=target.nip, agency_code=self.agency, channel=channel, target=target_value,
-                     status=status, attempts=1 if status == "sent" else 0, next_attempt_at=next_at,
-                     sent_at=self.at if status == "sent" else None, last_error=error, digest=digest,
-                     created_at=self.at, updated_at=self.at)
-        self.s.add(d)
+        row = {"event_id": self.event_id, "event_type": self.event_type, "template": template,
+               "notification_id": None, "subscription_id": None, "recipient_key": target.key,
+               "recipient_nip": target.nip, "agency_code": self.agency, "channel": channel, "target": target_value,
+               "status": status, "attempts": 1 if status == "sent" else 0, "next_attempt_at": next_at,
+               "sent_at": self.at if status == "sent" else None, "last_error": error, "digest": digest,
+               "created_at": self.at, "updated_at": self.at}
         count(channel, status)
-        return d
+        self._deliveries.append((note, row))
+        return row
 
-    def record(self, target: Target, template: str, data: dict, extra: dict | None = None) -> Notification | None:
+    def flush(self) -> None:
+        """Write the pending notifications (their ids returned in order) and then their deliveries:
+        one multi-row INSERT per table (Core, on the tables: the ORM's bulk path compiles a statement
+        per row shape)."""
+        notes, deliveries = Notification.__table__, Delivery.__table__
+        ids = []
+        if self._notes:
+            ids = self.s.scalars(insert(notes).returning(notes.c.id, sort_by_parameter_order=True), self._notes).all()
+        rows = []
+        for note, row in self._deliveries:
+            if note is not None:
+                row["notification_id"] = ids[note]
+            rows.append(row)
+        if rows:
+            self.s.execute(insert(deliveries), rows)
+        self.recorded += len(ids)
+        self._notes, self._deliveries = [], []
+
+    def _emit_failed(self, rows: list[dict]) -> None:
+        """Failed deliveries (an unusable address, a template that does not render) are written at
+        once and published as ``notifications.notification.failed``."""
+        self.flush()
+        for row in rows:
+            emit_failed(self.s, self.s.scalar(select(Delivery).where(
+                Delivery.event_id == row["event_id"], Delivery.recipient_key == row["recipient_key"],
+                Delivery.channel == row["channel"])), self.at)
+
+    def record(self, target: Target, template: str, data: dict, extra: dict | None = None) -> bool:
+        """Render one recipient's message and queue it with its deliveries for :meth:`flush`; False
+        when this recorder has the recipient already (or the message could not be rendered)."""
         if target.key in self.seen:
-            return None
+            return False
         self.seen.add(target.key)
         pref = self.pref(target.nip)
         lang = (pref.language if pref is not None and pref.language in LANGUAGES else None) or target.language
@@ -601,44 +638,38 @@ class Recorder:
                               translate=lambda key, **kw: t(key, lang, **kw))
         except RenderError as exc:
             log.warning("notification %s for %s not rendered: %s", template, target.key, exc.reason)
-            failed = [self.delivery(target, ch, "failed", notification=None, template=template, target_value=val,
+            failed = [self.delivery(target, ch, "failed", note=None, template=template, target_value=val,
                                     error=f"template: {exc.reason}") for ch, val in planned]
-            self.s.flush()
-            for d in failed:
-                if d is not None:
-                    emit_failed(self.s, d, self.at)
-            return None
-        n = Notification(event_id=self.event_id, event_type=self.event_type, template=template,
-                         recipient_key=target.key, recipient_nip=target.nip, recipient_name=target.name[:200],
-                         agency_code=self.agency, audience=target.audience, language=lang,
-                         title=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                         link=(settings().get("portal_url") or "").rstrip("/") + domain.link_path(data),
-                         in_inbox=target.nip is not None and self.event_type != DIGEST_EVENT, created_at=self.at)
-        self.s.add(n)  # inserted with its deliveries at the next flush (in batches)
+            self._emit_failed([d for d in failed if d is not None])
+            return False
+        note = len(self._notes)
+        self._notes.append({
+            "event_id": self.event_id, "event_type": self.event_type, "template": template,
+            "recipient_key": target.key, "recipient_nip": target.nip, "recipient_name": target.name[:200],
+            "agency_code": self.agency, "audience": target.audience, "language": lang, "title": rendered.subject,
+            "body_text": rendered.text, "body_html": rendered.html,
+            "link": (settings().get("portal_url") or "").rstrip("/") + domain.link_path(data),
+            "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT, "created_at": self.at})
         failed = []
         for channel, value in planned:
             if channel == "inapp":
-                self.delivery(target, "inapp", "sent", notification=n, template=template, target_value=value)
+                self.delivery(target, "inapp", "sent", note=note, template=template, target_value=value)
             elif not self.channel_allowed(pref, channel):
-                self.delivery(target, channel, "skipped", notification=n, template=template, target_value=value,
+                self.delivery(target, channel, "skipped", note=note, template=template, target_value=value,
                               error="delivery.preference")
             elif channel == "email" and not value:
-                self.delivery(target, "email", "skipped", notification=n, template=template,
-                              error="delivery.no_address")
+                self.delivery(target, "email", "skipped", note=note, template=template, error="delivery.no_address")
             elif channel == "email" and not domain.valid_email(value):
-                failed.append(self.delivery(target, "email", "failed", notification=n, template=template,
+                failed.append(self.delivery(target, "email", "failed", note=note, template=template,
                                             target_value=value, error="delivery.invalid_address"))
             else:
                 status, next_at, digest = self.timing(pref, channel)
-                self.delivery(target, channel, status, notification=n, template=template, target_value=value,
+                self.delivery(target, channel, status, note=note, template=template, target_value=value,
                               next_at=next_at, digest=digest)
         failed = [d for d in failed if d is not None]
         if failed:
-            self.s.flush()
-            for d in failed:
-                emit_failed(self.s, d, self.at)
-        self.recorded.append(n)
-        return n
+            self._emit_failed(failed)
+        return True
 
     def planned_channels(self, target: Target, pref: Preference | None) -> list[tuple[str, str | None]]:
         out: list[tuple[str, str | None]] = []
@@ -740,7 +771,8 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
     for target, template in chosen:
         rec.record(target, template, data)
-    return len(rec.recorded)
+    rec.flush()
+    return rec.recorded
 
 
 def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
@@ -856,6 +888,7 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         target = rec.person_target(nip, "employee")
         rec.record(target, batch.template, {**batch.params, **item.params, "batch_key": batch.batch_key},
                    {"deadline": _deadline_iso(batch)})
+    rec.flush()
     s.flush()
     return {**batch_summary(s, batch), "created": created, "already": already, "unknown": unknown}
 
@@ -945,6 +978,7 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
                 "at": at.isoformat().replace("+00:00", "Z")}]
             item.escalation_level = level
             escalated += 1
+    rec.flush()
     s.flush()
     if escalated:
         audit(s, p, "reminder_batch.escalated", "reminder_batch", batch.id, agency=batch.agency_code,
@@ -1156,6 +1190,7 @@ def disable_subscription(s: Session, sub: WebhookSubscription, reason: str, at: 
     notice = {**envelope["data"]}
     for target in targets:
         rec.record(target, "webhook.disabled", notice)
+    rec.flush()
 
 
 # ------------------------------------------------------------------ delivery log
@@ -1242,6 +1277,7 @@ def build_digests(s: Session, at: datetime) -> int:
         lang = (notes[first.notification_id].language if first.notification_id in notes else None) or "id"
         target = Target(key, first.recipient_nip, name, first.target, None, lang, "digest")
         rec.record(target, "digest", {"count": len(items)}, {"items": items})
+        rec.flush()
         digest = s.scalar(select(Delivery).where(Delivery.event_id == rec.event_id, Delivery.channel == "email"))
         if digest is None:  # pragma: no cover - record() always logs the e-mail channel
             continue
