@@ -31,6 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flows.clock import set_clock  # noqa: E402
+from flows.runner import ephemeral_api  # noqa: E402
 from kinerja import demo, sample_agency  # noqa: E402
 from kinerja.embedded import Embedded  # noqa: E402
 
@@ -109,8 +111,12 @@ def main(argv=None) -> int:
         emb = Embedded(env={"KINERJA_VAR": tmp}, clock=clock)
         emb.clock = clock
         api = demo.Api(emb.wsgi, emb.platform("plans").config.jwt_secret)
-        # the demo's whole year, through the API (seeding: plans, reviews, surveys, notifications)
-        summary = demo._run(api, emb, SEED, lambda *a: None, Path(tmp))
+        # the demo's whole year, through the API and its flow runs (seeding: plans, reviews, surveys,
+        # notifications), on the demo's clock and one quiet ephemeral Prefect API, as `kinerja demo`
+        set_clock(clock)
+        with ephemeral_api(startup_timeout=300, background=True):
+            summary = demo._run(api, emb, SEED, lambda *a: None, Path(tmp))
+        set_clock(None)
         seeded = time.perf_counter() - t0
         rss_after_seed = peak_rss_mib()
 
