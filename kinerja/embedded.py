@@ -103,7 +103,7 @@ class Embedded:
         total = 0
         for _ in range(rounds):
             moved = sum(r.run_once() for r in self.relays)
-            moved += sum(c.drain(timeout=0.05) for c in self.consumers)
+            moved += sum(c.drain(timeout=0) for c in self.consumers)  # in-process: what the relays just sent
             total += moved
             if not moved:
                 break
@@ -113,7 +113,7 @@ class Embedded:
         return total
 
     def start_worker(self) -> None:
-        self.worker = BusWorker(self.relays, self.consumers)
+        self.worker = BusWorker(self.relays, self.consumers, drain_timeout=0)  # memory bus: see BusWorker
         self.worker.start()
         self.job_runner = JobRunner(self.jobs)
         self.job_runner.start()

@@ -1,6 +1,7 @@
 """Append-only audit log with a hash chain: each row carries the hash of the previous one."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime, timezone
@@ -31,18 +32,23 @@ def record(session: Session, tables: PlatformTables, *, actor: str, action: str,
     t = tables.audit
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.execute(select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
+    prev = session.execute(_last_hash(t)).scalar() or GENESIS
     now = _utc(now)  # hash the instant in UTC: the database may hand it back in another zone
     content = {
         "at": now.isoformat(), "actor": actor, "action": action, "entity_type": entity_type,
         "entity_id": str(entity_id), "agency": agency, "subject": subject,
         "before": before, "after": after, "request_id": get_request_id(),
     }
-    session.execute(insert(t).values(
-        at=now, actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
-        agency=agency, subject=subject, before=before, after=after, request_id=content["request_id"],
-        prev_hash=prev, hash=row_hash(prev, content),
-    ))
+    # the values as parameters of one prepared statement (building .values() per row cost ~0.25 ms)
+    session.execute(insert(t), {
+        "at": now, "actor": actor, "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
+        "agency": agency, "subject": subject, "before": before, "after": after, "request_id": content["request_id"],
+        "prev_hash": prev, "hash": row_hash(prev, content)})
+
+
+@functools.lru_cache(maxsize=32)
+def _last_hash(audit):
+    return select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)
 
 
 def _utc(at: datetime) -> datetime:
