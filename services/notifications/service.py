@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
@@ -407,6 +407,14 @@ class Target:
     audience: str
 
 
+_NIPS = bindparam("nips", expanding=True)
+_PEOPLE = select(Person).where(Person.nip.in_(_NIPS))
+_PREFS = select(Preference).where(Preference.nip.in_(_NIPS))
+_SUPERIORS = select(Person.superior_nip).where(Person.nip.in_(_NIPS), Person.superior_nip.is_not(None))
+_PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.nip.in_(_SUPERIORS)))
+_PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
+
+
 class Recorder:
     """Records the notifications and deliveries of one event (or reminder batch) with the
     lookups it needs loaded once: people, preferences, agency settings, what already exists."""
@@ -437,16 +445,23 @@ class Recorder:
                 self.people[nip] = self.s.get(Person, nip)
         return self.people[nip]
 
-    def preload(self, nips) -> None:
+    def preload(self, nips, *, superiors: bool = False) -> None:
+        """People and their preferences, two queries per 500 (``superiors``: their superiors as
+        well, in the same two queries)."""
         missing = sorted({n for n in nips if n and (n not in self.people or n not in self.prefs)})
+        people_q, prefs_q = (_PEOPLE_AND_SUPERIORS, _PREFS_AND_SUPERIORS) if superiors else (_PEOPLE, _PREFS)
         for i in range(0, len(missing), 500):
             chunk = missing[i:i + 500]
             with self.s.no_autoflush:
-                found = {p.nip: p for p in self.s.scalars(select(Person).where(Person.nip.in_(chunk)))}
-                prefs = {p.nip: p for p in self.s.scalars(select(Preference).where(Preference.nip.in_(chunk)))}
+                found = {p.nip: p for p in self.s.scalars(people_q, {"nips": chunk})}
+                prefs = {p.nip: p for p in self.s.scalars(prefs_q, {"nips": chunk})}
             for nip in chunk:
                 self.people.setdefault(nip, found.get(nip))
                 self.prefs[nip] = prefs.get(nip)
+            for nip, person in found.items():  # the superiors
+                if nip not in self.people or nip not in self.prefs:
+                    self.people.setdefault(nip, person)
+                    self.prefs[nip] = prefs.get(nip)
 
     def pref(self, nip: str | None) -> Preference | None:
         if not nip:
@@ -765,8 +780,10 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
         return 0
     rec = Recorder(s, envelope["id"], type_, agency, now())
     named = [data.get(key) for _, key in PERSON_FIELDS if isinstance(data.get(key), str)]
-    rec.preload(named)  # the people the event names (audiences and template context): one query, not one each
-    rec.preload([getattr(rec.people.get(nip), "superior_nip", None) for nip in named])  # penilai / atasan by default
+    # the people the event names (audiences and template context) and their superiors (penilai and
+    # atasan by default): two queries, not two per person
+    rec.preload(named, superiors=True)
+    rec.preload([getattr(rec.people.get(nip), "superior_nip", None) for nip in named])  # superiors not in the directory
     chosen = [(target, template) for audience, template in picks for target in rec.audience(audience, data)]
     rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
     for target, template in chosen:

@@ -945,16 +945,17 @@ def write_daily_log(s: Session, p: Principal, data: dict) -> DailyLog:
         raise validation([("date", "dailylog.future")])
     cycle = s.scalar(select(Cycle).where(Cycle.agency_code == emp.agency_code, Cycle.year == data["date"].year,
                                          Cycle.stage != "closed").order_by(Cycle.id.desc()))
-    plan = None
+    plan_id = None
     if cycle is not None:
         guard_stage(cycle, "dailylog.write")
-        plan = s.scalar(select(Plan).where(Plan.cycle_id == cycle.id, Plan.employee_nip == emp.nip))
+        # the plan's id only: loading the SKP with its RHK and IKI was most of a log's cost
+        plan_id = s.scalar(select(Plan.id).where(Plan.cycle_id == cycle.id, Plan.employee_nip == emp.nip))
     if data.get("iki_id"):
-        if plan is None:
+        if plan_id is None or s.scalar(select(Iki.id).join(Rhk, Iki.rhk_id == Rhk.id).where(
+                Rhk.plan_id == plan_id, Iki.id == data["iki_id"])) is None:
             raise validation([("iki_id", "iki.unknown")])
-        _iki_of(plan, data["iki_id"])
     log = DailyLog(agency_code=emp.agency_code, employee_nip=emp.nip, superior_nip=emp.superior_nip,
-                   plan_id=plan.id if plan else None, iki_id=data.get("iki_id"), date=data["date"],
+                   plan_id=plan_id, iki_id=data.get("iki_id"), date=data["date"],
                    activity=data["activity"], minutes=data["minutes"], created_at=now())
     s.add(log)
     s.flush()
