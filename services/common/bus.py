@@ -372,6 +372,13 @@ def add_to_outbox(session: Session, tables, envelope: dict, now: datetime) -> No
 
 
 @functools.lru_cache(maxsize=32)
+def _unsent(outbox, limit: int, skip_locked: bool):
+    """The relay's batch query, built once (the embedded worker asks every 50 ms per service)."""
+    query = select(outbox.c.id, outbox.c.envelope).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
+    return query.with_for_update(skip_locked=True) if skip_locked else query
+
+
+@functools.lru_cache(maxsize=32)
 def _mark_sent(outbox):
     return update(outbox).where(outbox.c.id == bindparam("row_id")).values(sent_at=bindparam("sent"))
 
@@ -457,15 +464,7 @@ class Relay:
         published = 0
         with self.session_factory() as session:
             with session.begin():
-                query = (
-                    select(outbox.c.id, outbox.c.envelope)
-                    .where(outbox.c.sent_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(self.batch_size)
-                )
-                if _dialect(session) == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                rows = session.execute(query).all()
+                rows = session.execute(_unsent(outbox, self.batch_size, _dialect(session) == "postgresql")).all()
                 if not rows:
                     self.last_error = None
                     return 0

@@ -55,6 +55,22 @@ DIGEST_EVENT = "notifications.digest"
 PERSON_FIELDS = (("employee", "employee_nip"), ("penilai", "penilai_nip"), ("atasan", "atasan_nip"),
                  ("owner", "owner_nip"), ("giver", "giver_nip"))
 
+# The consumer's per-event lookups, built once with bound parameters (building and hashing a
+# select per event cost about as much as running it)
+_AGENCY, _EVENT, _NIPS = bindparam("agency"), bindparam("event_id"), bindparam("nips", expanding=True)
+_RULES = select(RuleRow).where(RuleRow.agency_code == _AGENCY).order_by(RuleRow.position)
+_HR_CONTACTS = select(HrContact).where(HrContact.agency_code == _AGENCY).order_by(HrContact.id)
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(WebhookSubscription.agency_code == _AGENCY,
+                                                          WebhookSubscription.active.is_(True),
+                                                          WebhookSubscription.deleted_at.is_(None))
+_NOTIFIED = select(Notification.recipient_key).where(Notification.event_id == _EVENT)
+_DELIVERED = select(Delivery.recipient_key, Delivery.channel).where(Delivery.event_id == _EVENT)
+_PEOPLE = select(Person).where(Person.nip.in_(_NIPS))
+_PREFS = select(Preference).where(Preference.nip.in_(_NIPS))
+_SUPERIORS = select(Person.superior_nip).where(Person.nip.in_(_NIPS), Person.superior_nip.is_not(None))
+_PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.nip.in_(_SUPERIORS)))
+_PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
+
 
 def platform():
     return current_app.extensions["kinerja"]
@@ -186,7 +202,7 @@ def rebuild_read_model(s: Session, fetch) -> dict:
 # ------------------------------------------------------------------ HR contacts, agency settings, rules
 
 def hr_contacts(s: Session, agency: str) -> list[HrContact]:
-    return list(s.scalars(select(HrContact).where(HrContact.agency_code == agency).order_by(HrContact.id)))
+    return list(s.scalars(_HR_CONTACTS, {"agency": agency}))
 
 
 def replace_hr_contacts(s: Session, p: Principal, agency: str, contacts: list[dict]) -> list[HrContact]:
@@ -253,7 +269,7 @@ def mask_url(url: str) -> str:
 
 
 def rules_for(s: Session, agency: str) -> list[domain.Rule]:
-    rows = s.scalars(select(RuleRow).where(RuleRow.agency_code == agency).order_by(RuleRow.position)).all()
+    rows = s.scalars(_RULES, {"agency": agency}).all()
     if not rows:
         return list(domain.DEFAULT_RULES)
     return [domain.Rule(r.event_type, r.audience, r.template, r.enabled,
@@ -407,14 +423,6 @@ class Target:
     audience: str
 
 
-_NIPS = bindparam("nips", expanding=True)
-_PEOPLE = select(Person).where(Person.nip.in_(_NIPS))
-_PREFS = select(Preference).where(Preference.nip.in_(_NIPS))
-_SUPERIORS = select(Person.superior_nip).where(Person.nip.in_(_NIPS), Person.superior_nip.is_not(None))
-_PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.nip.in_(_SUPERIORS)))
-_PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
-
-
 class Recorder:
     """Records the notifications and deliveries of one event (or reminder batch) with the
     lookups it needs loaded once: people, preferences, agency settings, what already exists."""
@@ -426,9 +434,8 @@ class Recorder:
         self.units: dict[str, UnitRef | None] = {}
         # one message per (event, recipient) and one delivery per channel, even when the event is
         # handled again (as if its inbox row were lost): what exists already is skipped
-        self.seen = set(s.scalars(select(Notification.recipient_key).where(Notification.event_id == event_id)))
-        self.seen_deliveries = set(s.execute(select(Delivery.recipient_key, Delivery.channel)
-                                             .where(Delivery.event_id == event_id)).tuples())
+        self.seen = set(s.scalars(_NOTIFIED, {"event_id": event_id}))
+        self.seen_deliveries = set(s.execute(_DELIVERED, {"event_id": event_id}).tuples())
         self._agency_urls: list[str] | None = None
         self.recorded = 0
         # rows written together by flush(): one multi-row INSERT per table instead of the ORM's
@@ -797,9 +804,7 @@ def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
     type_ = envelope["type"]
     if agency is None or ".reminder." in f".{type_}.":
         return 0
-    subs = s.scalars(select(WebhookSubscription).where(WebhookSubscription.agency_code == agency,
-                                                       WebhookSubscription.active.is_(True),
-                                                       WebhookSubscription.deleted_at.is_(None))).all()
+    subs = s.scalars(_ACTIVE_SUBSCRIPTIONS, {"agency": agency}).all()
     matching = [sub for sub in subs if any(domain.event_matches(p, type_) for p in sub.event_types or [])]
     if not matching:
         return 0
