@@ -129,8 +129,9 @@ class Stack:
     def inbox_templates(self, nip: str) -> Counter:
         return Counter(n["template"] for n in self.inbox(nip))
 
-    def hr_mails(self) -> list[dict]:
-        return [d for d in self.all(f"{N}/deliveries", channel="email") if d.get("target") == HR_EMAIL]
+    def hr_mails(self, template: str | None = None) -> list[dict]:
+        return [d for d in self.all(f"{N}/deliveries", channel="email")
+                if d.get("target") == HR_EMAIL and template in (None, d.get("template"))]
 
     def flow_params(self, **extra) -> dict:
         return {"cycle_id": self.cycle_id, "base_url": self.base_url, "token": self.hr_token, "clock": "simulated",
