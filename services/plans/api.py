@@ -379,13 +379,9 @@ class RealisationsBatch(MethodView):
     def post(self, items, plan_id):
         """Record (or correct) several IKI at once — a period's whole form: all or none, errors
         name the item (``[3].value``); at most 100 items."""
-        if not items:
-            raise svc.validation([("body", "realisation.batch_empty")])
-        if len(items) > sc.REALISATION_BATCH_MAX:
-            raise svc.validation([("body", "realisation.batch_too_large")], max=sc.REALISATION_BATCH_MAX)
         p = current_principal()
         with uow() as s:
-            return svc.record_realisations(s, p, svc.get_plan(s, p, plan_id), items)
+            return svc.record_realisations(s, p, svc.get_plan(s, p, plan_id), items, limit=sc.REALISATION_BATCH_MAX)
 
 
 @progress.route("/plans/<int:plan_id>/realisations/<int:realisation_id>/evidence")

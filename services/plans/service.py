@@ -817,13 +817,17 @@ def realisation_out(r: Realisation, s: Session) -> Realisation:
 
 
 def record_realisation(s: Session, p: Principal, plan: Plan, data: dict, *, source: str = "employee") -> Realisation:
-    return record_realisations(s, p, plan, [data], source=source, field_prefix=None)[0]
+    return record_realisations(s, p, plan, [data], source=source, batch=False)[0]
 
 
 def record_realisations(s: Session, p: Principal, plan: Plan, items: list[dict], *, source: str = "employee",
-                        field_prefix: str | None = "") -> list[Realisation]:
-    """Record (or correct) the realisation of several IKI at once — the period's form, all or none.
-    Errors name the item (``[3].iki_id``); ``field_prefix=None``: one item, named plainly."""
+                        batch: bool = True, limit: int = 100) -> list[Realisation]:
+    """Record (or correct) the realisation of several IKI at once — the period's form, all or none,
+    at most ``limit``. In a batch errors name the item (``[3].iki_id``); one item is named plainly."""
+    if not items:
+        raise validation([("body", "realisation.batch_empty")])
+    if len(items) > limit:
+        raise validation([("body", "realisation.batch_too_large")], max=limit)
     if source == "employee":
         _owner(p, plan)
     c = s.get(Cycle, plan.cycle_id)
@@ -832,7 +836,7 @@ def record_realisations(s: Session, p: Principal, plan: Plan, items: list[dict],
         raise Problem(409, "realisation.plan_not_approved", plan_status=plan.status)
 
     def name(i: int, field: str) -> str:
-        return field if field_prefix is None else f"{field_prefix}[{i}].{field}"
+        return f"[{i}].{field}" if batch else field
 
     periods, seen = [], {}
     for n, data in enumerate(items):
