@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test serve install catalogue integration clean
+.PHONY: demo test serve install catalogue integration clean up down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ integration: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/kinerja serve
+
+# The production topology as local processes on this machine (PostgreSQL, RabbitMQ, gunicorn, nginx,
+# a Prefect server and worker, a development identity provider); prints where to sign in.
+up: $(STAMP)
+	$(BIN)/kinerja up
+
+down:
+	@if [ -x $(BIN)/kinerja ]; then $(BIN)/kinerja down; else echo "nothing to stop"; fi
 
 catalogue: $(STAMP)
 	$(BIN)/kinerja events catalogue --output docs/events.md

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 import httpx
 
-__all__ = ["ServiceClient", "ServiceError", "TRANSIENT_STATUSES", "register_transport"]
+__all__ = ["ServiceClient", "ServiceError", "TRANSIENT_STATUSES", "register_transport", "resolve_token"]
 
 #: Statuses worth another try: the service or a proxy in front of it is in trouble, not the request.
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -55,6 +55,32 @@ def register_transport(base_url: str, transport: httpx.BaseTransport | None) -> 
         _transports.pop(key, None)
     else:
         _transports[key] = _Shared(transport)
+
+
+def resolve_token(token: str | None, what: str = "an HR token of the agency") -> str:
+    """The bearer token a flow run uses: the ``token`` given, else ``$KINERJA_TOKEN``, else one
+    fetched now from the identity provider with the OAuth 2.0 client-credentials grant
+    (``KINERJA_TOKEN_URL``, ``KINERJA_CLIENT_ID``, ``KINERJA_CLIENT_SECRET``): a worker keeps a
+    client secret, never a token that expires between runs."""
+    import os
+
+    token = token or os.environ.get("KINERJA_TOKEN")
+    if token:
+        return token
+    url, client_id = os.environ.get("KINERJA_TOKEN_URL"), os.environ.get("KINERJA_CLIENT_ID")
+    if not (url and client_id):
+        raise ValueError(f"no token: pass token=, set KINERJA_TOKEN to {what}, or set KINERJA_TOKEN_URL, "
+                         "KINERJA_CLIENT_ID and KINERJA_CLIENT_SECRET (client credentials at the identity provider)")
+    try:
+        r = httpx.post(url, data={"grant_type": "client_credentials"}, timeout=15.0,
+                       auth=(client_id, os.environ.get("KINERJA_CLIENT_SECRET") or ""))
+    except httpx.HTTPError as exc:
+        raise ServiceError(None, "token.unreachable", f"{type(exc).__name__}: {exc}", method="POST", url=url) from None
+    body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+    if r.status_code != 200 or not body.get("access_token"):
+        raise ServiceError(r.status_code, body.get("error", "token.refused"),
+                           body.get("error_description", r.text[:200]), body, method="POST", url=url)
+    return body["access_token"]
 
 
 class ServiceError(RuntimeError):

@@ -35,7 +35,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import schedule as sch
-from .client import ServiceClient, ServiceError
+from .client import ServiceClient, ServiceError, resolve_token
 from .clock import get_clock
 from .runner import invoke, log
 
@@ -322,6 +322,11 @@ def chase(run: Run, duty: Duty) -> None:
         if days is None:
             return
         key = f"{duty.key}:d{days}"
+    elif run.clock_name == "real" and sch.is_stale(now, duty.due, sch.GRACE):
+        run.report.warn(f"{duty.key}: the deadline {_fmt(duty.due)} and its grace passed more than "
+                        f"{sch.STALE_AFTER.days} days ago; no reminder or escalation sent for it "
+                        f"({len(duty.recipients)} still owing)")
+        return
     else:
         key = f"{duty.key}:overdue"
     nips = sorted(duty.recipients)
@@ -360,6 +365,13 @@ def chase_stage(run: Run, state: str, assess, *, due: datetime, grace: timedelta
         if not run.may_advance:
             return {"status": "waiting", "state": state, "detail": f"reminders and escalations sent; incomplete: {a.missing}"}
         if may_close_late and now >= due + (grace or timedelta(0)):
+            if run.clock_name == "real" and sch.is_stale(now, due, grace):
+                detail = (f"the deadline {_fmt(due)} passed more than {sch.STALE_AFTER.days} days ago "
+                          f"(KINERJA_FLOW_STALE_DAYS) and the stage is incomplete: {a.missing}; the flow does not "
+                          f"close a stage that late on its own: HR decides (kinerja hr cycle advance "
+                          f"{run.cycle_id} --expected {state})")
+                run.report.warn(f"{state}: {detail}")
+                return {"status": "blocked", "state": state, "detail": detail}
             if before_close:
                 before_close()
             return advance(run, state, f"deadline {_fmt(due)} passed; incomplete: {a.missing}")
@@ -627,9 +639,7 @@ def evaluation_cycle(cycle_id: int, base_url: str, token: str | None = None, clo
     Returns the run's report: steps, reminders, escalations, what is missing, calibration, SIASN,
     and a summary of the cycle.
     """
-    token = token or os.environ.get("KINERJA_TOKEN")
-    if not token:
-        raise ValueError("no token: pass token= or set KINERJA_TOKEN to an HR token of the cycle's agency")
+    token = resolve_token(token, "an HR token of the cycle's agency")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if until is not None:
@@ -683,9 +693,7 @@ def open_cycles(client: ServiceClient) -> list[int]:
 
 def _every_open_cycle(base_url: str, token: str | None, clock: str, reminder_days: list[int], batch_size: int,
                       may_advance: bool) -> dict:
-    token = token or os.environ.get("KINERJA_TOKEN")
-    if not token:
-        raise ValueError("no token: pass token= or set KINERJA_TOKEN to an HR token of the agency")
+    token = resolve_token(token)
     the_clock = get_clock(clock)
     reports, failed = {}, {}
     with ServiceClient(base_url, token) as client:

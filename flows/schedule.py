@@ -22,7 +22,7 @@ import os
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["ANNUAL_DAYS", "GRACE", "JAKARTA", "OBJECTION_DAYS", "SIGN_OFF_DAYS", "check_in_ends", "end_of_day",
+__all__ = ["ANNUAL_DAYS", "GRACE", "JAKARTA", "OBJECTION_DAYS", "SIGN_OFF_DAYS", "STALE_AFTER", "is_stale", "check_in_ends", "end_of_day",
            "local_date", "next_moment", "objection_window_end", "period", "planning_due", "rating_due",
            "reminder_due", "self_assessment_due", "window_due", "parse_state"]
 
@@ -44,6 +44,10 @@ GRACE = timedelta(hours=_days("KINERJA_FLOW_GRACE_HOURS", 48))
 ANNUAL_DAYS = _days("KINERJA_FLOW_ANNUAL_DAYS", 14)  # self-assessment and rating of the annual evaluation
 SIGN_OFF_DAYS = _days("KINERJA_FLOW_SIGN_OFF_DAYS", 7)  # sign, acknowledge, countersign
 OBJECTION_DAYS = _days("REVIEWS_OBJECTION_DAYS", 14)  # PP 30/2019 Pasal 59 (the reviews service's setting)
+#: With the real clock, a deadline that passed longer ago than this is *stale*: a cycle opened late
+#: or a flow that did not run for weeks. Nobody could have met it, so the flow neither escalates
+#: it nor closes its stage on its own; it warns, and HR decides (``kinerja hr cycle advance``).
+STALE_AFTER = timedelta(days=_days("KINERJA_FLOW_STALE_DAYS", 7))
 
 
 def as_date(value: str | date) -> date:
@@ -114,6 +118,11 @@ def objection_window_end(opened_at: datetime, last_acknowledged: datetime | None
                          ) -> datetime:
     start = max(opened_at, last_acknowledged) if last_acknowledged else opened_at
     return window_due(start, days)
+
+
+def is_stale(now: datetime, due: datetime, grace: timedelta | None = None) -> bool:
+    """Whether ``due`` (plus the stage's grace) passed more than :data:`STALE_AFTER` before ``now``."""
+    return now > due + (grace or timedelta(0)) + STALE_AFTER
 
 
 def reminder_due(now: datetime, due: datetime, days: list[int]) -> int | None:

@@ -14,7 +14,7 @@ import os
 from prefect import flow, task
 
 from . import schedule as sch
-from .client import ServiceClient, ServiceError
+from .client import ServiceClient, ServiceError, resolve_token
 from .clock import get_clock
 from .cycle import SERVICE_TASK
 from .runner import invoke, log
@@ -64,9 +64,7 @@ def survey_aggregation(base_url: str, token: str | None = None, clock: str = "re
                        batch_size: int = 50) -> dict:
     """Close the campaigns whose end date passed; with ``republish_open``, publish the interim IKM
     of those still open. ``token``: an HR token (default ``$KINERJA_TOKEN``)."""
-    token = token or os.environ.get("KINERJA_TOKEN")
-    if not token:
-        raise ValueError("no token: pass token= or set KINERJA_TOKEN to an HR token of the agency")
+    token = resolve_token(token)
     now = get_clock(clock).now()
     today = sch.local_date(now)
     report = {"closed": [], "already_closed": [], "published": {}, "skipped": []}

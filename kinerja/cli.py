@@ -12,7 +12,20 @@ import click
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-@click.group()
+class _Main(click.Group):
+    """A configuration that cannot run stops the command with its message (which names the
+    variable to set), never a traceback."""
+
+    def invoke(self, ctx):
+        from services.common.config import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Main)
 def main():
     """Kinerja — manajemen kinerja ASN / ASN performance management."""
 
@@ -73,18 +86,34 @@ def _safe_url(url: str) -> str:
 @click.option("--sub", default=None, help="Subject; defaults to the NIP.")
 @click.option("--ttl", default=8 * 3600, show_default=True, type=int, help="Lifetime in seconds.")
 def token(roles, agency, nip, sub, ttl):
-    """Print a development token (embedded mode only)."""
+    """Print a development token: HS256 in embedded mode; in production only with the development
+    identity provider of `make up` (DEV_IDP_DIR, DEV_IDP_ISSUER), RS256 from its key."""
     from services.common.auth import issue_token
-    from services.common.config import Config
+    from services.common.config import Config, ConfigError
 
-    cfg = Config.from_env("plans")
-    if not cfg.embedded:
-        raise click.ClickException("tokens come from the agency's identity provider in production mode")
-    click.echo(issue_token(cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, ttl_seconds=ttl))
+    try:
+        cfg = Config.from_env("plans")
+    except ConfigError as exc:
+        raise click.ClickException(str(exc))
+    if cfg.embedded:
+        click.echo(issue_token(cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, ttl_seconds=ttl))
+        return
+    if not os.environ.get("DEV_IDP_DIR"):
+        raise click.ClickException("tokens come from the agency's identity provider in production mode "
+                                   "(or set DEV_IDP_DIR and DEV_IDP_ISSUER to the development provider of `make up`)")
+    from .devidp import IdpSettings, IdpStore
+
+    try:
+        idp = IdpSettings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(IdpStore(idp.directory).access_token(
+        issuer=idp.issuer, audience=cfg.jwt_audience, sub=sub or nip or f"{'-'.join(roles)}-cli", roles=list(roles),
+        agency=agency, nip=nip, ttl=ttl))
 
 
 @main.command()
-@click.option("--service", required=True)
+@click.option("--service", required=True, type=click.Choice(["plans", "reviews", "surveys", "notifications"]))
 def worker(service):
     """Run one service's outbox relay and event consumer (production: one per service)."""
     from services.common.bus import BusWorker
@@ -151,7 +180,10 @@ def demo(out, seed):
 
 
 from .hr import hr  # noqa: E402  (the HR commands, through the HTTP APIs)
+from .ops import admin, flows_group, idp, up, down  # noqa: E402  (operators: first agency, dev IdP, make up)
 main.add_command(hr)
+for _command in (admin, flows_group, idp, up, down):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -136,6 +136,13 @@ def create_service_app(config: Config, *, title: str, metadata: MetaData, tables
         },
     )
     app.json.ensure_ascii = False
+    if not config.embedded and not config.testing:  # gunicorn: JSON logs (access lines) from the factory
+        observability.configure_logging(config.log_level)
+    if config.proxy_hops:  # behind the gateway: its X-Forwarded-* give the client, scheme, host and port
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        h = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=h, x_proto=h, x_host=h, x_port=h)
     if migrate if migrate is not None else config.embedded:
         upgrade(migrations_dir, config.database_url)
 

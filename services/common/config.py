@@ -24,6 +24,19 @@ def _env(env: dict, name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _int(env: dict, name: str, default: int) -> int:
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {value}")
+    return value
+
+
 def service_database_url(service: str, env: dict | None = None, var_dir: Path | None = None) -> str:
     """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL`` with the database ``kinerja_<service>``,
     else a SQLite file ``var/<service>.db``."""
@@ -61,6 +74,8 @@ class Config:
     confirm_timeout: float = 5.0
     max_delivery_attempts: int = 5
     var_dir: Path = field(default_factory=lambda: Path("var"))
+    proxy_hops: int = 0  # trusted reverse proxies in front (the gateway: 1) whose X-Forwarded-* count
+    log_level: str = "INFO"
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -84,8 +99,10 @@ class Config:
             jwt_jwks_url=_env(env, "JWT_JWKS_URL"),
             jwt_audience=_env(env, "JWT_AUDIENCE"),
             jwt_issuer=_env(env, "JWT_ISSUER"),
-            max_content_length=int(_env(env, "MAX_CONTENT_LENGTH", str(1024 * 1024))),
-            max_upload_bytes=int(_env(env, "MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+            max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
+            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            proxy_hops=_int(env, "PROXY_HOPS", 0),
+            log_level=(_env(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             var_dir=var_dir,
             extra={"jwt_secret_set": bool(_env(env, "JWT_SECRET"))},
         )
@@ -95,6 +112,8 @@ class Config:
         return cfg
 
     def validate(self) -> None:
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}")
         if self.mode == PRODUCTION:
             if not self.jwt_jwks_url:
                 raise ConfigError("production mode verifies RS256 tokens: set JWT_JWKS_URL")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -52,8 +53,22 @@ class Metrics:
         self.service = service
 
 
-def install(app: Flask, service: str, prefix: str) -> Metrics:
-    metrics = Metrics(service)
+def exposition_registry(own: CollectorRegistry) -> CollectorRegistry:
+    """What ``/metrics`` reports: under gunicorn (``PROMETHEUS_MULTIPROC_DIR`` set, see
+    ``kinerja/gunicorn_conf.py``) the sum over every worker process of this server, else this
+    process's own registry."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return own
+    from prometheus_client import multiprocess
+
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged)
+    return merged
+
+
+def install_access_log(app: Flask, service: str, metrics: Metrics | None = None) -> None:
+    """Request id and traceparent for every request (taken from the gateway's headers or made),
+    echoed in the response, and one JSON access line per request (``kinerja.<service>.access``)."""
     access = logging.getLogger(f"kinerja.{service}.access")
 
     @app.before_request
@@ -66,15 +81,21 @@ def install(app: Flask, service: str, prefix: str) -> Metrics:
     @app.after_request
     def _finish(response: Response):
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(service, request.method, endpoint, str(response.status_code)).inc()
-        metrics.latency.labels(service, request.method, endpoint).observe(elapsed)
+        if metrics is not None:
+            endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+            metrics.requests.labels(service, request.method, endpoint, str(response.status_code)).inc()
+            metrics.latency.labels(service, request.method, endpoint).observe(elapsed)
         response.headers["X-Request-ID"] = get_request_id() or ""
         if get_traceparent():
             response.headers["traceparent"] = get_traceparent()
         access.info("request", extra={"service": service, "method": request.method, "path": request.path,
                                       "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
         return response
+
+
+def install(app: Flask, service: str, prefix: str) -> Metrics:
+    metrics = Metrics(service)
+    install_access_log(app, service, metrics)
 
     @app.get(f"{prefix}/healthz")
     def healthz():
@@ -96,6 +117,6 @@ def install(app: Flask, service: str, prefix: str) -> Metrics:
 
     @app.get(f"{prefix}/metrics")
     def metrics_view():
-        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(exposition_registry(metrics.registry)), mimetype=CONTENT_TYPE_LATEST)
 
     return metrics

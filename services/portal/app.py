@@ -30,6 +30,16 @@ class Portal:
         self.catalogue = Catalogue(*dirs)
         self.oidc = None
 
+    def ping(self) -> str:
+        if not self.settings.api_url:
+            return "ok"  # embedded: the services are in this process
+        import httpx
+        try:
+            r = httpx.get(self.settings.api_url.rstrip("/") + "/plans/healthz", timeout=2.0)
+            return "ok" if r.status_code == 200 else f"error: HTTP {r.status_code}"
+        except httpx.HTTPError as exc:
+            return f"error: {type(exc).__name__}"
+
     def client(self, token: str | None, lang: str = "id") -> Api:
         return Api(token=token, lang=lang, base_url=self.settings.api_url,
                    wsgi=None if self.settings.api_url else self.wsgi, timeout=self.settings.api_timeout)
@@ -49,6 +59,14 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
                       MAX_CONTENT_LENGTH=12 * 1024 * 1024, TESTING=settings.testing)
     portal = Portal(settings, wsgi=wsgi, clock=clock)
     app.extensions["portal"] = portal
+    from services.common import observability
+    if not settings.embedded and not settings.testing:  # gunicorn: JSON logs from the factory
+        observability.configure_logging(settings.log_level)
+    observability.install_access_log(app, "portal")
+    if settings.proxy_hops:  # the gateway's scheme, host and port: the OIDC callback URL is built from them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        h = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=h, x_proto=h, x_host=h, x_port=h)
     if not settings.embedded or settings.oidc_metadata_url:
         from .oidc import register_oidc
         register_oidc(app, settings)
@@ -89,6 +107,17 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
     @app.context_processor
     def _request_globals():
         return {"lang": g.get("lang", "id"), "user": auth.current_user()}
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "service": "portal"}
+
+    @app.get("/readyz")
+    def readyz():
+        """Ready when the services answer through PORTAL_API_URL (the portal owns no data)."""
+        status = portal.ping()
+        ok = status == "ok"
+        return {"status": "ready" if ok else "not ready", "checks": {"api": status}}, (200 if ok else 503)
 
     from .web import register
     register(app)

@@ -13,6 +13,33 @@ def _env(env: dict, name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _int(env: dict, name: str, default: int) -> int:
+    raw = _env(env, name)
+    try:
+        return default if raw is None else int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _flag(env: dict, name: str, default: bool) -> bool:
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _float(env: dict, name: str, default: float) -> float:
+    raw = _env(env, name)
+    try:
+        return default if raw is None else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+
+
 @dataclass
 class PortalSettings:
     mode: str = "embedded"
@@ -27,6 +54,8 @@ class PortalSettings:
     session_minutes: int = 480
     api_timeout: float = 15.0
     secure_cookies: bool = False
+    proxy_hops: int = 0                  # PROXY_HOPS: trusted proxies in front (the gateway: 1)
+    log_level: str = "INFO"
     testing: bool = False
 
     @property
@@ -47,15 +76,20 @@ class PortalSettings:
                 oidc_client_id=_env(env, "PORTAL_OIDC_CLIENT_ID"),
                 oidc_client_secret=_env(env, "PORTAL_OIDC_CLIENT_SECRET"),
                 oidc_scope=_env(env, "PORTAL_OIDC_SCOPE", "openid profile"),
-                session_minutes=int(_env(env, "PORTAL_SESSION_MINUTES", "480")),
-                api_timeout=float(_env(env, "PORTAL_API_TIMEOUT", "15")),
-                secure_cookies=mode == "production")
+                session_minutes=_int(env, "PORTAL_SESSION_MINUTES", 480),
+                api_timeout=_float(env, "PORTAL_API_TIMEOUT", 15.0),
+                # Secure cookies in production; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
+                secure_cookies=_flag(env, "PORTAL_SECURE_COOKIES", mode == "production"),
+                proxy_hops=_int(env, "PROXY_HOPS", 0),
+                log_level=(_env(env, "LOG_LEVEL", "INFO") or "INFO").upper())
         for key, value in overrides.items():
             setattr(s, key, value)
         s.validate()
         return s
 
     def validate(self) -> None:
+        if self.mode not in ("embedded", "production"):
+            raise ConfigError(f"KINERJA_MODE must be 'embedded' or 'production', not {self.mode!r}")
         if self.mode == "production":
             if not self.secret_key:
                 raise ConfigError("the portal in production needs PORTAL_SECRET_KEY (signs the session cookie)")

@@ -26,6 +26,7 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
                migrate: bool | None = None, settings: Settings | None = None) -> Flask:
     config = config or Config.from_env(SERVICE)
     settings = settings or Settings.from_env(config)
+    config.proxy_hops = settings.proxy_hops  # SURVEYS_PROXY_HOPS, else PROXY_HOPS: the platform applies it
     app = create_service_app(
         config, title="Kinerja — surveys", metadata=Base.metadata, tables=platform_tables,
         migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
@@ -36,9 +37,4 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
     )
     app.extensions["surveys"] = settings
     app.register_blueprint(web)
-    if settings.proxy_hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
-                                x_host=settings.proxy_hops)
     return app

@@ -38,7 +38,7 @@ class Settings:
                 form_secret=secret,
                 rate_limit_per_minute=int(get("SURVEYS_RATE_LIMIT_PER_MINUTE", "5")),
                 public_url=(get("SURVEYS_PUBLIC_URL") or "").rstrip("/") or None,
-                proxy_hops=int(get("SURVEYS_PROXY_HOPS", "0")),
+                proxy_hops=int(get("SURVEYS_PROXY_HOPS", str(config.proxy_hops))),
                 timezone=get("SURVEYS_TIMEZONE", "Asia/Jakarta"),
                 csrf_max_age=int(get("SURVEYS_FORM_MAX_AGE", str(4 * 3600))),
                 batch_max=int(get("SURVEYS_BATCH_MAX", "1000")),

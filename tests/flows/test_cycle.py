@@ -184,3 +184,27 @@ def test_periods_remind_self_assessment_and_rating_and_check_calibration(stack):
     assert stack.inbox_templates(KASI_B)["reminder.rating"] == 3  # d3, d1, overdue
     assert stack.batch(f"{rating}:d3")["items"][0]["escalation_level"] == 0
     assert HR_EMAIL in {m["target"] for m in stack.hr_mails()}
+
+
+def test_with_the_real_clock_a_deadline_long_past_is_reported_not_escalated_or_closed(stack, frozen_real):
+    """A cycle opened late (or a flow that did not run for weeks): nobody could have met the
+    deadline, so the run warns and leaves the stage to HR instead of escalating and sweeping on."""
+    stack.people.plans(leave_out=(STAFF_B[2],), draft=(STAFF_B[1],))
+    stack.clock.set(PLANNING_DUE + sch.GRACE + sch.STALE_AFTER + timedelta(days=1))
+    out = evaluation_cycle.fn(**stack.flow_params(clock="real"))
+    assert out["status"] == "blocked" and out["state"] == "planning" and stack.state() == "planning"
+    assert out["escalations"] == {} and out["reminders"] == {}
+    assert stack.inbox_templates(KASI_B)["escalation.superior"] == 0 and stack.hr_mails("escalation.hr") == []
+    assert any("passed more than" in w and "no reminder or escalation" in w for w in out["warnings"]), out["warnings"]
+    assert f"kinerja hr cycle advance {stack.cycle_id} --expected planning" in out["detail"]
+    # HR moves it on by hand; the simulated clock (demo, tests) is never held back by this rule
+    stack.call("POST", f"{P}/cycles/{stack.cycle_id}/advance", stack.hr, {"expected": "planning"})
+    assert stack.state() == "monitoring:1:check_in"
+
+
+def test_within_the_stale_window_the_real_clock_still_escalates_and_closes(stack, frozen_real):
+    stack.people.plans(leave_out=(STAFF_B[2],))
+    stack.clock.set(PLANNING_DUE + sch.GRACE + sch.STALE_AFTER - timedelta(hours=1))
+    out = evaluation_cycle.fn(**stack.flow_params(clock="real", until="monitoring:1:check_in"))
+    assert out["escalations"] == {key(stack, "planning:overdue"): 2} and out["warnings"] == []
+    assert stack.state() == "monitoring:1:check_in"

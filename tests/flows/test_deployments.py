@@ -1,45 +1,41 @@
-"""``deploy/prefect.yaml`` names real flows with parameters they accept, on valid schedules, and
-never carries the token."""
+"""``flows.deployments`` names real flows with parameters they accept, on valid schedules in
+Jakarta time, and never carries the token (``kinerja flows deploy`` applies them; the production
+topology test runs one from a Prefect worker)."""
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-
-import yaml
+import flows  # noqa: F401  (quiet, offline Prefect defaults)
 
 from prefect.client.schemas.schedules import CronSchedule
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def deployments() -> dict[str, dict]:
-    config = yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text())
-    return {d["name"]: d for d in config["deployments"]}
-
-
-def flow_of(entrypoint: str):
-    path, name = entrypoint.split(":")
-    return getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+from flows.deployments import DEPLOYMENTS, TIMEZONE, WORK_POOL, _flow
 
 
 def test_every_deployment_runs_a_flow_with_parameters_it_accepts():
-    found = deployments()
-    assert set(found) == {"cycle-daily", "reminder-sweep", "survey-aggregation-daily", "cycle-once"}
-    for name, d in found.items():
-        flow = flow_of(d["entrypoint"])
-        params = dict(d.get("parameters") or {})
-        if name == "cycle-once":
+    assert {d.name for d in DEPLOYMENTS} == {"cycle-daily", "reminder-sweep", "survey-aggregation-daily", "cycle-once"}
+    for d in DEPLOYMENTS:
+        params = {"base_url": "https://kinerja.example.go.id", "clock": "real", **d.parameters}
+        if d.name == "cycle-once":
             params["cycle_id"] = 1  # given when the run is started
-        flow.validate_parameters(params)  # raises on an unknown or ill-typed parameter
-        assert "token" not in params, f"{name}: the token comes from the worker's KINERJA_TOKEN"
-        assert params["clock"] == "real"
-        assert d["work_pool"]["name"] == "kinerja"
+        _flow(d.flow).validate_parameters(params)  # raises on an unknown or ill-typed parameter
+        assert "token" not in d.parameters, f"{d.name}: the token comes from the worker's environment"
 
 
-def test_schedules_run_in_jakarta_time():
-    found = deployments()
-    crons = {name: [CronSchedule(cron=s["cron"], timezone=s["timezone"]) for s in d.get("schedules") or []]
-             for name, d in found.items()}
-    assert [(s.cron, s.timezone) for s in crons["cycle-daily"]] == [("0 7 * * *", "Asia/Jakarta")]
-    assert [s.cron for s in crons["reminder-sweep"]] == ["0 */4 * * *"]
-    assert len(crons["survey-aggregation-daily"]) == 1 and crons["cycle-once"] == []
+def test_schedules_run_in_jakarta_time_and_one_at_a_time():
+    crons = {d.name: d.cron for d in DEPLOYMENTS}
+    assert crons == {"cycle-daily": "0 7 * * *", "reminder-sweep": "0 */4 * * *",
+                     "survey-aggregation-daily": "0 1 * * *", "cycle-once": None}
+    for d in DEPLOYMENTS:
+        if d.cron:
+            CronSchedule(cron=d.cron, timezone=TIMEZONE)  # valid
+            assert d.concurrency_limit == 1
+    assert TIMEZONE == "Asia/Jakarta" and WORK_POOL == "kinerja"
+
+
+def test_the_deploy_command_needs_the_prefect_server_named(monkeypatch):
+    from click.testing import CliRunner
+
+    from kinerja.cli import main
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    out = CliRunner().invoke(main, ["flows", "deploy", "--base-url", "http://gw"])
+    assert out.exit_code == 1 and "set PREFECT_API_URL" in out.output

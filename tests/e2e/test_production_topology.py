@@ -1,0 +1,271 @@
+"""The production topology end to end: ``make up`` on this machine (PostgreSQL, RabbitMQ, gunicorn
+per app, a worker per service, nginx, a Prefect server and process worker, the development
+identity provider), then, through the gateway with RS256 tokens, what an agency does first:
+import a directory, open a cycle, draft, submit and approve the plans; the cycle is moved by the
+Prefect worker from its deployment; the events crossed RabbitMQ; a person signs into the portal;
+``make down`` leaves no process behind.
+
+The tests of this module run in order on one topology (its own directory, ports, databases and
+RabbitMQ vhost, so a developer's ``make up`` and the other tests are never touched)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.plans.domain import BERAKHLAK
+from tests.conftest import _need
+from tests.plans.support import EMPLOYEES_CSV, HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, UNITS_CSV, iki, rhk
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME = "kinerja_e2e"
+PORT, PORT_BASE = 28080, 28100
+AGENCY = "E2E"
+GATEWAY = f"http://127.0.0.1:{PORT}"
+P, R, N = "/plans/api/v1", "/reviews/api/v1", "/notifications/api/v1"
+SUPERIOR = {KASI_A: HEAD, KASI_B: HEAD, **{n: KASI_A for n in STAFF_A}, **{n: KASI_B for n in STAFF_B}}
+UP_SECONDS = 300
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last!r})")
+
+
+def _purge(env: dict) -> None:
+    """A fresh start: the topology's databases and vhost of an earlier run are dropped."""
+    from sqlalchemy.engine import make_url
+
+    from services.common.db import drop_database
+
+    base = make_url("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    for db in ("plans", "reviews", "surveys", "notifications", "prefect"):
+        drop_database(base.set(database=f"{NAME}_{db}").render_as_string(hide_password=False))
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, "-q", "delete_vhost", NAME], capture_output=True, timeout=60)
+    shutil.rmtree(env["KINERJA_UP_DIR"], ignore_errors=True)
+
+
+def make(target: str, env: dict, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", target], cwd=ROOT, env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory):
+    _need("PostgreSQL", "127.0.0.1", 5432)
+    _need("RabbitMQ", "127.0.0.1", 5672)
+    up_dir = tmp_path_factory.mktemp("up")
+    env = {"KINERJA_UP_DIR": str(up_dir), "UP_NAME": NAME, "UP_PORT": str(PORT), "UP_PORT_BASE": str(PORT_BASE),
+           "UP_AGENCY": AGENCY}
+    _purge(env)
+    started = time.monotonic()
+    done = make("up", env, UP_SECONDS)
+    seconds = time.monotonic() - started
+    info = {"env": env, "dir": up_dir, "out": done.stdout, "seconds": seconds,
+            "pids": {p.stem: json.loads(p.read_text())["pid"] for p in (up_dir / "run").glob("*.pid")}}
+    try:
+        assert done.returncode == 0, f"make up failed ({seconds:.0f} s):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        yield info
+    finally:
+        make("down", env, 120)  # whatever happened (the last test checks what down leaves)
+
+
+def idp(topology):
+    from kinerja.devidp import IdpStore
+
+    return IdpStore(topology["dir"] / "idp")
+
+
+def token(topology, *roles, nip=None, **kw) -> dict:
+    t = idp(topology).access_token(issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="kinerja", sub=nip or "t",
+                                   roles=list(roles), agency=AGENCY, nip=nip, **kw)
+    return {"Authorization": f"Bearer {t}"}
+
+
+@pytest.fixture(scope="module")
+def api():
+    with httpx.Client(base_url=GATEWAY, timeout=30) as client:
+        yield client
+
+
+def call(api, method, path, headers, body=None, expect=(200, 201), **kw) -> httpx.Response:
+    r = api.request(method, path, headers=headers, json=body, **kw)
+    assert r.status_code in expect, f"{method} {path}: {r.status_code} {r.text[:500]}"
+    return r
+
+
+# ---------------------------------------------------------------------- the tests, in order
+
+def test_make_up_starts_every_process_and_says_where_to_sign_in(topology):
+    out = topology["out"]
+    assert f"{GATEWAY}/" in out and f"hr.{AGENCY.lower()} / " in out, out
+    names = set(topology["pids"])
+    assert names == {"idp", "plans", "reviews", "surveys", "notifications", "portal", "plans-worker",
+                     "reviews-worker", "surveys-worker", "notifications-worker", "gateway", "prefect-server",
+                     "prefect-worker"}, names
+    print(f"\nmake up: {topology['seconds']:.1f} s, {len(names)} processes")  # noqa: T201 (the closing note's figure)
+
+
+def test_make_up_twice_starts_nothing_new(topology):
+    again = make("up", topology["env"], UP_SECONDS)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "0 started now" in again.stdout, again.stdout
+    pids = {p.stem: json.loads(p.read_text())["pid"] for p in (topology["dir"] / "run").glob("*.pid")}
+    assert pids == topology["pids"]
+
+
+def test_the_gateway_refuses_bad_tokens_and_hides_metrics(topology, api):
+    hr = {"Authorization": "Bearer " + subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "kinerja"), "token", "--role", "hr", "--agency", AGENCY],
+        env={**os.environ, **topology["env"], "KINERJA_MODE": "production", "DEV_IDP_DIR": str(topology["dir"] / "idp"),
+             "DEV_IDP_ISSUER": f"http://127.0.0.1:{PORT_BASE + 90}", "JWT_JWKS_URL": "http://127.0.0.1:1/jwks.json",
+             "JWT_AUDIENCE": "kinerja", "DATABASE_URL": "postgresql://postgres@127.0.0.1/postgres",
+             "BROKER_URL": "amqp://guest:guest@127.0.0.1//"},
+        capture_output=True, text=True, check=True).stdout.strip()}
+    assert call(api, "GET", f"{P}/agencies/{AGENCY}", hr).json()["code"] == AGENCY
+    # a token signed by a key the JWKS does not hold, or for another audience: 401 problem+json
+    from kinerja.devidp import IdpStore
+
+    stranger = IdpStore(topology["dir"] / "stranger").access_token(
+        issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="kinerja", sub="x", roles=["hr"], agency=AGENCY)
+    for bad in (stranger, idp(topology).access_token(issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="other",
+                                                     sub="x", roles=["hr"], agency=AGENCY)):
+        r = api.get(f"{P}/agencies/{AGENCY}", headers={"Authorization": f"Bearer {bad}"})
+        assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert api.get("/plans/metrics").status_code == 404  # not through the public gateway
+    direct = httpx.get(f"http://127.0.0.1:{PORT_BASE + 1}/plans/metrics", timeout=10)
+    assert direct.status_code == 200 and "kinerja_http_requests_total" in direct.text
+
+
+def test_hr_imports_the_directory_and_the_people_plan_through_the_gateway(topology, api):
+    hr = token(topology, "hr", nip=None)
+    for kind, text, created in (("units", UNITS_CSV, 3), ("employees", EMPLOYEES_CSV, 9)):
+        r = call(api, "POST", f"{P}/directory/import", {**hr, "Content-Type": "text/csv"}, params={"kind": kind},
+                 content=text.encode())
+        assert r.json()["created"] == created, r.json()
+    cycle = call(api, "POST", f"{P}/cycles", hr, {"year": 2027, "period_type": "quarterly"}).json()
+    assert call(api, "POST", f"{P}/cycles/{cycle['id']}/advance", hr, {"expected": "draft"}).json()["stage"] == "planning"
+    topology["cycle_id"] = cycle["id"]
+
+    def person(nip):
+        return token(topology, "employee", *(["supervisor"] if nip in (HEAD, KASI_A, KASI_B) else []), nip=nip)
+
+    plans = {}
+    for nip in [HEAD, KASI_A, KASI_B, *STAFF_A, *STAFF_B]:
+        if nip == HEAD:
+            content = [rhk("Meningkatnya kualitas jalan kabupaten", goal="Sasaran PK 1: jalan mantap 90%",
+                           ikis=[iki("kuantitas", 90, "%")])]
+        else:
+            parent = plans[SUPERIOR[nip]]
+            content = [rhk(f"Mendukung {parent['rhk'][0]['description']} ({nip[-3:]})", parent=parent["rhk"][0]["id"],
+                           ikis=[iki("kuantitas", 4, "dokumen")])]
+        body = {"cycle_id": cycle["id"], "approach": "kuantitatif", "rhk": content,
+                "behaviour": {v: f"Ekspektasi {v}" for v in BERAKHLAK}}
+        plan = call(api, "POST", f"{P}/plans", person(nip), body).json()
+        call(api, "POST", f"{P}/plans/{plan['id']}/submit", person(nip))
+        approver = hr if nip == HEAD else person(SUPERIOR[nip])
+        plans[nip] = call(api, "POST", f"{P}/plans/{plan['id']}/approve", approver).json()
+        assert plans[nip]["status"] == "approved"
+
+
+def test_the_prefect_worker_moves_the_cycle_from_its_deployment(topology, api):
+    prefect = f"http://127.0.0.1:{PORT_BASE + 42}/api"
+    dep = httpx.get(f"{prefect}/deployments/name/evaluation-cycle/cycle-once", timeout=10)
+    assert dep.status_code == 200, dep.text
+    assert dep.json()["work_pool_name"] == "kinerja"
+    run = httpx.post(f"{prefect}/deployments/{dep.json()['id']}/create_flow_run", timeout=10,
+                     json={"parameters": {"cycle_id": topology["cycle_id"]}})
+    assert run.status_code == 201, run.text
+    run_id = run.json()["id"]
+
+    def finished():
+        fr = httpx.get(f"{prefect}/flow_runs/{run_id}", timeout=10).json()
+        return fr if fr["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    fr = wait_for(finished, 240, "the worker runs the cycle flow")
+    log = (topology["dir"] / "logs" / "prefect-worker.log").read_text(errors="replace")
+    assert fr["state"]["type"] == "COMPLETED", f"{fr['state']}\n{log[-3000:]}"
+    assert run_id in log  # the process worker picked it up (not this process)
+    hr = token(topology, "hr")
+    state = call(api, "GET", f"{P}/cycles/{topology['cycle_id']}", hr).json()["state"]
+    assert state == "monitoring:1:check_in"  # planning complete → closed; Q1 2027 has not ended
+
+
+def test_the_events_crossed_rabbitmq(topology, api):
+    hr = token(topology, "hr")
+    # reviews opened the period's evaluations from plans.cycle.stage_changed (its read model knew the SKPs)
+    evs = wait_for(lambda: call(api, "GET", f"{R}/evaluations", hr,
+                                params={"cycle_id": topology["cycle_id"], "period_seq": 1}).json()["items"] or None,
+                   60, "evaluations opened by reviews from the plans events")
+    assert len(evs) == 9 and {e["penilai_nip"] for e in evs if e["employee_nip"] in STAFF_A} == {KASI_A}
+    # notifications told the employee their SKP was approved (the inbox, from plans.plan.approved)
+    staff = token(topology, "employee", nip=STAFF_A[0])
+    items = wait_for(lambda: call(api, "GET", f"{N}/inbox", staff).json()["items"] or None, 60, "a notification")
+    assert any("SKP" in (i.get("title") or "") for i in items), items
+    from kombu import Connection
+
+    with Connection(f"amqp://guest:guest@127.0.0.1:5672/{NAME}", connect_timeout=5) as conn:
+        channel = conn.channel()
+        for service in ("plans", "reviews", "surveys", "notifications"):
+            queue = f"{service}.events.dlq"
+            try:
+                _, messages, _ = channel.queue_declare(queue=queue, passive=True)
+            except Exception:  # noqa: BLE001 - a service that consumes nothing has no queue
+                channel = conn.channel()
+                continue
+            assert messages == 0, f"{queue} holds {messages} dead-lettered events"
+
+
+def test_a_person_signs_into_the_portal_through_the_identity_provider(topology):
+    password = json.loads((topology["dir"] / "secrets.json").read_text())["hr_password"]
+    with httpx.Client(base_url=GATEWAY, timeout=30, follow_redirects=False) as browser:
+        r = browser.get("/login/oidc", params={"next": "/hr/siklus"})
+        assert r.status_code == 302
+        authorize = r.headers["location"]
+        assert authorize.startswith(f"http://127.0.0.1:{PORT_BASE + 90}/authorize?")
+        assert "code_challenge_method=S256" in authorize
+        assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{PORT}%2Fauth%2Fcallback" in authorize  # the gateway's port
+        form = browser.get(authorize)
+        assert form.status_code == 200 and "Masuk" in form.text
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.text))
+        wrong = browser.post(authorize.split("?")[0], data={**hidden, "username": f"hr.{AGENCY.lower()}",
+                                                             "password": "wrong"})
+        assert wrong.status_code == 401
+        back = browser.post(authorize.split("?")[0], data={**hidden, "username": f"hr.{AGENCY.lower()}",
+                                                            "password": password})
+        assert back.status_code == 302 and back.headers["location"].startswith(f"{GATEWAY}/auth/callback?code=")
+        landed = browser.get(back.headers["location"])
+        assert landed.status_code == 302 and landed.headers["location"].endswith("/hr/siklus"), landed.text[:500]
+        page = browser.get("/hr/siklus")
+        assert page.status_code == 200, page.text[:500]
+        assert f"Admin SDM {AGENCY}" in page.text and "2027" in page.text
+
+
+def test_make_down_leaves_no_process_behind(topology):
+    from kinerja.up import _group_alive
+
+    done = make("down", topology["env"], 120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    alive = [name for name, pid in topology["pids"].items() if _group_alive(pid)]
+    assert not alive, f"still running after make down: {alive}"
+    import socket
+
+    for port in (PORT, *(PORT_BASE + o for o in (1, 2, 3, 4, 5, 42, 90))):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after make down"
