@@ -137,3 +137,18 @@ def test_under_gunicorn_access_lines_are_json_and_metrics_count_every_worker(tmp
     assert len(ready) == 30 and all(e["request_id"] == "req-abc" and e["status"] == 200 for e in ready)
     pids = {p.name.split("_")[-1] for p in (tmp_path / "metrics").glob("*.db")}
     assert len(pids) >= 2, "the requests were not spread over several workers"
+
+
+def test_make_up_without_the_servers_says_which_is_missing_and_starts_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("KINERJA_UP_DIR", str(tmp_path / "up"))
+    monkeypatch.setenv("UP_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres")
+    monkeypatch.setenv("UP_RABBITMQ_URL", f"amqp://guest:guest@127.0.0.1:{_free_port()}/")
+    monkeypatch.setenv("UP_PORT", str(_free_port()))
+    monkeypatch.setenv("UP_PORT_BASE", str(_free_port() // 2))
+    out = CliRunner().invoke(main, ["up"])
+    assert out.exit_code == 1, out.output
+    assert "PostgreSQL is not answering" in out.output and "RabbitMQ is not answering" in out.output
+    assert "Traceback" not in out.output
+    assert not (tmp_path / "up" / "run").exists()  # nothing started
+    done = CliRunner().invoke(main, ["down"])
+    assert done.exit_code == 0 and "nothing" in done.output
