@@ -24,7 +24,8 @@ def _env(env: dict, name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def env_int(env: dict, name: str, default: int) -> int:
+    """A whole number ≥ 0 from ``env[name]``; a wrong value names the variable."""
     raw = _env(env, name)
     if raw is None:
         return default
@@ -35,6 +36,25 @@ def _int(env: dict, name: str, default: int) -> int:
     if value < 0:
         raise ConfigError(f"{name} must be 0 or more, not {value}")
     return value
+
+
+def env_float(env: dict, name: str, default: float) -> float:
+    raw = _env(env, name)
+    try:
+        return default if raw is None else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def env_flag(env: dict, name: str, default: bool) -> bool:
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 def service_database_url(service: str, env: dict | None = None, var_dir: Path | None = None) -> str:
@@ -99,9 +119,9 @@ class Config:
             jwt_jwks_url=_env(env, "JWT_JWKS_URL"),
             jwt_audience=_env(env, "JWT_AUDIENCE"),
             jwt_issuer=_env(env, "JWT_ISSUER"),
-            max_content_length=_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
-            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
-            proxy_hops=_int(env, "PROXY_HOPS", 0),
+            max_content_length=env_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
+            max_upload_bytes=env_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            proxy_hops=env_int(env, "PROXY_HOPS", 0),
             log_level=(_env(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             var_dir=var_dir,
             extra={"jwt_secret_set": bool(_env(env, "JWT_SECRET"))},

@@ -5,39 +5,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from services.common.config import DEV_JWT_SECRET, ConfigError
+from services.common.config import DEV_JWT_SECRET, ConfigError, env_flag, env_float, env_int
 
 
 def _env(env: dict, name: str, default: str | None = None) -> str | None:
     value = env.get(name)
     return value if value not in (None, "") else default
-
-
-def _int(env: dict, name: str, default: int) -> int:
-    raw = _env(env, name)
-    try:
-        return default if raw is None else int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-
-
-def _flag(env: dict, name: str, default: bool) -> bool:
-    raw = _env(env, name)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
-
-
-def _float(env: dict, name: str, default: float) -> float:
-    raw = _env(env, name)
-    try:
-        return default if raw is None else float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
 
 
 @dataclass
@@ -76,11 +49,11 @@ class PortalSettings:
                 oidc_client_id=_env(env, "PORTAL_OIDC_CLIENT_ID"),
                 oidc_client_secret=_env(env, "PORTAL_OIDC_CLIENT_SECRET"),
                 oidc_scope=_env(env, "PORTAL_OIDC_SCOPE", "openid profile"),
-                session_minutes=_int(env, "PORTAL_SESSION_MINUTES", 480),
-                api_timeout=_float(env, "PORTAL_API_TIMEOUT", 15.0),
+                session_minutes=env_int(env, "PORTAL_SESSION_MINUTES", 480),
+                api_timeout=env_float(env, "PORTAL_API_TIMEOUT", 15.0),
                 # Secure cookies in production; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
-                secure_cookies=_flag(env, "PORTAL_SECURE_COOKIES", mode == "production"),
-                proxy_hops=_int(env, "PROXY_HOPS", 0),
+                secure_cookies=env_flag(env, "PORTAL_SECURE_COOKIES", mode == "production"),
+                proxy_hops=env_int(env, "PROXY_HOPS", 0),
                 log_level=(_env(env, "LOG_LEVEL", "INFO") or "INFO").upper())
         for key, value in overrides.items():
             setattr(s, key, value)
