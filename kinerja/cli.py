@@ -10,6 +10,9 @@ from pathlib import Path
 import click
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prometheus' multiprocess mode belongs to gunicorn's workers (kinerja/gunicorn_conf.py); a command
+# line process (a worker, a one-shot) keeps its counters in memory even where the image sets it.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 
 class _Main(click.Group):

@@ -131,7 +131,7 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         "DEV_IDP_ISSUER": issuer,
         "PREFECT_API_URL": f"http://127.0.0.1:{PORTS['prefect']}/api",
         "PREFECT_HOME": str(base / "prefect"),
-        "PREFECT_API_DATABASE_CONNECTION_URL":
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL":
             pg.replace("postgresql://", "postgresql+asyncpg://", 1).rsplit("/", 1)[0] + f"/{DB_PREFIX}prefect",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
@@ -209,7 +209,7 @@ def ensure_vhost(env: dict) -> None:
 def ensure_prefect_database(env: dict) -> None:
     from services.common.db import ensure_database
 
-    ensure_database(env["PREFECT_API_DATABASE_CONNECTION_URL"].replace("+asyncpg", "+psycopg", 1))
+    ensure_database(env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].replace("+asyncpg", "+psycopg", 1))
 
 
 # ---------------------------------------------------------------------- processes

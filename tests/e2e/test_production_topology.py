@@ -189,6 +189,13 @@ def test_the_prefect_worker_moves_the_cycle_from_its_deployment(topology, api):
     dep = httpx.get(f"{prefect}/deployments/name/evaluation-cycle/cycle-once", timeout=10)
     assert dep.status_code == 200, dep.text
     assert dep.json()["work_pool_name"] == "kinerja"
+    # the Prefect server keeps its state in PostgreSQL (not a SQLite file under PREFECT_HOME)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{NAME}_prefect")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM deployment")).scalar() == 4
+    engine.dispose()
     run = httpx.post(f"{prefect}/deployments/{dep.json()['id']}/create_flow_run", timeout=10,
                      json={"parameters": {"cycle_id": topology["cycle_id"]}})
     assert run.status_code == 201, run.text
