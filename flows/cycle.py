@@ -312,8 +312,9 @@ def advance(run: Run, expected: str, why: str) -> dict:
     return {"status": "advanced", "state": res["state"]}
 
 
-def chase(run: Run, duty: Duty) -> None:
-    """Remind before the deadline, escalate after it; one task per batch of recipients."""
+def chase(run: Run, duty: Duty, grace: timedelta | None = None) -> None:
+    """Remind before the deadline, escalate after it; one task per batch of recipients. ``grace``:
+    the stage's, for the stale rule (:func:`flows.schedule.is_stale`)."""
     if not duty.recipients:
         return
     now = run.clock.now()
@@ -322,7 +323,7 @@ def chase(run: Run, duty: Duty) -> None:
         if days is None:
             return
         key = f"{duty.key}:d{days}"
-    elif run.clock_name == "real" and sch.is_stale(now, duty.due, sch.GRACE):
+    elif run.clock_name == "real" and sch.is_stale(now, duty.due, grace):
         run.report.warn(f"{duty.key}: the deadline {_fmt(duty.due)} and its grace passed more than "
                         f"{sch.STALE_AFTER.days} days ago; no reminder or escalation sent for it "
                         f"({len(duty.recipients)} still owing)")
@@ -360,7 +361,7 @@ def chase_stage(run: Run, state: str, assess, *, due: datetime, grace: timedelta
             return advance(run, state, a.note or "complete")
         run.report.missing[state] = a.missing
         for duty in a.duties:
-            chase(run, duty)
+            chase(run, duty, grace)
         now = run.clock.now()
         if not run.may_advance:
             return {"status": "waiting", "state": state, "detail": f"reminders and escalations sent; incomplete: {a.missing}"}

@@ -58,24 +58,32 @@ def _flow(path: str):
 
 def deploy(base_url: str, *, work_pool: str = WORK_POOL, paused: bool = False) -> list[tuple[str, str]]:
     """Create the work pool if missing and apply every deployment; returns ``(name, id)`` pairs.
-    ``base_url``: the gateway the flows call (``KINERJA_BASE_URL``)."""
+    ``base_url``: the gateway the flows call (``KINERJA_BASE_URL``). ``paused``: register the
+    schedules paused; otherwise a deployment an operator paused stays paused."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.deployments.runner import EntrypointType
-    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
     from prefect.schedules import Cron
 
+    was_paused: dict[str, bool] = {}
     with get_client(sync_client=True) as client:
         try:
             client.create_work_pool(WorkPoolCreate(name=work_pool, type="process"))
         except ObjectAlreadyExists:
             pass
+        for d in DEPLOYMENTS:
+            try:
+                was_paused[d.name] = bool(client.read_deployment_by_name(f"{_flow(d.flow).name}/{d.name}").paused)
+            except ObjectNotFound:
+                pass
     applied = []
     for d in DEPLOYMENTS:
         params = {"base_url": base_url, "clock": "real", **d.parameters}
         schedules = [Cron(d.cron, timezone=TIMEZONE)] if d.cron else None
         deployment = _flow(d.flow).to_deployment(
-            d.name, schedules=schedules, paused=paused, parameters=params, description=d.description,
+            d.name, schedules=schedules, paused=paused or was_paused.get(d.name, False), parameters=params,
+            description=d.description,
             tags=list(d.tags), concurrency_limit=d.concurrency_limit, work_pool_name=work_pool,
             entrypoint_type=EntrypointType.MODULE_PATH)
         applied.append((f"{_flow(d.flow).name}/{d.name}", str(deployment.apply())))

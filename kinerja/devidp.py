@@ -55,11 +55,15 @@ def _hash_password(password: str, salt: str | None = None) -> str:
 
 
 def _check_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored`` (``pbkdf2_sha256$salt$digest``), in constant time."""
     try:
         _, salt, _ = stored.split("$")
     except ValueError:
         return False
     return secrets.compare_digest(_hash_password(password, salt), stored)
+
+
+_DUMMY_HASH = _hash_password(secrets.token_hex(8))
 
 
 class IdpStore:
@@ -143,13 +147,16 @@ class IdpStore:
 
     def authenticate_user(self, username: str, password: str) -> dict | None:
         user = self.users().get(username)
-        if user and _check_password(password, user.get("password", "")):
+        # an unknown name costs the same hashing as a known one: no probing of usernames by timing
+        ok = _check_password(password, user.get("password", "") if user else _DUMMY_HASH)
+        if user and ok:
             return {"username": username, **{k: v for k, v in user.items() if k != "password"}}
         return None
 
     def authenticate_client(self, client_id: str | None, secret: str | None) -> dict | None:
         client = self.clients().get(client_id or "")
         if client is None:
+            _check_password(secret or "", _DUMMY_HASH)
             return None
         if client.get("secret"):
             if not secret or not _check_password(secret, client["secret"]):
@@ -203,7 +210,8 @@ class IdpSettings:
             seconds = int(env.get("DEV_IDP_TOKEN_SECONDS") or 8 * 3600)
         except ValueError:
             raise ConfigError("DEV_IDP_TOKEN_SECONDS must be a whole number of seconds") from None
-        return cls(Path(directory), issuer, (env.get("JWT_AUDIENCE") or "").strip() or None, seconds)
+        # access tokens always name an audience (an ID token, whose audience is the client, is never one)
+        return cls(Path(directory), issuer, (env.get("JWT_AUDIENCE") or "").strip() or "kinerja", seconds)
 
 
 # ---------------------------------------------------------------------- the web app
@@ -279,10 +287,13 @@ def create_app(settings: IdpSettings | None = None):
                          for k in _AUTH_PARAMS)
         body = _LOGIN_PAGE.format(error=f'<p class="err" role="alert">{html.escape(error)}</p>' if error else "",
                                   hidden=hidden, username=html.escape(username))
+        # form-action covers the redirect after the POST too (Chromium): allow the registered callback's origin
+        target = urlsplit(params.get("redirect_uri") or "")
+        callback = f" {target.scheme}://{target.netloc}" if target.scheme in ("http", "https") else ""
         return Response(body, status=status, mimetype="text/html",
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                            "form-action 'self'"})
+                                                            f"form-action 'self'{callback}"})
 
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize():

@@ -19,6 +19,7 @@ provider's key and users, secrets. ``make up`` again starts only what is not run
 process it started) and nothing else."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -140,6 +141,10 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         "KINERJA_CLIENT_ID": "kinerja-flows",
         "KINERJA_CLIENT_SECRET": sec["flows_client_secret"],
         "UP_AGENCY": agency,
+        # what the operator's shell may hold must not reach the topology: a short-lived token would
+        # win over the worker's client credentials, a per-service database URL over the prefix
+        "KINERJA_TOKEN": "",
+        **{f"{svc.upper()}_DATABASE_URL": "" for svc in SERVICES},
     }
 
 
@@ -222,8 +227,8 @@ def _bin(name: str) -> str:
 def processes(base: Path, env: dict, port: int) -> list[Proc]:
     PORTS = ports()
     gunicorn = [_bin("gunicorn"), "-c", "python:kinerja.gunicorn_conf"]
-    procs = [Proc("idp", [_bin("gunicorn"), "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{PORTS['idp']}",
-                          "--access-logfile", "-", "kinerja.devidp:create_app()"],
+    procs = [Proc("idp", [_bin("gunicorn"), "-w", "1", "--threads", "4", "--preload",
+                          "-b", f"127.0.0.1:{PORTS['idp']}", "--access-logfile", "-", "kinerja.devidp:create_app()"],
                   ready=f"http://127.0.0.1:{PORTS['idp']}/healthz")]
     for name in (*SERVICES, "portal"):
         web = {"BIND": f"127.0.0.1:{PORTS[name]}", "WEB_CONCURRENCY": str(WEB_WORKERS), "THREADS": str(THREADS),
@@ -264,6 +269,10 @@ events {{ worker_connections 512; }}
 http {{
   {"include " + mime + ";" if Path(mime).exists() else ""}
   access_log {gw}/logs/access.log;
+  # nginx's workers run as an unprivileged user who may not enter this folder: keep request bodies
+  # (evidence files up to 10 MiB) and responses in memory rather than in temporary files here
+  client_body_buffer_size 11m;
+  proxy_max_temp_file_size 0;
   client_body_temp_path {gw}/tmp/body;
   proxy_temp_path {gw}/tmp/proxy;
   fastcgi_temp_path {gw}/tmp/fastcgi;
@@ -288,6 +297,15 @@ def _cmdline(pid: int) -> str | None:
         return None
 
 
+def _started(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, /proc/<pid>/stat field 22): with the pid,
+    it names one process for good — a reused pid has another."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def _running(name: str) -> int | None:
     """The pid of ``name`` if the process we started is still that process."""
     path = _pidfile(name)
@@ -298,10 +316,12 @@ def _running(name: str) -> int | None:
         pid = int(info["pid"])
     except (ValueError, KeyError, OSError):
         return None
+    if info.get("started") and _started(pid) != info["started"]:
+        return None  # gone, or the pid now belongs to another process
     cmd = _cmdline(pid)
     argv = info.get("argv") or []
-    if not cmd or not argv or Path(argv[0]).name not in cmd or not all(a in cmd for a in argv[1:3]):
-        return None  # gone, or the pid now belongs to another program
+    if not cmd or not argv or Path(argv[0]).name not in cmd or " ".join(argv[1:]) not in cmd:
+        return None
     return pid
 
 
@@ -322,7 +342,16 @@ def start(proc: Proc, base: Path, env: dict) -> bool:
     child = subprocess.Popen(proc.argv, env={**os.environ, **env, **proc.env}, stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, cwd=str(base), start_new_session=True)
     log.close()
-    _pidfile(proc.name).write_text(json.dumps({"pid": child.pid, "argv": proc.argv}))
+    started = None
+    for _ in range(100):  # until the child has become the program (exec done)
+        cmd = _cmdline(child.pid) or ""
+        if Path(proc.argv[0]).name in cmd and " ".join(proc.argv[1:]) in cmd:
+            started = _started(child.pid)
+            break
+        if child.poll() is not None:
+            break
+        time.sleep(0.02)
+    _pidfile(proc.name).write_text(json.dumps({"pid": child.pid, "started": started, "argv": proc.argv}))
     return True
 
 
@@ -365,7 +394,35 @@ def _run(argv: list[str], env: dict, what: str, base: Path) -> str:
 
 # ---------------------------------------------------------------------- up / down
 
+@contextlib.contextmanager
+def _locked():
+    """One ``make up`` or ``make down`` at a time per folder (a second waits for the first)."""
+    import fcntl
+
+    up_dir().mkdir(parents=True, exist_ok=True)
+    with open(up_dir() / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def up(port: int | None = None, agency: str | None = None) -> dict:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with _locked():
+            return _up(port, agency)
+    except ValueError as exc:
+        raise UpError(f"a setting of make up is wrong: {exc} (UP_PORT and UP_PORT_BASE are port numbers)") from None
+    except SQLAlchemyError as exc:
+        raise UpError(f"PostgreSQL answers but refused make up: {exc.__class__.__name__}: "
+                      f"{str(exc).splitlines()[0]} — give UP_POSTGRES_URL a user that may create databases "
+                      "(e.g. postgresql://postgres:<password>@127.0.0.1:5432/postgres)") from None
+    except subprocess.CalledProcessError as exc:
+        raise UpError(f"{' '.join(exc.cmd[:3])} failed (exit {exc.returncode}): "
+                      f"{(exc.stderr or b'').decode(errors='replace')[-500:]}") from None
+
+
+def _up(port: int | None, agency: str | None) -> dict:
     started_at = time.monotonic()
     base = up_dir()
     PORTS, DB_PREFIX, VHOST = ports(), up_name() + "_", up_name()
@@ -413,8 +470,8 @@ def up(port: int | None = None, agency: str | None = None) -> dict:
     if start(by_name["prefect-worker"], base, env):
         started.append("prefect-worker")
 
-    boot = _run([_bin("kinerja"), "admin", "bootstrap", "--agency", agency, "--name", f"Instansi {agency}",
-                 "--hr-password", sec["hr_password"]], env, "kinerja admin bootstrap", base)
+    boot = _run([_bin("kinerja"), "admin", "bootstrap", "--agency", agency, "--name", f"Instansi {agency}"],
+                {**env, "KINERJA_HR_PASSWORD": sec["hr_password"]}, "kinerja admin bootstrap", base)
     time.sleep(1.0)
     dead = [p.name for p in procs if not _running(p.name)]
     if dead:
@@ -442,35 +499,72 @@ Kinerja runs in the production wiring on this machine ({len(procs)} processes, {
 
 
 def down() -> list[str]:
+    if not (up_dir() / "run").exists():
+        say("nothing to stop (make up has not run here)")
+        return []
+    with _locked():
+        return _down()
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every live process: pid → (parent pid, process group)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            out[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    return out
+
+
+def _groups_under(pid: int) -> set[int]:
+    """The process groups of ``pid`` and all its descendants (a Prefect process worker starts each
+    flow run in a session of its own, which the worker's group does not include)."""
+    table = _processes()
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in table.items():
+        children.setdefault(parent, []).append(child)
+    groups, todo = {pid}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            groups.add(table[child][1])
+            todo.append(child)
+    return groups
+
+
+def _down() -> list[str]:
     run_dir = up_dir() / "run"
     stopped = []
-    if not run_dir.exists():
-        say("nothing to stop (make up has not run here)")
-        return stopped
     order = ["prefect-worker", "gateway", *(f"{s}-worker" for s in SERVICES), "portal", *SERVICES,
              "prefect-server", "idp"]
     names = order + sorted(p.stem for p in run_dir.glob("*.pid") if p.stem not in order)
-    pids = {}
+    groups: dict[str, set[int]] = {}
     for name in names:
         pid = _running(name)
         if pid:
+            groups[name] = _groups_under(pid)
+            for group in groups[name]:
+                try:
+                    os.killpg(group, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+    deadline = time.monotonic() + 20
+    while groups and time.monotonic() < deadline:
+        for name, owned in list(groups.items()):
+            if not any(_group_alive(g) for g in owned):
+                stopped.append(name)
+                groups.pop(name)
+        time.sleep(0.2)
+    for name, owned in groups.items():  # did not stop in time
+        for group in owned:
             try:
-                os.killpg(pid, signal.SIGTERM)
-                pids[name] = pid
+                os.killpg(group, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-    deadline = time.monotonic() + 20
-    while pids and time.monotonic() < deadline:
-        for name, pid in list(pids.items()):
-            if not _group_alive(pid):
-                stopped.append(name)
-                pids.pop(name)
-        time.sleep(0.2)
-    for name, pid in pids.items():  # did not stop in time
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         stopped.append(f"{name} (killed)")
     for path in run_dir.glob("*.pid"):
         path.unlink(missing_ok=True)

@@ -38,6 +38,14 @@ def env_int(env: dict, name: str, default: int) -> int:
     return value
 
 
+def env_log_level(env: dict) -> str:
+    level = (_env(env, "LOG_LEVEL", "INFO") or "INFO").upper()
+    level = {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(level, level)
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
+    return level
+
+
 def env_float(env: dict, name: str, default: float) -> float:
     raw = _env(env, name)
     try:
@@ -122,7 +130,7 @@ class Config:
             max_content_length=env_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
             max_upload_bytes=env_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             proxy_hops=env_int(env, "PROXY_HOPS", 0),
-            log_level=(_env(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
+            log_level=env_log_level(env),
             var_dir=var_dir,
             extra={"jwt_secret_set": bool(_env(env, "JWT_SECRET"))},
         )
@@ -132,8 +140,6 @@ class Config:
         return cfg
 
     def validate(self) -> None:
-        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}")
         if self.mode == PRODUCTION:
             if not self.jwt_jwks_url:
                 raise ConfigError("production mode verifies RS256 tokens: set JWT_JWKS_URL")

@@ -5,7 +5,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from services.common.config import DEV_JWT_SECRET, ConfigError, env_flag, env_float, env_int
+from services.common.config import DEV_JWT_SECRET, ConfigError, env_flag, env_float, env_int, env_log_level
 
 
 def _env(env: dict, name: str, default: str | None = None) -> str | None:
@@ -54,7 +54,7 @@ class PortalSettings:
                 # Secure cookies in production; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
                 secure_cookies=env_flag(env, "PORTAL_SECURE_COOKIES", mode == "production"),
                 proxy_hops=env_int(env, "PROXY_HOPS", 0),
-                log_level=(_env(env, "LOG_LEVEL", "INFO") or "INFO").upper())
+                log_level=env_log_level(env))
         for key, value in overrides.items():
             setattr(s, key, value)
         s.validate()

@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from services.common.config import Config, ConfigError
+from services.common.config import Config, ConfigError, env_int
 
 
 @dataclass
@@ -36,12 +36,12 @@ class Settings:
         try:
             return cls(
                 form_secret=secret,
-                rate_limit_per_minute=int(get("SURVEYS_RATE_LIMIT_PER_MINUTE", "5")),
+                rate_limit_per_minute=env_int(env, "SURVEYS_RATE_LIMIT_PER_MINUTE", 5),
                 public_url=(get("SURVEYS_PUBLIC_URL") or "").rstrip("/") or None,
-                proxy_hops=int(get("SURVEYS_PROXY_HOPS", str(config.proxy_hops))),
+                proxy_hops=env_int(env, "SURVEYS_PROXY_HOPS", config.proxy_hops),
                 timezone=get("SURVEYS_TIMEZONE", "Asia/Jakarta"),
-                csrf_max_age=int(get("SURVEYS_FORM_MAX_AGE", str(4 * 3600))),
-                batch_max=int(get("SURVEYS_BATCH_MAX", "1000")),
+                csrf_max_age=env_int(env, "SURVEYS_FORM_MAX_AGE", 4 * 3600),
+                batch_max=env_int(env, "SURVEYS_BATCH_MAX", 1000),
             )
         except ValueError as exc:
             raise ConfigError(f"surveys settings: {exc}") from None

@@ -149,6 +149,11 @@ def test_the_gateway_refuses_bad_tokens_and_hides_metrics(topology, api):
         r = api.get(f"{P}/agencies/{AGENCY}", headers={"Authorization": f"Bearer {bad}"})
         assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), r.text
     assert api.get("/plans/metrics").status_code == 404  # not through the public gateway
+    # a large body passes the gateway (nginx's workers buffer it in memory, not in a folder they cannot enter)
+    big = "code,name,parent_code\n" + "".join(f"U{i:05d},Unit percobaan nomor {i} yang panjang,\n" for i in range(3000))
+    r = api.post(f"{P}/directory/import", params={"kind": "units", "dry_run": "true"}, content=big.encode(),
+                 headers={**hr, "Content-Type": "text/csv"})
+    assert len(big) > 100_000 and r.status_code == 200 and r.json()["created"] == 3000, r.text[:300]
     direct = httpx.get(f"http://127.0.0.1:{PORT_BASE + 1}/plans/metrics", timeout=10)
     assert direct.status_code == 200 and "kinerja_http_requests_total" in direct.text
 
@@ -264,12 +269,39 @@ def test_a_person_signs_into_the_portal_through_the_identity_provider(topology):
         assert f"Admin SDM {AGENCY}" in page.text and "2027" in page.text
 
 
-def test_make_down_leaves_no_process_behind(topology):
-    from kinerja.up import _group_alive
+@pytest.mark.browser
+def test_in_a_real_browser_hr_signs_in_and_sees_the_cycle(topology):
+    """Chromium applies what httpx does not (the provider's Content-Security-Policy on the form's
+    redirect, the cookies' flags): the whole sign-in as a person does it."""
+    from playwright.sync_api import sync_playwright
 
+    from tests.portal.browser import FLAGS, chromium_or_skip, screenshot
+
+    password = json.loads((topology["dir"] / "secrets.json").read_text())["hr_password"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_or_skip(), args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{GATEWAY}/hr/siklus")
+            page.wait_for_url(f"http://127.0.0.1:{PORT_BASE + 90}/authorize?**")
+            page.fill("#username", f"hr.{AGENCY.lower()}")
+            page.fill("#password", password)
+            page.get_by_role("button", name="Masuk").click()
+            page.wait_for_url(f"{GATEWAY}/hr/siklus", timeout=20_000)
+            body = page.text_content("body")
+            screenshot(page, "production-topology-hr-cycles")
+            assert f"Admin SDM {AGENCY}" in body and "2027" in body
+        finally:
+            browser.close()
+
+
+def test_make_down_leaves_no_process_behind(topology):
+    from kinerja.up import _group_alive, _groups_under
+
+    groups = {name: _groups_under(pid) for name, pid in topology["pids"].items()}  # flow runs have their own
     done = make("down", topology["env"], 120)
     assert done.returncode == 0, done.stdout + done.stderr
-    alive = [name for name, pid in topology["pids"].items() if _group_alive(pid)]
+    alive = [name for name, owned in groups.items() if any(_group_alive(g) for g in owned)]
     assert not alive, f"still running after make down: {alive}"
     import socket
 

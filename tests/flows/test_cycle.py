@@ -138,7 +138,8 @@ def test_a_service_that_is_down_is_retried_then_the_run_fails_clearly(stack):
 
 
 def test_a_run_without_a_token_or_with_a_wrong_until_refuses_to_start(stack, monkeypatch):
-    monkeypatch.delenv("KINERJA_TOKEN", raising=False)
+    for name in ("KINERJA_TOKEN", "KINERJA_TOKEN_URL", "KINERJA_CLIENT_ID", "KINERJA_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValueError, match="KINERJA_TOKEN"):
         evaluation_cycle.fn(**stack.flow_params(token=None))
     with pytest.raises(ValueError, match="not a cycle state"):

@@ -134,3 +134,12 @@ def test_the_key_is_made_once_private_and_kept(tmp_path):
 def test_it_is_never_on_by_accident(env, named):
     with pytest.raises(ConfigError, match=named):
         IdpSettings.from_env(env)
+
+
+def test_the_sign_in_form_may_post_and_then_redirect_to_the_registered_callback_only(idp):
+    client, _ = idp
+    _, challenge = pkce()
+    csp = client.get("/authorize", query_string=authorize(client, challenge)).headers["Content-Security-Policy"]
+    assert "form-action 'self' http://127.0.0.1:8080" in csp  # Chromium checks the redirect after the POST too
+    assert "evil" not in client.get("/authorize", query_string=authorize(
+        client, challenge, redirect_uri="https://evil.example/cb")).headers.get("Content-Security-Policy", "")
