@@ -2,7 +2,7 @@
 ``--factory flows.prefect_server:create_app``, in the child process only): Prefect's own
 ``prefect.server.api.server:create_app`` with one change for its SQLite database.
 
-Prefect 3.8 opens its SQLite write transactions ``DEFERRED``: a transaction that reads and then
+Prefect (3.8, and still 3.9.1) opens its SQLite write transactions ``DEFERRED``: a transaction that reads and then
 writes (creating the task run that tracks a sub-flow does) fails at once with ``database is
 locked`` when another connection wrote in between — the server's own event and log recorders do
 so all the time while a flow runs. The server answers 503 and the client tries again after a

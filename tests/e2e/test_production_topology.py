@@ -217,6 +217,14 @@ def test_the_prefect_worker_moves_the_cycle_from_its_deployment(topology, api):
     hr = token(topology, "hr")
     state = call(api, "GET", f"{P}/cycles/{topology['cycle_id']}", hr).json()["state"]
     assert state == "monitoring:1:check_in"  # planning complete → closed; Q1 2027 has not ended
+    # the operator's Prefect command line lists them (it answered 422 with Prefect 3.8.8 here)
+    cli = {**os.environ, "PREFECT_API_URL": prefect, "PREFECT_HOME": str(topology["dir"] / "prefect"), "COLUMNS": "240"}
+    prefect_bin = str(ROOT / ".venv" / "bin" / "prefect")
+    listed = subprocess.run([prefect_bin, "deployment", "ls"], env=cli, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and "cycle-once" in listed.stdout, listed.stdout + listed.stderr
+    runs = subprocess.run([prefect_bin, "flow-run", "ls", "--state", "COMPLETED"], env=cli, capture_output=True,
+                          text=True, timeout=60)
+    assert runs.returncode == 0 and run_id in runs.stdout, runs.stdout + runs.stderr
 
 
 def test_the_events_crossed_rabbitmq(topology, api):
