@@ -442,8 +442,8 @@ def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     if settings().get("require_self_assessment") and ev.status == "open":
         raise Problem(409, "evaluation.self_assessment_required")
     new_status = domain.evaluation_transition(ev.status, "rate")
-    _apply_rating(s, ev, data)
     before = {"status": ev.status, "rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku}
+    _apply_rating(s, ev, data)
     ev.status, ev.rated_at, ev.rated_by, ev.updated_at = new_status, now(), p.sub, now()
     s.flush()
     audit(s, p, "evaluation.rated", "evaluation", ev.id, before=before,

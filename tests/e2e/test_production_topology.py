@@ -144,8 +144,15 @@ def test_the_gateway_refuses_bad_tokens_and_hides_metrics(topology, api):
 
     stranger = IdpStore(topology["dir"] / "stranger").access_token(
         issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="kinerja", sub="x", roles=["hr"], agency=AGENCY)
-    for bad in (stranger, idp(topology).access_token(issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="other",
-                                                     sub="x", roles=["hr"], agency=AGENCY)):
+    import jwt
+
+    from services.common.config import DEV_JWT_SECRET
+
+    hs256 = jwt.encode({"sub": "x", "roles": ["hr"], "agency": AGENCY, "exp": int(time.time()) + 600,
+                        "aud": "kinerja", "iss": f"http://127.0.0.1:{PORT_BASE + 90}"}, DEV_JWT_SECRET, "HS256")
+    wrong_aud = idp(topology).access_token(issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="other", sub="x",
+                                           roles=["hr"], agency=AGENCY)
+    for bad in (stranger, wrong_aud, hs256):
         r = api.get(f"{P}/agencies/{AGENCY}", headers={"Authorization": f"Bearer {bad}"})
         assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), r.text
     assert api.get("/plans/metrics").status_code == 404  # not through the public gateway

@@ -67,3 +67,16 @@ def test_hr_edits_the_distribution_rules(chain):
     r = chain.put("/distribution-rules", chain.hr, {"rules": new})
     assert r.status_code == 200 and len(r.get_json()["rules"]) == 1
     assert chain.get("/distribution-rules", chain.org.other_hr).get_json()["rules"] == rules  # other agency: defaults
+
+
+def test_a_re_rating_is_audited_with_the_ratings_it_replaced(chain):
+    chain.advance_to("monitoring:1:supervisor_evaluation")
+    ev = chain.evaluation_of(STAFF_A[0])
+    reason = {"deviation_reason": "Dinilai dari pengamatan langsung."}
+    assert chain.rate(ev, KASI_A, "meets", "meets", **reason).status_code == 200
+    assert chain.rate(ev, KASI_A, "above", "above", **reason).status_code == 200
+    rows = chain.get(f"/audit?entity_type=evaluation&entity_id={ev['id']}&limit=200", chain.hr).get_json()["items"]
+    rated = sorted((r for r in rows if r["action"] == "evaluation.rated"), key=lambda r: r["id"])
+    assert [(r["before"]["rating_hasil"], r["after"]["rating_hasil"]) for r in rated] == [(None, "meets"),
+                                                                                          ("meets", "above")]
+    assert rated[1]["before"]["rating_perilaku"] == "meets" and rated[1]["before"]["status"] == "rated"
