@@ -35,6 +35,7 @@ class Person(Base):
     language: Mapped[str] = mapped_column(String(5), default="id")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # event time applied
 
 
 class UnitRef(Base):
@@ -46,6 +47,7 @@ class UnitRef(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     head_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # event time applied
 
 
 # ------------------------------------------------------------------ settings (HR and people)

@@ -36,6 +36,7 @@ from services.common.bus import Reject
 from services.common.errors import FieldError, Problem
 from services.common.http import walk_pages
 from services.common.i18n import LANGUAGES
+from services.common.readmodel import event_time, is_stale
 
 from . import channels, domain
 from .events import payload
@@ -157,20 +158,28 @@ def require_person(p: Principal) -> str:
 
 # ------------------------------------------------------------------ read model from plans events
 
-def rm_unit(s: Session, d: dict) -> None:
+def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
     if not isinstance(d.get("id"), int) or not d.get("agency_code") or not d.get("code"):
         raise Reject("plans.unit.upserted needs id, agency_code and code")
-    u = s.get(UnitRef, d["id"]) or UnitRef(id=d["id"])
+    u = s.get(UnitRef, d["id"])
+    if u is not None and is_stale(u.as_of, as_of):
+        return  # an older event arriving late (a retry) never overwrites newer data
+    u = u or UnitRef(id=d["id"])
+    u.as_of = as_of
     u.agency_code, u.code, u.name = d["agency_code"], d["code"], d.get("name") or d["code"]
     u.parent_code, u.head_nip = d.get("parent_code"), d.get("head_nip")
     s.add(u)
 
 
-def rm_employee(s: Session, d: dict) -> None:
+def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
     nip, agency = d.get("nip"), d.get("agency_code")
     if not isinstance(nip, str) or not nip or len(nip) > 18 or not isinstance(agency, str) or not agency:
         raise Reject("plans.employee.upserted needs nip and agency_code")
-    p = s.get(Person, nip) or Person(nip=nip)
+    p = s.get(Person, nip)
+    if p is not None and is_stale(p.as_of, as_of):
+        return  # an older event arriving late (a retry) never overwrites newer data
+    p = p or Person(nip=nip)
+    p.as_of = as_of
     p.agency_code = agency
     p.name = str(d.get("name") or nip)[:200]
     p.email = (d.get("email") or None) if isinstance(d.get("email"), (str, type(None))) else None
@@ -189,12 +198,13 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     """Replay the recipients from the plans API. ``fetch(path) -> json`` calls plans with a token
     that sees the agency (HR)."""
 
+    snapshot = now()  # the API's answer is newer than any event sent before it
     counts = Counter()
     for u in walk_pages(fetch, "/plans/api/v1/units"):
-        rm_unit(s, u)
+        rm_unit(s, u, snapshot)
         counts["units"] += 1
     for e in walk_pages(fetch, "/plans/api/v1/employees"):
-        rm_employee(s, e)
+        rm_employee(s, e, snapshot)
         counts["people"] += 1
     return dict(counts)
 
@@ -755,9 +765,9 @@ def handle_event(s: Session, envelope: dict) -> dict:
     type_ = envelope["type"]
     data = envelope.get("data") or {}
     if type_ == "plans.employee.upserted":
-        rm_employee(s, data)
+        rm_employee(s, data, event_time(envelope))
     elif type_ == "plans.unit.upserted":
-        rm_unit(s, data)
+        rm_unit(s, data, event_time(envelope))
     s.flush()
     if domain.event_matches("*.reminder.requested", type_):
         try:

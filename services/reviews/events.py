@@ -123,9 +123,9 @@ def _on(name: str, timed: bool = False):
 
 
 def _time(envelope):
-    from datetime import datetime
+    from services.common.readmodel import event_time
 
-    return datetime.fromisoformat(envelope["time"].replace("Z", "+00:00"))
+    return event_time(envelope)
 
 
 CONSUMES = {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, forbid
 from services.common.errors import FieldError, Problem
 from services.common.http import walk_pages
+from services.common.readmodel import is_stale
 
 from . import domain
 from .events import payload
@@ -62,10 +63,7 @@ def emit(s: Session, type_: str, subject, data: dict) -> None:
 
 def _stale(row, as_of: datetime | None) -> bool:
     """An upsert older than what the row already holds (a retried event arriving late)."""
-    if row is None or as_of is None or row.as_of is None:
-        return False
-    held = row.as_of if row.as_of.tzinfo else row.as_of.replace(tzinfo=as_of.tzinfo)
-    return as_of < held
+    return row is not None and is_stale(row.as_of, as_of)
 
 
 def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
@@ -169,12 +167,13 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     def pages(path):
         return walk_pages(fetch, path)
 
+    snapshot = now()  # the API's answer is newer than any event sent before it
     counts = Counter()
     for u in pages("/plans/api/v1/units"):
-        rm_unit(s, u)
+        rm_unit(s, u, snapshot)
         counts["units"] += 1
     for e in pages("/plans/api/v1/employees"):
-        rm_employee(s, e)
+        rm_employee(s, e, snapshot)
         counts["people"] += 1
     for c in pages("/plans/api/v1/cycles"):
         rm_cycle_opened(s, {**c, "cycle_id": c["id"]})

@@ -204,3 +204,26 @@ def test_messages_the_consumer_cannot_use_never_block_it(notif, org):
     env = notif.publish("reviews.evaluation.opened", EV)
     assert [n.recipient_key for n in notif.rows(Notification, Notification.event_id == env["id"])] == [RINA]
     assert consumer.last_error is None
+
+
+def test_a_late_retry_of_an_older_directory_event_never_overwrites_newer_data(notif):
+    from datetime import timedelta
+
+    from services.common.bus import make_event
+
+    person = {"nip": RINA, "agency_code": "PKMB", "name": "Rina Wati", "email": "rina.baru@pkmb.go.id",
+              "phone": None, "position": "Analis", "grade": None, "unit_code": "SEK-A",
+              "unit_name": "Seksi Perencanaan", "superior_nip": KASI_A, "language": "id", "active": True}
+    notif.publish("plans.employee.upserted", person)
+    older_time = notif.platform.clock() - timedelta(hours=1)
+    notif.publish_envelope(make_event("plans.employee.upserted", "/plans", RINA,
+                                      {**person, "email": "rina.lama@pkmb.go.id", "unit_code": "SEK-B"},
+                                      time=older_time))
+    (rina,) = notif.rows(Person, Person.nip == RINA, order=Person.nip)
+    assert (rina.email, rina.unit_code) == ("rina.baru@pkmb.go.id", "SEK-A")
+    unit = {"id": 9001, "agency_code": "PKMB", "code": "SEK-C", "name": "Seksi Baru", "parent_code": None,
+            "head_nip": None}
+    notif.publish("plans.unit.upserted", unit)
+    notif.publish_envelope(make_event("plans.unit.upserted", "/plans", "9001", {**unit, "name": "Nama Lama"},
+                                      time=older_time))
+    assert [u.name for u in notif.rows(UnitRef, UnitRef.id == 9001)] == ["Seksi Baru"]

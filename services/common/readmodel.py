@@ -1,0 +1,28 @@
+"""Read models: a service's local copy of another service's data, kept from its events and
+rebuilt from its API. One rule for all of them: a row keeps the time of the event it was last
+written from (``as_of``), and an update from an older event — a retry or a redelivery arriving
+after a newer one — changes nothing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def event_time(envelope: dict) -> datetime | None:
+    """The CloudEvent's ``time`` as an aware datetime (``None`` when it has none or it is unreadable)."""
+    raw = envelope.get("time")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def is_stale(held: datetime | None, as_of: datetime | None) -> bool:
+    """Whether an update from an event at ``as_of`` is older than the row's ``held`` time. Either
+    unknown (a rebuild from the API, a row written before times were kept): not stale."""
+    if held is None or as_of is None:
+        return False
+    if held.tzinfo is None:  # SQLite hands back naive datetimes
+        held = held.replace(tzinfo=as_of.tzinfo)
+    return as_of < held
