@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -51,10 +52,22 @@ class Platform:
         self.tables = tables
         self.catalogue = catalogue
         self.clock = clock or utcnow
+        self.timezone = ZoneInfo(config.timezone)
         self.engine = make_engine(config.database_url)
         self.session_factory = make_session_factory(self.engine)
         self.verifier = TokenVerifier(config)
         self.metrics: observability.Metrics | None = None
+
+    def local_date(self, when: datetime) -> date:
+        """The agency's calendar date of an instant (a naive time is taken as UTC, as stored)."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(self.timezone).date()
+
+    def today(self) -> date:
+        """Today in the agency's time zone (``KINERJA_TIMEZONE``, WIB by default): deadlines, the
+        objection window and daily logs are local dates, never UTC ones (UTC+7 is a day ahead at 17:00)."""
+        return self.local_date(self.clock())
 
     @contextlib.contextmanager
     def uow(self) -> Iterator[Session]:

@@ -46,6 +46,19 @@ def env_log_level(env: dict) -> str:
     return level
 
 
+def env_timezone(env: dict, name: str = "KINERJA_TIMEZONE", default: str = "Asia/Jakarta") -> str:
+    """An IANA time zone (Asia/Jakarta = WIB, Asia/Makassar = WITA, Asia/Jayapura = WIT)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = _env(env, name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be a time zone such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura, "
+                          f"not {value!r}") from None
+    return value
+
+
 def env_float(env: dict, name: str, default: float) -> float:
     raw = _env(env, name)
     try:
@@ -102,6 +115,7 @@ class Config:
     confirm_timeout: float = 5.0
     max_delivery_attempts: int = 5
     var_dir: Path = field(default_factory=lambda: Path("var"))
+    timezone: str = "Asia/Jakarta"  # "today" for deadlines and windows: the agency's local date
     proxy_hops: int = 0  # trusted reverse proxies in front (the gateway: 1) whose X-Forwarded-* count
     log_level: str = "INFO"
     testing: bool = False
@@ -129,6 +143,7 @@ class Config:
             jwt_issuer=_env(env, "JWT_ISSUER"),
             max_content_length=env_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
             max_upload_bytes=env_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            timezone=env_timezone(env),
             proxy_hops=env_int(env, "PROXY_HOPS", 0),
             log_level=env_log_level(env),
             var_dir=var_dir,

@@ -33,7 +33,8 @@ def now() -> datetime:
 
 
 def today() -> date:
-    return now().date()
+    """Today in the agency's time zone (services/common: one rule for every service)."""
+    return platform().today()
 
 
 def not_found(what: str, key) -> Problem:

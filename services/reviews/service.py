@@ -33,7 +33,8 @@ def now() -> datetime:
 
 
 def today() -> date:
-    return now().date()
+    """Today in the agency's time zone (services/common: one rule for every service)."""
+    return platform().today()
 
 
 def settings() -> dict:
@@ -815,7 +816,8 @@ def acknowledge(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     s.flush()
     audit(s, p, "evaluation.acknowledged", "evaluation", ev.id, agency=ev.agency_code, subject=ev.employee_nip)
     emit(s, "reviews.evaluation.acknowledged", ev.id, ev_ref(ev) | {
-        "objection_closes_on": domain.objection_closes_on(ev.acknowledged_at.date(), _objection_days())})
+        "objection_closes_on": domain.objection_closes_on(platform().local_date(ev.acknowledged_at),
+                                                          _objection_days())})
     return ev
 
 
@@ -849,7 +851,7 @@ def file_objection(s: Session, p: Principal, ev: Evaluation, reasons: str) -> Ob
         raise Problem(409, "objection.not_acknowledged", status=ev.status)
     if s.scalar(select(Objection.id).where(Objection.evaluation_id == ev.id)):
         raise Problem(409, "objection.exists")
-    domain.check_objection_window(ev.acknowledged_at.date(), today(), _objection_days())
+    domain.check_objection_window(platform().local_date(ev.acknowledged_at), today(), _objection_days())
     obj = Objection(evaluation_id=ev.id, agency_code=ev.agency_code, employee_nip=ev.employee_nip,
                     atasan_nip=ev.atasan_nip, reasons=reasons, status="filed", statements=[], filed_at=now())
     s.add(obj)

@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from services.common.config import Config, ConfigError, env_int
+from services.common.config import Config, ConfigError, env_int, env_timezone
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Settings:
                 rate_limit_per_minute=env_int(env, "SURVEYS_RATE_LIMIT_PER_MINUTE", 5),
                 public_url=(get("SURVEYS_PUBLIC_URL") or "").rstrip("/") or None,
                 proxy_hops=env_int(env, "SURVEYS_PROXY_HOPS", config.proxy_hops),
-                timezone=get("SURVEYS_TIMEZONE", "Asia/Jakarta"),
+                timezone=env_timezone(env, "SURVEYS_TIMEZONE", config.timezone),
                 csrf_max_age=env_int(env, "SURVEYS_FORM_MAX_AGE", 4 * 3600),
                 batch_max=env_int(env, "SURVEYS_BATCH_MAX", 1000),
             )

@@ -3,7 +3,7 @@ evaluations opened when a period opens, self-assessment, rating with the suggest
 against the curve, sign-off chain with a frozen document, objections within 14 days, follow-up."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -276,3 +276,29 @@ def test_the_evaluation_document_is_a_pdf_with_its_hash_and_signature_dates(chai
     assert signed["content_hash"] in text.replace("\n", "") and STAFF_B[1] in text and "Sangat Baik" in text
     assert "belum ditandatangani" not in text  # all three signatures carry their dates
     problem(chain.get(f"/evaluations/{ev['id']}/document.pdf", chain.as_(STAFF_A[0])), 404)
+
+
+def test_the_objection_window_runs_on_jakarta_dates_not_utc_ones(chain, clock):
+    """Acknowledged at 05:00 WIB (still the day before in UTC) and objecting at 06:30 WIB on the
+    15th day (23:30 UTC on the 14th): the window is the employee's 14 local days."""
+    from zoneinfo import ZoneInfo
+
+    wib = ZoneInfo("Asia/Jakarta")
+    chain.advance_to("monitoring:1:check_in")
+    chain.set_org_result("SEK-B", "ISTIMEWA")
+    _rate_team(chain, {STAFF_B[0]: ("meets", "meets"), STAFF_B[1]: ("meets", "meets")})
+    day = (clock.now + timedelta(days=2)).astimezone(wib).date()
+    clock.set(datetime(day.year, day.month, day.day, 5, 0, tzinfo=wib))  # 22:00 UTC the day before
+    evs = {n: chain.evaluation_of(n) for n in STAFF_B[:2]}
+    for n, ev in evs.items():
+        assert chain.post(f"/evaluations/{ev['id']}/sign", chain.as_(KASI_B)).status_code == 200
+        assert chain.post(f"/evaluations/{ev['id']}/acknowledge", chain.as_(n)).status_code == 200
+    last = day + timedelta(days=14)
+    clock.set(datetime(last.year, last.month, last.day, 10, 0, tzinfo=wib))  # the 14th day, 03:00 UTC
+    r = chain.post(f"/evaluations/{evs[STAFF_B[0]]['id']}/objections", chain.as_(STAFF_B[0]),
+                   {"reasons": "Bukti kegiatan bulan Maret belum dipertimbangkan."})
+    assert r.status_code == 201, r.get_json()
+    clock.set(datetime(last.year, last.month, last.day, 23, 30, tzinfo=timezone.utc))  # 06:30 WIB, day 15
+    body = problem(chain.post(f"/evaluations/{evs[STAFF_B[1]]['id']}/objections", chain.as_(STAFF_B[1]),
+                              {"reasons": "Terlambat satu hari menurut waktu Jakarta."}), 409, "objection.window_closed")
+    assert body["closed_on"] == last.isoformat()
