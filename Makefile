@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test serve install catalogue integration clean up down
+.PHONY: demo test serve install catalogue integration clean up down lint format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,16 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/kinerja demo
+
+LINTED := services kinerja flows tests bench
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

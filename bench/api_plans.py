@@ -17,6 +17,7 @@ it prints figures and asserts nothing about time (a non-2xx answer aborts the ru
 
     .venv/bin/python bench/api_plans.py [--iterations 500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,6 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -53,9 +53,9 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
-def measure(api: demo.Api, label: str, method: str, path, token: str, n: int, *, body=None,
-            expect=(200,)) -> dict:
+def measure(api: demo.Api, label: str, method: str, path, token: str, n: int, *, body=None, expect=(200,)) -> dict:
     """``n`` timed requests after ``WARMUP`` untimed ones. ``path``/``body`` may be callables of i."""
+
     def one(i):
         p = path(i) if callable(path) else path
         b = body(i) if callable(body) else body
@@ -74,9 +74,17 @@ def measure(api: demo.Api, label: str, method: str, path, token: str, n: int, *,
     elapsed = time.perf_counter() - started
     latencies.sort()
     items = len(last["items"]) if isinstance(last, dict) and "items" in last else None
-    return {"label": label, "n": n, "rps": n / elapsed, "mean": 1000 * sum(latencies) / n,
-            "p50": 1000 * percentile(latencies, 50), "p95": 1000 * percentile(latencies, 95),
-            "p99": 1000 * percentile(latencies, 99), "max": 1000 * latencies[-1], "items": items}
+    return {
+        "label": label,
+        "n": n,
+        "rps": n / elapsed,
+        "mean": 1000 * sum(latencies) / n,
+        "p50": 1000 * percentile(latencies, 50),
+        "p95": 1000 * percentile(latencies, 95),
+        "p99": 1000 * percentile(latencies, 99),
+        "max": 1000 * latencies[-1],
+        "items": items,
+    }
 
 
 def reporting_lines(agency) -> dict[str, list[str]]:
@@ -142,43 +150,61 @@ def main(argv=None) -> int:
         owner_token = api.token(["employee"], agency=agency.code, nip=owner)
         full_plan, _ = api.call("GET", f"{API}/plans/{plan['id']}", owner_token)
         iki_ids = [iki["id"] for rhk in full_plan["rhk"] for iki in rhk["iki"]]
-        cycle_year = summary["cycle"]["name"]
         today = clock().date()  # the demo's simulated clock: its 2026 cycle is closed by now
         link_iki = False  # a closed cycle's SKP takes no more logs against its IKI
 
         def daily_log(i):
-            body = {"date": today.isoformat(), "minutes": 15 + (i % 8) * 15,
-                    "activity": f"Menyusun bahan rapat koordinasi dan notula kegiatan nomor {i}"}
+            body = {
+                "date": today.isoformat(),
+                "minutes": 15 + (i % 8) * 15,
+                "activity": f"Menyusun bahan rapat koordinasi dan notula kegiatan nomor {i}",
+            }
             if link_iki:
                 body["iki_id"] = iki_ids[i % len(iki_ids)]
             return body
 
-        print(f"seeded the demo agency in {seeded:.1f} s ({summary['agency']['employees']} employees, "
-              f"{sum(summary['plans_by_status'].values())} plans {summary['plans_by_status']}, "
-              f"{api.calls} HTTP calls); peak RSS after seeding {rss_after_seed:.0f} MiB")
-        print(f"owner {owner} (plan {plan['id']}, {plan['status']}, {len(iki_ids)} IKI); supervisor {supervisor} "
-              f"with {len(reports[supervisor])} direct reports, {len(team)} people in the reporting line; "
-              f"daily logs {'linked to an IKI' if link_iki else 'without IKI (no open cycle this year)'}; "
-              f"{n} timed requests per endpoint after {WARMUP} warm-up; {os.cpu_count()} CPUs")
+        print(
+            f"seeded the demo agency in {seeded:.1f} s ({summary['agency']['employees']} employees, "
+            f"{sum(summary['plans_by_status'].values())} plans {summary['plans_by_status']}, "
+            f"{api.calls} HTTP calls); peak RSS after seeding {rss_after_seed:.0f} MiB"
+        )
+        print(
+            f"owner {owner} (plan {plan['id']}, {plan['status']}, {len(iki_ids)} IKI); supervisor {supervisor} "
+            f"with {len(reports[supervisor])} direct reports, {len(team)} people in the reporting line; "
+            f"daily logs {'linked to an IKI' if link_iki else 'without IKI (no open cycle this year)'}; "
+            f"{n} timed requests per endpoint after {WARMUP} warm-up; {os.cpu_count()} CPUs"
+        )
 
         results = [
             measure(api, "GET  plans/{id} (owner)", "GET", f"{API}/plans/{plan['id']}", owner_token, n),
             measure(api, "GET  plans?limit=50 (HR)", "GET", f"{API}/plans?limit=50", hr, n),
             measure(api, "GET  employees?limit=50 (supervisor)", "GET", f"{API}/employees?limit=50", sup_token, n),
-            measure(api, "POST daily-logs (employee)", "POST", f"{API}/daily-logs", owner_token, n,
-                    body=daily_log, expect=(201,)),
+            measure(
+                api,
+                "POST daily-logs (employee)",
+                "POST",
+                f"{API}/daily-logs",
+                owner_token,
+                n,
+                body=daily_log,
+                expect=(201,),
+            ),
         ]
         rss_end = peak_rss_mib()
 
         width = max(len(r["label"]) for r in results)
         print()
-        print(f"{'request':<{width}}  {'items':>5}  {'req/s':>6}  {'mean ms':>7}  {'p50 ms':>6}  {'p95 ms':>6}  "
-              f"{'p99 ms':>6}  {'max ms':>6}")
+        print(
+            f"{'request':<{width}}  {'items':>5}  {'req/s':>6}  {'mean ms':>7}  {'p50 ms':>6}  {'p95 ms':>6}  "
+            f"{'p99 ms':>6}  {'max ms':>6}"
+        )
         print(f"{'-' * width}  {'-' * 5}  {'-' * 6}  {'-' * 7}  {'-' * 6}  {'-' * 6}  {'-' * 6}  {'-' * 6}")
         for r in results:
             items = "" if r["items"] is None else str(r["items"])
-            print(f"{r['label']:<{width}}  {items:>5}  {r['rps']:>6.0f}  {r['mean']:>7.2f}  {r['p50']:>6.2f}  "
-                  f"{r['p95']:>6.2f}  {r['p99']:>6.2f}  {r['max']:>6.1f}")
+            print(
+                f"{r['label']:<{width}}  {items:>5}  {r['rps']:>6.0f}  {r['mean']:>7.2f}  {r['p50']:>6.2f}  "
+                f"{r['p95']:>6.2f}  {r['p99']:>6.2f}  {r['max']:>6.1f}"
+            )
         print()
         print(f"peak RSS: {rss_end:.0f} MiB (after seeding {rss_after_seed:.0f} MiB)")
         return 0

@@ -9,6 +9,7 @@ time; it exits non-zero only when a run fails (its figures would mean nothing).
 
     .venv/bin/python bench/demo_time.py [--runs 3] [--fresh-prefect]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,14 @@ def one_run(out: Path, prefect_home: str | None) -> dict:
         env["PREFECT_HOME"] = prefect_home
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "kinerja"), "demo"], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "kinerja"), "demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -41,9 +48,14 @@ def one_run(out: Path, prefect_home: str | None) -> dict:
     summary = json.loads((ROOT / "var" / "demo" / "summary.json").read_text(encoding="utf-8"))
     shutil.copy(ROOT / "var" / "demo" / "summary.json", out)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "demo_seconds": summary["seconds"],
-            "flows": [r["seconds"] for r in summary["flow_runs"]], "http": summary["http_calls"],
-            "notifications": summary["notifications"]}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "demo_seconds": summary["seconds"],
+        "flows": [r["seconds"] for r in summary["flow_runs"]],
+        "http": summary["http_calls"],
+        "notifications": summary["notifications"],
+    }
 
 
 def main() -> None:
@@ -51,8 +63,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--fresh-prefect", action="store_true", help="an empty PREFECT_HOME for every run")
     args = ap.parse_args()
-    print(f"kinerja demo x{args.runs} on {os.cpu_count()} CPUs"
-          f"{' (fresh Prefect home each run)' if args.fresh_prefect else ''}")
+    print(
+        f"kinerja demo x{args.runs} on {os.cpu_count()} CPUs"
+        f"{' (fresh Prefect home each run)' if args.fresh_prefect else ''}"
+    )
     print(f"{'run':>3}  {'wall s':>7}  {'cpu s':>6}  {'flow runs s (7)':<42}  {'http':>5}  notifications")
     walls = []
     with tempfile.TemporaryDirectory(prefix="kinerja-demo-bench-") as tmp:

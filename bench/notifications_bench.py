@@ -14,11 +14,11 @@ is removed at the end (SQLite, the embedded mode).
 
     .venv/bin/python bench/notifications_bench.py [--count 100000] [--batch 500] [--tracemalloc]
 """
+
 from __future__ import annotations
 
 import argparse
 import http.server
-import json
 import logging
 import multiprocessing
 import os
@@ -115,10 +115,14 @@ class Servers:
         self.stop = ctx.Event()
         ready = [ctx.Event(), ctx.Event()]
         self.procs = [
-            ctx.Process(target=_serve_smtp, args=(self.smtp_port, self.messages, self.sessions, ready[0], self.stop),
-                        daemon=True),
-            ctx.Process(target=_serve_http, args=(self.http_port, self.requests, self.peers, ready[1], self.stop),
-                        daemon=True),
+            ctx.Process(
+                target=_serve_smtp,
+                args=(self.smtp_port, self.messages, self.sessions, ready[0], self.stop),
+                daemon=True,
+            ),
+            ctx.Process(
+                target=_serve_http, args=(self.http_port, self.requests, self.peers, ready[1], self.stop), daemon=True
+            ),
         ]
         for proc in self.procs:
             proc.start()
@@ -136,6 +140,7 @@ class Servers:
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -145,13 +150,26 @@ def seed_people(app, count: int) -> list[str]:
     platform = app.extensions["kinerja"]
     now = datetime.now(timezone.utc)
     nips = [f"{199001012015000000 + i}" for i in range(count)]
-    rows = [{"nip": n, "agency_code": AGENCY, "name": f"Pegawai {i}", "email": f"pegawai{i}@bench.go.id",
-             "phone": None, "position": "Analis", "unit_code": "U1", "unit_name": "Unit Satu",
-             "superior_nip": None, "language": "id" if i % 3 else "en", "active": True, "updated_at": now}
-            for i, n in enumerate(nips)]
+    rows = [
+        {
+            "nip": n,
+            "agency_code": AGENCY,
+            "name": f"Pegawai {i}",
+            "email": f"pegawai{i}@bench.go.id",
+            "phone": None,
+            "position": "Analis",
+            "unit_code": "U1",
+            "unit_name": "Unit Satu",
+            "superior_nip": None,
+            "language": "id" if i % 3 else "en",
+            "active": True,
+            "updated_at": now,
+        }
+        for i, n in enumerate(nips)
+    ]
     with platform.session_factory() as s:
         for i in range(0, len(rows), 10000):
-            s.execute(insert(Person), rows[i:i + 10000])
+            s.execute(insert(Person), rows[i : i + 10000])
         s.commit()
     return nips
 
@@ -163,10 +181,17 @@ def record_emails(app, nips: list[str]) -> float:
     with app.app_context():
         for i in range(0, len(nips), CHUNK):
             with platform.session_factory() as s:
-                service.request_reminders(s, None, {
-                    "batch_key": f"bench-{i}", "template": "reminder.skp_submission",
-                    "recipients": [{"nip": n} for n in nips[i:i + CHUNK]],
-                    "deadline": "2026-01-31T23:59:00+07:00"}, agency=AGENCY)
+                service.request_reminders(
+                    s,
+                    None,
+                    {
+                        "batch_key": f"bench-{i}",
+                        "template": "reminder.skp_submission",
+                        "recipients": [{"nip": n} for n in nips[i : i + CHUNK]],
+                        "deadline": "2026-01-31T23:59:00+07:00",
+                    },
+                    agency=AGENCY,
+                )
                 s.commit()
     return time.perf_counter() - started
 
@@ -175,19 +200,45 @@ def record_webhooks(app, count: int, url: str) -> float:
     platform = app.extensions["kinerja"]
     now = datetime.now(timezone.utc)
     with platform.session_factory() as s:
-        s.add(WebhookSubscription(agency_code=AGENCY, owner_sub="bench", owner_nip=None, url=url,
-                                  event_types=["plans.#"], secret="whsec_" + "QUJD" * 8, active=True,
-                                  consecutive_failures=0, created_at=now, updated_at=now))
+        s.add(
+            WebhookSubscription(
+                agency_code=AGENCY,
+                owner_sub="bench",
+                owner_nip=None,
+                url=url,
+                event_types=["plans.#"],
+                secret="whsec_" + "QUJD" * 8,
+                active=True,
+                consecutive_failures=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         s.commit()
     started = time.perf_counter()
     with app.app_context():
         for i in range(0, count, CHUNK):
             with platform.session_factory() as s:
                 for j in range(i, min(i + CHUNK, count)):
-                    envelope = make_event("plans.realisation.recorded", "/plans", str(j), {
-                        "realisation_id": j, "plan_id": j % 500, "cycle_id": 1, "employee_nip": "x",
-                        "agency_code": AGENCY, "iki_id": "iki-1", "period_seq": 1, "value": 12.0, "text": None,
-                        "evidence_count": 1, "source": "employee"}, time=now)
+                    envelope = make_event(
+                        "plans.realisation.recorded",
+                        "/plans",
+                        str(j),
+                        {
+                            "realisation_id": j,
+                            "plan_id": j % 500,
+                            "cycle_id": 1,
+                            "employee_nip": "x",
+                            "agency_code": AGENCY,
+                            "iki_id": "iki-1",
+                            "period_seq": 1,
+                            "value": 12.0,
+                            "text": None,
+                            "evidence_count": 1,
+                            "source": "employee",
+                        },
+                        time=now,
+                    )
                     service.queue_webhooks(s, envelope, AGENCY)
                 s.commit()
     return time.perf_counter() - started
@@ -232,33 +283,42 @@ def main() -> int:
         config.extra["smtp_url"] = f"smtp://127.0.0.1:{servers.smtp_port}?timeout=10"
         config.extra["dispatch_batch"] = args.batch
         app = create_app(config)
-        print(f"notifications bench: {args.count} e-mails + {args.count} webhook deliveries, "
-              f"batch {args.batch}, SQLite in {tmp}; sink and receiver in their own processes")
+        print(
+            f"notifications bench: {args.count} e-mails + {args.count} webhook deliveries, "
+            f"batch {args.batch}, SQLite in {tmp}; sink and receiver in their own processes"
+        )
         print(f"  start RSS {rss_mb():.0f} MB")
         batches = -(-args.count // args.batch)
 
         nips = seed_people(app, args.count)
         rec = record_emails(app, nips)
-        print(f"  e-mail   record : {args.count / rec:8.0f} notifications/s ({rec:.1f} s; render id/en, inbox row, "
-              f"in-app + e-mail deliveries)")
+        print(
+            f"  e-mail   record : {args.count / rec:8.0f} notifications/s ({rec:.1f} s; render id/en, inbox row, "
+            f"in-app + e-mail deliveries)"
+        )
         elapsed, totals, peak = dispatch(app, "email", args.batch, args.tracemalloc)
-        print(f"  e-mail   send   : {totals.get('sent', 0) / elapsed:8.0f} e-mails/s ({elapsed:.1f} s); "
-              f"sink got {servers.messages.value}; SMTP connections {servers.sessions.value} for {batches} batches"
-              + (f"; heap peak {peak:.0f} MB" if peak is not None else ""))
+        print(
+            f"  e-mail   send   : {totals.get('sent', 0) / elapsed:8.0f} e-mails/s ({elapsed:.1f} s); "
+            f"sink got {servers.messages.value}; SMTP connections {servers.sessions.value} for {batches} batches"
+            + (f"; heap peak {peak:.0f} MB" if peak is not None else "")
+        )
         print(f"  RSS after e-mail {rss_mb():.0f} MB")
         ok &= servers.messages.value == args.count
 
         rec = record_webhooks(app, args.count, f"http://127.0.0.1:{servers.http_port}/hook")
         print(f"  webhook  record : {args.count / rec:8.0f} deliveries/s ({rec:.1f} s)")
         elapsed, totals, peak = dispatch(app, "webhook", args.batch, args.tracemalloc)
-        print(f"  webhook  send   : {totals.get('sent', 0) / elapsed:8.0f} deliveries/s ({elapsed:.1f} s); "
-              f"receiver got {servers.requests.value}; HTTP connections {servers.peers.value} for {batches} batches"
-              + (f"; heap peak {peak:.0f} MB" if peak is not None else ""))
+        print(
+            f"  webhook  send   : {totals.get('sent', 0) / elapsed:8.0f} deliveries/s ({elapsed:.1f} s); "
+            f"receiver got {servers.requests.value}; HTTP connections {servers.peers.value} for {batches} batches"
+            + (f"; heap peak {peak:.0f} MB" if peak is not None else "")
+        )
         print(f"  peak RSS {rss_mb():.0f} MB")
         ok &= servers.requests.value == args.count
         with app.extensions["kinerja"].session_factory() as s:
-            left = s.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.status != "sent", Delivery.channel != "inapp"))
+            left = s.scalar(
+                select(func.count()).select_from(Delivery).where(Delivery.status != "sent", Delivery.channel != "inapp")
+            )
         print(f"  deliveries not sent: {left}")
         ok &= left == 0
         app.extensions["kinerja"].engine.dispose()

@@ -14,6 +14,7 @@ isolated exchanges and queues ``bench<hex>.*`` and the temporary SQLite director
 
     .venv/bin/python bench/relay_throughput.py [--events 5000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,33 +67,56 @@ def make_envelopes(n: int, seed: int = 0) -> list[dict]:
         kind = i % 3
         if kind == 0:
             data = {
-                "feedback_id": 10_000 + i, "plan_id": 1000 + i % 200, "cycle_id": 1, "employee_nip": nip,
-                "giver_nip": "197103122000031004", "rhk_id": str(uuid.UUID(int=i)), "value_code": None,
+                "feedback_id": 10_000 + i,
+                "plan_id": 1000 + i % 200,
+                "cycle_id": 1,
+                "employee_nip": nip,
+                "giver_nip": "197103122000031004",
+                "rhk_id": str(uuid.UUID(int=i)),
+                "value_code": None,
                 "period_seq": 1 + i % 4,
-                "text": (ACTIVITIES[i % 4] + ". Sudah baik; lengkapi bukti dukung dan cantumkan angka "
-                         "capaian per kelurahan agar dapat dibandingkan dengan target triwulan. ") * 3,
+                "text": (
+                    ACTIVITIES[i % 4] + ". Sudah baik; lengkapi bukti dukung dan cantumkan angka "
+                    "capaian per kelurahan agar dapat dibandingkan dengan target triwulan. "
+                )
+                * 3,
             }
             type_ = "plans.feedback.given"
         elif kind == 1:
             data = {
-                "realisation_id": 20_000 + i, "plan_id": 1000 + i % 200, "cycle_id": 1, "employee_nip": nip,
-                "iki_id": str(uuid.UUID(int=10**6 + i)), "period_seq": 1 + i % 4, "value": float(i % 97),
-                "text": (ACTIVITIES[(i + 1) % 4] + "; realisasi sesuai rencana aksi triwulan, dengan bukti "
-                         "notulen, daftar hadir dan dokumentasi kegiatan terlampir. ") * 3,
-                "evidence_count": i % 4, "source": "employee",
+                "realisation_id": 20_000 + i,
+                "plan_id": 1000 + i % 200,
+                "cycle_id": 1,
+                "employee_nip": nip,
+                "iki_id": str(uuid.UUID(int=10**6 + i)),
+                "period_seq": 1 + i % 4,
+                "value": float(i % 97),
+                "text": (
+                    ACTIVITIES[(i + 1) % 4] + "; realisasi sesuai rencana aksi triwulan, dengan bukti "
+                    "notulen, daftar hadir dan dokumentasi kegiatan terlampir. "
+                )
+                * 3,
+                "evidence_count": i % 4,
+                "source": "employee",
             }
             type_ = "plans.realisation.recorded"
         else:
             data = {
-                "nip": nip, "agency_code": "PKTD", "name": f"Pegawai Contoh Nomor {i}, S.Kom., M.Si.",
-                "email": f"pegawai{i}@telukdamar.go.id", "phone": f"+62812{i:07d}",
+                "nip": nip,
+                "agency_code": "PKTD",
+                "name": f"Pegawai Contoh Nomor {i}, S.Kom., M.Si.",
+                "email": f"pegawai{i}@telukdamar.go.id",
+                "phone": f"+62812{i:07d}",
                 "position": "Analis Kebijakan Ahli Muda pada Bidang Perencanaan, Pengendalian dan Evaluasi "
-                            "Pembangunan Daerah",
-                "grade": "III/c", "unit_code": f"BAPPEDA-{i % 5}",
+                "Pembangunan Daerah",
+                "grade": "III/c",
+                "unit_code": f"BAPPEDA-{i % 5}",
                 "unit_name": "Badan Perencanaan Pembangunan, Riset dan Inovasi Daerah Kota Teluk Damar — "
-                             "Bidang Perencanaan, Pengendalian dan Evaluasi Pembangunan Daerah, Subbagian "
-                             "Program dan Pelaporan Kinerja",
-                "superior_nip": "197103122000031004", "language": "id", "active": True,
+                "Bidang Perencanaan, Pengendalian dan Evaluasi Pembangunan Daerah, Subbagian "
+                "Program dan Pelaporan Kinerja",
+                "superior_nip": "197103122000031004",
+                "language": "id",
+                "active": True,
             }
             type_ = "plans.employee.upserted"
         out.append(bus.make_event(type_, "/plans", str(data.get("plan_id", nip)), data))
@@ -162,8 +186,9 @@ def bench_relay_postgres(envelopes, warmup, topology, batch_size) -> tuple[dict,
         conn = Connection(AMQP_URL, connect_timeout=5)
         bus.declare_topology(conn, topology, SERVICE, bindings=["#"])
         queue = topology.queue(SERVICE)
-        relay = bus.Relay(factory, tables, AMQP_URL, topology=topology,
-                          confirm_timeout=CONFIRM_TIMEOUT, batch_size=batch_size)
+        relay = bus.Relay(
+            factory, tables, AMQP_URL, topology=topology, confirm_timeout=CONFIRM_TIMEOUT, batch_size=batch_size
+        )
         write_outbox(factory, tables, warmup)  # connection, declarations, caches
         drain(relay)
         write_seconds = write_outbox(factory, tables, envelopes)
@@ -193,9 +218,15 @@ def bench_raw(bodies, warmup_bodies, topology) -> dict:
         def publish(items):
             for routing_key, message_id, body in items:
                 producer.publish(
-                    body, exchange=topology.exchange, routing_key=routing_key,
-                    content_type=bus.CONTENT_TYPE, content_encoding="utf-8", delivery_mode=bus.PERSISTENT,
-                    message_id=message_id, headers={bus.ATTEMPTS_HEADER: 1}, retry=False,
+                    body,
+                    exchange=topology.exchange,
+                    routing_key=routing_key,
+                    content_type=bus.CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=bus.PERSISTENT,
+                    message_id=message_id,
+                    headers={bus.ATTEMPTS_HEADER: 1},
+                    retry=False,
                     confirm_timeout=CONFIRM_TIMEOUT,
                 )
 
@@ -232,8 +263,9 @@ def bench_relay_embedded(envelopes, warmup, batch_size) -> dict:
             seconds, published, rounds = drain(relay)
             delivered = message_count(conn, topology.queue(SERVICE)) - len(warmup)
             if published != len(envelopes) or delivered != len(envelopes):
-                raise SystemExit(f"embedded relay: published {published}, queue holds {delivered}, "
-                                 f"expected {len(envelopes)}")
+                raise SystemExit(
+                    f"embedded relay: published {published}, queue holds {delivered}, expected {len(envelopes)}"
+                )
             return row(f"(c) relay  SQLite + memory:// ({rounds} rounds of {batch_size})", published, seconds)
         finally:
             if relay is not None:
@@ -261,10 +293,14 @@ def main(argv=None) -> int:
     sizes = [len(bus.encode_envelope(e)) for e in envelopes]
     bodies = [(e["type"], e["id"], bus.encode_envelope(e)) for e in envelopes]
     warmup_bodies = [(e["type"], e["id"], bus.encode_envelope(e)) for e in warmup]
-    print(f"{n} events, envelope size mean {statistics.mean(sizes):.0f} B (min {min(sizes)}, max {max(sizes)}), "
-          f"{WARMUP} warm-up events per stage not counted")
-    print(f"PostgreSQL {make_url(PG_URL).render_as_string()}, RabbitMQ {make_url(AMQP_URL).render_as_string()}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"{n} events, envelope size mean {statistics.mean(sizes):.0f} B (min {min(sizes)}, max {max(sizes)}), "
+        f"{WARMUP} warm-up events per stage not counted"
+    )
+    print(
+        f"PostgreSQL {make_url(PG_URL).render_as_string()}, RabbitMQ {make_url(AMQP_URL).render_as_string()}, "
+        f"{os.cpu_count()} CPUs"
+    )
 
     topology = bus.Topology.isolated(f"bench{uuid.uuid4().hex[:10]}.")
     results = []
@@ -285,11 +321,15 @@ def main(argv=None) -> int:
     for r in results:
         print(f"{r['label']:<{width}}  {r['events']:>7}  {r['seconds']:>8.2f}  {r['per_s']:>9.0f}  {r['ms']:>8.3f}")
     print()
-    print(f"relay/raw: {relay_row['per_s'] / raw_row['per_s']:.2f} of the raw throughput "
-          f"({relay_row['ms'] / raw_row['ms']:.2f}x the time per event; "
-          f"database overhead {relay_row['ms'] - raw_row['ms']:.3f} ms/event)")
-    print(f"outbox write (add_to_outbox, {n} rows in one PostgreSQL transaction): {write_seconds:.2f} s, "
-          f"{n / write_seconds:.0f} rows/s")
+    print(
+        f"relay/raw: {relay_row['per_s'] / raw_row['per_s']:.2f} of the raw throughput "
+        f"({relay_row['ms'] / raw_row['ms']:.2f}x the time per event; "
+        f"database overhead {relay_row['ms'] - raw_row['ms']:.3f} ms/event)"
+    )
+    print(
+        f"outbox write (add_to_outbox, {n} rows in one PostgreSQL transaction): {write_seconds:.2f} s, "
+        f"{n / write_seconds:.0f} rows/s"
+    )
     return 0
 
 

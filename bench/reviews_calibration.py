@@ -25,6 +25,7 @@ The database and the temporary directory are removed at the end.
 
     .venv/bin/python bench/reviews_calibration.py [--employees 10000] [--units 150] [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,10 @@ CYCLE_ID = 1
 SEQ = 1
 ADMIN = Principal(sub="bench", roles=frozenset({"admin"}))
 AT = datetime(2026, 4, 20, 2, 0, tzinfo=timezone.utc)
-RAW_SQL = text("SELECT unit_code, predikat, count(*) FROM evaluations "
-               "WHERE cycle_id = :cycle_id AND period_seq = :seq GROUP BY unit_code, predikat")
+RAW_SQL = text(
+    "SELECT unit_code, predikat, count(*) FROM evaluations "
+    "WHERE cycle_id = :cycle_id AND period_seq = :seq GROUP BY unit_code, predikat"
+)
 
 # Share of units per organisation result, and the predikat mix inside a unit for each: most
 # people Baik, more Sangat Baik under a unit rated Istimewa, more below under a weak unit.
@@ -70,11 +73,21 @@ ORG_MIX = {"ISTIMEWA": 15, "BAIK": 60, "BUTUH_PERBAIKAN": 18, "KURANG": 5, "SANG
 PREDIKAT_MIX = {
     "ISTIMEWA": {"SANGAT_BAIK": 30, "BAIK": 62, "BUTUH_PERBAIKAN": 6, "KURANG_MISCONDUCT": 1.5, "SANGAT_KURANG": 0.5},
     "BAIK": {"SANGAT_BAIK": 12, "BAIK": 68, "BUTUH_PERBAIKAN": 15, "KURANG_MISCONDUCT": 4, "SANGAT_KURANG": 1},
-    "BUTUH_PERBAIKAN": {"SANGAT_BAIK": 5, "BAIK": 40, "BUTUH_PERBAIKAN": 45, "KURANG_MISCONDUCT": 8,
-                        "SANGAT_KURANG": 2},
+    "BUTUH_PERBAIKAN": {
+        "SANGAT_BAIK": 5,
+        "BAIK": 40,
+        "BUTUH_PERBAIKAN": 45,
+        "KURANG_MISCONDUCT": 8,
+        "SANGAT_KURANG": 2,
+    },
     "KURANG": {"SANGAT_BAIK": 3, "BAIK": 25, "BUTUH_PERBAIKAN": 25, "KURANG_MISCONDUCT": 42, "SANGAT_KURANG": 5},
-    "SANGAT_KURANG": {"SANGAT_BAIK": 0, "BAIK": 15, "BUTUH_PERBAIKAN": 20, "KURANG_MISCONDUCT": 20,
-                      "SANGAT_KURANG": 45},
+    "SANGAT_KURANG": {
+        "SANGAT_BAIK": 0,
+        "BAIK": 15,
+        "BUTUH_PERBAIKAN": 20,
+        "KURANG_MISCONDUCT": 20,
+        "SANGAT_KURANG": 45,
+    },
 }
 # one (rating hasil, rating perilaku) pair per predikat, taken from the DOMAIN.md §4 matrix
 RATINGS_OF = {}
@@ -101,8 +114,10 @@ def unit_sizes(rng: random.Random, employees: int, units: int, low: int = 40, hi
 
 def nip(i: int) -> str:
     """An 18-digit NIP-shaped identifier (not validated: the reviews read model stores it as given)."""
-    return (f"19{70 + i % 30:02d}{1 + i % 12:02d}{1 + i % 28:02d}"
-            f"20{(i // 28) % 20:02d}{1 + i % 9}{1 + i % 2}{i % 10000:04d}")
+    return (
+        f"19{70 + i % 30:02d}{1 + i % 12:02d}{1 + i % 28:02d}"
+        f"20{(i // 28) % 20:02d}{1 + i % 9}{1 + i % 2}{i % 10000:04d}"
+    )
 
 
 def build_agency(employees: int, units: int, seed: int) -> dict:
@@ -115,10 +130,20 @@ def build_agency(employees: int, units: int, seed: int) -> dict:
     for u, size in enumerate(sizes):
         code, name = f"U{u:03d}", f"Bidang {u:03d} Dinas Contoh Kota Teluk Damar"
         org = rng.choices(org_codes, org_weights)[0]
-        unit_rows.append({"id": u + 1, "agency_code": AGENCY, "code": code, "name": name, "parent_code": None,
-                          "head_nip": nip(n)})
-        org_rows.append({"cycle_id": CYCLE_ID, "agency_code": AGENCY, "period_seq": SEQ, "unit_code": code,
-                         "result": org, "set_by": "bench", "set_at": AT})
+        unit_rows.append(
+            {"id": u + 1, "agency_code": AGENCY, "code": code, "name": name, "parent_code": None, "head_nip": nip(n)}
+        )
+        org_rows.append(
+            {
+                "cycle_id": CYCLE_ID,
+                "agency_code": AGENCY,
+                "period_seq": SEQ,
+                "unit_code": code,
+                "result": org,
+                "set_by": "bench",
+                "set_at": AT,
+            }
+        )
         mix_codes, mix_weights = zip(*PREDIKAT_MIX[org].items())
         unit_head = nip(n)
         for k in range(size):
@@ -126,31 +151,70 @@ def build_agency(employees: int, units: int, seed: int) -> dict:
             hasil, perilaku = rng.choice(RATINGS_OF[predikat])
             is_head = k == 0
             penilai = head_nip if is_head else unit_head
-            evaluations.append({
-                "cycle_id": CYCLE_ID, "agency_code": AGENCY, "kind": "periodic", "period_seq": SEQ,
-                "period_name": "Triwulan I", "plan_id": n, "plan_revision": 1, "employee_nip": nip(n),
-                "employee_name": f"Pegawai Contoh Nomor {n}, S.E.", "position": "Analis Kebijakan Ahli Muda",
-                "grade": "III/c", "unit_code": code, "unit_name": name, "is_head_of_unit": is_head,
-                "penilai_nip": penilai, "penilai_name": f"Atasan {penilai[-4:]}",
-                "penilai_position": "Kepala Bidang", "penilai_grade": "IV/a", "penilai_unit_name": name,
-                "atasan_nip": head_nip, "atasan_name": "Kepala Dinas Contoh", "status": "rated",
-                "self_assessment": {
-                    "achievements": "Seluruh laporan bulanan diserahkan tepat waktu dan data capaian diperbarui.",
-                    "challenges": "Data dari kecamatan sering terlambat sehingga rekapitulasi tertunda.",
-                    "improvement_plan": "Menjadwalkan pengumpulan data dua minggu lebih awal."},
-                "self_submitted_at": AT,
-                "iki_feedback": {}, "value_feedback": {"kolaboratif": {"level": perilaku, "text": "Aktif membantu."}},
-                "suggestion": {"rating": hasil, "reason": "rhk.majority", "counts": {hasil: 1}, "rhk": []},
-                "suggested_hasil": hasil, "rating_hasil": hasil, "rating_perilaku": perilaku,
-                "deviation_reason": None, "predikat": predikat, "org_result": org,
-                "notes": None, "recommendations": None, "rated_at": AT, "rated_by": f"penilai:{penilai}",
-                "document_version": 0, "version": 1, "created_at": AT, "updated_at": AT,
-            })
+            evaluations.append(
+                {
+                    "cycle_id": CYCLE_ID,
+                    "agency_code": AGENCY,
+                    "kind": "periodic",
+                    "period_seq": SEQ,
+                    "period_name": "Triwulan I",
+                    "plan_id": n,
+                    "plan_revision": 1,
+                    "employee_nip": nip(n),
+                    "employee_name": f"Pegawai Contoh Nomor {n}, S.E.",
+                    "position": "Analis Kebijakan Ahli Muda",
+                    "grade": "III/c",
+                    "unit_code": code,
+                    "unit_name": name,
+                    "is_head_of_unit": is_head,
+                    "penilai_nip": penilai,
+                    "penilai_name": f"Atasan {penilai[-4:]}",
+                    "penilai_position": "Kepala Bidang",
+                    "penilai_grade": "IV/a",
+                    "penilai_unit_name": name,
+                    "atasan_nip": head_nip,
+                    "atasan_name": "Kepala Dinas Contoh",
+                    "status": "rated",
+                    "self_assessment": {
+                        "achievements": "Seluruh laporan bulanan diserahkan tepat waktu dan data capaian diperbarui.",
+                        "challenges": "Data dari kecamatan sering terlambat sehingga rekapitulasi tertunda.",
+                        "improvement_plan": "Menjadwalkan pengumpulan data dua minggu lebih awal.",
+                    },
+                    "self_submitted_at": AT,
+                    "iki_feedback": {},
+                    "value_feedback": {"kolaboratif": {"level": perilaku, "text": "Aktif membantu."}},
+                    "suggestion": {"rating": hasil, "reason": "rhk.majority", "counts": {hasil: 1}, "rhk": []},
+                    "suggested_hasil": hasil,
+                    "rating_hasil": hasil,
+                    "rating_perilaku": perilaku,
+                    "deviation_reason": None,
+                    "predikat": predikat,
+                    "org_result": org,
+                    "notes": None,
+                    "recommendations": None,
+                    "rated_at": AT,
+                    "rated_by": f"penilai:{penilai}",
+                    "document_version": 0,
+                    "version": 1,
+                    "created_at": AT,
+                    "updated_at": AT,
+                }
+            )
             n += 1
-    cycle = {"id": CYCLE_ID, "agency_code": AGENCY, "year": 2026, "name": "Penilaian Kinerja 2026",
-             "period_type": "quarterly", "stage": "monitoring", "period_seq": SEQ, "phase": "supervisor_evaluation",
-             "periods": [{"seq": s, "name_id": f"Triwulan {r}", "name_en": f"Quarter {s}"}
-                         for s, r in enumerate(("I", "II", "III", "IV"), start=1)]}
+    cycle = {
+        "id": CYCLE_ID,
+        "agency_code": AGENCY,
+        "year": 2026,
+        "name": "Penilaian Kinerja 2026",
+        "period_type": "quarterly",
+        "stage": "monitoring",
+        "period_seq": SEQ,
+        "phase": "supervisor_evaluation",
+        "periods": [
+            {"seq": s, "name_id": f"Triwulan {r}", "name_en": f"Quarter {s}"}
+            for s, r in enumerate(("I", "II", "III", "IV"), start=1)
+        ],
+    }
     return {"sizes": sizes, "units": unit_rows, "orgs": org_rows, "evaluations": evaluations, "cycle": cycle}
 
 
@@ -166,7 +230,7 @@ def load(url: str, data: dict) -> float:
             conn.execute(insert(OrgResult.__table__), data["orgs"])
             rows = data["evaluations"]
             for i in range(0, len(rows), 2000):
-                conn.execute(insert(Evaluation.__table__), rows[i:i + 2000])
+                conn.execute(insert(Evaluation.__table__), rows[i : i + 2000])
         seconds = time.perf_counter() - started
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -191,9 +255,11 @@ def run_calibration(app) -> dict:
 
 def run_orm_group_by(app) -> list:
     platform = app.extensions["kinerja"]
-    stmt = select(Evaluation.unit_code, Evaluation.unit_name, Evaluation.predikat, func.count()).where(
-        Evaluation.cycle_id == CYCLE_ID, Evaluation.period_seq == SEQ).group_by(
-        Evaluation.unit_code, Evaluation.unit_name, Evaluation.predikat)  # as calibration() builds it
+    stmt = (
+        select(Evaluation.unit_code, Evaluation.unit_name, Evaluation.predikat, func.count())
+        .where(Evaluation.cycle_id == CYCLE_ID, Evaluation.period_seq == SEQ)
+        .group_by(Evaluation.unit_code, Evaluation.unit_name, Evaluation.predikat)
+    )  # as calibration() builds it
     with platform.uow() as s:
         return s.execute(stmt).all()
 
@@ -257,8 +323,13 @@ def measure(label: str, env: dict, data: dict, runs: int) -> dict:
             "raw floor (text GROUP BY) cold": cold(env, run_raw, runs),
             "raw floor (text GROUP BY) warm": warm(app, run_raw, runs),
         }
-        return {"label": label, "results": results, "violating": violating, "missing_org": missing_org,
-                "groups": len(raw)}
+        return {
+            "label": label,
+            "results": results,
+            "violating": violating,
+            "missing_org": missing_org,
+            "groups": len(raw),
+        }
     finally:
         app.extensions["kinerja"].engine.dispose()
 
@@ -267,8 +338,12 @@ def explain(url: str) -> list[str]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return [r[0] for r in conn.execute(text("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + RAW_SQL.text),
-                                               {"cycle_id": CYCLE_ID, "seq": SEQ})]
+            return [
+                r[0]
+                for r in conn.execute(
+                    text("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + RAW_SQL.text), {"cycle_id": CYCLE_ID, "seq": SEQ}
+                )
+            ]
     finally:
         engine.dispose()
 
@@ -298,19 +373,24 @@ def main(argv=None) -> int:
     sizes = data["sizes"]
     predikats = Counter(e["predikat"] for e in data["evaluations"])
     orgs = Counter(o["result"] for o in data["orgs"])
-    print(f"agency {AGENCY}: {len(data['evaluations'])} rated evaluations of period {SEQ} in {len(sizes)} units "
-          f"({min(sizes)}-{max(sizes)} people, median {statistics.median(sizes):.0f})")
-    print("  predikat: " + ", ".join(f"{k} {100 * predikats[k] / len(data['evaluations']):.1f} %"
-                                     for k in domain.PREDIKATS))
+    print(
+        f"agency {AGENCY}: {len(data['evaluations'])} rated evaluations of period {SEQ} in {len(sizes)} units "
+        f"({min(sizes)}-{max(sizes)} people, median {statistics.median(sizes):.0f})"
+    )
+    print(
+        "  predikat: "
+        + ", ".join(f"{k} {100 * predikats[k] / len(data['evaluations']):.1f} %" for k in domain.PREDIKATS)
+    )
     print("  org results: " + ", ".join(f"{k} {orgs[k]}" for k in domain.ORG_RESULTS))
 
-    url = make_url(PG_URL).set(database=f"kinerja_bench_{uuid.uuid4().hex[:10]}").render_as_string(
-        hide_password=False)
+    url = make_url(PG_URL).set(database=f"kinerja_bench_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
     measured = []
     try:
         seconds = load(url, data)
-        print(f"PostgreSQL {server_version(url)}: migrated and loaded in {seconds:.2f} s (insert only), "
-              f"then VACUUM ANALYZE")
+        print(
+            f"PostgreSQL {server_version(url)}: migrated and loaded in {seconds:.2f} s (insert only), "
+            f"then VACUUM ANALYZE"
+        )
         measured.append(measure("PostgreSQL", {"REVIEWS_DATABASE_URL": url}, data, args.runs))
         plan = explain(url)
     finally:
@@ -319,30 +399,37 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="kinerja-bench-") as tmp:
             env = {"KINERJA_VAR": tmp}  # the embedded default: sqlite:///<KINERJA_VAR>/reviews.db
             seconds = load(Config.from_env("reviews", env=env).database_url, data)
-            print(f"SQLite {sqlite3.sqlite_version} (embedded, {tmp}/reviews.db): migrated and loaded in "
-                  f"{seconds:.2f} s")
+            print(
+                f"SQLite {sqlite3.sqlite_version} (embedded, {tmp}/reviews.db): migrated and loaded in {seconds:.2f} s"
+            )
             measured.append(measure("SQLite", env, data, args.runs))
 
-    print(f"{os.cpu_count()} CPUs, Python {py_platform.python_version()}; {args.runs} timed runs per line, "
-          f"gc.collect() before each")
+    print(
+        f"{os.cpu_count()} CPUs, Python {py_platform.python_version()}; {args.runs} timed runs per line, "
+        f"gc.collect() before each"
+    )
     print()
     head = f"{'database':<10}  {'measurement':<31}  {'min ms':>8}  {'median ms':>9}  {'max ms':>8}"
     print(head)
     print("-" * len(head))
     for m in measured:
         for name, times in m["results"].items():
-            print(f"{m['label']:<10}  {name:<31}  {min(times):>8.2f}  {statistics.median(times):>9.2f}  "
-                  f"{max(times):>8.2f}")
+            print(
+                f"{m['label']:<10}  {name:<31}  {min(times):>8.2f}  {statistics.median(times):>9.2f}  "
+                f"{max(times):>8.2f}"
+            )
     print()
     for m in measured:
         r = {k: statistics.median(v) for k, v in m["results"].items()}
         cal_warm, cal_cold = r["calibration() warm"], r["calibration() cold"]
         raw_warm, raw_cold = r["raw floor (text GROUP BY) warm"], r["raw floor (text GROUP BY) cold"]
         python_ms = cal_warm - r["its GROUP BY (ORM select) warm"]
-        print(f"{m['label']}: calibration()/raw floor (medians) warm {cal_warm / raw_warm:.1f}x, "
-              f"cold {cal_cold / raw_cold:.1f}x; Python part of warm calibration() ~{python_ms:.1f} ms; "
-              f"{m['groups']} (unit, predikat) groups, {m['violating']} units breaking the curve, "
-              f"{m['missing_org']} without org result")
+        print(
+            f"{m['label']}: calibration()/raw floor (medians) warm {cal_warm / raw_warm:.1f}x, "
+            f"cold {cal_cold / raw_cold:.1f}x; Python part of warm calibration() ~{python_ms:.1f} ms; "
+            f"{m['groups']} (unit, predikat) groups, {m['violating']} units breaking the curve, "
+            f"{m['missing_org']} without org result"
+        )
     print()
     print("PostgreSQL plan of the raw floor:")
     for line in plan:

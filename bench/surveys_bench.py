@@ -21,6 +21,7 @@ it afterwards, whatever happens.
 
 BENCH_POSTGRES_URL overrides the server (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -50,8 +51,7 @@ from services.surveys.settings import Settings  # noqa: E402
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 API = "/surveys/api/v1"
 COLS = [u.lower() for u in UNSUR]
-RAW_AVG = ("SELECT count(*), " + ", ".join(f"avg({c})" for c in COLS) +
-           " FROM responses WHERE campaign_id = :cid")
+RAW_AVG = "SELECT count(*), " + ", ".join(f"avg({c})" for c in COLS) + " FROM responses WHERE campaign_id = :cid"
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
@@ -64,9 +64,11 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 
 def questionnaire(rng: random.Random) -> dict:
-    return {"answers": {u: rng.choice((2, 3, 3, 4, 4)) for u in UNSUR},
-            "profile": {"age": rng.randint(17, 80), "sex": rng.choice(("male", "female"))},
-            **({"suggestion": "Antrian pagi terlalu panjang."} if rng.random() < 0.1 else {})}
+    return {
+        "answers": {u: rng.choice((2, 3, 3, 4, 4)) for u in UNSUR},
+        "profile": {"age": rng.randint(17, 80), "sex": rng.choice(("male", "female"))},
+        **({"suggestion": "Antrian pagi terlalu panjang."} if rng.random() < 0.1 else {}),
+    }
 
 
 def main() -> int:
@@ -77,7 +79,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
 
-    url = make_url(PG).set(database=f"kinerja_bench_surveys_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
+    url = (
+        make_url(PG).set(database=f"kinerja_bench_surveys_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
+    )
     ensure_database(url)
     app = None
     try:
@@ -86,26 +90,38 @@ def main() -> int:
         platform = app.extensions["kinerja"]
         client = app.test_client()
         hr = {"Authorization": "Bearer " + issue_token(cfg.jwt_secret, roles=["hr"], agency="BENCH", sub="hr@bench")}
-        kiosk = {"Authorization": "Bearer " + issue_token(cfg.jwt_secret, roles=["agency"], agency="BENCH",
-                                                          sub="kiosk@bench")}
+        kiosk = {
+            "Authorization": "Bearer "
+            + issue_token(cfg.jwt_secret, roles=["agency"], agency="BENCH", sub="kiosk@bench")
+        }
 
         def campaign(unit: str) -> int:
-            r = client.post(f"{API}/campaigns", headers=hr, json={
-                "unit_code": unit, "service_type": "Rawat jalan", "start_date": "2026-01-01",
-                "end_date": "2026-12-31", "population": 100_000})
+            r = client.post(
+                f"{API}/campaigns",
+                headers=hr,
+                json={
+                    "unit_code": unit,
+                    "service_type": "Rawat jalan",
+                    "start_date": "2026-01-01",
+                    "end_date": "2026-12-31",
+                    "population": 100_000,
+                },
+            )
             assert r.status_code == 201, r.get_json()
             cid = r.get_json()["id"]
             assert client.post(f"{API}/campaigns/{cid}/open", headers=hr).status_code == 200
             return cid
 
-        print(f"database {make_url(url).database} on {make_url(url).host}; {os.cpu_count()} CPUs; "
-              f"PostgreSQL {_pg_version(platform.engine)}")
+        print(
+            f"database {make_url(url).database} on {make_url(url).host}; {os.cpu_count()} CPUs; "
+            f"PostgreSQL {_pg_version(platform.engine)}"
+        )
 
         # ---------------------------------------------------------------- (1) ingestion
         rng = random.Random(2026)
         cid = campaign("PKM-INGEST")
         bodies = [questionnaire(rng) for _ in range(args.ingest)]
-        batches = [bodies[i:i + args.batch] for i in range(0, len(bodies), args.batch)]
+        batches = [bodies[i : i + args.batch] for i in range(0, len(bodies), args.batch)]
         warm = client.post(f"{API}/campaigns/{cid}/responses:batch", headers=kiosk, json=batches[0][:50])
         assert warm.status_code == 201, warm.get_json()
         t0 = time.perf_counter()
@@ -118,8 +134,10 @@ def main() -> int:
             stored = svc.respondents(s, cid) - 50
         assert stored == args.ingest, stored
         print(f"\n(1) ingestion through POST …/responses:batch, batches of {args.batch}")
-        print(f"    {args.ingest} responses in {elapsed:.2f} s = {args.ingest / elapsed:,.0f} responses/s "
-              f"({elapsed / len(batches) * 1000:.1f} ms per batch request; target >= 1000/s)")
+        print(
+            f"    {args.ingest} responses in {elapsed:.2f} s = {args.ingest / elapsed:,.0f} responses/s "
+            f"({elapsed / len(batches) * 1000:.1f} ms per batch request; target >= 1000/s)"
+        )
         single = [questionnaire(rng) for _ in range(300)]
         t0 = time.perf_counter()
         for body in single:
@@ -134,10 +152,14 @@ def main() -> int:
         load = time.perf_counter() - t0
         with platform.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE responses"))
-        print(f"\n(2) the IKM over {args.responses:,} responses of one campaign "
-              f"(+{args.responses:,} of another in the same table)")
-        print(f"    bulk load with COPY: {2 * args.responses:,} rows in {load:.1f} s "
-              f"({2 * args.responses / load:,.0f} rows/s), then VACUUM ANALYZE")
+        print(
+            f"\n(2) the IKM over {args.responses:,} responses of one campaign "
+            f"(+{args.responses:,} of another in the same table)"
+        )
+        print(
+            f"    bulk load with COPY: {2 * args.responses:,} rows in {load:.1f} s "
+            f"({2 * args.responses / load:,.0f} rows/s), then VACUUM ANALYZE"
+        )
 
         def api():
             r = client.get(f"{API}/campaigns/{big}/ikm", headers=hr)
@@ -172,8 +194,10 @@ def main() -> int:
         for label, plan, am, an, sm, sn, rm, rn, _ in rows:
             print(f"    {label:28} {plan:34} {am:8.3f} /{an:6.3f} {sm:8.3f} /{sn:6.3f} {rm:8.3f} /{rn:6.3f}")
         body = rows[0][-1]
-        print(f"\n    index of the big campaign: IKM {body['ikm']}, IKM unit {body['ikm_unit']}, "
-              f"mutu {body['mutu']} ({body['kinerja']}); target <= 1 s for GET /ikm")
+        print(
+            f"\n    index of the big campaign: IKM {body['ikm']}, IKM unit {body['ikm_unit']}, "
+            f"mutu {body['mutu']} ({body['kinerja']}); target <= 1 s for GET /ikm"
+        )
         print(f"    API over raw floor (with the index): {rows[0][2] / rows[0][6]:.2f}x")
         return 0
     finally:

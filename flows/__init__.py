@@ -11,6 +11,7 @@ Importing this package sets Prefect's quiet, offline defaults (no telemetry, a p
 ``PREFECT_HOME``) unless the environment already chose otherwise; it must happen before Prefect
 is imported, so import ``flows`` first.
 """
+
 from __future__ import annotations
 
 import os

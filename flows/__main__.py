@@ -9,6 +9,7 @@
 Prints the run's report as JSON on stdout; the exit status is 0 when the run completed. Time is
 the real clock here (the simulated one lives inside a process: the demo and the tests).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     base = {"base_url": args.base_url, "token": args.token}
     if args.command == "cycle":
-        flow, params = evaluation_cycle, {**base, "cycle_id": args.cycle_id, "until": args.until,
-                                          "batch_size": args.batch_size}
+        flow, params = (
+            evaluation_cycle,
+            {**base, "cycle_id": args.cycle_id, "until": args.until, "batch_size": args.batch_size},
+        )
     elif args.command == "open-cycles":
         flow, params = advance_open_cycles, {**base, "batch_size": args.batch_size}
     elif args.command == "sweep":

@@ -17,6 +17,7 @@
   cannot be one; like :func:`flows.clock.set_clock`, it is registered by the process that runs the
   flow. Without a registration a client talks real HTTP.
 """
+
 from __future__ import annotations
 
 import random
@@ -69,25 +70,38 @@ def resolve_token(token: str | None, what: str = "an HR token of the agency") ->
         return token
     url, client_id = os.environ.get("KINERJA_TOKEN_URL"), os.environ.get("KINERJA_CLIENT_ID")
     if not (url and client_id):
-        raise ValueError(f"no token: pass token=, set KINERJA_TOKEN to {what}, or set KINERJA_TOKEN_URL, "
-                         "KINERJA_CLIENT_ID and KINERJA_CLIENT_SECRET (client credentials at the identity provider)")
+        raise ValueError(
+            f"no token: pass token=, set KINERJA_TOKEN to {what}, or set KINERJA_TOKEN_URL, "
+            "KINERJA_CLIENT_ID and KINERJA_CLIENT_SECRET (client credentials at the identity provider)"
+        )
     try:
-        r = httpx.post(url, data={"grant_type": "client_credentials"}, timeout=15.0,
-                       auth=(client_id, os.environ.get("KINERJA_CLIENT_SECRET") or ""))
+        r = httpx.post(
+            url,
+            data={"grant_type": "client_credentials"},
+            timeout=15.0,
+            auth=(client_id, os.environ.get("KINERJA_CLIENT_SECRET") or ""),
+        )
     except httpx.HTTPError as exc:
         raise ServiceError(None, "token.unreachable", f"{type(exc).__name__}: {exc}", method="POST", url=url) from None
     body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
     if r.status_code != 200 or not body.get("access_token"):
-        raise ServiceError(r.status_code, body.get("error", "token.refused"),
-                           body.get("error_description", r.text[:200]), body, method="POST", url=url)
+        raise ServiceError(
+            r.status_code,
+            body.get("error", "token.refused"),
+            body.get("error_description", r.text[:200]),
+            body,
+            method="POST",
+            url=url,
+        )
     return body["access_token"]
 
 
 class ServiceError(RuntimeError):
     """A service answered with an error (or could not be reached: ``status is None``)."""
 
-    def __init__(self, status: int | None, code: str, detail: str, body: dict | None = None, *,
-                 method: str = "", url: str = ""):
+    def __init__(
+        self, status: int | None, code: str, detail: str, body: dict | None = None, *, method: str = "", url: str = ""
+    ):
         self.status, self.code, self.detail, self.body = status, code, detail, body or {}
         self.method, self.url = method, url
         where = f"{method} {url}: " if method else ""
@@ -109,9 +123,19 @@ def _rebuild_error(status, code, detail, body, method, url):
 class ServiceClient:
     """One agency's view of the services at ``base_url`` (the gateway, or the embedded server)."""
 
-    def __init__(self, base_url: str, token: str | None, timeout: float = 30.0, max_concurrency: int = 8, *,
-                 retries: int = 3, backoff: float = 0.25, max_backoff: float = 4.0, language: str = "en",
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout: float = 30.0,
+        max_concurrency: int = 8,
+        *,
+        retries: int = 3,
+        backoff: float = 0.25,
+        max_backoff: float = 4.0,
+        language: str = "en",
+        transport: httpx.BaseTransport | None = None,
+    ):
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if retries < 0:
@@ -122,13 +146,20 @@ class ServiceClient:
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        headers = {"Accept": "application/json, application/problem+json", "Accept-Language": language,
-                   "User-Agent": "kinerja-flows"}
+        headers = {
+            "Accept": "application/json, application/problem+json",
+            "Accept-Language": language,
+            "User-Agent": "kinerja-flows",
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport,
-                                  limits=httpx.Limits(max_connections=max_concurrency,
-                                                      max_keepalive_connections=max_concurrency))
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+        )
         self.calls = 0  # requests sent, retries included (for reports and tests)
 
     # ------------------------------------------------------------------ plumbing
@@ -151,11 +182,20 @@ class ServiceClient:
                 return min(self.max_backoff, max(0.0, float(retry_after)))
             except ValueError:
                 pass
-        base = min(self.max_backoff, self.backoff * (2 ** attempt))
+        base = min(self.max_backoff, self.backoff * (2**attempt))
         return base * (0.5 + random.random() / 2)  # jitter: concurrent retries do not march in step
 
-    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
-                headers: dict | None = None, retry: bool = True, expect_json: bool = True) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        headers: dict | None = None,
+        retry: bool = True,
+        expect_json: bool = True,
+    ) -> Any:
         """Send one request, retrying transient failures; return the decoded JSON (``None`` for an
         empty body) or raise :class:`ServiceError`."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
@@ -171,8 +211,16 @@ class ServiceClient:
                     self.calls += 1
                     resp = self._http.request(method, path, params=params, json=json, headers=headers)
             except httpx.TransportError as exc:  # refused, reset, DNS, timeouts
-                last, retry_after = ServiceError(None, "service.unreachable", f"{type(exc).__name__}: {exc or 'no answer'}",
-                                                 method=method, url=url), None
+                last, retry_after = (
+                    ServiceError(
+                        None,
+                        "service.unreachable",
+                        f"{type(exc).__name__}: {exc or 'no answer'}",
+                        method=method,
+                        url=url,
+                    ),
+                    None,
+                )
                 continue
             if resp.status_code < 400:
                 if not expect_json:
@@ -183,9 +231,13 @@ class ServiceClient:
                 raise last
         assert last is not None
         if last.status is None:
-            raise ServiceError(None, "service.unreachable",
-                               f"no answer from {self.base_url} after {attempts} attempt(s); last error: {last.detail}",
-                               method=method, url=url)
+            raise ServiceError(
+                None,
+                "service.unreachable",
+                f"no answer from {self.base_url} after {attempts} attempt(s); last error: {last.detail}",
+                method=method,
+                url=url,
+            )
         raise last
 
     @staticmethod
@@ -206,8 +258,15 @@ class ServiceClient:
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, json: Any = None, *, params: dict | None = None, idempotency_key: str | None = None,
-             retry: bool = True) -> Any:
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        params: dict | None = None,
+        idempotency_key: str | None = None,
+        retry: bool = True,
+    ) -> Any:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return self.request("POST", path, params=params, json=json, headers=headers, retry=retry)
 

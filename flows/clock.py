@@ -13,14 +13,23 @@ asks :func:`get_clock` for the object:
   ``wait_until(t)`` moves the time forward to ``t`` and returns ``True``: waiting for a deadline
   *is* moving the clock there. Time never moves backwards.
 """
+
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
-__all__ = ["Clock", "ClockError", "RealClock", "SettableClock", "SimulatedClock", "get_clock", "registered",
-           "set_clock"]
+__all__ = [
+    "Clock",
+    "ClockError",
+    "RealClock",
+    "SettableClock",
+    "SimulatedClock",
+    "get_clock",
+    "registered",
+    "set_clock",
+]
 
 
 class ClockError(RuntimeError):
@@ -115,8 +124,10 @@ def get_clock(kind: str) -> RealClock | SimulatedClock:
         return RealClock()
     if kind == "simulated":
         if _registered is None:
-            raise ClockError("clock='simulated' needs a time source registered in this process with "
-                             "flows.clock.set_clock(...) (the demo and the tests do this); "
-                             "scheduled deployments use clock='real'")
+            raise ClockError(
+                "clock='simulated' needs a time source registered in this process with "
+                "flows.clock.set_clock(...) (the demo and the tests do this); "
+                "scheduled deployments use clock='real'"
+            )
         return SimulatedClock(_registered)
     raise ClockError(f"unknown clock {kind!r}: use 'real' or 'simulated'")

@@ -20,6 +20,7 @@ Sub-flows: ``cycle-planning``, ``cycle-period`` (one per period: check-in, self-
 supervisor evaluation, the period's calibration check), ``cycle-annual-evaluation``,
 ``cycle-calibration``, ``cycle-sign-off``, ``cycle-objections``, ``cycle-close`` (SIASN push).
 """
+
 from __future__ import annotations
 
 import os
@@ -55,6 +56,7 @@ def transient(task, task_run, state) -> bool:
     if isinstance(exc, ServiceError):
         return exc.transient
     import httpx
+
     return isinstance(exc, httpx.TransportError)
 
 
@@ -62,6 +64,7 @@ SERVICE_TASK = dict(retries=3, retry_delay_seconds=[1, 2, 4], retry_condition_fn
 
 
 # ------------------------------------------------------------------ the run's shared state
+
 
 class Report:
     """What a run did and found; returned by the flow (plain JSON) and logged as it goes."""
@@ -98,10 +101,20 @@ class Report:
         log().info(f"cycle {self.cycle_id}: {status} at {state} — {detail}")
 
     def as_dict(self) -> dict:
-        return {"cycle_id": self.cycle_id, "status": self.status, "state": self.state, "detail": self.detail,
-                "steps": self.steps, "reminders": self.reminders, "escalations": self.escalations,
-                "missing": self.missing, "calibration": self.calibration, "siasn": self.siasn,
-                "warnings": self.warnings, "summary": self.summary}
+        return {
+            "cycle_id": self.cycle_id,
+            "status": self.status,
+            "state": self.state,
+            "detail": self.detail,
+            "steps": self.steps,
+            "reminders": self.reminders,
+            "escalations": self.escalations,
+            "missing": self.missing,
+            "calibration": self.calibration,
+            "siasn": self.siasn,
+            "warnings": self.warnings,
+            "summary": self.summary,
+        }
 
 
 class Run(BaseModel):
@@ -153,6 +166,7 @@ class Assessment:
 
 # ------------------------------------------------------------------ tasks: service calls
 
+
 @task(name="read-cycle", **SERVICE_TASK)
 def read_cycle(client: ServiceClient, cycle_id: int) -> dict:
     return client.get(f"{PLANS}/cycles/{cycle_id}")
@@ -185,21 +199,30 @@ def stage_opened_at(client: ServiceClient, cycle_id: int, state: str) -> str | N
 def planning_status(client: ServiceClient, cycle: dict) -> dict:
     """Every active employee in the cycle's scope and the status of their SKP."""
     scope = set(cycle.get("unit_codes") or [])
-    employees = {e["nip"]: e for e in client.pages(f"{PLANS}/employees", active="true")
-                 if not scope or e.get("unit_code") in scope}
+    employees = {
+        e["nip"]: e
+        for e in client.pages(f"{PLANS}/employees", active="true")
+        if not scope or e.get("unit_code") in scope
+    }
     status = {p["employee_nip"]: p["status"] for p in client.pages(f"{PLANS}/plans", cycle_id=cycle["id"])}
-    return {"employees": {nip: {"superior_nip": e.get("superior_nip"), "unit_code": e.get("unit_code"),
-                                "status": status.get(nip)} for nip, e in employees.items()}}
+    return {
+        "employees": {
+            nip: {"superior_nip": e.get("superior_nip"), "unit_code": e.get("unit_code"), "status": status.get(nip)}
+            for nip, e in employees.items()
+        }
+    }
 
 
 @task(name="evaluation-status", task_run_name="evaluations p{period_seq}", **SERVICE_TASK)
-def evaluation_status(client: ServiceClient, cycle_id: int, period_seq: int, settle_seconds: float = SETTLE_SECONDS
-                      ) -> dict:
+def evaluation_status(
+    client: ServiceClient, cycle_id: int, period_seq: int, settle_seconds: float = SETTLE_SECONDS
+) -> dict:
     """The period's evaluations (0 = annual), and who has an approved SKP but no evaluation yet.
     Evaluations open from events: a short, bounded wait lets ones in flight arrive."""
     employees = {e["nip"] for e in client.pages(f"{PLANS}/employees", active="true")}
-    expected = {p["employee_nip"] for p in client.pages(f"{PLANS}/plans", cycle_id=cycle_id)
-                if p["status"] in HAS_PLAN} & employees
+    expected = {
+        p["employee_nip"] for p in client.pages(f"{PLANS}/plans", cycle_id=cycle_id) if p["status"] in HAS_PLAN
+    } & employees
     stop, delay = time.monotonic() + settle_seconds, 0.05
     while True:
         evaluations = client.all(f"{REVIEWS}/evaluations", cycle_id=cycle_id, period_seq=period_seq)
@@ -211,13 +234,30 @@ def evaluation_status(client: ServiceClient, cycle_id: int, period_seq: int, set
 
 
 @task(name="send-reminders", task_run_name="remind {batch_key} #{chunk}", **SERVICE_TASK)
-def send_reminders(client: ServiceClient, batch_key: str, template: str, recipients: list[dict], deadline: str,
-                   params: dict, escalate_to: str, chunk: int = 0) -> dict:
+def send_reminders(
+    client: ServiceClient,
+    batch_key: str,
+    template: str,
+    recipients: list[dict],
+    deadline: str,
+    params: dict,
+    escalate_to: str,
+    chunk: int = 0,
+) -> dict:
     """One batch of reminders (≤ batch_size recipients). The notifications service reminds each
     (batch key, recipient) once, ever: a repeated call reports them as ``already``."""
-    return client.post(f"{NOTIFY}/reminders", {
-        "batch_key": batch_key, "template": template, "recipients": recipients, "deadline": deadline,
-        "params": params, "escalate_to": escalate_to, "hr_after_hours": int(sch.GRACE.total_seconds() // 3600)})
+    return client.post(
+        f"{NOTIFY}/reminders",
+        {
+            "batch_key": batch_key,
+            "template": template,
+            "recipients": recipients,
+            "deadline": deadline,
+            "params": params,
+            "escalate_to": escalate_to,
+            "hr_after_hours": int(sch.GRACE.total_seconds() // 3600),
+        },
+    )
 
 
 @task(name="escalate-overdue", task_run_name="escalate {batch_key}", **SERVICE_TASK)
@@ -244,6 +284,7 @@ def org_results(client: ServiceClient, cycle_id: int) -> list[dict]:
 def last_acknowledgement(client: ServiceClient, evaluation_ids: list[int]) -> str | None:
     """The latest acknowledgement among these evaluations (one GET each, at most the client's
     concurrency in flight)."""
+
     def acknowledged(eid: int) -> str | None:
         return client.get(f"{REVIEWS}/evaluations/{eid}").get("acknowledged_at")
 
@@ -255,9 +296,17 @@ def last_acknowledgement(client: ServiceClient, evaluation_ids: list[int]) -> st
 @task(name="pending-objections", **SERVICE_TASK)
 def pending_objections(client: ServiceClient, cycle_id: int) -> list[dict]:
     """The cycle's objections not decided yet (filed or under review)."""
-    return [{"objection_id": o["id"], "evaluation_id": o["evaluation_id"], "employee_nip": o["employee_nip"],
-             "atasan_nip": o.get("atasan_nip"), "status": o["status"]}
-            for o in client.pages(f"{REVIEWS}/objections", cycle_id=cycle_id) if o["status"] != "decided"]
+    return [
+        {
+            "objection_id": o["id"],
+            "evaluation_id": o["evaluation_id"],
+            "employee_nip": o["employee_nip"],
+            "atasan_nip": o.get("atasan_nip"),
+            "status": o["status"],
+        }
+        for o in client.pages(f"{REVIEWS}/objections", cycle_id=cycle_id)
+        if o["status"] != "decided"
+    ]
 
 
 @task(name="siasn-push", task_run_name="siasn {kind}", **SERVICE_TASK)
@@ -266,8 +315,12 @@ def siasn_push(client: ServiceClient, cycle_id: int, kind: str, day: str) -> dic
     cycle, kind and day even when a retry repeats the request); a service without SIASN settings
     answers 503 ``siasn.not_configured``: a warning, not a failure."""
     try:
-        return client.post(f"{REVIEWS}/siasn/push", {"cycle_id": cycle_id, "kind": kind}, retry=False,
-                           idempotency_key=f"flows:siasn:{cycle_id}:{kind}:{day}")
+        return client.post(
+            f"{REVIEWS}/siasn/push",
+            {"cycle_id": cycle_id, "kind": kind},
+            retry=False,
+            idempotency_key=f"flows:siasn:{cycle_id}:{kind}:{day}",
+        )
     except ServiceError as exc:
         if exc.code == "siasn.not_configured":
             return {"kind": kind, "not_configured": True, "missing": exc.body.get("missing", [])}
@@ -285,11 +338,16 @@ def cycle_summary(client: ServiceClient, cycle_id: int) -> dict:
         evaluations.setdefault(key, Counter())[e["status"]] += 1
         if e["period_seq"] == 0 and e.get("predikat"):
             predikat[e["predikat"]] += 1
-    return {"state": cycle["state"], "plans": dict(plans),
-            "evaluations": {k: dict(v) for k, v in sorted(evaluations.items())}, "annual_predikat": dict(predikat)}
+    return {
+        "state": cycle["state"],
+        "plans": dict(plans),
+        "evaluations": {k: dict(v) for k, v in sorted(evaluations.items())},
+        "annual_predikat": dict(predikat),
+    }
 
 
 # ------------------------------------------------------------------ helpers of the stages
+
 
 def _fmt(when: datetime) -> str:
     return when.astimezone(sch.JAKARTA).strftime("%Y-%m-%d %H:%M WIB")
@@ -302,13 +360,18 @@ def _short(nips, n: int = 5) -> str:
 
 def advance(run: Run, expected: str, why: str) -> dict:
     if not run.may_advance:
-        return {"status": "waiting", "state": expected, "detail": f"would close it ({why}); the sweep leaves that "
-                                                                  "to the daily run"}
+        return {
+            "status": "waiting",
+            "state": expected,
+            "detail": f"would close it ({why}); the sweep leaves that to the daily run",
+        }
     res = invoke(advance_cycle, run.client, run.cycle_id, expected)
     if res["advanced"]:
         run.report.step(f"{expected} → {res['state']}: {why}")
     else:
-        run.report.step(f"{expected}: the cycle is already at {res['state']} (moved by someone else); going on from there")
+        run.report.step(
+            f"{expected}: the cycle is already at {res['state']} (moved by someone else); going on from there"
+        )
     return {"status": "advanced", "state": res["state"]}
 
 
@@ -324,17 +387,28 @@ def chase(run: Run, duty: Duty, grace: timedelta | None = None) -> None:
             return
         key = f"{duty.key}:d{days}"
     elif run.clock_name == "real" and sch.is_stale(now, duty.due, grace):
-        run.report.warn(f"{duty.key}: the deadline {_fmt(duty.due)} and its grace passed more than "
-                        f"{sch.STALE_AFTER.days} days ago; no reminder or escalation sent for it "
-                        f"({len(duty.recipients)} still owing)")
+        run.report.warn(
+            f"{duty.key}: the deadline {_fmt(duty.due)} and its grace passed more than "
+            f"{sch.STALE_AFTER.days} days ago; no reminder or escalation sent for it "
+            f"({len(duty.recipients)} still owing)"
+        )
         return
     else:
         key = f"{duty.key}:overdue"
     nips = sorted(duty.recipients)
     for n, start in enumerate(range(0, len(nips), run.batch_size)):
-        chunk = [{"nip": nip, "params": duty.recipients[nip]} for nip in nips[start:start + run.batch_size]]
-        result = invoke(send_reminders, run.client, key, duty.template, chunk,
-                        duty.due.isoformat(), duty.params, duty.escalate_to, chunk=n)
+        chunk = [{"nip": nip, "params": duty.recipients[nip]} for nip in nips[start : start + run.batch_size]]
+        result = invoke(
+            send_reminders,
+            run.client,
+            key,
+            duty.template,
+            chunk,
+            duty.due.isoformat(),
+            duty.params,
+            duty.escalate_to,
+            chunk=n,
+        )
         run.report.reminded(key, result)
         if result.get("created"):
             run.report.step(f"reminder {key}: {len(result['created'])} sent ({duty.template})")
@@ -347,8 +421,9 @@ def chase(run: Run, duty: Duty, grace: timedelta | None = None) -> None:
             run.report.step(f"escalated {key}: {result['escalated']} (so far: {result['levels']})")
 
 
-def chase_stage(run: Run, state: str, assess, *, due: datetime, grace: timedelta | None,
-                may_close_late: bool, before_close=None) -> dict:
+def chase_stage(
+    run: Run, state: str, assess, *, due: datetime, grace: timedelta | None, may_close_late: bool, before_close=None
+) -> dict:
     """The loop of a stage with a deadline: complete → close it; else remind/escalate, and either
     close it late (when it may), or wait for the next moment (simulated: move the clock there;
     real: end the run), or stop and report when nothing but people can move it on."""
@@ -364,13 +439,19 @@ def chase_stage(run: Run, state: str, assess, *, due: datetime, grace: timedelta
             chase(run, duty, grace)
         now = run.clock.now()
         if not run.may_advance:
-            return {"status": "waiting", "state": state, "detail": f"reminders and escalations sent; incomplete: {a.missing}"}
+            return {
+                "status": "waiting",
+                "state": state,
+                "detail": f"reminders and escalations sent; incomplete: {a.missing}",
+            }
         if may_close_late and now >= due + (grace or timedelta(0)):
             if run.clock_name == "real" and sch.is_stale(now, due, grace):
-                detail = (f"the deadline {_fmt(due)} passed more than {sch.STALE_AFTER.days} days ago "
-                          f"(KINERJA_FLOW_STALE_DAYS) and the stage is incomplete: {a.missing}; the flow does not "
-                          f"close a stage that late on its own: HR decides (kinerja hr cycle advance "
-                          f"{run.cycle_id} --expected {state})")
+                detail = (
+                    f"the deadline {_fmt(due)} passed more than {sch.STALE_AFTER.days} days ago "
+                    f"(KINERJA_FLOW_STALE_DAYS) and the stage is incomplete: {a.missing}; the flow does not "
+                    f"close a stage that late on its own: HR decides (kinerja hr cycle advance "
+                    f"{run.cycle_id} --expected {state})"
+                )
                 run.report.warn(f"{state}: {detail}")
                 return {"status": "blocked", "state": state, "detail": detail}
             if before_close:
@@ -378,11 +459,17 @@ def chase_stage(run: Run, state: str, assess, *, due: datetime, grace: timedelta
             return advance(run, state, f"deadline {_fmt(due)} passed; incomplete: {a.missing}")
         moment = sch.next_moment(now, due, run.reminder_days, grace)
         if moment is None:
-            return {"status": "blocked", "state": state,
-                    "detail": f"past its deadline ({_fmt(due)}) and incomplete; waiting for: {a.missing}"}
+            return {
+                "status": "blocked",
+                "state": state,
+                "detail": f"past its deadline ({_fmt(due)}) and incomplete; waiting for: {a.missing}",
+            }
         if not run.clock.wait_until(moment):
-            return {"status": "waiting", "state": state,
-                    "detail": f"next step {_fmt(moment)} (deadline {_fmt(due)}); incomplete: {a.missing}"}
+            return {
+                "status": "waiting",
+                "state": state,
+                "detail": f"next step {_fmt(moment)} (deadline {_fmt(due)}); incomplete: {a.missing}",
+            }
     raise RuntimeError(f"{state}: no progress after {MAX_STEPS} rounds")
 
 
@@ -394,8 +481,9 @@ def opened_at(run: Run, state: str, fallback: datetime) -> datetime:
     return fallback
 
 
-def _evaluation_duties(run: Run, status: dict, *, key: str, due: datetime, period_name: str,
-                       self_assessment: bool) -> tuple[list[Duty], dict]:
+def _evaluation_duties(
+    run: Run, status: dict, *, key: str, due: datetime, period_name: str, self_assessment: bool
+) -> tuple[list[Duty], dict]:
     """Who still owes a self-assessment or a rating, as duties, and what is missing."""
     evs = status["evaluations"]
     missing: dict[str, Any] = {}
@@ -406,8 +494,16 @@ def _evaluation_duties(run: Run, status: dict, *, key: str, due: datetime, perio
         owing = sorted(e["employee_nip"] for e in evs if e["status"] == "open")
         if owing:
             missing["self_assessment"] = owing
-            duties.append(Duty(f"{key}:self_assessment", "reminder.self_assessment", due,
-                               {nip: {} for nip in owing}, "superior", {"period_name": period_name}))
+            duties.append(
+                Duty(
+                    f"{key}:self_assessment",
+                    "reminder.self_assessment",
+                    due,
+                    {nip: {} for nip in owing},
+                    "superior",
+                    {"period_name": period_name},
+                )
+            )
     else:
         unrated = [e for e in evs if e["status"] not in RATED]
         if unrated:
@@ -417,8 +513,15 @@ def _evaluation_duties(run: Run, status: dict, *, key: str, due: datetime, perio
             if hr_rates:
                 missing["rating_by_hr"] = hr_rates  # the top official: HR records the rating
             if per_penilai:
-                duties.append(Duty(f"{key}:rating", "reminder.rating", due,
-                                   {nip: {"pending": n} for nip, n in per_penilai.items()}, "hr"))
+                duties.append(
+                    Duty(
+                        f"{key}:rating",
+                        "reminder.rating",
+                        due,
+                        {nip: {"pending": n} for nip, n in per_penilai.items()},
+                        "hr",
+                    )
+                )
     return duties, missing
 
 
@@ -431,20 +534,25 @@ def _units_without_org_result(run: Run, evaluations: list[dict], seq: int) -> li
 def _calibration_report(run: Run, seq: int) -> dict:
     view = invoke(calibration_check, run.client, run.cycle_id, seq)
     units = view.get("units", [])
-    out = {"units": len(units),
-           "violations": {u["unit_code"]: u["violations"] for u in units if u.get("violations")},
-           "blocked": sorted(u["unit_code"] for u in units if u.get("sign_off_blocked")),
-           "overridden": sorted(u["unit_code"] for u in units if u.get("override")),
-           "missing_org_result": sorted(u["unit_code"] for u in units if u.get("missing_org_result"))}
+    out = {
+        "units": len(units),
+        "violations": {u["unit_code"]: u["violations"] for u in units if u.get("violations")},
+        "blocked": sorted(u["unit_code"] for u in units if u.get("sign_off_blocked")),
+        "overridden": sorted(u["unit_code"] for u in units if u.get("override")),
+        "missing_org_result": sorted(u["unit_code"] for u in units if u.get("missing_org_result")),
+    }
     run.report.calibration["annual" if seq == 0 else f"p{seq}"] = out
     if out["violations"]:
-        run.report.step(f"calibration {'annual' if seq == 0 else f'period {seq}'}: units breaking the curve: "
-                        f"{', '.join(sorted(out['violations']))}" + (f" (HR overrode {', '.join(out['overridden'])})"
-                                                                      if out["overridden"] else ""))
+        run.report.step(
+            f"calibration {'annual' if seq == 0 else f'period {seq}'}: units breaking the curve: "
+            f"{', '.join(sorted(out['violations']))}"
+            + (f" (HR overrode {', '.join(out['overridden'])})" if out["overridden"] else "")
+        )
     return out
 
 
 # ------------------------------------------------------------------ stages (sub-flows)
+
 
 @flow(name="cycle-planning", flow_run_name="planning-{run.cycle_id}")
 def planning_stage(run: Run) -> dict:
@@ -457,10 +565,12 @@ def planning_stage(run: Run) -> dict:
         owing = sorted(nip for nip, p in without.items() if p["status"] != "submitted")
         awaiting = sorted(nip for nip, p in without.items() if p["status"] == "submitted")
         missing = {k: v for k, v in (("no_submitted_plan", owing), ("awaiting_approval", awaiting)) if v}
-        duties = [Duty(f"cycle{run.cycle_id}:planning", "reminder.skp_submission", due,
-                       {nip: {} for nip in owing}, "hr")]
-        return Assessment(not without and bool(people), duties, missing,
-                          f"all {len(people)} employees have an approved SKP")
+        duties = [
+            Duty(f"cycle{run.cycle_id}:planning", "reminder.skp_submission", due, {nip: {} for nip in owing}, "hr")
+        ]
+        return Assessment(
+            not without and bool(people), duties, missing, f"all {len(people)} employees have an approved SKP"
+        )
 
     return chase_stage(run, "planning", assess, due=due, grace=sch.GRACE, may_close_late=True)
 
@@ -490,10 +600,12 @@ def period_stage(run: Run, seq: int) -> dict:
         self_assessment = phase == "self_assessment"
         due = sch.self_assessment_due(p) if self_assessment else sch.rating_due(p)
 
-        def assess() -> Assessment:
+        # called within this round of the loop only; the defaults bind its values all the same
+        def assess(key=key, due=due, p=p, self_assessment=self_assessment) -> Assessment:
             status = run.evaluations(seq)
-            duties, missing = _evaluation_duties(run, status, key=key, due=due, period_name=p["name_id"],
-                                                 self_assessment=self_assessment)
+            duties, missing = _evaluation_duties(
+                run, status, key=key, due=due, period_name=p["name_id"], self_assessment=self_assessment
+            )
             if not self_assessment and missing.get("rating"):
                 without = _units_without_org_result(run, status["evaluations"], seq)
                 if without:
@@ -501,9 +613,15 @@ def period_stage(run: Run, seq: int) -> dict:
             what = "self-assessed" if self_assessment else "rated"
             return Assessment(not missing, duties, missing, f"all {len(status['evaluations'])} evaluations {what}")
 
-        outcome = chase_stage(run, state, assess, due=due, grace=None if self_assessment else sch.GRACE,
-                              may_close_late=True,
-                              before_close=None if self_assessment else (lambda: _calibration_report(run, seq)))
+        outcome = chase_stage(
+            run,
+            state,
+            assess,
+            due=due,
+            grace=None if self_assessment else sch.GRACE,
+            may_close_late=True,
+            before_close=None if self_assessment else (lambda: _calibration_report(run, seq)),
+        )
         if outcome["status"] != "advanced":
             return outcome
     return outcome
@@ -541,8 +659,11 @@ def calibration_stage(run: Run) -> dict:
     blocked = {k: v for k, v in blocked.items() if v}
     if blocked:
         run.report.missing["calibration"] = blocked | {"violations": {u: out["violations"][u] for u in out["blocked"]}}
-        return {"status": "blocked", "state": "calibration",
-                "detail": f"sign-off would be blocked: {blocked}; HR records overrides or ratings are adjusted"}
+        return {
+            "status": "blocked",
+            "state": "calibration",
+            "detail": f"sign-off would be blocked: {blocked}; HR records overrides or ratings are adjusted",
+        }
     run.report.missing.pop("calibration", None)
     return advance(run, "calibration", f"{out['units']} units within the curve or overridden by HR")
 
@@ -557,8 +678,9 @@ def sign_off_stage(run: Run) -> dict:
         waiting = defaultdict(list)  # who must act → for whom
         hr = []
         for e in evs:
-            who = {"rated": e.get("penilai_nip"), "signed": e["employee_nip"],
-                   "acknowledged": e.get("atasan_nip")}.get(e["status"], "")
+            who = {"rated": e.get("penilai_nip"), "signed": e["employee_nip"], "acknowledged": e.get("atasan_nip")}.get(
+                e["status"], ""
+            )
             if e["status"] == "countersigned":
                 continue
             if who:
@@ -581,7 +703,11 @@ def objections_stage(run: Run) -> dict:
         if not run.may_advance:
             return {"status": "waiting", "state": "objections", "detail": "objections: nothing to remind"}
         if run.clock.now() < earliest and not run.clock.wait_until(earliest):
-            return {"status": "waiting", "state": "objections", "detail": f"objection window open until {_fmt(earliest)}"}
+            return {
+                "status": "waiting",
+                "state": "objections",
+                "detail": f"objection window open until {_fmt(earliest)}",
+            }
         annual = run.evaluations(0)["evaluations"]
         acked = [e["id"] for e in annual if e["status"] in ("acknowledged", "countersigned")]
         last_ack = invoke(last_acknowledgement, run.client, acked) if acked else None
@@ -589,9 +715,12 @@ def objections_stage(run: Run) -> dict:
         if run.clock.now() >= window_end:
             break
         if not run.clock.wait_until(window_end):
-            return {"status": "waiting", "state": "objections",
-                    "detail": f"objection window open until {_fmt(window_end)} ({sch.OBJECTION_DAYS} days after the "
-                              "last acknowledgement)"}
+            return {
+                "status": "waiting",
+                "state": "objections",
+                "detail": f"objection window open until {_fmt(window_end)} ({sch.OBJECTION_DAYS} days after the "
+                "last acknowledgement)",
+            }
     else:
         return {"status": "waiting", "state": "objections", "detail": "acknowledgements keep extending the window"}
     pending = invoke(pending_objections, run.client, run.cycle_id)
@@ -599,8 +728,11 @@ def objections_stage(run: Run) -> dict:
     missing = {k: v for k, v in (("objections_undecided", pending), ("not_countersigned", unsigned)) if v}
     if missing:
         run.report.missing["objections"] = missing
-        return {"status": "blocked", "state": "objections",
-                "detail": f"the objection window closed {_fmt(window_end)} but closing now would freeze: {missing}"}
+        return {
+            "status": "blocked",
+            "state": "objections",
+            "detail": f"the objection window closed {_fmt(window_end)} but closing now would freeze: {missing}",
+        }
     run.report.missing.pop("objections", None)
     return advance(run, "objections", f"objection window closed {_fmt(window_end)}; every objection decided")
 
@@ -612,26 +744,45 @@ def close_stage(run: Run) -> dict:
         result = invoke(siasn_push, run.client, run.cycle_id, kind, sch.local_date(run.clock.now()).isoformat())
         run.report.siasn[kind] = result
         if result.get("not_configured"):
-            run.report.warn(f"SIASN push ({kind}) skipped: SIASN is not configured on the reviews service "
-                            f"(missing {', '.join(result.get('missing') or []) or 'settings'})")
+            run.report.warn(
+                f"SIASN push ({kind}) skipped: SIASN is not configured on the reviews service "
+                f"(missing {', '.join(result.get('missing') or []) or 'settings'})"
+            )
         else:
-            run.report.step(f"SIASN push ({kind}): {result.get('sent', 0)} sent, {result.get('failed', 0)} failed, "
-                            f"{result.get('skipped', 0)} already sent")
+            run.report.step(
+                f"SIASN push ({kind}): {result.get('sent', 0)} sent, {result.get('failed', 0)} failed, "
+                f"{result.get('skipped', 0)} already sent"
+            )
     pushed = [k for k, r in run.report.siasn.items() if not r.get("not_configured")]
-    return {"status": "closed", "state": "closed",
-            "detail": f"cycle closed; SIASN: {'pushed ' + ', '.join(pushed) if pushed else 'not configured'}"}
+    return {
+        "status": "closed",
+        "state": "closed",
+        "detail": f"cycle closed; SIASN: {'pushed ' + ', '.join(pushed) if pushed else 'not configured'}",
+    }
 
 
-STAGES = {"planning": planning_stage, "annual_evaluation": annual_stage, "calibration": calibration_stage,
-          "sign_off": sign_off_stage, "objections": objections_stage}
+STAGES = {
+    "planning": planning_stage,
+    "annual_evaluation": annual_stage,
+    "calibration": calibration_stage,
+    "sign_off": sign_off_stage,
+    "objections": objections_stage,
+}
 
 
 # ------------------------------------------------------------------ the flow
 
+
 @flow(name="evaluation-cycle", flow_run_name="cycle-{cycle_id}")
-def evaluation_cycle(cycle_id: int, base_url: str, token: str | None = None, clock: str = "real",
-                     reminder_days: list[int] = [7, 3, 1], batch_size: int = 200,  # noqa: B006 (Prefect parameters)
-                     until: str | None = None) -> dict:
+def evaluation_cycle(
+    cycle_id: int,
+    base_url: str,
+    token: str | None = None,
+    clock: str = "real",
+    reminder_days: list[int] = [7, 3, 1],  # noqa: B006 (a Prefect parameter: plain data, never changed)
+    batch_size: int = 200,
+    until: str | None = None,
+) -> dict:
     """Carry the cycle on from where it stands, as far as time and people allow.
 
     ``token``: an HR bearer token of the cycle's agency (default: ``$KINERJA_TOKEN``; deployments
@@ -648,8 +799,17 @@ def evaluation_cycle(cycle_id: int, base_url: str, token: str | None = None, clo
     the_clock = get_clock(clock)
     client = ServiceClient(base_url, token)
     report = Report(cycle_id, the_clock)
-    run = Run(cycle_id=cycle_id, base_url=base_url, clock_name=clock, reminder_days=sorted(set(reminder_days)),
-              batch_size=batch_size, until=until, client=client, clock=the_clock, report=report)
+    run = Run(
+        cycle_id=cycle_id,
+        base_url=base_url,
+        clock_name=clock,
+        reminder_days=sorted(set(reminder_days)),
+        batch_size=batch_size,
+        until=until,
+        client=client,
+        clock=the_clock,
+        report=report,
+    )
     try:
         drive(run)
         report.summary = invoke(cycle_summary, client, cycle_id)
@@ -668,7 +828,9 @@ def drive(run: Run) -> None:
             report.finish("stopped", state, f"reached {state} (until)")
             return
         if stage == "draft":
-            report.finish("waiting", state, "the cycle is a draft: HR opens planning once periods and deadlines are set")
+            report.finish(
+                "waiting", state, "the cycle is a draft: HR opens planning once periods and deadlines are set"
+            )
             return
         if stage == "closed":
             if not run.may_advance:
@@ -686,22 +848,33 @@ def drive(run: Run) -> None:
 
 # ------------------------------------------------------------------ every open cycle (deployments)
 
+
 @task(name="open-cycles", **SERVICE_TASK)
 def open_cycles(client: ServiceClient) -> list[int]:
     """The cycles the token's agency runs (an admin token: every agency's) that are neither drafts nor closed."""
     return [c["id"] for c in client.pages(f"{PLANS}/cycles") if c["stage"] not in ("draft", "closed")]
 
 
-def _every_open_cycle(base_url: str, token: str | None, clock: str, reminder_days: list[int], batch_size: int,
-                      may_advance: bool) -> dict:
+def _every_open_cycle(
+    base_url: str, token: str | None, clock: str, reminder_days: list[int], batch_size: int, may_advance: bool
+) -> dict:
     token = resolve_token(token)
     the_clock = get_clock(clock)
     reports, failed = {}, {}
     with ServiceClient(base_url, token) as client:
         for cycle_id in invoke(open_cycles, client):
             report = Report(cycle_id, the_clock)
-            run = Run(cycle_id=cycle_id, base_url=base_url, clock_name=clock, reminder_days=sorted(set(reminder_days)),
-                      batch_size=batch_size, may_advance=may_advance, client=client, clock=the_clock, report=report)
+            run = Run(
+                cycle_id=cycle_id,
+                base_url=base_url,
+                clock_name=clock,
+                reminder_days=sorted(set(reminder_days)),
+                batch_size=batch_size,
+                may_advance=may_advance,
+                client=client,
+                clock=the_clock,
+                report=report,
+            )
             try:
                 drive(run)
             except Exception as exc:  # one cycle's trouble does not stop the others
@@ -714,14 +887,24 @@ def _every_open_cycle(base_url: str, token: str | None, clock: str, reminder_day
 
 
 @flow(name="advance-open-cycles")
-def advance_open_cycles(base_url: str, token: str | None = None, clock: str = "real",
-                        reminder_days: list[int] = [7, 3, 1], batch_size: int = 200) -> dict:  # noqa: B006
+def advance_open_cycles(
+    base_url: str,
+    token: str | None = None,
+    clock: str = "real",
+    reminder_days: list[int] = [7, 3, 1],  # noqa: B006 (a Prefect parameter: plain data, never changed)
+    batch_size: int = 200,
+) -> dict:
     """The daily run: carry every open cycle of the agency on (see :func:`evaluation_cycle`)."""
     return _every_open_cycle(base_url, token, clock, reminder_days, batch_size, may_advance=True)
 
 
 @flow(name="reminder-sweep")
-def reminder_sweep(base_url: str, token: str | None = None, clock: str = "real",
-                   reminder_days: list[int] = [7, 3, 1], batch_size: int = 200) -> dict:  # noqa: B006
+def reminder_sweep(
+    base_url: str,
+    token: str | None = None,
+    clock: str = "real",
+    reminder_days: list[int] = [7, 3, 1],  # noqa: B006 (a Prefect parameter: plain data, never changed)
+    batch_size: int = 200,
+) -> dict:
     """Between the daily runs: send the reminders and escalations that came due, move no stage."""
     return _every_open_cycle(base_url, token, clock, reminder_days, batch_size, may_advance=False)

@@ -9,6 +9,7 @@ The bearer token is never a parameter (Prefect would store it with every run): t
 environment provides it (``KINERJA_TOKEN``, or client credentials: ``KINERJA_TOKEN_URL``,
 ``KINERJA_CLIENT_ID``, ``KINERJA_CLIENT_SECRET``), for one agency per worker (several agencies:
 one work pool or queue each)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,21 +32,43 @@ class Deployment:
 DEPLOYMENTS = (
     # Every morning: carry each open cycle of the agency on — close what is complete or past its
     # deadline, open the next stage, remind, escalate, report what is missing (DESIGN.md §4).
-    Deployment("cycle-daily", "flows.cycle.advance_open_cycles",
-               "Daily advance of every open evaluation cycle (07:00 WIB)", ("kinerja", "cycle"),
-               {"reminder_days": [7, 3, 1], "batch_size": 200}, "0 7 * * *"),
+    Deployment(
+        "cycle-daily",
+        "flows.cycle.advance_open_cycles",
+        "Daily advance of every open evaluation cycle (07:00 WIB)",
+        ("kinerja", "cycle"),
+        {"reminder_days": [7, 3, 1], "batch_size": 200},
+        "0 7 * * *",
+    ),
     # Between the daily runs: the reminders and escalations that came due; no stage moves.
-    Deployment("reminder-sweep", "flows.cycle.reminder_sweep",
-               "Reminder and escalation sweep of every open cycle, every 4 hours", ("kinerja", "reminders"),
-               {"reminder_days": [7, 3, 1], "batch_size": 200}, "0 */4 * * *"),
+    Deployment(
+        "reminder-sweep",
+        "flows.cycle.reminder_sweep",
+        "Reminder and escalation sweep of every open cycle, every 4 hours",
+        ("kinerja", "reminders"),
+        {"reminder_days": [7, 3, 1], "batch_size": 200},
+        "0 */4 * * *",
+    ),
     # Every night: close the survey campaigns whose end date passed (publishing their IKM) and
     # publish the interim IKM of the open ones (the plans service records it as realisation).
-    Deployment("survey-aggregation-daily", "flows.surveys.survey_aggregation",
-               "Daily survey aggregation (IKM) at 01:00 WIB", ("kinerja", "surveys"),
-               {"republish_open": True, "batch_size": 50}, "0 1 * * *"),
+    Deployment(
+        "survey-aggregation-daily",
+        "flows.surveys.survey_aggregation",
+        "Daily survey aggregation (IKM) at 01:00 WIB",
+        ("kinerja", "surveys"),
+        {"republish_open": True, "batch_size": 50},
+        "0 1 * * *",
+    ),
     # On demand: one cycle now (parameter cycle_id), e.g. right after HR fixed what a run reported.
-    Deployment("cycle-once", "flows.cycle.evaluation_cycle", "Carry one cycle on now (parameter cycle_id)",
-               ("kinerja", "cycle"), {}, None, None),
+    Deployment(
+        "cycle-once",
+        "flows.cycle.evaluation_cycle",
+        "Carry one cycle on now (parameter cycle_id)",
+        ("kinerja", "cycle"),
+        {},
+        None,
+        None,
+    ),
 )
 
 
@@ -82,9 +105,15 @@ def deploy(base_url: str, *, work_pool: str = WORK_POOL, paused: bool = False) -
         params = {"base_url": base_url, "clock": "real", **d.parameters}
         schedules = [Cron(d.cron, timezone=TIMEZONE)] if d.cron else None
         deployment = _flow(d.flow).to_deployment(
-            d.name, schedules=schedules, paused=paused or was_paused.get(d.name, False), parameters=params,
+            d.name,
+            schedules=schedules,
+            paused=paused or was_paused.get(d.name, False),
+            parameters=params,
             description=d.description,
-            tags=list(d.tags), concurrency_limit=d.concurrency_limit, work_pool_name=work_pool,
-            entrypoint_type=EntrypointType.MODULE_PATH)
+            tags=list(d.tags),
+            concurrency_limit=d.concurrency_limit,
+            work_pool_name=work_pool,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
         applied.append((f"{_flow(d.flow).name}/{d.name}", str(deployment.apply())))
     return applied

@@ -13,6 +13,7 @@ lock up front and a concurrent writer waits for it in SQLite's busy handler (mil
 instead of failing. Only explicit transactions change; plain reads stay as they are.
 PostgreSQL (a production Prefect server) is untouched.
 """
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager

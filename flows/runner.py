@@ -16,6 +16,7 @@ API), or as plain functions (unit tests, no Prefect engine at all).
   :func:`run_flow` in the block waits for it (the demo's first minute is the people's work, so the
   server's start costs nothing).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,6 +38,7 @@ _fallback = logging.getLogger("kinerja.flows")
 
 def in_flow_run() -> bool:
     from prefect.context import FlowRunContext, TaskRunContext
+
     return FlowRunContext.get() is not None or TaskRunContext.get() is not None
 
 
@@ -51,6 +53,7 @@ def log() -> logging.Logger | logging.LoggerAdapter:
     """The Prefect run logger (its lines go to the run's log), or a plain logger outside a run."""
     if in_flow_run():
         from prefect.logging import get_run_logger
+
         try:
             return get_run_logger()
         except Exception:  # e.g. a context without a logger
@@ -86,15 +89,37 @@ class _ApiProcess:
 
     def _spawn(self) -> subprocess.Popen:
         import prefect.settings as ps
+
         out = open(self.log_path, "ab")
         try:
             server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
             return subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).resolve().parent.parent),
-                 "--factory", "flows.prefect_server:create_app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-                env={**os.environ, **server_env, **ps.get_current_settings().to_environment_variables(exclude_unset=True)},
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(Path(__file__).resolve().parent.parent),
+                    "--factory",
+                    "flows.prefect_server:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "error",
+                    "--lifespan",
+                    "on",
+                ],
+                env={
+                    **os.environ,
+                    **server_env,
+                    **ps.get_current_settings().to_environment_variables(exclude_unset=True),
+                },
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         finally:
             out.close()  # the child keeps its own descriptor
 
@@ -109,6 +134,7 @@ class _ApiProcess:
 
     def _await(self, timeout: float) -> None:
         import httpx
+
         stop = time.monotonic() + timeout
         try:
             with httpx.Client(timeout=2) as client:
@@ -155,8 +181,9 @@ def wait_for_api() -> None:
 
 
 @contextlib.contextmanager
-def ephemeral_api(startup_timeout: int = 60, log_path: Path | None = None, *, background: bool = False
-                  ) -> Iterator[str]:
+def ephemeral_api(
+    startup_timeout: int = 60, log_path: Path | None = None, *, background: bool = False
+) -> Iterator[str]:
     """A temporary Prefect API (SQLite under ``PREFECT_HOME``) for the duration of the block; yields
     its URL. Its output goes to ``log_path`` instead of the terminal. With ``background`` the block
     starts while the server is still starting; :func:`run_flow` (or :func:`wait_for_api`) waits for it."""
@@ -169,8 +196,9 @@ def ephemeral_api(startup_timeout: int = 60, log_path: Path | None = None, *, ba
     prior, _current = _current, server
     try:
         server.start(startup_timeout, background=background)
-        with ps.temporary_settings(updates={ps.PREFECT_API_URL: server.api_url,
-                                            ps.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with ps.temporary_settings(
+            updates={ps.PREFECT_API_URL: server.api_url, ps.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+        ):
             try:
                 yield server.api_url
             finally:
@@ -207,6 +235,7 @@ def run_flow(flow: Callable[..., Any], **params) -> Any:
     """Run ``flow`` as a real Prefect flow run: against ``PREFECT_API_URL`` when one is configured
     (a Prefect server, or a test harness), else against a quiet ephemeral API."""
     import prefect.settings as ps
+
     if ps.PREFECT_API_URL.value():
         wait_for_api()
         return flow(**params)

@@ -15,16 +15,35 @@ date's moment is its last second, 23:59:59 WIB, so "by 31 January" means what it
 | ``calibration`` | — | no unit breaks the curve without an HR override, every unit has its organisation result | **waits**: HR decides, the flow never overrides |
 | ``sign_off`` | ``SIGN_OFF_DAYS`` after the stage opened | every annual evaluation countersigned | escalate, then open objections (signing goes on there) |
 | ``objections`` | ``OBJECTION_DAYS`` after the stage opened or the last acknowledgement, whichever is later | the window passed, every objection decided, every evaluation countersigned | **waits** and reports |
-"""
+"""  # noqa: E501 (the table above)
+
 from __future__ import annotations
 
 import os
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["ANNUAL_DAYS", "GRACE", "JAKARTA", "OBJECTION_DAYS", "SIGN_OFF_DAYS", "STALE_AFTER", "is_stale", "check_in_ends", "end_of_day",
-           "local_date", "next_moment", "objection_window_end", "period", "planning_due", "rating_due",
-           "reminder_due", "self_assessment_due", "window_due", "parse_state"]
+__all__ = [
+    "ANNUAL_DAYS",
+    "GRACE",
+    "JAKARTA",
+    "OBJECTION_DAYS",
+    "SIGN_OFF_DAYS",
+    "STALE_AFTER",
+    "is_stale",
+    "check_in_ends",
+    "end_of_day",
+    "local_date",
+    "next_moment",
+    "objection_window_end",
+    "period",
+    "planning_due",
+    "rating_due",
+    "reminder_due",
+    "self_assessment_due",
+    "window_due",
+    "parse_state",
+]
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 #: The plans service's stage machine, as its API names it (the flows do not import the service).
@@ -78,8 +97,10 @@ def parse_state(label: str) -> tuple[str, int | None, str | None]:
         return "monitoring", int(parts[1]), parts[2]
     if len(parts) == 1 and parts[0] in STAGES and parts[0] != "monitoring":
         return parts[0], None, None
-    raise ValueError(f"not a cycle state: {label!r} (stages: {', '.join(STAGES)}; in monitoring "
-                     f"'monitoring:<period>:<{'|'.join(PHASES)}>')")
+    raise ValueError(
+        f"not a cycle state: {label!r} (stages: {', '.join(STAGES)}; in monitoring "
+        f"'monitoring:<period>:<{'|'.join(PHASES)}>')"
+    )
 
 
 def period(cycle: dict, seq: int) -> dict:
@@ -114,8 +135,9 @@ def window_due(opened_at: datetime, days: int) -> datetime:
     return end_of_day(local_date(opened_at) + timedelta(days=days))
 
 
-def objection_window_end(opened_at: datetime, last_acknowledged: datetime | None, days: int = OBJECTION_DAYS
-                         ) -> datetime:
+def objection_window_end(
+    opened_at: datetime, last_acknowledged: datetime | None, days: int = OBJECTION_DAYS
+) -> datetime:
     start = max(opened_at, last_acknowledged) if last_acknowledged else opened_at
     return window_due(start, days)
 

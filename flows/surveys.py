@@ -7,9 +7,8 @@ campaign without a complete answer set (``ikm.no_data``) is skipped. Campaign en
 Jakarta dates (the surveys service's ``SURVEYS_TIMEZONE``): a campaign ending on 31 March closes
 from 1 April.
 """
-from __future__ import annotations
 
-import os
+from __future__ import annotations
 
 from prefect import flow, task
 
@@ -26,8 +25,10 @@ SURVEYS = "/surveys/api/v1"
 
 @task(name="open-campaigns", **SERVICE_TASK)
 def open_campaigns(client: ServiceClient) -> list[dict]:
-    return [{"id": c["id"], "unit_code": c["unit_code"], "end_date": c["end_date"], "respondents": c.get("respondents")}
-            for c in client.pages(f"{SURVEYS}/campaigns", status="open")]
+    return [
+        {"id": c["id"], "unit_code": c["unit_code"], "end_date": c["end_date"], "respondents": c.get("respondents")}
+        for c in client.pages(f"{SURVEYS}/campaigns", status="open")
+    ]
 
 
 @task(name="close-campaigns", task_run_name="close campaigns #{chunk}", **SERVICE_TASK)
@@ -60,8 +61,9 @@ def publish_ikm(client: ServiceClient, campaign_ids: list[int], day: str, chunk:
 
 
 @flow(name="survey-aggregation")
-def survey_aggregation(base_url: str, token: str | None = None, clock: str = "real", republish_open: bool = False,
-                       batch_size: int = 50) -> dict:
+def survey_aggregation(
+    base_url: str, token: str | None = None, clock: str = "real", republish_open: bool = False, batch_size: int = 50
+) -> dict:
     """Close the campaigns whose end date passed; with ``republish_open``, publish the interim IKM
     of those still open. ``token``: an HR token (default ``$KINERJA_TOKEN``)."""
     token = resolve_token(token)
@@ -73,15 +75,17 @@ def survey_aggregation(base_url: str, token: str | None = None, clock: str = "re
         ended = [c["id"] for c in campaigns if sch.as_date(c["end_date"]) < today]
         running = [c["id"] for c in campaigns if sch.as_date(c["end_date"]) >= today]
         for n, start in enumerate(range(0, len(ended), batch_size)):
-            out = invoke(close_campaigns, client, ended[start:start + batch_size], chunk=n)
+            out = invoke(close_campaigns, client, ended[start : start + batch_size], chunk=n)
             report["closed"] += out["closed"]
             report["already_closed"] += out["already"]
         if republish_open:
             for n, start in enumerate(range(0, len(running), batch_size)):
-                out = invoke(publish_ikm, client, running[start:start + batch_size], today.isoformat(), chunk=n)
+                out = invoke(publish_ikm, client, running[start : start + batch_size], today.isoformat(), chunk=n)
                 report["published"].update({str(k): v for k, v in out["published"].items()})
                 report["skipped"] += out["skipped"]
-    log().info(f"surveys on {today}: closed {len(report['closed'])} ended campaign(s) (IKM published), "
-               f"{len(report['already_closed'])} already closed; interim IKM published for "
-               f"{len(report['published'])}, skipped {len(report['skipped'])} without complete answers")
+    log().info(
+        f"surveys on {today}: closed {len(report['closed'])} ended campaign(s) (IKM published), "
+        f"{len(report['already_closed'])} already closed; interim IKM published for "
+        f"{len(report['published'])}, skipped {len(report['skipped'])} without complete answers"
+    )
     return report

@@ -1,4 +1,5 @@
 """``kinerja``: the command line and the embedded all-in-one runner."""
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,12 @@ def serve(host, port):
     configure_logging()
     emb = Embedded()
     emb.start_worker()
-    click.echo(f"Kinerja embedded: http://{host}:{port}/  (docs: " +
-               ", ".join(f"http://{host}:{port}/{s}/docs" for s in emb.apps) + ")", err=True)
+    click.echo(
+        f"Kinerja embedded: http://{host}:{port}/  (docs: "
+        + ", ".join(f"http://{host}:{port}/{s}/docs" for s in emb.apps)
+        + ")",
+        err=True,
+    )
     try:
         run_simple(host, port, emb.wsgi, threaded=True, use_reloader=False)
     finally:
@@ -82,8 +87,13 @@ def _safe_url(url: str) -> str:
 
 
 @main.command()
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]))
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]),
+)
 @click.option("--agency", default=None, help="Agency code (claim 'agency').")
 @click.option("--nip", default=None, help="NIP of the person (claim 'nip').")
 @click.option("--sub", default=None, help="Subject; defaults to the NIP.")
@@ -102,17 +112,27 @@ def token(roles, agency, nip, sub, ttl):
         click.echo(issue_token(cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, ttl_seconds=ttl))
         return
     if not os.environ.get("DEV_IDP_DIR"):
-        raise click.ClickException("tokens come from the agency's identity provider in production mode "
-                                   "(or set DEV_IDP_DIR and DEV_IDP_ISSUER to the development provider of `make up`)")
+        raise click.ClickException(
+            "tokens come from the agency's identity provider in production mode "
+            "(or set DEV_IDP_DIR and DEV_IDP_ISSUER to the development provider of `make up`)"
+        )
     from .devidp import IdpSettings, IdpStore
 
     try:
         idp = IdpSettings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc))
-    click.echo(IdpStore(idp.directory).access_token(
-        issuer=idp.issuer, audience=cfg.jwt_audience, sub=sub or nip or f"{'-'.join(roles)}-cli", roles=list(roles),
-        agency=agency, nip=nip, ttl=ttl))
+    click.echo(
+        IdpStore(idp.directory).access_token(
+            issuer=idp.issuer,
+            audience=cfg.jwt_audience,
+            sub=sub or nip or f"{'-'.join(roles)}-cli",
+            roles=list(roles),
+            agency=agency,
+            nip=nip,
+            ttl=ttl,
+        )
+    )
 
 
 @main.command()
@@ -183,7 +203,8 @@ def demo(out, seed):
 
 
 from .hr import hr  # noqa: E402  (the HR commands, through the HTTP APIs)
-from .ops import admin, flows_group, idp, up, down  # noqa: E402  (operators: first agency, dev IdP, make up)
+from .ops import admin, down, flows_group, idp, up  # noqa: E402  (operators: first agency, dev IdP, make up)
+
 main.add_command(hr)
 for _command in (admin, flows_group, idp, up, down):
     main.add_command(_command)

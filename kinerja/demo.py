@@ -14,6 +14,7 @@ closes the public satisfaction campaigns. The flows reach the embedded services 
 (``httpx.WSGITransport`` registered for :data:`BASE_URL`), with the bus worker relaying and
 consuming events while they run. Prints and writes a summary.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,8 +88,9 @@ class Api:
     def token(self, roles, agency=None, nip=None):
         return issue_token(self.secret, roles=list(roles), agency=agency, nip=nip, sub=nip)
 
-    def call(self, method, path, token, *, json_body=None, data=None, content_type=None, expect=(200, 201),
-             headers=None):
+    def call(
+        self, method, path, token, *, json_body=None, data=None, content_type=None, expect=(200, 201), headers=None
+    ):
         h = {"Authorization": f"Bearer {token}", **(headers or {})}
         resp = self.client.open(path, method=method, json=json_body, data=data, content_type=content_type, headers=h)
         self.calls += 1
@@ -116,6 +118,7 @@ class Flows:
 
     def close(self) -> None:
         from flows.client import register_transport
+
         register_transport(BASE_URL, None)
 
     @contextlib.contextmanager
@@ -147,8 +150,14 @@ class Flows:
         result = state.result(raise_on_failure=False)
         if not state.is_completed():
             raise DemoError(f"flow run {flow.name} ended {state.name}: {result}")
-        self.runs.append({"flow": flow.name, "flow_run_id": str(state.state_details.flow_run_id), "state": state.name,
-                          "seconds": round(time.perf_counter() - started, 2)})
+        self.runs.append(
+            {
+                "flow": flow.name,
+                "flow_run_id": str(state.state_details.flow_run_id),
+                "state": state.name,
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+        )
         return result
 
     def cycle(self, cycle_id: int, until: str | None = None) -> dict:
@@ -158,13 +167,20 @@ class Flows:
         report = self.run(evaluation_cycle, cycle_id=cycle_id, until=until, reminder_days=REMINDER_DAYS)
         sent = sum(r["created"] for r in report["reminders"].values())
         escalated = sum(report["escalations"].values())
-        self.runs[-1].update(status=report["status"], cycle_state=report["state"], stage_changes=sum(
-            1 for step in report["steps"] if " → " in step), reminders_sent=sent, escalations=escalated,
-            missing=sorted(report["missing"]))
+        self.runs[-1].update(
+            status=report["status"],
+            cycle_state=report["state"],
+            stage_changes=sum(1 for step in report["steps"] if " → " in step),
+            reminders_sent=sent,
+            escalations=escalated,
+            missing=sorted(report["missing"]),
+        )
         day = self.emb.clock().astimezone(JAKARTA).strftime("%Y-%m-%d")
-        self.say(f"  [alur {len(self.runs)}] evaluation-cycle {self.runs[-1]['state']}: {report['status']} di/at "
-                 f"{report['state']} ({day}); {self.runs[-1]['stage_changes']} perpindahan tahap / stage changes, "
-                 f"{sent} pengingat / reminders, {escalated} eskalasi / escalations")
+        self.say(
+            f"  [alur {len(self.runs)}] evaluation-cycle {self.runs[-1]['state']}: {report['status']} di/at "
+            f"{report['state']} ({day}); {self.runs[-1]['stage_changes']} perpindahan tahap / stage changes, "
+            f"{sent} pengingat / reminders, {escalated} eskalasi / escalations"
+        )
         for warning in report["warnings"]:
             self.say(f"      catatan / note: {warning}")
         return report
@@ -174,8 +190,10 @@ class Flows:
 
         report = self.run(survey_aggregation)
         self.runs[-1].update(status="closed", campaigns_closed=len(report["closed"]))
-        self.say(f"  [alur {len(self.runs)}] survey-aggregation {self.runs[-1]['state']}: {len(report['closed'])} "
-                 "kampanye ditutup, IKM terbit / campaigns closed, IKM published")
+        self.say(
+            f"  [alur {len(self.runs)}] survey-aggregation {self.runs[-1]['state']}: {len(report['closed'])} "
+            "kampanye ditutup, IKM terbit / campaigns closed, IKM published"
+        )
         return report
 
 
@@ -198,7 +216,11 @@ def run(out_dir: Path = Path("var/demo"), seed: int = 2026, quiet: bool = False)
     try:
         # one Prefect API for every flow run of the demo, started while the people write their plans
         # (a first run creates its database: minutes on a busy machine, so a generous timeout)
-        with (contextlib.nullcontext() if os.environ.get("PREFECT_API_URL") else ephemeral_api(startup_timeout=300, background=True)):
+        with (
+            contextlib.nullcontext()
+            if os.environ.get("PREFECT_API_URL")
+            else ephemeral_api(startup_timeout=300, background=True)
+        ):
             summary = _run(api, emb, seed, say, out_dir)
     finally:
         set_clock(None)
@@ -220,16 +242,27 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
     say(f"Instansi / agency: {agency.name} ({agency.code}), {len(agency.units)} unit, {len(agency.employees)} pegawai")
     api.call("POST", "/plans/api/v1/agencies", admin, json_body={"code": agency.code, "name": agency.name})
     for kind, text in (("units", sample_agency.units_csv(agency)), ("employees", sample_agency.employees_csv(agency))):
-        report, _ = api.call("POST", f"/plans/api/v1/directory/import?kind={kind}&dry_run=true", hr,
-                             data=text.encode(), content_type="text/csv")
+        report, _ = api.call(
+            "POST",
+            f"/plans/api/v1/directory/import?kind={kind}&dry_run=true",
+            hr,
+            data=text.encode(),
+            content_type="text/csv",
+        )
         if report["errors"]:
             raise DemoError(f"sample {kind} do not import: {report['errors'][:3]}")
         api.call("POST", f"/plans/api/v1/directory/import?kind={kind}", hr, data=text.encode(), content_type="text/csv")
-    cycle, _ = api.call("POST", "/plans/api/v1/cycles", hr, json_body={
-        "year": 2026, "period_type": "quarterly", "planning_deadline": "2026-01-31"})
+    cycle, _ = api.call(
+        "POST",
+        "/plans/api/v1/cycles",
+        hr,
+        json_body={"year": 2026, "period_type": "quarterly", "planning_deadline": "2026-01-31"},
+    )
     cycle, _ = api.call("POST", f"/plans/api/v1/cycles/{cycle['id']}/advance", hr, json_body={"expected": "draft"})
-    say(f"Periode penilaian / cycle {cycle['name']}: tahap {cycle['state']}, {len(cycle['periods'])} periode "
-        f"({', '.join(p['name_id'] for p in cycle['periods'])})")
+    say(
+        f"Periode penilaian / cycle {cycle['name']}: tahap {cycle['state']}, {len(cycle['periods'])} periode "
+        f"({', '.join(p['name_id'] for p in cycle['periods'])})"
+    )
 
     by_nip = {e.nip: e for e in agency.employees}
     reports: dict[str, list[str]] = {}
@@ -254,8 +287,14 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
         if e.is_head or not e.superior_nip:
             for i, goal in enumerate(sample_agency.head_goals(e.unit_code)[:3]):
                 item = sample_agency.rhk_for(e.position, e.unit_code, goal, rng)
-                rhk.append({"kind": "utama" if i < 2 else "tambahan", "description": item["description"],
-                            "organisation_goal": goal, "iki": item["iki"]})
+                rhk.append(
+                    {
+                        "kind": "utama" if i < 2 else "tambahan",
+                        "description": item["description"],
+                        "organisation_goal": goal,
+                        "iki": item["iki"],
+                    }
+                )
             sup_plan = plans.get(e.superior_nip) if e.superior_nip else None
             if sup_plan:  # heads below the root also support their superior's RHK
                 for i, r in enumerate(rhk):
@@ -265,26 +304,47 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
             picks = rng.sample(sup_rhk, k=min(len(sup_rhk), rng.choice((1, 2, 2, 3))))
             for i, parent in enumerate(picks):
                 item = sample_agency.rhk_for(e.position, e.unit_code, parent["description"], rng)
-                rhk.append({"kind": "utama" if i == 0 else rng.choice(("utama", "tambahan")),
-                            "description": item["description"], "parent_rhk_id": parent["id"], "iki": item["iki"]})
+                rhk.append(
+                    {
+                        "kind": "utama" if i == 0 else rng.choice(("utama", "tambahan")),
+                        "description": item["description"],
+                        "parent_rhk_id": parent["id"],
+                        "iki": item["iki"],
+                    }
+                )
         for r in rhk:  # satisfaction indicators take the unit's survey index (IKM) as realisation
             for i in r["iki"]:
                 if "kepuasan" in i["indicator"].lower():
                     i["satisfaction_unit_code"] = e.unit_code
-        body = {"cycle_id": cycle["id"], "approach": "kuantitatif", "rhk": rhk, "behaviour": dict(EXPECTATIONS),
-                "annex": {"resources": "Anggaran DPA unit, sarana kantor, aplikasi e-Kinerja.",
-                          "accountability": "Laporan bulanan kepada atasan langsung.",
-                          "consequences": "Sesuai ketentuan penilaian kinerja PermenPANRB 6/2022."}}
-        plan, _ = api.call("POST", "/plans/api/v1/plans", person_token(nip), json_body=body,
-                           headers={"Idempotency-Key": f"demo-plan-{nip}"})
+        body = {
+            "cycle_id": cycle["id"],
+            "approach": "kuantitatif",
+            "rhk": rhk,
+            "behaviour": dict(EXPECTATIONS),
+            "annex": {
+                "resources": "Anggaran DPA unit, sarana kantor, aplikasi e-Kinerja.",
+                "accountability": "Laporan bulanan kepada atasan langsung.",
+                "consequences": "Sesuai ketentuan penilaian kinerja PermenPANRB 6/2022.",
+            },
+        }
+        plan, _ = api.call(
+            "POST",
+            "/plans/api/v1/plans",
+            person_token(nip),
+            json_body=body,
+            headers={"Idempotency-Key": f"demo-plan-{nip}"},
+        )
         plans[nip] = plan
 
     # submission and approval, top-down; a few stay behind as in a real office
     states = Counter()
     for idx, nip in enumerate(order):
         plan = plans[nip]
-        fate = "approve" if nip in reports or idx < 5 else rng.choices(
-            ("approve", "draft", "submitted", "returned"), weights=(88, 4, 5, 3))[0]
+        fate = (
+            "approve"
+            if nip in reports or idx < 5
+            else rng.choices(("approve", "draft", "submitted", "returned"), weights=(88, 4, 5, 3))[0]
+        )
         if fate == "draft":
             states["draft"] += 1
             continue
@@ -294,8 +354,12 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
         if fate == "submitted":
             states["submitted"] += 1
         elif fate == "returned":
-            api.call("POST", f"/plans/api/v1/plans/{plan['id']}/return", approver,
-                     json_body={"note": "Target kuantitas belum realistis; sesuaikan dengan data tahun lalu."})
+            api.call(
+                "POST",
+                f"/plans/api/v1/plans/{plan['id']}/return",
+                approver,
+                json_body={"note": "Target kuantitas belum realistis; sesuaikan dengan data tahun lalu."},
+            )
             states["returned"] += 1
         else:
             plan, _ = api.call("POST", f"/plans/api/v1/plans/{plan['id']}/approve", approver)
@@ -327,9 +391,20 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
     # HR's contact for the flow's escalations (an office mailbox: HR has no NIP here)
     api.call("PUT", "/notifications/api/v1/hr-contacts", hr, json_body={"contacts": [HR_CONTACT]})
     flows_ = Flows(emb, hr, say)
-    ctx = {"agency": agency, "plans": plans, "reports": reports, "order": order, "by_nip": by_nip,
-           "person_token": person_token, "hr": hr, "cycle": cycle, "rng": rng, "out_dir": out_dir,
-           "flows": flows_, "daily_logs": 0}
+    ctx = {
+        "agency": agency,
+        "plans": plans,
+        "reports": reports,
+        "order": order,
+        "by_nip": by_nip,
+        "person_token": person_token,
+        "hr": hr,
+        "cycle": cycle,
+        "rng": rng,
+        "out_dir": out_dir,
+        "flows": flows_,
+        "daily_logs": 0,
+    }
     try:
         review_summary = _run_reviews(api, emb, ctx, say)
     finally:
@@ -339,15 +414,29 @@ def _run(api: Api, emb: Embedded, seed: int, say, out_dir: Path) -> dict:
         "flow_runs": flows_.runs,
         "daily_logs": ctx["daily_logs"],
         "reviews": review_summary,
-        "agency": {"code": agency.code, "name": agency.name, "units": len(agency.units),
-                   "employees": len(agency.employees), "unit_kinds": dict(units_by_kind)},
-        "cycle": {"id": cycle["id"], "name": cycle["name"], "state": cycle["state"],
-                  "periods": [p["name_id"] for p in cycle["periods"]]},
+        "agency": {
+            "code": agency.code,
+            "name": agency.name,
+            "units": len(agency.units),
+            "employees": len(agency.employees),
+            "unit_kinds": dict(units_by_kind),
+        },
+        "cycle": {
+            "id": cycle["id"],
+            "name": cycle["name"],
+            "state": cycle["state"],
+            "periods": [p["name_id"] for p in cycle["periods"]],
+        },
         "plans_by_status": dict(sorted(listed.items())),
-        "cascade": {"supervisors": len(reports), "superior_rhk": total_rhk, "superior_rhk_supported": supported,
-                    "coverage_percent": round(100 * supported / total_rhk, 1) if total_rhk else 0.0,
-                    "supervisors_fully_covered": sum(1 for r in ratios if r == 1.0),
-                    "idle_subordinates": idle, "subordinates_without_plan": without},
+        "cascade": {
+            "supervisors": len(reports),
+            "superior_rhk": total_rhk,
+            "superior_rhk_supported": supported,
+            "coverage_percent": round(100 * supported / total_rhk, 1) if total_rhk else 0.0,
+            "supervisors_fully_covered": sum(1 for r in ratios if r == 1.0),
+            "idle_subordinates": idle,
+            "subordinates_without_plan": without,
+        },
         "events": {"published": events, "pending": pending},
     }
 
@@ -384,43 +473,70 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                     continue  # recorded from the unit's survey index
                 factor = max(0.3, rng.gauss(1.07, 0.06))
                 value = i["target_value"] / factor if i["aspect"] in LOWER_IS_BETTER else i["target_value"] * factor
-                form.append({"iki_id": i["id"], "period_seq": 4, "value": round(value, 1),
-                             "note": "Rekap laporan bulanan Januari–Desember.",
-                             "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]]})
+                form.append(
+                    {
+                        "iki_id": i["id"],
+                        "period_seq": 4,
+                        "value": round(value, 1),
+                        "note": "Rekap laporan bulanan Januari–Desember.",
+                        "links": ["https://e-kinerja.example.go.id/bukti/" + i["id"][:8]],
+                    }
+                )
         if form:
-            recorded, _ = api.call("POST", f"/plans/api/v1/plans/{plan['id']}/realisations:batch", token(nip),
-                                   json_body=form)
+            recorded, _ = api.call(
+                "POST", f"/plans/api/v1/plans/{plan['id']}/realisations:batch", token(nip), json_body=form
+            )
             realised += len(recorded)
     emb.pump()
     # Q4 closes (its periodic evaluations as the others), the annual evaluation opens
     flows_.cycle(cid, until="annual_evaluation")
     evs = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
-    say(f"Triwulan I: {len(periodic)} evaluasi periodik / periodic evaluations; evaluasi tahunan dibuka / annual "
-        f"evaluations opened: {len(evs)} (realisasi dicatat / realisations recorded: {realised})")
+    say(
+        f"Triwulan I: {len(periodic)} evaluasi periodik / periodic evaluations; evaluasi tahunan dibuka / annual "
+        f"evaluations opened: {len(evs)} (realisasi dicatat / realisations recorded: {realised})"
+    )
     _daily_logs(api, ctx, clock.today())
     for u in agency.units:  # the head one level up sets each unit's organisation result (here: HR)
-        api.call("PUT", f"{R}/org-results", hr, json_body={"cycle_id": cid, "period_seq": 0, "unit_code": u.code,
-                                                            "result": rng.choice(ORG_RESULTS)})
+        api.call(
+            "PUT",
+            f"{R}/org-results",
+            hr,
+            json_body={"cycle_id": cid, "period_seq": 0, "unit_code": u.code, "result": rng.choice(ORG_RESULTS)},
+        )
     for ev in evs:
-        api.call("POST", f"{R}/evaluations/{ev['id']}/self-assessment/submit", token(ev["employee_nip"]), json_body={
-            "achievements": "Target utama tercapai; laporan diunggah tepat waktu.",
-            "challenges": "Keterbatasan anggaran dan data dari kecamatan.",
-            "improvement_plan": "Menyusun jadwal pengumpulan data lebih awal."})
+        api.call(
+            "POST",
+            f"{R}/evaluations/{ev['id']}/self-assessment/submit",
+            token(ev["employee_nip"]),
+            json_body={
+                "achievements": "Target utama tercapai; laporan diunggah tepat waktu.",
+                "challenges": "Keterbatasan anggaran dan data dari kecamatan.",
+                "improvement_plan": "Menyusun jadwal pengumpulan data lebih awal.",
+            },
+        )
     deviations = 0
     for ev in evs:
         penilai = token(ev["penilai_nip"]) if ev["penilai_nip"] else hr
         sug, _ = api.call("GET", f"{R}/evaluations/{ev['id']}/suggestion", penilai)
         hasil = sug["rating"] or "meets"
-        body = {"rating_hasil": hasil, "rating_perilaku": rng.choices(("above", "meets", "below"), (2, 7, 1))[0],
-                "iki_feedback": {i["id"]: "Sesuai bukti dukung." for r in sug["rhk"] for i in r["iki"]},
-                "notes": "Pertahankan kinerja dan dokumentasi bukti dukung."}
+        body = {
+            "rating_hasil": hasil,
+            "rating_perilaku": rng.choices(("above", "meets", "below"), (2, 7, 1))[0],
+            "iki_feedback": {i["id"]: "Sesuai bukti dukung." for r in sug["rhk"] for i in r["iki"]},
+            "notes": "Pertahankan kinerja dan dokumentasi bukti dukung.",
+        }
         if rng.random() < 0.05 or sug["rating"] is None:
             body["rating_hasil"] = "meets" if hasil != "meets" else "above"
             body["deviation_reason"] = "Pertimbangan kualitas pekerjaan di luar indikator."
             deviations += 1
         _, resp = api.call("GET", f"{R}/evaluations/{ev['id']}", penilai)
-        api.call("PUT", f"{R}/evaluations/{ev['id']}/rating", penilai, json_body=body,
-                 headers={"If-Match": resp.headers["ETag"]})
+        api.call(
+            "PUT",
+            f"{R}/evaluations/{ev['id']}/rating",
+            penilai,
+            json_body=body,
+            headers={"If-Match": resp.headers["ETag"]},
+        )
     # every annual evaluation rated: the flow moves on to calibration and checks the curve; it
     # never overrides, so a unit breaking it stops the run until HR decides
     calibrating = flows_.cycle(cid, until="sign_off")
@@ -428,12 +544,22 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     violating = [u for u in cal["units"] if u["violations"]]
     blocked = (calibrating["missing"].get("calibration") or {}).get("units_breaking_the_curve", [])
     if calibrating["status"] == "blocked":
-        say(f"      kalibrasi / calibration: {len(blocked)} unit melanggar kurva / units break the curve "
-            f"({', '.join(blocked)}); HR memutuskan / HR decides")
+        say(
+            f"      kalibrasi / calibration: {len(blocked)} unit melanggar kurva / units break the curve "
+            f"({', '.join(blocked)}); HR memutuskan / HR decides"
+        )
         for code in blocked:  # HR decides: keep the penilai's ratings, on the record
-            api.call("POST", f"{R}/calibration/overrides", hr, json_body={
-                "cycle_id": cid, "period_seq": 0, "unit_code": code,
-                "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."})
+            api.call(
+                "POST",
+                f"{R}/calibration/overrides",
+                hr,
+                json_body={
+                    "cycle_id": cid,
+                    "period_seq": 0,
+                    "unit_code": code,
+                    "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan.",
+                },
+            )
         flows_.cycle(cid, until="sign_off")
     for ev in evs:
         api.call("POST", f"{R}/evaluations/{ev['id']}/sign", token(ev["penilai_nip"]) if ev["penilai_nip"] else hr)
@@ -441,22 +567,32 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         api.call("POST", f"{R}/evaluations/{ev['id']}/countersign", token(ev["atasan_nip"]) if ev["atasan_nip"] else hr)
     flows_.cycle(cid, until="objections")  # everything countersigned: the objection window opens
     final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
-    low = sorted((e for e in final if e["predikat"] in ("BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")),
-                 key=lambda e: e["employee_nip"])[:3]
+    low = sorted(
+        (e for e in final if e["predikat"] in ("BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")),
+        key=lambda e: e["employee_nip"],
+    )[:3]
     decisions = Counter()
     for n, ev in enumerate(low):
-        obj, _ = api.call("POST", f"{R}/evaluations/{ev['id']}/objections", token(ev["employee_nip"]), json_body={
-            "reasons": "Bukti dukung kegiatan triwulan IV belum dipertimbangkan dalam penilaian."})
+        obj, _ = api.call(
+            "POST",
+            f"{R}/evaluations/{ev['id']}/objections",
+            token(ev["employee_nip"]),
+            json_body={"reasons": "Bukti dukung kegiatan triwulan IV belum dipertimbangkan dalam penilaian."},
+        )
         who = token(ev["atasan_nip"]) if ev["atasan_nip"] else hr
-        body = ({"decision": "changed", "reason": "Bukti dukung sah.", "rating_hasil": "meets",
-                 "rating_perilaku": "meets"} if n == 0 else {"decision": "upheld", "reason": "Penilaian sesuai bukti."})
+        body = (
+            {"decision": "changed", "reason": "Bukti dukung sah.", "rating_hasil": "meets", "rating_perilaku": "meets"}
+            if n == 0
+            else {"decision": "upheld", "reason": "Penilaian sesuai bukti."}
+        )
         api.call("POST", f"{R}/objections/{obj['id']}/decide", who, json_body=body)
         decisions[body["decision"]] += 1
     # the window passes (the flow waits for it), every objection decided: the cycle closes, SIASN step
     closing = flows_.cycle(cid)
     if closing["status"] != "closed":
-        raise DemoError(f"the flow did not close the cycle: {closing['status']} at {closing['state']}: "
-                        f"{closing['detail']}")
+        raise DemoError(
+            f"the flow did not close the cycle: {closing['status']} at {closing['state']}: {closing['detail']}"
+        )
     final = _all(api, f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     followups = _all(api, f"{R}/followups?cycle_id={cid}", hr)
     consistency, _ = api.call("GET", f"{R}/rater-consistency?cycle_id={cid}&period_seq=0", hr)
@@ -469,8 +605,11 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     report = build_report(Client(token=hr, wsgi=emb.wsgi), cid, ctx["out_dir"] / "report", pdf=True, documents=5)
     say(f"Laporan HR / HR report: {report['html']}, {report['pdf']} (+{len(report['documents'])} dokumen evaluasi)")
     return {
-        "report": {"html": str(report["html"]), "pdf": str(report["pdf"]),
-                   "documents": [str(p) for p in report["documents"]]},
+        "report": {
+            "html": str(report["html"]),
+            "pdf": str(report["pdf"]),
+            "documents": [str(p) for p in report["documents"]],
+        },
         "notifications": notifications,
         "surveys": surveys,
         "periodic_evaluations_opened": len(periodic),
@@ -479,10 +618,13 @@ def _run_reviews(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         "status": dict(Counter(e["status"] for e in final)),
         "predikat": dict(sorted(Counter(e["predikat"] for e in final).items())),
         "ratings_departing_from_suggestion": deviations,
-        "calibration": {"units": len(cal["units"]), "units_in_violation": len(violating),
-                        "violations": sum(len(u["violations"]) for u in violating),
-                        "blocked_by_flow": blocked if calibrating["status"] == "blocked" else [],
-                        "overrides": len(blocked) if calibrating["status"] == "blocked" else 0},
+        "calibration": {
+            "units": len(cal["units"]),
+            "units_in_violation": len(violating),
+            "violations": sum(len(u["violations"]) for u in violating),
+            "blocked_by_flow": blocked if calibrating["status"] == "blocked" else [],
+            "overrides": len(blocked) if calibrating["status"] == "blocked" else 0,
+        },
         "objections": {"filed": len(low), **decisions},
         "predikat_by_unit": _by_unit(final),
         "followups": dict(Counter(f["kind"] for f in followups)),
@@ -496,24 +638,43 @@ def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
     which the plans service records as the realisation of the mapped satisfaction IKI."""
     agency, hr, rng = ctx["agency"], ctx["hr"], ctx["rng"]
     S = "/surveys/api/v1"
-    units = [u for u in agency.units if sample_agency.unit_kind(u.code) in ("puskesmas", "disdukcapil")
-             or u.code.startswith("UPT")]
+    units = [
+        u
+        for u in agency.units
+        if sample_agency.unit_kind(u.code) in ("puskesmas", "disdukcapil") or u.code.startswith("UPT")
+    ]
     results, campaigns = {}, {}
     for n, u in enumerate(units):
-        campaign, _ = api.call("POST", f"{S}/campaigns", hr, json_body={
-            "unit_code": u.code, "unit_name": u.name, "service_type": "Pelayanan umum",
-            "title": f"Survei Kepuasan Masyarakat {u.name} Triwulan IV 2026",
-            "start_date": "2026-10-01", "end_date": "2026-12-15", "population": 1500 + 500 * n})
+        campaign, _ = api.call(
+            "POST",
+            f"{S}/campaigns",
+            hr,
+            json_body={
+                "unit_code": u.code,
+                "unit_name": u.name,
+                "service_type": "Pelayanan umum",
+                "title": f"Survei Kepuasan Masyarakat {u.name} Triwulan IV 2026",
+                "start_date": "2026-10-01",
+                "end_date": "2026-12-15",
+                "population": 1500 + 500 * n,
+            },
+        )
         api.call("POST", f"{S}/campaigns/{campaign['id']}/open", hr)
         mood = rng.uniform(2.7, 3.6)  # each unit's typical answer
-        answers = [{"answers": {f"U{k}": max(1, min(4, round(rng.gauss(mood + (0.3 if k == 4 else 0), 0.6))))
-                                for k in range(1, 10)},
-                    "profile": {"age": rng.randint(18, 75), "sex": rng.choice(("male", "female"))},
-                    "suggestion": rng.choice((None, None, "Antrian pagi terlalu panjang.",
-                                              "Petugas ramah, ruang tunggu perlu kipas."))}
-                   for _ in range(campaign["min_sample"] + 10)]
+        answers = [
+            {
+                "answers": {
+                    f"U{k}": max(1, min(4, round(rng.gauss(mood + (0.3 if k == 4 else 0), 0.6)))) for k in range(1, 10)
+                },
+                "profile": {"age": rng.randint(18, 75), "sex": rng.choice(("male", "female"))},
+                "suggestion": rng.choice(
+                    (None, None, "Antrian pagi terlalu panjang.", "Petugas ramah, ruang tunggu perlu kipas.")
+                ),
+            }
+            for _ in range(campaign["min_sample"] + 10)
+        ]
         for i in range(0, len(answers), 200):
-            api.call("POST", f"{S}/campaigns/{campaign['id']}/responses:batch", hr, json_body=answers[i:i + 200])
+            api.call("POST", f"{S}/campaigns/{campaign['id']}/responses:batch", hr, json_body=answers[i : i + 200])
         campaigns[u.code] = campaign
     # the campaigns end on 15 December; the next day the aggregation flow closes them (closing
     # publishes their IKM, which the plans service records as the satisfaction IKI's realisation)
@@ -523,16 +684,26 @@ def _run_surveys(api: Api, emb: Embedded, ctx: dict, say) -> dict:
         if campaign["id"] not in aggregated["closed"]:
             raise DemoError(f"the survey aggregation flow did not close campaign {campaign['id']} ({code})")
         ikm, _ = api.call("GET", f"{S}/campaigns/{campaign['id']}/ikm", hr)
-        results[code] = {"campaign": campaign["id"], "respondents": ikm["respondents"],
-                         "minimum_sample": campaign["min_sample"],
-                         "ikm_unit": ikm["ikm_unit"], "mutu": ikm["mutu"], "kinerja": ikm["kinerja"]}
+        results[code] = {
+            "campaign": campaign["id"],
+            "respondents": ikm["respondents"],
+            "minimum_sample": campaign["min_sample"],
+            "ikm_unit": ikm["ikm_unit"],
+            "mutu": ikm["mutu"],
+            "kinerja": ikm["kinerja"],
+        }
     fed = 0  # what the plans API now shows: satisfaction IKI realised from the survey index
     for nip, plan in ctx["plans"].items():
         if any(i.get("satisfaction_unit_code") in results for r in plan["rhk"] for i in r["iki"]):
-            rows, _ = api.call("GET", f"/plans/api/v1/plans/{plan['id']}/realisations?period_seq=4", ctx["person_token"](nip))
+            rows, _ = api.call(
+                "GET", f"/plans/api/v1/plans/{plan['id']}/realisations?period_seq=4", ctx["person_token"](nip)
+            )
             fed += sum(1 for row in rows if row["source"] == "surveys.ikm")
-    say("Survei kepuasan masyarakat / public satisfaction (IKM): " + ", ".join(
-        f"{code} {r['ikm_unit']} ({r['mutu']})" for code, r in results.items()) + f"; {fed} IKI kepuasan terisi dari IKM")
+    say(
+        "Survei kepuasan masyarakat / public satisfaction (IKM): "
+        + ", ".join(f"{code} {r['ikm_unit']} ({r['mutu']})" for code, r in results.items())
+        + f"; {fed} IKI kepuasan terisi dari IKM"
+    )
     return {"units": results, "satisfaction_iki_realised_from_ikm": fed}
 
 
@@ -551,7 +722,9 @@ def _daily_logs(api: Api, ctx: dict, until: date) -> None:
     an approved SKP) writes an entry every other Thursday since their last entry, up to ``until``,
     linked to one of their IKI. There is no batch endpoint: one POST per entry, so the demo keeps
     the count modest."""
-    writers = ctx.setdefault("log_writers", sorted(n for n, p in ctx["plans"].items() if p["status"] == "approved")[::16])
+    writers = ctx.setdefault(
+        "log_writers", sorted(n for n, p in ctx["plans"].items() if p["status"] == "approved")[::16]
+    )
     rng = ctx["rng"]
     until = min(until, date(2026, 12, 31))  # the cycle's year: a log links to an IKI of the 2026 SKP
     day = ctx.get("logs_until", date(2026, 2, 2))
@@ -559,9 +732,17 @@ def _daily_logs(api: Api, ctx: dict, until: date) -> None:
         if day.weekday() == 3 and day.isocalendar().week % 2 == 0:
             for nip in writers:
                 ikis = [i["id"] for r in ctx["plans"][nip]["rhk"] for i in r["iki"]]
-                api.call("POST", "/plans/api/v1/daily-logs", ctx["person_token"](nip), json_body={
-                    "date": day.isoformat(), "activity": rng.choice(DAILY_ACTIVITIES),
-                    "minutes": rng.choice((60, 90, 120, 180, 240)), "iki_id": rng.choice(ikis)})
+                api.call(
+                    "POST",
+                    "/plans/api/v1/daily-logs",
+                    ctx["person_token"](nip),
+                    json_body={
+                        "date": day.isoformat(),
+                        "activity": rng.choice(DAILY_ACTIVITIES),
+                        "minutes": rng.choice((60, 90, 120, 180, 240)),
+                        "iki_id": rng.choice(ikis),
+                    },
+                )
                 ctx["daily_logs"] += 1
         day += timedelta(days=1)
     ctx["logs_until"] = day
@@ -585,10 +766,19 @@ def _headline(summary: dict) -> dict:
         "evaluations": r["status"],
         "predikat": r["predikat_by_unit"],
         "objections": {k: v for k, v in r["objections"].items() if k != "filed"} | {"filed": r["objections"]["filed"]},
-        "ikm": [{"campaign": v["campaign"], "unit": unit, "respondents": v["respondents"], "ikm_unit": v["ikm_unit"],
-                 "mutu": v["mutu"]} for unit, v in r["surveys"]["units"].items()],
-        "notifications": {ch: sum(v.values()) if ch != "email" else v.get("queued", 0)
-                          for ch, v in r["notifications"].items()},
+        "ikm": [
+            {
+                "campaign": v["campaign"],
+                "unit": unit,
+                "respondents": v["respondents"],
+                "ikm_unit": v["ikm_unit"],
+                "mutu": v["mutu"],
+            }
+            for unit, v in r["surveys"]["units"].items()
+        ],
+        "notifications": {
+            ch: sum(v.values()) if ch != "email" else v.get("queued", 0) for ch, v in r["notifications"].items()
+        },
         "flow_runs": summary["flow_runs"],
         "daily_logs": summary["daily_logs"],
         "seconds": summary["elapsed_seconds"],
@@ -601,7 +791,7 @@ def _notification_counts(api: Api) -> dict:
     counts: dict[str, dict[str, int]] = {}
     for line in resp.get_data(as_text=True).splitlines():
         if line.startswith("kinerja_notifications_deliveries_total{"):
-            labels = dict(part.split("=", 1) for part in line[line.index("{") + 1:line.index("}")].split(","))
+            labels = dict(part.split("=", 1) for part in line[line.index("{") + 1 : line.index("}")].split(","))
             channel, status = labels["channel"].strip('"'), labels["status"].strip('"')
             counts.setdefault(channel, {})[status] = int(float(line.rsplit(" ", 1)[1]))
     return counts
@@ -622,27 +812,40 @@ def _print(summary: dict, say) -> None:
     for status, n in summary["plans_by_status"].items():
         say(f"  {status:<10} {n:>4}  {'█' * max(1, round(n / 5))}")
     c = summary["cascade"]
-    say(f"\nCascading (RHK pimpinan yang diintervensi): {c['superior_rhk_supported']}/{c['superior_rhk']} RHK atasan "
-        f"didukung ({c['coverage_percent']} %), {c['supervisors_fully_covered']}/{c['supervisors']} atasan penuh")
-    say(f"  bawahan tanpa dukungan / idle subordinates: {c['idle_subordinates']}; "
-        f"belum punya SKP / without plan: {c['subordinates_without_plan']}")
+    say(
+        f"\nCascading (RHK pimpinan yang diintervensi): {c['superior_rhk_supported']}/{c['superior_rhk']} RHK atasan "
+        f"didukung ({c['coverage_percent']} %), {c['supervisors_fully_covered']}/{c['supervisors']} atasan penuh"
+    )
+    say(
+        f"  bawahan tanpa dukungan / idle subordinates: {c['idle_subordinates']}; "
+        f"belum punya SKP / without plan: {c['subordinates_without_plan']}"
+    )
     r = summary["reviews"]
-    say(f"\nPenilaian tahunan / annual evaluations: {r['annual_evaluations']} "
-        f"({', '.join(f'{k} {v}' for k, v in r['status'].items())})")
+    say(
+        f"\nPenilaian tahunan / annual evaluations: {r['annual_evaluations']} "
+        f"({', '.join(f'{k} {v}' for k, v in r['status'].items())})"
+    )
     for predikat, n in r["predikat"].items():
         say(f"  {predikat:<18} {n:>4}  {'█' * max(1, round(n / 5))}")
     c = r["calibration"]
-    say(f"Kalibrasi / calibration: {c['units_in_violation']}/{c['units']} unit melanggar kurva "
-        f"({c['violations']} pelanggaran), {c['overrides']} pengecualian HR / overrides")
+    say(
+        f"Kalibrasi / calibration: {c['units_in_violation']}/{c['units']} unit melanggar kurva "
+        f"({c['violations']} pelanggaran), {c['overrides']} pengecualian HR / overrides"
+    )
     o = r["objections"]
     say(f"Keberatan / objections: {o['filed']} diajukan, {o.get('changed', 0)} diubah, {o.get('upheld', 0)} ditolak")
     say(f"Tindak lanjut / follow-up: {r['followups']}")
     n = r["notifications"]
-    say("Notifikasi / notifications: " + ", ".join(
-        f"{ch} {sum(v.values())} ({', '.join(f'{k} {c}' for k, c in sorted(v.items()))})" for ch, v in sorted(n.items())))
+    say(
+        "Notifikasi / notifications: "
+        + ", ".join(
+            f"{ch} {sum(v.values())} ({', '.join(f'{k} {c}' for k, c in sorted(v.items()))})"
+            for ch, v in sorted(n.items())
+        )
+    )
     runs = summary["flow_runs"]
-    say(f"Alur Prefect / flow runs: {len(runs)} ({', '.join(f'{k} {v}' for k, v in Counter(r['state'] for r in runs).items())}); "
-        f"siklus / cycle: {summary['cycle']['state']}")
+    states = ", ".join(f"{k} {v}" for k, v in Counter(r["state"] for r in runs).items())
+    say(f"Alur Prefect / flow runs: {len(runs)} ({states}); siklus / cycle: {summary['cycle']['state']}")
     say(f"Catatan harian / daily logs: {summary['daily_logs']}")
     say(f"\nPeristiwa / events published: {summary['events']['published']} (pending {summary['events']['pending']})")
     say(f"Waktu / time: {summary['elapsed_seconds']} s, {summary['http_calls']} HTTP calls")

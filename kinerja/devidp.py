@@ -18,6 +18,7 @@ It is never on by default: nothing starts it but ``make up`` (or an operator on 
 refuses an issuer that is not on this machine. An agency's production uses its own provider
 (Keycloak, as ``deploy/compose.yaml`` shows, or any OpenID Connect provider that can put those
 claims in its tokens). Codes live in memory: run it as one process (one gunicorn worker)."""
+
 from __future__ import annotations
 
 import base64
@@ -83,8 +84,9 @@ class IdpStore:
         if not self.key_path.exists():
             self.dir.mkdir(parents=True, exist_ok=True)
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
             fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(pem)
@@ -125,24 +127,41 @@ class IdpStore:
     def clients(self) -> dict:
         return self._read("clients.json")
 
-    def put_user(self, username: str, password: str, *, name: str, roles: list[str], agency: str | None,
-                 nip: str | None = None) -> None:
+    def put_user(
+        self, username: str, password: str, *, name: str, roles: list[str], agency: str | None, nip: str | None = None
+    ) -> None:
         _check_roles(roles)
         with self._lock:
             users = self.users()
-            users[username] = {"name": name, "roles": list(roles), "agency": agency, "nip": nip,
-                               "password": _hash_password(password)}
+            users[username] = {
+                "name": name,
+                "roles": list(roles),
+                "agency": agency,
+                "nip": nip,
+                "password": _hash_password(password),
+            }
             self._write("users.json", users)
 
-    def put_client(self, client_id: str, secret: str | None, *, redirect_uris: list[str] = (),
-                   grant_types: list[str] = ("authorization_code",), roles: list[str] = (),
-                   agency: str | None = None) -> None:
+    def put_client(
+        self,
+        client_id: str,
+        secret: str | None,
+        *,
+        redirect_uris: list[str] = (),
+        grant_types: list[str] = ("authorization_code",),
+        roles: list[str] = (),
+        agency: str | None = None,
+    ) -> None:
         _check_roles(roles)
         with self._lock:
             clients = self.clients()
-            clients[client_id] = {"secret": _hash_password(secret) if secret else None,
-                                  "redirect_uris": list(redirect_uris), "grant_types": list(grant_types),
-                                  "roles": list(roles), "agency": agency}
+            clients[client_id] = {
+                "secret": _hash_password(secret) if secret else None,
+                "redirect_uris": list(redirect_uris),
+                "grant_types": list(grant_types),
+                "roles": list(roles),
+                "agency": agency,
+            }
             self._write("clients.json", clients)
 
     def authenticate_user(self, username: str, password: str) -> dict | None:
@@ -165,12 +184,31 @@ class IdpStore:
 
     # ------------------------------------------------------------------ tokens
 
-    def access_token(self, *, issuer: str, audience: str | None, sub: str, roles: list[str], agency: str | None,
-                     nip: str | None = None, name: str | None = None, client_id: str | None = None,
-                     scope: str | None = None, ttl: int = 8 * 3600, now: float | None = None) -> str:
+    def access_token(
+        self,
+        *,
+        issuer: str,
+        audience: str | None,
+        sub: str,
+        roles: list[str],
+        agency: str | None,
+        nip: str | None = None,
+        name: str | None = None,
+        client_id: str | None = None,
+        scope: str | None = None,
+        ttl: int = 8 * 3600,
+        now: float | None = None,
+    ) -> str:
         now = int(time.time() if now is None else now)
-        claims = {"iss": issuer, "sub": sub, "iat": now, "nbf": now, "exp": now + ttl, "jti": uuid.uuid4().hex,
-                  "roles": list(roles)}
+        claims = {
+            "iss": issuer,
+            "sub": sub,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            "roles": list(roles),
+        }
         if audience:
             claims["aud"] = audience
         for key, value in (("agency", agency), ("nip", nip), ("name", name), ("azp", client_id), ("scope", scope)):
@@ -198,14 +236,18 @@ class IdpSettings:
         directory = (env.get("DEV_IDP_DIR") or "").strip()
         issuer = (env.get("DEV_IDP_ISSUER") or "").strip().rstrip("/")
         if not directory:
-            raise ConfigError("the development identity provider keeps its key and users in a directory: set DEV_IDP_DIR")
+            raise ConfigError(
+                "the development identity provider keeps its key and users in a directory: set DEV_IDP_DIR"
+            )
         if not issuer:
             raise ConfigError("set DEV_IDP_ISSUER to the provider's own base URL, e.g. http://127.0.0.1:8090")
         host = urlsplit(issuer).hostname or ""
         if host not in LOOPBACK and env.get("DEV_IDP_ALLOW_REMOTE") != "1":
-            raise ConfigError(f"DEV_IDP_ISSUER {issuer} is not on this machine: the development identity provider "
-                              "is for one machine (use the agency's own provider, or set DEV_IDP_ALLOW_REMOTE=1 "
-                              "for a private test network)")
+            raise ConfigError(
+                f"DEV_IDP_ISSUER {issuer} is not on this machine: the development identity provider "
+                "is for one machine (use the agency's own provider, or set DEV_IDP_ALLOW_REMOTE=1 "
+                "for a private test network)"
+            )
         try:
             seconds = int(env.get("DEV_IDP_TOKEN_SECONDS") or 8 * 3600)
         except ValueError:
@@ -230,8 +272,16 @@ button{{margin-top:1rem;padding:.6rem 1.2rem;font:inherit}}.err{{color:#a00}}</s
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Masuk <small lang="en">/ Sign in</small></button></form></body></html>"""
 
-_AUTH_PARAMS = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
-                "code_challenge_method")
+_AUTH_PARAMS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 def create_app(settings: IdpSettings | None = None):
@@ -283,17 +333,28 @@ def create_app(settings: IdpSettings | None = None):
         return resp
 
     def page(params: dict, error: str = "", username: str = "", status: int = 200):
-        hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(params.get(k) or "")}">'
-                         for k in _AUTH_PARAMS)
-        body = _LOGIN_PAGE.format(error=f'<p class="err" role="alert">{html.escape(error)}</p>' if error else "",
-                                  hidden=hidden, username=html.escape(username))
+        hidden = "".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(params.get(k) or "")}">' for k in _AUTH_PARAMS
+        )
+        body = _LOGIN_PAGE.format(
+            error=f'<p class="err" role="alert">{html.escape(error)}</p>' if error else "",
+            hidden=hidden,
+            username=html.escape(username),
+        )
         # form-action covers the redirect after the POST too (Chromium): allow the registered callback's origin
         target = urlsplit(params.get("redirect_uri") or "")
         callback = f" {target.scheme}://{target.netloc}" if target.scheme in ("http", "https") else ""
-        return Response(body, status=status, mimetype="text/html",
-                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                            f"form-action 'self'{callback}"})
+        return Response(
+            body,
+            status=status,
+            mimetype="text/html",
+            headers={
+                "Cache-Control": "no-store",
+                "X-Frame-Options": "DENY",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                f"form-action 'self'{callback}",
+            },
+        )
 
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize():
@@ -301,9 +362,12 @@ def create_app(settings: IdpSettings | None = None):
         client = store.clients().get(params["client_id"])
         if client is None or params["redirect_uri"] not in client.get("redirect_uris", []):
             # never redirect to an address the client did not register (RFC 6749 §4.1.2.1)
-            return Response("Permintaan masuk tidak sah: client_id atau redirect_uri tidak terdaftar.\n"
-                            "Invalid sign-in request: unknown client_id or unregistered redirect_uri.\n",
-                            status=400, mimetype="text/plain")
+            return Response(
+                "Permintaan masuk tidak sah: client_id atau redirect_uri tidak terdaftar.\n"
+                "Invalid sign-in request: unknown client_id or unregistered redirect_uri.\n",
+                status=400,
+                mimetype="text/plain",
+            )
 
         def back(**query):
             sep = "&" if urlsplit(params["redirect_uri"]).query else "?"
@@ -322,16 +386,27 @@ def create_app(settings: IdpSettings | None = None):
         username = (request.form.get("username") or "").strip()
         user = store.authenticate_user(username, request.form.get("password") or "")
         if user is None:
-            return page(params, "Nama pengguna atau kata sandi salah. / Wrong username or password.",
-                        username=username, status=401)
+            return page(
+                params,
+                "Nama pengguna atau kata sandi salah. / Wrong username or password.",
+                username=username,
+                status=401,
+            )
         code = secrets.token_urlsafe(32)
         with lock:
             now = time.time()
             for stale in [c for c, v in codes.items() if v["expires"] < now]:
                 codes.pop(stale, None)
-            codes[code] = {"client_id": params["client_id"], "redirect_uri": params["redirect_uri"], "user": user,
-                           "nonce": params["nonce"], "challenge": params["code_challenge"],
-                           "scope": params["scope"], "expires": now + CODE_SECONDS, "auth_time": int(now)}
+            codes[code] = {
+                "client_id": params["client_id"],
+                "redirect_uri": params["redirect_uri"],
+                "user": user,
+                "nonce": params["nonce"],
+                "challenge": params["code_challenge"],
+                "scope": params["scope"],
+                "expires": now + CODE_SECONDS,
+                "auth_time": int(now),
+            }
         return back(code=code)
 
     def client_from_request():
@@ -345,18 +420,30 @@ def create_app(settings: IdpSettings | None = None):
     def token():
         client, client_id = client_from_request()
         if client is None:
-            return oauth_error("invalid_client", f"unknown client or wrong secret: {client_id}", 401,
-                               {"WWW-Authenticate": 'Basic realm="kinerja-devidp"'})
+            return oauth_error(
+                "invalid_client",
+                f"unknown client or wrong secret: {client_id}",
+                401,
+                {"WWW-Authenticate": 'Basic realm="kinerja-devidp"'},
+            )
         grant = request.form.get("grant_type")
         if grant not in client.get("grant_types", []):
             return oauth_error("unauthorized_client", f"client {client_id} may not use grant_type={grant}")
         now = int(time.time())
         if grant == "client_credentials":
-            access = store.access_token(issuer=issuer, audience=settings.audience, sub=client_id,
-                                        roles=client.get("roles") or [], agency=client.get("agency"),
-                                        client_id=client_id, ttl=settings.token_seconds, now=now)
-            return _token_response({"access_token": access, "token_type": "Bearer",
-                                    "expires_in": settings.token_seconds})
+            access = store.access_token(
+                issuer=issuer,
+                audience=settings.audience,
+                sub=client_id,
+                roles=client.get("roles") or [],
+                agency=client.get("agency"),
+                client_id=client_id,
+                ttl=settings.token_seconds,
+                now=now,
+            )
+            return _token_response(
+                {"access_token": access, "token_type": "Bearer", "expires_in": settings.token_seconds}
+            )
         if grant != "authorization_code":
             return oauth_error("unsupported_grant_type", f"grant_type={grant}")
         with lock:
@@ -369,17 +456,42 @@ def create_app(settings: IdpSettings | None = None):
         if not secrets.compare_digest(_b64(hashlib.sha256(verifier.encode()).digest()), entry["challenge"]):
             return oauth_error("invalid_grant", "code_verifier does not match the code_challenge (PKCE)")
         user = entry["user"]
-        access = store.access_token(issuer=issuer, audience=settings.audience, sub=user["username"],
-                                    roles=user.get("roles") or [], agency=user.get("agency"), nip=user.get("nip"),
-                                    name=user.get("name"), client_id=client_id, scope=entry["scope"],
-                                    ttl=settings.token_seconds, now=now)
-        id_claims = {"iss": issuer, "sub": user["username"], "aud": client_id, "iat": now,
-                     "exp": now + settings.token_seconds, "auth_time": entry["auth_time"], "name": user.get("name"),
-                     "nip": user.get("nip"), "agency": user.get("agency"), "roles": user.get("roles") or []}
+        access = store.access_token(
+            issuer=issuer,
+            audience=settings.audience,
+            sub=user["username"],
+            roles=user.get("roles") or [],
+            agency=user.get("agency"),
+            nip=user.get("nip"),
+            name=user.get("name"),
+            client_id=client_id,
+            scope=entry["scope"],
+            ttl=settings.token_seconds,
+            now=now,
+        )
+        id_claims = {
+            "iss": issuer,
+            "sub": user["username"],
+            "aud": client_id,
+            "iat": now,
+            "exp": now + settings.token_seconds,
+            "auth_time": entry["auth_time"],
+            "name": user.get("name"),
+            "nip": user.get("nip"),
+            "agency": user.get("agency"),
+            "roles": user.get("roles") or [],
+        }
         if entry["nonce"]:
             id_claims["nonce"] = entry["nonce"]
-        return _token_response({"access_token": access, "id_token": store.sign(id_claims), "token_type": "Bearer",
-                                "expires_in": settings.token_seconds, "scope": entry["scope"]})
+        return _token_response(
+            {
+                "access_token": access,
+                "id_token": store.sign(id_claims),
+                "token_type": "Bearer",
+                "expires_in": settings.token_seconds,
+                "scope": entry["scope"],
+            }
+        )
 
     def _token_response(body: dict):
         resp = jsonify(body)
@@ -390,10 +502,17 @@ def create_app(settings: IdpSettings | None = None):
     def userinfo():
         header = request.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
-            return oauth_error("invalid_token", "a bearer access token is required", 401, {"WWW-Authenticate": "Bearer"})
+            return oauth_error(
+                "invalid_token", "a bearer access token is required", 401, {"WWW-Authenticate": "Bearer"}
+            )
         try:
-            claims = jwt.decode(header[7:].strip(), store.private_key().public_key(), algorithms=["RS256"],
-                                issuer=issuer, options={"verify_aud": False})
+            claims = jwt.decode(
+                header[7:].strip(),
+                store.private_key().public_key(),
+                algorithms=["RS256"],
+                issuer=issuer,
+                options={"verify_aud": False},
+            )
         except jwt.InvalidTokenError as exc:
             return oauth_error("invalid_token", str(exc), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return {k: claims[k] for k in ("sub", "name", "nip", "agency", "roles") if k in claims}

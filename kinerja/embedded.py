@@ -1,5 +1,6 @@
 """The embedded all-in-one runner: every service in one process, mounted at ``/<service>``,
 with the in-process bus (kombu memory://) relayed and consumed by one background worker."""
+
 from __future__ import annotations
 
 import json
@@ -36,14 +37,26 @@ class Dispatcher:
         if self.portal is not None and path != "/healthz":
             return self.portal(environ, start_response)
         if path in ("/", "/healthz"):
-            body = json.dumps({"status": "ok", "services": {name: f"/{name}/" for name in self.apps},
-                               "docs": {name: f"/{name}/docs" for name in self.apps}}).encode()
+            body = json.dumps(
+                {
+                    "status": "ok",
+                    "services": {name: f"/{name}/" for name in self.apps},
+                    "docs": {name: f"/{name}/docs" for name in self.apps},
+                }
+            ).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        body = json.dumps({"type": "about:blank", "title": "Tidak ditemukan", "status": 404,
-                           "detail": f"Alamat {path} tidak ada; layanan: {', '.join(self.apps)}"}).encode()
-        start_response("404 NOT FOUND", [("Content-Type", "application/problem+json"),
-                                         ("Content-Length", str(len(body)))])
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Tidak ditemukan",
+                "status": 404,
+                "detail": f"Alamat {path} tidak ada; layanan: {', '.join(self.apps)}",
+            }
+        ).encode()
+        start_response(
+            "404 NOT FOUND", [("Content-Type", "application/problem+json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
 
@@ -71,8 +84,15 @@ class JobRunner(threading.Thread):
 
 
 class Embedded:
-    def __init__(self, env: dict | None = None, clock: Callable[[], datetime] | None = None,
-                 services: tuple[str, ...] = registry.SERVICES, topology=None, portal: bool = True, **overrides):
+    def __init__(
+        self,
+        env: dict | None = None,
+        clock: Callable[[], datetime] | None = None,
+        services: tuple[str, ...] = registry.SERVICES,
+        topology=None,
+        portal: bool = True,
+        **overrides,
+    ):
         self.apps: dict[str, Flask] = {}
         for name in services:
             config = Config.from_env(name, env=env, **overrides)
@@ -89,8 +109,9 @@ class Embedded:
                 self.consumers.append(app.extensions["kinerja"].consumer(handlers, **bus))
         for consumer in self.consumers:  # declare queues and bindings before anything is published
             consumer.drain(timeout=0.01)
-        self.jobs = [job for name, app in self.apps.items()
-                     for job in registry.background_jobs(name, app.extensions["kinerja"])]
+        self.jobs = [
+            job for name, app in self.apps.items() for job in registry.background_jobs(name, app.extensions["kinerja"])
+        ]
         self.worker: BusWorker | None = None
         self.job_runner: JobRunner | None = None
 

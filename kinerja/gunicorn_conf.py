@@ -10,7 +10,8 @@
 | ``GUNICORN_TIMEOUT`` | ``30`` | seconds a request may take before its worker is restarted |
 | ``PROMETHEUS_MULTIPROC_DIR`` | a fresh temporary directory | where the workers' Prometheus counters live, so ``/<service>/metrics`` reports the whole server; emptied when the server starts. Give each server its own |
 
-Access lines come from the app itself (JSON, with request id and traceparent), not gunicorn."""
+Access lines come from the app itself (JSON, with request id and traceparent), not gunicorn."""  # noqa: E501 (the table above)
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ token of the agency, e.g. from ``kinerja token --role hr --agency KODE``). Outpu
 Indonesia with English in parentheses; tables and progress bars use ``rich`` when it is installed
 (Prefect brings it), else plain aligned text and click's progress bar.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,6 +30,7 @@ from .http import DEFAULT_URL, ApiError, Client
 
 try:
     import rich  # noqa: F401
+
     HAVE_RICH = True
 except ImportError:  # pragma: no cover - depends on the environment
     HAVE_RICH = False
@@ -49,10 +51,12 @@ def api_errors(fn):
             return fn(*args, **kwargs)
         except ApiError as exc:
             raise HrError(exc.message) from None
+
     return wrapper
 
 
 # ---------------------------------------------------------------------------------------------- text output
+
 
 def _width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -100,14 +104,20 @@ def _rich_table(head_lines: list[list[str]], cells: list[list[str]], right: set[
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     depth = max(len(h) for h in head_lines)
     for i, h in enumerate(head_lines):  # every header as deep as the deepest: Bahasa on the top line
-        t.add_column("\n".join(h + [" "] * (depth - len(h))), justify="right" if i in right else "left",
-                     no_wrap=True)
+        t.add_column("\n".join(h + [" "] * (depth - len(h))), justify="right" if i in right else "left", no_wrap=True)
     for r in cells:
         t.add_row(*r)
     tty = sys.stdout.isatty()
     buf = io.StringIO()
-    Console(file=buf, width=4000, force_terminal=tty, color_system="auto" if tty else None,
-            highlight=False, emoji=False, markup=False).print(t)
+    Console(
+        file=buf,
+        width=4000,
+        force_terminal=tty,
+        color_system="auto" if tty else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    ).print(t)
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").split("\n"))
 
 
@@ -132,21 +142,28 @@ def progress(items: Iterable, label: str) -> Iterable:
     if USE_RICH and sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import track
+
         return track(items, description=label, console=Console(stderr=True), transient=True)
 
     def gen():
         with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar_:
             yield from bar_
+
     return gen()
 
 
 # ---------------------------------------------------------------------------------------------- group
 
+
 @click.group()
-@click.option("--url", envvar="KINERJA_URL", default=DEFAULT_URL, show_default=True,
-              help="Alamat Kinerja (base URL); env KINERJA_URL.")
-@click.option("--token", envvar="KINERJA_TOKEN", default=None,
-              help="Token HR (bearer token); env KINERJA_TOKEN.")
+@click.option(
+    "--url",
+    envvar="KINERJA_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="Alamat Kinerja (base URL); env KINERJA_URL.",
+)
+@click.option("--token", envvar="KINERJA_TOKEN", default=None, help="Token HR (bearer token); env KINERJA_TOKEN.")
 @click.pass_context
 def hr(ctx, url, token):
     """Perintah HR melalui API (HR commands through the HTTP APIs)."""
@@ -156,14 +173,17 @@ def hr(ctx, url, token):
 def client_of(ctx) -> Client:
     obj = ctx.find_object(dict) or {}
     if not obj.get("token"):
-        raise HrError("token diperlukan: --token atau KINERJA_TOKEN (a token is required; e.g. "
-                      "`kinerja token --role hr --agency KODE`)")
+        raise HrError(
+            "token diperlukan: --token atau KINERJA_TOKEN (a token is required; e.g. "
+            "`kinerja token --role hr --agency KODE`)"
+        )
     client = Client(obj["url"], obj["token"])
     ctx.call_on_close(client.close)
     return client
 
 
 # ---------------------------------------------------------------------------------------------- import
+
 
 def _read(path: Path) -> str:
     try:
@@ -174,14 +194,20 @@ def _read(path: Path) -> str:
 
 def _rows_by_line(text: str) -> dict[int, dict]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    return {line: {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
-            for line, row in enumerate(reader, start=2)}
+    return {
+        line: {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
+        for line, row in enumerate(reader, start=2)
+    }
 
 
 def _import(client: Client, kind: str, text: str, dry_run: bool) -> dict:
     try:
-        return client.post(f"{P}/directory/import", params={"kind": kind, "dry_run": dry_run},
-                           data=text.encode("utf-8"), content_type="text/csv")
+        return client.post(
+            f"{P}/directory/import",
+            params={"kind": kind, "dry_run": dry_run},
+            data=text.encode("utf-8"),
+            content_type="text/csv",
+        )
     except ApiError as exc:
         if exc.status != 422 or not exc.errors:
             raise
@@ -192,18 +218,33 @@ def _import(client: Client, kind: str, text: str, dry_run: bool) -> dict:
                 row, _, field = field[5:].partition("].")
                 row = int(row) if row.isdigit() else None
             errors.append({"row": row, "field": field, "code": e.get("code"), "detail": e.get("detail")})
-        return {"kind": kind, "dry_run": dry_run, "rows": exc.problem.get("rows", 0), "created": 0, "updated": 0,
-                "unchanged": 0, "errors": errors}
+        return {
+            "kind": kind,
+            "dry_run": dry_run,
+            "rows": exc.problem.get("rows", 0),
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "errors": errors,
+        }
 
 
 KIND_LABEL = {"units": "Unit (units)", "employees": "Pegawai (employees)"}
 
 
 @hr.command("import")
-@click.option("--units", "units_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV unit: code,name,parent_code")
-@click.option("--employees", "employees_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV pegawai: nip,name,email,phone,position,grade,unit_code,superior_nip,language")
+@click.option(
+    "--units",
+    "units_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV unit: code,name,parent_code",
+)
+@click.option(
+    "--employees",
+    "employees_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV pegawai: nip,name,email,phone,position,grade,unit_code,superior_nip,language",
+)
 @click.option("--dry-run", is_flag=True, help="Hanya periksa, tidak menyimpan (check only, write nothing).")
 @click.pass_context
 @api_errors
@@ -214,11 +255,11 @@ def import_(ctx, units_path, employees_path, dry_run):
     client = client_of(ctx)
     files = [(k, p) for k, p in (("units", units_path), ("employees", employees_path)) if p]
     texts = {k: _read(p) for k, p in files}
-    new_units = ({r.get("code") for r in _rows_by_line(texts["units"]).values()} if "units" in texts else set())
+    new_units = {r.get("code") for r in _rows_by_line(texts["units"]).values()} if "units" in texts else set()
     # every file is checked first (dry run), so nothing is written when any row is wrong
     checks: dict[str, dict] = {}
     hidden = 0
-    for kind, path in files:
+    for kind, _path in files:
         report = _import(client, kind, texts[kind], dry_run=True)
         if kind == "employees" and new_units:
             # units of the same import do not exist yet during the check: their references are fine
@@ -238,13 +279,28 @@ def import_(ctx, units_path, employees_path, dry_run):
         heading(f"Galat impor {KIND_LABEL[kind]} — {path.name}: {len(report['errors'])} galat", "import errors")
         rows = _rows_by_line(texts[kind])
         key = "code" if kind == "units" else "nip"
-        click.echo(table(["Baris\n(row)", "Kunci\n(key)", "Kolom\n(field)", "Kode\n(code)", "Keterangan\n(detail)"],
-                         [[e.get("row") or "–", rows.get(e.get("row") or 0, {}).get(key, ""), e.get("field") or "",
-                           e.get("code") or "", e.get("detail") or ""] for e in report["errors"]], right={0}))
+        click.echo(
+            table(
+                ["Baris\n(row)", "Kunci\n(key)", "Kolom\n(field)", "Kode\n(code)", "Keterangan\n(detail)"],
+                [
+                    [
+                        e.get("row") or "–",
+                        rows.get(e.get("row") or 0, {}).get(key, ""),
+                        e.get("field") or "",
+                        e.get("code") or "",
+                        e.get("detail") or "",
+                    ]
+                    for e in report["errors"]
+                ],
+                right={0},
+            )
+        )
     if failed:
-        raise HrError(f"impor ditolak, tidak ada yang disimpan (import refused, nothing written): "
-                      f"{sum(len(r['errors']) for r in failed.values())} galat (errors) di "
-                      + ", ".join(KIND_LABEL[k] for k in failed))
+        raise HrError(
+            f"impor ditolak, tidak ada yang disimpan (import refused, nothing written): "
+            f"{sum(len(r['errors']) for r in failed.values())} galat (errors) di "
+            + ", ".join(KIND_LABEL[k] for k in failed)
+        )
     results = checks
     if not dry_run:
         results = {kind: _import(client, kind, texts[kind], dry_run=False) for kind, _ in files}
@@ -252,22 +308,46 @@ def import_(ctx, units_path, employees_path, dry_run):
         if bad:
             for kind, report in bad.items():
                 heading(f"Galat impor {KIND_LABEL[kind]}", "errors")
-                click.echo(table(["Baris\n(row)", "Kolom\n(field)", "Kode\n(code)", "Keterangan\n(detail)"],
-                                 [[e.get("row") or "–", e.get("field"), e.get("code"), e.get("detail")]
-                                  for e in report["errors"]], right={0}))
+                click.echo(
+                    table(
+                        ["Baris\n(row)", "Kolom\n(field)", "Kode\n(code)", "Keterangan\n(detail)"],
+                        [
+                            [e.get("row") or "–", e.get("field"), e.get("code"), e.get("detail")]
+                            for e in report["errors"]
+                        ],
+                        right={0},
+                    )
+                )
             raise HrError("impor ditolak (import refused): " + ", ".join(KIND_LABEL[k] for k in bad))
-    heading("Uji impor, tidak ada yang disimpan" if dry_run else "Impor selesai",
-            "dry run, nothing written" if dry_run else "import done")
-    click.echo(table(["Jenis\n(kind)", "Baris\n(rows)", "Dibuat\n(created)", "Diperbarui\n(updated)",
-                      "Tetap\n(unchanged)", "Galat\n(errors)"],
-                     [[KIND_LABEL[k], r["rows"], r["created"], r["updated"], r["unchanged"], len(r["errors"])]
-                      for k, r in results.items()]))
+    heading(
+        "Uji impor, tidak ada yang disimpan" if dry_run else "Impor selesai",
+        "dry run, nothing written" if dry_run else "import done",
+    )
+    click.echo(
+        table(
+            [
+                "Jenis\n(kind)",
+                "Baris\n(rows)",
+                "Dibuat\n(created)",
+                "Diperbarui\n(updated)",
+                "Tetap\n(unchanged)",
+                "Galat\n(errors)",
+            ],
+            [
+                [KIND_LABEL[k], r["rows"], r["created"], r["updated"], r["unchanged"], len(r["errors"])]
+                for k, r in results.items()
+            ],
+        )
+    )
     if dry_run and hidden:
-        click.echo(f"\nCatatan (note): {hidden} rujukan ke unit baru dari berkas unit dianggap sah pada uji ini "
-                   f"(references to units of the units file are accepted in the dry run).")
+        click.echo(
+            f"\nCatatan (note): {hidden} rujukan ke unit baru dari berkas unit dianggap sah pada uji ini "
+            f"(references to units of the units file are accepted in the dry run)."
+        )
 
 
 # ---------------------------------------------------------------------------------------------- cycle
+
 
 @hr.group()
 def cycle():
@@ -290,8 +370,12 @@ def _period_title(c: dict, seq: int) -> tuple[str, str]:
 @cycle.command("open")
 @click.option("--year", type=int, required=True)
 @click.option("--period-type", type=click.Choice(["monthly", "quarterly", "semester"]), required=True)
-@click.option("--planning-deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Batas penyusunan SKP (planning deadline), YYYY-MM-DD.")
+@click.option(
+    "--planning-deadline",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Batas penyusunan SKP (planning deadline), YYYY-MM-DD.",
+)
 @click.option("--name", default=None, help="Nama periode (default: Penilaian Kinerja <tahun>).")
 @click.pass_context
 @api_errors
@@ -335,9 +419,12 @@ def cycle_open(ctx, year, period_type, planning_deadline, name):
 
 @cycle.command("advance")
 @click.argument("cycle_id", type=int)
-@click.option("--expected", default=None,
-              help="Tahap yang diharapkan, mis. planning atau monitoring:2:self_assessment (expected state); "
-                   "default: the state read just before.")
+@click.option(
+    "--expected",
+    default=None,
+    help="Tahap yang diharapkan, mis. planning atau monitoring:2:self_assessment (expected state); "
+    "default: the state read just before.",
+)
 @click.pass_context
 @api_errors
 def cycle_advance(ctx, cycle_id, expected):
@@ -351,9 +438,11 @@ def cycle_advance(ctx, cycle_id, expected):
         if exc.status != 409:
             raise
         now = client.get(f"{P}/cycles/{cycle_id}")
-        raise HrError(f"tahap tidak sesuai (not at the expected stage): diharapkan (expected) {expected}; "
-                      f"tahap saat ini (current stage): {now['state']} — {rp.state_text(now)}. "
-                      f"Tidak ada yang diubah (nothing changed).")
+        raise HrError(
+            f"tahap tidak sesuai (not at the expected stage): diharapkan (expected) {expected}; "
+            f"tahap saat ini (current stage): {now['state']} — {rp.state_text(now)}. "
+            f"Tidak ada yang diubah (nothing changed)."
+        )
     click.echo(f"Periode #{cycle_id} {after['name']}: {before['state']} → {after['state']}")
     click.echo(f"  {rp.state_text(before)} → {rp.state_text(after)}")
 
@@ -367,14 +456,17 @@ def cycle_status(ctx, cycle_id):
     client = client_of(ctx)
     ov = rp.gather_overview(client, cycle_id, progress=progress)
     c = ov["cycle"]
-    click.secho(f"{ov['agency']['name']} ({ov['agency']['code']}) — #{c['id']} {c['name']} ({c['period_type']})",
-                bold=True)
+    click.secho(
+        f"{ov['agency']['name']} ({ov['agency']['code']}) — #{c['id']} {c['name']} ({c['period_type']})", bold=True
+    )
     click.echo(f"Tahap (stage): {rp.state_text(c)} [{c['state']}]")
     heading("Tahapan dan tenggat", "stages and deadlines")
     click.echo(_periods_table(c))
 
     heading("SKP per unit dan status", "plans per unit by status")
-    shown = [s for s in rp.PLAN_STATUSES if s != "revised" or any(x.get("revised") for x in ov["plans_per_unit"].values())]
+    shown = [
+        s for s in rp.PLAN_STATUSES if s != "revised" or any(x.get("revised") for x in ov["plans_per_unit"].values())
+    ]
     rows = []
     totals = Counter()
     for u in ov["units"]:
@@ -384,12 +476,31 @@ def cycle_status(ctx, cycle_id):
         totals.update(counts)
         totals["_none"] += none
         totals["_staff"] += staff
-        rows.append(["  " * u["depth"] + u["code"], u["name"][:32], *(counts.get(s, 0) for s in shown), none,
-                     bar(counts.get("approved", 0), staff)])
-    rows.append(["Jumlah", "(total)", *(totals.get(s, 0) for s in shown), totals["_none"],
-                 bar(totals.get("approved", 0), totals["_staff"])])
-    headers = ["Unit", "Nama\n(name)", *(f"{rp.LABELS[s][0]}\n({s})" for s in shown), "Belum ada\n(no plan)",
-               "Disetujui/pegawai\n(approved/staff)"]
+        rows.append(
+            [
+                "  " * u["depth"] + u["code"],
+                u["name"][:32],
+                *(counts.get(s, 0) for s in shown),
+                none,
+                bar(counts.get("approved", 0), staff),
+            ]
+        )
+    rows.append(
+        [
+            "Jumlah",
+            "(total)",
+            *(totals.get(s, 0) for s in shown),
+            totals["_none"],
+            bar(totals.get("approved", 0), totals["_staff"]),
+        ]
+    )
+    headers = [
+        "Unit",
+        "Nama\n(name)",
+        *(f"{rp.LABELS[s][0]}\n({s})" for s in shown),
+        "Belum ada\n(no plan)",
+        "Disetujui/pegawai\n(approved/staff)",
+    ]
     click.echo(table(headers, rows, right=set(range(2, 3 + len(shown)))))
 
     for seq in sorted(ov["evaluations"], key=lambda s: (s == 0, s)):
@@ -403,18 +514,34 @@ def cycle_status(ctx, cycle_id):
         for e in evs:
             per_unit.setdefault(e["unit_code"], Counter())[e["status"]] += 1
         order = [u["code"] for u in ov["units"] if u["code"] in per_unit] + sorted(
-            set(per_unit) - {u["code"] for u in ov["units"]})
+            set(per_unit) - {u["code"] for u in ov["units"]}
+        )
         rows = []
         for code in order:
             cnt = per_unit[code]
             total = sum(cnt.values())
-            rows.append([code, *(cnt.get(s, 0) for s in rp.EVAL_STATUSES),
-                         bar(sum(cnt.get(s, 0) for s in rp.EVAL_RATED), total, 12)])
+            rows.append(
+                [
+                    code,
+                    *(cnt.get(s, 0) for s in rp.EVAL_STATUSES),
+                    bar(sum(cnt.get(s, 0) for s in rp.EVAL_RATED), total, 12),
+                ]
+            )
         allc = Counter(e["status"] for e in evs)
-        rows.append(["Jumlah (total)", *(allc.get(s, 0) for s in rp.EVAL_STATUSES),
-                     bar(sum(allc.get(s, 0) for s in rp.EVAL_RATED), len(evs), 12)])
-        click.echo(table(["Unit", *(f"{rp.LABELS[s][0]}\n({s})" for s in rp.EVAL_STATUSES),
-                          "Dinilai/jumlah\n(rated/total)"], rows, right=set(range(1, 1 + len(rp.EVAL_STATUSES)))))
+        rows.append(
+            [
+                "Jumlah (total)",
+                *(allc.get(s, 0) for s in rp.EVAL_STATUSES),
+                bar(sum(allc.get(s, 0) for s in rp.EVAL_RATED), len(evs), 12),
+            ]
+        )
+        click.echo(
+            table(
+                ["Unit", *(f"{rp.LABELS[s][0]}\n({s})" for s in rp.EVAL_STATUSES), "Dinilai/jumlah\n(rated/total)"],
+                rows,
+                right=set(range(1, 1 + len(rp.EVAL_STATUSES))),
+            )
+        )
 
     for seq, cal in sorted(ov["calibration"].items(), key=lambda kv: (kv[0] == 0, kv[0])):
         t_id, t_en = _period_title(c, seq)
@@ -423,27 +550,60 @@ def cycle_status(ctx, cycle_id):
         for u in cal.get("units", []):
             org = u.get("org_result") or "–"
             viol = "; ".join(rp.violation_text(v) for v in u["violations"]) or (
-                "hasil organisasi belum ada (no org result)" if u.get("missing_org_result") else "sesuai (on the curve)")
-            rows.append([u["unit_code"], org, u["headcount"], u.get("unrated", 0),
-                         " ".join(f"{rp.PREDIKAT_SHORT[b['predikat']]}:{b['count']}" for b in u["bands"]),
-                         "ya (yes)" if u.get("override") else "–",
-                         "ya (yes)" if u.get("sign_off_blocked") else "tidak (no)", viol])
-        click.echo(table(["Unit", "Hasil org.\n(org result)", "Pegawai\n(staff)", "Belum dinilai\n(unrated)",
-                          "Predikat\n(counts)", "Pengecualian\n(override)", "TTD diblokir\n(sign-off blocked)",
-                          "Pelanggaran\n(violations)"], rows, right={2, 3}))
+                "hasil organisasi belum ada (no org result)" if u.get("missing_org_result") else "sesuai (on the curve)"
+            )
+            rows.append(
+                [
+                    u["unit_code"],
+                    org,
+                    u["headcount"],
+                    u.get("unrated", 0),
+                    " ".join(f"{rp.PREDIKAT_SHORT[b['predikat']]}:{b['count']}" for b in u["bands"]),
+                    "ya (yes)" if u.get("override") else "–",
+                    "ya (yes)" if u.get("sign_off_blocked") else "tidak (no)",
+                    viol,
+                ]
+            )
+        click.echo(
+            table(
+                [
+                    "Unit",
+                    "Hasil org.\n(org result)",
+                    "Pegawai\n(staff)",
+                    "Belum dinilai\n(unrated)",
+                    "Predikat\n(counts)",
+                    "Pengecualian\n(override)",
+                    "TTD diblokir\n(sign-off blocked)",
+                    "Pelanggaran\n(violations)",
+                ],
+                rows,
+                right={2, 3},
+            )
+        )
     for note in ov["notes"]:
         click.echo(f"\nCatatan (note): {note}")
 
 
 # ---------------------------------------------------------------------------------------------- report
 
+
 @hr.command("report")
 @click.argument("cycle_id", type=int)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder keluaran (output folder).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder keluaran (output folder).",
+)
 @click.option("--pdf", is_flag=True, help="Tulis juga report.pdf (also write the PDF).")
-@click.option("--documents", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Simpan dokumen evaluasi N pertama (save the first N evaluation documents).")
+@click.option(
+    "--documents",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Simpan dokumen evaluasi N pertama (save the first N evaluation documents).",
+)
 @click.pass_context
 @api_errors
 def report_(ctx, cycle_id, out_dir, pdf, documents):
@@ -454,6 +614,8 @@ def report_(ctx, cycle_id, out_dir, pdf, documents):
     click.echo(f"HTML: {paths['html']}")
     if paths["pdf"]:
         click.echo(f"PDF:  {paths['pdf']}")
-    click.echo(f"Dokumen evaluasi (evaluation documents): {len(paths['documents'])}"
-               + (f" di (in) {out_dir / 'documents'}" if paths["documents"] else ""))
+    click.echo(
+        f"Dokumen evaluasi (evaluation documents): {len(paths['documents'])}"
+        + (f" di (in) {out_dir / 'documents'}" if paths["documents"] else "")
+    )
     click.echo(f"Panggilan API (API calls): {client.calls}")

@@ -8,6 +8,7 @@ keep-alive connection per client), else the standard library's :mod:`urllib`; or
 and tests that hold an embedded app and no server — a WSGI callable called in-process
 (``Client(wsgi=emb.wsgi, token=...)``). Nothing here imports a service.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,10 @@ class ApiError(Exception):
     @property
     def message(self) -> str:
         if self.status == 0:
-            return (f"Tidak dapat terhubung ke {self.url} (cannot connect): {self.detail}. "
-                    f"Periksa --url / KINERJA_URL (check --url).")
+            return (
+                f"Tidak dapat terhubung ke {self.url} (cannot connect): {self.detail}. "
+                f"Periksa --url / KINERJA_URL (check --url)."
+            )
         head = f"{self.method} {self.url} → {self.status}"
         if self.title:
             head += f" {self.title}"
@@ -94,15 +97,31 @@ def _error(method: str, url: str, resp: Response) -> ApiError:
         except ValueError:
             body = {}
     detail = body.get("detail") if body else resp.body[:300].decode("utf-8", "replace").strip()
-    return ApiError(method, url, resp.status, title=body.get("title") or "", detail=detail or "",
-                    code=body.get("code"), errors=list(body.get("errors") or []), problem=body)
+    return ApiError(
+        method,
+        url,
+        resp.status,
+        title=body.get("title") or "",
+        detail=detail or "",
+        code=body.get("code"),
+        errors=list(body.get("errors") or []),
+        problem=body,
+    )
 
 
 class Client:
     """``Client(url, token)`` for HTTP, ``Client(token=…, wsgi=app)`` in-process."""
 
-    def __init__(self, base_url: str = DEFAULT_URL, token: str | None = None, *, timeout: float = 60.0,
-                 lang: str = "id", wsgi: Callable | None = None, use_httpx: bool | None = None):
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        token: str | None = None,
+        *,
+        timeout: float = 60.0,
+        lang: str = "id",
+        wsgi: Callable | None = None,
+        use_httpx: bool | None = None,
+    ):
         self.base_url = (base_url or DEFAULT_URL).rstrip("/")
         self.token = token
         self.timeout = timeout
@@ -111,6 +130,7 @@ class Client:
         self._wsgi = self._httpx = None
         if wsgi is not None:
             from werkzeug.test import Client as WsgiClient
+
             self._wsgi = WsgiClient(wsgi)
         elif httpx is not None and use_httpx is not False:
             self._httpx = httpx.Client(timeout=timeout, follow_redirects=False)
@@ -132,18 +152,29 @@ class Client:
     # ------------------------------------------------------------------ core
     def url(self, path: str, params: dict | None = None) -> str:
         url = path if path.startswith(("http://", "https://")) else self.base_url + "/" + path.lstrip("/")
-        query = {k: ("true" if v is True else "false" if v is False else v)
-                 for k, v in (params or {}).items() if v is not None}
+        query = {
+            k: ("true" if v is True else "false" if v is False else v)
+            for k, v in (params or {}).items()
+            if v is not None
+        }
         if query:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
         return url
 
-    def request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None,
-                data: bytes | None = None, content_type: str | None = None, headers: dict | None = None,
-                ok: tuple[int, ...] = (200, 201, 202, 204)) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json_body: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        headers: dict | None = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> Response:
         url = self.url(path, params)
-        h = {"Accept": "application/json, application/problem+json;q=0.9, */*;q=0.5",
-             "Accept-Language": self.lang}
+        h = {"Accept": "application/json, application/problem+json;q=0.9, */*;q=0.5", "Accept-Language": self.lang}
         if self.token:
             h["Authorization"] = f"Bearer {self.token}"
         if json_body is not None:

@@ -1,5 +1,6 @@
 """Operators' commands: the first agency on a fresh install, the development identity provider,
 the Prefect deployments, and ``make up`` / ``make down`` (the production topology on one machine)."""
+
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ def _fail(exc: Exception) -> click.ClickException:
 
 # ---------------------------------------------------------------------- admin
 
+
 @click.group()
 def admin():
     """Installation tasks (run where the services' configuration is: DATABASE_URL, …)."""
@@ -22,11 +24,16 @@ def admin():
 @admin.command("bootstrap")
 @click.option("--agency", "code", required=True, help="Agency code, e.g. PKTD (A–Z, 0–9, _ or -).")
 @click.option("--name", required=True, help="The agency's name, e.g. 'Pemerintah Kota Teluk Damar'.")
-@click.option("--hr-username", default=None, help="Development IdP only: the HR administrator's username "
-                                                  "(default hr.<agency>).")
+@click.option(
+    "--hr-username", default=None, help="Development IdP only: the HR administrator's username (default hr.<agency>)."
+)
 @click.option("--hr-name", default=None, help="Development IdP only: the HR administrator's display name.")
-@click.option("--hr-password", default=None, envvar="KINERJA_HR_PASSWORD",
-              help="Development IdP only: the password (default: a new random one, printed once).")
+@click.option(
+    "--hr-password",
+    default=None,
+    envvar="KINERJA_HR_PASSWORD",
+    help="Development IdP only: the password (default: a new random one, printed once).",
+)
 def bootstrap(code, name, hr_username, hr_name, hr_password):
     """Create the first agency and its HR administrator on a fresh install (safe to repeat).
 
@@ -63,8 +70,10 @@ def bootstrap(code, name, hr_username, hr_name, hr_password):
     platform.engine.dispose()
 
     if not os.environ.get("DEV_IDP_DIR"):
-        click.echo(f"HR administrator: in the agency's identity provider, give them tokens with roles [\"hr\"] and "
-                   f"agency \"{code}\" (README: Run in production → identity provider).")
+        click.echo(
+            f'HR administrator: in the agency\'s identity provider, give them tokens with roles ["hr"] and '
+            f'agency "{code}" (README: Run in production → identity provider).'
+        )
         return
     from .devidp import IdpSettings, IdpStore
 
@@ -86,6 +95,7 @@ def bootstrap(code, name, hr_username, hr_name, hr_password):
 
 # ---------------------------------------------------------------------- development identity provider
 
+
 @click.group()
 def idp():
     """The development OpenID Connect provider of `make up` (DEV_IDP_DIR, DEV_IDP_ISSUER)."""
@@ -105,8 +115,13 @@ def _store():
 @idp.command("user")
 @click.argument("username")
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]))
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]),
+)
 @click.option("--agency", required=True)
 @click.option("--nip", default=None)
 @click.option("--password", default=None, help="Default: a new random one, printed once.")
@@ -138,14 +153,19 @@ def idp_serve(bind):
 
 # ---------------------------------------------------------------------- Prefect deployments
 
+
 @click.group("flows")
 def flows_group():
     """The Prefect deployments of the flows (PREFECT_API_URL: the Prefect server)."""
 
 
 @flows_group.command("deploy")
-@click.option("--base-url", envvar="KINERJA_BASE_URL", required=True,
-              help="The gateway the flows call (KINERJA_BASE_URL), e.g. https://kinerja.example.go.id")
+@click.option(
+    "--base-url",
+    envvar="KINERJA_BASE_URL",
+    required=True,
+    help="The gateway the flows call (KINERJA_BASE_URL), e.g. https://kinerja.example.go.id",
+)
 @click.option("--work-pool", default="kinerja", show_default=True)
 @click.option("--paused", is_flag=True, help="Register the schedules paused.")
 def flows_deploy(base_url, work_pool, paused):
@@ -160,6 +180,7 @@ def flows_deploy(base_url, work_pool, paused):
 
 
 # ---------------------------------------------------------------------- make up / make down
+
 
 @click.command()
 @click.option("--port", default=None, type=int, help="Gateway port (default $UP_PORT or 8080).")

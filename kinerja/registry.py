@@ -1,5 +1,6 @@
 """The services of the product and how to build each one (the front door may import services;
 services never import each other)."""
+
 from __future__ import annotations
 
 import importlib

@@ -10,10 +10,10 @@ documents into ``out_dir/documents/``. It returns the paths.
 ``gather_overview`` is the part ``kinerja hr cycle status`` prints as tables.
 Texts are in Bahasa Indonesia with English in parentheses.
 """
+
 from __future__ import annotations
 
 import html
-
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,48 +33,86 @@ UNSUR = ("U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9")
 
 LABELS: dict[str, tuple[str, str]] = {
     # plan statuses
-    "draft": ("Draf", "draft"), "submitted": ("Diajukan", "submitted"), "returned": ("Dikembalikan", "returned"),
-    "approved": ("Disetujui", "approved"), "revised": ("Direvisi", "revised"),
+    "draft": ("Draf", "draft"),
+    "submitted": ("Diajukan", "submitted"),
+    "returned": ("Dikembalikan", "returned"),
+    "approved": ("Disetujui", "approved"),
+    "revised": ("Direvisi", "revised"),
     # evaluation statuses
-    "open": ("Terbuka", "open"), "self_assessed": ("Penilaian diri", "self-assessed"), "rated": ("Dinilai", "rated"),
-    "signed": ("Ditandatangani", "signed"), "acknowledged": ("Diterima pegawai", "acknowledged"),
+    "open": ("Terbuka", "open"),
+    "self_assessed": ("Penilaian diri", "self-assessed"),
+    "rated": ("Dinilai", "rated"),
+    "signed": ("Ditandatangani", "signed"),
+    "acknowledged": ("Diterima pegawai", "acknowledged"),
     "countersigned": ("Disahkan atasan", "countersigned"),
     # stages and phases
-    "planning": ("Perencanaan SKP", "planning"), "monitoring": ("Pemantauan", "monitoring"),
-    "annual_evaluation": ("Evaluasi tahunan", "annual evaluation"), "calibration": ("Kalibrasi", "calibration"),
-    "sign_off": ("Penandatanganan", "sign-off"), "objections": ("Keberatan", "objections"),
-    "closed": ("Ditutup", "closed"), "check_in": ("Check-in", "check-in"),
+    "planning": ("Perencanaan SKP", "planning"),
+    "monitoring": ("Pemantauan", "monitoring"),
+    "annual_evaluation": ("Evaluasi tahunan", "annual evaluation"),
+    "calibration": ("Kalibrasi", "calibration"),
+    "sign_off": ("Penandatanganan", "sign-off"),
+    "objections": ("Keberatan", "objections"),
+    "closed": ("Ditutup", "closed"),
+    "check_in": ("Check-in", "check-in"),
     "self_assessment": ("Penilaian diri", "self-assessment"),
     "supervisor_evaluation": ("Evaluasi oleh atasan", "supervisor evaluation"),
     # predikat
-    "SANGAT_BAIK": ("Sangat Baik", "very good"), "BAIK": ("Baik", "good"),
+    "SANGAT_BAIK": ("Sangat Baik", "very good"),
+    "BAIK": ("Baik", "good"),
     "BUTUH_PERBAIKAN": ("Butuh Perbaikan", "needs improvement"),
-    "KURANG_MISCONDUCT": ("Kurang/Misconduct", "poor/misconduct"), "SANGAT_KURANG": ("Sangat Kurang", "very poor"),
+    "KURANG_MISCONDUCT": ("Kurang/Misconduct", "poor/misconduct"),
+    "SANGAT_KURANG": ("Sangat Kurang", "very poor"),
     # follow-up
-    "development": ("Rencana pengembangan", "development plan"), "recognition": ("Penghargaan", "recognition"),
+    "development": ("Rencana pengembangan", "development plan"),
+    "recognition": ("Penghargaan", "recognition"),
     # objections
-    "upheld": ("Ditolak, nilai tetap", "upheld"), "changed": ("Diubah", "changed"),
-    "filed": ("Diajukan", "filed"), "under_review": ("Sedang ditinjau", "under review"),
+    "upheld": ("Ditolak, nilai tetap", "upheld"),
+    "changed": ("Diubah", "changed"),
+    "filed": ("Diajukan", "filed"),
+    "under_review": ("Sedang ditinjau", "under review"),
 }
-PREDIKAT_SHORT = {"SANGAT_BAIK": "SB", "BAIK": "B", "BUTUH_PERBAIKAN": "BP", "KURANG_MISCONDUCT": "K",
-                  "SANGAT_KURANG": "SK"}
+PREDIKAT_SHORT = {
+    "SANGAT_BAIK": "SB",
+    "BAIK": "B",
+    "BUTUH_PERBAIKAN": "BP",
+    "KURANG_MISCONDUCT": "K",
+    "SANGAT_KURANG": "SK",
+}
 UNSUR_LABELS = {
-    "U1": ("Persyaratan", "requirements"), "U2": ("Sistem, mekanisme, dan prosedur", "procedures"),
-    "U3": ("Waktu penyelesaian", "completion time"), "U4": ("Biaya/tarif", "cost/fee"),
-    "U5": ("Produk spesifikasi jenis pelayanan", "service products"), "U6": ("Kompetensi pelaksana", "competence"),
-    "U7": ("Perilaku pelaksana", "staff behaviour"), "U8": ("Penanganan pengaduan", "complaints handling"),
+    "U1": ("Persyaratan", "requirements"),
+    "U2": ("Sistem, mekanisme, dan prosedur", "procedures"),
+    "U3": ("Waktu penyelesaian", "completion time"),
+    "U4": ("Biaya/tarif", "cost/fee"),
+    "U5": ("Produk spesifikasi jenis pelayanan", "service products"),
+    "U6": ("Kompetensi pelaksana", "competence"),
+    "U7": ("Perilaku pelaksana", "staff behaviour"),
+    "U8": ("Penanganan pengaduan", "complaints handling"),
     "U9": ("Sarana dan prasarana", "facilities"),
 }
-ORG_RESULTS = {"ISTIMEWA": ("Istimewa", "outstanding"), "BAIK": ("Baik", "good"),
-               "BUTUH_PERBAIKAN": ("Butuh Perbaikan", "needs improvement"), "KURANG": ("Kurang", "poor"),
-               "SANGAT_KURANG": ("Sangat Kurang", "very poor")}
+ORG_RESULTS = {
+    "ISTIMEWA": ("Istimewa", "outstanding"),
+    "BAIK": ("Baik", "good"),
+    "BUTUH_PERBAIKAN": ("Butuh Perbaikan", "needs improvement"),
+    "KURANG": ("Kurang", "poor"),
+    "SANGAT_KURANG": ("Sangat Kurang", "very poor"),
+}
 # the IKM bands on the 1–4 scale (PermenPANRB 14/2017: unit index ≥ 88.31 A, ≥ 76.61 B, ≥ 65.00 C)
 IKM_BANDS = (("A", 88.31 / 25), ("B", 76.61 / 25), ("C", 65.00 / 25))
 
-STATUS_COLOURS = {"draft": "#b0b7c3", "submitted": "#f2c14e", "returned": "#e4572e", "approved": "#2e9e5b",
-                  "revised": "#7d5ba6", "none": "#eceff3",
-                  "open": "#b0b7c3", "self_assessed": "#8fb8de", "rated": "#f2c14e", "signed": "#5b8def",
-                  "acknowledged": "#7d5ba6", "countersigned": "#2e9e5b"}
+STATUS_COLOURS = {
+    "draft": "#b0b7c3",
+    "submitted": "#f2c14e",
+    "returned": "#e4572e",
+    "approved": "#2e9e5b",
+    "revised": "#7d5ba6",
+    "none": "#eceff3",
+    "open": "#b0b7c3",
+    "self_assessed": "#8fb8de",
+    "rated": "#f2c14e",
+    "signed": "#5b8def",
+    "acknowledged": "#7d5ba6",
+    "countersigned": "#2e9e5b",
+}
 
 Progress = Callable[[Iterable, str], Iterable]
 
@@ -137,8 +175,10 @@ def units_in_tree_order(units: list[dict]) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------- gathering
 
-def gather_overview(client: Client, cycle_id: int, *, seqs: Iterable[int] | None = None,
-                    progress: Progress = _no_progress) -> dict:
+
+def gather_overview(
+    client: Client, cycle_id: int, *, seqs: Iterable[int] | None = None, progress: Progress = _no_progress
+) -> dict:
     """Cycle, units (tree order), active employees per unit, plans per unit and status, and for each
     period in ``seqs`` (default: the current period, if any, and the annual one, 0) the evaluations
     and the calibration view. Reviews' absence or ignorance of the cycle is noted, not fatal."""
@@ -161,22 +201,30 @@ def gather_overview(client: Client, cycle_id: int, *, seqs: Iterable[int] | None
     calibration: dict[int, dict] = {}
     notes: list[str] = []
     for seq in progress(list(seqs), "Evaluasi (evaluations)"):
-        evs, err = _try(lambda: client.all(f"{R}/evaluations", {"cycle_id": cycle_id, "period_seq": seq}))
+        evs, err = _try(lambda seq=seq: client.all(f"{R}/evaluations", {"cycle_id": cycle_id, "period_seq": seq}))
         if err:
             notes.append(f"Evaluasi periode {seq} tidak terbaca (evaluations not readable): {err}")
             evaluations[seq] = []
             continue
         evaluations[seq] = evs
         if evs:
-            cal, err = _try(lambda: client.get(f"{R}/calibration", {"cycle_id": cycle_id, "period_seq": seq}))
+            cal, err = _try(lambda seq=seq: client.get(f"{R}/calibration", {"cycle_id": cycle_id, "period_seq": seq}))
             if err:
                 notes.append(f"Kalibrasi periode {seq} tidak terbaca (calibration not readable): {err}")
             else:
                 calibration[seq] = cal
-    return {"cycle": cycle, "agency": agency or {"code": cycle["agency_code"], "name": cycle["agency_code"]},
-            "units": units, "employees": employees, "employees_per_unit": employees_per_unit,
-            "plans": plans, "plans_per_unit": plans_per_unit, "evaluations": evaluations,
-            "calibration": calibration, "notes": notes}
+    return {
+        "cycle": cycle,
+        "agency": agency or {"code": cycle["agency_code"], "name": cycle["agency_code"]},
+        "units": units,
+        "employees": employees,
+        "employees_per_unit": employees_per_unit,
+        "plans": plans,
+        "plans_per_unit": plans_per_unit,
+        "evaluations": evaluations,
+        "calibration": calibration,
+        "notes": notes,
+    }
 
 
 def staff_of(d: dict, code: str) -> int:
@@ -189,8 +237,10 @@ def period_rows(cycle: dict) -> tuple[list[str], list[list[Any]]]:
     current = any(cycle.get("period_seq") == p["seq"] for p in cycle.get("periods", []))
     rows = [["Perencanaan SKP (planning)", "–", "–", cycle.get("planning_deadline") or "–"] + ([""] if current else [])]
     for p in cycle.get("periods", []):
-        rows.append([f"{p['name_id']} ({p['name_en']})", p["start"], p["end"], p.get("deadline") or "–"]
-                    + (["◀ sekarang (current)" if cycle.get("period_seq") == p["seq"] else ""] if current else []))
+        rows.append(
+            [f"{p['name_id']} ({p['name_en']})", p["start"], p["end"], p.get("deadline") or "–"]
+            + (["◀ sekarang (current)" if cycle.get("period_seq") == p["seq"] else ""] if current else [])
+        )
     headers = ["Tahap (stage)", "Mulai (start)", "Selesai (end)", "Batas pengisian (deadline)"]
     return headers + ([""] if current else []), rows
 
@@ -252,20 +302,24 @@ def gather_surveys(client: Client, year: int, progress: Progress = _no_progress)
         return {"campaigns": [], "units": {}, "error": err}
     campaigns = [c for c in campaigns if c["start_date"] <= to and c["end_date"] >= frm and c["status"] != "draft"]
     for c in progress(campaigns, "IKM per kampanye (campaign index)"):
-        c["index"], _ = _try(lambda: client.get(f"{S}/campaigns/{c['id']}/ikm"))
+        c["index"], _ = _try(lambda c=c: client.get(f"{S}/campaigns/{c['id']}/ikm"))
     per_unit: dict[str, dict] = {}
     for code in sorted({c["unit_code"] for c in campaigns}):
         mine = [c for c in campaigns if c["unit_code"] == code]
         if len(mine) == 1:
             index = mine[0].get("index")
         else:
-            index, _ = _try(lambda: client.get(f"{S}/ikm", {"unit_code": code, "from": frm, "to": to}))
+            index, _ = _try(lambda code=code: client.get(f"{S}/ikm", {"unit_code": code, "from": frm, "to": to}))
         if index:
             nrr = index.get("nrr") or {}
             known = {u: v for u, v in nrr.items() if v is not None}
             low = min(known.values()) if known else None
-            per_unit[code] = {**index, "unit_name": mine[0].get("unit_name") or code, "campaigns": len(mine),
-                              "weakest": [u for u in UNSUR if known.get(u) == low] if known else []}
+            per_unit[code] = {
+                **index,
+                "unit_name": mine[0].get("unit_name") or code,
+                "campaigns": len(mine),
+                "weakest": [u for u in UNSUR if known.get(u) == low] if known else [],
+            }
     return {"campaigns": campaigns, "units": per_unit, "error": None}
 
 
@@ -278,7 +332,7 @@ def gather_objections(client: Client, evaluations: list[dict], progress: Progres
         for obj in progress(client.all(f"{R}/objections", {"cycle_id": cid}), "Keberatan (objections)"):
             ev = by_id.get(obj["evaluation_id"])
             if ev is None:
-                ev, _ = _try(lambda: client.get(f"{R}/evaluations/{obj['evaluation_id']}"))
+                ev, _ = _try(lambda obj=obj: client.get(f"{R}/evaluations/{obj['evaluation_id']}"))
             if ev:
                 found.append({"evaluation": ev, "objection": obj})
     return {"items": found, "checked": len(evaluations)}
@@ -299,8 +353,7 @@ def build_data(client: Client, cycle_id: int, progress: Progress = _no_progress)
     return ov
 
 
-def save_documents(client: Client, ov: dict, out_dir: Path, n: int,
-                   progress: Progress = _no_progress) -> list[Path]:
+def save_documents(client: Client, ov: dict, out_dir: Path, n: int, progress: Progress = _no_progress) -> list[Path]:
     """The evaluation documents (PDF) of the first ``n`` evaluations, annual ones first."""
     if n <= 0:
         return []
@@ -314,8 +367,14 @@ def save_documents(client: Client, ov: dict, out_dir: Path, n: int,
     return paths
 
 
-def build_report(client: Client, cycle_id: int, out_dir: Path | str, pdf: bool = True, documents: int = 0,
-                 progress: Progress | None = None) -> dict:
+def build_report(
+    client: Client,
+    cycle_id: int,
+    out_dir: Path | str,
+    pdf: bool = True,
+    documents: int = 0,
+    progress: Progress | None = None,
+) -> dict:
     """Gather everything through the APIs and write the report; returns
     ``{"html": Path, "pdf": Path | None, "documents": [Path, ...]}``."""
     progress = progress or _no_progress
@@ -335,6 +394,7 @@ def build_report(client: Client, cycle_id: int, out_dir: Path | str, pdf: bool =
 
 # ---------------------------------------------------------------------------------------------- summaries
 
+
 def summary_figures(d: dict) -> list[tuple[str, str]]:
     employees = len(d["employees"])
     approved = sum(c.get("approved", 0) for c in d["plans_per_unit"].values())
@@ -346,10 +406,14 @@ def summary_figures(d: dict) -> list[tuple[str, str]]:
     ikm = [u["ikm_unit"] for u in d["surveys"]["units"].values() if u.get("ikm_unit") is not None]
     return [
         ("Pegawai aktif (active employees)", str(employees)),
-        ("SKP disetujui (SKP approved)",
-         f"{approved}/{employees}" + (f" · {_pct(approved, employees)} %" if employees else "")),
-        ("Evaluasi tahunan disahkan (annual evaluations countersigned)",
-         f"{sum(e['status'] == 'countersigned' for e in annual)}/{len(annual)}" if annual else "–"),
+        (
+            "SKP disetujui (SKP approved)",
+            f"{approved}/{employees}" + (f" · {_pct(approved, employees)} %" if employees else ""),
+        ),
+        (
+            "Evaluasi tahunan disahkan (annual evaluations countersigned)",
+            f"{sum(e['status'] == 'countersigned' for e in annual)}/{len(annual)}" if annual else "–",
+        ),
         ("Unit melanggar kurva (units off the curve)", f"{breaking}/{len(cal_units)}" if cal_units else "–"),
         ("Pengecualian HR atas kurva (HR overrides)", str(overrides) if cal_units else "–"),
         ("IKM rata-rata unit (mean unit IKM)", f"{sum(ikm) / len(ikm):.2f}" if ikm else "–"),
@@ -372,10 +436,17 @@ def followup_rows(d: dict) -> list[list[str]]:
     rows = []
     for f in sorted(d["followups"], key=lambda f: (f["kind"], unit_of.get(f["employee_nip"], ""), f["employee_nip"])):
         below = len(f.get("below_iki") or []) + len(f.get("below_values") or [])
-        rows.append([label_id(f["kind"]), unit_of.get(f["employee_nip"], "–"),
-                     f"{names.get(f['employee_nip'], '')} {f['employee_nip']}".strip(), label_id(f["predikat"]),
-                     str(below) if f["kind"] == "development" else "–", f.get("owner_nip") or "–",
-                     str(f.get("due_date") or "–")])
+        rows.append(
+            [
+                label_id(f["kind"]),
+                unit_of.get(f["employee_nip"], "–"),
+                f"{names.get(f['employee_nip'], '')} {f['employee_nip']}".strip(),
+                label_id(f["predikat"]),
+                str(below) if f["kind"] == "development" else "–",
+                f.get("owner_nip") or "–",
+                str(f.get("due_date") or "–"),
+            ]
+        )
     return rows
 
 
@@ -385,19 +456,25 @@ def objection_rows(d: dict) -> list[list[str]]:
         ev, obj = item["evaluation"], item["objection"] or {}
         before = (obj.get("before") or {}).get("predikat")
         after = (obj.get("after") or {}).get("predikat") if obj.get("status") == "decided" else None
-        rows.append([f"#{obj['id']}" if obj else "–", ev["unit_code"],
-                     f"{ev.get('employee_name', '')} {ev['employee_nip']}",
-                     period_name(d["cycle"], ev["period_seq"]), label_id(obj.get("decision") or obj.get("status") or "filed"),
-                     f"{label_id(before) if before else '?'} → {label_id(after) if after else '?'}",
-                     f"v{ev.get('document_version')}"])
+        rows.append(
+            [
+                f"#{obj['id']}" if obj else "–",
+                ev["unit_code"],
+                f"{ev.get('employee_name', '')} {ev['employee_nip']}",
+                period_name(d["cycle"], ev["period_seq"]),
+                label_id(obj.get("decision") or obj.get("status") or "filed"),
+                f"{label_id(before) if before else '?'} → {label_id(after) if after else '?'}",
+                f"v{ev.get('document_version')}",
+            ]
+        )
     return rows
-
 
 
 # ---------------------------------------------------------------------------------------------- HTML
 
 CSS = """
-body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:24px auto;max-width:1100px;color:#1f2933;font-size:14px}
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:24px auto;max-width:1100px;color:#1f2933;
+  font-size:14px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:2px solid #2e5e9e;padding-bottom:3px}
 h3{font-size:14px;margin:12px 0 4px}.en{color:#6b7785;font-weight:normal}
 table{border-collapse:collapse;margin:6px 0 10px}
@@ -426,9 +503,11 @@ def _h(id_text: str, en_text: str) -> str:
 def _table(headers: list[str], rows: list[list[Any]], numeric: Iterable[int] = ()) -> str:
     numeric = set(numeric)
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+
     def cls(i, c):
         names = (["n"] if i in numeric else []) + (["nw"] if len(str(c)) <= 24 else [])
         return f' class="{" ".join(names)}"' if names else ""
+
     body = "".join("<tr>" + "".join(f"<td{cls(i, c)}>{_e(c)}</td>" for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -449,30 +528,38 @@ def svg_stacked(rows: list[tuple[str, Counter, int]], order: tuple[str, ...], wi
     """Horizontal stacked bars: per unit the plans by status; the rest of the staff (no plan) in grey."""
     label_w, bar_w, row_h = 270, width - 350, 20
     h = row_h * len(rows) + 8
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
-           f'aria-label="SKP per unit dan status">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
+        f'aria-label="SKP per unit dan status">'
+    ]
     biggest = max([max(total, sum(c.values())) for _, c, total in rows] or [1]) or 1
     for i, (name, counts, total) in enumerate(rows):
         y = 4 + i * row_h
-        out.append(f'<text x="{label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end">{_e(name if len(name) <= 42 else name[:41] + "…")}</text>')
+        label = _e(name if len(name) <= 42 else name[:41] + "…")
+        out.append(f'<text x="{label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end">{label}</text>')
         x = float(label_w)
         for status in order:
             n = counts.get(status, 0)
             if not n:
                 continue
             w = bar_w * n / biggest
-            out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 5}" fill="{STATUS_COLOURS[status]}">'
-                       f'<title>{_e(bi(status))}: {n}</title></rect>')
+            out.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 5}" fill="{STATUS_COLOURS[status]}">'
+                f"<title>{_e(bi(status))}: {n}</title></rect>"
+            )
             x += w
         rest = total - sum(counts.values())
         if rest > 0:
             w = bar_w * rest / biggest
-            out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 5}" fill="{STATUS_COLOURS["none"]}" '
-                       f'stroke="#c8ced6"><title>belum ada SKP (no plan): {rest}</title></rect>')
+            out.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 5}" fill="{STATUS_COLOURS["none"]}" '
+                f'stroke="#c8ced6"><title>belum ada SKP (no plan): {rest}</title></rect>'
+            )
             x += w
         approved = counts.get("approved", 0)
-        out.append(f'<text x="{x + 5:.1f}" y="{y + 13}" font-size="11">'
-                   f'{approved}/{total} ({_pct(approved, total)} %)</text>')
+        out.append(
+            f'<text x="{x + 5:.1f}" y="{y + 13}" font-size="11">{approved}/{total} ({_pct(approved, total)} %)</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -485,36 +572,51 @@ def svg_band(unit: dict, width: int = 250, height: int = 170) -> str:
     left, bottom, plot_h = 26, height - 22, height - 48
     slot = (width - left - 6) / len(bands)
     y_of = lambda v: bottom - plot_h * v / top  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-           f'aria-label="Kurva {_e(unit["unit_code"])}">',
-           f'<line x1="{left}" y1="{bottom}" x2="{width - 4}" y2="{bottom}" stroke="#52606d"/>',
-           f'<text x="{left - 4}" y="{y_of(top) + 4:.1f}" font-size="9" text-anchor="end">{top}</text>',
-           f'<text x="{left - 4}" y="{bottom}" font-size="9" text-anchor="end">0</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="Kurva {_e(unit["unit_code"])}">',
+        f'<line x1="{left}" y1="{bottom}" x2="{width - 4}" y2="{bottom}" stroke="#52606d"/>',
+        f'<text x="{left - 4}" y="{y_of(top) + 4:.1f}" font-size="9" text-anchor="end">{top}</text>',
+        f'<text x="{left - 4}" y="{bottom}" font-size="9" text-anchor="end">0</text>',
+    ]
     for i, b in enumerate(bands):
         x = left + i * slot
         lo = b["min_count"] if b["min_count"] is not None else 0
         hi = b["max_count"] if b["max_count"] is not None else top
         if b["min_count"] is not None or b["max_count"] is not None:
-            out.append(f'<rect x="{x + 3:.1f}" y="{y_of(hi):.1f}" width="{slot - 6:.1f}" '
-                       f'height="{y_of(lo) - y_of(hi):.1f}" fill="#d7f0de">'
-                       f'<title>rentang yang diizinkan (allowed band): {lo}–{hi}</title></rect>')
-            for v, known in ((b["min_count"], b["min_count"] is not None), (b["max_count"], b["max_count"] is not None)):
+            out.append(
+                f'<rect x="{x + 3:.1f}" y="{y_of(hi):.1f}" width="{slot - 6:.1f}" '
+                f'height="{y_of(lo) - y_of(hi):.1f}" fill="#d7f0de">'
+                f"<title>rentang yang diizinkan (allowed band): {lo}–{hi}</title></rect>"
+            )
+            for v, known in (
+                (b["min_count"], b["min_count"] is not None),
+                (b["max_count"], b["max_count"] is not None),
+            ):
                 if known:
-                    out.append(f'<line x1="{x + 3:.1f}" y1="{y_of(v):.1f}" x2="{x + slot - 3:.1f}" y2="{y_of(v):.1f}" '
-                               f'stroke="#2e9e5b" stroke-width="1.5" stroke-dasharray="4 2"/>')
-        bad = (b["max_count"] is not None and b["count"] > b["max_count"]) or \
-              (b["min_count"] is not None and b["count"] < b["min_count"])
+                    out.append(
+                        f'<line x1="{x + 3:.1f}" y1="{y_of(v):.1f}" x2="{x + slot - 3:.1f}" y2="{y_of(v):.1f}" '
+                        f'stroke="#2e9e5b" stroke-width="1.5" stroke-dasharray="4 2"/>'
+                    )
+        bad = (b["max_count"] is not None and b["count"] > b["max_count"]) or (
+            b["min_count"] is not None and b["count"] < b["min_count"]
+        )
         colour = "#d64545" if bad else "#2e5e9e"
         bw = slot * 0.46
         bx = x + (slot - bw) / 2
         top_y = y_of(b["count"])
-        out.append(f'<rect x="{bx:.1f}" y="{top_y:.1f}" width="{bw:.1f}" height="{bottom - top_y:.1f}" '
-                   f'fill="{colour}"><title>{_e(label_id(b["predikat"]))}: {b["count"]} '
-                   f'({b["percent"]:.0f} %)</title></rect>')
-        out.append(f'<text x="{x + slot / 2:.1f}" y="{top_y - 3:.1f}" font-size="10" '
-                   f'text-anchor="middle">{b["count"]}</text>')
-        out.append(f'<text x="{x + slot / 2:.1f}" y="{bottom + 13}" font-size="10" text-anchor="middle">'
-                   f'{PREDIKAT_SHORT.get(b["predikat"], b["predikat"])}</text>')
+        out.append(
+            f'<rect x="{bx:.1f}" y="{top_y:.1f}" width="{bw:.1f}" height="{bottom - top_y:.1f}" '
+            f'fill="{colour}"><title>{_e(label_id(b["predikat"]))}: {b["count"]} '
+            f"({b['percent']:.0f} %)</title></rect>"
+        )
+        out.append(
+            f'<text x="{x + slot / 2:.1f}" y="{top_y - 3:.1f}" font-size="10" text-anchor="middle">{b["count"]}</text>'
+        )
+        out.append(
+            f'<text x="{x + slot / 2:.1f}" y="{bottom + 13}" font-size="10" text-anchor="middle">'
+            f"{PREDIKAT_SHORT.get(b['predikat'], b['predikat'])}</text>"
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -525,25 +627,32 @@ def svg_ikm(unit: dict, width: int = 330, height: int = 170) -> str:
     lo_v, hi_v = 1.0, 4.0
     y_of = lambda v: bottom - plot_h * (v - lo_v) / (hi_v - lo_v)  # noqa: E731
     slot = (width - left - 22) / len(UNSUR)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-           f'aria-label="IKM per unsur">',
-           f'<line x1="{left}" y1="{bottom}" x2="{width - 20}" y2="{bottom}" stroke="#52606d"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="IKM per unsur">',
+        f'<line x1="{left}" y1="{bottom}" x2="{width - 20}" y2="{bottom}" stroke="#52606d"/>',
+    ]
     for v in (1, 2, 3, 4):
         out.append(f'<text x="{left - 4}" y="{y_of(v) + 3:.1f}" font-size="9" text-anchor="end">{v}</text>')
     for mutu, v in IKM_BANDS:
-        out.append(f'<line x1="{left}" y1="{y_of(v):.1f}" x2="{width - 20}" y2="{y_of(v):.1f}" stroke="#9aa5b1" '
-                   f'stroke-dasharray="3 3"/><text x="{width - 17}" y="{y_of(v) + 3:.1f}" font-size="9">{mutu}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y_of(v):.1f}" x2="{width - 20}" y2="{y_of(v):.1f}" stroke="#9aa5b1" '
+            f'stroke-dasharray="3 3"/><text x="{width - 17}" y="{y_of(v) + 3:.1f}" font-size="9">{mutu}</text>'
+        )
     nrr = unit.get("nrr") or {}
     for i, u in enumerate(UNSUR):
         v = nrr.get(u)
         x = left + i * slot
         if v is not None:
             colour = "#f08a24" if u in unit.get("weakest", []) else "#2e5e9e"
-            out.append(f'<rect x="{x + slot * 0.2:.1f}" y="{y_of(v):.1f}" width="{slot * 0.6:.1f}" '
-                       f'height="{bottom - y_of(v):.1f}" fill="{colour}"><title>{u} {_e(UNSUR_LABELS[u][0])}: '
-                       f'{v:.2f}</title></rect>')
-            out.append(f'<text x="{x + slot / 2:.1f}" y="{y_of(v) - 3:.1f}" font-size="8" '
-                       f'text-anchor="middle">{v:.2f}</text>')
+            out.append(
+                f'<rect x="{x + slot * 0.2:.1f}" y="{y_of(v):.1f}" width="{slot * 0.6:.1f}" '
+                f'height="{bottom - y_of(v):.1f}" fill="{colour}"><title>{u} {_e(UNSUR_LABELS[u][0])}: '
+                f"{v:.2f}</title></rect>"
+            )
+            out.append(
+                f'<text x="{x + slot / 2:.1f}" y="{y_of(v) - 3:.1f}" font-size="8" text-anchor="middle">{v:.2f}</text>'
+            )
         out.append(f'<text x="{x + slot / 2:.1f}" y="{bottom + 13}" font-size="10" text-anchor="middle">{u}</text>')
     out.append("</svg>")
     return "".join(out)
@@ -551,31 +660,42 @@ def svg_ikm(unit: dict, width: int = 330, height: int = 170) -> str:
 
 def render_html(d: dict) -> str:
     cycle, agency = d["cycle"], d["agency"]
-    parts = [f'<!DOCTYPE html><html lang="id"><head><meta charset="utf-8">'
-             f'<title>Laporan siklus {_e(cycle["name"])} — {_e(agency["name"])}</title><style>{CSS}</style></head><body>',
-             f'<h1>{_h("Laporan Siklus Penilaian Kinerja", "HR cycle report")}</h1>',
-             f'<p><b>{_e(agency["name"])}</b> ({_e(agency["code"])}) · {_e(cycle["name"])} · '
-             f'{_e(cycle["period_type"])} · tahap (stage): <b>{_e(state_text(cycle))}</b><br>'
-             f'<span class="muted">Dibuat (generated) {d["generated_at"]:%Y-%m-%d %H:%M} UTC · '
-             f'sumber: API plans, reviews, surveys</span></p>',
-             '<div class="kpi">' + "".join(f"<div><b>{_e(v)}</b><span>{_e(k)}</span></div>"
-                                          for k, v in summary_figures(d)) + "</div>"]
+    parts = [
+        f'<!DOCTYPE html><html lang="id"><head><meta charset="utf-8">'
+        f"<title>Laporan siklus {_e(cycle['name'])} — {_e(agency['name'])}</title><style>{CSS}</style></head><body>",
+        f"<h1>{_h('Laporan Siklus Penilaian Kinerja', 'HR cycle report')}</h1>",
+        f"<p><b>{_e(agency['name'])}</b> ({_e(agency['code'])}) · {_e(cycle['name'])} · "
+        f"{_e(cycle['period_type'])} · tahap (stage): <b>{_e(state_text(cycle))}</b><br>"
+        f'<span class="muted">Dibuat (generated) {d["generated_at"]:%Y-%m-%d %H:%M} UTC · '
+        f"sumber: API plans, reviews, surveys</span></p>",
+        '<div class="kpi">'
+        + "".join(f"<div><b>{_e(v)}</b><span>{_e(k)}</span></div>" for k, v in summary_figures(d))
+        + "</div>",
+    ]
     # stages and deadlines
-    parts.append(f'<h2>{_h("Tahapan dan tenggat", "stages and deadlines")}</h2>')
+    parts.append(f"<h2>{_h('Tahapan dan tenggat', 'stages and deadlines')}</h2>")
     parts.append(_table(*period_rows(cycle)))
     # plans per unit
-    parts.append(f'<h2>{_h("SKP per unit dan status", "plans per unit by status")}</h2>')
+    parts.append(f"<h2>{_h('SKP per unit dan status', 'plans per unit by status')}</h2>")
     legend = [s for s in PLAN_STATUSES if any(c.get(s) for c in d["plans_per_unit"].values())] or ["approved"]
-    parts.append('<p class="legend">' + "".join(f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{_e(bi(s))}</span>'
-                                               for s in legend)
-                 + f'<span><i style="background:{STATUS_COLOURS["none"]};border:1px solid #c8ced6"></i>'
-                   f'belum ada SKP (no plan)</span></p>')
-    bars = [("  " * u["depth"] + f'{u["code"]} {u["name"]}', d["plans_per_unit"].get(u["code"], Counter()),
-             staff_of(d, u["code"])) for u in d["units"]]
+    parts.append(
+        '<p class="legend">'
+        + "".join(f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{_e(bi(s))}</span>' for s in legend)
+        + f'<span><i style="background:{STATUS_COLOURS["none"]};border:1px solid #c8ced6"></i>'
+        f"belum ada SKP (no plan)</span></p>"
+    )
+    bars = [
+        (
+            "  " * u["depth"] + f"{u['code']} {u['name']}",
+            d["plans_per_unit"].get(u["code"], Counter()),
+            staff_of(d, u["code"]),
+        )
+        for u in d["units"]
+    ]
     parts.append(svg_stacked(bars, PLAN_STATUSES))
     # completion
     columns, comp = completion(d)
-    parts.append(f'<h2>{_h("Kelengkapan per unit dan tahap", "completion per unit and stage")}</h2>')
+    parts.append(f"<h2>{_h('Kelengkapan per unit dan tahap', 'completion per unit and stage')}</h2>")
     head = "".join(f"<th>{_e(c)}</th>" for c in ["Unit"] + columns)
     body = []
     for r in comp:
@@ -585,107 +705,212 @@ def render_html(d: dict) -> str:
                 cells.append('<td class="n muted">–</td>')
             else:
                 cells.append(f'<td class="n" style="background:{_heat(*c)}">{c[0]}/{c[1]} · {_pct(*c)} %</td>')
-        body.append(f'<tr><td>{"&nbsp;&nbsp;" * r["unit"]["depth"]}{_e(r["unit"]["code"])} '
-                    f'<span class="muted">{_e(r["unit"]["name"])}</span></td>{"".join(cells)}</tr>')
+        body.append(
+            f"<tr><td>{'&nbsp;&nbsp;' * r['unit']['depth']}{_e(r['unit']['code'])} "
+            f'<span class="muted">{_e(r["unit"]["name"])}</span></td>{"".join(cells)}</tr>'
+        )
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     # calibration
     seq = calibration_seq(d)
-    parts.append(f'<h2>{_h("Kalibrasi: distribusi predikat terhadap kurva", "calibration against the curve")}</h2>')
+    parts.append(f"<h2>{_h('Kalibrasi: distribusi predikat terhadap kurva', 'calibration against the curve')}</h2>")
     if seq is None:
         parts.append('<p class="muted">Belum ada evaluasi yang dinilai (no rated evaluations yet).</p>')
     else:
         cal = d["calibration"][seq]
-        parts.append(f'<p>{_e(period_name(cycle, seq))}. Batang = jumlah pegawai per predikat (bars: employees per '
-                     f'predikat); hijau = rentang yang diizinkan oleh hasil kerja organisasi (green: the band allowed by '
-                     f'the unit\'s organisation result); merah = di luar rentang (red: outside the band). '
-                     f'SB Sangat Baik · B Baik · BP Butuh Perbaikan · K Kurang/Misconduct · SK Sangat Kurang.</p>')
+        parts.append(
+            f"<p>{_e(period_name(cycle, seq))}. Batang = jumlah pegawai per predikat (bars: employees per "
+            f"predikat); hijau = rentang yang diizinkan oleh hasil kerja organisasi (green: the band allowed by "
+            f"the unit's organisation result); merah = di luar rentang (red: outside the band). "
+            f"SB Sangat Baik · B Baik · BP Butuh Perbaikan · K Kurang/Misconduct · SK Sangat Kurang.</p>"
+        )
         cards = []
         for u in cal["units"]:
             org = ORG_RESULTS.get(u.get("org_result") or "", ("belum ditetapkan", "not set"))
-            status = ('<span class="bad">melanggar (off the curve)</span>' if u["violations"] else "sesuai (on the curve)")
+            status = (
+                '<span class="bad">melanggar (off the curve)</span>' if u["violations"] else "sesuai (on the curve)"
+            )
             if u.get("override"):
                 status += " · pengecualian HR (override)"
-            cards.append(f'<div class="card band"><h3>{_e(u["unit_code"])} <span class="muted">'
-                         f'{_e(u.get("unit_name") or "")}</span></h3><div class="sub">Hasil organisasi (org result): '
-                         f'{_e(org[0])} · {u["headcount"]} pegawai · {status}</div>{svg_band(u)}</div>')
+            cards.append(
+                f'<div class="card band"><h3>{_e(u["unit_code"])} <span class="muted">'
+                f'{_e(u.get("unit_name") or "")}</span></h3><div class="sub">Hasil organisasi (org result): '
+                f"{_e(org[0])} · {u['headcount']} pegawai · {status}</div>{svg_band(u)}</div>"
+            )
         parts.append(f'<div class="grid">{"".join(cards)}</div>')
-        vrows = [[u["unit_code"], violation_text(v), "ya (yes)" if u.get("override") else "tidak (no)",
-                  (u.get("override") or {}).get("reason", "")]
-                 for u in cal["units"] for v in u["violations"]]
+        vrows = [
+            [
+                u["unit_code"],
+                violation_text(v),
+                "ya (yes)" if u.get("override") else "tidak (no)",
+                (u.get("override") or {}).get("reason", ""),
+            ]
+            for u in cal["units"]
+            for v in u["violations"]
+        ]
         if vrows:
             parts.append(f"<h3>{_h('Pelanggaran kurva', 'violations')}</h3>")
-            parts.append(_table(["Unit", "Pelanggaran (violation)", "Pengecualian (override)", "Alasan (reason)"], vrows))
+            parts.append(
+                _table(["Unit", "Pelanggaran (violation)", "Pengecualian (override)", "Alasan (reason)"], vrows)
+            )
     # IKM
     sv = d["surveys"]
-    parts.append(f'<h2>{_h("Indeks Kepuasan Masyarakat per unsur dan unit", "satisfaction per unsur and unit")}</h2>')
+    parts.append(f"<h2>{_h('Indeks Kepuasan Masyarakat per unsur dan unit', 'satisfaction per unsur and unit')}</h2>")
     if sv.get("error"):
         parts.append(f'<p class="note">Survei tidak terbaca (surveys not readable): {_e(sv["error"])}</p>')
     elif not sv["units"]:
-        parts.append(f'<p class="muted">Tidak ada survei pada tahun {cycle["year"]} (no survey campaigns this year).</p>')
+        parts.append(
+            f'<p class="muted">Tidak ada survei pada tahun {cycle["year"]} (no survey campaigns this year).</p>'
+        )
     else:
-        parts.append('<p>Nilai rata-rata per unsur (NRR, skala 1–4); oranye = unsur terlemah, prioritas perbaikan '
-                     '(orange: the weakest unsur, the priority); garis putus-putus = batas mutu A/B/C (dashed: the '
-                     'quality band limits).</p>')
+        parts.append(
+            "<p>Nilai rata-rata per unsur (NRR, skala 1–4); oranye = unsur terlemah, prioritas perbaikan "
+            "(orange: the weakest unsur, the priority); garis putus-putus = batas mutu A/B/C (dashed: the "
+            "quality band limits).</p>"
+        )
         cards = []
         for code, u in sv["units"].items():
-            cards.append(f'<div class="card ikm"><h3>{_e(code)} <span class="muted">{_e(u["unit_name"])}</span></h3>'
-                         f'<div class="sub">IKM {u.get("ikm_unit") or "–"} · mutu '
-                         f'{u.get("mutu") or "–"} ({_e(u.get("kinerja") or "–")}) · {u["respondents"]} responden'
-                         f'</div>{svg_ikm(u)}</div>')
+            cards.append(
+                f'<div class="card ikm"><h3>{_e(code)} <span class="muted">{_e(u["unit_name"])}</span></h3>'
+                f'<div class="sub">IKM {u.get("ikm_unit") or "–"} · mutu '
+                f"{u.get('mutu') or '–'} ({_e(u.get('kinerja') or '–')}) · {u['respondents']} responden"
+                f"</div>{svg_ikm(u)}</div>"
+            )
         parts.append(f'<div class="grid">{"".join(cards)}</div>')
         head = ["Unit"] + list(UNSUR) + ["IKM", "Mutu"]
         trs = []
         for code, u in sv["units"].items():
             cells = "".join(
-                f'<td class="n" style="background:{_heat(max(0.0, (v or 1) - 1), 3)}">{v:.2f}</td>' if v is not None
-                else '<td class="n muted">–</td>' for v in (u["nrr"].get(k) for k in UNSUR))
-            trs.append(f'<tr><td>{_e(code)}</td>{cells}<td class="n">{u.get("ikm_unit") or "–"}</td>'
-                       f'<td>{_e(u.get("mutu") or "–")}</td></tr>')
-        parts.append("<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"
-                     + "".join(trs) + "</tbody></table>")
-        parts.append('<p class="muted" style="font-size:11px">' + " · ".join(
-            f"{k} {_e(v[0])} ({_e(v[1])})" for k, v in UNSUR_LABELS.items()) + "</p>")
-        crow = [[c["id"], c["unit_code"], c.get("title") or c["service_type"], f'{c["start_date"]} – {c["end_date"]}',
-                 label_id(c["status"]) if c["status"] in LABELS else c["status"],
-                 f'{c["respondents"]}/{c["min_sample"]}', (c.get("index") or {}).get("ikm_unit") or "–"]
-                for c in sv["campaigns"]]
-        parts.append(_table(["#", "Unit", "Kampanye (campaign)", "Periode (period)", "Status",
-                             "Responden/sampel min. (respondents/min. sample)", "IKM"], crow, numeric=(0, 5, 6)))
+                f'<td class="n" style="background:{_heat(max(0.0, (v or 1) - 1), 3)}">{v:.2f}</td>'
+                if v is not None
+                else '<td class="n muted">–</td>'
+                for v in (u["nrr"].get(k) for k in UNSUR)
+            )
+            trs.append(
+                f'<tr><td>{_e(code)}</td>{cells}<td class="n">{u.get("ikm_unit") or "–"}</td>'
+                f"<td>{_e(u.get('mutu') or '–')}</td></tr>"
+            )
+        parts.append(
+            "<table><thead><tr>"
+            + "".join(f"<th>{_e(h)}</th>" for h in head)
+            + "</tr></thead><tbody>"
+            + "".join(trs)
+            + "</tbody></table>"
+        )
+        parts.append(
+            '<p class="muted" style="font-size:11px">'
+            + " · ".join(f"{k} {_e(v[0])} ({_e(v[1])})" for k, v in UNSUR_LABELS.items())
+            + "</p>"
+        )
+        crow = [
+            [
+                c["id"],
+                c["unit_code"],
+                c.get("title") or c["service_type"],
+                f"{c['start_date']} – {c['end_date']}",
+                label_id(c["status"]) if c["status"] in LABELS else c["status"],
+                f"{c['respondents']}/{c['min_sample']}",
+                (c.get("index") or {}).get("ikm_unit") or "–",
+            ]
+            for c in sv["campaigns"]
+        ]
+        parts.append(
+            _table(
+                [
+                    "#",
+                    "Unit",
+                    "Kampanye (campaign)",
+                    "Periode (period)",
+                    "Status",
+                    "Responden/sampel min. (respondents/min. sample)",
+                    "IKM",
+                ],
+                crow,
+                numeric=(0, 5, 6),
+            )
+        )
     # objections
-    parts.append(f'<h2>{_h("Keberatan dan hasilnya", "objections and outcomes")}</h2>')
+    parts.append(f"<h2>{_h('Keberatan dan hasilnya', 'objections and outcomes')}</h2>")
     orows = objection_rows(d)
     if orows:
-        parts.append(_table(["Keberatan (objection)", "Unit", "Pegawai (employee)", "Periode (period)",
-                             "Keputusan (decision)", "Predikat", "Dokumen (document)"], orows))
+        parts.append(
+            _table(
+                [
+                    "Keberatan (objection)",
+                    "Unit",
+                    "Pegawai (employee)",
+                    "Periode (period)",
+                    "Keputusan (decision)",
+                    "Predikat",
+                    "Dokumen (document)",
+                ],
+                orows,
+            )
+        )
     else:
-        parts.append(f'<p class="muted">Tidak ada keberatan yang terlihat dari {d["objections"]["checked"]} evaluasi '
-                     f'yang telah diterima pegawai (none seen among acknowledged evaluations).</p>')
+        parts.append(
+            f'<p class="muted">Tidak ada keberatan yang terlihat dari {d["objections"]["checked"]} evaluasi '
+            f"yang telah diterima pegawai (none seen among acknowledged evaluations).</p>"
+        )
     # follow-up
-    parts.append(f'<h2>{_h("Tindak lanjut", "follow-up plans")}</h2>')
+    parts.append(f"<h2>{_h('Tindak lanjut', 'follow-up plans')}</h2>")
     kinds = Counter(f["kind"] for f in d["followups"])
-    parts.append("<p>" + " · ".join(f"{_e(bi(k))}: {n}" for k, n in sorted(kinds.items())) + "</p>"
-                 if kinds else '<p class="muted">Belum ada tindak lanjut (no follow-up yet).</p>')
+    parts.append(
+        "<p>" + " · ".join(f"{_e(bi(k))}: {n}" for k, n in sorted(kinds.items())) + "</p>"
+        if kinds
+        else '<p class="muted">Belum ada tindak lanjut (no follow-up yet).</p>'
+    )
     if d["followups"]:
-        parts.append(_table(["Jenis (kind)", "Unit", "Pegawai (employee)", "Predikat",
-                             "IKI/nilai di bawah ekspektasi (below expectation)", "Penanggung jawab (owner)",
-                             "Tenggat (due)"], followup_rows(d), numeric=(4,)))
+        parts.append(
+            _table(
+                [
+                    "Jenis (kind)",
+                    "Unit",
+                    "Pegawai (employee)",
+                    "Predikat",
+                    "IKI/nilai di bawah ekspektasi (below expectation)",
+                    "Penanggung jawab (owner)",
+                    "Tenggat (due)",
+                ],
+                followup_rows(d),
+                numeric=(4,),
+            )
+        )
     # documents and notes
-    parts.append(f'<h2>{_h("Dokumen evaluasi", "evaluation documents")}</h2>')
+    parts.append(f"<h2>{_h('Dokumen evaluasi', 'evaluation documents')}</h2>")
     if d.get("documents"):
         parts.append("<ul>" + "".join(f'<li><a href="{_e(p)}">{_e(p)}</a></li>' for p in d["documents"]) + "</ul>")
     else:
         parts.append('<p class="muted">Tidak ada dokumen yang disimpan (no documents saved).</p>')
     if d["notes"]:
-        parts.append(f'<h2>{_h("Catatan data", "data notes")}</h2><ul>'
-                     + "".join(f"<li>{_e(n)}</li>" for n in d["notes"]) + "</ul>")
+        parts.append(
+            f"<h2>{_h('Catatan data', 'data notes')}</h2><ul>"
+            + "".join(f"<li>{_e(n)}</li>" for n in d["notes"])
+            + "</ul>"
+        )
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------- PDF
 
-_LATIN1 = {"→": "->", "←": "<-", "◀": "<", "–": "-", "—": "-", "…": "...", "≥": ">=", "≤": "<=",
-           "“": '"', "”": '"', "‘": "'", "’": "'", "•": "-", "█": "#", "░": ".", "\u00a0": " "}
+_LATIN1 = {
+    "→": "->",
+    "←": "<-",
+    "◀": "<",
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "≥": ">=",
+    "≤": "<=",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "•": "-",
+    "█": "#",
+    "░": ".",
+    "\u00a0": " ",
+}
 
 
 def latin1(text: Any) -> str:
@@ -731,8 +956,15 @@ def render_pdf(d: dict) -> bytes:
             self.set_y(-12)
             self.set_font("Helvetica", "", 7.5)
             self.set_text_color(110, 119, 133)
-            self.cell(0, 5, latin1(f"Halaman (page) {self.page_no()}/{{nb}} - dibuat (generated) "
-                                   f"{d['generated_at']:%Y-%m-%d %H:%M} UTC"), align="C")
+            self.cell(
+                0,
+                5,
+                latin1(
+                    f"Halaman (page) {self.page_no()}/{{nb}} - dibuat (generated) "
+                    f"{d['generated_at']:%Y-%m-%d %H:%M} UTC"
+                ),
+                align="C",
+            )
             self.set_text_color(31, 41, 51)
 
     pdf = Pdf(orientation="P", unit="mm", format="A4")
@@ -773,8 +1005,9 @@ def render_pdf(d: dict) -> bytes:
             pdf.set_font("Helvetica", "B", size)
             pdf.set_fill_color(238, 242, 247)
             y0, x = pdf.get_y(), pdf.l_margin
-            lines = max(len(pdf.multi_cell(w, line_h, latin1(h), dry_run=True, output="LINES"))
-                        for h, w in zip(headers, widths))
+            lines = max(
+                len(pdf.multi_cell(w, line_h, latin1(h), dry_run=True, output="LINES")) for h, w in zip(headers, widths)
+            )
             for h, w in zip(headers, widths):
                 pdf.set_xy(x, y0)
                 pdf.rect(x, y0, w, lines * line_h + 1.2, style="DF")
@@ -787,7 +1020,9 @@ def render_pdf(d: dict) -> bytes:
         head()
         for ri, row in enumerate(rows):
             texts = [latin1(c) for c in row]
-            lines = max(len(pdf.multi_cell(w - 1, line_h, t, dry_run=True, output="LINES")) for t, w in zip(texts, widths))
+            lines = max(
+                len(pdf.multi_cell(w - 1, line_h, t, dry_run=True, output="LINES")) for t, w in zip(texts, widths)
+            )
             hgt = lines * line_h + 1.2
             if pdf.get_y() + hgt > pdf.h - 16:
                 pdf.add_page()
@@ -819,8 +1054,13 @@ def render_pdf(d: dict) -> bytes:
     pdf.set_font("Helvetica", "B", 10.5)
     pdf.cell(0, 6, latin1(f"{agency['name']} ({agency['code']})"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(W, 4.8, latin1(f"{cycle['name']} · {cycle['period_type']} · tahap (stage): {state_text(cycle)}"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        W,
+        4.8,
+        latin1(f"{cycle['name']} · {cycle['period_type']} · tahap (stage): {state_text(cycle)}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
     figures = summary_figures(d)
     box_w, box_h, per_row = (W - 3 * 3) / 4, 15, 4
@@ -843,7 +1083,7 @@ def render_pdf(d: dict) -> bytes:
 
     h1("Tahapan dan tenggat", "stages and deadlines")
     headers, rows = period_rows(cycle)
-    table(headers, rows, [W * 0.34, W * 0.16, W * 0.16, W * 0.18, W * 0.16][:len(headers)])
+    table(headers, rows, [W * 0.34, W * 0.16, W * 0.16, W * 0.18, W * 0.16][: len(headers)])
 
     h1("SKP per unit dan status", "plans per unit by status")
     legend = [s for s in PLAN_STATUSES if any(c.get(s) for c in d["plans_per_unit"].values())] or ["approved"]
@@ -891,8 +1131,12 @@ def render_pdf(d: dict) -> bytes:
     pdf.ln(4)
     need(60)
     h1("Kelengkapan per unit dan tahap", "completion per unit and stage")
-    para("Setiap sel: selesai/jumlah dan persentase; warna dari merah (0 %) ke hijau (100 %); '-' = tahap belum dimulai "
-         "di unit ini. (Each cell: done/total and percent, red to green; '-' = not started.)", 7.5, (82, 96, 109))
+    para(
+        "Setiap sel: selesai/jumlah dan persentase; warna dari merah (0 %) ke hijau (100 %); '-' = tahap belum dimulai "
+        "di unit ini. (Each cell: done/total and percent, red to green; '-' = not started.)",
+        7.5,
+        (82, 96, 109),
+    )
     columns, comp = completion(d)
     first = W * 0.26
     rest_w = (W - first) / max(1, len(columns))
@@ -905,8 +1149,14 @@ def render_pdf(d: dict) -> bytes:
             fill.append(None if c is None else _heat_rgb(*c))
         rows.append(row)
         fills.append(fill)
-    table(["Unit"] + columns, rows, [first] + [rest_w] * len(columns), numeric=range(1, len(columns) + 1),
-          fills=fills, size=6.8)
+    table(
+        ["Unit"] + columns,
+        rows,
+        [first] + [rest_w] * len(columns),
+        numeric=range(1, len(columns) + 1),
+        fills=fills,
+        size=6.8,
+    )
     need(35)
     h1("SKP per status (jumlah)", "plans by status, counts")
     shown = [s for s in PLAN_STATUSES if s != "revised" or any(c.get("revised") for c in d["plans_per_unit"].values())]
@@ -915,8 +1165,12 @@ def render_pdf(d: dict) -> bytes:
         c = d["plans_per_unit"].get(u["code"], Counter())
         staff = staff_of(d, u["code"])
         prow.append([u["code"], *(str(c.get(s, 0)) for s in shown), str(staff - sum(c.values())), str(staff)])
-    table(["Unit", *(bi(s) for s in shown), "Belum ada (no plan)", "Pegawai (staff)"], prow,
-          [W * 0.2] + [(W * 0.8) / (len(shown) + 2)] * (len(shown) + 2), numeric=range(1, len(shown) + 3))
+    table(
+        ["Unit", *(bi(s) for s in shown), "Belum ada (no plan)", "Pegawai (staff)"],
+        prow,
+        [W * 0.2] + [(W * 0.8) / (len(shown) + 2)] * (len(shown) + 2),
+        numeric=range(1, len(shown) + 3),
+    )
 
     # ---------------------------------------------------------------- calibration
     pdf.ln(4)
@@ -926,10 +1180,14 @@ def render_pdf(d: dict) -> bytes:
     if seq is None:
         para("Belum ada evaluasi yang dinilai (no rated evaluations yet).")
     else:
-        para(f"{period_name(cycle, seq)}. Batang = jumlah pegawai per predikat; area hijau = rentang yang diizinkan "
-             "oleh hasil kerja organisasi unit (garis putus-putus: batas bawah/atas); batang merah = di luar rentang. "
-             "(Bars: employees per predikat; green: the allowed band; red: outside it.) "
-             "SB Sangat Baik, B Baik, BP Butuh Perbaikan, K Kurang/Misconduct, SK Sangat Kurang.", 7.5, (82, 96, 109))
+        para(
+            f"{period_name(cycle, seq)}. Batang = jumlah pegawai per predikat; area hijau = rentang yang diizinkan "
+            "oleh hasil kerja organisasi unit (garis putus-putus: batas bawah/atas); batang merah = di luar rentang. "
+            "(Bars: employees per predikat; green: the allowed band; red: outside it.) "
+            "SB Sangat Baik, B Baik, BP Butuh Perbaikan, K Kurang/Misconduct, SK Sangat Kurang.",
+            7.5,
+            (82, 96, 109),
+        )
         units = d["calibration"][seq]["units"]
         cols, gap, ch = 3, 4, 44
         cw = (W - gap * (cols - 1)) / cols
@@ -940,13 +1198,24 @@ def render_pdf(d: dict) -> bytes:
             _pdf_band(pdf, u, pdf.l_margin + (i % cols) * (cw + gap), row_y, cw, ch)
             if i % cols == cols - 1 or i == len(units) - 1:
                 pdf.set_xy(pdf.l_margin, row_y + ch + 3)
-        vrows = [[u["unit_code"], violation_text(v), "ya (yes)" if u.get("override") else "tidak (no)",
-                  (u.get("override") or {}).get("reason", "")] for u in units for v in u["violations"]]
+        vrows = [
+            [
+                u["unit_code"],
+                violation_text(v),
+                "ya (yes)" if u.get("override") else "tidak (no)",
+                (u.get("override") or {}).get("reason", ""),
+            ]
+            for u in units
+            for v in u["violations"]
+        ]
         if vrows:
             need(20)
             h1("Pelanggaran kurva", "violations")
-            table(["Unit", "Pelanggaran (violation)", "Pengecualian HR (override)", "Alasan (reason)"], vrows,
-                  [W * 0.14, W * 0.4, W * 0.14, W * 0.32])
+            table(
+                ["Unit", "Pelanggaran (violation)", "Pengecualian HR (override)", "Alasan (reason)"],
+                vrows,
+                [W * 0.14, W * 0.4, W * 0.14, W * 0.32],
+            )
 
     # ---------------------------------------------------------------- IKM
     pdf.ln(4)
@@ -958,9 +1227,12 @@ def render_pdf(d: dict) -> bytes:
     elif not sv["units"]:
         para(f"Tidak ada survei pada tahun {cycle['year']} (no survey campaigns this year).")
     else:
-        para("NRR per unsur (skala 1-4); oranye = unsur terlemah (prioritas perbaikan); garis putus-putus = batas mutu "
-             "A/B/C. (NRR per unsur on the 1-4 scale; orange: the weakest unsur; dashed: quality band limits.)",
-             7.5, (82, 96, 109))
+        para(
+            "NRR per unsur (skala 1-4); oranye = unsur terlemah (prioritas perbaikan); garis putus-putus = batas mutu "
+            "A/B/C. (NRR per unsur on the 1-4 scale; orange: the weakest unsur; dashed: quality band limits.)",
+            7.5,
+            (82, 96, 109),
+        )
         cols, gap, ch = 2, 5, 50
         cw = (W - gap) / cols
         items = list(sv["units"].items())
@@ -974,20 +1246,49 @@ def render_pdf(d: dict) -> bytes:
         rows, fills = [], []
         for code, u in items:
             vals = [u["nrr"].get(k) for k in UNSUR]
-            rows.append([code, *(f"{v:.2f}" if v is not None else "-" for v in vals), str(u.get("ikm_unit") or "-"),
-                         u.get("mutu") or "-"])
-            fills.append([None, *(_heat_rgb(max(0.0, v - 1), 3) if v is not None else None for v in vals),
-                          None, None])
+            rows.append(
+                [
+                    code,
+                    *(f"{v:.2f}" if v is not None else "-" for v in vals),
+                    str(u.get("ikm_unit") or "-"),
+                    u.get("mutu") or "-",
+                ]
+            )
+            fills.append([None, *(_heat_rgb(max(0.0, v - 1), 3) if v is not None else None for v in vals), None, None])
         need(20)
-        table(["Unit", *UNSUR, "IKM", "Mutu"], rows, [W * 0.16] + [W * 0.07] * 9 + [W * 0.1, W * 0.11],
-              numeric=range(1, 11), fills=fills)
+        table(
+            ["Unit", *UNSUR, "IKM", "Mutu"],
+            rows,
+            [W * 0.16] + [W * 0.07] * 9 + [W * 0.1, W * 0.11],
+            numeric=range(1, 11),
+            fills=fills,
+        )
         para(" · ".join(f"{k} {v[0]} ({v[1]})" for k, v in UNSUR_LABELS.items()), 6.8, (82, 96, 109))
-        crow = [[str(c["id"]), c["unit_code"], c.get("title") or c["service_type"], f"{c['start_date']} - {c['end_date']}",
-                 f"{c['respondents']}/{c['min_sample']}", str((c.get("index") or {}).get("ikm_unit") or "-")]
-                for c in sv["campaigns"]]
+        crow = [
+            [
+                str(c["id"]),
+                c["unit_code"],
+                c.get("title") or c["service_type"],
+                f"{c['start_date']} - {c['end_date']}",
+                f"{c['respondents']}/{c['min_sample']}",
+                str((c.get("index") or {}).get("ikm_unit") or "-"),
+            ]
+            for c in sv["campaigns"]
+        ]
         need(20)
-        table(["#", "Unit", "Kampanye (campaign)", "Periode (period)", "Responden / sampel min. (respondents / min.)",
-               "IKM"], crow, [W * 0.05, W * 0.14, W * 0.35, W * 0.2, W * 0.16, W * 0.1], numeric=(0, 4, 5))
+        table(
+            [
+                "#",
+                "Unit",
+                "Kampanye (campaign)",
+                "Periode (period)",
+                "Responden / sampel min. (respondents / min.)",
+                "IKM",
+            ],
+            crow,
+            [W * 0.05, W * 0.14, W * 0.35, W * 0.2, W * 0.16, W * 0.1],
+            numeric=(0, 4, 5),
+        )
 
     # ---------------------------------------------------------------- objections, follow-up, documents, notes
     pdf.ln(4)
@@ -995,19 +1296,38 @@ def render_pdf(d: dict) -> bytes:
     h1("Keberatan dan hasilnya", "objections and outcomes")
     orows = objection_rows(d)
     if orows:
-        table(["Keberatan", "Unit", "Pegawai (employee)", "Periode", "Keputusan (decision)", "Predikat", "Dok."], orows,
-              [W * 0.1, W * 0.12, W * 0.28, W * 0.12, W * 0.14, W * 0.17, W * 0.07])
+        table(
+            ["Keberatan", "Unit", "Pegawai (employee)", "Periode", "Keputusan (decision)", "Predikat", "Dok."],
+            orows,
+            [W * 0.1, W * 0.12, W * 0.28, W * 0.12, W * 0.14, W * 0.17, W * 0.07],
+        )
     else:
-        para(f"Tidak ada keberatan yang terlihat dari {d['objections']['checked']} evaluasi yang telah diterima pegawai "
-             "(none seen among acknowledged evaluations).")
+        para(
+            f"Tidak ada keberatan yang terlihat dari {d['objections']['checked']} evaluasi yang telah diterima pegawai "
+            "(none seen among acknowledged evaluations)."
+        )
     h1("Tindak lanjut", "follow-up plans")
     kinds = Counter(f["kind"] for f in d["followups"])
-    para(" · ".join(f"{bi(k)}: {n}" for k, n in sorted(kinds.items())) if kinds
-         else "Belum ada tindak lanjut (no follow-up yet).")
+    para(
+        " · ".join(f"{bi(k)}: {n}" for k, n in sorted(kinds.items()))
+        if kinds
+        else "Belum ada tindak lanjut (no follow-up yet)."
+    )
     if d["followups"]:
-        table(["Jenis (kind)", "Unit", "Pegawai (employee)", "Predikat", "Di bawah eksp. (below)",
-               "Penanggung jawab (owner)", "Tenggat (due)"], followup_rows(d),
-              [W * 0.12, W * 0.12, W * 0.27, W * 0.14, W * 0.07, W * 0.18, W * 0.10], numeric=(4,))
+        table(
+            [
+                "Jenis (kind)",
+                "Unit",
+                "Pegawai (employee)",
+                "Predikat",
+                "Di bawah eksp. (below)",
+                "Penanggung jawab (owner)",
+                "Tenggat (due)",
+            ],
+            followup_rows(d),
+            [W * 0.12, W * 0.12, W * 0.27, W * 0.14, W * 0.07, W * 0.18, W * 0.10],
+            numeric=(4,),
+        )
     h1("Dokumen evaluasi", "evaluation documents")
     para("\n".join(d.get("documents") or []) or "Tidak ada dokumen yang disimpan (no documents saved).", 7.5)
     if d["notes"]:
@@ -1062,8 +1382,9 @@ def _pdf_band(pdf, unit: dict, x: float, y: float, w: float, h: float) -> None:
                     pdf.line(bx + 0.8, y_of(v), bx + slot - 0.8, y_of(v))
             pdf.set_dash_pattern()
             pdf.set_line_width(0.2)
-        off = (b["max_count"] is not None and b["count"] > b["max_count"]) or \
-              (b["min_count"] is not None and b["count"] < b["min_count"])
+        off = (b["max_count"] is not None and b["count"] > b["max_count"]) or (
+            b["min_count"] is not None and b["count"] < b["min_count"]
+        )
         pdf.set_fill_color(*((214, 69, 69) if off else (46, 94, 158)))
         bw = slot * 0.46
         if b["count"]:
@@ -1086,8 +1407,14 @@ def _pdf_ikm(pdf, code: str, unit: dict, x: float, y: float, w: float, h: float)
     pdf.set_font("Helvetica", "", 6)
     pdf.set_text_color(82, 96, 109)
     pdf.set_xy(x + 1.5, y + 4.8)
-    pdf.cell(w - 3, 3, latin1(f"IKM {unit.get('ikm_unit') or '-'} · mutu {unit.get('mutu') or '-'} "
-                              f"({unit.get('kinerja') or '-'}) · {unit['respondents']} responden"))
+    pdf.cell(
+        w - 3,
+        3,
+        latin1(
+            f"IKM {unit.get('ikm_unit') or '-'} · mutu {unit.get('mutu') or '-'} "
+            f"({unit.get('kinerja') or '-'}) · {unit['respondents']} responden"
+        ),
+    )
     pdf.set_text_color(31, 41, 51)
     left, right, bottom, plot_h = x + 6, x + w - 6, y + h - 5, h - 17
     y_of = lambda v: bottom - plot_h * (v - 1) / 3  # noqa: E731

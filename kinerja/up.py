@@ -17,6 +17,7 @@ Everything it makes lives under ``var/up`` (``KINERJA_UP_DIR``): logs, pid files
 provider's key and users, secrets. ``make up`` again starts only what is not running;
 ``make down`` stops exactly the processes whose pid files it wrote (checking each is still the
 process it started) and nothing else."""
+
 from __future__ import annotations
 
 import contextlib
@@ -84,12 +85,18 @@ def _port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 # ---------------------------------------------------------------------- settings that persist
 
+
 def _secrets(base: Path) -> dict:
     path = base / "secrets.json"
     data = json.loads(path.read_text()) if path.exists() else {}
     changed = False
-    for key in ("surveys_form_secret", "portal_secret_key", "portal_client_secret", "flows_client_secret",
-                "hr_password"):
+    for key in (
+        "surveys_form_secret",
+        "portal_secret_key",
+        "portal_client_secret",
+        "flows_client_secret",
+        "hr_password",
+    ):
         if not data.get(key):
             data[key] = secrets.token_urlsafe(18 if key == "hr_password" else 32)
             changed = True
@@ -132,8 +139,10 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         "DEV_IDP_ISSUER": issuer,
         "PREFECT_API_URL": f"http://127.0.0.1:{PORTS['prefect']}/api",
         "PREFECT_HOME": str(base / "prefect"),
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL":
-            pg.replace("postgresql://", "postgresql+asyncpg://", 1).rsplit("/", 1)[0] + f"/{DB_PREFIX}prefect",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": pg.replace("postgresql://", "postgresql+asyncpg://", 1).rsplit(
+            "/", 1
+        )[0]
+        + f"/{DB_PREFIX}prefect",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "KINERJA_BASE_URL": gateway,
@@ -150,6 +159,7 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
 
 # ---------------------------------------------------------------------- preflight
 
+
 def preflight(env: dict) -> None:
     from sqlalchemy.engine import make_url
 
@@ -158,18 +168,23 @@ def preflight(env: dict) -> None:
     amqp = httpx.URL(env["BROKER_URL"])
     missing = []
     if not _port_open(pg.port or 5432, pg.host or "127.0.0.1"):
-        missing.append(f"PostgreSQL is not answering on {pg.host}:{pg.port or 5432} — start it "
-                       "(pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set UP_POSTGRES_URL")
+        missing.append(
+            f"PostgreSQL is not answering on {pg.host}:{pg.port or 5432} — start it "
+            "(pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set UP_POSTGRES_URL"
+        )
     if not _port_open(amqp.port or 5672, amqp.host or "127.0.0.1"):
-        missing.append(f"RabbitMQ is not answering on {amqp.host}:{amqp.port or 5672} — start it "
-                       "(rabbitmq-server -detached) or set UP_RABBITMQ_URL")
+        missing.append(
+            f"RabbitMQ is not answering on {amqp.host}:{amqp.port or 5672} — start it "
+            "(rabbitmq-server -detached) or set UP_RABBITMQ_URL"
+        )
     if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
         if os.geteuid() == 0 and shutil.which("apt-get"):
             say("installing the gateway (nginx-light, from Debian's packages) …")
             quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             subprocess.run(["apt-get", "update", "-qq"], check=False, env=quiet, capture_output=True)
-            done = subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], env=quiet, capture_output=True,
-                                  text=True)
+            done = subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "nginx-light"], env=quiet, capture_output=True, text=True
+            )
             if done.returncode != 0:
                 missing.append(f"nginx could not be installed (apt-get install nginx-light): {done.stderr[-500:]}")
         else:
@@ -197,18 +212,28 @@ def ensure_vhost(env: dict) -> None:
         if listed.returncode == 0:
             if VHOST not in listed.stdout.split():
                 subprocess.run([ctl, "-q", "add_vhost", VHOST], check=True, capture_output=True, timeout=60)
-            subprocess.run([ctl, "-q", "set_permissions", "-p", VHOST, user, ".*", ".*", ".*"], check=True,
-                           capture_output=True, timeout=60)
+            subprocess.run(
+                [ctl, "-q", "set_permissions", "-p", VHOST, user, ".*", ".*", ".*"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
             return
     try:
         api = f"http://{amqp.host}:15672/api"
         auth = (user, amqp.password or "guest")
         httpx.put(f"{api}/vhosts/{VHOST}", auth=auth, timeout=5).raise_for_status()
-        httpx.put(f"{api}/permissions/{VHOST}/{user}", auth=auth, timeout=5,
-                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        httpx.put(
+            f"{api}/permissions/{VHOST}/{user}",
+            auth=auth,
+            timeout=5,
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        ).raise_for_status()
     except httpx.HTTPError as exc:
-        raise UpError(f"cannot create the RabbitMQ vhost {VHOST}: rabbitmqctl is not usable here and the "
-                      f"management API answered {exc}; create it by hand (rabbitmqctl add_vhost {VHOST})") from None
+        raise UpError(
+            f"cannot create the RabbitMQ vhost {VHOST}: rabbitmqctl is not usable here and the "
+            f"management API answered {exc}; create it by hand (rabbitmqctl add_vhost {VHOST})"
+        ) from None
 
 
 def ensure_prefect_database(env: dict) -> None:
@@ -219,6 +244,7 @@ def ensure_prefect_database(env: dict) -> None:
 
 # ---------------------------------------------------------------------- processes
 
+
 def _bin(name: str) -> str:
     here = Path(sys.executable).parent
     return str(here / name) if (here / name).exists() else (shutil.which(name) or name)
@@ -227,24 +253,63 @@ def _bin(name: str) -> str:
 def processes(base: Path, env: dict, port: int) -> list[Proc]:
     PORTS = ports()
     gunicorn = [_bin("gunicorn"), "-c", "python:kinerja.gunicorn_conf"]
-    procs = [Proc("idp", [_bin("gunicorn"), "-w", "1", "--threads", "4", "--preload",
-                          "-b", f"127.0.0.1:{PORTS['idp']}", "--access-logfile", "-", "kinerja.devidp:create_app()"],
-                  ready=f"http://127.0.0.1:{PORTS['idp']}/healthz")]
+    procs = [
+        Proc(
+            "idp",
+            [
+                _bin("gunicorn"),
+                "-w",
+                "1",
+                "--threads",
+                "4",
+                "--preload",
+                "-b",
+                f"127.0.0.1:{PORTS['idp']}",
+                "--access-logfile",
+                "-",
+                "kinerja.devidp:create_app()",
+            ],
+            ready=f"http://127.0.0.1:{PORTS['idp']}/healthz",
+        )
+    ]
     for name in (*SERVICES, "portal"):
-        web = {"BIND": f"127.0.0.1:{PORTS[name]}", "WEB_CONCURRENCY": str(WEB_WORKERS), "THREADS": str(THREADS),
-               "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics" / name)}
+        web = {
+            "BIND": f"127.0.0.1:{PORTS[name]}",
+            "WEB_CONCURRENCY": str(WEB_WORKERS),
+            "THREADS": str(THREADS),
+            "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics" / name),
+        }
         health = f"/{name}/readyz" if name != "portal" else "/healthz"
-        procs.append(Proc(name, [*gunicorn, f"services.{name}.app:create_app()"], web,
-                          ready=f"http://127.0.0.1:{PORTS[name]}{health}"))
+        procs.append(
+            Proc(
+                name,
+                [*gunicorn, f"services.{name}.app:create_app()"],
+                web,
+                ready=f"http://127.0.0.1:{PORTS[name]}{health}",
+            )
+        )
     for name in SERVICES:
         procs.append(Proc(f"{name}-worker", [_bin("kinerja"), "worker", "--service", name]))
-    procs.append(Proc("gateway", [_nginx(), "-p", str(base / "gateway"), "-c", str(base / "gateway" / "nginx.conf"),
-                                  "-g", "daemon off;"], ready=f"http://127.0.0.1:{port}/plans/healthz"))
-    procs.append(Proc("prefect-server", [_bin("prefect"), "server", "start", "--host", "127.0.0.1",
-                                         "--port", str(PORTS["prefect"])],
-                      ready=f"http://127.0.0.1:{PORTS['prefect']}/api/health"))
-    procs.append(Proc("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", "kinerja", "--type", "process",
-                                         "--name", up_name()]))
+    procs.append(
+        Proc(
+            "gateway",
+            [_nginx(), "-p", str(base / "gateway"), "-c", str(base / "gateway" / "nginx.conf"), "-g", "daemon off;"],
+            ready=f"http://127.0.0.1:{port}/plans/healthz",
+        )
+    )
+    procs.append(
+        Proc(
+            "prefect-server",
+            [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(PORTS["prefect"])],
+            ready=f"http://127.0.0.1:{PORTS['prefect']}/api/health",
+        )
+    )
+    procs.append(
+        Proc(
+            "prefect-worker",
+            [_bin("prefect"), "worker", "start", "--pool", "kinerja", "--type", "process", "--name", up_name()],
+        )
+    )
     return procs
 
 
@@ -253,15 +318,19 @@ def render_gateway(base: Path, port: int) -> None:
     file of this machine's own (paths under var/up)."""
     template = (ROOT / "deploy" / "gateway" / "kinerja.conf.template").read_text()
     PORTS = ports()
-    values = {"GATEWAY_LISTEN": f"127.0.0.1:{port}",
-              **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{PORTS[name]}" for name in (*SERVICES, "portal")}}
+    values = {
+        "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{PORTS[name]}" for name in (*SERVICES, "portal")},
+    }
     server = string.Template(template).safe_substitute(values)
     gw = base / "gateway"
     for sub in ("logs", "tmp"):
         (gw / sub).mkdir(parents=True, exist_ok=True)
     (gw / "kinerja.conf").write_text(server)
     mime = "/etc/nginx/mime.types"
-    (gw / "nginx.conf").write_text(f"""# written by make up (kinerja/up.py); the server block is deploy/gateway/kinerja.conf.template
+    (
+        gw / "nginx.conf"
+    ).write_text(f"""# written by make up (kinerja/up.py); the server block is deploy/gateway/kinerja.conf.template
 worker_processes 1;
 pid {gw}/nginx.pid;
 error_log {gw}/logs/error.log warn;
@@ -281,7 +350,9 @@ http {{
   include {gw}/kinerja.conf;
 }}
 """)
-    check = subprocess.run([_nginx(), "-t", "-p", str(gw), "-c", str(gw / "nginx.conf")], capture_output=True, text=True)
+    check = subprocess.run(
+        [_nginx(), "-t", "-p", str(gw), "-c", str(gw / "nginx.conf")], capture_output=True, text=True
+    )
     if check.returncode != 0:
         raise UpError(f"the gateway's configuration is refused by nginx:\n{check.stderr}")
 
@@ -339,8 +410,15 @@ def start(proc: Proc, base: Path, env: dict) -> bool:
         if key in proc.env:
             Path(proc.env[key]).mkdir(parents=True, exist_ok=True)
     log = open(base / "logs" / f"{proc.name}.log", "ab")
-    child = subprocess.Popen(proc.argv, env={**os.environ, **env, **proc.env}, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, cwd=str(base), start_new_session=True)
+    child = subprocess.Popen(
+        proc.argv,
+        env={**os.environ, **env, **proc.env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=str(base),
+        start_new_session=True,
+    )
     log.close()
     started = None
     for _ in range(100):  # until the child has become the program (exec done)
@@ -373,8 +451,10 @@ def wait_ready(proc: Proc, base: Path, timeout: float = 90.0) -> None:
         time.sleep(0.3)
     tail = _tail(base / "logs" / f"{proc.name}.log")
     state = "is not ready" if _running(proc.name) else "exited"
-    raise UpError(f"{proc.name} {state} ({proc.ready}: {last or 'no answer'}); the end of its log "
-                  f"({base / 'logs' / (proc.name + '.log')}):\n{tail}")
+    raise UpError(
+        f"{proc.name} {state} ({proc.ready}: {last or 'no answer'}); the end of its log "
+        f"({base / 'logs' / (proc.name + '.log')}):\n{tail}"
+    )
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -387,12 +467,14 @@ def _tail(path: Path, lines: int = 25) -> str:
 def _run(argv: list[str], env: dict, what: str, base: Path) -> str:
     done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, cwd=str(base))
     if done.returncode != 0:
-        raise UpError(f"{what} failed ({' '.join(argv[:4])} …, exit {done.returncode}):\n"
-                      f"{(done.stderr or done.stdout)[-3000:]}")
+        raise UpError(
+            f"{what} failed ({' '.join(argv[:4])} …, exit {done.returncode}):\n{(done.stderr or done.stdout)[-3000:]}"
+        )
     return done.stdout
 
 
 # ---------------------------------------------------------------------- up / down
+
 
 @contextlib.contextmanager
 def _locked():
@@ -414,12 +496,16 @@ def up(port: int | None = None, agency: str | None = None) -> dict:
     except ValueError as exc:
         raise UpError(f"a setting of make up is wrong: {exc} (UP_PORT and UP_PORT_BASE are port numbers)") from None
     except SQLAlchemyError as exc:
-        raise UpError(f"PostgreSQL answers but refused make up: {exc.__class__.__name__}: "
-                      f"{str(exc).splitlines()[0]} — give UP_POSTGRES_URL a user that may create databases "
-                      "(e.g. postgresql://postgres:<password>@127.0.0.1:5432/postgres)") from None
+        raise UpError(
+            f"PostgreSQL answers but refused make up: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]} — give UP_POSTGRES_URL a user that may create databases "
+            "(e.g. postgresql://postgres:<password>@127.0.0.1:5432/postgres)"
+        ) from None
     except subprocess.CalledProcessError as exc:
-        raise UpError(f"{' '.join(exc.cmd[:3])} failed (exit {exc.returncode}): "
-                      f"{(exc.stderr or b'').decode(errors='replace')[-500:]}") from None
+        raise UpError(
+            f"{' '.join(exc.cmd[:3])} failed (exit {exc.returncode}): "
+            f"{(exc.stderr or b'').decode(errors='replace')[-500:]}"
+        ) from None
 
 
 def _up(port: int | None, agency: str | None) -> dict:
@@ -444,11 +530,15 @@ def _up(port: int | None, agency: str | None) -> dict:
 
     store = IdpStore(base / "idp")
     store.private_key()
-    store.put_client("kinerja-portal", sec["portal_client_secret"],
-                     redirect_uris=[f"http://127.0.0.1:{port}/auth/callback", f"http://localhost:{port}/auth/callback"],
-                     grant_types=["authorization_code"])
-    store.put_client("kinerja-flows", sec["flows_client_secret"], grant_types=["client_credentials"],
-                     roles=["hr"], agency=agency)
+    store.put_client(
+        "kinerja-portal",
+        sec["portal_client_secret"],
+        redirect_uris=[f"http://127.0.0.1:{port}/auth/callback", f"http://localhost:{port}/auth/callback"],
+        grant_types=["authorization_code"],
+    )
+    store.put_client(
+        "kinerja-flows", sec["flows_client_secret"], grant_types=["client_credentials"], roles=["hr"], agency=agency
+    )
     render_gateway(base, port)
 
     procs = processes(base, env, port)
@@ -470,29 +560,38 @@ def _up(port: int | None, agency: str | None) -> dict:
     if start(by_name["prefect-worker"], base, env):
         started.append("prefect-worker")
 
-    boot = _run([_bin("kinerja"), "admin", "bootstrap", "--agency", agency, "--name", f"Instansi {agency}"],
-                {**env, "KINERJA_HR_PASSWORD": sec["hr_password"]}, "kinerja admin bootstrap", base)
+    boot = _run(
+        [_bin("kinerja"), "admin", "bootstrap", "--agency", agency, "--name", f"Instansi {agency}"],
+        {**env, "KINERJA_HR_PASSWORD": sec["hr_password"]},
+        "kinerja admin bootstrap",
+        base,
+    )
     time.sleep(1.0)
     dead = [p.name for p in procs if not _running(p.name)]
     if dead:
-        raise UpError("stopped right after starting: " + ", ".join(dead) + "; see " +
-                      ", ".join(str(base / "logs" / f"{n}.log") for n in dead))
+        raise UpError(
+            "stopped right after starting: "
+            + ", ".join(dead)
+            + "; see "
+            + ", ".join(str(base / "logs" / f"{n}.log") for n in dead)
+        )
     seconds = time.monotonic() - started_at
     gateway = f"http://127.0.0.1:{port}"
     say(boot.strip())
     say("deployments: " + ", ".join(line.split(":")[0] for line in deployed.splitlines() if line.strip()))
     say(f"""
-Kinerja runs in the production wiring on this machine ({len(procs)} processes, {len(started)} started now, {seconds:.0f} s).
+Kinerja runs in the production wiring on this machine
+({len(procs)} processes, {len(started)} started now, {seconds:.0f} s).
 
-  Portal:          {gateway}/   (sign in: hr.{agency.lower()} / {sec['hr_password']})
+  Portal:          {gateway}/   (sign in: hr.{agency.lower()} / {sec["hr_password"]})
   APIs:            {gateway}/plans/docs, /reviews/docs, /surveys/docs, /notifications/docs
-  Prefect:         http://127.0.0.1:{PORTS['prefect']}/  (work pool 'kinerja', worker '{VHOST}')
-  Identity:        http://127.0.0.1:{PORTS['idp']}/.well-known/openid-configuration  (development provider)
-  API token:       KINERJA_MODE=production DEV_IDP_DIR={base / 'idp'} DEV_IDP_ISSUER={env['DEV_IDP_ISSUER']} \\
-                   JWT_JWKS_URL={env['JWT_JWKS_URL']} JWT_AUDIENCE=kinerja \\
+  Prefect:         http://127.0.0.1:{PORTS["prefect"]}/  (work pool 'kinerja', worker '{VHOST}')
+  Identity:        http://127.0.0.1:{PORTS["idp"]}/.well-known/openid-configuration  (development provider)
+  API token:       KINERJA_MODE=production DEV_IDP_DIR={base / "idp"} DEV_IDP_ISSUER={env["DEV_IDP_ISSUER"]} \\
+                   JWT_JWKS_URL={env["JWT_JWKS_URL"]} JWT_AUDIENCE=kinerja \\
                    .venv/bin/kinerja token --role hr --agency {agency}
-  More people:     DEV_IDP_DIR={base / 'idp'} DEV_IDP_ISSUER={env['DEV_IDP_ISSUER']} .venv/bin/kinerja idp user …
-  Logs:            {base / 'logs'}/
+  More people:     DEV_IDP_DIR={base / "idp"} DEV_IDP_ISSUER={env["DEV_IDP_ISSUER"]} .venv/bin/kinerja idp user …
+  Logs:            {base / "logs"}/
   Stop:            make down
 """)
     return {"gateway": gateway, "started": started, "seconds": seconds, "env": env}
@@ -539,8 +638,15 @@ def _groups_under(pid: int) -> set[int]:
 def _down() -> list[str]:
     run_dir = up_dir() / "run"
     stopped = []
-    order = ["prefect-worker", "gateway", *(f"{s}-worker" for s in SERVICES), "portal", *SERVICES,
-             "prefect-server", "idp"]
+    order = [
+        "prefect-worker",
+        "gateway",
+        *(f"{s}-worker" for s in SERVICES),
+        "portal",
+        *SERVICES,
+        "prefect-server",
+        "idp",
+    ]
     names = order + sorted(p.stem for p in run_dir.glob("*.pid") if p.stem not in order)
     groups: dict[str, set[int]] = {}
     for name in names:

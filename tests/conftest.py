@@ -3,6 +3,7 @@
 They skip when a server is unreachable, except with REQUIRE_SERVICES=1 (CI), where an
 unreachable server fails the run instead.
 """
+
 from __future__ import annotations
 
 import os

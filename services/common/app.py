@@ -1,19 +1,20 @@
 """The composition root shared by every service: ``create_service_app`` wires configuration,
 database, bus, clock, auth, errors, idempotency, metrics and the OpenAPI docs."""
+
 from __future__ import annotations
 
 import contextlib
 import logging
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 from flask_smorest import Api
-from werkzeug.routing import IntegerConverter
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from . import audit as audit_log
 from . import idempotency, observability
@@ -45,8 +46,9 @@ class BoundedIntConverter(IntegerConverter):
 class Platform:
     """What a service's code reaches through ``current_app.extensions["kinerja"]``."""
 
-    def __init__(self, config: Config, tables: PlatformTables, catalogue: Catalogue,
-                 clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self, config: Config, tables: PlatformTables, catalogue: Catalogue, clock: Callable[[], datetime] | None = None
+    ):
         self.config = config
         self.service = config.service
         self.tables = tables
@@ -78,8 +80,15 @@ class Platform:
         """Record an event in the outbox, in the caller's transaction (the relay publishes it)."""
         from .bus import add_to_outbox, make_event
 
-        envelope = make_event(type_, f"/{self.service}", str(subject), data,
-                              traceparent=get_traceparent(), time=self.clock(), event_id=event_id)
+        envelope = make_event(
+            type_,
+            f"/{self.service}",
+            str(subject),
+            data,
+            traceparent=get_traceparent(),
+            time=self.clock(),
+            event_id=event_id,
+        )
         add_to_outbox(session, self.tables, envelope, self.clock())
         return envelope
 
@@ -89,8 +98,14 @@ class Platform:
     def relay(self, **kwargs):
         from .bus import Relay
 
-        return Relay(self.session_factory, self.tables, self.config.broker_url,
-                     confirm_timeout=self.config.confirm_timeout, clock=self.clock, **kwargs)
+        return Relay(
+            self.session_factory,
+            self.tables,
+            self.config.broker_url,
+            confirm_timeout=self.config.confirm_timeout,
+            clock=self.clock,
+            **kwargs,
+        )
 
     def consumer(self, handlers: Mapping[str, Callable], **kwargs):
         """A consumer whose handlers run inside the service's app context, so they call the same
@@ -101,11 +116,20 @@ class Platform:
             def run(session, envelope):
                 with self.app.app_context():
                     return handler(session, envelope)
+
             return run
 
         wrapped = {key: in_app(h) for key, h in handlers.items()}
-        return Consumer(self.service, self.session_factory, self.tables, self.config.broker_url, wrapped,
-                        max_attempts=self.config.max_delivery_attempts, clock=self.clock, **kwargs)
+        return Consumer(
+            self.service,
+            self.session_factory,
+            self.tables,
+            self.config.broker_url,
+            wrapped,
+            max_attempts=self.config.max_delivery_attempts,
+            clock=self.clock,
+            **kwargs,
+        )
 
     def broker_check(self) -> str:
         if self.config.broker_url.startswith("memory"):
@@ -120,15 +144,25 @@ class Platform:
             return f"error: {type(exc).__name__}"
 
 
-def create_service_app(config: Config, *, title: str, metadata: MetaData, tables: PlatformTables,
-                       migrations_dir: Path, blueprints: Iterable, catalogue_dir: Path | None = None,
-                       domain_errors: dict[type, int] | None = None, clock: Callable[[], datetime] | None = None,
-                       public_paths: Iterable[str] = (), migrate: bool | None = None) -> Flask:
+def create_service_app(
+    config: Config,
+    *,
+    title: str,
+    metadata: MetaData,
+    tables: PlatformTables,
+    migrations_dir: Path,
+    blueprints: Iterable,
+    catalogue_dir: Path | None = None,
+    domain_errors: dict[type, int] | None = None,
+    clock: Callable[[], datetime] | None = None,
+    public_paths: Iterable[str] = (),
+    migrate: bool | None = None,
+) -> Flask:
     service = config.service
     prefix = f"/{service}"
     app = Flask(f"kinerja.{service}")
     app.url_map.converters["int"] = BoundedIntConverter
-    catalogue = Catalogue(*( [catalogue_dir] if catalogue_dir else []))
+    catalogue = Catalogue(*([catalogue_dir] if catalogue_dir else []))
     platform = Platform(config, tables, catalogue, clock)
     platform.app = app
     app.extensions["kinerja"] = platform

@@ -1,4 +1,5 @@
 """Append-only audit log with a hash chain: each row carries the hash of the previous one."""
+
 from __future__ import annotations
 
 import functools
@@ -25,9 +26,20 @@ def row_hash(prev_hash: str, row: dict) -> str:
     return hashlib.sha256((prev_hash + _canonical(row)).encode()).hexdigest()
 
 
-def record(session: Session, tables: PlatformTables, *, actor: str, action: str, entity_type: str,
-           entity_id: str, now: datetime, before: Any = None, after: Any = None,
-           agency: str | None = None, subject: str | None = None) -> None:
+def record(
+    session: Session,
+    tables: PlatformTables,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    now: datetime,
+    before: Any = None,
+    after: Any = None,
+    agency: str | None = None,
+    subject: str | None = None,
+) -> None:
     """Write one audit row in the caller's transaction."""
     t = tables.audit
     if session.get_bind().dialect.name == "postgresql":
@@ -35,15 +47,35 @@ def record(session: Session, tables: PlatformTables, *, actor: str, action: str,
     prev = session.execute(_last_hash(t)).scalar() or GENESIS
     now = _utc(now)  # hash the instant in UTC: the database may hand it back in another zone
     content = {
-        "at": now.isoformat(), "actor": actor, "action": action, "entity_type": entity_type,
-        "entity_id": str(entity_id), "agency": agency, "subject": subject,
-        "before": before, "after": after, "request_id": get_request_id(),
+        "at": now.isoformat(),
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "agency": agency,
+        "subject": subject,
+        "before": before,
+        "after": after,
+        "request_id": get_request_id(),
     }
     # the values as parameters of one prepared statement (building .values() per row cost ~0.25 ms)
-    session.execute(insert(t), {
-        "at": now, "actor": actor, "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
-        "agency": agency, "subject": subject, "before": before, "after": after, "request_id": content["request_id"],
-        "prev_hash": prev, "hash": row_hash(prev, content)})
+    session.execute(
+        insert(t),
+        {
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "agency": agency,
+            "subject": subject,
+            "before": before,
+            "after": after,
+            "request_id": content["request_id"],
+            "prev_hash": prev,
+            "hash": row_hash(prev, content),
+        },
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -64,9 +96,15 @@ def verify_chain(session: Session, tables: PlatformTables) -> tuple[bool, int | 
         at = row["at"]
         content = {
             "at": _utc(at).isoformat(),
-            "actor": row["actor"], "action": row["action"], "entity_type": row["entity_type"],
-            "entity_id": row["entity_id"], "agency": row["agency"], "subject": row["subject"],
-            "before": row["before"], "after": row["after"], "request_id": row["request_id"],
+            "actor": row["actor"],
+            "action": row["action"],
+            "entity_type": row["entity_type"],
+            "entity_id": row["entity_id"],
+            "agency": row["agency"],
+            "subject": row["subject"],
+            "before": row["before"],
+            "after": row["after"],
+            "request_id": row["request_id"],
         }
         if row["prev_hash"] != prev or row["hash"] != row_hash(prev, content):
             return False, row["id"]
@@ -106,8 +144,12 @@ def make_blueprint(service: str):
         prev_hash = fields.String()
         hash = fields.String()
 
-    blp = Blueprint(f"{service}_audit", __name__, url_prefix=f"/{service}/api/v1/audit",
-                    description="Append-only audit log (hash-chained)")
+    blp = Blueprint(
+        f"{service}_audit",
+        __name__,
+        url_prefix=f"/{service}/api/v1/audit",
+        description="Append-only audit log (hash-chained)",
+    )
 
     @blp.route("")
     class AuditList(MethodView):
@@ -122,7 +164,9 @@ def make_blueprint(service: str):
                 pass
             elif principal.has("hr"):
                 # without a NIP, ``subject == None`` would become ``subject IS NULL``: every agency's rows
-                mine = [t.c.agency == (principal.agency or "\0")] + ([t.c.subject == principal.nip] if principal.nip else [])
+                mine = [t.c.agency == (principal.agency or "\0")] + (
+                    [t.c.subject == principal.nip] if principal.nip else []
+                )
                 stmt = stmt.where(or_(*mine))
             else:
                 stmt = stmt.where(t.c.subject == (principal.nip or "\0"))

@@ -4,6 +4,7 @@ Claims: ``sub`` and ``exp`` (required), ``roles`` (subset of ROLES), ``agency`` 
 ``nip`` for people. Embedded mode verifies HS256 with JWT_SECRET; production verifies RS256
 against the identity provider's JWKS (JWT_JWKS_URL).
 """
+
 from __future__ import annotations
 
 import time
@@ -56,31 +57,50 @@ class TokenVerifier:
                 key = self._jwks.get_signing_key_from_jwt(token).key
                 claims = jwt.decode(token, key, algorithms=["RS256"], options=options, leeway=30, **kwargs)
             else:
-                claims = jwt.decode(token, self.config.jwt_secret, algorithms=["HS256"], options=options,
-                                    leeway=30, **kwargs)
+                claims = jwt.decode(
+                    token, self.config.jwt_secret, algorithms=["HS256"], options=options, leeway=30, **kwargs
+                )
         except jwt.ExpiredSignatureError:
             raise Problem(401, "auth.expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
-            raise Problem(401, "auth.invalid", reason=str(exc),
-                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise Problem(
+                401, "auth.invalid", reason=str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
         roles = claims.get("roles") or []
         if isinstance(roles, str):
             roles = roles.split()
         if not isinstance(roles, list) or any(r not in ROLES for r in roles):
             raise Problem(401, "auth.invalid", reason=f"roles must be a list drawn from {', '.join(ROLES)}")
-        return Principal(sub=str(claims["sub"]), roles=frozenset(roles), agency=claims.get("agency"),
-                         nip=claims.get("nip"), claims=claims)
+        return Principal(
+            sub=str(claims["sub"]),
+            roles=frozenset(roles),
+            agency=claims.get("agency"),
+            nip=claims.get("nip"),
+            claims=claims,
+        )
 
 
-def issue_token(secret: str, *, sub: str | None = None, roles: list[str], agency: str | None = None,
-                nip: str | None = None, ttl_seconds: int = 8 * 3600, now: float | None = None) -> str:
+def issue_token(
+    secret: str,
+    *,
+    sub: str | None = None,
+    roles: list[str],
+    agency: str | None = None,
+    nip: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    now: float | None = None,
+) -> str:
     """HS256 token for embedded mode, the demo and tests."""
     for r in roles:
         if r not in ROLES:
             raise ValueError(f"unknown role {r!r}; choose from {', '.join(ROLES)}")
     now = time.time() if now is None else now
-    claims = {"sub": sub or (nip or f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}"), "roles": roles,
-              "iat": int(now), "exp": int(now + ttl_seconds)}
+    claims = {
+        "sub": sub or (nip or f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}"),
+        "roles": roles,
+        "iat": int(now),
+        "exp": int(now + ttl_seconds),
+    }
     if agency:
         claims["agency"] = agency
     if nip:

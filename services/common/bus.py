@@ -25,6 +25,7 @@ Transports
     DLX: the relay simply publishes, dead-lettering is done by the consumer itself (the
     same code path on both transports), and unroutable events are dropped.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,7 +43,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from kombu import Connection, Consumer as KombuConsumer, Exchange, Producer, Queue
+from kombu import Connection, Exchange, Producer, Queue
+from kombu import Consumer as KombuConsumer
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -366,9 +368,18 @@ def add_to_outbox(session: Session, tables, envelope: dict, now: datetime) -> No
     envelope = validate_envelope(envelope)
     # the values as parameters, not .values(): a statement SQLAlchemy compiles once and reuses
     # (building .values() coerced every value again, ~0.25 ms of each event)
-    session.execute(tables.outbox.insert(), {
-        "event_id": envelope["id"], "type": envelope["type"], "envelope": envelope, "created_at": now,
-        "sent_at": None, "attempts": 0, "last_error": None})
+    session.execute(
+        tables.outbox.insert(),
+        {
+            "event_id": envelope["id"],
+            "type": envelope["type"],
+            "envelope": envelope,
+            "created_at": now,
+            "sent_at": None,
+            "attempts": 0,
+            "last_error": None,
+        },
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -486,7 +497,9 @@ class Relay:
                     except Exception as exc:  # broker errors: stop the round, reconnect later
                         log.warning(
                             "relay: publishing outbox row %s (%s) failed, will retry: %s",
-                            row.id, envelope.get("type"), _describe(exc),
+                            row.id,
+                            envelope.get("type"),
+                            _describe(exc),
                         )
                         self._record_failure(session, row.id, exc)
                         self._drop_connection()
@@ -510,7 +523,9 @@ class Relay:
     def pending(self) -> int:
         outbox = self.tables.outbox
         with self.session_factory() as session:
-            return int(session.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar_one())
+            return int(
+                session.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar_one()
+            )
 
     def close(self) -> None:
         conn, self._conn, self._producer = self._conn, None, None
@@ -560,9 +575,10 @@ def _inbox_statement(inbox):
     ``on_conflict_do_nothing`` and compiled it again for every consumed event (about a millisecond
     each); a text statement is compiled once."""
     cols = ("event_id", "consumer", "type", "processed_at")
-    return text(f"INSERT INTO {inbox.name} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
-                "ON CONFLICT (event_id, consumer) DO NOTHING").bindparams(
-        *(bindparam(c, type_=inbox.c[c].type) for c in cols))
+    return text(
+        f"INSERT INTO {inbox.name} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
+        "ON CONFLICT (event_id, consumer) DO NOTHING"
+    ).bindparams(*(bindparam(c, type_=inbox.c[c].type) for c in cols))
 
 
 def _inbox_insert(session: Session, tables, envelope: dict, consumer: str, now: datetime) -> bool:
@@ -719,7 +735,9 @@ class Consumer:
             return
         handler = self._handler_for(envelope["type"])
         if handler is None:
-            log.warning("consumer %s: no handler for %s, dead-lettering %s", self.service, envelope["type"], envelope["id"])
+            log.warning(
+                "consumer %s: no handler for %s, dead-lettering %s", self.service, envelope["type"], envelope["id"]
+            )
             self._dead_letter(message, headers, attempts, f"no handler for type {envelope['type']}")
             return
 
@@ -758,15 +776,28 @@ class Consumer:
         if attempts < self.max_attempts:
             log.warning(
                 "consumer %s: %s %s failed (attempt %d/%d), retrying: %s",
-                self.service, envelope["type"], envelope["id"], attempts, self.max_attempts, error,
+                self.service,
+                envelope["type"],
+                envelope["id"],
+                attempts,
+                self.max_attempts,
+                error,
             )
-            self._republish(message, {**headers, ATTEMPTS_HEADER: attempts + 1, ERROR_HEADER: error},
-                            exchange="", routing_key=self.queue_name)
+            self._republish(
+                message,
+                {**headers, ATTEMPTS_HEADER: attempts + 1, ERROR_HEADER: error},
+                exchange="",
+                routing_key=self.queue_name,
+            )
             message.ack()
         else:
             log.error(
                 "consumer %s: %s %s failed %d times, dead-lettering: %s",
-                self.service, envelope["type"], envelope["id"], attempts, error,
+                self.service,
+                envelope["type"],
+                envelope["id"],
+                attempts,
+                error,
                 exc_info=exc,
             )
             self._dead_letter(message, headers, attempts, error)
@@ -819,8 +850,9 @@ class BusWorker(threading.Thread):
     polling per consumer (kombu's memory transport polls every millisecond), and the request
     threads sharing the process are not woken from behind."""
 
-    def __init__(self, relays: list[Relay], consumers: list[Consumer], interval: float = 0.05,
-                 drain_timeout: float = 0.01):
+    def __init__(
+        self, relays: list[Relay], consumers: list[Consumer], interval: float = 0.05, drain_timeout: float = 0.01
+    ):
         super().__init__(name="kinerja-bus", daemon=True)
         self.relays = list(relays)
         self.consumers = list(consumers)

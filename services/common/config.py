@@ -4,6 +4,7 @@ Embedded (default): one SQLite file per service under ``var/``, kombu ``memory:/
 HS256 JWTs with a development secret. Production (``KINERJA_MODE=production``):
 PostgreSQL, RabbitMQ, RS256 JWTs verified against the agency's JWKS.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,9 @@ def env_timezone(env: dict, name: str = "KINERJA_TIMEZONE", default: str = "Asia
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name} must be a time zone such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura, "
-                          f"not {value!r}") from None
+        raise ConfigError(
+            f"{name} must be a time zone such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura, not {value!r}"
+        ) from None
     return value
 
 

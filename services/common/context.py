@@ -1,4 +1,5 @@
 """Per-request and per-message context: request id and W3C traceparent, for logs and events."""
+
 from __future__ import annotations
 
 import contextvars

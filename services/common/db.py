@@ -1,4 +1,5 @@
 """SQLAlchemy 2 engine and sessions per service, PostgreSQL database creation, Alembic upgrade."""
+
 from __future__ import annotations
 
 import contextlib

@@ -8,6 +8,7 @@ validation errors and registered domain errors are turned into the same shape:
      "request_id": ..., "errors": [{"field": "rhk[0].iki[1].aspect", "pointer": "#/rhk/0/iki/1/aspect",
                                     "code": "iki.aspect", "detail": "..."}]}
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,16 @@ class FieldError:
 class Problem(Exception):
     """An error a client can act on. ``code`` is a catalogue key for the detail text."""
 
-    def __init__(self, status: int, code: str, /, *, errors: list[FieldError] | None = None,
-                 headers: dict | None = None, **params: Any):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        /,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict | None = None,
+        **params: Any,
+    ):
         super().__init__(code)
         self.status = status
         self.code = code
@@ -98,8 +107,14 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[FieldError]:
     return out
 
 
-def problem_response(status: int, code: str, *, errors: list[FieldError] | None = None,
-                     headers: dict | None = None, params: dict | None = None) -> Response:
+def problem_response(
+    status: int,
+    code: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict | None = None,
+    params: dict | None = None,
+) -> Response:
     platform = current_app.extensions["kinerja"]
     lang = getattr(g, "lang", "id")
     cat = platform.catalogue
@@ -139,8 +154,14 @@ def problem_response(status: int, code: str, *, errors: list[FieldError] | None 
 
 
 _HTTP_CODES = {
-    400: "http.bad_json", 401: "auth.missing", 403: "auth.forbidden", 404: "http.not_found",
-    405: "http.method", 413: "http.too_large", 415: "http.media_type", 428: "etag.required",
+    400: "http.bad_json",
+    401: "auth.missing",
+    403: "auth.forbidden",
+    404: "http.not_found",
+    405: "http.method",
+    413: "http.too_large",
+    415: "http.media_type",
+    428: "etag.required",
 }
 
 
@@ -179,15 +200,22 @@ def register_error_handlers(app: Flask, domain_errors: dict[type, int] | None = 
         return problem_response(status, code, params=params, headers=headers)
 
     for exc_class, status in domain_errors.items():
+
         def _make(status=status):
             def _domain(exc):
                 params = {k: v for k, v in getattr(exc, "params", {}).items()}
                 field_name = getattr(exc, "field", None)
                 if field_name:
-                    return problem_response(status, "validation" if status == 422 else exc.code,
-                                            errors=[FieldError(field_name, exc.code, params)], params=params)
+                    return problem_response(
+                        status,
+                        "validation" if status == 422 else exc.code,
+                        errors=[FieldError(field_name, exc.code, params)],
+                        params=params,
+                    )
                 return problem_response(status, exc.code, params=params)
+
             return _domain
+
         app.register_error_handler(exc_class, _make())
 
     from sqlalchemy.exc import DataError, IntegrityError

@@ -1,4 +1,5 @@
 """ETag/If-Match and cursor pagination."""
+
 from __future__ import annotations
 
 import base64
@@ -65,7 +66,7 @@ class PageArgs(Schema):
 
 
 def page_schema(item_schema) -> type[Schema]:
-    name = (item_schema.__name__ if isinstance(item_schema, type) else type(item_schema).__name__)
+    name = item_schema.__name__ if isinstance(item_schema, type) else type(item_schema).__name__
     return Schema.from_dict(
         {"items": fields.List(fields.Nested(item_schema)), "next_cursor": fields.String(allow_none=True)},
         name=f"{name.removesuffix('Schema')}Page",
@@ -100,8 +101,9 @@ def remote_fetcher(base_url: str, authorization: str, unreachable_code: str, tim
     import urllib.request
 
     def fetch(path: str):
-        req = urllib.request.Request(base_url.rstrip("/") + path,
-                                     headers={"Authorization": authorization, "Accept": "application/json"})
+        req = urllib.request.Request(
+            base_url.rstrip("/") + path, headers={"Authorization": authorization, "Accept": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return json.loads(resp.read())

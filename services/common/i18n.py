@@ -3,6 +3,7 @@
 Catalogues are JSON files ``messages/<lang>.json`` (the platform's own here, each service's
 beside its code). A missing key falls back to Indonesian, then to the key itself.
 """
+
 from __future__ import annotations
 
 import json

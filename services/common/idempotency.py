@@ -4,6 +4,7 @@ Same key + same body → the stored response (header ``Idempotent-Replayed: true
 same key while the first is still running → 409; same key + another body → 422.
 Only successful (2xx) responses are kept; a failed attempt frees the key for a retry.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,17 @@ def install(app: Flask) -> None:
         now = platform.clock()
         with platform.session_factory() as s:
             try:
-                res = s.execute(insert(t).values(principal=who, key=key, method=request.method, path=request.path,
-                                                 request_hash=digest, state="in_flight", created_at=now))
+                res = s.execute(
+                    insert(t).values(
+                        principal=who,
+                        key=key,
+                        method=request.method,
+                        path=request.path,
+                        request_hash=digest,
+                        state="in_flight",
+                        created_at=now,
+                    )
+                )
                 s.commit()
                 g.idempotency_row = res.inserted_primary_key[0]
                 return None
@@ -77,9 +87,16 @@ def install(app: Flask) -> None:
         with platform.session_factory() as s:
             if 200 <= response.status_code < 300 and not response.direct_passthrough:
                 keep = {k: v for k, v in response.headers.items() if k in ("Content-Type", "Location", "ETag")}
-                s.execute(update(t).where(t.c.id == row_id).values(
-                    state="done", status_code=response.status_code, response_body=response.get_data(),
-                    response_headers=keep))
+                s.execute(
+                    update(t)
+                    .where(t.c.id == row_id)
+                    .values(
+                        state="done",
+                        status_code=response.status_code,
+                        response_body=response.get_data(),
+                        response_headers=keep,
+                    )
+                )
             else:
                 s.execute(delete(t).where(t.c.id == row_id))
             s.commit()

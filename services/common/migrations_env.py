@@ -1,5 +1,6 @@
 """The body of every service's Alembic ``env.py``: online migrations on the configured URL
 (or a connection handed over in ``config.attributes['connection']``)."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -16,8 +17,9 @@ def run(target_metadata: MetaData) -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                          render_as_batch=url.startswith("sqlite"))
+        context.configure(
+            url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=url.startswith("sqlite")
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -30,8 +32,12 @@ def run(target_metadata: MetaData) -> None:
 
 
 def _migrate(connection, target_metadata: MetaData) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
     if connection.in_transaction():

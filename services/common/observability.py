@@ -1,4 +1,5 @@
 """JSON logs with request id and traceparent, Prometheus metrics, health and readiness."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ import time
 import uuid
 
 from flask import Flask, Response, current_app, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
 from .context import child_traceparent, get_request_id, get_traceparent, set_request_id, set_traceparent
@@ -46,10 +47,18 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
 class Metrics:
     def __init__(self, service: str):
         self.registry = CollectorRegistry()
-        self.requests = Counter("kinerja_http_requests_total", "HTTP requests",
-                                ["service", "method", "endpoint", "status"], registry=self.registry)
-        self.latency = Histogram("kinerja_http_request_seconds", "HTTP request duration",
-                                 ["service", "method", "endpoint"], registry=self.registry)
+        self.requests = Counter(
+            "kinerja_http_requests_total",
+            "HTTP requests",
+            ["service", "method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "kinerja_http_request_seconds",
+            "HTTP request duration",
+            ["service", "method", "endpoint"],
+            registry=self.registry,
+        )
         self.service = service
 
 
@@ -88,8 +97,16 @@ def install_access_log(app: Flask, service: str, metrics: Metrics | None = None)
         response.headers["X-Request-ID"] = get_request_id() or ""
         if get_traceparent():
             response.headers["traceparent"] = get_traceparent()
-        access.info("request", extra={"service": service, "method": request.method, "path": request.path,
-                                      "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+        access.info(
+            "request",
+            extra={
+                "service": service,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
         return response
 
 

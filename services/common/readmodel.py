@@ -2,6 +2,7 @@
 rebuilt from its API. One rule for all of them: a row keeps the time of the event it was last
 written from (``as_of``), and an update from an older event — a retry or a redelivery arriving
 after a newer one — changes nothing."""
+
 from __future__ import annotations
 
 from datetime import datetime

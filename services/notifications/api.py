@@ -1,4 +1,5 @@
 """flask-smorest blueprints of the notifications service: thin views calling ``service`` functions."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request
@@ -6,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.common.auth import current_principal, require_roles
-from services.common.http import paginate, page_schema, remote_fetcher
+from services.common.http import page_schema, paginate, remote_fetcher
 
 from . import domain
 from . import schemas as sc
@@ -15,10 +16,18 @@ from .models import Delivery, Notification, WebhookSubscription
 
 PREFIX = "/notifications/api/v1"
 inbox = Blueprint("inbox", __name__, url_prefix=PREFIX, description="My notifications (in-app inbox) and preferences")
-admin = Blueprint("notifications_admin", __name__, url_prefix=PREFIX,
-                  description="HR: contacts, rules, agency channels, reminders, delivery log, read model")
-webhooks = Blueprint("webhooks", __name__, url_prefix=f"{PREFIX}/webhooks",
-                     description="Webhook subscriptions of agencies (Standard Webhooks signatures)")
+admin = Blueprint(
+    "notifications_admin",
+    __name__,
+    url_prefix=PREFIX,
+    description="HR: contacts, rules, agency channels, reminders, delivery log, read model",
+)
+webhooks = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix=f"{PREFIX}/webhooks",
+    description="Webhook subscriptions of agencies (Standard Webhooks signatures)",
+)
 
 
 DeliveryPage = page_schema(sc.DeliveryOut)
@@ -34,6 +43,7 @@ def lang() -> str:
 
 # ------------------------------------------------------------------ inbox
 
+
 @inbox.route("/inbox")
 class Inbox(MethodView):
     @inbox.arguments(sc.InboxQuery, location="query")
@@ -42,8 +52,9 @@ class Inbox(MethodView):
         """My notifications, oldest first (cursor pagination); ``unread=true`` for the unread ones."""
         p = current_principal()
         with uow() as s:
-            return paginate(s, svc.inbox_query(p, args.get("unread")), Notification.id, args.get("cursor"),
-                            args["limit"])
+            return paginate(
+                s, svc.inbox_query(p, args.get("unread")), Notification.id, args.get("cursor"), args["limit"]
+            )
 
 
 @inbox.route("/inbox/unread-count")
@@ -100,6 +111,7 @@ class Preferences(MethodView):
 
 # ------------------------------------------------------------------ HR: contacts, rules, agency channels
 
+
 @admin.route("/hr-contacts")
 class HrContacts(MethodView):
     @admin.arguments(sc.AgencyQuery, location="query")
@@ -123,9 +135,13 @@ class HrContacts(MethodView):
 
 
 def _rules_out(s, agency):
-    return {"agency_code": agency, "default": svc.rules_are_default(s, agency),
-            "rules": [domain.rule_to_dict(r) for r in svc.rules_for(s, agency)],
-            "templates": list(domain.TEMPLATES), "audiences": list(domain.AUDIENCES)}
+    return {
+        "agency_code": agency,
+        "default": svc.rules_are_default(s, agency),
+        "rules": [domain.rule_to_dict(r) for r in svc.rules_for(s, agency)],
+        "templates": list(domain.TEMPLATES),
+        "audiences": list(domain.AUDIENCES),
+    }
 
 
 @admin.route("/rules")
@@ -185,6 +201,7 @@ class AgencySettingsView(MethodView):
 
 # ------------------------------------------------------------------ reminders
 
+
 @admin.route("/reminders")
 class Reminders(MethodView):
     @admin.arguments(sc.ReminderIn)
@@ -220,6 +237,7 @@ class ReminderBatchView(MethodView):
 
 
 # ------------------------------------------------------------------ delivery log, metrics, read model
+
 
 @admin.route("/deliveries")
 class Deliveries(MethodView):
@@ -271,6 +289,7 @@ class Rebuild(MethodView):
 
 
 # ------------------------------------------------------------------ webhooks
+
 
 @webhooks.route("")
 class Webhooks(MethodView):

@@ -1,5 +1,6 @@
 """Composition root of the notifications service, and the periodic jobs the embedded runner or
 the worker calls (:func:`background_jobs`)."""
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,9 @@ SETTINGS = {
 }
 
 
-def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | None = None,
-               migrate: bool | None = None) -> Flask:
+def create_app(
+    config: Config | None = None, *, clock: Callable[[], datetime] | None = None, migrate: bool | None = None
+) -> Flask:
     config = config or Config.from_env(SERVICE)
     for key, (env, cast, default) in SETTINGS.items():
         if key not in config.extra:
@@ -64,26 +66,42 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | 
                 raise ConfigError(f"{env}: {exc}") from None
     if config.extra.get("smtp_url"):
         from .channels import SmtpSettings
+
         try:
             SmtpSettings.from_url(config.extra["smtp_url"])
         except ValueError as exc:
             raise ConfigError(f"SMTP_URL: {exc}") from None
     app = create_service_app(
-        config, title="Kinerja — notifications", metadata=Base.metadata, tables=platform_tables,
-        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
+        config,
+        title="Kinerja — notifications",
+        metadata=Base.metadata,
+        tables=platform_tables,
+        migrations_dir=MIGRATIONS,
+        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
+        catalogue_dir=HERE / "messages",
+        clock=clock,
+        migrate=migrate,
         domain_errors={domain.DomainError: 422},
     )
     registry = app.extensions["kinerja"].metrics.registry
     app.extensions["notifications_metrics"] = {
-        "deliveries": Counter("kinerja_notifications_deliveries_total",
-                              "Deliveries entering a status, per channel (queued, sent, failed, deferred, skipped)",
-                              ["channel", "status"], registry=registry),
-        "attempts": Counter("kinerja_notifications_attempts_total",
-                            "Send attempts per channel and outcome (sent, retry, failed, skipped)",
-                            ["channel", "outcome"], registry=registry),
-        "smtp_connections": Counter("kinerja_notifications_smtp_connections_total",
-                                    "SMTP connections opened by the dispatcher", registry=registry),
+        "deliveries": Counter(
+            "kinerja_notifications_deliveries_total",
+            "Deliveries entering a status, per channel (queued, sent, failed, deferred, skipped)",
+            ["channel", "status"],
+            registry=registry,
+        ),
+        "attempts": Counter(
+            "kinerja_notifications_attempts_total",
+            "Send attempts per channel and outcome (sent, retry, failed, skipped)",
+            ["channel", "outcome"],
+            registry=registry,
+        ),
+        "smtp_connections": Counter(
+            "kinerja_notifications_smtp_connections_total",
+            "SMTP connections opened by the dispatcher",
+            registry=registry,
+        ),
     }
     return app
 

@@ -7,6 +7,7 @@ sender never raises for a delivery problem: refusals, timeouts, 5xx and hangs (b
 timeouts) come back as an :class:`Outcome` the dispatcher turns into a retry or a failure.
 The in-app inbox is not here: it is written in the consumer's transaction.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -17,13 +18,13 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from datetime import datetime, timezone
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -89,6 +90,7 @@ class _Breaker:
 
 
 # --------------------------------------------------------------------------- e-mail
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -174,7 +176,7 @@ class EmailSender:
             except Exception:  # noqa: BLE001 - the connection is going away anyway
                 try:
                     smtp.close()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - the connection is going away anyway
                     pass
 
     def _connect(self) -> smtplib.SMTP:
@@ -240,7 +242,7 @@ class EmailSender:
         if smtp is not None:
             try:
                 smtp.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the connection is going away anyway
                 pass
 
     def _refused(self, code, reason, started) -> Outcome:
@@ -250,7 +252,7 @@ class EmailSender:
         if not permanent and self.smtp is not None:
             try:
                 self.smtp.rset()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the connection is going away anyway
                 self._drop()
         return Outcome(False, error, permanent=permanent, duration_ms=_ms(started))
 
@@ -287,6 +289,7 @@ def load_apprise():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             import apprise
+
             apprise.Apprise.instantiate("json://localhost/")  # loads the plugins (and their imports) now
         _APPRISE = apprise
     return _APPRISE
@@ -355,6 +358,7 @@ class AppriseSender:
 
 # --------------------------------------------------------------------------- webhooks
 
+
 def resolve_addresses(host: str, port: int | None) -> list[str]:
     infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     return sorted({info[4][0] for info in infos})
@@ -400,7 +404,7 @@ class WebhookSender:
         for conn in self.connections.values():
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the connection is going away anyway
                 pass
         self.connections.clear()
 
@@ -409,8 +413,9 @@ class WebhookSender:
         conn = self.connections.get(key)
         if conn is None:
             if scheme == "https":
-                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout,
-                                                   context=ssl.create_default_context())
+                conn = http.client.HTTPSConnection(
+                    host, port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
             self.connections[key] = conn
@@ -422,7 +427,7 @@ class WebhookSender:
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the connection is going away anyway
                 pass
 
     def send(self, item: Outgoing) -> Outcome:
@@ -475,8 +480,9 @@ class WebhookSender:
             if 200 <= status < 300:
                 return Outcome(True, http_status=status, duration_ms=_ms(started))
             if status == 410:
-                return Outcome(False, "HTTP 410 Gone", permanent=True, gone=True, http_status=status,
-                               duration_ms=_ms(started))
+                return Outcome(
+                    False, "HTTP 410 Gone", permanent=True, gone=True, http_status=status, duration_ms=_ms(started)
+                )
             return Outcome(False, f"HTTP {status}", http_status=status, duration_ms=_ms(started))
         return Outcome(False, "unreachable", duration_ms=_ms(started))  # pragma: no cover
 

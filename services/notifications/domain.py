@@ -7,6 +7,7 @@ Pure functions and small value classes only — no Flask, no SQLAlchemy, no I/O 
 calls: every instant is a parameter (tz-aware UTC), every random byte is handed in. Errors
 carry message-catalogue keys, a field name and parameters, never user-facing prose.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,12 +21,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone, tzinfo
 
 __all__ = [
-    "AUDIENCES", "CHANNELS", "DEFAULT_RULES", "DELIVERY_STATUSES", "DomainError", "ESCALATION_TARGETS",
-    "EMAIL_RETRY_DELAYS", "PERSON_CHANNELS", "REMINDER_TEMPLATES", "Rule", "STAGE_OPENINGS", "TEMPLATES",
-    "WEBHOOK_RETRY_WINDOW", "audiences_for", "digest_due_at", "escalation_level", "event_matches",
-    "is_public_address", "link_path", "new_webhook_secret", "next_email_attempt", "next_webhook_attempt",
-    "normalise_phone", "parse_hhmm", "quiet_until", "rule_from_dict", "rule_to_dict", "should_disable",
-    "sign_webhook", "valid_email", "valid_pattern", "verify_webhook", "webhook_key",
+    "AUDIENCES",
+    "CHANNELS",
+    "DEFAULT_RULES",
+    "DELIVERY_STATUSES",
+    "DomainError",
+    "ESCALATION_TARGETS",
+    "EMAIL_RETRY_DELAYS",
+    "PERSON_CHANNELS",
+    "REMINDER_TEMPLATES",
+    "Rule",
+    "STAGE_OPENINGS",
+    "TEMPLATES",
+    "WEBHOOK_RETRY_WINDOW",
+    "audiences_for",
+    "digest_due_at",
+    "escalation_level",
+    "event_matches",
+    "is_public_address",
+    "link_path",
+    "new_webhook_secret",
+    "next_email_attempt",
+    "next_webhook_attempt",
+    "normalise_phone",
+    "parse_hhmm",
+    "quiet_until",
+    "rule_from_dict",
+    "rule_to_dict",
+    "should_disable",
+    "sign_webhook",
+    "valid_email",
+    "valid_pattern",
+    "verify_webhook",
+    "webhook_key",
 ]
 
 
@@ -58,15 +86,34 @@ ESCALATION_TARGETS = ("none", "superior", "hr")
 
 #: Every message template (one Jinja2 file per language under ``templates/<lang>/``).
 TEMPLATES = (
-    "plan.submitted", "plan.returned", "plan.approved", "plan.revised", "feedback.given",
-    "cycle.stage_changed", "cycle.stage_opened",
-    "evaluation.opened", "self_assessment.submitted", "evaluation.rated", "evaluation.signed",
-    "evaluation.acknowledged.atasan", "evaluation.acknowledged.employee", "evaluation.countersigned",
-    "objection.filed", "objection.decided", "calibration.violation_found", "followup.planned",
+    "plan.submitted",
+    "plan.returned",
+    "plan.approved",
+    "plan.revised",
+    "feedback.given",
+    "cycle.stage_changed",
+    "cycle.stage_opened",
+    "evaluation.opened",
+    "self_assessment.submitted",
+    "evaluation.rated",
+    "evaluation.signed",
+    "evaluation.acknowledged.atasan",
+    "evaluation.acknowledged.employee",
+    "evaluation.countersigned",
+    "objection.filed",
+    "objection.decided",
+    "calibration.violation_found",
+    "followup.planned",
     "ikm.computed",
-    "reminder.generic", "reminder.skp_submission", "reminder.self_assessment", "reminder.rating",
-    "reminder.sign_off", "escalation.superior", "escalation.hr",
-    "webhook.disabled", "digest",
+    "reminder.generic",
+    "reminder.skp_submission",
+    "reminder.self_assessment",
+    "reminder.rating",
+    "reminder.sign_off",
+    "escalation.superior",
+    "escalation.hr",
+    "webhook.disabled",
+    "digest",
 )
 REMINDER_TEMPLATES = tuple(t for t in TEMPLATES if t.startswith("reminder."))
 
@@ -76,6 +123,7 @@ STAGE_OPENINGS = ("planning", "monitoring:*:check_in", "monitoring:*:self_assess
 
 
 # --------------------------------------------------------------------------- rules (data)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -167,16 +215,22 @@ def rule_from_dict(d: Mapping) -> Rule:
     when = d.get("when")
     if when is not None:
         if not isinstance(when, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, (list, tuple)) and v and all(isinstance(p, str) for p in v)
-                for k, v in when.items()):
+            isinstance(k, str) and isinstance(v, (list, tuple)) and v and all(isinstance(p, str) for p in v)
+            for k, v in when.items()
+        ):
             raise DomainError("rule.when", "when")
         when = {k: tuple(v) for k, v in when.items()} or None
     return Rule(event_type, audience, template, bool(d.get("enabled", True)), when)
 
 
 def rule_to_dict(rule: Rule) -> dict:
-    return {"event_type": rule.event_type, "audience": rule.audience, "template": rule.template,
-            "enabled": rule.enabled, "when": {k: list(v) for k, v in rule.when.items()} if rule.when else None}
+    return {
+        "event_type": rule.event_type,
+        "audience": rule.audience,
+        "template": rule.template,
+        "enabled": rule.enabled,
+        "when": {k: list(v) for k, v in rule.when.items()} if rule.when else None,
+    }
 
 
 def audiences_for(rules: Iterable[Rule], event_type: str, data: Mapping) -> list[tuple[str, str]]:
@@ -192,9 +246,14 @@ def audiences_for(rules: Iterable[Rule], event_type: str, data: Mapping) -> list
 
 def link_path(data: Mapping) -> str:
     """The portal page a notification points to (relative to the portal's base URL)."""
-    for key, path in (("objection_id", "/keberatan/{}"), ("evaluation_id", "/evaluasi/{}"),
-                      ("plan_id", "/skp/{}"), ("followup_id", "/evaluasi"),
-                      ("campaign_id", "/hr/survei"), ("cycle_id", "/")):
+    for key, path in (
+        ("objection_id", "/keberatan/{}"),
+        ("evaluation_id", "/evaluasi/{}"),
+        ("plan_id", "/skp/{}"),
+        ("followup_id", "/evaluasi"),
+        ("campaign_id", "/hr/survei"),
+        ("cycle_id", "/"),
+    ):
         value = data.get(key)
         if isinstance(value, (int, str)) and str(value).isdigit():
             return path.format(value)
@@ -203,8 +262,10 @@ def link_path(data: Mapping) -> str:
 
 # --------------------------------------------------------------------------- addresses
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def valid_email(address) -> bool:
@@ -212,8 +273,9 @@ def valid_email(address) -> bool:
     if not isinstance(address, str) or len(address) > 254 or ".." in address:
         return False
     local = address.split("@", 1)[0]
-    return 0 < len(local) <= 64 and not local.startswith(".") and not local.endswith(".") \
-        and bool(_EMAIL.match(address))
+    return (
+        0 < len(local) <= 64 and not local.startswith(".") and not local.endswith(".") and bool(_EMAIL.match(address))
+    )
 
 
 def normalise_phone(phone) -> str | None:
@@ -239,11 +301,19 @@ def is_public_address(ip: str) -> bool:
         return False
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
-    return not (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_multicast
-                or addr.is_reserved or addr.is_unspecified or not addr.is_global)
+    return not (
+        addr.is_private
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_multicast
+        or addr.is_reserved
+        or addr.is_unspecified
+        or not addr.is_global
+    )
 
 
 # --------------------------------------------------------------------------- quiet hours and digest
+
 
 def parse_hhmm(value) -> time:
     """``"21:30"`` → 21:30; raises :class:`DomainError` ``time.invalid``."""
@@ -299,8 +369,9 @@ def next_email_attempt(attempts: int, now: datetime, delays: Sequence[int] = EMA
     return now + timedelta(seconds=delays[attempts - 1])
 
 
-def next_webhook_attempt(first_attempt_at: datetime, attempts: int, now: datetime,
-                         window: timedelta = WEBHOOK_RETRY_WINDOW) -> datetime | None:
+def next_webhook_attempt(
+    first_attempt_at: datetime, attempts: int, now: datetime, window: timedelta = WEBHOOK_RETRY_WINDOW
+) -> datetime | None:
     """Exponential backoff (30 s, 1 min, 2 min, … capped at 4 h) inside ``window`` from the first
     attempt; the last retry lands at the end of the window; None once the window is used up."""
     if attempts < 1:
@@ -312,8 +383,14 @@ def next_webhook_attempt(first_attempt_at: datetime, attempts: int, now: datetim
     return min(now + timedelta(seconds=delay), deadline)
 
 
-def should_disable(consecutive_failed: int, failing_since: datetime | None, now: datetime, *,
-                   after_deliveries: int, window: timedelta = WEBHOOK_RETRY_WINDOW) -> str | None:
+def should_disable(
+    consecutive_failed: int,
+    failing_since: datetime | None,
+    now: datetime,
+    *,
+    after_deliveries: int,
+    window: timedelta = WEBHOOK_RETRY_WINDOW,
+) -> str | None:
     """Why a webhook subscription is to be disabled (``failed_deliveries`` when every attempt of
     ``after_deliveries`` consecutive deliveries failed, ``failing_24h`` when nothing succeeded for
     the whole window), or None."""
@@ -356,8 +433,8 @@ def verify_webhook(secret: str, msg_id: str, timestamp: int, body: str | bytes, 
 
 # --------------------------------------------------------------------------- reminders
 
-def escalation_level(now: datetime, deadline: datetime | None, *, hr_after: timedelta,
-                     target: str = "hr") -> int:
+
+def escalation_level(now: datetime, deadline: datetime | None, *, hr_after: timedelta, target: str = "hr") -> int:
     """How far an item still open at ``now`` should have been escalated: 0 before the deadline,
     1 (the superior) from the deadline, 2 (HR) from ``deadline + hr_after`` — capped by ``target``."""
     if target not in ESCALATION_TARGETS:

@@ -6,6 +6,7 @@ through the wildcard bindings — whatever an agency's webhook subscription asks
 All bindings lead to one entrypoint, :func:`services.notifications.service.handle_event`,
 which records notifications and deliveries (queued) in the consumer's transaction; nothing is
 sent from here (the dispatcher sends, outside any consumer transaction)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields
@@ -47,14 +48,23 @@ class WebhookDisabled(Schema):
 
 
 PUBLISHES = [
-    EventSpec("notifications.notification.sent", NotificationSent,
-              "A message left on a channel (e-mail, Apprise or a webhook) and was accepted by the receiver."),
-    EventSpec("notifications.notification.failed", NotificationFailed,
-              "A message could not be delivered and will not be retried (permanent refusal, retries used up, "
-              "an invalid address or a template that could not be rendered)."),
-    EventSpec("notifications.webhook.disabled", WebhookDisabled,
-              "An agency's webhook subscription was disabled after repeated failures; its owner and the "
-              "agency's HR contacts were told."),
+    EventSpec(
+        "notifications.notification.sent",
+        NotificationSent,
+        "A message left on a channel (e-mail, Apprise or a webhook) and was accepted by the receiver.",
+    ),
+    EventSpec(
+        "notifications.notification.failed",
+        NotificationFailed,
+        "A message could not be delivered and will not be retried (permanent refusal, retries used up, "
+        "an invalid address or a template that could not be rendered).",
+    ),
+    EventSpec(
+        "notifications.webhook.disabled",
+        WebhookDisabled,
+        "An agency's webhook subscription was disabled after repeated failures; its owner and the "
+        "agency's HR contacts were told.",
+    ),
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
@@ -65,22 +75,37 @@ def payload(type_: str, data: dict) -> dict:
 
 def _on(name: str):
     """A consumer entrypoint calling the same service function an HTTP request would."""
+
     def handle(session, envelope):
         from . import service  # imported late: service imports this module's payload()
+
         return getattr(service, name)(session, envelope)
+
     handle.__name__ = f"on_{name}"
     return handle
 
 
 #: Types the rules know about (documented here for the catalogue's "consumers" column) …
 RULE_TYPES = (
-    "plans.unit.upserted", "plans.employee.upserted",
-    "plans.plan.submitted", "plans.plan.returned", "plans.plan.approved", "plans.plan.revised",
-    "plans.feedback.given", "plans.cycle.stage_changed",
-    "reviews.evaluation.opened", "reviews.self_assessment.submitted", "reviews.evaluation.rated",
-    "reviews.evaluation.signed", "reviews.evaluation.acknowledged", "reviews.evaluation.countersigned",
-    "reviews.objection.filed", "reviews.objection.decided", "reviews.calibration.violation_found",
-    "reviews.followup.planned", "surveys.ikm.computed",
+    "plans.unit.upserted",
+    "plans.employee.upserted",
+    "plans.plan.submitted",
+    "plans.plan.returned",
+    "plans.plan.approved",
+    "plans.plan.revised",
+    "plans.feedback.given",
+    "plans.cycle.stage_changed",
+    "reviews.evaluation.opened",
+    "reviews.self_assessment.submitted",
+    "reviews.evaluation.rated",
+    "reviews.evaluation.signed",
+    "reviews.evaluation.acknowledged",
+    "reviews.evaluation.countersigned",
+    "reviews.objection.filed",
+    "reviews.objection.decided",
+    "reviews.calibration.violation_found",
+    "reviews.followup.planned",
+    "surveys.ikm.computed",
 )
 #: … and the wildcards that bring every other plans/reviews/surveys event for agency webhooks,
 #: plus reminder and escalation requests any service may publish.

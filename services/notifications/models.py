@@ -2,11 +2,12 @@
 plans events, HR contacts, agency settings, the notification rules (data), preferences, the
 notifications (one per event and recipient: the inbox), deliveries per channel with their
 attempts (the delivery log), webhook subscriptions, reminder batches and their items."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.tables import define_platform_tables
@@ -20,6 +21,7 @@ platform_tables = define_platform_tables(Base.metadata)
 
 
 # ------------------------------------------------------------------ read model (owned by plans)
+
 
 class Person(Base):
     __tablename__ = "rm_people"
@@ -52,8 +54,10 @@ class UnitRef(Base):
 
 # ------------------------------------------------------------------ settings (HR and people)
 
+
 class HrContact(Base):
     """Who hears about an agency's HR matters: a person of the directory (``nip``) and/or an address."""
+
     __tablename__ = "hr_contacts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_code: Mapped[str] = mapped_column(String(40), index=True)
@@ -74,6 +78,7 @@ class AgencySettings(Base):
 
 class RuleRow(Base):
     """An agency's notification rules once HR edited them (the defaults live in ``domain``)."""
+
     __tablename__ = "notification_rules"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_code: Mapped[str] = mapped_column(String(40), index=True)
@@ -87,6 +92,7 @@ class RuleRow(Base):
 
 class Preference(Base):
     """A person's language, channels, quiet hours, digest and Apprise targets."""
+
     __tablename__ = "preferences"
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
     language: Mapped[str | None] = mapped_column(String(5), nullable=True)
@@ -104,11 +110,15 @@ class Preference(Base):
 
 # ------------------------------------------------------------------ notifications and deliveries
 
+
 class Notification(Base):
     """The rendered message of one event for one recipient; the inbox shows those with a NIP."""
+
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("event_id", "recipient_key", name="uq_notification_event_recipient"),
-                      Index("ix_notifications_inbox", "recipient_nip", "in_inbox", "id"))
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient_key", name="uq_notification_event_recipient"),
+        Index("ix_notifications_inbox", "recipient_nip", "in_inbox", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36))
     event_type: Mapped[str] = mapped_column(String(120))
@@ -150,11 +160,14 @@ class WebhookSubscription(Base):
 
 class Delivery(Base):
     """One message on one channel to one recipient (or webhook subscription): the delivery log."""
+
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("event_id", "recipient_key", "channel", name="uq_delivery_event_recipient"),
-                      Index("ix_deliveries_due", "status", "next_attempt_at"),
-                      Index("ix_deliveries_agency", "agency_code", "status", "id"),
-                      Index("ix_deliveries_subscription", "subscription_id", "id"))
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient_key", "channel", name="uq_delivery_event_recipient"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_agency", "agency_code", "status", "id"),
+        Index("ix_deliveries_subscription", "subscription_id", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36))
     event_type: Mapped[str] = mapped_column(String(120))
@@ -193,6 +206,7 @@ class DeliveryAttempt(Base):
 
 
 # ------------------------------------------------------------------ reminders
+
 
 class ReminderBatch(Base):
     __tablename__ = "reminder_batches"

@@ -6,6 +6,7 @@ text's paragraphs (autoescaped). Undefined variables raise (``StrictUndefined``)
 that needs a value the event did not carry fails loudly and the delivery is recorded failed
 with the reason, rather than sending a message with a hole in it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,10 +23,34 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("id", "en")
 
 MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -80,10 +105,23 @@ def format_datetime(value, lang: str, tz: str = "Asia/Jakarta") -> str:
 @lru_cache(maxsize=4)
 def _environments(root: str) -> tuple[Environment, Environment]:
     loader = FileSystemLoader(root)
-    text = Environment(loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
-                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True, trim_blocks=True,
-                       lstrip_blocks=True, auto_reload=False)
+    text = Environment(
+        loader=loader,
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    html = Environment(
+        loader=loader,
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
     return text, html
 
 
@@ -97,8 +135,9 @@ def _paragraphs(text: str) -> list[Markup]:
     return out
 
 
-def render(template: str, lang: str, context: dict, *, translate: Callable[[str], str],
-           root: Path = TEMPLATES_DIR) -> Rendered:
+def render(
+    template: str, lang: str, context: dict, *, translate: Callable[[str], str], root: Path = TEMPLATES_DIR
+) -> Rendered:
     """Render ``template`` in ``lang`` (Indonesian when the language has no file)."""
     text_env, html_env = _environments(str(root))
     lang = lang if lang in LANGUAGES else "id"

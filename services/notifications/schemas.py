@@ -1,4 +1,5 @@
 """marshmallow schemas of the notifications API (unknown fields are refused: marshmallow's default)."""
+
 from __future__ import annotations
 
 from datetime import timezone
@@ -8,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from services.common.http import PageArgs
 
 from . import domain
+
 
 class UtcDateTime(fields.DateTime):
     """Instants as RFC 3339 with their offset (SQLite hands them back naive, stored in UTC)."""
@@ -28,6 +30,7 @@ URLS = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), val
 
 
 # ------------------------------------------------------------------ inbox
+
 
 class InboxQuery(PageArgs):
     unread = fields.Boolean()
@@ -62,15 +65,19 @@ class MarkedOut(Schema):
 
 # ------------------------------------------------------------------ preferences
 
+
 class PreferencesIn(Schema):
     """Every field optional: what is sent replaces the stored value, the rest stays."""
+
     language = fields.String(allow_none=True, validate=LANG)
     email = fields.Boolean()
     apprise = fields.Boolean()
-    overrides = fields.Dict(keys=fields.String(validate=validate.Length(max=120)),
-                            values=fields.List(fields.String(validate=validate.Length(max=12))),
-                            validate=validate.Length(max=50),
-                            metadata={"description": "event type pattern → channels (inapp, email, apprise)"})
+    overrides = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=120)),
+        values=fields.List(fields.String(validate=validate.Length(max=12))),
+        validate=validate.Length(max=50),
+        metadata={"description": "event type pattern → channels (inapp, email, apprise)"},
+    )
     quiet_start = fields.String(allow_none=True, metadata={"description": "HH:MM local time"})
     quiet_end = fields.String(allow_none=True, metadata={"description": "HH:MM local time"})
     timezone = fields.String(validate=validate.Length(min=1, max=64))
@@ -96,6 +103,7 @@ class PreferencesOut(Schema):
 
 
 # ------------------------------------------------------------------ HR: contacts, rules, agency settings
+
 
 class AgencyQuery(Schema):
     agency_code = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "admin only"})
@@ -130,8 +138,7 @@ class RuleIn(Schema):
     audience = fields.String(required=True, validate=validate.Length(min=1, max=20))
     template = fields.String(required=True, validate=validate.Length(min=1, max=80))
     enabled = fields.Boolean(load_default=True)
-    when = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), allow_none=True,
-                       load_default=None)
+    when = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), allow_none=True, load_default=None)
 
 
 class RuleOut(Schema):
@@ -165,6 +172,7 @@ class AgencySettingsOut(Schema):
 
 # ------------------------------------------------------------------ reminders
 
+
 class ReminderRecipientIn(Schema):
     nip = fields.String(required=True, validate=NIP)
     params = fields.Dict(keys=fields.String(), load_default=dict)
@@ -173,21 +181,30 @@ class ReminderRecipientIn(Schema):
 class ReminderIn(Schema):
     batch_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
     template = fields.String(required=True, validate=validate.OneOf(domain.REMINDER_TEMPLATES))
-    recipients = fields.List(fields.Nested(ReminderRecipientIn), required=True,
-                             validate=validate.Length(min=1, max=5000))
+    recipients = fields.List(
+        fields.Nested(ReminderRecipientIn), required=True, validate=validate.Length(min=1, max=5000)
+    )
     deadline = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
     params = fields.Dict(keys=fields.String(), load_default=dict)
-    escalate_to = fields.String(load_default="hr", validate=validate.OneOf(domain.ESCALATION_TARGETS),
-                                metadata={"description": "none | superior | hr (superior first, then HR)"})
+    escalate_to = fields.String(
+        load_default="hr",
+        validate=validate.OneOf(domain.ESCALATION_TARGETS),
+        metadata={"description": "none | superior | hr (superior first, then HR)"},
+    )
     hr_after_hours = fields.Integer(load_default=48, validate=validate.Range(min=0, max=24 * 60))
     agency_code = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "admin only"})
 
 
 class EscalateIn(Schema):
-    recipients = fields.List(fields.String(validate=NIP), validate=validate.Length(max=5000),
-                             metadata={"description": "who is still overdue; the others are marked done"})
-    to = fields.String(validate=validate.OneOf(domain.ESCALATION_TARGETS),
-                       metadata={"description": "escalate at least this far now (else by the deadline)"})
+    recipients = fields.List(
+        fields.String(validate=NIP),
+        validate=validate.Length(max=5000),
+        metadata={"description": "who is still overdue; the others are marked done"},
+    )
+    to = fields.String(
+        validate=validate.OneOf(domain.ESCALATION_TARGETS),
+        metadata={"description": "escalate at least this far now (else by the deadline)"},
+    )
 
 
 class ReminderItemOut(Schema):
@@ -213,19 +230,24 @@ class ReminderBatchOut(Schema):
 
 # ------------------------------------------------------------------ webhooks
 
+
 class WebhookIn(Schema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    event_types = fields.List(fields.String(validate=validate.Length(min=1, max=120)), required=True,
-                              validate=validate.Length(min=1, max=50),
-                              metadata={"description": "routing-key patterns, e.g. reviews.evaluation.* or plans.#"})
+    event_types = fields.List(
+        fields.String(validate=validate.Length(min=1, max=120)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "routing-key patterns, e.g. reviews.evaluation.* or plans.#"},
+    )
     description = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
     agency_code = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "admin only"})
 
 
 class WebhookUpdate(Schema):
     url = fields.String(validate=validate.Length(min=1, max=2000))
-    event_types = fields.List(fields.String(validate=validate.Length(min=1, max=120)),
-                              validate=validate.Length(min=1, max=50))
+    event_types = fields.List(
+        fields.String(validate=validate.Length(min=1, max=120)), validate=validate.Length(min=1, max=50)
+    )
     description = fields.String(allow_none=True, validate=validate.Length(max=500))
     active = fields.Boolean()
 
@@ -255,6 +277,7 @@ class SecretOut(Schema):
 
 
 # ------------------------------------------------------------------ delivery log
+
 
 class DeliveryQuery(PageArgs):
     status = fields.String(validate=STATUS)

@@ -16,6 +16,7 @@ Two halves that never overlap:
   connection per webhook host, timeouts everywhere — and records the outcomes (sent, retry with
   backoff, failed) in another short transaction.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,20 @@ from services.common.readmodel import event_time, is_stale
 
 from . import channels, domain
 from .events import payload
-from .models import (AgencySettings, Delivery, DeliveryAttempt, HrContact, Notification, Person, Preference,
-                     ReminderBatch, ReminderItem, RuleRow, UnitRef, WebhookSubscription)
+from .models import (
+    AgencySettings,
+    Delivery,
+    DeliveryAttempt,
+    HrContact,
+    Notification,
+    Person,
+    Preference,
+    ReminderBatch,
+    ReminderItem,
+    RuleRow,
+    UnitRef,
+    WebhookSubscription,
+)
 from .render import RenderError, render
 
 log = logging.getLogger("kinerja.notifications")
@@ -53,17 +66,24 @@ DEFAULT_TZ = "Asia/Jakarta"
 REMINDER_EVENT = "notifications.reminder"
 ESCALATION_EVENT = "notifications.escalation"
 DIGEST_EVENT = "notifications.digest"
-PERSON_FIELDS = (("employee", "employee_nip"), ("penilai", "penilai_nip"), ("atasan", "atasan_nip"),
-                 ("owner", "owner_nip"), ("giver", "giver_nip"))
+PERSON_FIELDS = (
+    ("employee", "employee_nip"),
+    ("penilai", "penilai_nip"),
+    ("atasan", "atasan_nip"),
+    ("owner", "owner_nip"),
+    ("giver", "giver_nip"),
+)
 
 # The consumer's per-event lookups, built once with bound parameters (building and hashing a
 # select per event cost about as much as running it)
 _AGENCY, _EVENT, _NIPS = bindparam("agency"), bindparam("event_id"), bindparam("nips", expanding=True)
 _RULES = select(RuleRow).where(RuleRow.agency_code == _AGENCY).order_by(RuleRow.position)
 _HR_CONTACTS = select(HrContact).where(HrContact.agency_code == _AGENCY).order_by(HrContact.id)
-_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(WebhookSubscription.agency_code == _AGENCY,
-                                                          WebhookSubscription.active.is_(True),
-                                                          WebhookSubscription.deleted_at.is_(None))
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(
+    WebhookSubscription.agency_code == _AGENCY,
+    WebhookSubscription.active.is_(True),
+    WebhookSubscription.deleted_at.is_(None),
+)
 _NOTIFIED = select(Notification.recipient_key).where(Notification.event_id == _EVENT)
 _DELIVERED = select(Delivery.recipient_key, Delivery.channel).where(Delivery.event_id == _EVENT)
 _PEOPLE = select(Person).where(Person.nip.in_(_NIPS))
@@ -93,10 +113,29 @@ def not_found(what: str, ident) -> Problem:
     return Problem(404, "notifications.not_found", what=what, id=str(ident))
 
 
-def audit(s: Session, p: Principal | None, action: str, entity_type: str, entity_id, *, before=None, after=None,
-          agency=None, subject=None) -> None:
-    platform().audit(s, actor=p.sub if p else "system:notifications", action=action, entity_type=entity_type,
-                     entity_id=str(entity_id), before=before, after=after, agency=agency, subject=subject)
+def audit(
+    s: Session,
+    p: Principal | None,
+    action: str,
+    entity_type: str,
+    entity_id,
+    *,
+    before=None,
+    after=None,
+    agency=None,
+    subject=None,
+) -> None:
+    platform().audit(
+        s,
+        actor=p.sub if p else "system:notifications",
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        agency=agency,
+        subject=subject,
+    )
 
 
 def emit(s: Session, type_: str, subject, data: dict) -> dict:
@@ -158,6 +197,7 @@ def require_person(p: Principal) -> str:
 
 # ------------------------------------------------------------------ read model from plans events
 
+
 def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
     if not isinstance(d.get("id"), int) or not d.get("agency_code") or not d.get("code"):
         raise Reject("plans.unit.upserted needs id, agency_code and code")
@@ -211,6 +251,7 @@ def rebuild_read_model(s: Session, fetch) -> dict:
 
 # ------------------------------------------------------------------ HR contacts, agency settings, rules
 
+
 def hr_contacts(s: Session, agency: str) -> list[HrContact]:
     return list(s.scalars(_HR_CONTACTS, {"agency": agency}))
 
@@ -230,13 +271,27 @@ def replace_hr_contacts(s: Session, p: Principal, agency: str, contacts: list[di
     s.flush()
     rows = []
     for c in contacts:
-        row = HrContact(agency_code=agency, name=c["name"], email=c.get("email"), nip=c.get("nip"),
-                        language=c.get("language") or "id", created_at=now())
+        row = HrContact(
+            agency_code=agency,
+            name=c["name"],
+            email=c.get("email"),
+            nip=c.get("nip"),
+            language=c.get("language") or "id",
+            created_at=now(),
+        )
         s.add(row)
         rows.append(row)
     s.flush()
-    audit(s, p, "hr_contacts.replaced", "hr_contacts", agency, before=before,
-          after=[_contact_dict(c) for c in rows], agency=agency)
+    audit(
+        s,
+        p,
+        "hr_contacts.replaced",
+        "hr_contacts",
+        agency,
+        before=before,
+        after=[_contact_dict(c) for c in rows],
+        agency=agency,
+    )
     return rows
 
 
@@ -258,8 +313,16 @@ def update_agency_settings(s: Session, p: Principal, agency: str, data: dict) ->
     s.add(row)
     s.flush()
     after = agency_settings(s, agency)
-    audit(s, p, "agency_settings.updated", "agency_settings", agency, before=_masked_settings(before),
-          after=_masked_settings(after), agency=agency)
+    audit(
+        s,
+        p,
+        "agency_settings.updated",
+        "agency_settings",
+        agency,
+        before=_masked_settings(before),
+        after=_masked_settings(after),
+        agency=agency,
+    )
     return after
 
 
@@ -270,6 +333,7 @@ def _masked_settings(d: dict) -> dict:
 def mask_url(url: str) -> str:
     """Apprise URLs carry tokens: show the scheme and host only."""
     from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -282,8 +346,16 @@ def rules_for(s: Session, agency: str) -> list[domain.Rule]:
     rows = s.scalars(_RULES, {"agency": agency}).all()
     if not rows:
         return list(domain.DEFAULT_RULES)
-    return [domain.Rule(r.event_type, r.audience, r.template, r.enabled,
-                        {k: tuple(v) for k, v in r.when.items()} if r.when else None) for r in rows]
+    return [
+        domain.Rule(
+            r.event_type,
+            r.audience,
+            r.template,
+            r.enabled,
+            {k: tuple(v) for k, v in r.when.items()} if r.when else None,
+        )
+        for r in rows
+    ]
 
 
 def rules_are_default(s: Session, agency: str) -> bool:
@@ -305,11 +377,28 @@ def replace_rules(s: Session, p: Principal, agency: str, rules: list[dict]) -> l
     s.flush()
     for i, rule in enumerate(parsed):
         d = domain.rule_to_dict(rule)
-        s.add(RuleRow(agency_code=agency, position=i, event_type=d["event_type"], audience=d["audience"],
-                      template=d["template"], enabled=d["enabled"], when=d["when"]))
+        s.add(
+            RuleRow(
+                agency_code=agency,
+                position=i,
+                event_type=d["event_type"],
+                audience=d["audience"],
+                template=d["template"],
+                enabled=d["enabled"],
+                when=d["when"],
+            )
+        )
     s.flush()
-    audit(s, p, "notification_rules.replaced", "notification_rules", agency, before=before,
-          after=[domain.rule_to_dict(r) for r in parsed], agency=agency)
+    audit(
+        s,
+        p,
+        "notification_rules.replaced",
+        "notification_rules",
+        agency,
+        before=before,
+        after=[domain.rule_to_dict(r) for r in parsed],
+        agency=agency,
+    )
     return parsed
 
 
@@ -318,15 +407,33 @@ def reset_rules(s: Session, p: Principal, agency: str) -> list[domain.Rule]:
     for row in s.scalars(select(RuleRow).where(RuleRow.agency_code == agency)):
         s.delete(row)
     s.flush()
-    audit(s, p, "notification_rules.reset", "notification_rules", agency, before=before,
-          after=[domain.rule_to_dict(r) for r in domain.DEFAULT_RULES], agency=agency)
+    audit(
+        s,
+        p,
+        "notification_rules.reset",
+        "notification_rules",
+        agency,
+        before=before,
+        after=[domain.rule_to_dict(r) for r in domain.DEFAULT_RULES],
+        agency=agency,
+    )
     return list(domain.DEFAULT_RULES)
 
 
 # ------------------------------------------------------------------ preferences
 
-PREF_DEFAULTS = {"language": None, "email": True, "apprise": True, "overrides": {}, "quiet_start": None,
-                 "quiet_end": None, "timezone": DEFAULT_TZ, "digest": False, "digest_hour": 7, "apprise_urls": []}
+PREF_DEFAULTS = {
+    "language": None,
+    "email": True,
+    "apprise": True,
+    "overrides": {},
+    "quiet_start": None,
+    "quiet_end": None,
+    "timezone": DEFAULT_TZ,
+    "digest": False,
+    "digest_hour": 7,
+    "apprise_urls": [],
+}
 
 
 def preferences_of(s: Session, nip: str) -> dict:
@@ -334,9 +441,18 @@ def preferences_of(s: Session, nip: str) -> dict:
     person = s.get(Person, nip)
     out = dict(PREF_DEFAULTS, timezone=settings().get("default_timezone") or DEFAULT_TZ)
     if row is not None:
-        out.update(language=row.language, email=row.email, apprise=row.apprise, overrides=dict(row.overrides or {}),
-                   quiet_start=row.quiet_start, quiet_end=row.quiet_end, timezone=row.timezone, digest=row.digest,
-                   digest_hour=row.digest_hour, apprise_urls=list(row.apprise_urls or []))
+        out.update(
+            language=row.language,
+            email=row.email,
+            apprise=row.apprise,
+            overrides=dict(row.overrides or {}),
+            quiet_start=row.quiet_start,
+            quiet_end=row.quiet_end,
+            timezone=row.timezone,
+            digest=row.digest,
+            digest_hour=row.digest_hour,
+            apprise_urls=list(row.apprise_urls or []),
+        )
     out["nip"] = nip
     out["effective_language"] = out["language"] or (person.language if person else "id")
     out["email_address"] = person.email if person else None
@@ -375,9 +491,17 @@ def update_preferences(s: Session, p: Principal, data: dict) -> dict:
     s.add(row)
     s.flush()
     after = preferences_of(s, nip)
-    audit(s, p, "preferences.updated", "preferences", nip,
-          before={k: current[k] for k in PREF_DEFAULTS if k != "apprise_urls"},
-          after={k: after[k] for k in PREF_DEFAULTS if k != "apprise_urls"}, agency=p.agency, subject=nip)
+    audit(
+        s,
+        p,
+        "preferences.updated",
+        "preferences",
+        nip,
+        before={k: current[k] for k in PREF_DEFAULTS if k != "apprise_urls"},
+        after={k: after[k] for k in PREF_DEFAULTS if k != "apprise_urls"},
+        agency=p.agency,
+        subject=nip,
+    )
     return after
 
 
@@ -388,8 +512,12 @@ def check_apprise_urls(urls: list, field: str, placeholders: bool = False) -> No
     for i, url in enumerate(urls):
         candidate = url
         if placeholders:
-            candidate = fill_placeholders(url, {"nip": "199001012015031004", "phone": "6281234567890",
-                                                "email": "someone@example.go.id"}) or url
+            candidate = (
+                fill_placeholders(
+                    url, {"nip": "199001012015031004", "phone": "6281234567890", "email": "someone@example.go.id"}
+                )
+                or url
+            )
         if not isinstance(url, str) or len(url) > 2000 or apprise.Apprise.instantiate(candidate) is None:
             errors.append(FieldError(f"{field}[{i}]", "apprise.invalid"))
             continue
@@ -405,6 +533,7 @@ def fill_placeholders(url: str, values: dict) -> str | None:
     """Agency Apprise URLs may name the recipient: ``{nip}``, ``{phone}`` (international digits),
     ``{email}``; None when a named value is missing (that URL is skipped for this person)."""
     from urllib.parse import quote
+
     out = url
     for key, value in values.items():
         token = "{" + key + "}"
@@ -421,6 +550,7 @@ def allow_private_targets() -> bool:
 
 
 # ------------------------------------------------------------------ recording notifications
+
 
 @dataclass
 class Target:
@@ -468,7 +598,7 @@ class Recorder:
         missing = sorted({n for n in nips if n and (n not in self.people or n not in self.prefs)})
         people_q, prefs_q = (_PEOPLE_AND_SUPERIORS, _PREFS_AND_SUPERIORS) if superiors else (_PEOPLE, _PREFS)
         for i in range(0, len(missing), 500):
-            chunk = missing[i:i + 500]
+            chunk = missing[i : i + 500]
             with self.s.no_autoflush:
                 found = {p.nip: p for p in self.s.scalars(people_q, {"nips": chunk})}
                 prefs = {p.nip: p for p in self.s.scalars(prefs_q, {"nips": chunk})}
@@ -491,8 +621,9 @@ class Recorder:
     def unit(self, code: str) -> dict:
         if code not in self.units:
             with self.s.no_autoflush:
-                    self.units[code] = self.s.scalar(select(UnitRef).where(UnitRef.agency_code == (self.agency or ""),
-                                                                       UnitRef.code == code))
+                self.units[code] = self.s.scalar(
+                    select(UnitRef).where(UnitRef.agency_code == (self.agency or ""), UnitRef.code == code)
+                )
         u = self.units[code]
         return {"code": code, "name": u.name if u else code}
 
@@ -508,16 +639,26 @@ class Recorder:
         person = self.person(nip)
         if person is None or not person.active:
             return None
-        return Target(person.nip, person.nip, person.name, person.email, person.phone, person.language or "id",
-                      audience)
+        return Target(
+            person.nip, person.nip, person.name, person.email, person.phone, person.language or "id", audience
+        )
 
     def hr_targets(self, audience: str = "hr") -> list[Target]:
         out = []
         for c in hr_contacts(self.s, self.agency or ""):
             person = self.person(c.nip) if c.nip else None
             if person is not None:
-                out.append(Target(person.nip, person.nip, c.name or person.name, c.email or person.email,
-                                  person.phone, c.language or person.language, audience))
+                out.append(
+                    Target(
+                        person.nip,
+                        person.nip,
+                        c.name or person.name,
+                        c.email or person.email,
+                        person.phone,
+                        c.language or person.language,
+                        audience,
+                    )
+                )
             else:
                 out.append(Target(f"hr:{c.id}", None, c.name, c.email, None, c.language or "id", audience))
         return out
@@ -526,8 +667,13 @@ class Recorder:
         if audience == "hr":
             return self.hr_targets()
         if audience == "agency_all":
-            people = list(self.s.scalars(select(Person).where(Person.agency_code == (self.agency or ""),
-                                                              Person.active.is_(True)).order_by(Person.nip)))
+            people = list(
+                self.s.scalars(
+                    select(Person)
+                    .where(Person.agency_code == (self.agency or ""), Person.active.is_(True))
+                    .order_by(Person.nip)
+                )
+            )
             for p in people:
                 self.people[p.nip] = p
             self.preload([p.nip for p in people])
@@ -537,13 +683,18 @@ class Recorder:
         elif audience == "owner":
             nip = data.get("owner_nip")
         elif audience == "penilai":
-            nip = data["penilai_nip"] if "penilai_nip" in data else getattr(self.person(data.get("employee_nip")),
-                                                                            "superior_nip", None)
+            nip = (
+                data["penilai_nip"]
+                if "penilai_nip" in data
+                else getattr(self.person(data.get("employee_nip")), "superior_nip", None)
+            )
         elif audience == "atasan":
             if "atasan_nip" in data:
                 nip = data["atasan_nip"]
             else:
-                penilai = data.get("penilai_nip") or getattr(self.person(data.get("employee_nip")), "superior_nip", None)
+                penilai = data.get("penilai_nip") or getattr(
+                    self.person(data.get("employee_nip")), "superior_nip", None
+                )
                 nip = getattr(self.person(penilai), "superior_nip", None)
         else:  # pragma: no cover - rules are validated
             return []
@@ -610,20 +761,44 @@ class Recorder:
         return "queued", self.at, False
 
     # -- recording
-    def delivery(self, target: Target, channel: str, status: str, *, note: int | None, template: str,
-                 target_value: str | None = None, error: str | None = None, next_at: datetime | None = None,
-                 digest: bool = False) -> dict | None:
+    def delivery(
+        self,
+        target: Target,
+        channel: str,
+        status: str,
+        *,
+        note: int | None,
+        template: str,
+        target_value: str | None = None,
+        error: str | None = None,
+        next_at: datetime | None = None,
+        digest: bool = False,
+    ) -> dict | None:
         """One delivery row, written by the next :meth:`flush` (``note``: the index of its pending
         notification, ``None`` for a delivery without one)."""
         if (target.key, channel) in self.seen_deliveries:
             return None
         self.seen_deliveries.add((target.key, channel))
-        row = {"event_id": self.event_id, "event_type": self.event_type, "template": template,
-               "notification_id": None, "subscription_id": None, "recipient_key": target.key,
-               "recipient_nip": target.nip, "agency_code": self.agency, "channel": channel, "target": target_value,
-               "status": status, "attempts": 1 if status == "sent" else 0, "next_attempt_at": next_at,
-               "sent_at": self.at if status == "sent" else None, "last_error": error, "digest": digest,
-               "created_at": self.at, "updated_at": self.at}
+        row = {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "template": template,
+            "notification_id": None,
+            "subscription_id": None,
+            "recipient_key": target.key,
+            "recipient_nip": target.nip,
+            "agency_code": self.agency,
+            "channel": channel,
+            "target": target_value,
+            "status": status,
+            "attempts": 1 if status == "sent" else 0,
+            "next_attempt_at": next_at,
+            "sent_at": self.at if status == "sent" else None,
+            "last_error": error,
+            "digest": digest,
+            "created_at": self.at,
+            "updated_at": self.at,
+        }
         count(channel, status)
         self._deliveries.append((note, row))
         return row
@@ -651,9 +826,17 @@ class Recorder:
         once and published as ``notifications.notification.failed``."""
         self.flush()
         for row in rows:
-            emit_failed(self.s, self.s.scalar(select(Delivery).where(
-                Delivery.event_id == row["event_id"], Delivery.recipient_key == row["recipient_key"],
-                Delivery.channel == row["channel"])), self.at)
+            emit_failed(
+                self.s,
+                self.s.scalar(
+                    select(Delivery).where(
+                        Delivery.event_id == row["event_id"],
+                        Delivery.recipient_key == row["recipient_key"],
+                        Delivery.channel == row["channel"],
+                    )
+                ),
+                self.at,
+            )
 
     def record(self, target: Target, template: str, data: dict, extra: dict | None = None) -> bool:
         """Render one recipient's message and queue it with its deliveries for :meth:`flush`; False
@@ -666,38 +849,85 @@ class Recorder:
         lang = lang if lang in LANGUAGES else "id"
         planned = self.planned_channels(target, pref)
         try:
-            rendered = render(template, lang, self.context(data, target, lang, extra),
-                              translate=lambda key, **kw: t(key, lang, **kw))
+            rendered = render(
+                template, lang, self.context(data, target, lang, extra), translate=lambda key, **kw: t(key, lang, **kw)
+            )
         except RenderError as exc:
             log.warning("notification %s for %s not rendered: %s", template, target.key, exc.reason)
-            failed = [self.delivery(target, ch, "failed", note=None, template=template, target_value=val,
-                                    error=f"template: {exc.reason}") for ch, val in planned]
+            failed = [
+                self.delivery(
+                    target,
+                    ch,
+                    "failed",
+                    note=None,
+                    template=template,
+                    target_value=val,
+                    error=f"template: {exc.reason}",
+                )
+                for ch, val in planned
+            ]
             self._emit_failed([d for d in failed if d is not None])
             return False
         note = len(self._notes)
-        self._notes.append({
-            "event_id": self.event_id, "event_type": self.event_type, "template": template,
-            "recipient_key": target.key, "recipient_nip": target.nip, "recipient_name": target.name[:200],
-            "agency_code": self.agency, "audience": target.audience, "language": lang, "title": rendered.subject,
-            "body_text": rendered.text, "body_html": rendered.html,
-            "link": (settings().get("portal_url") or "").rstrip("/") + domain.link_path(data),
-            "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT, "created_at": self.at})
+        self._notes.append(
+            {
+                "event_id": self.event_id,
+                "event_type": self.event_type,
+                "template": template,
+                "recipient_key": target.key,
+                "recipient_nip": target.nip,
+                "recipient_name": target.name[:200],
+                "agency_code": self.agency,
+                "audience": target.audience,
+                "language": lang,
+                "title": rendered.subject,
+                "body_text": rendered.text,
+                "body_html": rendered.html,
+                "link": (settings().get("portal_url") or "").rstrip("/") + domain.link_path(data),
+                "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT,
+                "created_at": self.at,
+            }
+        )
         failed = []
         for channel, value in planned:
             if channel == "inapp":
                 self.delivery(target, "inapp", "sent", note=note, template=template, target_value=value)
             elif not self.channel_allowed(pref, channel):
-                self.delivery(target, channel, "skipped", note=note, template=template, target_value=value,
-                              error="delivery.preference")
+                self.delivery(
+                    target,
+                    channel,
+                    "skipped",
+                    note=note,
+                    template=template,
+                    target_value=value,
+                    error="delivery.preference",
+                )
             elif channel == "email" and not value:
                 self.delivery(target, "email", "skipped", note=note, template=template, error="delivery.no_address")
             elif channel == "email" and not domain.valid_email(value):
-                failed.append(self.delivery(target, "email", "failed", note=note, template=template,
-                                            target_value=value, error="delivery.invalid_address"))
+                failed.append(
+                    self.delivery(
+                        target,
+                        "email",
+                        "failed",
+                        note=note,
+                        template=template,
+                        target_value=value,
+                        error="delivery.invalid_address",
+                    )
+                )
             else:
                 status, next_at, digest = self.timing(pref, channel)
-                self.delivery(target, channel, status, note=note, template=template, target_value=value,
-                              next_at=next_at, digest=digest)
+                self.delivery(
+                    target,
+                    channel,
+                    status,
+                    note=note,
+                    template=template,
+                    target_value=value,
+                    next_at=next_at,
+                    digest=digest,
+                )
         failed = [d for d in failed if d is not None]
         if failed:
             self._emit_failed(failed)
@@ -736,14 +966,27 @@ def stage_hint(state) -> str:
 
 
 def emit_failed(s: Session, d: Delivery, at: datetime) -> None:
-    emit(s, "notifications.notification.failed", d.id, {
-        **_delivery_ref(d), "error": (d.last_error or "failed")[:1000], "failed_at": at})
+    emit(
+        s,
+        "notifications.notification.failed",
+        d.id,
+        {**_delivery_ref(d), "error": (d.last_error or "failed")[:1000], "failed_at": at},
+    )
 
 
 def _delivery_ref(d: Delivery) -> dict:
-    return {"delivery_id": d.id, "notification_id": d.notification_id, "event_id": d.event_id,
-            "event_type": d.event_type, "template": d.template, "channel": d.channel, "agency_code": d.agency_code,
-            "recipient_nip": d.recipient_nip, "subscription_id": d.subscription_id, "attempts": d.attempts}
+    return {
+        "delivery_id": d.id,
+        "notification_id": d.notification_id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "template": d.template,
+        "channel": d.channel,
+        "agency_code": d.agency_code,
+        "recipient_nip": d.recipient_nip,
+        "subscription_id": d.subscription_id,
+        "attempts": d.attempts,
+    }
 
 
 def event_agency(s: Session, data: dict) -> str | None:
@@ -776,8 +1019,12 @@ def handle_event(s: Session, envelope: dict) -> dict:
             raise Reject(f"reminder request refused: {exc.code} {exc.errors or exc.params}") from None
         return {"reminders": 1}
     if domain.event_matches("*.reminder.escalation_requested", type_):
-        batch = s.scalar(select(ReminderBatch).where(ReminderBatch.agency_code == (data.get("agency_code") or ""),
-                                                     ReminderBatch.batch_key == (data.get("batch_key") or "")))
+        batch = s.scalar(
+            select(ReminderBatch).where(
+                ReminderBatch.agency_code == (data.get("agency_code") or ""),
+                ReminderBatch.batch_key == (data.get("batch_key") or ""),
+            )
+        )
         if batch is None:
             raise Reject("escalation requested for an unknown reminder batch")
         escalate(s, None, batch, {k: data[k] for k in ("recipients", "to") if k in data})
@@ -818,8 +1065,11 @@ def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
     matching = [sub for sub in subs if any(domain.event_matches(p, type_) for p in sub.event_types or [])]
     if not matching:
         return 0
-    existing = set(s.scalars(select(Delivery.recipient_key).where(Delivery.event_id == envelope["id"],
-                                                                  Delivery.channel == "webhook")))
+    existing = set(
+        s.scalars(
+            select(Delivery.recipient_key).where(Delivery.event_id == envelope["id"], Delivery.channel == "webhook")
+        )
+    )
     body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
     at = now()
     queued = 0
@@ -827,9 +1077,25 @@ def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
         key = f"webhook:{sub.id}"
         if key in existing:
             continue
-        s.add(Delivery(event_id=envelope["id"], event_type=type_, template=None, subscription_id=sub.id,
-                       recipient_key=key, recipient_nip=None, agency_code=agency, channel="webhook", target=sub.url,
-                       status="queued", attempts=0, next_attempt_at=at, body=body, created_at=at, updated_at=at))
+        s.add(
+            Delivery(
+                event_id=envelope["id"],
+                event_type=type_,
+                template=None,
+                subscription_id=sub.id,
+                recipient_key=key,
+                recipient_nip=None,
+                agency_code=agency,
+                channel="webhook",
+                target=sub.url,
+                status="queued",
+                attempts=0,
+                next_attempt_at=at,
+                body=body,
+                created_at=at,
+                updated_at=at,
+            )
+        )
         count("webhook", "queued")
         queued += 1
     s.flush()
@@ -837,6 +1103,7 @@ def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
 
 
 # ------------------------------------------------------------------ reminders and escalation
+
 
 def _event_id(*parts) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts)))
@@ -855,8 +1122,11 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         raise Problem(422, "validation", errors=[FieldError("agency_code", "notifications.agency_required")])
     template = data.get("template")
     if template not in domain.REMINDER_TEMPLATES:
-        raise Problem(422, "validation", errors=[FieldError("template", "reminder.template",
-                                                            {"allowed": ", ".join(domain.REMINDER_TEMPLATES)})])
+        raise Problem(
+            422,
+            "validation",
+            errors=[FieldError("template", "reminder.template", {"allowed": ", ".join(domain.REMINDER_TEMPLATES)})],
+        )
     escalate_to = data.get("escalate_to") or "hr"
     if escalate_to not in domain.ESCALATION_TARGETS:
         raise Problem(422, "validation", errors=[FieldError("escalate_to", "reminder.escalate_to")])
@@ -865,8 +1135,9 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         raise Problem(422, "validation", errors=[FieldError("batch_key", "field.required")])
     recipients = [r if isinstance(r, dict) else {"nip": r} for r in data.get("recipients") or []]
     at = now()
-    batch = s.scalar(select(ReminderBatch).where(ReminderBatch.agency_code == agency,
-                                                 ReminderBatch.batch_key == batch_key))
+    batch = s.scalar(
+        select(ReminderBatch).where(ReminderBatch.agency_code == agency, ReminderBatch.batch_key == batch_key)
+    )
     deadline = data.get("deadline")
     if isinstance(deadline, str):
         try:
@@ -880,15 +1151,33 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
     elif deadline is not None:
         raise Problem(422, "validation", errors=[FieldError("deadline", "field.type")])
     if batch is None:
-        batch = ReminderBatch(agency_code=agency, batch_key=batch_key, template=template,
-                              deadline=deadline, params=dict(data.get("params") or {}), escalate_to=escalate_to,
-                              hr_after_hours=int(data.get("hr_after_hours") or 48),
-                              created_by=p.sub if p else "system:events", created_at=at)
+        batch = ReminderBatch(
+            agency_code=agency,
+            batch_key=batch_key,
+            template=template,
+            deadline=deadline,
+            params=dict(data.get("params") or {}),
+            escalate_to=escalate_to,
+            hr_after_hours=int(data.get("hr_after_hours") or 48),
+            created_by=p.sub if p else "system:events",
+            created_at=at,
+        )
         s.add(batch)
         s.flush()
-        audit(s, p, "reminder_batch.created", "reminder_batch", batch.id, agency=agency,
-              after={"batch_key": batch_key, "template": template, "deadline": _deadline_iso(batch),
-                     "escalate_to": escalate_to})
+        audit(
+            s,
+            p,
+            "reminder_batch.created",
+            "reminder_batch",
+            batch.id,
+            agency=agency,
+            after={
+                "batch_key": batch_key,
+                "template": template,
+                "deadline": _deadline_iso(batch),
+                "escalate_to": escalate_to,
+            },
+        )
     elif batch.template != template:
         raise Problem(409, "reminder.batch_conflict", batch_key=batch_key, template=batch.template)
     _check_renders(batch, recipients)
@@ -909,17 +1198,27 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         if person is None or person.agency_code != agency or not person.active:
             unknown.append(nip)
             continue
-        item = ReminderItem(batch_id=batch.id, recipient_nip=nip, params=dict(r.get("params") or {}),
-                            event_id=_event_id("reminder", batch.id, nip), escalation_level=0, escalations=[],
-                            created_at=at)
+        item = ReminderItem(
+            batch_id=batch.id,
+            recipient_nip=nip,
+            params=dict(r.get("params") or {}),
+            event_id=_event_id("reminder", batch.id, nip),
+            escalation_level=0,
+            escalations=[],
+            created_at=at,
+        )
         s.add(item)
         existing[nip] = item
         created.append(nip)
         rec.event_id = item.event_id
         rec.seen, rec.seen_deliveries = set(), set()
         target = rec.person_target(nip, "employee")
-        rec.record(target, batch.template, {**batch.params, **item.params, "batch_key": batch.batch_key},
-                   {"deadline": _deadline_iso(batch)})
+        rec.record(
+            target,
+            batch.template,
+            {**batch.params, **item.params, "batch_key": batch.batch_key},
+            {"deadline": _deadline_iso(batch)},
+        )
     rec.flush()
     s.flush()
     return {**batch_summary(s, batch), "created": created, "already": already, "unknown": unknown}
@@ -929,28 +1228,47 @@ def _check_renders(batch: ReminderBatch, recipients: list[dict]) -> None:
     """Refuse a batch whose template lacks a parameter up front (422), rather than recording a
     failed delivery per recipient."""
     sample = recipients[0].get("params") if recipients and isinstance(recipients[0], dict) else {}
-    ctx = {"recipient": {"name": "-", "nip": None, "audience": "employee"},
-           "data": {**batch.params, **(sample or {}), "batch_key": batch.batch_key}, "event": {},
-           "link": "", "deadline": _deadline_iso(batch), "timezone": DEFAULT_TZ}
+    ctx = {
+        "recipient": {"name": "-", "nip": None, "audience": "employee"},
+        "data": {**batch.params, **(sample or {}), "batch_key": batch.batch_key},
+        "event": {},
+        "link": "",
+        "deadline": _deadline_iso(batch),
+        "timezone": DEFAULT_TZ,
+    }
     for lang in LANGUAGES:
         try:
-            render(batch.template, lang, ctx, translate=lambda key, **kw: t(key, lang, **kw))
+            render(batch.template, lang, ctx, translate=lambda key, lang=lang, **kw: t(key, lang, **kw))
         except RenderError as exc:
             raise Problem(422, "validation", errors=[FieldError("params", "reminder.params", {"reason": exc.reason})])
 
 
 def batch_summary(s: Session, batch: ReminderBatch) -> dict:
     items = list(s.scalars(select(ReminderItem).where(ReminderItem.batch_id == batch.id).order_by(ReminderItem.id)))
-    return {"batch_key": batch.batch_key, "agency_code": batch.agency_code, "template": batch.template,
-            "deadline": utc(batch.deadline), "escalate_to": batch.escalate_to, "hr_after_hours": batch.hr_after_hours,
-            "items": [{"recipient_nip": i.recipient_nip, "escalation_level": i.escalation_level,
-                       "escalations": i.escalations or [], "done_at": utc(i.done_at)} for i in items]}
+    return {
+        "batch_key": batch.batch_key,
+        "agency_code": batch.agency_code,
+        "template": batch.template,
+        "deadline": utc(batch.deadline),
+        "escalate_to": batch.escalate_to,
+        "hr_after_hours": batch.hr_after_hours,
+        "items": [
+            {
+                "recipient_nip": i.recipient_nip,
+                "escalation_level": i.escalation_level,
+                "escalations": i.escalations or [],
+                "done_at": utc(i.done_at),
+            }
+            for i in items
+        ],
+    }
 
 
 def get_batch(s: Session, p: Principal, batch_key: str, agency: str | None = None) -> ReminderBatch:
     agency = agency_of(p, agency)
-    batch = s.scalar(select(ReminderBatch).where(ReminderBatch.agency_code == agency,
-                                                 ReminderBatch.batch_key == batch_key))
+    batch = s.scalar(
+        select(ReminderBatch).where(ReminderBatch.agency_code == agency, ReminderBatch.batch_key == batch_key)
+    )
     if batch is None:
         raise not_found("reminder batch", batch_key)
     return batch
@@ -962,8 +1280,13 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     adds nothing. ``recipients`` lists who is still overdue; the others are marked done."""
     at = now()
     pending = data.get("recipients")
-    items = list(s.scalars(select(ReminderItem).where(ReminderItem.batch_id == batch.id, ReminderItem.done_at.is_(None))
-                           .order_by(ReminderItem.id)))
+    items = list(
+        s.scalars(
+            select(ReminderItem)
+            .where(ReminderItem.batch_id == batch.id, ReminderItem.done_at.is_(None))
+            .order_by(ReminderItem.id)
+        )
+    )
     if pending is not None:
         still = set(pending)
         for item in items:
@@ -974,8 +1297,9 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     forced = data.get("to")
     if forced is not None and forced not in domain.ESCALATION_TARGETS:
         raise Problem(422, "validation", errors=[FieldError("to", "reminder.escalate_to")])
-    target_level = domain.escalation_level(at, utc(batch.deadline), hr_after=timedelta(hours=batch.hr_after_hours),
-                                           target=batch.escalate_to)
+    target_level = domain.escalation_level(
+        at, utc(batch.deadline), hr_after=timedelta(hours=batch.hr_after_hours), target=batch.escalate_to
+    )
     if forced:
         target_level = max(target_level, min(domain.ESCALATION_TARGETS.index(forced), cap))
     task_key = f"task.{batch.template}"
@@ -996,25 +1320,44 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
                 targets = [t_ for t_ in [rec.person_target(superior.nip, "superior")] if t_] if superior else []
             else:
                 targets = rec.hr_targets()
-            data_ = {**batch.params, **(item.params or {}), "batch_key": batch.batch_key,
-                     "employee_nip": item.recipient_nip}
-            extra = {"overdue": {"name": overdue.name if overdue else item.recipient_nip, "nip": item.recipient_nip},
-                     "superior": {"name": superior.name, "nip": superior.nip} if superior else None,
-                     "deadline": _deadline_iso(batch)}
+            data_ = {
+                **batch.params,
+                **(item.params or {}),
+                "batch_key": batch.batch_key,
+                "employee_nip": item.recipient_nip,
+            }
+            extra = {
+                "overdue": {"name": overdue.name if overdue else item.recipient_nip, "nip": item.recipient_nip},
+                "superior": {"name": superior.name, "nip": superior.nip} if superior else None,
+                "deadline": _deadline_iso(batch),
+            }
             for target in targets:
                 lang = _target_lang(rec, target)
                 extra["task_text"] = data_.get("task") or t(task_key, lang)
                 rec.record(target, f"escalation.{to}", data_, dict(extra))
-            item.escalations = [*(item.escalations or []), {
-                "level": level, "to": to, "recipients": [t_.key for t_ in targets],
-                "at": at.isoformat().replace("+00:00", "Z")}]
+            item.escalations = [
+                *(item.escalations or []),
+                {
+                    "level": level,
+                    "to": to,
+                    "recipients": [t_.key for t_ in targets],
+                    "at": at.isoformat().replace("+00:00", "Z"),
+                },
+            ]
             item.escalation_level = level
             escalated += 1
     rec.flush()
     s.flush()
     if escalated:
-        audit(s, p, "reminder_batch.escalated", "reminder_batch", batch.id, agency=batch.agency_code,
-              after={"level": target_level, "escalations": escalated})
+        audit(
+            s,
+            p,
+            "reminder_batch.escalated",
+            "reminder_batch",
+            batch.id,
+            agency=batch.agency_code,
+            after={"level": target_level, "escalations": escalated},
+        )
     return {**batch_summary(s, batch), "escalated": escalated}
 
 
@@ -1025,6 +1368,7 @@ def _target_lang(rec: Recorder, target: Target) -> str:
 
 
 # ------------------------------------------------------------------ inbox
+
 
 def inbox_query(p: Principal, unread: bool | None = None):
     nip = require_person(p)
@@ -1057,16 +1401,21 @@ def mark_read(s: Session, p: Principal, notification_id: int) -> Notification:
 
 def mark_all_read(s: Session, p: Principal) -> int:
     nip = require_person(p)
-    result = s.execute(update(Notification).where(Notification.recipient_nip == nip, Notification.in_inbox.is_(True),
-                                                  Notification.read_at.is_(None)).values(read_at=now()),
-                       execution_options={"synchronize_session": False})
+    result = s.execute(
+        update(Notification)
+        .where(Notification.recipient_nip == nip, Notification.in_inbox.is_(True), Notification.read_at.is_(None))
+        .values(read_at=now()),
+        execution_options={"synchronize_session": False},
+    )
     return result.rowcount or 0
 
 
 # ------------------------------------------------------------------ webhook subscriptions
 
+
 def check_webhook_url(url: str) -> None:
     from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -1080,16 +1429,20 @@ def check_webhook_url(url: str) -> None:
     try:
         addresses = channels.resolve_addresses(host, parts.port)
     except (OSError, UnicodeError) as exc:
-        raise Problem(422, "validation", errors=[FieldError("url", "webhook.url_unresolvable",
-                                                            {"reason": str(exc)[:200]})]) from None
+        raise Problem(
+            422, "validation", errors=[FieldError("url", "webhook.url_unresolvable", {"reason": str(exc)[:200]})]
+        ) from None
     for address in addresses:
         if not domain.is_public_address(address):
             raise Problem(422, "validation", errors=[FieldError("url", "webhook.url_private", {"address": address})])
 
 
 def _check_patterns(patterns: list[str]) -> None:
-    errors = [FieldError(f"event_types[{i}]", "webhook.pattern") for i, pat in enumerate(patterns)
-              if not domain.valid_pattern(pat)]
+    errors = [
+        FieldError(f"event_types[{i}]", "webhook.pattern")
+        for i, pat in enumerate(patterns)
+        if not domain.valid_pattern(pat)
+    ]
     if errors:
         raise Problem(422, "validation", errors=errors)
 
@@ -1127,14 +1480,30 @@ def create_subscription(s: Session, p: Principal, data: dict) -> tuple[WebhookSu
     _check_patterns(data["event_types"])
     secret = domain.new_webhook_secret(os.urandom(32))
     at = now()
-    sub = WebhookSubscription(agency_code=agency, owner_sub=p.sub, owner_nip=p.nip, url=data["url"],
-                              event_types=list(data["event_types"]), secret=secret,
-                              description=data.get("description"), active=True, consecutive_failures=0,
-                              created_at=at, updated_at=at)
+    sub = WebhookSubscription(
+        agency_code=agency,
+        owner_sub=p.sub,
+        owner_nip=p.nip,
+        url=data["url"],
+        event_types=list(data["event_types"]),
+        secret=secret,
+        description=data.get("description"),
+        active=True,
+        consecutive_failures=0,
+        created_at=at,
+        updated_at=at,
+    )
     s.add(sub)
     s.flush()
-    audit(s, p, "webhook.created", "webhook_subscription", sub.id, agency=agency,
-          after={"url": sub.url, "event_types": sub.event_types})
+    audit(
+        s,
+        p,
+        "webhook.created",
+        "webhook_subscription",
+        sub.id,
+        agency=agency,
+        after={"url": sub.url, "event_types": sub.event_types},
+    )
     return sub, secret
 
 
@@ -1156,9 +1525,16 @@ def update_subscription(s: Session, p: Principal, sub: WebhookSubscription, data
             sub.disabled_at, sub.disabled_reason = now(), "manual"
     sub.updated_at = now()
     s.flush()
-    audit(s, p, "webhook.updated", "webhook_subscription", sub.id, agency=sub.agency_code, before=before,
-          after={"url": sub.url, "event_types": sub.event_types, "active": sub.active,
-                 "description": sub.description})
+    audit(
+        s,
+        p,
+        "webhook.updated",
+        "webhook_subscription",
+        sub.id,
+        agency=sub.agency_code,
+        before=before,
+        after={"url": sub.url, "event_types": sub.event_types, "active": sub.active, "description": sub.description},
+    )
     return sub
 
 
@@ -1173,15 +1549,24 @@ def delete_subscription(s: Session, p: Principal, sub: WebhookSubscription) -> N
     at = now()
     sub.active, sub.deleted_at, sub.updated_at = False, at, at
     _skip_pending(s, sub, at, "delivery.subscription_disabled")
-    audit(s, p, "webhook.deleted", "webhook_subscription", sub.id, agency=sub.agency_code,
-          before={"url": sub.url, "event_types": sub.event_types})
+    audit(
+        s,
+        p,
+        "webhook.deleted",
+        "webhook_subscription",
+        sub.id,
+        agency=sub.agency_code,
+        before={"url": sub.url, "event_types": sub.event_types},
+    )
 
 
 def _skip_pending(s: Session, sub: WebhookSubscription, at: datetime, reason: str) -> int:
-    result = s.execute(update(Delivery).where(Delivery.subscription_id == sub.id,
-                                              Delivery.status.in_(("queued", "deferred")))
-                       .values(status="skipped", last_error=reason, next_attempt_at=None, updated_at=at),
-                       execution_options={"synchronize_session": False})
+    result = s.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == sub.id, Delivery.status.in_(("queued", "deferred")))
+        .values(status="skipped", last_error=reason, next_attempt_at=None, updated_at=at),
+        execution_options={"synchronize_session": False},
+    )
     count("webhook", "skipped", result.rowcount or 0)
     return result.rowcount or 0
 
@@ -1197,8 +1582,9 @@ def redeliver(s: Session, p: Principal, sub: WebhookSubscription, delivery_id: i
     d.status, d.next_attempt_at, d.first_attempt_at, d.last_error, d.updated_at = "queued", at, None, None, at
     d.target = sub.url
     count("webhook", "queued")
-    audit(s, p, "webhook.redelivery", "delivery", d.id, agency=sub.agency_code, before=before,
-          after={"status": "queued"})
+    audit(
+        s, p, "webhook.redelivery", "delivery", d.id, agency=sub.agency_code, before=before, after={"status": "queued"}
+    )
     return d
 
 
@@ -1207,12 +1593,26 @@ def disable_subscription(s: Session, sub: WebhookSubscription, reason: str, at: 
     and publish ``notifications.webhook.disabled``."""
     sub.active, sub.disabled_at, sub.disabled_reason, sub.updated_at = False, at, reason, at
     _skip_pending(s, sub, at, "delivery.subscription_disabled")
-    data = {"subscription_id": sub.id, "agency_code": sub.agency_code, "url": sub.url, "owner": sub.owner_sub,
-            "reason": reason, "consecutive_failures": sub.consecutive_failures,
-            "failing_since": utc(sub.failing_since), "disabled_at": at}
+    data = {
+        "subscription_id": sub.id,
+        "agency_code": sub.agency_code,
+        "url": sub.url,
+        "owner": sub.owner_sub,
+        "reason": reason,
+        "consecutive_failures": sub.consecutive_failures,
+        "failing_since": utc(sub.failing_since),
+        "disabled_at": at,
+    }
     envelope = emit(s, "notifications.webhook.disabled", sub.id, data)
-    audit(s, None, "webhook.disabled", "webhook_subscription", sub.id, agency=sub.agency_code, after={
-        "reason": reason, "consecutive_failures": sub.consecutive_failures})
+    audit(
+        s,
+        None,
+        "webhook.disabled",
+        "webhook_subscription",
+        sub.id,
+        agency=sub.agency_code,
+        after={"reason": reason, "consecutive_failures": sub.consecutive_failures},
+    )
     rec = Recorder(s, envelope["id"], "notifications.webhook.disabled", sub.agency_code, at)
     targets = []
     owner = rec.person_target(sub.owner_nip, "owner") if sub.owner_nip else None
@@ -1227,6 +1627,7 @@ def disable_subscription(s: Session, sub: WebhookSubscription, reason: str, at: 
 
 # ------------------------------------------------------------------ delivery log
 
+
 def deliveries_query(p: Principal, args: dict):
     stmt = select(Delivery)
     if p.is_admin:
@@ -1234,8 +1635,9 @@ def deliveries_query(p: Principal, args: dict):
     elif p.has("hr") and p.agency:
         stmt = stmt.where(Delivery.agency_code == p.agency)
     elif p.has("agency") and p.agency:
-        owned = select(WebhookSubscription.id).where(WebhookSubscription.agency_code == p.agency,
-                                                     WebhookSubscription.owner_sub == p.sub)
+        owned = select(WebhookSubscription.id).where(
+            WebhookSubscription.agency_code == p.agency, WebhookSubscription.owner_sub == p.sub
+        )
         stmt = stmt.where(Delivery.subscription_id.in_(owned))
     else:
         raise Problem(403, "auth.role", roles=", ".join(sorted(p.roles)) or "-", required="hr, agency")
@@ -1253,8 +1655,11 @@ def get_delivery(s: Session, p: Principal, delivery_id: int) -> Delivery:
 
 
 def attempts_of(s: Session, delivery_id: int) -> list[DeliveryAttempt]:
-    return list(s.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
-                          .order_by(DeliveryAttempt.id)))
+    return list(
+        s.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
+        )
+    )
 
 
 def delivery_out(d: Delivery, lang: str) -> dict:
@@ -1268,29 +1673,57 @@ def delivery_out(d: Delivery, lang: str) -> dict:
     error = d.last_error
     if error and platform().catalogue.has(error):
         error = t(error, lang, address=d.target or "")
-    return {"id": d.id, "event_id": d.event_id, "event_type": d.event_type, "template": d.template,
-            "notification_id": d.notification_id, "subscription_id": d.subscription_id,
-            "recipient_nip": d.recipient_nip, "agency_code": d.agency_code, "channel": d.channel, "target": target,
-            "status": d.status, "attempts": d.attempts, "next_attempt_at": utc(d.next_attempt_at),
-            "first_attempt_at": utc(d.first_attempt_at), "last_attempt_at": utc(d.last_attempt_at),
-            "sent_at": utc(d.sent_at), "error": error, "digest": d.digest, "bundled_into": d.bundled_into,
-            "created_at": utc(d.created_at)}
+    return {
+        "id": d.id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "template": d.template,
+        "notification_id": d.notification_id,
+        "subscription_id": d.subscription_id,
+        "recipient_nip": d.recipient_nip,
+        "agency_code": d.agency_code,
+        "channel": d.channel,
+        "target": target,
+        "status": d.status,
+        "attempts": d.attempts,
+        "next_attempt_at": utc(d.next_attempt_at),
+        "first_attempt_at": utc(d.first_attempt_at),
+        "last_attempt_at": utc(d.last_attempt_at),
+        "sent_at": utc(d.sent_at),
+        "error": error,
+        "digest": d.digest,
+        "bundled_into": d.bundled_into,
+        "created_at": utc(d.created_at),
+    }
 
 
 # ------------------------------------------------------------------ digest
 
+
 def build_digests(s: Session, at: datetime) -> int:
     """Bundle each person's deferred digest e-mails that are due into one digest e-mail (queued)."""
-    rows = s.scalars(select(Delivery).where(Delivery.channel == "email", Delivery.digest.is_(True),
-                                            Delivery.status == "deferred", Delivery.bundled_into.is_(None),
-                                            Delivery.next_attempt_at <= at).order_by(Delivery.id)).all()
+    rows = s.scalars(
+        select(Delivery)
+        .where(
+            Delivery.channel == "email",
+            Delivery.digest.is_(True),
+            Delivery.status == "deferred",
+            Delivery.bundled_into.is_(None),
+            Delivery.next_attempt_at <= at,
+        )
+        .order_by(Delivery.id)
+    ).all()
     if not rows:
         return 0
     by_key: dict[str, list[Delivery]] = defaultdict(list)
     for d in rows:
         by_key[d.recipient_key].append(d)
-    notes = {n.id: n for n in s.scalars(select(Notification).where(
-        Notification.id.in_([d.notification_id for d in rows if d.notification_id])))}
+    notes = {
+        n.id: n
+        for n in s.scalars(
+            select(Notification).where(Notification.id.in_([d.notification_id for d in rows if d.notification_id]))
+        )
+    }
     built = 0
     for key, group in by_key.items():
         first = group[0]
@@ -1302,10 +1735,19 @@ def build_digests(s: Session, at: datetime) -> int:
             if n is None:
                 continue
             paragraphs = n.body_text.strip().split("\n\n", 1)
-            items.append({"title": n.title, "text": paragraphs[-1].strip(), "link": n.link,
-                          "created_at": utc(n.created_at).isoformat()})
-        name = person.name if person else (notes[first.notification_id].recipient_name
-                                           if first.notification_id in notes else key)
+            items.append(
+                {
+                    "title": n.title,
+                    "text": paragraphs[-1].strip(),
+                    "link": n.link,
+                    "created_at": utc(n.created_at).isoformat(),
+                }
+            )
+        name = (
+            person.name
+            if person
+            else (notes[first.notification_id].recipient_name if first.notification_id in notes else key)
+        )
         lang = (notes[first.notification_id].language if first.notification_id in notes else None) or "id"
         target = Target(key, first.recipient_nip, name, first.target, None, lang, "digest")
         rec.record(target, "digest", {"count": len(items)}, {"items": items})
@@ -1327,8 +1769,14 @@ def build_digests(s: Session, at: datetime) -> int:
 
 # ------------------------------------------------------------------ dispatch (sending)
 
-def dispatch_due(s: Session, at: datetime | None = None, *, limit: int | None = None,
-                 channels_: tuple[str, ...] = ("email", "apprise", "webhook")) -> dict[str, int]:
+
+def dispatch_due(
+    s: Session,
+    at: datetime | None = None,
+    *,
+    limit: int | None = None,
+    channels_: tuple[str, ...] = ("email", "apprise", "webhook"),
+) -> dict[str, int]:
     """Send what is due, in batches of ``limit``: build the due digests, claim due deliveries
     (a lease, committed), send them outside any transaction, record the outcomes (committed).
     Returns counts per outcome. Safe to run from several workers (PostgreSQL: SKIP LOCKED)."""
@@ -1358,11 +1806,19 @@ def deliver_due(s: Session, at: datetime | None = None, *, limit: int | None = N
 
 
 def _claim(s: Session, at: datetime, limit: int, channels_: tuple[str, ...]) -> list[Delivery]:
-    stmt = (select(Delivery)
-            .where(Delivery.status.in_(("queued", "deferred")), Delivery.channel.in_(channels_),
-                   Delivery.next_attempt_at.is_not(None), Delivery.next_attempt_at <= at,
-                   Delivery.digest.is_(False), Delivery.bundled_into.is_(None))
-            .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+    stmt = (
+        select(Delivery)
+        .where(
+            Delivery.status.in_(("queued", "deferred")),
+            Delivery.channel.in_(channels_),
+            Delivery.next_attempt_at.is_not(None),
+            Delivery.next_attempt_at <= at,
+            Delivery.digest.is_(False),
+            Delivery.bundled_into.is_(None),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
     if s.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(s.scalars(stmt))
@@ -1372,23 +1828,52 @@ def _claim(s: Session, at: datetime, limit: int, channels_: tuple[str, ...]) -> 
 
 
 def _prepare(s: Session, rows: list[Delivery], at: datetime) -> tuple[list[channels.Outgoing], list[Delivery]]:
-    notes = {n.id: n for n in s.scalars(select(Notification).where(
-        Notification.id.in_([d.notification_id for d in rows if d.notification_id])))}
-    subs = {sub.id: sub for sub in s.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.id.in_([d.subscription_id for d in rows if d.subscription_id])))}
-    prefs = {p.nip: p for p in s.scalars(select(Preference).where(
-        Preference.nip.in_([d.recipient_nip for d in rows if d.recipient_nip and d.channel != "webhook"])))}
+    notes = {
+        n.id: n
+        for n in s.scalars(
+            select(Notification).where(Notification.id.in_([d.notification_id for d in rows if d.notification_id]))
+        )
+    }
+    subs = {
+        sub.id: sub
+        for sub in s.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.id.in_([d.subscription_id for d in rows if d.subscription_id])
+            )
+        )
+    }
+    prefs = {
+        p.nip: p
+        for p in s.scalars(
+            select(Preference).where(
+                Preference.nip.in_([d.recipient_nip for d in rows if d.recipient_nip and d.channel != "webhook"])
+            )
+        )
+    }
     out, deferred = [], []
     for d in rows:
         if d.channel == "webhook":
             sub = subs.get(d.subscription_id)
             if sub is None or not sub.active or sub.deleted_at is not None:
-                d.status, d.next_attempt_at, d.last_error, d.updated_at = ("skipped", None,
-                                                                            "delivery.subscription_disabled", at)
+                d.status, d.next_attempt_at, d.last_error, d.updated_at = (
+                    "skipped",
+                    None,
+                    "delivery.subscription_disabled",
+                    at,
+                )
                 count("webhook", "skipped")
                 continue
-            out.append(channels.Outgoing(d.id, "webhook", d.event_id, target=sub.url, body=d.body, secret=sub.secret,
-                                         group=f"webhook:{sub.id}"))
+            out.append(
+                channels.Outgoing(
+                    d.id,
+                    "webhook",
+                    d.event_id,
+                    target=sub.url,
+                    body=d.body,
+                    secret=sub.secret,
+                    group=f"webhook:{sub.id}",
+                )
+            )
             continue
         n = notes.get(d.notification_id)
         if n is None:
@@ -1403,9 +1888,20 @@ def _prepare(s: Session, rows: list[Delivery], at: datetime) -> tuple[list[chann
                 count(d.channel, "deferred")
                 deferred.append(d)
                 continue
-        out.append(channels.Outgoing(d.id, d.channel, d.event_id, target=d.target, recipient_name=n.recipient_name,
-                                     subject=n.title, text=n.body_text, html=n.body_html, language=n.language,
-                                     group="smtp" if d.channel == "email" else (d.target or "")))
+        out.append(
+            channels.Outgoing(
+                d.id,
+                d.channel,
+                d.event_id,
+                target=d.target,
+                recipient_name=n.recipient_name,
+                subject=n.title,
+                text=n.body_text,
+                html=n.body_html,
+                language=n.language,
+                group="smtp" if d.channel == "email" else (d.target or ""),
+            )
+        )
     return out, deferred
 
 
@@ -1416,7 +1912,9 @@ def _hhmm(value):
         return None
 
 
-def _send(outgoing: list[channels.Outgoing], at: datetime, cfg: dict) -> list[tuple[channels.Outgoing, channels.Outcome]]:
+def _send(
+    outgoing: list[channels.Outgoing], at: datetime, cfg: dict
+) -> list[tuple[channels.Outgoing, channels.Outcome]]:
     results = []
     by_channel: dict[str, list[channels.Outgoing]] = defaultdict(list)
     for item in outgoing:
@@ -1446,13 +1944,17 @@ def make_sender(channel: str, cfg: dict, at: datetime, allow_private: bool):
         url = cfg.get("smtp_url")
         if not url:
             return channels.LogOnlyEmailSender()
-        return channels.EmailSender(channels.SmtpSettings.from_url(url, float(cfg.get("smtp_timeout") or 10)),
-                                    cfg.get("mail_from") or "Kinerja <no-reply@kinerja.local>", at)
+        return channels.EmailSender(
+            channels.SmtpSettings.from_url(url, float(cfg.get("smtp_timeout") or 10)),
+            cfg.get("mail_from") or "Kinerja <no-reply@kinerja.local>",
+            at,
+        )
     if channel == "apprise":
         return channels.AppriseSender(timeout=float(cfg.get("apprise_timeout") or 10), allow_private=allow_private)
     if channel == "webhook":
-        return channels.WebhookSender(timeout=float(cfg.get("webhook_timeout") or 10), allow_private=allow_private,
-                                      now=at)
+        return channels.WebhookSender(
+            timeout=float(cfg.get("webhook_timeout") or 10), allow_private=allow_private, now=at
+        )
     raise ValueError(channel)
 
 
@@ -1533,8 +2035,9 @@ def _record_outcomes(s: Session, rows: list[Delivery], results, at: datetime) ->
     for sub in touched_subs.values():
         if not sub.active:
             continue
-        reason = domain.should_disable(sub.consecutive_failures, utc(sub.failing_since), at,
-                                       after_deliveries=after, window=window)
+        reason = domain.should_disable(
+            sub.consecutive_failures, utc(sub.failing_since), at, after_deliveries=after, window=window
+        )
         if reason:
             disable_subscription(s, sub, reason, at)
             totals["disabled"] += 1
@@ -1543,14 +2046,17 @@ def _record_outcomes(s: Session, rows: list[Delivery], results, at: datetime) ->
 
 
 def _attempt(d: Delivery, at: datetime, outcome: str, o: channels.Outcome) -> DeliveryAttempt:
-    return DeliveryAttempt(delivery_id=d.id, at=at, outcome=outcome, http_status=o.http_status,
-                           error=o.error, duration_ms=o.duration_ms)
+    return DeliveryAttempt(
+        delivery_id=d.id, at=at, outcome=outcome, http_status=o.http_status, error=o.error, duration_ms=o.duration_ms
+    )
 
 
 def _settle_bundle(s: Session, digest: Delivery, status: str, at: datetime) -> None:
     values = {"status": status, "updated_at": at, "last_error": digest.last_error if status != "sent" else None}
     if status == "sent":
         values["sent_at"] = at
-    result = s.execute(update(Delivery).where(Delivery.bundled_into == digest.id).values(**values),
-                       execution_options={"synchronize_session": False})
+    result = s.execute(
+        update(Delivery).where(Delivery.bundled_into == digest.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
     count("email", status, result.rowcount or 0)

@@ -1,4 +1,5 @@
 """flask-smorest blueprints of the plans service: thin views calling ``service`` functions."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, request
@@ -8,7 +9,7 @@ from marshmallow import ValidationError
 
 from services.common.auth import current_principal
 from services.common.errors import FieldError, Problem, flatten_messages
-from services.common.http import paginate, page_schema, require_if_match, with_etag
+from services.common.http import page_schema, paginate, require_if_match, with_etag
 
 from . import schemas as sc
 from . import service as svc
@@ -18,17 +19,17 @@ PREFIX = "/plans/api/v1"
 directory = Blueprint("directory", __name__, url_prefix=PREFIX, description="Agencies, units, employees, import")
 cycles = Blueprint("cycles", __name__, url_prefix=f"{PREFIX}/cycles", description="Evaluation cycles and stages")
 plans = Blueprint("plans", __name__, url_prefix=f"{PREFIX}/plans", description="SKP plans, cascade, versions")
-progress = Blueprint("progress", __name__, url_prefix=PREFIX,
-                     description="Realisation, evidence, daily logs and continuous feedback")
+progress = Blueprint(
+    "progress", __name__, url_prefix=PREFIX, description="Realisation, evidence, daily logs and continuous feedback"
+)
 
 
 def uow():
     return current_app.extensions["kinerja"].uow()
 
 
-
-
 # ------------------------------------------------------------------ directory
+
 
 @directory.route("/agencies")
 class Agencies(MethodView):
@@ -58,6 +59,7 @@ class Units(MethodView):
     def get(self, args):
         """Units of the caller's agency (a tree through parent_code)."""
         from sqlalchemy import select
+
         p = current_principal()
         with uow() as s:
             stmt = select(Unit).where(Unit.agency_code == (p.agency or "\0"))
@@ -150,12 +152,18 @@ class DirectoryImport(MethodView):
         except UnicodeDecodeError:
             raise Problem(422, "validation", errors=[FieldError("file", "import.encoding")])
         with uow() as s:
-            report = svc.import_directory(s, p, p.agency or "", args["kind"], text, dry_run=args["dry_run"],
-                                          load_row=_load_row)
+            report = svc.import_directory(
+                s, p, p.agency or "", args["kind"], text, dry_run=args["dry_run"], load_row=_load_row
+            )
         cat = current_app.extensions["kinerja"].catalogue
         from flask import g
+
         for e in report["errors"]:
-            e["detail"] = cat.t(e["code"], g.lang, **(e.get("params") or {})) if cat.has(e["code"]) else (e.get("message") or e["code"])
+            e["detail"] = (
+                cat.t(e["code"], g.lang, **(e.get("params") or {}))
+                if cat.has(e["code"])
+                else (e.get("message") or e["code"])
+            )
         return report
 
 
@@ -171,13 +179,16 @@ class Acting(MethodView):
 
 # ------------------------------------------------------------------ cycles
 
+
 @cycles.route("")
 class Cycles(MethodView):
     @cycles.arguments(sc.CycleQuery, location="query")
     @cycles.response(200, page_schema(sc.CycleOut))
     def get(self, args):
         from sqlalchemy import select
+
         from .models import Cycle
+
         p = current_principal()
         with uow() as s:
             stmt = select(Cycle)
@@ -233,6 +244,7 @@ class CycleAdvance(MethodView):
 
 
 # ------------------------------------------------------------------ plans
+
 
 @plans.route("")
 class Plans(MethodView):
@@ -354,6 +366,7 @@ class PlanCoverage(MethodView):
 
 # ------------------------------------------------------------------ progress
 
+
 @progress.route("/plans/<int:plan_id>/realisations")
 class Realisations(MethodView):
     @progress.arguments(sc.RealisationQuery, location="query")
@@ -391,6 +404,7 @@ class EvidenceUpload(MethodView):
     def post(self, files, plan_id, realisation_id):
         """Upload an evidence file (PDF, PNG, JPEG, WebP, DOCX, XLSX, TXT, CSV; size-limited)."""
         from .models import Realisation
+
         p = current_principal()
         f = files["file"]
         content = f.read(current_app.extensions["kinerja"].config.max_upload_bytes + 1)
@@ -411,10 +425,16 @@ class EvidenceDownload(MethodView):
         # header values must be latin-1 and may not break out of the quotes: an ASCII fallback name
         # plus the exact one in RFC 5987 form (a name like “laporan”.pdf broke the response)
         from urllib.parse import quote
+
         fallback = "".join(c for c in ev.filename if " " <= c <= "~" and c not in '"\\') or "bukti"
-        return Response(content, mimetype=ev.content_type, headers={
-            "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(ev.filename)}",
-            "X-Content-Type-Options": "nosniff"})
+        return Response(
+            content,
+            mimetype=ev.content_type,
+            headers={
+                "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(ev.filename)}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 @progress.route("/daily-logs")
@@ -425,6 +445,7 @@ class DailyLogs(MethodView):
         """My daily log; ``team=true``: my direct reports' entries as they are written (newest last);
         ``employee_nip``: one person in my reporting line (or my agency, for HR)."""
         from .models import DailyLog
+
         p = current_principal()
         with uow() as s:
             return paginate(s, svc.daily_log_query(s, p, args), DailyLog.id, args.get("cursor"), args["limit"])

@@ -1,4 +1,5 @@
 """Composition root of the plans service."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,14 +21,25 @@ HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
 
 
-def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | None = None,
-               migrate: bool | None = None) -> Flask:
+def create_app(
+    config: Config | None = None, *, clock: Callable[[], datetime] | None = None, migrate: bool | None = None
+) -> Flask:
     config = config or Config.from_env(SERVICE)
     app = create_service_app(
-        config, title="Kinerja — plans", metadata=Base.metadata, tables=platform_tables,
-        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
-        domain_errors={domain.InvalidNip: 422, domain.StageConflict: 409, domain.InvalidTransition: 409,
-                       domain.DomainError: 422},
+        config,
+        title="Kinerja — plans",
+        metadata=Base.metadata,
+        tables=platform_tables,
+        migrations_dir=MIGRATIONS,
+        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
+        catalogue_dir=HERE / "messages",
+        clock=clock,
+        migrate=migrate,
+        domain_errors={
+            domain.InvalidNip: 422,
+            domain.StageConflict: 409,
+            domain.InvalidTransition: 409,
+            domain.DomainError: 422,
+        },
     )
     return app

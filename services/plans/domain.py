@@ -7,6 +7,7 @@ clock calls: every date is a parameter. Section references (``DOMAIN.md §n``) p
 Errors carry *message-catalogue keys* (``"nip.length"``-style codes), a field name and
 parameters, never user-facing prose: the API layer translates them (DESIGN.md §7).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -19,17 +20,48 @@ from decimal import Decimal
 from numbers import Real
 
 __all__ = [
-    "ACTIONS", "ALLOWED", "ALLOWED_PHASES", "APPROACHES", "ASPECTS", "BERAKHLAK", "Coverage",
-    "CycleState", "DomainError", "InvalidNip", "InvalidTransition", "LOWER_IS_BETTER",
-    "NipInfo", "PERIOD_COUNTS", "PERIOD_TYPES", "PHASES", "PLAN_ACTIONS", "PLAN_STATUSES",
-    "PeriodSpec", "RHK_KINDS", "STAGES", "StageConflict", "allowed", "cascade_coverage",
-    "creates_reporting_cycle", "editable", "guard", "is_in_reporting_line", "is_valid_nip",
-    "make_periods", "next_state", "parse_nip", "parse_state_label", "plan_transition",
-    "state_label", "validate_for_submit", "validate_plan_content",
+    "ACTIONS",
+    "ALLOWED",
+    "ALLOWED_PHASES",
+    "APPROACHES",
+    "ASPECTS",
+    "BERAKHLAK",
+    "Coverage",
+    "CycleState",
+    "DomainError",
+    "InvalidNip",
+    "InvalidTransition",
+    "LOWER_IS_BETTER",
+    "NipInfo",
+    "PERIOD_COUNTS",
+    "PERIOD_TYPES",
+    "PHASES",
+    "PLAN_ACTIONS",
+    "PLAN_STATUSES",
+    "PeriodSpec",
+    "RHK_KINDS",
+    "STAGES",
+    "StageConflict",
+    "allowed",
+    "cascade_coverage",
+    "creates_reporting_cycle",
+    "editable",
+    "guard",
+    "is_in_reporting_line",
+    "is_valid_nip",
+    "make_periods",
+    "next_state",
+    "parse_nip",
+    "parse_state_label",
+    "plan_transition",
+    "state_label",
+    "validate_for_submit",
+    "validate_plan_content",
 ]
 
 
 # --------------------------------------------------------------------------- errors
+
 
 class DomainError(Exception):
     """A rule was broken. ``code`` is a message-catalogue key, ``field`` the input it
@@ -154,10 +186,34 @@ PERIOD_TYPES = ("monthly", "quarterly", "semester")
 #: Number of periodic evaluations in a cycle of each type.
 PERIOD_COUNTS = {"monthly": 12, "quarterly": 4, "semester": 2}
 
-_MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-              "September", "Oktober", "November", "Desember")
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+_MONTHS_ID = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _QUARTERS_ID = ("Triwulan I", "Triwulan II", "Triwulan III", "Triwulan IV-Akhir")
 _QUARTERS_EN = ("Quarter I", "Quarter II", "Quarter III", "Quarter IV (final)")
 _SEMESTERS = ("Semester I", "Semester II")
@@ -353,6 +409,7 @@ def editable(status: str) -> bool:
 
 # --------------------------------------------------------------------------- SKP plan content (DOMAIN.md §3)
 
+
 def _text(value) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
@@ -366,8 +423,9 @@ def _positive_number(value) -> bool:
         return False
 
 
-def validate_plan_content(approach: str, rhk: list[dict], behaviour: dict[str, str], *,
-                          is_head_of_unit: bool = False) -> list[tuple[str, str]]:
+def validate_plan_content(
+    approach: str, rhk: list[dict], behaviour: dict[str, str], *, is_head_of_unit: bool = False
+) -> list[tuple[str, str]]:
     """Check an SKP's content while it is drafted (DOMAIN.md §3). Returns
     ``(field_path, code)`` pairs in input order; empty when the content is sound.
 
@@ -409,7 +467,7 @@ def validate_plan_content(approach: str, rhk: list[dict], behaviour: dict[str, s
         for j, iki in enumerate(indicators):
             errors.extend(_iki_errors(f"{path}.iki[{j}]", iki, approach, seen_aspects))
 
-    for key in (behaviour or {}):
+    for key in behaviour or {}:
         if key not in BERAKHLAK:
             errors.append((f"behaviour.{key}", "behaviour.unknown_value"))
     return errors
@@ -439,8 +497,9 @@ def _iki_errors(path: str, iki: Mapping, approach: str, seen_aspects: set[str]) 
     return errors
 
 
-def validate_for_submit(approach: str, rhk: list[dict], behaviour: dict[str, str], *,
-                        is_head_of_unit: bool = False) -> list[tuple[str, str]]:
+def validate_for_submit(
+    approach: str, rhk: list[dict], behaviour: dict[str, str], *, is_head_of_unit: bool = False
+) -> list[tuple[str, str]]:
     """:func:`validate_plan_content` plus: every BerAKHLAK value has its superior's
     expectation (ekspektasi khusus pimpinan, DOMAIN.md §3) —
     ``("behaviour.<value>", "behaviour.expectation_required")`` in BerAKHLAK order."""
@@ -453,6 +512,7 @@ def validate_for_submit(approach: str, rhk: list[dict], behaviour: dict[str, str
 
 
 # --------------------------------------------------------------------------- cascade (DOMAIN.md §3)
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -486,8 +546,10 @@ def cascade_coverage(superior_rhk_ids: list[str], subordinate_links: dict[str, l
 
 # --------------------------------------------------------------------------- reporting lines (DOMAIN.md §2)
 
-def creates_reporting_cycle(nip: str, new_superior: str | None, superior_of: Callable[[str], str | None],
-                            max_depth: int = 100) -> bool:
+
+def creates_reporting_cycle(
+    nip: str, new_superior: str | None, superior_of: Callable[[str], str | None], max_depth: int = 100
+) -> bool:
     """True if making ``new_superior`` the direct superior of ``nip`` closes a loop
     (including ``new_superior == nip``): walking up from ``new_superior`` reaches ``nip``.
 
@@ -510,8 +572,9 @@ def creates_reporting_cycle(nip: str, new_superior: str | None, superior_of: Cal
     return current is not None
 
 
-def is_in_reporting_line(supervisor_nip: str, employee_nip: str, superior_of: Callable[[str], str | None],
-                         max_depth: int = 50) -> bool:
+def is_in_reporting_line(
+    supervisor_nip: str, employee_nip: str, superior_of: Callable[[str], str | None], max_depth: int = 50
+) -> bool:
     """True if ``supervisor_nip`` is a direct or indirect superior of ``employee_nip``
     within ``max_depth`` levels (DESIGN.md §6: a supervisor sees only their reporting
     line). False for the same person, and when the line loops or runs too deep."""

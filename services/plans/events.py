@@ -1,4 +1,5 @@
 """What the plans service publishes (payload schemas, for the catalogue) and what it consumes."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields
@@ -97,6 +98,7 @@ class PlanReturned(PlanRef):
 
 class PlanApproved(PlanRef):
     """The full approved SKP: what reviews needs for its read model."""
+
     approach = fields.String(required=True)
     employee_name = fields.String(required=True)
     position = fields.String(required=True)
@@ -133,25 +135,47 @@ class FeedbackGiven(Schema):
 
 
 PUBLISHES = [
-    EventSpec("plans.unit.upserted", UnitUpserted, "A unit of an agency was created or changed.",
-              ("reviews", "notifications")),
-    EventSpec("plans.employee.upserted", EmployeeUpserted,
-              "An employee was created or changed (position, unit, superior, contact, active).",
-              ("reviews", "notifications")),
-    EventSpec("plans.cycle.opened", CycleOpened, "HR created an evaluation cycle with its periods.",
-              ("reviews", "notifications")),
-    EventSpec("plans.cycle.stage_changed", CycleStageChanged,
-              "The cycle moved to another stage (or period/phase inside monitoring).", ("reviews", "notifications")),
+    EventSpec(
+        "plans.unit.upserted", UnitUpserted, "A unit of an agency was created or changed.", ("reviews", "notifications")
+    ),
+    EventSpec(
+        "plans.employee.upserted",
+        EmployeeUpserted,
+        "An employee was created or changed (position, unit, superior, contact, active).",
+        ("reviews", "notifications"),
+    ),
+    EventSpec(
+        "plans.cycle.opened",
+        CycleOpened,
+        "HR created an evaluation cycle with its periods.",
+        ("reviews", "notifications"),
+    ),
+    EventSpec(
+        "plans.cycle.stage_changed",
+        CycleStageChanged,
+        "The cycle moved to another stage (or period/phase inside monitoring).",
+        ("reviews", "notifications"),
+    ),
     EventSpec("plans.plan.submitted", PlanRef, "An employee submitted their SKP to the penilai.", ("notifications",)),
     EventSpec("plans.plan.returned", PlanReturned, "The penilai returned an SKP with a note.", ("notifications",)),
-    EventSpec("plans.plan.approved", PlanApproved, "The penilai approved an SKP (a new approved version).",
-              ("reviews", "notifications")),
-    EventSpec("plans.plan.revised", PlanRef, "An approved SKP was reopened for revision.",
-              ("reviews", "notifications")),
-    EventSpec("plans.realisation.recorded", RealisationRecorded,
-              "A realisation of an IKI for a period was recorded or changed.", ("reviews",)),
-    EventSpec("plans.feedback.given", FeedbackGiven, "The superior gave continuous feedback.",
-              ("reviews", "notifications")),
+    EventSpec(
+        "plans.plan.approved",
+        PlanApproved,
+        "The penilai approved an SKP (a new approved version).",
+        ("reviews", "notifications"),
+    ),
+    EventSpec(
+        "plans.plan.revised", PlanRef, "An approved SKP was reopened for revision.", ("reviews", "notifications")
+    ),
+    EventSpec(
+        "plans.realisation.recorded",
+        RealisationRecorded,
+        "A realisation of an IKI for a period was recorded or changed.",
+        ("reviews",),
+    ),
+    EventSpec(
+        "plans.feedback.given", FeedbackGiven, "The superior gave continuous feedback.", ("reviews", "notifications")
+    ),
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 

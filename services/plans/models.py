@@ -1,11 +1,24 @@
 """SQLAlchemy 2.0 typed mappings of the plans service (directory, cycles, SKP, progress)."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint, Index)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.tables import define_platform_tables
@@ -66,6 +79,7 @@ class Employee(Base):
 
 class ActingAssignment(Base):
     """Plt/Plh: ``acting_nip`` stands in for ``for_nip`` as penilai between the dates."""
+
     __tablename__ = "acting_assignments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
@@ -93,8 +107,7 @@ class Cycle(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    periods: Mapped[list["Period"]] = relationship(order_by="Period.seq", lazy="selectin",
-                                                   cascade="all, delete-orphan")
+    periods: Mapped[list["Period"]] = relationship(order_by="Period.seq", lazy="selectin", cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -113,9 +126,12 @@ class Period(Base):
 
 class Plan(Base):
     """The SKP of one employee in one cycle."""
+
     __tablename__ = "plans"
-    __table_args__ = (UniqueConstraint("cycle_id", "employee_nip", name="uq_plan_cycle_employee"),
-                      Index("ix_plans_cycle_status", "cycle_id", "status"))
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "employee_nip", name="uq_plan_cycle_employee"),
+        Index("ix_plans_cycle_status", "cycle_id", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
     agency_code: Mapped[str] = mapped_column(String(40), index=True)
@@ -138,13 +154,15 @@ class Plan(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    rhk: Mapped[list["Rhk"]] = relationship(order_by="Rhk.position", lazy="selectin",
-                                            cascade="all, delete-orphan", back_populates="plan")
+    rhk: Mapped[list["Rhk"]] = relationship(
+        order_by="Rhk.position", lazy="selectin", cascade="all, delete-orphan", back_populates="plan"
+    )
     __mapper_args__ = {"version_id_col": version}
 
 
 class Rhk(Base):
     """Rencana Hasil Kerja: one result row of an SKP, cascading from the superior's RHK."""
+
     __tablename__ = "rhk"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
@@ -154,12 +172,14 @@ class Rhk(Base):
     parent_rhk_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     organisation_goal: Mapped[str | None] = mapped_column(Text, nullable=True)
     plan: Mapped[Plan] = relationship(back_populates="rhk")
-    iki: Mapped[list["Iki"]] = relationship(order_by="Iki.position", lazy="selectin",
-                                            cascade="all, delete-orphan", back_populates="rhk")
+    iki: Mapped[list["Iki"]] = relationship(
+        order_by="Iki.position", lazy="selectin", cascade="all, delete-orphan", back_populates="rhk"
+    )
 
 
 class Iki(Base):
     """Indikator Kinerja Individu: one aspect of an RHK with its target."""
+
     __tablename__ = "iki"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     rhk_id: Mapped[str] = mapped_column(ForeignKey("rhk.id", ondelete="CASCADE"), index=True)
@@ -176,6 +196,7 @@ class Iki(Base):
 
 class PlanVersion(Base):
     """Every approved version of an SKP, kept and retrievable."""
+
     __tablename__ = "plan_versions"
     __table_args__ = (UniqueConstraint("plan_id", "revision", name="uq_plan_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -201,8 +222,9 @@ class Realisation(Base):
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    evidence: Mapped[list["Evidence"]] = relationship(lazy="selectin", cascade="all, delete-orphan",
-                                                      order_by="Evidence.id")
+    evidence: Mapped[list["Evidence"]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -221,8 +243,10 @@ class Evidence(Base):
 
 class DailyLog(Base):
     __tablename__ = "daily_logs"
-    __table_args__ = (Index("ix_daily_logs_superior_date", "superior_nip", "date"),
-                      Index("ix_daily_logs_employee_date", "employee_nip", "date"))
+    __table_args__ = (
+        Index("ix_daily_logs_superior_date", "superior_nip", "date"),
+        Index("ix_daily_logs_employee_date", "employee_nip", "date"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_code: Mapped[str] = mapped_column(String(40))
     employee_nip: Mapped[str] = mapped_column(String(18))
@@ -237,6 +261,7 @@ class DailyLog(Base):
 
 class Feedback(Base):
     """Umpan balik berkelanjutan: continuous feedback from the superior per RHK or per value."""
+
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)

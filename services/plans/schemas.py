@@ -1,14 +1,16 @@
 """marshmallow schemas of the plans API: separate query, create, update and response schemas.
 Server-owned fields are dump_only; unknown fields are refused (marshmallow's RAISE default)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.http import PageArgs
 
 from . import domain
+
 
 class UtcDateTime(fields.DateTime):
     """Timestamps are stored in UTC; SQLite hands them back naive, so say so on the way out."""
@@ -186,9 +188,13 @@ class PeriodUpdate(Schema):
 
 
 class AdvanceIn(Schema):
-    expected = fields.String(load_default=None, metadata={
-        "description": "The state the caller believes the cycle is in (e.g. 'planning' or "
-                       "'monitoring:2:self_assessment'); when given and different, 409 and nothing changes."})
+    expected = fields.String(
+        load_default=None,
+        metadata={
+            "description": "The state the caller believes the cycle is in (e.g. 'planning' or "
+            "'monitoring:2:self_assessment'); when given and different, 409 and nothing changes."
+        },
+    )
 
 
 class IkiIn(Schema):
@@ -198,9 +204,12 @@ class IkiIn(Schema):
     target_value = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     target_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     target_text = fields.String(load_default=None, allow_none=True)
-    satisfaction_unit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40),
-                                           metadata={"description": "service unit whose survey index (IKM) is "
-                                                                    "recorded as this IKI's realisation"})
+    satisfaction_unit_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "service unit whose survey index (IKM) is recorded as this IKI's realisation"},
+    )
 
 
 class RhkIn(Schema):
@@ -343,8 +352,7 @@ class RealisationIn(Schema):
     value = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    links = fields.List(fields.Url(schemes={"http", "https"}), load_default=list,
-                        validate=validate.Length(max=20))
+    links = fields.List(fields.Url(schemes={"http", "https"}), load_default=list, validate=validate.Length(max=20))
 
     @validates_schema
     def _value_or_text(self, data, **kw):

@@ -1,6 +1,7 @@
 """Use cases of the plans service. HTTP views and event consumers both call these functions;
 each takes the open session and the acting principal, enforces object-level access, applies the
 rules of ``domain.py``, writes the audit row and the outbox events in the same transaction."""
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,22 @@ from services.common.errors import FieldError, Problem
 
 from . import domain
 from .events import payload
-from .models import (ActingAssignment, Agency, Cycle, DailyLog, Employee, Evidence, Feedback, Iki, Period, Plan,
-                     PlanVersion, Realisation, Rhk, Unit)
+from .models import (
+    ActingAssignment,
+    Agency,
+    Cycle,
+    DailyLog,
+    Employee,
+    Evidence,
+    Feedback,
+    Iki,
+    Period,
+    Plan,
+    PlanVersion,
+    Realisation,
+    Rhk,
+    Unit,
+)
 
 
 def platform():
@@ -46,10 +61,29 @@ def validation(errors: Iterable[tuple[str, str]] | Iterable[FieldError], **param
     return Problem(422, "validation", errors=items)
 
 
-def audit(s: Session, p: Principal, action: str, entity_type: str, entity_id, *, before=None, after=None,
-          agency=None, subject=None) -> None:
-    platform().audit(s, actor=p.sub, action=action, entity_type=entity_type, entity_id=str(entity_id),
-                     before=before, after=after, agency=agency, subject=subject)
+def audit(
+    s: Session,
+    p: Principal,
+    action: str,
+    entity_type: str,
+    entity_id,
+    *,
+    before=None,
+    after=None,
+    agency=None,
+    subject=None,
+) -> None:
+    platform().audit(
+        s,
+        actor=p.sub,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        agency=agency,
+        subject=subject,
+    )
 
 
 def emit(s: Session, type_: str, subject, data: dict) -> None:
@@ -57,6 +91,7 @@ def emit(s: Session, type_: str, subject, data: dict) -> None:
 
 
 # ------------------------------------------------------------------ access
+
 
 def in_agency(p: Principal, agency_code: str, roles=("hr", "agency")) -> bool:
     return p.is_admin or (p.has(*roles) and p.agency == agency_code)
@@ -82,9 +117,13 @@ def acting_for(s: Session, acting_nip: str | None, on: date) -> set[str]:
     """NIPs this person stands in for (Plt/Plh) on the given day."""
     if not acting_nip:
         return set()
-    rows = s.scalars(select(ActingAssignment.for_nip).where(
-        ActingAssignment.acting_nip == acting_nip, ActingAssignment.start_date <= on,
-        ActingAssignment.end_date >= on))
+    rows = s.scalars(
+        select(ActingAssignment.for_nip).where(
+            ActingAssignment.acting_nip == acting_nip,
+            ActingAssignment.start_date <= on,
+            ActingAssignment.end_date >= on,
+        )
+    )
     return set(rows)
 
 
@@ -120,6 +159,7 @@ def subtree(s: Session, agency_code: str, root_nips: set[str]) -> set[str]:
 
 # ------------------------------------------------------------------ directory
 
+
 def create_agency(s: Session, p: Principal, data: dict) -> Agency:
     if not p.is_admin:
         raise forbid()
@@ -139,15 +179,23 @@ def get_agency(s: Session, code: str) -> Agency:
 
 
 def unit_payload(u: Unit) -> dict:
-    return {"id": u.id, "agency_code": u.agency_code, "code": u.code, "name": u.name,
-            "parent_code": u.parent.code if u.parent else None, "head_nip": u.head_nip}
+    return {
+        "id": u.id,
+        "agency_code": u.agency_code,
+        "code": u.code,
+        "name": u.name,
+        "parent_code": u.parent.code if u.parent else None,
+        "head_nip": u.head_nip,
+    }
 
 
 def unit_by_code(s: Session, agency_code: str, code: str) -> Unit | None:
     return s.scalar(select(Unit).where(Unit.agency_code == agency_code, Unit.code == code))
 
 
-def upsert_unit(s: Session, p: Principal, agency_code: str, data: dict, *, expected_version: int | None = None) -> tuple[Unit, str]:
+def upsert_unit(
+    s: Session, p: Principal, agency_code: str, data: dict, *, expected_version: int | None = None
+) -> tuple[Unit, str]:
     require_hr(p, agency_code)
     get_agency(s, agency_code)
     parent = None
@@ -164,12 +212,22 @@ def upsert_unit(s: Session, p: Principal, agency_code: str, data: dict, *, expec
             walk = walk.parent if walk.parent_id else None
     before = unit_payload(unit) if unit else None
     if unit is None:
-        unit = Unit(agency_code=agency_code, code=data["code"], name=data["name"], parent_id=parent.id if parent else None,
-                    head_nip=data.get("head_nip"), updated_at=now())
+        unit = Unit(
+            agency_code=agency_code,
+            code=data["code"],
+            name=data["name"],
+            parent_id=parent.id if parent else None,
+            head_nip=data.get("head_nip"),
+            updated_at=now(),
+        )
         s.add(unit)
         outcome = "created"
     else:
-        changes = {"name": data["name"], "parent_id": parent.id if parent else None, "head_nip": data.get("head_nip", unit.head_nip)}
+        changes = {
+            "name": data["name"],
+            "parent_id": parent.id if parent else None,
+            "head_nip": data.get("head_nip", unit.head_nip),
+        }
         if all(getattr(unit, k) == v for k, v in changes.items()):
             return unit, "unchanged"
         for k, v in changes.items():
@@ -185,17 +243,35 @@ def upsert_unit(s: Session, p: Principal, agency_code: str, data: dict, *, expec
 
 
 def employee_payload(e: Employee) -> dict:
-    return {"nip": e.nip, "agency_code": e.agency_code, "name": e.name, "email": e.email, "phone": e.phone,
-            "position": e.position, "grade": e.grade, "unit_code": e.unit.code, "unit_name": e.unit.name,
-            "superior_nip": e.superior_nip, "language": e.language, "active": e.active}
+    return {
+        "nip": e.nip,
+        "agency_code": e.agency_code,
+        "name": e.name,
+        "email": e.email,
+        "phone": e.phone,
+        "position": e.position,
+        "grade": e.grade,
+        "unit_code": e.unit.code,
+        "unit_name": e.unit.name,
+        "superior_nip": e.superior_nip,
+        "language": e.language,
+        "active": e.active,
+    }
 
 
 def _normalise_nip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def check_employee(s: Session, agency_code: str, data: dict, *, pending: dict[str, str | None] | None = None,
-                   pending_units: set[str] | None = None, prefix: str = "") -> list[FieldError]:
+def check_employee(
+    s: Session,
+    agency_code: str,
+    data: dict,
+    *,
+    pending: dict[str, str | None] | None = None,
+    pending_units: set[str] | None = None,
+    prefix: str = "",
+) -> list[FieldError]:
     """All the field errors of one employee record; ``pending`` are superiors from the same import."""
     errors: list[FieldError] = []
     nip = _normalise_nip(data.get("nip"))
@@ -203,13 +279,15 @@ def check_employee(s: Session, agency_code: str, data: dict, *, pending: dict[st
         domain.parse_nip(nip or "", today())
     except domain.InvalidNip as exc:
         errors.append(FieldError(prefix + "nip", exc.code, exc.params))
-    if "unit_code" in data and not (unit_by_code(s, agency_code, data["unit_code"])
-                                    or (pending_units and data["unit_code"] in pending_units)):
+    if "unit_code" in data and not (
+        unit_by_code(s, agency_code, data["unit_code"]) or (pending_units and data["unit_code"] in pending_units)
+    ):
         errors.append(FieldError(prefix + "unit_code", "employee.unit_unknown", {"unit_code": data["unit_code"]}))
     sup = _normalise_nip(data.get("superior_nip"))
     if sup:
         known = (pending and sup in pending) or s.scalar(
-            select(func.count()).select_from(Employee).where(Employee.nip == sup, Employee.agency_code == agency_code))
+            select(func.count()).select_from(Employee).where(Employee.nip == sup, Employee.agency_code == agency_code)
+        )
         if not known:
             errors.append(FieldError(prefix + "superior_nip", "employee.superior_unknown", {"superior_nip": sup}))
         elif nip:
@@ -240,12 +318,21 @@ def upsert_employee(s: Session, p: Principal, agency_code: str, data: dict) -> t
     return _write_employee(s, p, agency_code, existing, data)
 
 
-def _write_employee(s: Session, p: Principal, agency_code: str, emp: Employee | None, data: dict) -> tuple[Employee, str]:
+def _write_employee(
+    s: Session, p: Principal, agency_code: str, emp: Employee | None, data: dict
+) -> tuple[Employee, str]:
     unit = unit_by_code(s, agency_code, data["unit_code"])
-    fields = {"name": data["name"], "email": data.get("email"), "phone": data.get("phone"),
-              "position": data["position"], "grade": data.get("grade"), "unit_id": unit.id,
-              "superior_nip": data.get("superior_nip"), "language": data.get("language") or "id",
-              "active": data.get("active", True)}
+    fields = {
+        "name": data["name"],
+        "email": data.get("email"),
+        "phone": data.get("phone"),
+        "position": data["position"],
+        "grade": data.get("grade"),
+        "unit_id": unit.id,
+        "superior_nip": data.get("superior_nip"),
+        "language": data.get("language") or "id",
+        "active": data.get("active", True),
+    }
     before = employee_payload(emp) if emp else None
     if emp is None:
         emp = Employee(nip=data["nip"], agency_code=agency_code, updated_at=now(), **fields)
@@ -261,8 +348,17 @@ def _write_employee(s: Session, p: Principal, agency_code: str, emp: Employee | 
     s.flush()
     s.refresh(emp)
     after = employee_payload(emp)
-    audit(s, p, f"employee.{outcome}", "employee", emp.nip, before=before, after=after, agency=agency_code,
-          subject=emp.nip)
+    audit(
+        s,
+        p,
+        f"employee.{outcome}",
+        "employee",
+        emp.nip,
+        before=before,
+        after=after,
+        agency=agency_code,
+        subject=emp.nip,
+    )
     emit(s, "plans.employee.upserted", emp.nip, after)
     return emp, outcome
 
@@ -308,8 +404,9 @@ UNIT_COLUMNS = ("code", "name", "parent_code", "head_nip")
 EMPLOYEE_COLUMNS = ("nip", "name", "email", "phone", "position", "grade", "unit_code", "superior_nip", "language")
 
 
-def import_directory(s: Session, p: Principal, agency_code: str, kind: str, text: str, *, dry_run: bool,
-                     load_row) -> dict:
+def import_directory(
+    s: Session, p: Principal, agency_code: str, kind: str, text: str, *, dry_run: bool, load_row
+) -> dict:
     """Validate every row first; apply all of them or none. ``load_row(kind, dict)`` returns
     (data, field_errors) using the API's schemas."""
     require_hr(p, agency_code)
@@ -367,14 +464,27 @@ def import_directory(s: Session, p: Principal, agency_code: str, kind: str, text
             other = s.scalar(select(Employee.agency_code).where(Employee.nip == d["nip"]))
             if other and other != agency_code:
                 errors.append({"row": line, "field": "nip", "code": "employee.other_agency", "params": {}})
-    report = {"kind": kind, "dry_run": dry_run, "rows": total,
-              "created": 0, "updated": 0, "unchanged": 0, "errors": errors}
+    report = {
+        "kind": kind,
+        "dry_run": dry_run,
+        "rows": total,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": errors,
+    }
     if errors:
         if dry_run:
             return report
-        raise Problem(422, "import.rejected", errors=[
-            FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
-            for e in errors], rows=report["rows"])
+        raise Problem(
+            422,
+            "import.rejected",
+            errors=[
+                FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
+                for e in errors
+            ],
+            rows=report["rows"],
+        )
     # apply in dependency order (parents and superiors first); a dry run rolls everything back
     ordered = _dependency_order(rows, key, "parent_code" if kind == "units" else "superior_nip")
     for _, d in ordered:
@@ -409,6 +519,7 @@ def _dependency_order(rows: list[tuple[int, dict]], key: str, ref: str) -> list[
 
 # ------------------------------------------------------------------ acting officials
 
+
 def create_acting(s: Session, p: Principal, data: dict) -> ActingAssignment:
     agency_code = p.agency or ""
     require_hr(p, agency_code)
@@ -418,12 +529,21 @@ def create_acting(s: Session, p: Principal, data: dict) -> ActingAssignment:
     a = ActingAssignment(agency_code=agency_code, created_at=now(), **data)
     s.add(a)
     s.flush()
-    audit(s, p, "acting.created", "acting", a.id, after={k: str(v) for k, v in data.items()}, agency=agency_code,
-          subject=data["acting_nip"])
+    audit(
+        s,
+        p,
+        "acting.created",
+        "acting",
+        a.id,
+        after={k: str(v) for k, v in data.items()},
+        agency=agency_code,
+        subject=data["acting_nip"],
+    )
     return a
 
 
 # ------------------------------------------------------------------ cycles
+
 
 def cycle_state(c: Cycle) -> domain.CycleState:
     return domain.CycleState(c.stage, c.period_seq, c.phase)
@@ -435,8 +555,14 @@ def cycle_out(c: Cycle) -> Cycle:
 
 
 def period_payload(pr: Period) -> dict:
-    return {"seq": pr.seq, "name_id": pr.name_id, "name_en": pr.name_en, "start": pr.start, "end": pr.end,
-            "deadline": pr.deadline}
+    return {
+        "seq": pr.seq,
+        "name_id": pr.name_id,
+        "name_en": pr.name_en,
+        "start": pr.start,
+        "end": pr.end,
+        "deadline": pr.deadline,
+    }
 
 
 def create_cycle(s: Session, p: Principal, data: dict) -> Cycle:
@@ -444,25 +570,56 @@ def create_cycle(s: Session, p: Principal, data: dict) -> Cycle:
     require_hr(p, agency_code)
     get_agency(s, agency_code)
     name = data.get("name") or f"Penilaian Kinerja {data['year']}"
-    if s.scalar(select(Cycle.id).where(Cycle.agency_code == agency_code, Cycle.year == data["year"], Cycle.name == name)):
+    if s.scalar(
+        select(Cycle.id).where(Cycle.agency_code == agency_code, Cycle.year == data["year"], Cycle.name == name)
+    ):
         raise Problem(409, "cycle.exists", year=data["year"], name=name)
     for code in data.get("unit_codes") or []:
         if unit_by_code(s, agency_code, code) is None:
             raise validation([("unit_codes", "employee.unit_unknown")], unit_code=code)
     specs = domain.make_periods(data["year"], data["period_type"], data.get("deadline_days", 5))
-    c = Cycle(agency_code=agency_code, year=data["year"], name=name, period_type=data["period_type"], stage="draft",
-              planning_deadline=data.get("planning_deadline"), unit_codes=data.get("unit_codes"),
-              created_at=now(), updated_at=now())
-    c.periods = [Period(seq=sp.seq, name_id=sp.name_id, name_en=sp.name_en, start=sp.start, end=sp.end,
-                        deadline=sp.deadline) for sp in specs]
+    c = Cycle(
+        agency_code=agency_code,
+        year=data["year"],
+        name=name,
+        period_type=data["period_type"],
+        stage="draft",
+        planning_deadline=data.get("planning_deadline"),
+        unit_codes=data.get("unit_codes"),
+        created_at=now(),
+        updated_at=now(),
+    )
+    c.periods = [
+        Period(seq=sp.seq, name_id=sp.name_id, name_en=sp.name_en, start=sp.start, end=sp.end, deadline=sp.deadline)
+        for sp in specs
+    ]
     s.add(c)
     s.flush()
-    audit(s, p, "cycle.created", "cycle", c.id, after={"year": c.year, "name": c.name, "period_type": c.period_type},
-          agency=agency_code)
-    emit(s, "plans.cycle.opened", c.id, {
-        "cycle_id": c.id, "agency_code": agency_code, "year": c.year, "name": c.name, "period_type": c.period_type,
-        "stage": c.stage, "planning_deadline": c.planning_deadline, "unit_codes": c.unit_codes,
-        "periods": [period_payload(pr) for pr in c.periods]})
+    audit(
+        s,
+        p,
+        "cycle.created",
+        "cycle",
+        c.id,
+        after={"year": c.year, "name": c.name, "period_type": c.period_type},
+        agency=agency_code,
+    )
+    emit(
+        s,
+        "plans.cycle.opened",
+        c.id,
+        {
+            "cycle_id": c.id,
+            "agency_code": agency_code,
+            "year": c.year,
+            "name": c.name,
+            "period_type": c.period_type,
+            "stage": c.stage,
+            "planning_deadline": c.planning_deadline,
+            "unit_codes": c.unit_codes,
+            "periods": [period_payload(pr) for pr in c.periods],
+        },
+    )
     return cycle_out(c)
 
 
@@ -484,8 +641,16 @@ def update_period(s: Session, p: Principal, c: Cycle, seq: int, data: dict) -> C
     period.deadline = data["deadline"]
     c.updated_at = now()  # bumps the cycle's version: its ETag changes
     s.flush()
-    audit(s, p, "period.updated", "cycle", c.id, before=before | {"seq": seq},
-          after={"seq": seq, "deadline": str(period.deadline)}, agency=c.agency_code)
+    audit(
+        s,
+        p,
+        "period.updated",
+        "cycle",
+        c.id,
+        before=before | {"seq": seq},
+        after={"seq": seq, "deadline": str(period.deadline)},
+        agency=c.agency_code,
+    )
     return cycle_out(c)
 
 
@@ -500,11 +665,24 @@ def advance_cycle(s: Session, p: Principal, c: Cycle, expected: str | None) -> C
     c.updated_at = now()
     s.flush()
     new_label = domain.state_label(nxt)
-    audit(s, p, "cycle.advanced", "cycle", c.id, before={"state": label}, after={"state": new_label},
-          agency=c.agency_code)
-    emit(s, "plans.cycle.stage_changed", c.id, {
-        "cycle_id": c.id, "agency_code": c.agency_code, "year": c.year, "previous": label, "stage": nxt.stage,
-        "period_seq": nxt.period_seq, "phase": nxt.phase, "state": new_label})
+    audit(
+        s, p, "cycle.advanced", "cycle", c.id, before={"state": label}, after={"state": new_label}, agency=c.agency_code
+    )
+    emit(
+        s,
+        "plans.cycle.stage_changed",
+        c.id,
+        {
+            "cycle_id": c.id,
+            "agency_code": c.agency_code,
+            "year": c.year,
+            "previous": label,
+            "stage": nxt.stage,
+            "period_seq": nxt.period_seq,
+            "phase": nxt.phase,
+            "state": new_label,
+        },
+    )
     return cycle_out(c)
 
 
@@ -523,21 +701,49 @@ def period_of(c: Cycle, seq: int | None, field: str = "period_seq") -> Period | 
 
 # ------------------------------------------------------------------ plans (SKP)
 
+
 def plan_content_dict(plan: Plan) -> dict:
-    return {"approach": plan.approach, "behaviour": dict(plan.behaviour or {}), "annex": dict(plan.annex or {}),
-            "rhk": [{"id": r.id, "kind": r.kind, "description": r.description, "parent_rhk_id": r.parent_rhk_id,
-                     "organisation_goal": r.organisation_goal,
-                     "iki": [{"id": i.id, "aspect": i.aspect, "indicator": i.indicator, "target_value": i.target_value,
-                              "target_unit": i.target_unit, "target_text": i.target_text,
-                              "satisfaction_unit_code": i.satisfaction_unit_code} for i in r.iki]}
-                    for r in plan.rhk]}
+    return {
+        "approach": plan.approach,
+        "behaviour": dict(plan.behaviour or {}),
+        "annex": dict(plan.annex or {}),
+        "rhk": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "description": r.description,
+                "parent_rhk_id": r.parent_rhk_id,
+                "organisation_goal": r.organisation_goal,
+                "iki": [
+                    {
+                        "id": i.id,
+                        "aspect": i.aspect,
+                        "indicator": i.indicator,
+                        "target_value": i.target_value,
+                        "target_unit": i.target_unit,
+                        "target_text": i.target_text,
+                        "satisfaction_unit_code": i.satisfaction_unit_code,
+                    }
+                    for i in r.iki
+                ],
+            }
+            for r in plan.rhk
+        ],
+    }
 
 
 def plan_ref(plan: Plan, s: Session) -> dict:
     unit = s.get(Unit, plan.unit_id)
-    return {"plan_id": plan.id, "cycle_id": plan.cycle_id, "agency_code": plan.agency_code,
-            "employee_nip": plan.employee_nip, "penilai_nip": plan.penilai_nip, "unit_code": unit.code,
-            "status": plan.status, "revision": plan.revision}
+    return {
+        "plan_id": plan.id,
+        "cycle_id": plan.cycle_id,
+        "agency_code": plan.agency_code,
+        "employee_nip": plan.employee_nip,
+        "penilai_nip": plan.penilai_nip,
+        "unit_code": unit.code,
+        "status": plan.status,
+        "revision": plan.revision,
+    }
 
 
 def _check_parents(s: Session, plan_cycle_id: int, penilai_nip: str | None, rhk: list[dict]) -> list[tuple[str, str]]:
@@ -549,13 +755,17 @@ def _check_parents(s: Session, plan_cycle_id: int, penilai_nip: str | None, rhk:
         sup_plan = s.scalar(select(Plan).where(Plan.cycle_id == plan_cycle_id, Plan.employee_nip == penilai_nip))
         if sup_plan:
             valid = {r.id for r in sup_plan.rhk}
-    return [(f"rhk[{i}].parent_rhk_id", "rhk.parent_unknown") for i, r in enumerate(rhk)
-            if r.get("parent_rhk_id") and r["parent_rhk_id"] not in valid]
+    return [
+        (f"rhk[{i}].parent_rhk_id", "rhk.parent_unknown")
+        for i, r in enumerate(rhk)
+        if r.get("parent_rhk_id") and r["parent_rhk_id"] not in valid
+    ]
 
 
 def _apply_content(s: Session, plan: Plan, data: dict) -> None:
-    errors = domain.validate_plan_content(data["approach"], data["rhk"], data["behaviour"],
-                                          is_head_of_unit=plan.is_head_of_unit)
+    errors = domain.validate_plan_content(
+        data["approach"], data["rhk"], data["behaviour"], is_head_of_unit=plan.is_head_of_unit
+    )
     errors += _check_parents(s, plan.cycle_id, plan.penilai_nip, data["rhk"])
     existing_rhk = {r.id: r for r in plan.rhk}
     existing_iki = {i.id: i for r in plan.rhk for i in r.iki}
@@ -584,7 +794,11 @@ def _apply_content(s: Session, plan: Plan, data: dict) -> None:
         for ipos, k in enumerate(r.get("iki") or []):
             irow = existing_iki.get(k.get("id")) or Iki(id=domain_id())
             irow.position, irow.aspect, irow.indicator = ipos, k["aspect"], k["indicator"]
-            irow.target_value, irow.target_unit, irow.target_text = k.get("target_value"), k.get("target_unit"), k.get("target_text")
+            irow.target_value, irow.target_unit, irow.target_text = (
+                k.get("target_value"),
+                k.get("target_unit"),
+                k.get("target_text"),
+            )
             irow.satisfaction_unit_code = (k.get("satisfaction_unit_code") or "").strip() or None
             iki_rows.append(irow)
         row.iki = iki_rows
@@ -594,6 +808,7 @@ def _apply_content(s: Session, plan: Plan, data: dict) -> None:
 
 def domain_id() -> str:
     from .models import new_id
+
     return new_id()
 
 
@@ -609,10 +824,23 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
     guard_stage(c, "plan.create")
     if s.scalar(select(Plan.id).where(Plan.cycle_id == c.id, Plan.employee_nip == emp.nip)):
         raise Problem(409, "plan.exists", cycle_id=c.id)
-    plan = Plan(cycle_id=c.id, agency_code=emp.agency_code, employee_nip=emp.nip, employee_name=emp.name,
-                position=emp.position, grade=emp.grade, unit_id=emp.unit_id, penilai_nip=emp.superior_nip,
-                is_head_of_unit=is_head_of_unit(s, emp),
-                approach=data["approach"], status="draft", behaviour={}, annex={}, created_at=now(), updated_at=now())
+    plan = Plan(
+        cycle_id=c.id,
+        agency_code=emp.agency_code,
+        employee_nip=emp.nip,
+        employee_name=emp.name,
+        position=emp.position,
+        grade=emp.grade,
+        unit_id=emp.unit_id,
+        penilai_nip=emp.superior_nip,
+        is_head_of_unit=is_head_of_unit(s, emp),
+        approach=data["approach"],
+        status="draft",
+        behaviour={},
+        annex={},
+        created_at=now(),
+        updated_at=now(),
+    )
     plan.rhk = []
     _apply_content(s, plan, data)
     s.add(plan)
@@ -621,8 +849,16 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
         s.flush()
     except IntegrityError:  # a concurrent request created it first (uq_plan_cycle_employee)
         raise Problem(409, "plan.exists", cycle_id=cycle_id) from None
-    audit(s, p, "plan.created", "plan", plan.id, after=plan_content_dict(plan), agency=plan.agency_code,
-          subject=plan.employee_nip)
+    audit(
+        s,
+        p,
+        "plan.created",
+        "plan",
+        plan.id,
+        after=plan_content_dict(plan),
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     return plan
 
 
@@ -668,8 +904,17 @@ def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     # RHK/IKI rows changed and the clock has not moved: two writers with one ETag give one 412
     flag_modified(plan, "updated_at")
     s.flush()
-    audit(s, p, "plan.updated", "plan", plan.id, before=before, after=plan_content_dict(plan),
-          agency=plan.agency_code, subject=plan.employee_nip)
+    audit(
+        s,
+        p,
+        "plan.updated",
+        "plan",
+        plan.id,
+        before=before,
+        after=plan_content_dict(plan),
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     return plan
 
 
@@ -678,8 +923,9 @@ def submit_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     guard_stage(s.get(Cycle, plan.cycle_id), "plan.submit")
     new_status = domain.plan_transition(plan.status, "submit")
     content = plan_content_dict(plan)
-    errors = domain.validate_for_submit(plan.approach, content["rhk"], content["behaviour"],
-                                        is_head_of_unit=plan.is_head_of_unit)
+    errors = domain.validate_for_submit(
+        plan.approach, content["rhk"], content["behaviour"], is_head_of_unit=plan.is_head_of_unit
+    )
     emp = s.scalar(select(Employee).where(Employee.nip == plan.employee_nip))
     if not emp.superior_nip:
         errors = [e for e in errors if e[1] != "rhk.cascade_required"]
@@ -689,8 +935,17 @@ def submit_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     plan.status, plan.submitted_at, plan.updated_at = new_status, now(), now()
     plan.penilai_nip = emp.superior_nip  # the reporting line may have changed since drafting
     s.flush()
-    audit(s, p, "plan.submitted", "plan", plan.id, before={"status": before}, after={"status": plan.status},
-          agency=plan.agency_code, subject=plan.employee_nip)
+    audit(
+        s,
+        p,
+        "plan.submitted",
+        "plan",
+        plan.id,
+        before={"status": before},
+        after={"status": plan.status},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     emit(s, "plans.plan.submitted", plan.id, plan_ref(plan, s))
     return plan
 
@@ -701,8 +956,17 @@ def return_plan(s: Session, p: Principal, plan: Plan, note: str) -> Plan:
     plan.status = domain.plan_transition(plan.status, "return")
     plan.return_note, plan.updated_at = note, now()
     s.flush()
-    audit(s, p, "plan.returned", "plan", plan.id, before={"status": "submitted"},
-          after={"status": plan.status, "note": note}, agency=plan.agency_code, subject=plan.employee_nip)
+    audit(
+        s,
+        p,
+        "plan.returned",
+        "plan",
+        plan.id,
+        before={"status": "submitted"},
+        after={"status": plan.status, "note": note},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     emit(s, "plans.plan.returned", plan.id, plan_ref(plan, s) | {"note": note})
     return plan
 
@@ -714,17 +978,49 @@ def approve_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     plan.revision += 1
     plan.approved_at, plan.approved_by, plan.return_note, plan.updated_at = now(), p.nip or p.sub, None, now()
     s.flush()
-    snapshot = plan_content_dict(plan) | {"employee_nip": plan.employee_nip, "penilai_nip": plan.penilai_nip,
-                                          "position": plan.position, "grade": plan.grade}
-    s.add(PlanVersion(plan_id=plan.id, revision=plan.revision, snapshot=snapshot, approved_at=plan.approved_at,
-                      approved_by=plan.approved_by))
-    audit(s, p, "plan.approved", "plan", plan.id, before={"status": "submitted"},
-          after={"status": plan.status, "revision": plan.revision}, agency=plan.agency_code, subject=plan.employee_nip)
+    snapshot = plan_content_dict(plan) | {
+        "employee_nip": plan.employee_nip,
+        "penilai_nip": plan.penilai_nip,
+        "position": plan.position,
+        "grade": plan.grade,
+    }
+    s.add(
+        PlanVersion(
+            plan_id=plan.id,
+            revision=plan.revision,
+            snapshot=snapshot,
+            approved_at=plan.approved_at,
+            approved_by=plan.approved_by,
+        )
+    )
+    audit(
+        s,
+        p,
+        "plan.approved",
+        "plan",
+        plan.id,
+        before={"status": "submitted"},
+        after={"status": plan.status, "revision": plan.revision},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     content = plan_content_dict(plan)
-    emit(s, "plans.plan.approved", plan.id, plan_ref(plan, s) | {
-        "approach": plan.approach, "employee_name": plan.employee_name, "position": plan.position,
-        "grade": plan.grade, "is_head_of_unit": plan.is_head_of_unit, "approved_by": plan.approved_by,
-        "rhk": content["rhk"], "behaviour": content["behaviour"]})
+    emit(
+        s,
+        "plans.plan.approved",
+        plan.id,
+        plan_ref(plan, s)
+        | {
+            "approach": plan.approach,
+            "employee_name": plan.employee_name,
+            "position": plan.position,
+            "grade": plan.grade,
+            "is_head_of_unit": plan.is_head_of_unit,
+            "approved_by": plan.approved_by,
+            "rhk": content["rhk"],
+            "behaviour": content["behaviour"],
+        },
+    )
     return plan
 
 
@@ -734,8 +1030,17 @@ def revise_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     plan.status = domain.plan_transition(plan.status, "revise")
     plan.updated_at = now()
     s.flush()
-    audit(s, p, "plan.revision_opened", "plan", plan.id, before={"status": "approved"},
-          after={"status": plan.status}, agency=plan.agency_code, subject=plan.employee_nip)
+    audit(
+        s,
+        p,
+        "plan.revision_opened",
+        "plan",
+        plan.id,
+        before={"status": "approved"},
+        after={"status": plan.status},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     emit(s, "plans.plan.revised", plan.id, plan_ref(plan, s))
     return plan
 
@@ -773,15 +1078,24 @@ def cascade_options(s: Session, p: Principal, cycle_id: int) -> dict:
         raise not_found("cycle", cycle_id)
     mine = s.scalar(select(Plan).where(Plan.cycle_id == c.id, Plan.employee_nip == emp.nip))
     superior_nip = mine.penilai_nip if mine else emp.superior_nip
-    out = {"cycle_id": c.id, "superior_nip": superior_nip, "superior_name": None, "plan_id": None,
-           "plan_status": None, "is_head_of_unit": mine.is_head_of_unit if mine else is_head_of_unit(s, emp),
-           "rhk": []}
+    out = {
+        "cycle_id": c.id,
+        "superior_nip": superior_nip,
+        "superior_name": None,
+        "plan_id": None,
+        "plan_status": None,
+        "is_head_of_unit": mine.is_head_of_unit if mine else is_head_of_unit(s, emp),
+        "rhk": [],
+    }
     if superior_nip:
         out["superior_name"] = s.scalar(select(Employee.name).where(Employee.nip == superior_nip))
         sup_plan = s.scalar(select(Plan).where(Plan.cycle_id == c.id, Plan.employee_nip == superior_nip))
         if sup_plan is not None:
-            out |= {"plan_id": sup_plan.id, "plan_status": sup_plan.status,
-                    "rhk": [{"id": r.id, "kind": r.kind, "description": r.description} for r in sup_plan.rhk]}
+            out |= {
+                "plan_id": sup_plan.id,
+                "plan_status": sup_plan.status,
+                "rhk": [{"id": r.id, "kind": r.kind, "description": r.description} for r in sup_plan.rhk],
+            }
     return out
 
 
@@ -790,19 +1104,29 @@ def plan_versions(s: Session, plan: Plan) -> list[PlanVersion]:
 
 
 def coverage(s: Session, plan: Plan) -> dict:
-    subs = s.scalars(select(Employee.nip).where(Employee.superior_nip == plan.employee_nip,
-                                                Employee.active.is_(True))).all()
-    sub_plans = s.scalars(select(Plan).where(Plan.cycle_id == plan.cycle_id, Plan.employee_nip.in_(subs or ["\0"]))).all()
+    subs = s.scalars(
+        select(Employee.nip).where(Employee.superior_nip == plan.employee_nip, Employee.active.is_(True))
+    ).all()
+    sub_plans = s.scalars(
+        select(Plan).where(Plan.cycle_id == plan.cycle_id, Plan.employee_nip.in_(subs or ["\0"]))
+    ).all()
     links = {sp.employee_nip: [r.parent_rhk_id for r in sp.rhk] for sp in sub_plans}
     cov = domain.cascade_coverage([r.id for r in plan.rhk], links)
-    return {"plan_id": plan.id,
-            "rhk": [{"id": r.id, "kind": r.kind, "description": r.description,
-                     "supported_by": cov.supported.get(r.id, [])} for r in plan.rhk],
-            "unsupported": cov.unsupported, "idle_subordinates": [n for n in cov.idle_subordinates if n in links],
-            "subordinates_without_plan": sorted(set(subs) - set(links)), "ratio": cov.ratio}
+    return {
+        "plan_id": plan.id,
+        "rhk": [
+            {"id": r.id, "kind": r.kind, "description": r.description, "supported_by": cov.supported.get(r.id, [])}
+            for r in plan.rhk
+        ],
+        "unsupported": cov.unsupported,
+        "idle_subordinates": [n for n in cov.idle_subordinates if n in links],
+        "subordinates_without_plan": sorted(set(subs) - set(links)),
+        "ratio": cov.ratio,
+    }
 
 
 # ------------------------------------------------------------------ realisation, evidence, logs, feedback
+
 
 def _iki_of(plan: Plan, iki_id: str, field: str = "iki_id") -> Iki:
     for r in plan.rhk:
@@ -821,8 +1145,16 @@ def record_realisation(s: Session, p: Principal, plan: Plan, data: dict, *, sour
     return record_realisations(s, p, plan, [data], source=source, batch=False)[0]
 
 
-def record_realisations(s: Session, p: Principal, plan: Plan, items: list[dict], *, source: str = "employee",
-                        batch: bool = True, limit: int = 100) -> list[Realisation]:
+def record_realisations(
+    s: Session,
+    p: Principal,
+    plan: Plan,
+    items: list[dict],
+    *,
+    source: str = "employee",
+    batch: bool = True,
+    limit: int = 100,
+) -> list[Realisation]:
     """Record (or correct) the realisation of several IKI at once — the period's form, all or none,
     at most ``limit``. In a batch errors name the item (``[3].iki_id``); one item is named plainly."""
     if not items:
@@ -848,8 +1180,14 @@ def record_realisations(s: Session, p: Principal, plan: Plan, items: list[dict],
             raise validation([(name(n, "iki_id"), "realisation.repeated")], item=seen[key])
         seen[key] = n
         periods.append(period)
-    existing = {(r.iki_id, r.period_id): r for r in s.scalars(select(Realisation).where(
-        Realisation.plan_id == plan.id, Realisation.period_id.in_({pr.id for pr in periods})))}
+    existing = {
+        (r.iki_id, r.period_id): r
+        for r in s.scalars(
+            select(Realisation).where(
+                Realisation.plan_id == plan.id, Realisation.period_id.in_({pr.id for pr in periods})
+            )
+        )
+    }
     recorded, befores = [], []
     for data, period in zip(items, periods):
         r = existing.get((data["iki_id"], period.id))
@@ -859,24 +1197,51 @@ def record_realisations(s: Session, p: Principal, plan: Plan, items: list[dict],
             befores.append(None)
         else:
             befores.append({"value": r.value, "text": r.text, "note": r.note, "links": r.links})
-        r.value, r.text, r.note, r.links = data.get("value"), data.get("text"), data.get("note"), data.get("links") or []
+        r.value, r.text, r.note, r.links = (
+            data.get("value"),
+            data.get("text"),
+            data.get("note"),
+            data.get("links") or [],
+        )
         r.source, r.recorded_by, r.recorded_at = source, p.sub, now()
         r.period_seq = period.seq
         recorded.append(r)
     s.flush()
     for r, before in zip(recorded, befores):
         after = {"value": r.value, "text": r.text, "note": r.note, "links": r.links}
-        audit(s, p, "realisation.recorded", "realisation", r.id, before=before, after=after,
-              agency=plan.agency_code, subject=plan.employee_nip)
+        audit(
+            s,
+            p,
+            "realisation.recorded",
+            "realisation",
+            r.id,
+            before=before,
+            after=after,
+            agency=plan.agency_code,
+            subject=plan.employee_nip,
+        )
         _emit_realisation(s, plan, r, r.period_seq)
     return recorded
 
 
 def _emit_realisation(s: Session, plan: Plan, r: Realisation, seq: int) -> None:
-    emit(s, "plans.realisation.recorded", r.id, {
-        "realisation_id": r.id, "plan_id": plan.id, "cycle_id": plan.cycle_id, "employee_nip": plan.employee_nip,
-        "iki_id": r.iki_id, "period_seq": seq, "value": r.value, "text": r.text,
-        "evidence_count": len(r.evidence), "source": r.source})
+    emit(
+        s,
+        "plans.realisation.recorded",
+        r.id,
+        {
+            "realisation_id": r.id,
+            "plan_id": plan.id,
+            "cycle_id": plan.cycle_id,
+            "employee_nip": plan.employee_nip,
+            "iki_id": r.iki_id,
+            "period_seq": seq,
+            "value": r.value,
+            "text": r.text,
+            "evidence_count": len(r.evidence),
+            "source": r.source,
+        },
+    )
 
 
 def list_realisations(s: Session, plan: Plan, period_seq: int | None) -> list[Realisation]:
@@ -899,8 +1264,9 @@ EVIDENCE_TYPES = {
 }
 
 
-def add_evidence(s: Session, p: Principal, plan: Plan, r: Realisation, filename: str, content_type: str,
-                 content: bytes) -> Evidence:
+def add_evidence(
+    s: Session, p: Principal, plan: Plan, r: Realisation, filename: str, content_type: str, content: bytes
+) -> Evidence:
     _owner(p, plan)
     guard_stage(s.get(Cycle, plan.cycle_id), "realisation.record")
     limit = platform().config.max_upload_bytes
@@ -918,16 +1284,32 @@ def add_evidence(s: Session, p: Principal, plan: Plan, r: Realisation, filename:
         try:
             content.decode("utf-8")
         except UnicodeDecodeError:
-            raise Problem(415, "evidence.content_mismatch", content_type=content_type, allowed=", ".join(EVIDENCE_TYPES))
-    ev = Evidence(realisation_id=r.id, filename=(filename or "bukti")[:255], content_type=content_type,
-                  size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
-                  uploaded_by=p.sub, uploaded_at=now())
+            raise Problem(
+                415, "evidence.content_mismatch", content_type=content_type, allowed=", ".join(EVIDENCE_TYPES)
+            )
+    ev = Evidence(
+        realisation_id=r.id,
+        filename=(filename or "bukti")[:255],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=p.sub,
+        uploaded_at=now(),
+    )
     s.add(ev)
     s.flush()
     s.refresh(r)
-    audit(s, p, "evidence.uploaded", "evidence", ev.id,
-          after={"realisation_id": r.id, "filename": ev.filename, "size": ev.size, "sha256": ev.sha256},
-          agency=plan.agency_code, subject=plan.employee_nip)
+    audit(
+        s,
+        p,
+        "evidence.uploaded",
+        "evidence",
+        ev.id,
+        after={"realisation_id": r.id, "filename": ev.filename, "size": ev.size, "sha256": ev.sha256},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
     _emit_realisation(s, plan, r, s.scalar(select(Period.seq).where(Period.id == r.period_id)))
     return ev
 
@@ -948,25 +1330,48 @@ def write_daily_log(s: Session, p: Principal, data: dict) -> DailyLog:
         raise Problem(403, "plan.not_employee")
     if data["date"] > today():
         raise validation([("date", "dailylog.future")])
-    cycle = s.scalar(select(Cycle).where(Cycle.agency_code == emp.agency_code, Cycle.year == data["date"].year,
-                                         Cycle.stage != "closed").order_by(Cycle.id.desc()))
+    cycle = s.scalar(
+        select(Cycle)
+        .where(Cycle.agency_code == emp.agency_code, Cycle.year == data["date"].year, Cycle.stage != "closed")
+        .order_by(Cycle.id.desc())
+    )
     plan_id = None
     if cycle is not None:
         guard_stage(cycle, "dailylog.write")
         # the plan's id only: loading the SKP with its RHK and IKI was most of a log's cost
         plan_id = s.scalar(select(Plan.id).where(Plan.cycle_id == cycle.id, Plan.employee_nip == emp.nip))
     if data.get("iki_id"):
-        if plan_id is None or s.scalar(select(Iki.id).join(Rhk, Iki.rhk_id == Rhk.id).where(
-                Rhk.plan_id == plan_id, Iki.id == data["iki_id"])) is None:
+        if (
+            plan_id is None
+            or s.scalar(
+                select(Iki.id).join(Rhk, Iki.rhk_id == Rhk.id).where(Rhk.plan_id == plan_id, Iki.id == data["iki_id"])
+            )
+            is None
+        ):
             raise validation([("iki_id", "iki.unknown")])
-    log = DailyLog(agency_code=emp.agency_code, employee_nip=emp.nip, superior_nip=emp.superior_nip,
-                   plan_id=plan_id, iki_id=data.get("iki_id"), date=data["date"],
-                   activity=data["activity"], minutes=data["minutes"], created_at=now())
+    log = DailyLog(
+        agency_code=emp.agency_code,
+        employee_nip=emp.nip,
+        superior_nip=emp.superior_nip,
+        plan_id=plan_id,
+        iki_id=data.get("iki_id"),
+        date=data["date"],
+        activity=data["activity"],
+        minutes=data["minutes"],
+        created_at=now(),
+    )
     s.add(log)
     s.flush()
-    audit(s, p, "dailylog.written", "daily_log", log.id,
-          after={"date": str(log.date), "minutes": log.minutes, "activity": log.activity},
-          agency=emp.agency_code, subject=emp.nip)
+    audit(
+        s,
+        p,
+        "dailylog.written",
+        "daily_log",
+        log.id,
+        after={"date": str(log.date), "minutes": log.minutes, "activity": log.activity},
+        agency=emp.agency_code,
+        subject=emp.nip,
+    )
     return log
 
 
@@ -976,8 +1381,7 @@ def daily_log_query(s: Session, p: Principal, args: dict):
         if not p.nip:
             raise forbid()
         leads = {p.nip} | acting_for(s, p.nip, today())
-        stmt = stmt.where(DailyLog.employee_nip.in_(
-            select(Employee.nip).where(Employee.superior_nip.in_(leads))))
+        stmt = stmt.where(DailyLog.employee_nip.in_(select(Employee.nip).where(Employee.superior_nip.in_(leads))))
     elif args.get("employee_nip"):
         nip = args["employee_nip"]
         agency = s.scalar(select(Employee.agency_code).where(Employee.nip == nip))
@@ -1001,18 +1405,44 @@ def give_feedback(s: Session, p: Principal, plan: Plan, data: dict) -> Feedback:
     if data.get("rhk_id") and data["rhk_id"] not in {r.id for r in plan.rhk}:
         raise validation([("rhk_id", "rhk.unknown_id")])
     period = period_of(c, data.get("period_seq"))
-    fb = Feedback(plan_id=plan.id, giver_nip=p.nip, rhk_id=data.get("rhk_id"), value_code=data.get("value_code"),
-                  period_id=period.id if period else None, text=data["text"], created_at=now())
+    fb = Feedback(
+        plan_id=plan.id,
+        giver_nip=p.nip,
+        rhk_id=data.get("rhk_id"),
+        value_code=data.get("value_code"),
+        period_id=period.id if period else None,
+        text=data["text"],
+        created_at=now(),
+    )
     s.add(fb)
     s.flush()
     fb.period_seq = period.seq if period else None
-    audit(s, p, "feedback.given", "feedback", fb.id, after={"text": fb.text, "rhk_id": fb.rhk_id,
-                                                            "value_code": fb.value_code},
-          agency=plan.agency_code, subject=plan.employee_nip)
-    emit(s, "plans.feedback.given", fb.id, {
-        "feedback_id": fb.id, "plan_id": plan.id, "cycle_id": plan.cycle_id, "employee_nip": plan.employee_nip,
-        "giver_nip": p.nip, "rhk_id": fb.rhk_id, "value_code": fb.value_code, "period_seq": fb.period_seq,
-        "text": fb.text})
+    audit(
+        s,
+        p,
+        "feedback.given",
+        "feedback",
+        fb.id,
+        after={"text": fb.text, "rhk_id": fb.rhk_id, "value_code": fb.value_code},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    )
+    emit(
+        s,
+        "plans.feedback.given",
+        fb.id,
+        {
+            "feedback_id": fb.id,
+            "plan_id": plan.id,
+            "cycle_id": plan.cycle_id,
+            "employee_nip": plan.employee_nip,
+            "giver_nip": p.nip,
+            "rhk_id": fb.rhk_id,
+            "value_code": fb.value_code,
+            "period_seq": fb.period_seq,
+            "text": fb.text,
+        },
+    )
     return fb
 
 
@@ -1045,18 +1475,26 @@ def record_ikm(s: Session, envelope: dict) -> list[Realisation]:
     except ValueError:
         end = None
     if value is None or not unit_code or not agency or end is None:
-        log.warning("surveys.ikm.computed %s without ikm_unit, unit, agency or period_end: ignored",
-                    envelope.get("id"))
+        log.warning("surveys.ikm.computed %s without ikm_unit, unit, agency or period_end: ignored", envelope.get("id"))
         return []
     rows = s.execute(
         select(Iki.id, Plan.id, Period.seq, Period.id)
-        .join(Rhk, Iki.rhk_id == Rhk.id).join(Plan, Rhk.plan_id == Plan.id)
+        .join(Rhk, Iki.rhk_id == Rhk.id)
+        .join(Plan, Rhk.plan_id == Plan.id)
         .join(Period, Period.cycle_id == Plan.cycle_id)
-        .where(Iki.satisfaction_unit_code == unit_code, Plan.agency_code == agency,
-               Plan.status.in_(("approved", "revised")), Period.start <= end, Period.end >= end)
-        .order_by(Plan.id, Iki.id)).all()
-    note = (f"IKM {unit_code} · {data.get('service_type') or ''} · {data.get('period_start')}–{data.get('period_end')}: "
-            f"{data.get('respondents')} responden, mutu {data.get('mutu')} ({data.get('kinerja')})")
+        .where(
+            Iki.satisfaction_unit_code == unit_code,
+            Plan.agency_code == agency,
+            Plan.status.in_(("approved", "revised")),
+            Period.start <= end,
+            Period.end >= end,
+        )
+        .order_by(Plan.id, Iki.id)
+    ).all()
+    note = (
+        f"IKM {unit_code} · {data.get('service_type') or ''} · {data.get('period_start')}–{data.get('period_end')}: "
+        f"{data.get('respondents')} responden, mutu {data.get('mutu')} ({data.get('kinerja')})"
+    )
     recorded: list[Realisation] = []
     for iki_id, plan_id, seq, period_id in rows:
         plan = s.get(Plan, plan_id)
@@ -1066,7 +1504,13 @@ def record_ikm(s: Session, envelope: dict) -> list[Realisation]:
         current = s.scalar(select(Realisation).where(Realisation.iki_id == iki_id, Realisation.period_id == period_id))
         if current is not None and current.source == "surveys.ikm" and current.value == value:
             continue
-        recorded.append(record_realisation(s, SURVEYS_ACTOR, plan, {
-            "iki_id": iki_id, "period_seq": seq, "value": value, "text": None, "note": note[:4000], "links": []},
-            source="surveys.ikm"))
+        recorded.append(
+            record_realisation(
+                s,
+                SURVEYS_ACTOR,
+                plan,
+                {"iki_id": iki_id, "period_seq": seq, "value": value, "text": None, "note": note[:4000], "links": []},
+                source="surveys.ikm",
+            )
+        )
     return recorded

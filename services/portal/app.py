@@ -1,5 +1,6 @@
 """``create_app``: the portal's composition root (settings, API client, catalogue, session, CSRF,
 login, the pages of each role)."""
+
 from __future__ import annotations
 
 import secrets
@@ -34,6 +35,7 @@ class Portal:
         if not self.settings.api_url:
             return "ok"  # embedded: the services are in this process
         import httpx
+
         try:
             r = httpx.get(self.settings.api_url.rstrip("/") + "/plans/healthz", timeout=2.0)
             return "ok" if r.status_code == 200 else f"error: HTTP {r.status_code}"
@@ -41,34 +43,51 @@ class Portal:
             return f"error: {type(exc).__name__}"
 
     def client(self, token: str | None, lang: str = "id") -> Api:
-        return Api(token=token, lang=lang, base_url=self.settings.api_url,
-                   wsgi=None if self.settings.api_url else self.wsgi, timeout=self.settings.api_timeout)
+        return Api(
+            token=token,
+            lang=lang,
+            base_url=self.settings.api_url,
+            wsgi=None if self.settings.api_url else self.wsgi,
+            timeout=self.settings.api_timeout,
+        )
 
 
 def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None = None) -> Flask:
     from .settings import PortalSettings
 
     settings = settings or PortalSettings.from_env()
-    app = Flask("kinerja.portal", static_folder=str(HERE / "static"), static_url_path="/assets",
-                template_folder=str(HERE / "templates"))
+    app = Flask(
+        "kinerja.portal",
+        static_folder=str(HERE / "static"),
+        static_url_path="/assets",
+        template_folder=str(HERE / "templates"),
+    )
     app.secret_key = settings.secret_key
-    app.config.update(SESSION_COOKIE_NAME="kinerja_portal", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookies,
-                      # the cookie outlives the token by half a day, so an expired sign-in can be told apart from none
-                      PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes + 720),
-                      MAX_CONTENT_LENGTH=12 * 1024 * 1024, TESTING=settings.testing)
+    app.config.update(
+        SESSION_COOKIE_NAME="kinerja_portal",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # the cookie outlives the token by half a day, so an expired sign-in can be told apart from none
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes + 720),
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        TESTING=settings.testing,
+    )
     portal = Portal(settings, wsgi=wsgi, clock=clock)
     app.extensions["portal"] = portal
     from services.common import observability
+
     if not settings.embedded and not settings.testing:  # gunicorn: JSON logs from the factory
         observability.configure_logging(settings.log_level)
     observability.install_access_log(app, "portal")
     if settings.proxy_hops:  # the gateway's scheme, host and port: the OIDC callback URL is built from them
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         h = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=h, x_proto=h, x_host=h, x_port=h)
     if not settings.embedded or settings.oidc_metadata_url:
         from .oidc import register_oidc
+
         register_oidc(app, settings)
 
     @app.before_request
@@ -95,10 +114,12 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if resp.mimetype == "text/html":
             resp.headers.setdefault("Cache-Control", "no-store")
-            resp.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                                    "base-uri 'none'")
+            resp.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                "base-uri 'none'",
+            )
         return resp
 
     # globals reach imported macros too (a context processor's names do not)
@@ -120,6 +141,7 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
         return {"status": "ready" if ok else "not ready", "checks": {"api": status}}, (200 if ok else 503)
 
     from .web import register
+
     register(app)
     return app
 
@@ -149,4 +171,5 @@ def lang_url(lang: str) -> str:
     args = {k: v for k, v in request.args.items() if k != "lang"}
     args["lang"] = lang
     from urllib.parse import urlencode
+
     return request.path + "?" + urlencode(args)

@@ -8,6 +8,7 @@ them (NIP, name, roles, agency, expiry).
 
 An expired session, or a token an API refuses (401), sends the person to the login page and
 back to the page they asked for afterwards."""
+
 from __future__ import annotations
 
 import functools
@@ -45,17 +46,28 @@ class User:
         return time.time() >= self.expires_at
 
     def as_session(self) -> dict:
-        return {"token": self.token, "nip": self.nip, "name": self.name, "roles": list(self.roles),
-                "agency": self.agency, "expires_at": self.expires_at}
+        return {
+            "token": self.token,
+            "nip": self.nip,
+            "name": self.name,
+            "roles": list(self.roles),
+            "agency": self.agency,
+            "expires_at": self.expires_at,
+        }
 
     @classmethod
     def from_session(cls, data: dict | None) -> "User | None":
         if not isinstance(data, dict) or not data.get("token"):
             return None
         try:
-            return cls(token=data["token"], nip=data.get("nip"), name=data.get("name") or "",
-                       roles=tuple(data.get("roles") or ()), agency=data.get("agency"),
-                       expires_at=float(data.get("expires_at") or 0))
+            return cls(
+                token=data["token"],
+                nip=data.get("nip"),
+                name=data.get("name") or "",
+                roles=tuple(data.get("roles") or ()),
+                agency=data.get("agency"),
+                expires_at=float(data.get("expires_at") or 0),
+            )
         except (TypeError, ValueError):
             return None
 
@@ -102,6 +114,7 @@ def to_login(expired: bool = False):
 
 def login_required(*roles: str):
     """A page for signed-in people (with one of ``roles`` when given; else a 403 page)."""
+
     def wrap(view):
         @functools.wraps(view)
         def inner(*args, **kwargs):
@@ -110,12 +123,16 @@ def login_required(*roles: str):
                 return to_login(expired=bool(g.get("session_expired")))
             if request.method == "POST" and g.get("csrf_failed"):
                 from .web import error_page
+
                 return error_page(400, "error.csrf")
             if roles and not user.has(*roles):
                 from .web import forbidden
+
                 return forbidden()
             return view(*args, **kwargs)
+
         return inner
+
     return wrap
 
 

@@ -5,6 +5,7 @@ Embedded mode calls the services in-process (``httpx.WSGITransport`` on the embe
 production calls the gateway at ``PORTAL_API_URL``. An answer other than 2xx becomes
 :class:`ApiProblem` carrying the RFC 9457 body (``code``, ``detail`` and the field ``errors``), so
 a form can show each error beside its field."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,8 +37,9 @@ class ApiProblem(Exception):
 
 
 class Api:
-    def __init__(self, *, token: str | None, lang: str = "id", base_url: str | None = None, wsgi=None,
-                 timeout: float = 15.0):
+    def __init__(
+        self, *, token: str | None, lang: str = "id", base_url: str | None = None, wsgi=None, timeout: float = 15.0
+    ):
         if wsgi is not None:
             transport, base = httpx.WSGITransport(app=wsgi), "http://kinerja.internal"
         else:
@@ -50,11 +52,22 @@ class Api:
     def close(self) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                headers: dict | None = None, files=None, data=None, content: bytes | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+        files=None,
+        data=None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
         try:
-            resp = self._http.request(method, path, json=json, params=_clean(params), headers=headers,
-                                      files=files, data=data, content=content)
+            resp = self._http.request(
+                method, path, json=json, params=_clean(params), headers=headers, files=files, data=data, content=content
+            )
         except httpx.HTTPError as exc:
             raise ApiProblem(503, "portal.service_unreachable", str(exc)) from exc
         if resp.status_code >= 400:
@@ -63,8 +76,13 @@ class Api:
             except ValueError:
                 body = {}
             body = body if isinstance(body, dict) else {}
-            raise ApiProblem(resp.status_code, body.get("code") or f"http.{resp.status_code}",
-                             body.get("detail") or body.get("title") or "", body.get("errors") or [], body)
+            raise ApiProblem(
+                resp.status_code,
+                body.get("code") or f"http.{resp.status_code}",
+                body.get("detail") or body.get("title") or "",
+                body.get("errors") or [],
+                body,
+            )
         return resp
 
     def get(self, path: str, **params) -> Any:

@@ -6,6 +6,7 @@ Authlib checks the ID token (signature, issuer, audience, nonce). The **access t
 the portal sends to the services as the bearer token — the services verify it themselves against
 ``JWT_JWKS_URL`` — so the portal reads its claims (``nip``, ``roles``, ``agency``, ``exp``) only
 to lay out the pages, never to grant anything."""
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,13 @@ bp = Blueprint("oidc", __name__)
 
 def register_oidc(app, settings) -> None:
     oauth = OAuth(app)
-    oauth.register("idp", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
-                   server_metadata_url=settings.oidc_metadata_url,
-                   client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256"})
+    oauth.register(
+        "idp",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        server_metadata_url=settings.oidc_metadata_url,
+        client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256"},
+    )
     app.extensions["portal"].oidc = oauth
     app.register_blueprint(bp)
 
@@ -41,8 +46,8 @@ def login():
 def callback():
     from authlib.integrations.base_client.errors import OAuthError
 
-    from .web import error_page
     from .app import t
+    from .web import error_page
 
     client = current_app.extensions["portal"].oidc.idp
     try:
@@ -71,5 +76,11 @@ def user_from_token(token: dict) -> User | None:
     if isinstance(roles, str):
         roles = roles.split()
     expires = float(token.get("expires_at") or claims.get("exp") or time.time() + 3600)
-    return User(token=access, nip=claims.get("nip"), name=info.get("name") or claims.get("name") or claims.get("sub", ""),
-                roles=tuple(roles), agency=claims.get("agency"), expires_at=expires)
+    return User(
+        token=access,
+        nip=claims.get("nip"),
+        name=info.get("name") or claims.get("name") or claims.get("sub", ""),
+        roles=tuple(roles),
+        agency=claims.get("agency"),
+        expires_at=expires,
+    )

@@ -6,6 +6,7 @@ The SKP form needs no JavaScript: it has a fixed number of RHK and IKI slots, an
 buttons re-render it (server-side, nothing saved) with more. Blank slots are ignored. The portal
 checks what it parses itself (required texts, numbers); the plans API checks the rest and its
 field errors are shown beside the slot they belong to."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from .app import t
 from .auth import api, current_user, login_required
 from .client import ApiProblem
-from .web import P, NotYours, forbidden, form_errors, get_own, page, today
+from .web import NotYours, P, forbidden, form_errors, get_own, page, today
 
 bp = Blueprint("employee", __name__)
 
@@ -29,11 +30,18 @@ EDITABLE = ("draft", "returned", "revised")
 RHK_SLOTS, IKI_SLOTS, MAX_RHK, MAX_IKI = 3, 3, 12, len(ASPECTS)
 IKI_FIELDS = ("aspect", "indicator", "target_value", "target_unit", "target_text")
 _API_FIELD = re.compile(r"^rhk\[(\d+)\](?:\.iki\[(\d+)\])?(?:\.(\w+))?$")
-_RHK_FIELD = {"description": "description", "kind": "kind", "parent_rhk_id": "parent",
-              "organisation_goal": "goal", "iki": "description", "id": "description"}
+_RHK_FIELD = {
+    "description": "description",
+    "kind": "kind",
+    "parent_rhk_id": "parent",
+    "organisation_goal": "goal",
+    "iki": "description",
+    "id": "description",
+}
 
 
 # ------------------------------------------------------------------ helpers shared with the supervisor pages
+
 
 def cycles() -> list[dict]:
     return api().get(f"{P}/cycles", limit=50)["items"]
@@ -41,6 +49,7 @@ def cycles() -> list[dict]:
 
 def period_name(cycle: dict, seq: int | None) -> str:
     from flask import g
+
     for p in cycle.get("periods") or []:
         if p["seq"] == seq:
             return p["name_en"] if g.get("lang") == "en" else p["name_id"]
@@ -67,21 +76,38 @@ def my_rhk_labels(cycle_id: int) -> dict[str, str]:
 
 # ------------------------------------------------------------------ the SKP form: slots <-> API content
 
+
 def blank_form(approach: str = "kuantitatif", rhk_slots: int = RHK_SLOTS, iki_slots: int = IKI_SLOTS) -> dict:
-    return {"approach": approach, "rhk_slots": rhk_slots, "iki_slots": iki_slots,
-            "rhk": [_blank_rhk(iki_slots) for _ in range(rhk_slots)],
-            "behaviour": {v: t(f"employee.default.{v}") for v in BERAKHLAK},
-            "annex": {"resources": "", "accountability": "", "consequences": ""}}
+    return {
+        "approach": approach,
+        "rhk_slots": rhk_slots,
+        "iki_slots": iki_slots,
+        "rhk": [_blank_rhk(iki_slots) for _ in range(rhk_slots)],
+        "behaviour": {v: t(f"employee.default.{v}") for v in BERAKHLAK},
+        "annex": {"resources": "", "accountability": "", "consequences": ""},
+    }
 
 
 def _blank_rhk(iki_slots: int) -> dict:
-    return {"id": "", "description": "", "kind": "utama", "parent": "", "goal": "",
-            "iki": [_blank_iki(j) for j in range(iki_slots)]}
+    return {
+        "id": "",
+        "description": "",
+        "kind": "utama",
+        "parent": "",
+        "goal": "",
+        "iki": [_blank_iki(j) for j in range(iki_slots)],
+    }
 
 
 def _blank_iki(j: int) -> dict:
-    return {"id": "", "aspect": ASPECTS[j % len(ASPECTS)], "indicator": "", "target_value": "", "target_unit": "",
-            "target_text": ""}
+    return {
+        "id": "",
+        "aspect": ASPECTS[j % len(ASPECTS)],
+        "indicator": "",
+        "target_value": "",
+        "target_unit": "",
+        "target_text": "",
+    }
 
 
 def form_from_plan(plan: dict) -> dict:
@@ -90,13 +116,23 @@ def form_from_plan(plan: dict) -> dict:
     form = blank_form(plan["approach"], rhk_slots, iki_slots)
     for i, r in enumerate(plan["rhk"]):
         slot = form["rhk"][i]
-        slot.update(id=r["id"], description=r["description"], kind=r["kind"], parent=r.get("parent_rhk_id") or "",
-                    goal=r.get("organisation_goal") or "")
+        slot.update(
+            id=r["id"],
+            description=r["description"],
+            kind=r["kind"],
+            parent=r.get("parent_rhk_id") or "",
+            goal=r.get("organisation_goal") or "",
+        )
         for j, k in enumerate(r["iki"]):
             value = k.get("target_value")
-            slot["iki"][j] = {"id": k["id"], "aspect": k["aspect"], "indicator": k["indicator"],
-                              "target_value": "" if value is None else _fmt_num(value),
-                              "target_unit": k.get("target_unit") or "", "target_text": k.get("target_text") or ""}
+            slot["iki"][j] = {
+                "id": k["id"],
+                "aspect": k["aspect"],
+                "indicator": k["indicator"],
+                "target_value": "" if value is None else _fmt_num(value),
+                "target_unit": k.get("target_unit") or "",
+                "target_text": k.get("target_text") or "",
+            }
     form["behaviour"] = {v: (plan.get("behaviour") or {}).get(v, "") for v in BERAKHLAK}
     annex = plan.get("annex") or {}
     form["annex"] = {k: annex.get(k, "") for k in ("resources", "accountability", "consequences")}
@@ -118,14 +154,24 @@ def form_from_request() -> dict:
     f = request.form
     rhk_slots = _int_arg("rhk_slots", RHK_SLOTS, 1, MAX_RHK)
     iki_slots = _int_arg("iki_slots", IKI_SLOTS, 1, MAX_IKI)
-    form = {"approach": f.get("approach", "kuantitatif"), "rhk_slots": rhk_slots, "iki_slots": iki_slots, "rhk": [],
-            "behaviour": {v: f.get(f"behaviour-{v}", "").strip() for v in BERAKHLAK},
-            "annex": {k: f.get(f"annex-{k}", "").strip() for k in ("resources", "accountability", "consequences")}}
+    form = {
+        "approach": f.get("approach", "kuantitatif"),
+        "rhk_slots": rhk_slots,
+        "iki_slots": iki_slots,
+        "rhk": [],
+        "behaviour": {v: f.get(f"behaviour-{v}", "").strip() for v in BERAKHLAK},
+        "annex": {k: f.get(f"annex-{k}", "").strip() for k in ("resources", "accountability", "consequences")},
+    }
     for i in range(rhk_slots):
         p = f"rhk-{i}-"
-        slot = {"id": f.get(p + "id", ""), "description": f.get(p + "description", "").strip(),
-                "kind": f.get(p + "kind", "utama"), "parent": f.get(p + "parent", ""),
-                "goal": f.get(p + "goal", "").strip(), "iki": []}
+        slot = {
+            "id": f.get(p + "id", ""),
+            "description": f.get(p + "description", "").strip(),
+            "kind": f.get(p + "kind", "utama"),
+            "parent": f.get(p + "parent", ""),
+            "goal": f.get(p + "goal", "").strip(),
+            "iki": [],
+        }
         for j in range(iki_slots):
             q = f"{p}iki-{j}-"
             slot["iki"].append({k: f.get(q + k, "").strip() for k in ("id", *IKI_FIELDS)})
@@ -194,22 +240,39 @@ def content_from_form(form: dict, head_of_unit: bool) -> tuple[dict, dict, list]
             elif not k["target_text"] and not (k["target_value"] and k["target_unit"]):
                 errors[q + "target_text"] = t("employee.error.target_text")
             kept.append(j)
-            ikis.append({"id": k["id"] or None, "aspect": k["aspect"], "indicator": k["indicator"],
-                         "target_value": value, "target_unit": k["target_unit"] or None,
-                         "target_text": k["target_text"] or None})
+            ikis.append(
+                {
+                    "id": k["id"] or None,
+                    "aspect": k["aspect"],
+                    "indicator": k["indicator"],
+                    "target_value": value,
+                    "target_unit": k["target_unit"] or None,
+                    "target_text": k["target_text"] or None,
+                }
+            )
         if not ikis:
             errors[f"{p}iki-0-indicator"] = t("employee.error.iki_required")
         slots.append((i, kept))
-        rhks.append({"id": r["id"] or None, "kind": r["kind"], "description": r["description"],
-                     "parent_rhk_id": r["parent"] or None,
-                     "organisation_goal": (r["goal"] or None) if head_of_unit else None, "iki": ikis})
+        rhks.append(
+            {
+                "id": r["id"] or None,
+                "kind": r["kind"],
+                "description": r["description"],
+                "parent_rhk_id": r["parent"] or None,
+                "organisation_goal": (r["goal"] or None) if head_of_unit else None,
+                "iki": ikis,
+            }
+        )
     if not rhks:
         errors["rhk-0-description"] = t("employee.error.rhk_required")
     elif not any(r["kind"] == "utama" for r in rhks):
         errors[f"rhk-{slots[0][0]}-kind"] = t("employee.error.utama_required")
-    content = {"approach": form["approach"], "rhk": rhks,
-               "behaviour": {v: text for v, text in form["behaviour"].items() if text},
-               "annex": form["annex"]}
+    content = {
+        "approach": form["approach"],
+        "rhk": rhks,
+        "behaviour": {v: text for v, text in form["behaviour"].items() if text},
+        "annex": form["annex"],
+    }
     return content, errors, slots
 
 
@@ -249,10 +312,17 @@ def _options(cycle_id: int) -> dict:
         raise
 
 
-_LABELS = {"description": "employee.rhk.description", "kind": "employee.rhk.kind", "parent": "employee.rhk.parent",
-           "goal": "employee.rhk.goal", "aspect": "employee.iki.aspect", "indicator": "employee.iki.indicator",
-           "target_value": "employee.iki.target_value", "target_unit": "employee.iki.target_unit",
-           "target_text": "employee.iki.target_text"}
+_LABELS = {
+    "description": "employee.rhk.description",
+    "kind": "employee.rhk.kind",
+    "parent": "employee.rhk.parent",
+    "goal": "employee.rhk.goal",
+    "aspect": "employee.iki.aspect",
+    "indicator": "employee.iki.indicator",
+    "target_value": "employee.iki.target_value",
+    "target_unit": "employee.iki.target_unit",
+    "target_text": "employee.iki.target_text",
+}
 _SLOT = re.compile(r"^rhk-(\d+)-(?:iki-(\d+)-)?(\w+)$")
 
 
@@ -262,8 +332,11 @@ def field_labels(errors: dict) -> dict[str, str]:
     for name in errors:
         m = _SLOT.match(name)
         if m:
-            where = (t("employee.iki_n", rhk=int(m.group(1)) + 1, n=int(m.group(2)) + 1) if m.group(2) is not None
-                     else t("employee.rhk_n", n=int(m.group(1)) + 1))
+            where = (
+                t("employee.iki_n", rhk=int(m.group(1)) + 1, n=int(m.group(2)) + 1)
+                if m.group(2) is not None
+                else t("employee.rhk_n", n=int(m.group(1)) + 1)
+            )
             out[name] = f"{where} · {t(_LABELS.get(m.group(3), 'employee.rhk.description'))}"
         elif name.startswith("behaviour-"):
             out[name] = t("berakhlak." + name.split("-", 1)[1])
@@ -272,22 +345,50 @@ def field_labels(errors: dict) -> dict[str, str]:
     return out
 
 
-def _form_page(status: int, *, form: dict, errors: dict, options: dict, cycle: dict, plan: dict | None = None,
-               etag: str | None = None, action: str) -> Response:
+def _form_page(
+    status: int,
+    *,
+    form: dict,
+    errors: dict,
+    options: dict,
+    cycle: dict,
+    plan: dict | None = None,
+    etag: str | None = None,
+    action: str,
+) -> Response:
     choices = [(r["id"], f"{r['description']} ({t('employee.kind.' + r['kind'])})") for r in options.get("rhk", [])]
     if options.get("is_head_of_unit") and not choices:
         # no superior's RHK to pick (e.g. the agency's top official): the organisation goal is the link
-        errors = {(k[:-len("parent")] + "goal" if _SLOT.match(k) and k.endswith("-parent") else k):
-                  (t("employee.error.goal_required") if v == t("employee.error.cascade_goal") else v)
-                  for k, v in errors.items()}
-    return page("portal/employee/plan_form.html", status, form=form, errors=errors, options=options,
-                field_labels=field_labels(errors),
-                parent_choices=choices, cycle=cycle, plan=plan, etag=etag, action=action,
-                berakhlak=BERAKHLAK, aspects=ASPECTS, kinds=KINDS, approaches=APPROACHES,
-                head_of_unit=options.get("is_head_of_unit", False), max_rhk=MAX_RHK, max_iki=MAX_IKI)
+        errors = {
+            (k[: -len("parent")] + "goal" if _SLOT.match(k) and k.endswith("-parent") else k): (
+                t("employee.error.goal_required") if v == t("employee.error.cascade_goal") else v
+            )
+            for k, v in errors.items()
+        }
+    return page(
+        "portal/employee/plan_form.html",
+        status,
+        form=form,
+        errors=errors,
+        options=options,
+        field_labels=field_labels(errors),
+        parent_choices=choices,
+        cycle=cycle,
+        plan=plan,
+        etag=etag,
+        action=action,
+        berakhlak=BERAKHLAK,
+        aspects=ASPECTS,
+        kinds=KINDS,
+        approaches=APPROACHES,
+        head_of_unit=options.get("is_head_of_unit", False),
+        max_rhk=MAX_RHK,
+        max_iki=MAX_IKI,
+    )
 
 
 # ------------------------------------------------------------------ pages
+
 
 @bp.get("/skp")
 @login_required("employee")
@@ -354,12 +455,21 @@ def plan(plan_id: int):
     cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
     options = _options(data["cycle_id"])
     versions = api().get(f"{P}/plans/{plan_id}/versions") if data["revision"] else []
-    return page("portal/employee/plan.html", plan=data, etag=etag, cycle=cycle, parents=parent_labels(options),
-                versions=versions,
-                options=options, berakhlak=BERAKHLAK, editable=data["status"] in EDITABLE,
-                can_revise=data["status"] == "approved" and bool(cycle)
-                and cycle["stage"] in ("monitoring", "annual_evaluation"),
-                penilai_name=options.get("superior_name") if options.get("superior_nip") == data["penilai_nip"] else None)
+    return page(
+        "portal/employee/plan.html",
+        plan=data,
+        etag=etag,
+        cycle=cycle,
+        parents=parent_labels(options),
+        versions=versions,
+        options=options,
+        berakhlak=BERAKHLAK,
+        editable=data["status"] in EDITABLE,
+        can_revise=data["status"] == "approved"
+        and bool(cycle)
+        and cycle["stage"] in ("monitoring", "annual_evaluation"),
+        penilai_name=options.get("superior_name") if options.get("superior_nip") == data["penilai_nip"] else None,
+    )
 
 
 @bp.get("/skp/<int:plan_id>/versi/<int:revision>")
@@ -372,14 +482,27 @@ def plan_version(plan_id: int, revision: int):
         return forbidden()
     version = api().get(f"{P}/plans/{plan_id}/versions/{revision}")
     snap = version["snapshot"]
-    shown = data | {k: snap.get(k, data.get(k)) for k in ("approach", "rhk", "behaviour", "annex", "position", "grade",
-                                                          "penilai_nip")}
+    shown = data | {
+        k: snap.get(k, data.get(k))
+        for k in ("approach", "rhk", "behaviour", "annex", "position", "grade", "penilai_nip")
+    }
     shown |= {"status": "approved", "revision": revision}
     cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
-    parents = (parent_labels(_options(data["cycle_id"])) if data["employee_nip"] == user.nip
-               else my_rhk_labels(data["cycle_id"]))
-    return page("portal/employee/version.html", plan=shown, live=data, version=version, cycle=cycle,
-                parents=parents, berakhlak=BERAKHLAK, penilai_name=None)
+    parents = (
+        parent_labels(_options(data["cycle_id"]))
+        if data["employee_nip"] == user.nip
+        else my_rhk_labels(data["cycle_id"])
+    )
+    return page(
+        "portal/employee/version.html",
+        plan=shown,
+        live=data,
+        version=version,
+        cycle=cycle,
+        parents=parents,
+        berakhlak=BERAKHLAK,
+        penilai_name=None,
+    )
 
 
 @bp.route("/skp/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -444,8 +567,16 @@ def _submit(plan_id: int, user):
             return redirect(url_for("employee.plan", plan_id=plan_id))
         cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
         errors.setdefault("_", t("employee.error.submit"))
-        return _form_page(422, form=form, errors=errors, options=options, cycle=cycle, plan=data, etag=etag,
-                          action=url_for("employee.plan_edit", plan_id=plan_id))
+        return _form_page(
+            422,
+            form=form,
+            errors=errors,
+            options=options,
+            cycle=cycle,
+            plan=data,
+            etag=etag,
+            action=url_for("employee.plan_edit", plan_id=plan_id),
+        )
     flash(t("employee.submitted"), "ok")
     return redirect(url_for("employee.plan", plan_id=plan_id))
 
@@ -470,6 +601,7 @@ def plan_revise(plan_id: int):
 
 
 # ------------------------------------------------------------------ realisation and evidence
+
 
 def _period_seq(cycle: dict | None) -> int:
     seq = request.values.get("period_seq", type=int)
@@ -500,9 +632,18 @@ def realisation(plan_id: int):
             return redirect(url_for("employee.realisation", plan_id=plan_id, period_seq=seq))
         status = 422
     recorded = {r["iki_id"]: r for r in api().get(f"{P}/plans/{plan_id}/realisations", period_seq=seq)}
-    return page("portal/employee/realisation.html", status, plan=data, cycle=cycle, seq=seq, recorded=recorded,
-                errors=errors, values=values, approved=data["status"] in ("approved", "revised"),
-                period_name=period_name(cycle, seq) if cycle else str(seq))
+    return page(
+        "portal/employee/realisation.html",
+        status,
+        plan=data,
+        cycle=cycle,
+        seq=seq,
+        recorded=recorded,
+        errors=errors,
+        values=values,
+        approved=data["status"] in ("approved", "revised"),
+        period_name=period_name(cycle, seq) if cycle else str(seq),
+    )
 
 
 def _record_realisation(plan_id: int, plan: dict, seq: int) -> tuple[dict, dict]:
@@ -529,7 +670,13 @@ def _record_realisation(plan_id: int, plan: dict, seq: int) -> tuple[dict, dict]
     uploads = [u for u in request.files.getlist(p + "file") if u.filename]
     if errors:
         return errors, values
-    body = {"iki_id": iki_id, "period_seq": seq, "value": value, "text": text or None, "note": values[p + "note"] or None}
+    body = {
+        "iki_id": iki_id,
+        "period_seq": seq,
+        "value": value,
+        "text": text or None,
+        "note": values[p + "note"] or None,
+    }
     try:
         rec = api().post(f"{P}/plans/{plan_id}/realisations", body)
     except ApiProblem as exc:
@@ -539,8 +686,11 @@ def _record_realisation(plan_id: int, plan: dict, seq: int) -> tuple[dict, dict]
         return mapped or {"_": exc.detail or t("error.generic.body")}, values
     for upload in uploads:  # each file on its own: one refused file does not lose the others
         try:
-            api().request("POST", f"{P}/plans/{plan_id}/realisations/{rec['id']}/evidence",
-                          files={"file": (upload.filename, upload.stream.read(), upload.mimetype)})
+            api().request(
+                "POST",
+                f"{P}/plans/{plan_id}/realisations/{rec['id']}/evidence",
+                files={"file": (upload.filename, upload.stream.read(), upload.mimetype)},
+            )
         except ApiProblem as exc:
             if exc.status not in (409, 413, 415, 422):
                 raise
@@ -557,12 +707,18 @@ def evidence(evidence_id: int):
         if exc.status in (403, 404):
             return forbidden()
         raise
-    return Response(resp.content, mimetype=resp.headers.get("Content-Type", "application/octet-stream"),
-                    headers={"Content-Disposition": resp.headers.get("Content-Disposition", "attachment"),
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        resp.content,
+        mimetype=resp.headers.get("Content-Type", "application/octet-stream"),
+        headers={
+            "Content-Disposition": resp.headers.get("Content-Disposition", "attachment"),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 # ------------------------------------------------------------------ daily log
+
 
 def _approved_ikis(user) -> list[tuple[str, str]]:
     """IKI of my approved SKP in the cycle that is running (for the optional link of a log entry)."""
@@ -616,17 +772,26 @@ def daily_logs():
     for entry in sorted(logs, key=lambda e: (e["date"], e["id"]), reverse=True):
         days.setdefault(entry["date"], []).append(entry)
     labels = dict(ikis)
-    return page("portal/employee/daily_logs.html", status, errors=errors, values=values, ikis=ikis, labels=labels,
-                days=[(d, items, sum(e["minutes"] for e in items)) for d, items in days.items()])
+    return page(
+        "portal/employee/daily_logs.html",
+        status,
+        errors=errors,
+        values=values,
+        ikis=ikis,
+        labels=labels,
+        days=[(d, items, sum(e["minutes"] for e in items)) for d, items in days.items()],
+    )
 
 
 # ------------------------------------------------------------------ template filters (this area's names)
+
 
 @bp.app_template_filter("employee_num")
 def _fmt_num(value) -> str:
     """A number as people write it: no needless ".0", and a decimal comma in Bahasa Indonesia
     (the forms read both "1,5" and "1.5")."""
     from flask import g
+
     if value is None or value == "":
         return ""
     try:

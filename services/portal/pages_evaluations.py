@@ -11,6 +11,7 @@
 Every call goes to the reviews (and plans) API with the signed-in user's own token: the API
 decides who may see and do what; these pages only choose what to offer, from the viewer's
 role in the evaluation and the cycle's stage."""
+
 from __future__ import annotations
 
 import os
@@ -49,6 +50,7 @@ def suggest_threshold() -> float:
 
 # ------------------------------------------------------------------ small helpers
 
+
 def _evaluation(evaluation_id: int) -> tuple[dict, str | None]:
     return get_own(f"{R}/evaluations/{evaluation_id}")
 
@@ -71,10 +73,12 @@ def _roles(ev: dict) -> dict[str, bool]:
     user = current_user()
     nip = user.nip
     hr = user.is_hr
-    return {"employee": bool(nip) and nip == ev["employee_nip"],
-            "penilai": (bool(nip) and nip == ev.get("penilai_nip")) or (ev.get("penilai_nip") is None and hr),
-            "atasan": (bool(nip) and nip == ev.get("atasan_nip")) or (ev.get("atasan_nip") is None and hr),
-            "hr": hr}
+    return {
+        "employee": bool(nip) and nip == ev["employee_nip"],
+        "penilai": (bool(nip) and nip == ev.get("penilai_nip")) or (ev.get("penilai_nip") is None and hr),
+        "atasan": (bool(nip) and nip == ev.get("atasan_nip")) or (ev.get("atasan_nip") is None and hr),
+        "hr": hr,
+    }
 
 
 def _cycle(cycle_id: int) -> dict | None:
@@ -95,7 +99,11 @@ def stage_allows(cycle: dict | None, ev: dict, action: str) -> bool:
     annual = ev["period_seq"] == 0
     here = stage == "monitoring" and seq == ev["period_seq"]
     past = (stage == "monitoring" and seq > ev["period_seq"]) or stage in (
-        "annual_evaluation", "calibration", "sign_off", "objections")
+        "annual_evaluation",
+        "calibration",
+        "sign_off",
+        "objections",
+    )
     if action == "self_assess":
         return stage == "annual_evaluation" if annual else here and phase in ("check_in", "self_assessment")
     if action == "rate":
@@ -198,8 +206,13 @@ def _too_long(errors: dict, name: str, value: str) -> None:
         errors[name] = t("evaluations.error.too_long", n=TEXT_MAX)
 
 
-def _api_errors(exc: ApiProblem, fields: dict[str, str] | None = None, *, default_field: str | None = None,
-                suggested: str | None = None) -> dict[str, str]:
+def _api_errors(
+    exc: ApiProblem,
+    fields: dict[str, str] | None = None,
+    *,
+    default_field: str | None = None,
+    suggested: str | None = None,
+) -> dict[str, str]:
     """The API's refusal beside the field: its field errors mapped to the form's names, a few
     codes worded here, and a refusal without a field (409) beside ``default_field``."""
     codes = {e.get("field"): e.get("code") for e in exc.errors}
@@ -207,8 +220,10 @@ def _api_errors(exc: ApiProblem, fields: dict[str, str] | None = None, *, defaul
     for field_name, code in codes.items():
         target = (fields or {}).get(field_name, field_name)
         if code == "rating.deviation_reason_required":
-            errors[target] = t("evaluations.error.deviation_reason_required",
-                               suggested=t(f"rating.{suggested}") if suggested in RATINGS else "-")
+            errors[target] = t(
+                "evaluations.error.deviation_reason_required",
+                suggested=t(f"rating.{suggested}") if suggested in RATINGS else "-",
+            )
         elif code == "objection.new_rating_required":
             errors[target] = t("evaluations.error.new_rating_required")
     if not exc.errors:
@@ -236,6 +251,7 @@ def _refused(exc: ApiProblem) -> bool:
 
 # ------------------------------------------------------------------ my evaluations
 
+
 @bp.get("/evaluasi")
 @login_required()
 def mine():
@@ -247,14 +263,22 @@ def mine():
     items.sort(key=lambda e: (-(e["cycle_id"]), e["period_seq"] == 0, e["period_seq"]))
     annual = [e for e in items if e["period_seq"] == 0]
     periodic = [e for e in items if e["period_seq"] != 0]
-    return page("portal/evaluations/mine.html", evaluations=items, annual=annual, periodic=periodic, cycles=cycles,
-                no_nip=False)
+    return page(
+        "portal/evaluations/mine.html", evaluations=items, annual=annual, periodic=periodic, cycles=cycles, no_nip=False
+    )
 
 
 # ------------------------------------------------------------------ one evaluation
 
-def _detail_page(evaluation_id: int, status: int = 200, *, errors: dict | None = None, form: dict | None = None,
-                 posted: str | None = None):
+
+def _detail_page(
+    evaluation_id: int,
+    status: int = 200,
+    *,
+    errors: dict | None = None,
+    form: dict | None = None,
+    posted: str | None = None,
+):
     ev, etag = _evaluation(evaluation_id)
     roles = _roles(ev)
     cycle = _cycle(ev["cycle_id"])
@@ -265,20 +289,35 @@ def _detail_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
     iki = [(r, i) for r in (plan or {}).get("rhk", []) for i in r.get("iki", [])]
     sa = ev.get("self_assessment") or {}
     ctx = dict(
-        ev=ev, etag=etag, roles=roles, cycle=cycle, plan=plan, iki=iki, objection=objection,
+        ev=ev,
+        etag=etag,
+        roles=roles,
+        cycle=cycle,
+        plan=plan,
+        iki=iki,
+        objection=objection,
         documents=_documents(evaluation_id) if ev.get("document_version") else [],
-        follow_up=_follow_up(ev), values=BERAKHLAK,
-        closes_on=closes_on, window_open=window_open,
+        follow_up=_follow_up(ev),
+        values=BERAKHLAK,
+        closes_on=closes_on,
+        window_open=window_open,
         can_self_assess=roles["employee"] and ev["status"] == "open" and stage_allows(cycle, ev, "self_assess"),
-        can_rate=roles["penilai"] and ev["status"] in ("open", "self_assessed", "rated")
+        can_rate=roles["penilai"]
+        and ev["status"] in ("open", "self_assessed", "rated")
         and stage_allows(cycle, ev, "rate"),
         can_sign=roles["penilai"] and ev["status"] == "rated" and stage_allows(cycle, ev, "sign"),
         can_acknowledge=roles["employee"] and ev["status"] == "signed" and stage_allows(cycle, ev, "acknowledge"),
         can_countersign=roles["atasan"] and ev["status"] == "acknowledged" and stage_allows(cycle, ev, "countersign"),
         can_object=roles["employee"] and objection is None and ev["status"] in ("acknowledged", "countersigned"),
-        errors=errors or {}, posted=posted, objection_days=objection_days(),
-        form=form if form is not None else {**{f: sa.get(f) or "" for f in SELF_FIELDS},
-                                            **{f"iki_comments.{k}": v for k, v in (sa.get("iki_comments") or {}).items()}},
+        errors=errors or {},
+        posted=posted,
+        objection_days=objection_days(),
+        form=form
+        if form is not None
+        else {
+            **{f: sa.get(f) or "" for f in SELF_FIELDS},
+            **{f"iki_comments.{k}": v for k, v in (sa.get("iki_comments") or {}).items()},
+        },
     )
     return page("portal/evaluations/detail.html", status, **ctx)
 
@@ -295,8 +334,11 @@ def self_assessment(evaluation_id: int):
     """The employee's self-assessment: ``action=save`` keeps a draft (PUT with If-Match), ``submit`` sends it."""
     submit = request.form.get("action") == "submit"
     body: dict = {f: _text(f) or None for f in SELF_FIELDS}
-    comments = {k[len("iki_comments."):]: (v or "").strip() for k, v in request.form.items()
-                if k.startswith("iki_comments.") and (v or "").strip()}
+    comments = {
+        k[len("iki_comments.") :]: (v or "").strip()
+        for k, v in request.form.items()
+        if k.startswith("iki_comments.") and (v or "").strip()
+    }
     body["iki_comments"] = comments
     form = {**{f: body[f] or "" for f in SELF_FIELDS}, **{f"iki_comments.{k}": v for k, v in comments.items()}}
     errors: dict[str, str] = {}
@@ -318,8 +360,9 @@ def self_assessment(evaluation_id: int):
     except ApiProblem as exc:
         if not _refused(exc):
             _reraise(exc)
-        return _detail_page(evaluation_id, 422, errors=_api_errors(exc, {"iki_comments.": "iki_comments."}),
-                            form=form, posted="self")
+        return _detail_page(
+            evaluation_id, 422, errors=_api_errors(exc, {"iki_comments.": "iki_comments."}), form=form, posted="self"
+        )
     flash(t("evaluations.self.submitted" if submit else "evaluations.self.saved"), "ok")
     return redirect(url_for("evaluations.detail", evaluation_id=evaluation_id) + "#penilaian-diri")
 
@@ -346,8 +389,9 @@ def acknowledge(evaluation_id: int):
 @bp.post("/evaluasi/<int:evaluation_id>/tandatangani")
 @login_required()
 def sign(evaluation_id: int):
-    return _chain_action(evaluation_id, "sign", "evaluations.chain.signed",
-                         back=url_for("evaluations.rate", evaluation_id=evaluation_id))
+    return _chain_action(
+        evaluation_id, "sign", "evaluations.chain.signed", back=url_for("evaluations.rate", evaluation_id=evaluation_id)
+    )
 
 
 @bp.post("/evaluasi/<int:evaluation_id>/sahkan")
@@ -373,9 +417,13 @@ def object_(evaluation_id: int):
     except ApiProblem as exc:
         if not _refused(exc):
             _reraise(exc)
-        return _detail_page(evaluation_id, 422, errors=_api_errors(exc, {"reasons": "reasons"},
-                                                                   default_field="reasons"),
-                            form=form, posted="objection")
+        return _detail_page(
+            evaluation_id,
+            422,
+            errors=_api_errors(exc, {"reasons": "reasons"}, default_field="reasons"),
+            form=form,
+            posted="objection",
+        )
     flash(t("evaluations.objection.filed"), "ok")
     return redirect(url_for("evaluations.objection", objection_id=obj["id"]))
 
@@ -386,8 +434,9 @@ def document(evaluation_id: int):
     """The evaluation document (the latest signed version, or a draft marked as such), fetched
     from the reviews service with the user's token and passed on as it is."""
     try:
-        upstream = api().request("GET", f"{R}/evaluations/{evaluation_id}/document.pdf",
-                                 headers={"Accept": "application/pdf"})
+        upstream = api().request(
+            "GET", f"{R}/evaluations/{evaluation_id}/document.pdf", headers={"Accept": "application/pdf"}
+        )
     except ApiProblem as exc:
         if exc.status in (403, 404):
             return forbidden()
@@ -395,11 +444,15 @@ def document(evaluation_id: int):
     if not upstream.headers.get("content-type", "").startswith("application/pdf"):
         return error_page(503, "error.unavailable")
     disposition = upstream.headers.get("content-disposition") or f'inline; filename="penilaian-{evaluation_id}.pdf"'
-    return Response(upstream.content, mimetype="application/pdf",
-                    headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"})
+    return Response(
+        upstream.content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
+    )
 
 
 # ------------------------------------------------------------------ the penilai: rating
+
 
 def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None = None, form: dict | None = None):
     ev, etag = _evaluation(evaluation_id)
@@ -415,9 +468,13 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
     real = _realisations(ev)
     rows = _explained(plan, suggestion, real)
     if form is None:
-        form = {"rating_hasil": ev.get("rating_hasil") or "", "rating_perilaku": ev.get("rating_perilaku") or "",
-                "deviation_reason": ev.get("deviation_reason") or "", "notes": ev.get("notes") or "",
-                "recommendations": ev.get("recommendations") or ""}
+        form = {
+            "rating_hasil": ev.get("rating_hasil") or "",
+            "rating_perilaku": ev.get("rating_perilaku") or "",
+            "deviation_reason": ev.get("deviation_reason") or "",
+            "notes": ev.get("notes") or "",
+            "recommendations": ev.get("recommendations") or "",
+        }
         for k, v in (ev.get("iki_feedback") or {}).items():
             form[f"iki_feedback.{k}"] = v
         for k, v in judged.items():
@@ -426,12 +483,25 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
             form[f"value_level.{k}"] = (v or {}).get("level") or ""
             form[f"value_text.{k}"] = (v or {}).get("text") or ""
     t_pct = 100 * suggest_threshold()
-    return page("portal/evaluations/rate.html", status, ev=ev, etag=etag, cycle=cycle, suggestion=suggestion,
-                rows=rows, plan=plan, form=form, errors=errors or {}, threshold=_num(t_pct),
-                upper=_num(round(100 + t_pct, 2)), values=BERAKHLAK,
-                behaviour=(plan or {}).get("behaviour") or {}, peers=_peer_summary(evaluation_id),
-                can_rate=ev["status"] in ("open", "self_assessed", "rated") and stage_allows(cycle, ev, "rate"),
-                can_sign=ev["status"] == "rated" and stage_allows(cycle, ev, "sign"))
+    return page(
+        "portal/evaluations/rate.html",
+        status,
+        ev=ev,
+        etag=etag,
+        cycle=cycle,
+        suggestion=suggestion,
+        rows=rows,
+        plan=plan,
+        form=form,
+        errors=errors or {},
+        threshold=_num(t_pct),
+        upper=_num(round(100 + t_pct, 2)),
+        values=BERAKHLAK,
+        behaviour=(plan or {}).get("behaviour") or {},
+        peers=_peer_summary(evaluation_id),
+        can_rate=ev["status"] in ("open", "self_assessed", "rated") and stage_allows(cycle, ev, "rate"),
+        can_sign=ev["status"] == "rated" and stage_allows(cycle, ev, "sign"),
+    )
 
 
 def _num(value) -> str:
@@ -447,8 +517,12 @@ def _num(value) -> str:
 
 def _judgements(suggestion: dict | None) -> dict[str, str]:
     """The IKI whose class came from the penilai's judgement, in a suggestion stored with the rating."""
-    return {i["id"]: i["level"] for r in (suggestion or {}).get("rhk", []) for i in r.get("iki", [])
-            if i.get("reason") == "suggest.iki.judgement" and i.get("level")}
+    return {
+        i["id"]: i["level"]
+        for r in (suggestion or {}).get("rhk", [])
+        for i in r.get("iki", [])
+        if i.get("reason") == "suggest.iki.judgement" and i.get("level")
+    }
 
 
 def _explained(plan: dict | None, suggestion: dict, real: dict[str, dict]) -> list[dict]:
@@ -463,15 +537,26 @@ def _explained(plan: dict | None, suggestion: dict, real: dict[str, dict]) -> li
             c = iki_cls.get(i["id"], {})
             rv = real.get(i["id"])
             ach = c.get("achievement")
-            target = (f"{_num(i['target_value'])} {i.get('target_unit') or ''}".strip()
-                      if i.get("target_value") is not None else (i.get("target_text") or "—"))
+            target = (
+                f"{_num(i['target_value'])} {i.get('target_unit') or ''}".strip()
+                if i.get("target_value") is not None
+                else (i.get("target_text") or "—")
+            )
             shown = None
             if rv is not None:
                 shown = _num(rv["value"]) if rv.get("value") is not None else (rv.get("text") or "")
-            ikis.append({"iki": i, "level": c.get("level"), "reason": c.get("reason"), "target": target,
-                         "shown": shown,
-                         "achievement": None if ach is None else _num(round(100 * ach, 1)),
-                         "realisation": rv, "qualitative": i.get("target_value") is None})
+            ikis.append(
+                {
+                    "iki": i,
+                    "level": c.get("level"),
+                    "reason": c.get("reason"),
+                    "target": target,
+                    "shown": shown,
+                    "achievement": None if ach is None else _num(round(100 * ach, 1)),
+                    "realisation": rv,
+                    "qualitative": i.get("target_value") is None,
+                }
+            )
         out.append({"rhk": r, "level": cls.get("level"), "iki": ikis})
     return out
 
@@ -499,14 +584,15 @@ def rate_save(evaluation_id: int):
     for name in ("deviation_reason", "notes", "recommendations"):
         body[name] = form.get(name) or None
         _too_long(errors, name, form.get(name, ""))
-    body["iki_feedback"] = {k[len("iki_feedback."):]: v for k, v in form.items()
-                            if k.startswith("iki_feedback.") and v}
+    body["iki_feedback"] = {
+        k[len("iki_feedback.") :]: v for k, v in form.items() if k.startswith("iki_feedback.") and v
+    }
     body["iki_judgements"] = {}
     for k, v in form.items():
         if k.startswith("iki_judgements.") and v:
             if v not in RATINGS:
                 errors[k] = t("evaluations.rate.choose_rating")
-            body["iki_judgements"][k[len("iki_judgements."):]] = v
+            body["iki_judgements"][k[len("iki_judgements.") :]] = v
     values = {}
     for code in BERAKHLAK:
         level, text = form.get(f"value_level.{code}", ""), form.get(f"value_text.{code}", "")
@@ -528,13 +614,22 @@ def rate_save(evaluation_id: int):
     except ApiProblem as exc:
         if not _refused(exc):
             _reraise(exc)
-        suggested = next(((e.get("params") or {}).get("suggested") for e in exc.errors
-                          if e.get("code") == "rating.deviation_reason_required"), None)
-        errors = _api_errors(exc, {"iki_feedback.": "iki_feedback.", "iki_judgements.": "iki_judgements.",
-                                   "value_feedback.": "value_level."}, suggested=suggested)
+        suggested = next(
+            (
+                (e.get("params") or {}).get("suggested")
+                for e in exc.errors
+                if e.get("code") == "rating.deviation_reason_required"
+            ),
+            None,
+        )
+        errors = _api_errors(
+            exc,
+            {"iki_feedback.": "iki_feedback.", "iki_judgements.": "iki_judgements.", "value_feedback.": "value_level."},
+            suggested=suggested,
+        )
         for key in list(errors):  # value_feedback.<code>.level / .text → the value's radio group / text
             if key.startswith("value_level.") and key.count(".") == 2:
-                code, part = key[len("value_level."):].split(".")
+                code, part = key[len("value_level.") :].split(".")
                 errors.setdefault(f"value_text.{code}" if part == "text" else f"value_level.{code}", errors.pop(key))
         return _rating_page(evaluation_id, 422, errors=errors, form=form)
     flash(t("evaluations.rate.saved"), "ok")
@@ -542,6 +637,7 @@ def rate_save(evaluation_id: int):
 
 
 # ------------------------------------------------------------------ the supervisor's lists
+
 
 @bp.get("/tim/evaluasi")
 @login_required("supervisor")
@@ -558,8 +654,11 @@ def team():
         return page("portal/evaluations/team.html", **ctx, groups=[], objections=[], counts={})
     as_penilai = client.all(f"{R}/evaluations", role="penilai", cycle_id=cycle["id"])
     as_atasan = client.all(f"{R}/evaluations", role="atasan", cycle_id=cycle["id"])
-    objections = [o for o in client.all(f"{R}/objections", cycle_id=cycle["id"])
-                  if o.get("atasan_nip") == current_user().nip and o["status"] != "decided"]
+    objections = [
+        o
+        for o in client.all(f"{R}/objections", cycle_id=cycle["id"])
+        if o.get("atasan_nip") == current_user().nip and o["status"] != "decided"
+    ]
     names = {e["id"]: e for e in as_penilai + as_atasan}
     for o in objections:
         o["evaluation"] = names.get(o["evaluation_id"])
@@ -568,20 +667,29 @@ def team():
         return sorted(items, key=lambda e: (e["period_seq"] == 0, e["period_seq"], e["employee_name"]))
 
     groups = [
-        ("to_rate", order([e for e in as_penilai if e["status"] in ("open", "self_assessed")
-                           and stage_allows(cycle, e, "rate")])),
+        (
+            "to_rate",
+            order(
+                [e for e in as_penilai if e["status"] in ("open", "self_assessed") and stage_allows(cycle, e, "rate")]
+            ),
+        ),
         ("to_sign", order([e for e in as_penilai if e["status"] == "rated"])),
         ("waiting_employee", order([e for e in as_penilai if e["status"] == "signed"])),
         ("to_countersign", order([e for e in as_atasan if e["status"] == "acknowledged"])),
     ]
     counts = {key: len(items) for key, items in groups}
     counts["objections"] = len(objections)
-    ctx.update(groups=groups, objections=objections, counts=counts,
-               can_countersign={e["id"]: stage_allows(cycle, e, "countersign") for e in as_atasan})
+    ctx.update(
+        groups=groups,
+        objections=objections,
+        counts=counts,
+        can_countersign={e["id"]: stage_allows(cycle, e, "countersign") for e in as_atasan},
+    )
     return page("portal/evaluations/team.html", **ctx)
 
 
 # ------------------------------------------------------------------ objections
+
 
 def _objection_page(objection_id: int, status: int = 200, *, errors: dict | None = None, form: dict | None = None):
     try:
@@ -593,10 +701,17 @@ def _objection_page(objection_id: int, status: int = 200, *, errors: dict | None
     ev, _ = _evaluation(obj["evaluation_id"])
     roles = _roles(ev)
     decided = obj["status"] == "decided"
-    return page("portal/evaluations/objection.html", status, obj=obj, ev=ev, roles=roles,
-                can_decide=roles["atasan"] and not decided,
-                can_state=(roles["employee"] or (roles["penilai"] and bool(current_user().nip))) and not decided,
-                errors=errors or {}, form=form or {})
+    return page(
+        "portal/evaluations/objection.html",
+        status,
+        obj=obj,
+        ev=ev,
+        roles=roles,
+        can_decide=roles["atasan"] and not decided,
+        can_state=(roles["employee"] or (roles["penilai"] and bool(current_user().nip))) and not decided,
+        errors=errors or {},
+        form=form or {},
+    )
 
 
 @bp.get("/keberatan/<int:objection_id>")

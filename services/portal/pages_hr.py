@@ -4,6 +4,7 @@ reports (rater consistency, follow-up, audit log).
 
 Every page calls the services' APIs with the signed-in HR user's own token, so an HR officer of
 another agency sees nothing of this one (the APIs scope each list and refuse each object)."""
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ AUDIT_SOURCES = {"plans": P, "reviews": R, "surveys": S}
 
 
 # ------------------------------------------------------------------ small helpers
+
 
 def _int(value, default=None):
     try:
@@ -111,6 +113,7 @@ def _back(default: str) -> str:
 
 # ------------------------------------------------------------------ cycles
 
+
 @bp.get("/siklus")
 @login_required("hr")
 def cycles():
@@ -119,9 +122,16 @@ def cycles():
 
 def _cycles_page(values: dict, errors: dict, status: int) -> Response:
     items = _cycles()
-    return page("portal/hr/cycles.html", status, cycles=list(reversed(items)), values=values, errors=errors,
-                period_types=[(p, t(f"hr.period_type.{p}")) for p in PERIOD_TYPES], state_text=state_text,
-                this_year=today().year)
+    return page(
+        "portal/hr/cycles.html",
+        status,
+        cycles=list(reversed(items)),
+        values=values,
+        errors=errors,
+        period_types=[(p, t(f"hr.period_type.{p}")) for p in PERIOD_TYPES],
+        state_text=state_text,
+        this_year=today().year,
+    )
 
 
 @bp.post("/siklus")
@@ -154,8 +164,10 @@ def cycle_create():
     except ApiProblem as exc:
         if exc.status not in (409, 422):
             raise
-        errs = form_errors(exc, {"year": "year", "period_type": "period_type", "planning_deadline": "planning_deadline",
-                                 "name": "name"})
+        errs = form_errors(
+            exc,
+            {"year": "year", "period_type": "period_type", "planning_deadline": "planning_deadline", "name": "name"},
+        )
         if exc.code == "cycle.exists":
             errs = {"name": exc.detail}
         return _cycles_page(values, errs, 422)
@@ -169,8 +181,14 @@ def cycle(cycle_id: int):
     return _cycle_page(cycle_id)
 
 
-def _cycle_page(cycle_id: int, *, errors: dict | None = None, values: dict | None = None, status: int = 200,
-                conflict: str | None = None) -> Response:
+def _cycle_page(
+    cycle_id: int,
+    *,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status: int = 200,
+    conflict: str | None = None,
+) -> Response:
     client = api()
     c, etag = client.get_with_etag(f"{P}/cycles/{cycle_id}")
     units = units_in_tree_order(client.all(f"{P}/units"))
@@ -187,8 +205,13 @@ def _cycle_page(cycle_id: int, *, errors: dict | None = None, values: dict | Non
     for u in units:
         counts = plans_per_unit.get(u["code"], Counter())
         total = max(staff.get(u["code"], 0), sum(counts.values()))
-        row = {"unit": u, "counts": counts, "total": total, "none": total - sum(counts.values()),
-               "approved": counts.get("approved", 0) + counts.get("revised", 0)}
+        row = {
+            "unit": u,
+            "counts": counts,
+            "total": total,
+            "none": total - sum(counts.values()),
+            "approved": counts.get("approved", 0) + counts.get("revised", 0),
+        }
         totals.update(counts)
         totals["_total"] += total
         totals["_none"] += row["none"]
@@ -216,17 +239,46 @@ def _cycle_page(cycle_id: int, *, errors: dict | None = None, values: dict | Non
         rows = []
         for code in order:
             cnt = per_unit[code]
-            rows.append({"code": code, "name": names.get(code, code), "counts": cnt, "total": sum(cnt.values()),
-                         "rated": sum(cnt.get(s, 0) for s in EVAL_RATED),
-                         "countersigned": cnt.get("countersigned", 0)})
+            rows.append(
+                {
+                    "code": code,
+                    "name": names.get(code, code),
+                    "counts": cnt,
+                    "total": sum(cnt.values()),
+                    "rated": sum(cnt.get(s, 0) for s in EVAL_RATED),
+                    "countersigned": cnt.get("countersigned", 0),
+                }
+            )
         all_counts = Counter(e["status"] for e in evs)
-        eval_sections.append({"seq": seq, "name": period_name(c, seq), "rows": rows, "total": len(evs),
-                              "counts": all_counts, "rated": sum(all_counts.get(s, 0) for s in EVAL_RATED),
-                              "countersigned": all_counts.get("countersigned", 0)})
-    return page("portal/hr/cycle.html", status, c=c, etag=etag or "", state_text=state_text, plan_rows=plan_rows,
-                totals=totals, plan_statuses=PLAN_STATUSES, eval_statuses=EVAL_STATUSES, eval_sections=eval_sections,
-                notes=notes, errors=errors or {}, values=values or {}, conflict=conflict,
-                periods_editable=c["stage"] in EDITABLE_PERIODS, period_type=t(f"hr.period_type.{c['period_type']}"))
+        eval_sections.append(
+            {
+                "seq": seq,
+                "name": period_name(c, seq),
+                "rows": rows,
+                "total": len(evs),
+                "counts": all_counts,
+                "rated": sum(all_counts.get(s, 0) for s in EVAL_RATED),
+                "countersigned": all_counts.get("countersigned", 0),
+            }
+        )
+    return page(
+        "portal/hr/cycle.html",
+        status,
+        c=c,
+        etag=etag or "",
+        state_text=state_text,
+        plan_rows=plan_rows,
+        totals=totals,
+        plan_statuses=PLAN_STATUSES,
+        eval_statuses=EVAL_STATUSES,
+        eval_sections=eval_sections,
+        notes=notes,
+        errors=errors or {},
+        values=values or {},
+        conflict=conflict,
+        periods_editable=c["stage"] in EDITABLE_PERIODS,
+        period_type=t(f"hr.period_type.{c['period_type']}"),
+    )
 
 
 @bp.post("/siklus/<int:cycle_id>/maju")
@@ -276,6 +328,7 @@ def period_deadline(cycle_id: int, seq: int):
 
 # ------------------------------------------------------------------ calibration
 
+
 def _selection(cycles: list[dict], args=None) -> tuple[dict | None, int]:
     args = request.values if args is None else args
     wanted = _int(args.get("cycle_id"))
@@ -293,8 +346,12 @@ def _selection(cycles: list[dict], args=None) -> tuple[dict | None, int]:
 def chart(unit: dict) -> dict:
     """The geometry of a unit's curve chart (SVG attributes only: the CSP forbids inline styles)."""
     bands = unit["bands"]
-    top = max([unit["headcount"], 1] + [b["count"] for b in bands]
-              + [b["max_count"] or 0 for b in bands] + [b["min_count"] or 0 for b in bands])
+    top = max(
+        [unit["headcount"], 1]
+        + [b["count"] for b in bands]
+        + [b["max_count"] or 0 for b in bands]
+        + [b["min_count"] or 0 for b in bands]
+    )
     width, height, left, base, plot = 380, 210, 34, 170, 140
     slot = (width - left - 6) / len(bands)
     bars = []
@@ -303,18 +360,40 @@ def chart(unit: dict) -> dict:
         h = plot * b["count"] / top
         over = b["max_count"] is not None and b["count"] > b["max_count"]
         under = b["min_count"] is not None and b["count"] < b["min_count"]
-        bar = {"x": round(x + slot * 0.2, 1), "w": round(slot * 0.6, 1), "y": round(base - h, 1), "h": round(h, 1),
-               "cx": round(x + slot / 2, 1), "count": b["count"], "predikat": b["predikat"], "bad": over or under,
-               "marks": []}
+        bar = {
+            "x": round(x + slot * 0.2, 1),
+            "w": round(slot * 0.6, 1),
+            "y": round(base - h, 1),
+            "h": round(h, 1),
+            "cx": round(x + slot / 2, 1),
+            "count": b["count"],
+            "predikat": b["predikat"],
+            "bad": over or under,
+            "marks": [],
+        }
         for kind, value in (("max", b["max_count"]), ("min", b["min_count"])):
             if value is not None:
                 y = round(base - plot * value / top, 1)
-                bar["marks"].append({"kind": kind, "y": y, "x1": round(x + slot * 0.08, 1),
-                                     "x2": round(x + slot * 0.92, 1), "value": value})
+                bar["marks"].append(
+                    {
+                        "kind": kind,
+                        "y": y,
+                        "x1": round(x + slot * 0.08, 1),
+                        "x2": round(x + slot * 0.92, 1),
+                        "value": value,
+                    }
+                )
         bars.append(bar)
     ticks = sorted({0, top} | ({top // 2} if top >= 4 else set()))
-    return {"width": width, "height": height, "left": left, "base": base, "right": width - 6,
-            "bars": bars, "ticks": [{"value": v, "y": round(base - plot * v / top, 1)} for v in ticks]}
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "base": base,
+        "right": width - 6,
+        "bars": bars,
+        "ticks": [{"value": v, "y": round(base - plot * v / top, 1)} for v in ticks],
+    }
 
 
 def when(value) -> str:
@@ -350,8 +429,14 @@ def violation_text(v: dict) -> str:
     if rule.get("percent") is None:  # a rule in people (e.g. "at least one"): no percentage to show
         key += "_count"
     bound = f"{rule['percent']:g} %" if rule.get("percent") is not None else ""
-    return t(key, predikats=preds, bound=bound, required=v.get("required"), actual=v.get("actual"),
-             headcount=v.get("headcount"))
+    return t(
+        key,
+        predikats=preds,
+        bound=bound,
+        required=v.get("required"),
+        actual=v.get("actual"),
+        headcount=v.get("headcount"),
+    )
 
 
 @bp.get("/kalibrasi")
@@ -360,8 +445,7 @@ def calibration():
     return _calibration_page()
 
 
-def _calibration_page(errors: dict | None = None, values: dict | None = None, status: int = 200,
-                      args=None) -> Response:
+def _calibration_page(errors: dict | None = None, values: dict | None = None, status: int = 200, args=None) -> Response:
     cycles_ = _cycles()
     c, seq = _selection(cycles_, args)
     view, unavailable = None, False
@@ -380,12 +464,30 @@ def _calibration_page(errors: dict | None = None, values: dict | None = None, st
         override = u.get("override")
         if override:
             override = override | {"when": when(override.get("set_at"))}
-        units.append(u | {"chart": chart(u), "violation_texts": [violation_text(v) for v in u["violations"]],
-                          "anchor": "unit-" + u["unit_code"], "override": override})
+        units.append(
+            u
+            | {
+                "chart": chart(u),
+                "violation_texts": [violation_text(v) for v in u["violations"]],
+                "anchor": "unit-" + u["unit_code"],
+                "override": override,
+            }
+        )
     seqs = [(0, t("hr.annual"))] + ([(p["seq"], period_name(c, p["seq"])) for p in c.get("periods", [])] if c else [])
-    return page("portal/hr/calibration.html", status, cycles=list(reversed(cycles_)), c=c, seq=seq, seqs=seqs,
-                units=units, unavailable=unavailable, errors=errors or {}, values=values or {},
-                period_label=period_name(c, seq) if c else "", state_text=state_text)
+    return page(
+        "portal/hr/calibration.html",
+        status,
+        cycles=list(reversed(cycles_)),
+        c=c,
+        seq=seq,
+        seqs=seqs,
+        units=units,
+        unavailable=unavailable,
+        errors=errors or {},
+        values=values or {},
+        period_label=period_name(c, seq) if c else "",
+        state_text=state_text,
+    )
 
 
 @bp.post("/kalibrasi/periksa")
@@ -416,8 +518,10 @@ def calibration_override():
     if not reason:
         return _calibration_page({name: t("form.required")}, values, 422, f)
     try:
-        api().post(f"{R}/calibration/overrides", {"cycle_id": cycle_id, "period_seq": seq, "unit_code": unit_code,
-                                                  "reason": reason})
+        api().post(
+            f"{R}/calibration/overrides",
+            {"cycle_id": cycle_id, "period_seq": seq, "unit_code": unit_code, "reason": reason},
+        )
     except ApiProblem as exc:
         if exc.status not in (409, 422):
             raise
@@ -457,8 +561,14 @@ def _surveys_page(values: dict, errors: dict, status: int) -> Response:
             ikm = {}
         rows.append({"c": c, "ikm": ikm or {}, "link": public_link(c)})
     units = units_in_tree_order(client.all(f"{P}/units"))
-    return page("portal/hr/surveys.html", status, rows=rows, values=values, errors=errors,
-                unit_options=[(u["code"], f"{u['code']} — {u['name']}") for u in units])
+    return page(
+        "portal/hr/surveys.html",
+        status,
+        rows=rows,
+        values=values,
+        errors=errors,
+        unit_options=[(u["code"], f"{u['code']} — {u['name']}") for u in units],
+    )
 
 
 @bp.post("/survei")
@@ -482,9 +592,13 @@ def survey_create():
     if errors:
         return _surveys_page(values, errors, 422)
     units = {u["code"]: u for u in api().all(f"{P}/units")}
-    body = {"unit_code": values["unit_code"], "service_type": values["service_type"],
-            "start_date": dates["start_date"].isoformat(), "end_date": dates["end_date"].isoformat(),
-            "population": population}
+    body = {
+        "unit_code": values["unit_code"],
+        "service_type": values["service_type"],
+        "start_date": dates["start_date"].isoformat(),
+        "end_date": dates["end_date"].isoformat(),
+        "population": population,
+    }
     if values["unit_code"] in units:
         body["unit_name"] = units[values["unit_code"]]["name"]
     if values["title"]:
@@ -510,8 +624,13 @@ def survey_action(campaign_id: int, action: str):
             raise
         flash(exc.detail or t("error.generic.body"), "error")
         return redirect(url_for("hr.surveys") + f"#kampanye-{campaign_id}")
-    flash(t("hr.survey.opened" if verb == "open" else "hr.survey.closed_flash",
-            title=c.get("title") or c["service_type"]), "ok")
+    flash(
+        t(
+            "hr.survey.opened" if verb == "open" else "hr.survey.closed_flash",
+            title=c.get("title") or c["service_type"],
+        ),
+        "ok",
+    )
     return redirect(url_for("hr.surveys") + f"#kampanye-{campaign_id}")
 
 
@@ -522,8 +641,11 @@ def survey_qr(campaign_id: int, fmt: str):
     the surveys service is told the browser's host, so the code points where the browser can go."""
     headers = {"Host": request.host} if _in_process() else None
     resp = api().request("GET", f"{S}/campaigns/{campaign_id}/qr", params={"format": fmt}, headers=headers)
-    return Response(resp.content, mimetype="image/svg+xml" if fmt == "svg" else "image/png",
-                    headers={"Cache-Control": "private, max-age=300"})
+    return Response(
+        resp.content,
+        mimetype="image/svg+xml" if fmt == "svg" else "image/png",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
 
 
 @bp.get("/survei/<int:campaign_id>/laporan.<any(html, pdf):fmt>")
@@ -533,15 +655,24 @@ def survey_report(campaign_id: int, fmt: str):
 
     resp = api().request("GET", f"{S}/campaigns/{campaign_id}/report.{fmt}", params={"lang": g.get("lang", "id")})
     if fmt == "pdf":
-        return Response(resp.content, mimetype="application/pdf", headers={
-            "Content-Disposition": resp.headers.get("Content-Disposition", "inline")})
+        return Response(
+            resp.content,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": resp.headers.get("Content-Disposition", "inline")},
+        )
     # the report is a self-contained page (its own stylesheet, an inline SVG chart, no scripts)
-    return Response(resp.content, mimetype="text/html", headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"})
+    return Response(
+        resp.content,
+        mimetype="text/html",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        },
+    )
 
 
 # ------------------------------------------------------------------ reports
+
 
 @bp.get("/laporan")
 @login_required("hr")
@@ -566,8 +697,14 @@ def consistency():
             if not (exc.status == 404 and exc.code.startswith("cycle")):
                 raise
     seqs = [(0, t("hr.annual"))] + ([(p["seq"], period_name(c, p["seq"])) for p in c.get("periods", [])] if c else [])
-    return page("portal/hr/consistency.html", cycles=list(reversed(cycles_)), c=c, seq=seq, seqs=seqs,
-                raters=data.get("raters", []))
+    return page(
+        "portal/hr/consistency.html",
+        cycles=list(reversed(cycles_)),
+        c=c,
+        seq=seq,
+        seqs=seqs,
+        raters=data.get("raters", []),
+    )
 
 
 @bp.get("/tindak-lanjut")
@@ -580,8 +717,15 @@ def followups():
     if c is not None:
         data = api().get(f"{R}/followups", cycle_id=c["id"], kind=kind, limit=50, cursor=request.args.get("cursor"))
     names = {e["nip"]: e["name"] for e in api().all(f"{P}/employees")}
-    return page("portal/hr/followups.html", cycles=list(reversed(cycles_)), c=c, kind=kind, items=data["items"],
-                next_cursor=data.get("next_cursor"), names=names)
+    return page(
+        "portal/hr/followups.html",
+        cycles=list(reversed(cycles_)),
+        c=c,
+        kind=kind,
+        items=data["items"],
+        next_cursor=data.get("next_cursor"),
+        names=names,
+    )
 
 
 @bp.get("/audit")
@@ -591,14 +735,22 @@ def audit():
     filters = {k: (request.args.get(k) or "").strip() or None for k in ("entity_type", "entity_id")}
     limit = min(max(_int(request.args.get("limit"), 50), 1), 200)
     data = api().get(f"{AUDIT_SOURCES[source]}/audit", limit=limit, cursor=request.args.get("cursor"), **filters)
-    items = [row | {"before_text": _compact(row.get("before")), "after_text": _compact(row.get("after"))}
-             for row in data.get("items", [])]
+    items = [
+        row | {"before_text": _compact(row.get("before")), "after_text": _compact(row.get("after"))}
+        for row in data.get("items", [])
+    ]
     nxt = None
     if data.get("next_cursor"):
-        nxt = url_for("hr.audit", source=source, cursor=data["next_cursor"], limit=limit if limit != 50 else None,
-                      **{k: v for k, v in filters.items() if v})
-    return page("portal/hr/audit.html", items=items, source=source, sources=list(AUDIT_SOURCES), filters=filters,
-                next_url=nxt)
+        nxt = url_for(
+            "hr.audit",
+            source=source,
+            cursor=data["next_cursor"],
+            limit=limit if limit != 50 else None,
+            **{k: v for k, v in filters.items() if v},
+        )
+    return page(
+        "portal/hr/audit.html", items=items, source=source, sources=list(AUDIT_SOURCES), filters=filters, next_url=nxt
+    )
 
 
 def _compact(value) -> str:

@@ -2,6 +2,7 @@
 today's daily logs of the team, evaluations to rate) and the SKP review with approve / return with
 a note. The list of today's logs is also served as an HTML fragment that static/team.js re-fetches
 every 20 s; without JavaScript the page shows the same list when loaded."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -41,8 +42,16 @@ def team():
     user = current_user()
     cycle = _running_cycle()
     people = _team(user)
-    ctx: dict = {"cycle": cycle, "people": people, "waiting": [], "plans": [], "without_plan": [], "to_rate": None,
-                 "coverage": None, "my_plan": None}
+    ctx: dict = {
+        "cycle": cycle,
+        "people": people,
+        "waiting": [],
+        "plans": [],
+        "without_plan": [],
+        "to_rate": None,
+        "coverage": None,
+        "my_plan": None,
+    }
     if cycle:
         plans = api().all(f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip)
         plans = [p for p in plans if p["employee_nip"] != user.nip]
@@ -79,10 +88,20 @@ def _review(plan_id: int, status: int = 200, errors: dict | None = None, note: s
     parents = my_rhk_labels(data["cycle_id"])  # my own RHK, which the subordinate's RHK support
     cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
     versions = api().get(f"{P}/plans/{plan_id}/versions") if data["revision"] else []
-    return page("portal/supervisor/review.html", status, plan=data, etag=etag, cycle=cycle, parents=parents,
-                versions=versions,
-                berakhlak=BERAKHLAK, errors=errors or {}, note=note, penilai_name=user.name,
-                can_decide=data["status"] == "submitted" and data["penilai_nip"] == user.nip)
+    return page(
+        "portal/supervisor/review.html",
+        status,
+        plan=data,
+        etag=etag,
+        cycle=cycle,
+        parents=parents,
+        versions=versions,
+        berakhlak=BERAKHLAK,
+        errors=errors or {},
+        note=note,
+        penilai_name=user.name,
+        can_decide=data["status"] == "submitted" and data["penilai_nip"] == user.nip,
+    )
 
 
 @bp.get("/tim/skp/<int:plan_id>")
@@ -95,8 +114,10 @@ def plan_review(plan_id: int):
 @login_required("supervisor")
 def plan_approve(plan_id: int):
     try:
-        plan = api().post(f"{P}/plans/{plan_id}/approve",
-                          headers={"If-Match": request.form["etag"]} if request.form.get("etag") else None)
+        plan = api().post(
+            f"{P}/plans/{plan_id}/approve",
+            headers={"If-Match": request.form["etag"]} if request.form.get("etag") else None,
+        )
     except ApiProblem as exc:
         return _decision_failed(plan_id, exc)
     flash(t("supervisor.approved", name=plan["employee_name"]), "ok")
@@ -112,8 +133,11 @@ def plan_return(plan_id: int):
     if len(note) < 3:
         return _review(plan_id, 422, {"note": t("supervisor.error.note_short")}, note)
     try:
-        plan = api().post(f"{P}/plans/{plan_id}/return", {"note": note},
-                          headers={"If-Match": request.form["etag"]} if request.form.get("etag") else None)
+        plan = api().post(
+            f"{P}/plans/{plan_id}/return",
+            {"note": note},
+            headers={"If-Match": request.form["etag"]} if request.form.get("etag") else None,
+        )
     except ApiProblem as exc:
         if exc.status == 422:
             return _review(plan_id, 422, {"note": exc.field_errors().get("note") or exc.detail}, note)
@@ -137,11 +161,13 @@ def _fmt_time(value) -> str:
     """An API timestamp (UTC) as the wall-clock time in Jakarta, ``HH:MM``."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
+
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
     if when.tzinfo is None:
         from datetime import timezone
+
         when = when.replace(tzinfo=timezone.utc)
     return when.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%H:%M")

@@ -4,6 +4,7 @@ and the error pages; each role's pages live in ``pages_<role>.py`` beside this f
 Helpers every page uses: :func:`page` renders a template, :func:`form_errors` turns an API's
 422 problem into ``{form field: message}`` shown beside the fields, :func:`error_page` shows a
 clear page for 403 ("tidak berwenang"), 404 and an unreachable service."""
+
 from __future__ import annotations
 
 import importlib
@@ -73,13 +74,13 @@ def register(app: Flask) -> None:
 
 # ------------------------------------------------------------------ helpers for every page
 
+
 def page(template: str, status: int = 200, **ctx) -> Response:
     return Response(render_template(template, **ctx), status=status, mimetype="text/html")
 
 
 def error_page(status: int, key: str, detail: str | None = None) -> Response:
-    return page("portal/error.html", status, code=status, title=t(f"{key}.title"),
-                message=detail or t(f"{key}.body"))
+    return page("portal/error.html", status, code=status, title=t(f"{key}.title"), message=detail or t(f"{key}.body"))
 
 
 def forbidden() -> Response:
@@ -111,7 +112,7 @@ def form_errors(exc: ApiProblem, fields: dict[str, str] | None = None) -> dict[s
         if target is None:
             for api_path, form_name in fields.items():
                 if name.startswith(api_path):
-                    target = form_name + name[len(api_path):]
+                    target = form_name + name[len(api_path) :]
                     break
         out.setdefault(target or name, message)
     if not out:
@@ -126,6 +127,7 @@ def today():
 
 
 # ------------------------------------------------------------------ login
+
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
@@ -147,8 +149,15 @@ def login():
                 auth.sign_in(user)
                 return redirect(nxt)
     status = 422 if errors else 200
-    return page("portal/login.html", status, people=people, errors=errors, next=nxt,
-                expired=request.args.get("expired") == "1", selected=request.form.get("person", ""))
+    return page(
+        "portal/login.html",
+        status,
+        people=people,
+        errors=errors,
+        next=nxt,
+        expired=request.args.get("expired") == "1",
+        selected=request.form.get("person", ""),
+    )
 
 
 def _directory() -> dict:
@@ -178,17 +187,30 @@ def _dev_user(choice: str, people: dict) -> User | None:
         if agency not in people:
             return None
         token = issue_token(settings.jwt_secret, roles=["hr"], agency=agency, sub=f"hr-{agency}", ttl_seconds=ttl)
-        return User(token=token, nip=None, name=t("login.hr_of", agency=agency), roles=("hr",), agency=agency,
-                    expires_at=time.time() + ttl)
+        return User(
+            token=token,
+            nip=None,
+            name=t("login.hr_of", agency=agency),
+            roles=("hr",),
+            agency=agency,
+            expires_at=time.time() + ttl,
+        )
     for agency, units in people.items():
         for staff in units.values():
             for e in staff:
                 if e["nip"] == choice:
                     roles = ["employee"] + (["supervisor"] if e["is_supervisor"] else [])
-                    token = issue_token(settings.jwt_secret, roles=roles, agency=agency, nip=e["nip"], sub=e["nip"],
-                                        ttl_seconds=ttl)
-                    return User(token=token, nip=e["nip"], name=e["name"], roles=tuple(roles), agency=agency,
-                                expires_at=time.time() + ttl)
+                    token = issue_token(
+                        settings.jwt_secret, roles=roles, agency=agency, nip=e["nip"], sub=e["nip"], ttl_seconds=ttl
+                    )
+                    return User(
+                        token=token,
+                        nip=e["nip"],
+                        name=e["name"],
+                        roles=tuple(roles),
+                        agency=agency,
+                        expires_at=time.time() + ttl,
+                    )
     return None
 
 
@@ -199,6 +221,7 @@ def logout():
 
 
 # ------------------------------------------------------------------ home and inbox
+
 
 @bp.get("/")
 @login_required()
@@ -213,10 +236,14 @@ def home():
         ctx["my_plan"] = mine[0] if mine else None
         ctx["my_evaluations"] = client.get(f"{R}/evaluations", role="employee", cycle_id=cycle["id"], limit=50)["items"]
     if user.is_supervisor and cycle:
-        ctx["waiting_plans"] = client.get(f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip,
-                                          status="submitted", limit=200)["items"]
-        ctx["to_rate"] = [e for e in client.get(f"{R}/evaluations", role="penilai", cycle_id=cycle["id"],
-                                                limit=200)["items"] if e["status"] in ("open", "self_assessed")]
+        ctx["waiting_plans"] = client.get(
+            f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip, status="submitted", limit=200
+        )["items"]
+        ctx["to_rate"] = [
+            e
+            for e in client.get(f"{R}/evaluations", role="penilai", cycle_id=cycle["id"], limit=200)["items"]
+            if e["status"] in ("open", "self_assessed")
+        ]
     ctx["unread"] = _unread(client)
     return page("portal/home.html", **ctx)
 
@@ -254,11 +281,18 @@ def inbox_read_all():
 # ------------------------------------------------------------------ navigation
 
 NAV = {  # role → (endpoint, label key); an area not built yet is simply absent
-    "employee": (("employee.plans", "nav.my_skp"), ("employee.daily_logs", "nav.daily_log"),
-                 ("evaluations.mine", "nav.my_evaluations")),
+    "employee": (
+        ("employee.plans", "nav.my_skp"),
+        ("employee.daily_logs", "nav.daily_log"),
+        ("evaluations.mine", "nav.my_evaluations"),
+    ),
     "supervisor": (("supervisor.team", "nav.team"), ("evaluations.team", "nav.team_evaluations")),
-    "hr": (("hr.cycles", "nav.hr_cycles"), ("hr.calibration", "nav.calibration"), ("hr.surveys", "nav.surveys"),
-           ("hr.more", "nav.hr_more")),
+    "hr": (
+        ("hr.cycles", "nav.hr_cycles"),
+        ("hr.calibration", "nav.calibration"),
+        ("hr.surveys", "nav.surveys"),
+        ("hr.more", "nav.hr_more"),
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """flask-smorest blueprints of the reviews service: thin views calling ``service`` functions."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, g, request
@@ -7,25 +8,35 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.common.auth import current_principal, require_roles
-from services.common.http import paginate, page_schema, remote_fetcher, require_if_match, with_etag
+from services.common.http import page_schema, paginate, remote_fetcher, require_if_match, with_etag
 
 from . import schemas as sc
 from . import service as svc
 from .models import Evaluation, FollowUp, OrgResult
 
 PREFIX = "/reviews/api/v1"
-evaluations = Blueprint("evaluations", __name__, url_prefix=f"{PREFIX}/evaluations",
-                        description="Evaluations: self-assessment, rating, peer feedback, sign-off chain")
-objections = Blueprint("objections", __name__, url_prefix=f"{PREFIX}/objections",
-                       description="Objections (keberatan) within 14 days of acknowledgement")
-calibration = Blueprint("calibration", __name__, url_prefix=PREFIX,
-                        description="Organisation results, distribution rules, calibration, follow-up, consistency")
+evaluations = Blueprint(
+    "evaluations",
+    __name__,
+    url_prefix=f"{PREFIX}/evaluations",
+    description="Evaluations: self-assessment, rating, peer feedback, sign-off chain",
+)
+objections = Blueprint(
+    "objections",
+    __name__,
+    url_prefix=f"{PREFIX}/objections",
+    description="Objections (keberatan) within 14 days of acknowledgement",
+)
+calibration = Blueprint(
+    "calibration",
+    __name__,
+    url_prefix=PREFIX,
+    description="Organisation results, distribution rules, calibration, follow-up, consistency",
+)
 
 
 def uow():
     return current_app.extensions["kinerja"].uow()
-
-
 
 
 def _action(evaluation_id: int, fn, *args):
@@ -38,6 +49,7 @@ def _action(evaluation_id: int, fn, *args):
 
 
 # ------------------------------------------------------------------ evaluations
+
 
 @evaluations.route("")
 class Evaluations(MethodView):
@@ -154,6 +166,7 @@ class DocumentPdf(MethodView):
     def get(self, evaluation_id):
         """The evaluation document as PDF (latest signed version, or a draft marked as such)."""
         from .document import render_pdf
+
         p = current_principal()
         with uow() as s:
             ev = svc.get_evaluation(s, p, evaluation_id)
@@ -162,11 +175,17 @@ class DocumentPdf(MethodView):
                 content, digest, version = docs[-1].content, docs[-1].content_hash, docs[-1].version
             else:
                 content, digest, version = svc.document_content(s, ev), None, 0
-            signatures = {"penilai": ev.signed_at, "employee": ev.acknowledged_at,
-                          "atasan_penilai": ev.countersigned_at}  # the later signatures come after the freeze
+            signatures = {
+                "penilai": ev.signed_at,
+                "employee": ev.acknowledged_at,
+                "atasan_penilai": ev.countersigned_at,
+            }  # the later signatures come after the freeze
         pdf = render_pdf(content, digest, version, lang=g.get("lang", "id"), signatures=signatures)
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="penilaian-{evaluation_id}-v{version}.pdf"'})
+        return Response(
+            pdf,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="penilaian-{evaluation_id}-v{version}.pdf"'},
+        )
 
 
 @evaluations.route("/<int:evaluation_id>/peers")
@@ -217,6 +236,7 @@ class FileObjection(MethodView):
 
 # ------------------------------------------------------------------ objections
 
+
 @objections.route("")
 class Objections(MethodView):
     @objections.arguments(sc.ObjectionQuery, location="query")
@@ -225,6 +245,7 @@ class Objections(MethodView):
         """Objections HR of the agency sees (or, for a person, those they filed, answer as penilai or
         decide), by cycle, evaluation, status and decision."""
         from .models import Objection
+
         p = current_principal()
         with uow() as s:
             stmt = select(Objection)
@@ -234,13 +255,17 @@ class Objections(MethodView):
                 else:
                     nip = p.nip or "\0"
                     as_penilai = select(Evaluation.id).where(Evaluation.penilai_nip == nip)
-                    stmt = stmt.where((Objection.employee_nip == nip) | (Objection.atasan_nip == nip)
-                                      | Objection.evaluation_id.in_(as_penilai))
+                    stmt = stmt.where(
+                        (Objection.employee_nip == nip)
+                        | (Objection.atasan_nip == nip)
+                        | Objection.evaluation_id.in_(as_penilai)
+                    )
             if "evaluation_id" in args:
                 stmt = stmt.where(Objection.evaluation_id == args["evaluation_id"])
             if "cycle_id" in args:
-                stmt = stmt.where(Objection.evaluation_id.in_(
-                    select(Evaluation.id).where(Evaluation.cycle_id == args["cycle_id"])))
+                stmt = stmt.where(
+                    Objection.evaluation_id.in_(select(Evaluation.id).where(Evaluation.cycle_id == args["cycle_id"]))
+                )
             for key in ("status", "decision"):
                 if key in args:
                     stmt = stmt.where(getattr(Objection, key) == args[key])
@@ -282,6 +307,7 @@ class Decide(MethodView):
 
 # ------------------------------------------------------------------ calibration and HR views
 
+
 @calibration.route("/org-results")
 class OrgResults(MethodView):
     @calibration.arguments(sc.CalibrationQuery, location="query")
@@ -289,8 +315,9 @@ class OrgResults(MethodView):
     def get(self, args):
         p = current_principal()
         with uow() as s:
-            stmt = select(OrgResult).where(OrgResult.cycle_id == args["cycle_id"],
-                                           OrgResult.agency_code == (p.agency or "\0"))
+            stmt = select(OrgResult).where(
+                OrgResult.cycle_id == args["cycle_id"], OrgResult.agency_code == (p.agency or "\0")
+            )
             if "unit_code" in args:
                 stmt = stmt.where(OrgResult.unit_code == args["unit_code"])
             return list(s.scalars(stmt.order_by(OrgResult.period_seq, OrgResult.unit_code)))
@@ -309,6 +336,7 @@ class Rules(MethodView):
     def get(self):
         """The agency's distribution rules (defaults from SE MenPANRB 3/2023 until HR edits them)."""
         from . import domain
+
         p = current_principal()
         with uow() as s:
             return {"rules": [domain.rule_to_dict(r) for r in svc.rules_for(s, p.agency or "")]}
@@ -318,6 +346,7 @@ class Rules(MethodView):
     def put(self, data):
         """Replace the agency's distribution rules (HR)."""
         from . import domain
+
         with uow() as s:
             rules = svc.replace_rules(s, current_principal(), data["rules"])
             return {"rules": [domain.rule_to_dict(r) for r in rules]}
@@ -367,7 +396,9 @@ class FollowUps(MethodView):
                 if p.has("hr", "agency"):
                     stmt = stmt.where(FollowUp.agency_code == p.agency)
                 else:
-                    stmt = stmt.where((FollowUp.employee_nip == (p.nip or "\0")) | (FollowUp.owner_nip == (p.nip or "\0")))
+                    stmt = stmt.where(
+                        (FollowUp.employee_nip == (p.nip or "\0")) | (FollowUp.owner_nip == (p.nip or "\0"))
+                    )
             for key in ("cycle_id", "kind"):
                 if key in args:
                     stmt = stmt.where(getattr(FollowUp, key) == args[key])

@@ -1,4 +1,5 @@
 """Composition root of the reviews service."""
+
 from __future__ import annotations
 
 import os
@@ -32,17 +33,24 @@ SETTINGS = {
 }
 
 
-def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | None = None,
-               migrate: bool | None = None) -> Flask:
+def create_app(
+    config: Config | None = None, *, clock: Callable[[], datetime] | None = None, migrate: bool | None = None
+) -> Flask:
     config = config or Config.from_env(SERVICE)
     for key, (env, cast, default) in SETTINGS.items():
         if key not in config.extra:
             raw = os.environ.get(env)
             config.extra[key] = cast(raw) if raw not in (None, "") else default
     app = create_service_app(
-        config, title="Kinerja — reviews", metadata=Base.metadata, tables=platform_tables,
-        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, siasn_blueprint, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
+        config,
+        title="Kinerja — reviews",
+        metadata=Base.metadata,
+        tables=platform_tables,
+        migrations_dir=MIGRATIONS,
+        blueprints=[*BLUEPRINTS, siasn_blueprint, audit_blueprint(SERVICE)],
+        catalogue_dir=HERE / "messages",
+        clock=clock,
+        migrate=migrate,
         domain_errors={domain.ObjectionWindowClosed: 409, domain.InvalidTransition: 409, domain.DomainError: 422},
     )
     return app

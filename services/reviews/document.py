@@ -14,6 +14,7 @@ look-alikes and strips accents outside latin-1, so user text never crashes the r
 Long texts wrap; a table cell longer than :data:`MAX_CELL_LINES` lines is cut with a
 reference to an annex that prints the full text (a table row cannot span pages).
 """
+
 from __future__ import annotations
 
 import re
@@ -54,10 +55,34 @@ ASPECTS = {
 }
 
 MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 LABELS = {
@@ -209,17 +234,66 @@ LABELS = {
 
 # Characters outside latin-1 that people type (or paste from word processors) → look-alikes.
 _REPLACEMENTS = {
-    "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201b": "'", "\u2032": "'", "\u2035": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u2036": '"',
-    "\u2039": "<", "\u203a": ">",
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-    "\u2026": "...", "\u2022": "-", "\u2023": "-", "\u2043": "-", "\u25cf": "-", "\u25aa": "-", "\u2219": "-",
-    "\u2264": "<=", "\u2265": ">=", "\u2260": "!=", "\u2248": "~", "\u2192": "->", "\u2190": "<-",
-    "\u2194": "<->", "\u21d2": "=>", "\u2713": "v", "\u2714": "v", "\u2717": "x", "\u2718": "x",
-    "\u20ac": "EUR", "\u2122": "(TM)", "\u2030": "o/oo", "\u2116": "No.",
-    "\u2002": " ", "\u2003": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u205f": " ",
-    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
-    "\u2028": "\n", "\u2029": "\n", "\t": "    ",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": ",",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u2035": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u2036": '"',
+    "\u2039": "<",
+    "\u203a": ">",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u2022": "-",
+    "\u2023": "-",
+    "\u2043": "-",
+    "\u25cf": "-",
+    "\u25aa": "-",
+    "\u2219": "-",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2260": "!=",
+    "\u2248": "~",
+    "\u2192": "->",
+    "\u2190": "<-",
+    "\u2194": "<->",
+    "\u21d2": "=>",
+    "\u2713": "v",
+    "\u2714": "v",
+    "\u2717": "x",
+    "\u2718": "x",
+    "\u20ac": "EUR",
+    "\u2122": "(TM)",
+    "\u2030": "o/oo",
+    "\u2116": "No.",
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u2007": " ",
+    "\u2009": " ",
+    "\u200a": " ",
+    "\u202f": " ",
+    "\u205f": " ",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\u2060": "",
+    "\ufeff": "",
+    "\u00ad": "",
+    "\u2028": "\n",
+    "\u2029": "\n",
+    "\t": "    ",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -255,13 +329,26 @@ def _lang(lang: str | None) -> str:
 
 # Used only when the service's message catalogue lacks a key (the catalogue is the source of truth).
 _FALLBACK = {
-    "id": {"rating.above": "Di atas ekspektasi", "rating.meets": "Sesuai ekspektasi",
-           "rating.below": "Di bawah ekspektasi", "predikat.SANGAT_BAIK": "Sangat Baik", "predikat.BAIK": "Baik",
-           "predikat.BUTUH_PERBAIKAN": "Butuh Perbaikan", "predikat.KURANG_MISCONDUCT": "Kurang/Misconduct",
-           "predikat.SANGAT_KURANG": "Sangat Kurang", "org.ISTIMEWA": "Istimewa", "org.BAIK": "Baik",
-           "org.BUTUH_PERBAIKAN": "Butuh Perbaikan", "org.KURANG": "Kurang", "org.SANGAT_KURANG": "Sangat Kurang"},
-    "en": {"rating.above": "Above expectations", "rating.meets": "Meets expectations",
-           "rating.below": "Below expectations"},
+    "id": {
+        "rating.above": "Di atas ekspektasi",
+        "rating.meets": "Sesuai ekspektasi",
+        "rating.below": "Di bawah ekspektasi",
+        "predikat.SANGAT_BAIK": "Sangat Baik",
+        "predikat.BAIK": "Baik",
+        "predikat.BUTUH_PERBAIKAN": "Butuh Perbaikan",
+        "predikat.KURANG_MISCONDUCT": "Kurang/Misconduct",
+        "predikat.SANGAT_KURANG": "Sangat Kurang",
+        "org.ISTIMEWA": "Istimewa",
+        "org.BAIK": "Baik",
+        "org.BUTUH_PERBAIKAN": "Butuh Perbaikan",
+        "org.KURANG": "Kurang",
+        "org.SANGAT_KURANG": "Sangat Kurang",
+    },
+    "en": {
+        "rating.above": "Above expectations",
+        "rating.meets": "Meets expectations",
+        "rating.below": "Below expectations",
+    },
 }
 
 
@@ -405,8 +492,7 @@ class _Pdf(FPDF):
 
 
 class _Renderer:
-    def __init__(self, content: dict, content_hash: str | None, version: int, lang: str,
-                 signatures: dict | None):
+    def __init__(self, content: dict, content_hash: str | None, version: int, lang: str, signatures: dict | None):
         self.c = content or {}
         self.lang = _lang(lang)
         self.L = {k: latin1(v) for k, v in LABELS[self.lang].items()}
@@ -415,11 +501,20 @@ class _Renderer:
         self.signatures = signatures if signatures is not None else (self.c.get("signatures") or {})
         self.annex: list[tuple[str, str]] = []
         emp = self.c.get("employee") or {}
-        header = f"{self.L['title']} - {emp.get('name') or '-'} (NIP {emp.get('nip') or '-'}) - {self.c.get('period') or ''}"
-        footer = (self.L["footer.signed"].format(version=version, hash=content_hash) if content_hash
-                  else self.L["footer.draft"])
-        self.pdf = _Pdf(header_text=latin1(header), footer_text=latin1(footer), page_label=self.L["page"],
-                        draft_mark=None if content_hash else self.L["draft_mark"])
+        header = (
+            f"{self.L['title']} - {emp.get('name') or '-'} (NIP {emp.get('nip') or '-'}) - {self.c.get('period') or ''}"
+        )
+        footer = (
+            self.L["footer.signed"].format(version=version, hash=content_hash)
+            if content_hash
+            else self.L["footer.draft"]
+        )
+        self.pdf = _Pdf(
+            header_text=latin1(header),
+            footer_text=latin1(footer),
+            page_label=self.L["page"],
+            draft_mark=None if content_hash else self.L["draft_mark"],
+        )
 
     # -------------------------------------------------------------- helpers
 
@@ -451,8 +546,13 @@ class _Renderer:
     def row_height(self, cells, widths, style: str = "") -> float:
         """The height a table row of ``cells`` (texts, one per width) takes, as fpdf2 lays it out."""
         self.body_font(style)
-        lines = max((len(self.pdf.multi_cell(w=w - 2 * PAD_MM, text=self.t(text) or " ", dry_run=True,
-                                             output="LINES")) for text, w in zip(cells, widths)), default=1)
+        lines = max(
+            (
+                len(self.pdf.multi_cell(w=w - 2 * PAD_MM, text=self.t(text) or " ", dry_run=True, output="LINES"))
+                for text, w in zip(cells, widths)
+            ),
+            default=1,
+        )
         self.body_font()
         return lines * LINE_MM + 2 * PAD_MM
 
@@ -471,15 +571,21 @@ class _Renderer:
         if len(lines) <= max_lines:
             return text
         self.annex.append((annex_label, text))
-        return "\n".join(lines[:max_lines - 1]) + f" ... [{self.L['see_annex']} {len(self.annex)}]"
+        return "\n".join(lines[: max_lines - 1]) + f" ... [{self.L['see_annex']} {len(self.annex)}]"
 
     def table(self, widths, **kwargs):
         self.body_font()
         total = sum(widths)
         return self.pdf.table(
-            col_widths=tuple(w / total for w in widths), width=self.pdf.epw, text_align="LEFT", v_align="TOP",
-            line_height=LINE_MM, padding=PAD_MM, headings_style=FontFace(emphasis="BOLD", fill_color=GREY_HEAD),
-            **kwargs)
+            col_widths=tuple(w / total for w in widths),
+            width=self.pdf.epw,
+            text_align="LEFT",
+            v_align="TOP",
+            line_height=LINE_MM,
+            padding=PAD_MM,
+            headings_style=FontFace(emphasis="BOLD", fill_color=GREY_HEAD),
+            **kwargs,
+        )
 
     # -------------------------------------------------------------- sections
 
@@ -488,13 +594,18 @@ class _Renderer:
         pdf.set_font("Helvetica", "B", 13)
         pdf.cell(0, 7, L["title"], align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(0, 5.5, self.t(L["period"].format(period=(c.get("period") or "-").upper())), align="C",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(
+            0,
+            5.5,
+            self.t(L["period"].format(period=(c.get("period") or "-").upper())),
+            align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         pdf.set_font("Helvetica", "", 8.5)
         kind = L.get(f"kind.{c.get('kind')}", "")
         ref = L["doc_ref"].format(id=c.get("evaluation_id", "-"), version=self.version)
-        pdf.cell(0, 4.5, self.t(f"{kind} - {ref}" if kind else ref), align="C", new_x=XPos.LMARGIN,
-                 new_y=YPos.NEXT)
+        pdf.cell(0, 4.5, self.t(f"{kind} - {ref}" if kind else ref), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)
 
     def parties(self) -> None:
@@ -538,21 +649,31 @@ class _Renderer:
         blocks = []  # per RHK: its title row, then its IKI rows — each block is a table of its own so that
         for n, rhk in enumerate(self.c.get("rhk") or [], 1):  # an RHK title never ends a page alone
             kind = L.get(f"rhk.{rhk.get('kind')}", self.t(rhk.get("kind") or "-"))
-            title = self.clip(L["rhk"].format(n=n, kind=kind, text=self.t(rhk.get("description") or "-")),
-                              sum(widths), L["annex.rhk"].format(n=n), 8)
+            title = self.clip(
+                L["rhk"].format(n=n, kind=kind, text=self.t(rhk.get("description") or "-")),
+                sum(widths),
+                L["annex.rhk"].format(n=n),
+                8,
+            )
             rows = []
             for m, iki in enumerate(rhk.get("iki") or [], 1):
                 ref = f"{n}.{m}"
                 aspect = ASPECTS.get(iki.get("aspect"), (iki.get("aspect"), iki.get("aspect")))
                 target = iki.get("target") or "-"
-                rows.append([
-                    ref, self.t(aspect[0 if self.lang == "id" else 1] or "-"),
-                    self.clip(iki.get("indicator") or "-", widths[2], L["annex.iki"].format(n=ref)),
-                    self.clip(target, widths[3], L["annex.iki"].format(n=ref), 8),
-                    self.clip(_realisation(iki.get("realisation"), target, L), widths[4],
-                              L["annex.realisation"].format(n=ref)),
-                    self.clip(iki.get("feedback") or "-", widths[5], L["annex.feedback"].format(n=ref)),
-                ])
+                rows.append(
+                    [
+                        ref,
+                        self.t(aspect[0 if self.lang == "id" else 1] or "-"),
+                        self.clip(iki.get("indicator") or "-", widths[2], L["annex.iki"].format(n=ref)),
+                        self.clip(target, widths[3], L["annex.iki"].format(n=ref), 8),
+                        self.clip(
+                            _realisation(iki.get("realisation"), target, L),
+                            widths[4],
+                            L["annex.realisation"].format(n=ref),
+                        ),
+                        self.clip(iki.get("feedback") or "-", widths[5], L["annex.feedback"].format(n=ref)),
+                    ]
+                )
             blocks.append((title, rows))
         first_h = 0.0
         if blocks:
@@ -591,10 +712,18 @@ class _Renderer:
         for n, item in enumerate(self.c.get("behaviour") or [], 1):
             code = item.get("value")
             name = self.t(BERAKHLAK_NAMES.get(code, (code, code))[0 if self.lang == "id" else 1] or "-")
-            rows.append([str(n), name,
-                         self.clip(item.get("expectation") or "-", widths[2], L["annex.expectation"].format(value=name)),
-                         self.clip(_value_feedback(item.get("feedback"), self.lang), widths[3],
-                                   L["annex.value_feedback"].format(value=name))])
+            rows.append(
+                [
+                    str(n),
+                    name,
+                    self.clip(item.get("expectation") or "-", widths[2], L["annex.expectation"].format(value=name)),
+                    self.clip(
+                        _value_feedback(item.get("feedback"), self.lang),
+                        widths[3],
+                        L["annex.value_feedback"].format(value=name),
+                    ),
+                ]
+            )
         keep = self.row_height(heading, widths, "B") + (self.row_height(rows[0], widths) if rows else 0)
         self.section(L["behaviour"], keep=keep)
         with self.table(widths, repeat_headings=1) as table:
@@ -620,9 +749,11 @@ class _Renderer:
         self.section(L["signatures"])
         if pdf.get_y() + 42 > pdf.page_break_trigger:
             pdf.add_page()
-        blocks = [("sig.employee", c.get("employee") or {}, sig.get("employee")),
-                  ("sig.penilai", c.get("penilai") or {}, sig.get("penilai")),
-                  ("sig.atasan", c.get("atasan_penilai") or {}, sig.get("atasan_penilai"))]
+        blocks = [
+            ("sig.employee", c.get("employee") or {}, sig.get("employee")),
+            ("sig.penilai", c.get("penilai") or {}, sig.get("penilai")),
+            ("sig.atasan", c.get("atasan_penilai") or {}, sig.get("atasan_penilai")),
+        ]
         width = pdf.epw / 3
         top = pdf.get_y()
         bottom = top
@@ -637,11 +768,18 @@ class _Renderer:
             pdf.ln(13)
             pdf.set_x(x)
             pdf.set_font("Helvetica", "BU", BODY_PT)
-            pdf.multi_cell(width - 4, LINE_MM + 0.4, self.t(person.get("name") or "-"), align="C",
-                           new_x=XPos.LEFT, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width - 4, LINE_MM + 0.4, self.t(person.get("name") or "-"), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+            )
             pdf.set_font("Helvetica", "", BODY_PT)
-            pdf.multi_cell(width - 4, LINE_MM + 0.4, self.t(f"NIP {person.get('nip') or '-'}"), align="C",
-                           new_x=XPos.LEFT, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width - 4,
+                LINE_MM + 0.4,
+                self.t(f"NIP {person.get('nip') or '-'}"),
+                align="C",
+                new_x=XPos.LEFT,
+                new_y=YPos.NEXT,
+            )
             bottom = max(bottom, pdf.get_y())
         pdf.set_xy(pdf.l_margin, bottom + 2)
 
@@ -684,8 +822,9 @@ class _Renderer:
         return bytes(pdf.output())
 
 
-def render_pdf(content: dict, content_hash: str | None, version: int, lang: str = "id", *,
-               signatures: dict | None = None) -> bytes:
+def render_pdf(
+    content: dict, content_hash: str | None, version: int, lang: str = "id", *, signatures: dict | None = None
+) -> bytes:
     """The evaluation document ``content`` as PDF bytes, in Bahasa Indonesia (``lang="id"``,
     the default) or English (``"en"``). ``content_hash`` is the SHA-256 that froze this
     ``version``; None renders a draft (footer and watermark say so).

@@ -15,6 +15,7 @@ Numbers (targets, realisations, thresholds, percentages) are compared exactly: a
 is read through its shortest decimal form (``1.05`` is exactly 105/100), so a boundary
 typed by a person lands on the boundary, not a binary rounding error either side of it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,20 +29,63 @@ from fractions import Fraction
 from numbers import Real
 
 __all__ = [
-    "BERAKHLAK", "Band", "DECISIONS", "DEFAULT_RULES", "DistributionRule", "DomainError",
-    "EVALUATION_ACTIONS", "EVALUATION_STATUSES", "FollowUp", "IKI_REASONS", "IkiClass", "IkiInput",
-    "InvalidTransition", "LOWER_IS_BETTER", "OBJECTION_ACTIONS", "OBJECTION_DAYS", "OBJECTION_STATUSES",
-    "ORG_RESULTS", "ORG_RESULT_HASIL", "ObjectionWindowClosed", "PEER_MIN_RATERS", "PREDIKATS",
-    "PREDIKAT_MATRIX", "RATINGS", "RATING_SCORE", "ROUNDINGS", "RaterStats", "RhkClass", "RhkInput",
-    "SUGGESTION_REASONS", "Suggestion", "Violation", "allowed_count", "check_distribution",
-    "check_objection_window", "classify_iki", "classify_rhk", "content_hash", "curve",
-    "evaluation_transition", "follow_up", "frozen", "objection_closes_on", "objection_transition",
-    "org_result_to_hasil", "peer_aggregate", "predikat", "rater_consistency",
-    "require_self_assessment_first", "rule_from_dict", "rule_to_dict", "suggest_hasil",
+    "BERAKHLAK",
+    "Band",
+    "DECISIONS",
+    "DEFAULT_RULES",
+    "DistributionRule",
+    "DomainError",
+    "EVALUATION_ACTIONS",
+    "EVALUATION_STATUSES",
+    "FollowUp",
+    "IKI_REASONS",
+    "IkiClass",
+    "IkiInput",
+    "InvalidTransition",
+    "LOWER_IS_BETTER",
+    "OBJECTION_ACTIONS",
+    "OBJECTION_DAYS",
+    "OBJECTION_STATUSES",
+    "ORG_RESULTS",
+    "ORG_RESULT_HASIL",
+    "ObjectionWindowClosed",
+    "PEER_MIN_RATERS",
+    "PREDIKATS",
+    "PREDIKAT_MATRIX",
+    "RATINGS",
+    "RATING_SCORE",
+    "ROUNDINGS",
+    "RaterStats",
+    "RhkClass",
+    "RhkInput",
+    "SUGGESTION_REASONS",
+    "Suggestion",
+    "Violation",
+    "allowed_count",
+    "check_distribution",
+    "check_objection_window",
+    "classify_iki",
+    "classify_rhk",
+    "content_hash",
+    "curve",
+    "evaluation_transition",
+    "follow_up",
+    "frozen",
+    "objection_closes_on",
+    "objection_transition",
+    "org_result_to_hasil",
+    "peer_aggregate",
+    "predikat",
+    "rater_consistency",
+    "require_self_assessment_first",
+    "rule_from_dict",
+    "rule_to_dict",
+    "suggest_hasil",
 ]
 
 
 # --------------------------------------------------------------------------- errors
+
 
 class DomainError(Exception):
     """A rule was broken. ``code`` is a message-catalogue key, ``field`` the input it
@@ -155,6 +199,7 @@ def org_result_to_hasil(org_result: str, mapping: Mapping[str, str] | None = Non
 
 # --------------------------------------------------------------------------- exact numbers
 
+
 def _exact(value) -> Fraction | None:
     """``value`` as an exact fraction (floats through their shortest decimal form), or
     None when it is missing, not a number, or not finite."""
@@ -185,6 +230,7 @@ def _threshold(threshold) -> Fraction:
 
 
 # --------------------------------------------------------------------------- suggested rating (DOMAIN.md §4)
+
 
 @dataclass(frozen=True)
 class IkiInput:
@@ -250,15 +296,24 @@ class Suggestion:
 #: ``suggest.iki.no_target`` — no usable numeric target (missing or ≤ 0) and no judgement;
 #: ``suggest.iki.no_realisation`` — a target but no realisation yet and no judgement.
 IKI_REASONS = (
-    "suggest.iki.above", "suggest.iki.meets", "suggest.iki.below", "suggest.iki.zero_realisation",
-    "suggest.iki.judgement", "suggest.iki.no_target", "suggest.iki.no_realisation",
+    "suggest.iki.above",
+    "suggest.iki.meets",
+    "suggest.iki.below",
+    "suggest.iki.zero_realisation",
+    "suggest.iki.judgement",
+    "suggest.iki.no_target",
+    "suggest.iki.no_realisation",
 )
 #: Why the suggestion is what it is: ``suggest.above`` / ``suggest.below`` — more than
 #: half the assessable RHK; ``suggest.meets`` — neither; ``suggest.utama_below`` — more
 #: than half above, but a utama RHK is below, so sesuai; ``suggest.not_assessable`` — no
 #: RHK could be assessed (rating None).
 SUGGESTION_REASONS = (
-    "suggest.above", "suggest.meets", "suggest.below", "suggest.utama_below", "suggest.not_assessable",
+    "suggest.above",
+    "suggest.meets",
+    "suggest.below",
+    "suggest.utama_below",
+    "suggest.not_assessable",
 )
 
 
@@ -411,8 +466,9 @@ class DistributionRule:
             percent = _exact(self.percent)
             if percent is None or not 0 <= percent <= 100:
                 raise DomainError("curve.percent", field="percent", value=self.percent)
-        if self.count is not None and (not isinstance(self.count, int) or isinstance(self.count, bool)
-                                       or self.count < 0):
+        if self.count is not None and (
+            not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 0
+        ):
             raise DomainError("curve.count", field="count", value=self.count)
         if self.rounding not in ROUNDINGS:
             raise DomainError("curve.rounding", field="rounding", value=self.rounding)
@@ -532,8 +588,9 @@ def _counts(counts: Mapping[str, int]) -> dict[str, int]:
     return clean
 
 
-def check_distribution(org_result: str, counts: Mapping[str, int],
-                       rules: Sequence[DistributionRule] = DEFAULT_RULES) -> list[Violation]:
+def check_distribution(
+    org_result: str, counts: Mapping[str, int], rules: Sequence[DistributionRule] = DEFAULT_RULES
+) -> list[Violation]:
     """The rules of ``org_result`` that the unit's predikat ``counts`` break, in the
     rules' order (DOMAIN.md §5). The headcount is the sum of the counts; an empty unit
     breaks nothing. A minimum is capped at the headcount (see :func:`_required`).
@@ -569,8 +626,7 @@ class Band:
     max_count: int | None
 
 
-def curve(org_result: str, counts: Mapping[str, int],
-          rules: Sequence[DistributionRule] = DEFAULT_RULES) -> list[Band]:
+def curve(org_result: str, counts: Mapping[str, int], rules: Sequence[DistributionRule] = DEFAULT_RULES) -> list[Band]:
     """The curve of a unit (DOMAIN.md §5): one :class:`Band` per :data:`PREDIKATS`
     entry, in order, bounded by the single-predikat rules of ``org_result`` (the tightest
     when several apply). Rules over several predikats are reported by
@@ -700,6 +756,7 @@ def objection_transition(status: str, action: str) -> str:
 
 # --------------------------------------------------------------------------- follow-up (DOMAIN.md §7)
 
+
 @dataclass(frozen=True)
 class FollowUp:
     """What follows the predikat: ``recognition``, ``development`` or ``none``. For
@@ -711,8 +768,7 @@ class FollowUp:
     below_values: tuple[str, ...]
 
 
-def follow_up(predikat: str, iki_levels: Mapping[str, str | None],
-              value_levels: Mapping[str, str | None]) -> FollowUp:
+def follow_up(predikat: str, iki_levels: Mapping[str, str | None], value_levels: Mapping[str, str | None]) -> FollowUp:
     """The follow-up of a predikat (DOMAIN.md §7): Sangat Baik → ``recognition``;
     Butuh Perbaikan, Kurang/Misconduct, Sangat Kurang → ``development`` naming the IKI
     (in the given order) and values (in BerAKHLAK order) rated below; Baik → ``none``.
@@ -761,8 +817,9 @@ def _mean_score(ratings: Sequence[str], field: str) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def rater_consistency(ratings_by_rater: Mapping[str, Sequence[str]],
-                      reference: Sequence[str] | None = None) -> list[RaterStats]:
+def rater_consistency(
+    ratings_by_rater: Mapping[str, Sequence[str]], reference: Sequence[str] | None = None
+) -> list[RaterStats]:
     """Leniency/severity of each rater for calibration: the mean score of their ratings
     against the mean of ``reference`` (default: all raters' ratings pooled; an empty
     reference has mean 0). Sorted by index, most lenient first, then by rater. A rating
@@ -819,6 +876,7 @@ def peer_aggregate(answers: Sequence[Mapping[str, str]], minimum: int = PEER_MIN
 
 
 # --------------------------------------------------------------------------- evaluation document
+
 
 def content_hash(document: Mapping) -> str:
     """The SHA-256 (hex) of ``document`` as canonical JSON — sorted keys, no spaces,

@@ -1,5 +1,6 @@
 """What the reviews service publishes (payload schemas, for the catalogue) and the plans events it
 consumes to keep its read model (people, units, cycles, approved SKPs, realisations, feedback)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields
@@ -77,26 +78,57 @@ class FollowUpPlanned(Schema):
 
 
 PUBLISHES = [
-    EventSpec("reviews.evaluation.opened", EvaluationRef,
-              "An evaluation was opened for an employee and period (parties snapshotted).", ("notifications",)),
-    EventSpec("reviews.self_assessment.submitted", EvaluationRef, "The employee submitted the self-assessment.",
-              ("notifications",)),
-    EventSpec("reviews.evaluation.rated", EvaluationRated,
-              "The penilai rated results and behaviour (or calibration adjusted them).", ("notifications",)),
-    EventSpec("reviews.evaluation.signed", EvaluationSigned, "The penilai signed; the document is frozen.",
-              ("notifications",)),
-    EventSpec("reviews.evaluation.acknowledged", EvaluationAcknowledged,
-              "The employee acknowledged receipt; the 14-day objection window runs.", ("notifications",)),
-    EventSpec("reviews.evaluation.countersigned", EvaluationSigned, "The atasan penilai countersigned.",
-              ("notifications",)),
-    EventSpec("reviews.objection.filed", ObjectionRef, "The employee filed an objection (keberatan).",
-              ("notifications",)),
-    EventSpec("reviews.objection.decided", ObjectionDecided,
-              "The atasan penilai decided the objection (final).", ("notifications",)),
-    EventSpec("reviews.calibration.violation_found", ViolationFound,
-              "A unit's predikat distribution breaks the curve for its organisation result.", ("notifications",)),
-    EventSpec("reviews.followup.planned", FollowUpPlanned,
-              "A development plan (Butuh Perbaikan and below) or a recognition (Sangat Baik).", ("notifications",)),
+    EventSpec(
+        "reviews.evaluation.opened",
+        EvaluationRef,
+        "An evaluation was opened for an employee and period (parties snapshotted).",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.self_assessment.submitted",
+        EvaluationRef,
+        "The employee submitted the self-assessment.",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.evaluation.rated",
+        EvaluationRated,
+        "The penilai rated results and behaviour (or calibration adjusted them).",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.evaluation.signed", EvaluationSigned, "The penilai signed; the document is frozen.", ("notifications",)
+    ),
+    EventSpec(
+        "reviews.evaluation.acknowledged",
+        EvaluationAcknowledged,
+        "The employee acknowledged receipt; the 14-day objection window runs.",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.evaluation.countersigned", EvaluationSigned, "The atasan penilai countersigned.", ("notifications",)
+    ),
+    EventSpec(
+        "reviews.objection.filed", ObjectionRef, "The employee filed an objection (keberatan).", ("notifications",)
+    ),
+    EventSpec(
+        "reviews.objection.decided",
+        ObjectionDecided,
+        "The atasan penilai decided the objection (final).",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.calibration.violation_found",
+        ViolationFound,
+        "A unit's predikat distribution breaks the curve for its organisation result.",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.followup.planned",
+        FollowUpPlanned,
+        "A development plan (Butuh Perbaikan and below) or a recognition (Sangat Baik).",
+        ("notifications",),
+    ),
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
@@ -108,16 +140,19 @@ def payload(type_: str, data: dict) -> dict:
 def _on(name: str, timed: bool = False):
     """A consumer entrypoint calling the same service function an HTTP request would.
     ``timed`` handlers get the event time, so an older upsert arriving late is ignored."""
+
     def handle(session, envelope):
         from services.common.bus import Reject
 
         from . import service  # imported late: service imports this module's payload()
+
         try:
             if timed:
                 return getattr(service, name)(session, envelope["data"], as_of=_time(envelope))
             return getattr(service, name)(session, envelope["data"])
         except (KeyError, TypeError, AttributeError) as exc:  # the payload is not what the catalogue says
             raise Reject(f"malformed {envelope.get('type')} payload: {exc!r}") from exc
+
     handle.__name__ = f"on_{name}"
     return handle
 

@@ -1,11 +1,11 @@
 """SQLAlchemy 2.0 mappings of the reviews service: the read model fed by plans events, and the
 evaluations, peer feedback, organisation results, calibration, sign-off, objections, follow-up."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.tables import define_platform_tables
@@ -19,6 +19,7 @@ platform_tables = define_platform_tables(Base.metadata)
 
 
 # ------------------------------------------------------------------ read model (owned by plans)
+
 
 class Person(Base):
     __tablename__ = "rm_people"
@@ -62,6 +63,7 @@ class CycleRef(Base):
 
 class PlanRef(Base):
     """The latest approved version of each SKP."""
+
     __tablename__ = "rm_plans"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans plan id
     cycle_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -100,10 +102,13 @@ class FeedbackRef(Base):
 
 # ------------------------------------------------------------------ evaluations
 
+
 class Evaluation(Base):
     __tablename__ = "evaluations"
-    __table_args__ = (UniqueConstraint("plan_id", "kind", "period_seq", name="uq_evaluation_plan_period"),
-                      Index("ix_evaluations_cycle_unit", "cycle_id", "period_seq", "unit_code"))
+    __table_args__ = (
+        UniqueConstraint("plan_id", "kind", "period_seq", name="uq_evaluation_plan_period"),
+        Index("ix_evaluations_cycle_unit", "cycle_id", "period_seq", "unit_code"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(Integer, index=True)
     agency_code: Mapped[str] = mapped_column(String(40), index=True)
@@ -158,6 +163,7 @@ class Evaluation(Base):
 
 class EvaluationDocument(Base):
     """Every signed version of an evaluation document, frozen with its content hash."""
+
     __tablename__ = "evaluation_documents"
     __table_args__ = (UniqueConstraint("evaluation_id", "version", name="uq_evaluation_document"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -184,6 +190,7 @@ class PeerRater(Base):
 
 class OrgResult(Base):
     """Capaian kinerja organisasi of a unit for a period (period_seq 0 = annual)."""
+
     __tablename__ = "org_results"
     __table_args__ = (UniqueConstraint("cycle_id", "period_seq", "unit_code", name="uq_org_result"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -198,6 +205,7 @@ class OrgResult(Base):
 
 class DistributionRuleRow(Base):
     """The agency's editable distribution rules (seeded from DOMAIN.md §5)."""
+
     __tablename__ = "distribution_rules"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_code: Mapped[str] = mapped_column(String(40), index=True)
@@ -221,6 +229,7 @@ class CalibrationOverride(Base):
 
 class Adjustment(Base):
     """A calibration change of ratings, with the values before and after and the reason."""
+
     __tablename__ = "adjustments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
@@ -233,6 +242,7 @@ class Adjustment(Base):
 
 class Objection(Base):
     """Keberatan (PP 30/2019 Pasal 59): one per evaluation."""
+
     __tablename__ = "objections"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
@@ -273,6 +283,7 @@ class FollowUp(Base):
 
 class SiasnPush(Base):
     """A record of each push of results to SIASN (BKN)."""
+
     __tablename__ = "siasn_pushes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)

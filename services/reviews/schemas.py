@@ -1,4 +1,5 @@
 """marshmallow schemas of the reviews API."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -85,8 +86,12 @@ class RatingIn(Schema):
     rating_perilaku = fields.String(required=True, validate=RATING)
     deviation_reason = fields.String(load_default=None, allow_none=True, validate=TEXT)
     iki_feedback = fields.Dict(keys=fields.String(), values=fields.String(validate=TEXT), load_default=dict)
-    iki_judgements = fields.Dict(keys=fields.String(), values=fields.String(validate=RATING), load_default=dict,
-                                 metadata={"description": "per-IKI judgement for qualitative indicators"})
+    iki_judgements = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=RATING),
+        load_default=dict,
+        metadata={"description": "per-IKI judgement for qualitative indicators"},
+    )
     value_feedback = fields.Dict(keys=fields.String(), values=fields.Nested(ValueFeedback), load_default=dict)
     notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
     recommendations = fields.String(load_default=None, allow_none=True, validate=TEXT)
@@ -103,8 +108,9 @@ class PeersIn(Schema):
 
 
 class PeerAnswerIn(Schema):
-    answers = fields.Dict(keys=fields.String(), values=fields.String(validate=RATING), required=True,
-                          validate=validate.Length(min=1))
+    answers = fields.Dict(
+        keys=fields.String(), values=fields.String(validate=RATING), required=True, validate=validate.Length(min=1)
+    )
     comment = fields.String(load_default=None, allow_none=True, validate=TEXT)
 
 

@@ -1,6 +1,7 @@
 """Use cases of the reviews service. HTTP views and event consumers call these; each enforces
 object-level access and the cycle's stage, applies ``domain.py``, and writes the audit row and
 the outbox events in the same transaction."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,23 @@ from services.common.readmodel import is_stale
 
 from . import domain
 from .events import payload
-from .models import (Adjustment, CalibrationOverride, CycleRef, DistributionRuleRow, Evaluation, EvaluationDocument,
-                     FeedbackRef, FollowUp, Objection, OrgResult, PeerRater, Person, PlanRef, RealisationRef, UnitRef)
+from .models import (
+    Adjustment,
+    CalibrationOverride,
+    CycleRef,
+    DistributionRuleRow,
+    Evaluation,
+    EvaluationDocument,
+    FeedbackRef,
+    FollowUp,
+    Objection,
+    OrgResult,
+    PeerRater,
+    Person,
+    PlanRef,
+    RealisationRef,
+    UnitRef,
+)
 
 ANNUAL = 0  # period_seq of the annual evaluation
 
@@ -46,14 +62,34 @@ def not_found(what: str, ident) -> Problem:
 
 
 def validation(errors, **params) -> Problem:
-    return Problem(422, "validation", errors=[e if isinstance(e, FieldError) else FieldError(e[0], e[1], params)
-                                              for e in errors])
+    return Problem(
+        422, "validation", errors=[e if isinstance(e, FieldError) else FieldError(e[0], e[1], params) for e in errors]
+    )
 
 
-def audit(s: Session, p: Principal | None, action: str, entity_type: str, entity_id, *, before=None, after=None,
-          agency=None, subject=None) -> None:
-    platform().audit(s, actor=p.sub if p else "system:events", action=action, entity_type=entity_type,
-                     entity_id=str(entity_id), before=before, after=after, agency=agency, subject=subject)
+def audit(
+    s: Session,
+    p: Principal | None,
+    action: str,
+    entity_type: str,
+    entity_id,
+    *,
+    before=None,
+    after=None,
+    agency=None,
+    subject=None,
+) -> None:
+    platform().audit(
+        s,
+        actor=p.sub if p else "system:events",
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        agency=agency,
+        subject=subject,
+    )
 
 
 def emit(s: Session, type_: str, subject, data: dict) -> None:
@@ -61,6 +97,7 @@ def emit(s: Session, type_: str, subject, data: dict) -> None:
 
 
 # ------------------------------------------------------------------ read model from plans events
+
 
 def _stale(row, as_of: datetime | None) -> bool:
     """An upsert older than what the row already holds (a retried event arriving late)."""
@@ -73,8 +110,13 @@ def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
         return
     u = u or UnitRef(id=d["id"])
     u.as_of = as_of
-    u.agency_code, u.code, u.name, u.parent_code, u.head_nip = (d["agency_code"], d["code"], d["name"],
-                                                                 d.get("parent_code"), d.get("head_nip"))
+    u.agency_code, u.code, u.name, u.parent_code, u.head_nip = (
+        d["agency_code"],
+        d["code"],
+        d["name"],
+        d.get("parent_code"),
+        d.get("head_nip"),
+    )
     s.add(u)
 
 
@@ -84,8 +126,17 @@ def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
         return
     p = p or Person(nip=d["nip"])
     p.as_of = as_of
-    for key in ("agency_code", "name", "position", "grade", "unit_code", "unit_name", "superior_nip", "active",
-                "language"):
+    for key in (
+        "agency_code",
+        "name",
+        "position",
+        "grade",
+        "unit_code",
+        "unit_name",
+        "superior_nip",
+        "active",
+        "language",
+    ):
         setattr(p, key, d.get(key))
     s.add(p)
 
@@ -97,8 +148,16 @@ def rm_cycle_opened(s: Session, d: dict) -> None:
     s.add(c)
 
 
-_STAGE_ORDER = ("draft", "planning", "monitoring", "annual_evaluation", "calibration", "sign_off", "objections",
-                "closed")
+_STAGE_ORDER = (
+    "draft",
+    "planning",
+    "monitoring",
+    "annual_evaluation",
+    "calibration",
+    "sign_off",
+    "objections",
+    "closed",
+)
 _PHASE_ORDER = ("check_in", "self_assessment", "supervisor_evaluation")
 
 
@@ -109,8 +168,15 @@ def _position(stage: str, seq: int | None, phase: str | None) -> tuple:
 def rm_stage_changed(s: Session, d: dict) -> None:
     c = s.get(CycleRef, d["cycle_id"])
     if c is None:  # stage change before cycle.opened (a retry reordered them): keep what it tells
-        c = CycleRef(id=d["cycle_id"], agency_code=d["agency_code"], year=d["year"], name=f"Periode {d['year']}",
-                     period_type="quarterly", stage="draft", periods=[])
+        c = CycleRef(
+            id=d["cycle_id"],
+            agency_code=d["agency_code"],
+            year=d["year"],
+            name=f"Periode {d['year']}",
+            period_type="quarterly",
+            stage="draft",
+            periods=[],
+        )
         s.add(c)
     if _position(d["stage"], d.get("period_seq"), d.get("phase")) <= _position(c.stage, c.period_seq, c.phase):
         return  # the cycle only moves forward: an older stage change arriving late changes nothing
@@ -128,8 +194,12 @@ def rm_plan_approved(s: Session, d: dict) -> None:
         return  # an older version arriving late
     plan = plan or PlanRef(id=d["plan_id"])
     plan.cycle_id, plan.agency_code, plan.employee_nip = d["cycle_id"], d["agency_code"], d["employee_nip"]
-    plan.penilai_nip, plan.unit_code, plan.revision, plan.status = (d.get("penilai_nip"), d["unit_code"],
-                                                                    d["revision"], "approved")
+    plan.penilai_nip, plan.unit_code, plan.revision, plan.status = (
+        d.get("penilai_nip"),
+        d["unit_code"],
+        d["revision"],
+        "approved",
+    )
     plan.is_head_of_unit = d.get("is_head_of_unit", False)
     plan.content = {"approach": d["approach"], "rhk": d["rhk"], "behaviour": d["behaviour"]}
     s.add(plan)
@@ -189,7 +259,11 @@ def rebuild_read_model(s: Session, fetch) -> dict:
             plan = fetch(f"/plans/api/v1/plans/{summary['id']}")
             unit = s.scalar(select(UnitRef).where(UnitRef.id == plan["unit_id"]))
             existing = s.get(PlanRef, summary["id"]) or PlanRef(id=summary["id"])
-            existing.cycle_id, existing.agency_code, existing.employee_nip = c["id"], c["agency_code"], plan["employee_nip"]
+            existing.cycle_id, existing.agency_code, existing.employee_nip = (
+                c["id"],
+                c["agency_code"],
+                plan["employee_nip"],
+            )
             existing.penilai_nip, existing.unit_code = plan["penilai_nip"], unit.code if unit else ""
             existing.revision, existing.status = summary["revision"], plan["status"]
             existing.is_head_of_unit = plan["is_head_of_unit"]
@@ -197,9 +271,19 @@ def rebuild_read_model(s: Session, fetch) -> dict:
             s.add(existing)
             counts["plans"] += 1
             for r in fetch(f"/plans/api/v1/plans/{summary['id']}/realisations"):
-                rm_realisation(s, {"realisation_id": r["id"], "plan_id": r["plan_id"], "iki_id": r["iki_id"],
-                                   "period_seq": r["period_seq"], "value": r["value"], "text": r["text"],
-                                   "evidence_count": len(r["evidence"]), "source": r["source"]})
+                rm_realisation(
+                    s,
+                    {
+                        "realisation_id": r["id"],
+                        "plan_id": r["plan_id"],
+                        "iki_id": r["iki_id"],
+                        "period_seq": r["period_seq"],
+                        "value": r["value"],
+                        "text": r["text"],
+                        "evidence_count": len(r["evidence"]),
+                        "source": r["source"],
+                    },
+                )
                 counts["realisations"] += 1
             for f in fetch(f"/plans/api/v1/plans/{summary['id']}/feedback"):
                 rm_feedback(s, {**f, "feedback_id": f["id"]})
@@ -208,6 +292,7 @@ def rebuild_read_model(s: Session, fetch) -> dict:
 
 
 # ------------------------------------------------------------------ opening evaluations
+
 
 def period_name(c: CycleRef, seq: int) -> str:
     if seq == ANNUAL:
@@ -225,8 +310,9 @@ def open_evaluations(s: Session, c: CycleRef, seq: int, only_plan: int | None = 
         stmt = stmt.where(PlanRef.id == only_plan)
     plans = s.scalars(stmt).all()
     kind = "annual" if seq == ANNUAL else "periodic"
-    existing = set(s.scalars(select(Evaluation.plan_id).where(Evaluation.cycle_id == c.id,
-                                                               Evaluation.period_seq == seq)))
+    existing = set(
+        s.scalars(select(Evaluation.plan_id).where(Evaluation.cycle_id == c.id, Evaluation.period_seq == seq))
+    )
     if only_plan is None:
         people = {p.nip: p for p in s.scalars(select(Person).where(Person.agency_code == c.agency_code))}
     else:  # one late-approved plan: the employee, their penilai and atasan only
@@ -248,15 +334,34 @@ def open_evaluations(s: Session, c: CycleRef, seq: int, only_plan: int | None = 
         penilai = people.get(emp.superior_nip) if emp.superior_nip else None
         atasan = people.get(penilai.superior_nip) if penilai and penilai.superior_nip else None
         ev = Evaluation(
-            cycle_id=c.id, agency_code=c.agency_code, kind=kind, period_seq=seq, period_name=period_name(c, seq),
-            plan_id=plan.id, plan_revision=plan.revision, employee_nip=emp.nip, employee_name=emp.name,
-            position=emp.position, grade=emp.grade, unit_code=emp.unit_code, unit_name=emp.unit_name,
+            cycle_id=c.id,
+            agency_code=c.agency_code,
+            kind=kind,
+            period_seq=seq,
+            period_name=period_name(c, seq),
+            plan_id=plan.id,
+            plan_revision=plan.revision,
+            employee_nip=emp.nip,
+            employee_name=emp.name,
+            position=emp.position,
+            grade=emp.grade,
+            unit_code=emp.unit_code,
+            unit_name=emp.unit_name,
             is_head_of_unit=plan.is_head_of_unit,
-            penilai_nip=penilai.nip if penilai else None, penilai_name=penilai.name if penilai else None,
-            penilai_position=penilai.position if penilai else None, penilai_grade=penilai.grade if penilai else None,
+            penilai_nip=penilai.nip if penilai else None,
+            penilai_name=penilai.name if penilai else None,
+            penilai_position=penilai.position if penilai else None,
+            penilai_grade=penilai.grade if penilai else None,
             penilai_unit_name=penilai.unit_name if penilai else None,
-            atasan_nip=atasan.nip if atasan else None, atasan_name=atasan.name if atasan else None,
-            status="open", self_assessment={}, iki_feedback={}, value_feedback={}, created_at=now(), updated_at=now())
+            atasan_nip=atasan.nip if atasan else None,
+            atasan_name=atasan.name if atasan else None,
+            status="open",
+            self_assessment={},
+            iki_feedback={},
+            value_feedback={},
+            created_at=now(),
+            updated_at=now(),
+        )
         s.add(ev)
         s.flush()
         emit(s, "reviews.evaluation.opened", ev.id, ev_ref(ev))
@@ -265,21 +370,33 @@ def open_evaluations(s: Session, c: CycleRef, seq: int, only_plan: int | None = 
 
 
 def ev_ref(ev: Evaluation) -> dict:
-    return {"evaluation_id": ev.id, "cycle_id": ev.cycle_id, "agency_code": ev.agency_code, "kind": ev.kind,
-            "period_seq": ev.period_seq, "period_name": ev.period_name, "employee_nip": ev.employee_nip,
-            "penilai_nip": ev.penilai_nip, "atasan_nip": ev.atasan_nip, "unit_code": ev.unit_code,
-            "status": ev.status, "predikat": ev.predikat}
+    return {
+        "evaluation_id": ev.id,
+        "cycle_id": ev.cycle_id,
+        "agency_code": ev.agency_code,
+        "kind": ev.kind,
+        "period_seq": ev.period_seq,
+        "period_name": ev.period_name,
+        "employee_nip": ev.employee_nip,
+        "penilai_nip": ev.penilai_nip,
+        "atasan_nip": ev.atasan_nip,
+        "unit_code": ev.unit_code,
+        "status": ev.status,
+        "predikat": ev.predikat,
+    }
 
 
 # ------------------------------------------------------------------ access and stage
+
 
 def in_agency(p: Principal, agency: str, roles=("hr", "agency")) -> bool:
     return p.is_admin or (p.has(*roles) and p.agency == agency)
 
 
 def can_read(p: Principal, ev: Evaluation) -> bool:
-    return in_agency(p, ev.agency_code) or (p.nip is not None and p.nip in (ev.employee_nip, ev.penilai_nip,
-                                                                            ev.atasan_nip))
+    return in_agency(p, ev.agency_code) or (
+        p.nip is not None and p.nip in (ev.employee_nip, ev.penilai_nip, ev.atasan_nip)
+    )
 
 
 def get_evaluation(s: Session, p: Principal, evaluation_id: int) -> Evaluation:
@@ -305,8 +422,9 @@ def evaluation_query(p: Principal, args: dict):
         elif role == "employee":
             stmt = stmt.where(Evaluation.employee_nip == nip)
         else:
-            stmt = stmt.where((Evaluation.employee_nip == nip) | (Evaluation.penilai_nip == nip)
-                              | (Evaluation.atasan_nip == nip))
+            stmt = stmt.where(
+                (Evaluation.employee_nip == nip) | (Evaluation.penilai_nip == nip) | (Evaluation.atasan_nip == nip)
+            )
     for key in ("cycle_id", "period_seq", "unit_code", "status", "predikat", "employee_nip"):
         if key in args:
             stmt = stmt.where(getattr(Evaluation, key) == args[key])
@@ -346,11 +464,15 @@ def _stage_ok(c: CycleRef, ev: Evaluation, action: str) -> bool:
     if action == "rate":
         return c.stage == "annual_evaluation" if annual else here and c.phase == "supervisor_evaluation"
     if action == "adjust":
-        return (c.stage in ("annual_evaluation", "calibration") if annual
-                else (here and c.phase == "supervisor_evaluation") or c.stage == "calibration")
+        return (
+            c.stage in ("annual_evaluation", "calibration")
+            if annual
+            else (here and c.phase == "supervisor_evaluation") or c.stage == "calibration"
+        )
     if action in ("sign", "acknowledge", "countersign"):
-        return (c.stage in ("sign_off", "objections") if annual
-                else (here and c.phase == "supervisor_evaluation") or past)
+        return (
+            c.stage in ("sign_off", "objections") if annual else (here and c.phase == "supervisor_evaluation") or past
+        )
     if action == "object":
         return c.stage != "closed"
     raise ValueError(action)
@@ -369,6 +491,7 @@ def _not_frozen(ev: Evaluation) -> None:
 
 
 # ------------------------------------------------------------------ self-assessment
+
 
 def save_self_assessment(s: Session, p: Principal, ev: Evaluation, data: dict, *, submit: bool = False) -> Evaluation:
     _owner(p, ev)
@@ -391,14 +514,24 @@ def save_self_assessment(s: Session, p: Principal, ev: Evaluation, data: dict, *
         ev.self_submitted_at = now()
     ev.updated_at = now()
     s.flush()
-    audit(s, p, "self_assessment.submitted" if submit else "self_assessment.saved", "evaluation", ev.id,
-          before=before, after=ev.self_assessment, agency=ev.agency_code, subject=ev.employee_nip)
+    audit(
+        s,
+        p,
+        "self_assessment.submitted" if submit else "self_assessment.saved",
+        "evaluation",
+        ev.id,
+        before=before,
+        after=ev.self_assessment,
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
     if submit:
         emit(s, "reviews.self_assessment.submitted", ev.id, ev_ref(ev))
     return ev
 
 
 # ------------------------------------------------------------------ supervisor evaluation
+
 
 def _threshold() -> float:
     return float(settings().get("suggest_threshold", 0.05))
@@ -415,24 +548,47 @@ def suggestion_for(s: Session, ev: Evaluation, judgements: dict | None = None) -
     judgements = judgements or {}
     rhk = []
     for r in plan.content["rhk"]:
-        iki = tuple(domain.IkiInput(id=i["id"], aspect=i["aspect"], target_value=i.get("target_value"),
-                                    realisation=latest[i["id"]].value if i["id"] in latest else None,
-                                    judgement=judgements.get(i["id"])) for i in r["iki"])
+        iki = tuple(
+            domain.IkiInput(
+                id=i["id"],
+                aspect=i["aspect"],
+                target_value=i.get("target_value"),
+                realisation=latest[i["id"]].value if i["id"] in latest else None,
+                judgement=judgements.get(i["id"]),
+            )
+            for i in r["iki"]
+        )
         rhk.append(domain.RhkInput(id=r["id"], kind=r["kind"], iki=iki))
     return domain.suggest_hasil(rhk, _threshold())
 
 
 def suggestion_dict(sug: domain.Suggestion) -> dict:
-    return {"rating": sug.rating, "reason": sug.reason, "counts": dict(sug.counts),
-            "rhk": [{"id": r.id, "kind": r.kind, "level": r.level,
-                     "iki": [{"id": i.id, "achievement": i.achievement, "level": i.level, "reason": i.reason}
-                             for i in r.iki]} for r in sug.rhk]}
+    return {
+        "rating": sug.rating,
+        "reason": sug.reason,
+        "counts": dict(sug.counts),
+        "rhk": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "level": r.level,
+                "iki": [
+                    {"id": i.id, "achievement": i.achievement, "level": i.level, "reason": i.reason} for i in r.iki
+                ],
+            }
+            for r in sug.rhk
+        ],
+    }
 
 
 def org_result_of(s: Session, ev: Evaluation) -> str | None:
-    return s.scalar(select(OrgResult.result).where(OrgResult.cycle_id == ev.cycle_id,
-                                                   OrgResult.period_seq == ev.period_seq,
-                                                   OrgResult.unit_code == ev.unit_code))
+    return s.scalar(
+        select(OrgResult.result).where(
+            OrgResult.cycle_id == ev.cycle_id,
+            OrgResult.period_seq == ev.period_seq,
+            OrgResult.unit_code == ev.unit_code,
+        )
+    )
 
 
 def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
@@ -446,12 +602,34 @@ def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     _apply_rating(s, ev, data)
     ev.status, ev.rated_at, ev.rated_by, ev.updated_at = new_status, now(), p.sub, now()
     s.flush()
-    audit(s, p, "evaluation.rated", "evaluation", ev.id, before=before,
-          after={"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat,
-                 "suggested_hasil": ev.suggested_hasil, "deviation_reason": ev.deviation_reason},
-          agency=ev.agency_code, subject=ev.employee_nip)
-    emit(s, "reviews.evaluation.rated", ev.id, ev_ref(ev) | {
-        "rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "suggested_hasil": ev.suggested_hasil})
+    audit(
+        s,
+        p,
+        "evaluation.rated",
+        "evaluation",
+        ev.id,
+        before=before,
+        after={
+            "rating_hasil": ev.rating_hasil,
+            "rating_perilaku": ev.rating_perilaku,
+            "predikat": ev.predikat,
+            "suggested_hasil": ev.suggested_hasil,
+            "deviation_reason": ev.deviation_reason,
+        },
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
+    emit(
+        s,
+        "reviews.evaluation.rated",
+        ev.id,
+        ev_ref(ev)
+        | {
+            "rating_hasil": ev.rating_hasil,
+            "rating_perilaku": ev.rating_perilaku,
+            "suggested_hasil": ev.suggested_hasil,
+        },
+    )
     return ev
 
 
@@ -460,8 +638,11 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
     iki_ids = {i["id"] for r in plan.content["rhk"] for i in r["iki"]}
     errors = [(f"iki_feedback.{k}", "iki.unknown") for k in (data.get("iki_feedback") or {}) if k not in iki_ids]
     errors += [(f"iki_judgements.{k}", "iki.unknown") for k in (data.get("iki_judgements") or {}) if k not in iki_ids]
-    errors += [(f"value_feedback.{k}", "behaviour.unknown_value") for k in (data.get("value_feedback") or {})
-               if k not in domain.BERAKHLAK]
+    errors += [
+        (f"value_feedback.{k}", "behaviour.unknown_value")
+        for k in (data.get("value_feedback") or {})
+        if k not in domain.BERAKHLAK
+    ]
     if errors:
         raise validation(errors)
     sug = suggestion_for(s, ev, data.get("iki_judgements"))
@@ -489,6 +670,7 @@ def suggest_preview(s: Session, p: Principal, ev: Evaluation) -> dict:
 
 # ------------------------------------------------------------------ peer feedback
 
+
 def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) -> list[PeerRater]:
     _penilai(p, ev)
     _not_frozen(ev)
@@ -506,14 +688,23 @@ def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) ->
         if nip not in existing:
             s.add(PeerRater(evaluation_id=ev.id, rater_nip=nip, nominated_by=p.sub))
     s.flush()
-    audit(s, p, "peers.nominated", "evaluation", ev.id, after={"raters": sorted(set(nips) | existing)},
-          agency=ev.agency_code, subject=ev.employee_nip)
+    audit(
+        s,
+        p,
+        "peers.nominated",
+        "evaluation",
+        ev.id,
+        after={"raters": sorted(set(nips) | existing)},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
     return list(s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)))
 
 
 def answer_peer(s: Session, p: Principal, evaluation_id: int, data: dict) -> PeerRater:
-    rater = s.scalar(select(PeerRater).where(PeerRater.evaluation_id == evaluation_id,
-                                             PeerRater.rater_nip == (p.nip or "\0")))
+    rater = s.scalar(
+        select(PeerRater).where(PeerRater.evaluation_id == evaluation_id, PeerRater.rater_nip == (p.nip or "\0"))
+    )
     if rater is None:
         raise not_found("evaluation", evaluation_id)
     ev = s.get(Evaluation, evaluation_id)
@@ -533,11 +724,16 @@ def peer_summary(s: Session, p: Principal, ev: Evaluation) -> dict:
     raters = s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)).all()
     answers = [r.answers for r in raters if r.answers]
     minimum = int(settings().get("peer_min_raters", domain.PEER_MIN_RATERS))
-    return {"nominated": len(raters), "answered": len(answers), "minimum": minimum,
-            "aggregate": domain.peer_aggregate(answers, minimum)}
+    return {
+        "nominated": len(raters),
+        "answered": len(answers),
+        "minimum": minimum,
+        "aggregate": domain.peer_aggregate(answers, minimum),
+    }
 
 
 # ------------------------------------------------------------------ organisation results, rules, calibration
+
 
 def unit_heads(s: Session, agency: str, unit_code: str) -> set[str]:
     unit = s.scalar(select(UnitRef).where(UnitRef.agency_code == agency, UnitRef.code == unit_code))
@@ -555,31 +751,46 @@ def set_org_result(s: Session, p: Principal, data: dict) -> OrgResult:
     seq = data.get("period_seq") or ANNUAL
     if seq != ANNUAL and seq not in {pr["seq"] for pr in c.periods or []}:
         raise validation([("period_seq", "period.unknown")])
-    if s.scalar(select(UnitRef.id).where(UnitRef.agency_code == c.agency_code,
-                                         UnitRef.code == data["unit_code"])) is None:
+    if (
+        s.scalar(select(UnitRef.id).where(UnitRef.agency_code == c.agency_code, UnitRef.code == data["unit_code"]))
+        is None
+    ):
         raise validation([("unit_code", "unit.unknown")])
     if not in_agency(p, c.agency_code, ("hr",)):
         heads = unit_heads(s, c.agency_code, data["unit_code"])
         superiors = {s.scalar(select(Person.superior_nip).where(Person.nip == h)) for h in heads}
         if not p.nip or p.nip not in superiors:
             raise Problem(403, "org_result.only_head_above")
-    row = s.scalar(select(OrgResult).where(OrgResult.cycle_id == c.id, OrgResult.period_seq == seq,
-                                           OrgResult.unit_code == data["unit_code"]))
+    row = s.scalar(
+        select(OrgResult).where(
+            OrgResult.cycle_id == c.id, OrgResult.period_seq == seq, OrgResult.unit_code == data["unit_code"]
+        )
+    )
     before = {"result": row.result} if row else None
     if row is None:
         row = OrgResult(cycle_id=c.id, agency_code=c.agency_code, period_seq=seq, unit_code=data["unit_code"])
         s.add(row)
     row.result, row.set_by, row.set_at = data["result"], p.sub, now()
     s.flush()
-    audit(s, p, "org_result.set", "org_result", row.id, before=before, after={"result": row.result, "seq": seq,
-                                                                            "unit_code": row.unit_code},
-          agency=c.agency_code)
+    audit(
+        s,
+        p,
+        "org_result.set",
+        "org_result",
+        row.id,
+        before=before,
+        after={"result": row.result, "seq": seq, "unit_code": row.unit_code},
+        agency=c.agency_code,
+    )
     return row
 
 
 def rules_for(s: Session, agency: str) -> list[domain.DistributionRule]:
-    rows = s.scalars(select(DistributionRuleRow).where(DistributionRuleRow.agency_code == agency)
-                     .order_by(DistributionRuleRow.position)).all()
+    rows = s.scalars(
+        select(DistributionRuleRow)
+        .where(DistributionRuleRow.agency_code == agency)
+        .order_by(DistributionRuleRow.position)
+    ).all()
     if not rows:
         return list(domain.DEFAULT_RULES)
     return [domain.rule_from_dict(r.rule) for r in rows]
@@ -603,23 +814,38 @@ def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.Di
     for i, rule in enumerate(parsed):
         s.add(DistributionRuleRow(agency_code=agency, position=i, rule=domain.rule_to_dict(rule)))
     s.flush()
-    audit(s, p, "distribution_rules.replaced", "distribution_rules", agency, before=before,
-          after=[domain.rule_to_dict(r) for r in parsed], agency=agency)
+    audit(
+        s,
+        p,
+        "distribution_rules.replaced",
+        "distribution_rules",
+        agency,
+        before=before,
+        after=[domain.rule_to_dict(r) for r in parsed],
+        agency=agency,
+    )
     return parsed
 
 
 def _violation_dict(v: domain.Violation) -> dict:
-    return {"code": v.code, "rule": domain.rule_to_dict(v.rule), "required": v.required, "actual": v.actual,
-            "headcount": v.headcount}
+    return {
+        "code": v.code,
+        "rule": domain.rule_to_dict(v.rule),
+        "required": v.required,
+        "actual": v.actual,
+        "headcount": v.headcount,
+    }
 
 
 def calibration(s: Session, p: Principal, cycle_id: int, seq: int, unit_code: str | None = None) -> dict:
     c = s.get(CycleRef, cycle_id)
     if c is None or not in_agency(p, c.agency_code):
         raise not_found("cycle", cycle_id)
-    stmt = select(Evaluation.unit_code, func.max(Evaluation.unit_name), Evaluation.predikat, func.count()).where(
-        Evaluation.cycle_id == cycle_id, Evaluation.period_seq == seq).group_by(
-        Evaluation.unit_code, Evaluation.predikat)
+    stmt = (
+        select(Evaluation.unit_code, func.max(Evaluation.unit_name), Evaluation.predikat, func.count())
+        .where(Evaluation.cycle_id == cycle_id, Evaluation.period_seq == seq)
+        .group_by(Evaluation.unit_code, Evaluation.predikat)
+    )
     if unit_code:
         stmt = stmt.where(Evaluation.unit_code == unit_code)
     per_unit: dict[str, dict] = {}
@@ -630,27 +856,62 @@ def calibration(s: Session, p: Principal, cycle_id: int, seq: int, unit_code: st
         else:
             u["unrated"] += n
     rules = rules_for(s, c.agency_code)
-    orgs = {r.unit_code: r.result for r in s.scalars(select(OrgResult).where(OrgResult.cycle_id == cycle_id,
-                                                                            OrgResult.period_seq == seq))}
-    overrides = {o.unit_code: o for o in s.scalars(select(CalibrationOverride).where(
-        CalibrationOverride.cycle_id == cycle_id, CalibrationOverride.period_seq == seq))}
+    orgs = {
+        r.unit_code: r.result
+        for r in s.scalars(select(OrgResult).where(OrgResult.cycle_id == cycle_id, OrgResult.period_seq == seq))
+    }
+    overrides = {
+        o.unit_code: o
+        for o in s.scalars(
+            select(CalibrationOverride).where(
+                CalibrationOverride.cycle_id == cycle_id, CalibrationOverride.period_seq == seq
+            )
+        )
+    }
     units = []
     for code in sorted(per_unit):
         u = per_unit[code]
         counts = {k: u["counts"].get(k, 0) for k in domain.PREDIKATS}
         org = orgs.get(code)
         violations = [_violation_dict(v) for v in domain.check_distribution(org, counts, rules)] if org else []
-        bands = [{"predikat": b.predikat, "count": b.count, "percent": b.percent, "min_count": b.min_count,
-                  "max_count": b.max_count} for b in domain.curve(org, counts, rules)] if org else [
-            {"predikat": k, "count": counts[k], "percent": _pct(counts[k], sum(counts.values())), "min_count": None,
-             "max_count": None} for k in domain.PREDIKATS]
+        bands = (
+            [
+                {
+                    "predikat": b.predikat,
+                    "count": b.count,
+                    "percent": b.percent,
+                    "min_count": b.min_count,
+                    "max_count": b.max_count,
+                }
+                for b in domain.curve(org, counts, rules)
+            ]
+            if org
+            else [
+                {
+                    "predikat": k,
+                    "count": counts[k],
+                    "percent": _pct(counts[k], sum(counts.values())),
+                    "min_count": None,
+                    "max_count": None,
+                }
+                for k in domain.PREDIKATS
+            ]
+        )
         ov = overrides.get(code)
-        units.append({"unit_code": code, "unit_name": u["unit_name"], "org_result": org,
-                      "headcount": sum(counts.values()), "unrated": u["unrated"], "bands": bands,
-                      "violations": violations,
-                      "override": {"reason": ov.reason, "set_by": ov.set_by, "set_at": ov.set_at} if ov else None,
-                      "sign_off_blocked": bool(violations) and ov is None,
-                      "missing_org_result": org is None})
+        units.append(
+            {
+                "unit_code": code,
+                "unit_name": u["unit_name"],
+                "org_result": org,
+                "headcount": sum(counts.values()),
+                "unrated": u["unrated"],
+                "bands": bands,
+                "violations": violations,
+                "override": {"reason": ov.reason, "set_by": ov.set_by, "set_at": ov.set_at} if ov else None,
+                "sign_off_blocked": bool(violations) and ov is None,
+                "missing_org_result": org is None,
+            }
+        )
     return {"cycle_id": cycle_id, "period_seq": seq, "units": units}
 
 
@@ -666,15 +927,35 @@ def check_calibration(s: Session, p: Principal, cycle_id: int, seq: int) -> dict
         if not u["violations"]:
             continue
         # the same finding published once: a deterministic event id from what was found
-        finding = domain.content_hash({"unit": u["unit_code"], "cycle": cycle_id, "seq": seq,
-                                       "org": u["org_result"], "violations": u["violations"]})
+        finding = domain.content_hash(
+            {
+                "unit": u["unit_code"],
+                "cycle": cycle_id,
+                "seq": seq,
+                "org": u["org_result"],
+                "violations": u["violations"],
+            }
+        )
         event_id = str(uuid.UUID(finding[:32]))
         if s.scalar(select(outbox.c.id).where(outbox.c.event_id == event_id)):
             continue
-        platform().emit(s, "reviews.calibration.violation_found", f"{cycle_id}:{seq}:{u['unit_code']}", payload(
-            "reviews.calibration.violation_found", {
-                "cycle_id": cycle_id, "agency_code": c.agency_code, "period_seq": seq, "unit_code": u["unit_code"],
-                "org_result": u["org_result"], "violations": u["violations"]}), event_id=event_id)
+        platform().emit(
+            s,
+            "reviews.calibration.violation_found",
+            f"{cycle_id}:{seq}:{u['unit_code']}",
+            payload(
+                "reviews.calibration.violation_found",
+                {
+                    "cycle_id": cycle_id,
+                    "agency_code": c.agency_code,
+                    "period_seq": seq,
+                    "unit_code": u["unit_code"],
+                    "org_result": u["org_result"],
+                    "violations": u["violations"],
+                },
+            ),
+            event_id=event_id,
+        )
     return view
 
 
@@ -686,17 +967,27 @@ def record_override(s: Session, p: Principal, data: dict) -> CalibrationOverride
     view = calibration(s, p, c.id, seq, data["unit_code"])
     if not view["units"] or not view["units"][0]["violations"]:
         raise Problem(409, "calibration.nothing_to_override", unit_code=data["unit_code"])
-    row = s.scalar(select(CalibrationOverride).where(CalibrationOverride.cycle_id == c.id,
-                                                     CalibrationOverride.period_seq == seq,
-                                                     CalibrationOverride.unit_code == data["unit_code"]))
+    row = s.scalar(
+        select(CalibrationOverride).where(
+            CalibrationOverride.cycle_id == c.id,
+            CalibrationOverride.period_seq == seq,
+            CalibrationOverride.unit_code == data["unit_code"],
+        )
+    )
     if row is None:
-        row = CalibrationOverride(cycle_id=c.id, agency_code=c.agency_code, period_seq=seq,
-                                  unit_code=data["unit_code"])
+        row = CalibrationOverride(cycle_id=c.id, agency_code=c.agency_code, period_seq=seq, unit_code=data["unit_code"])
         s.add(row)
     row.reason, row.violations, row.set_by, row.set_at = data["reason"], view["units"][0]["violations"], p.sub, now()
     s.flush()
-    audit(s, p, "calibration.override", "calibration", f"{c.id}:{seq}:{row.unit_code}",
-          after={"reason": row.reason, "violations": row.violations}, agency=c.agency_code)
+    audit(
+        s,
+        p,
+        "calibration.override",
+        "calibration",
+        f"{c.id}:{seq}:{row.unit_code}",
+        after={"reason": row.reason, "violations": row.violations},
+        agency=c.agency_code,
+    )
     return row
 
 
@@ -715,14 +1006,33 @@ def adjust(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     after = {"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat}
     s.add(Adjustment(evaluation_id=ev.id, before=before, after=after, reason=data["reason"], by=p.sub, at=now()))
     s.flush()
-    audit(s, p, "evaluation.adjusted", "evaluation", ev.id, before=before, after=after | {"reason": data["reason"]},
-          agency=ev.agency_code, subject=ev.employee_nip)
-    emit(s, "reviews.evaluation.rated", ev.id, ev_ref(ev) | {
-        "rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "suggested_hasil": ev.suggested_hasil})
+    audit(
+        s,
+        p,
+        "evaluation.adjusted",
+        "evaluation",
+        ev.id,
+        before=before,
+        after=after | {"reason": data["reason"]},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
+    emit(
+        s,
+        "reviews.evaluation.rated",
+        ev.id,
+        ev_ref(ev)
+        | {
+            "rating_hasil": ev.rating_hasil,
+            "rating_perilaku": ev.rating_perilaku,
+            "suggested_hasil": ev.suggested_hasil,
+        },
+    )
     return ev
 
 
 # ------------------------------------------------------------------ sign-off chain and documents
+
 
 def document_content(s: Session, ev: Evaluation) -> dict:
     """What the evaluation document shows (DOMAIN.md §6); its hash freezes the signed version."""
@@ -731,29 +1041,70 @@ def document_content(s: Session, ev: Evaluation) -> dict:
     for r in s.scalars(select(RealisationRef).where(RealisationRef.plan_id == ev.plan_id)):
         if ev.period_seq == ANNUAL or r.period_seq == ev.period_seq:
             if r.iki_id not in real or r.period_seq > real[r.iki_id]["period_seq"]:
-                real[r.iki_id] = {"value": r.value, "text": r.text, "evidence_count": r.evidence_count,
-                                  "period_seq": r.period_seq}
+                real[r.iki_id] = {
+                    "value": r.value,
+                    "text": r.text,
+                    "evidence_count": r.evidence_count,
+                    "period_seq": r.period_seq,
+                }
     view = calibration_for_document(s, ev)
     return {
-        "evaluation_id": ev.id, "cycle_id": ev.cycle_id, "kind": ev.kind, "period": ev.period_name,
-        "employee": {"nip": ev.employee_nip, "name": ev.employee_name, "position": ev.position, "grade": ev.grade,
-                     "unit": ev.unit_name},
-        "penilai": {"nip": ev.penilai_nip, "name": ev.penilai_name, "position": ev.penilai_position,
-                    "grade": ev.penilai_grade, "unit": ev.penilai_unit_name},
+        "evaluation_id": ev.id,
+        "cycle_id": ev.cycle_id,
+        "kind": ev.kind,
+        "period": ev.period_name,
+        "employee": {
+            "nip": ev.employee_nip,
+            "name": ev.employee_name,
+            "position": ev.position,
+            "grade": ev.grade,
+            "unit": ev.unit_name,
+        },
+        "penilai": {
+            "nip": ev.penilai_nip,
+            "name": ev.penilai_name,
+            "position": ev.penilai_position,
+            "grade": ev.penilai_grade,
+            "unit": ev.penilai_unit_name,
+        },
         "atasan_penilai": {"nip": ev.atasan_nip, "name": ev.atasan_name},
-        "org_result": ev.org_result, "distribution": view,
-        "rhk": [{"id": r["id"], "kind": r["kind"], "description": r["description"],
-                 "iki": [{"id": i["id"], "aspect": i["aspect"], "indicator": i["indicator"],
-                          "target": _target(i), "realisation": real.get(i["id"]),
-                          "feedback": (ev.iki_feedback or {}).get(i["id"])} for i in r["iki"]]}
-                for r in plan.content["rhk"]],
-        "behaviour": [{"value": v, "expectation": plan.content["behaviour"].get(v),
-                       "feedback": (ev.value_feedback or {}).get(v)} for v in domain.BERAKHLAK],
-        "rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat,
-        "suggested_hasil": ev.suggested_hasil, "deviation_reason": ev.deviation_reason,
-        "notes": ev.notes, "recommendations": ev.recommendations,
-        "signatures": {"penilai": _iso(ev.signed_at), "employee": _iso(ev.acknowledged_at),
-                       "atasan_penilai": _iso(ev.countersigned_at)},
+        "org_result": ev.org_result,
+        "distribution": view,
+        "rhk": [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "description": r["description"],
+                "iki": [
+                    {
+                        "id": i["id"],
+                        "aspect": i["aspect"],
+                        "indicator": i["indicator"],
+                        "target": _target(i),
+                        "realisation": real.get(i["id"]),
+                        "feedback": (ev.iki_feedback or {}).get(i["id"]),
+                    }
+                    for i in r["iki"]
+                ],
+            }
+            for r in plan.content["rhk"]
+        ],
+        "behaviour": [
+            {"value": v, "expectation": plan.content["behaviour"].get(v), "feedback": (ev.value_feedback or {}).get(v)}
+            for v in domain.BERAKHLAK
+        ],
+        "rating_hasil": ev.rating_hasil,
+        "rating_perilaku": ev.rating_perilaku,
+        "predikat": ev.predikat,
+        "suggested_hasil": ev.suggested_hasil,
+        "deviation_reason": ev.deviation_reason,
+        "notes": ev.notes,
+        "recommendations": ev.recommendations,
+        "signatures": {
+            "penilai": _iso(ev.signed_at),
+            "employee": _iso(ev.acknowledged_at),
+            "atasan_penilai": _iso(ev.countersigned_at),
+        },
     }
 
 
@@ -773,18 +1124,29 @@ def calibration_for_document(s: Session, ev: Evaluation) -> dict | None:
     if org is None:
         return None
     c = s.get(CycleRef, ev.cycle_id)
-    return {"org_result": org, "rules": [domain.rule_to_dict(r) for r in rules_for(s, c.agency_code)
-                                         if r.org_result == org]}
+    return {
+        "org_result": org,
+        "rules": [domain.rule_to_dict(r) for r in rules_for(s, c.agency_code) if r.org_result == org],
+    }
 
 
 def _store_document(s: Session, ev: Evaluation, reason: str) -> EvaluationDocument:
     content = document_content(s, ev)
-    previous = s.scalar(select(EvaluationDocument).where(EvaluationDocument.evaluation_id == ev.id)
-                        .order_by(EvaluationDocument.version.desc()).limit(1))
-    doc = EvaluationDocument(evaluation_id=ev.id, version=(previous.version + 1) if previous else 1, content=content,
-                             content_hash=domain.content_hash(content),
-                             previous_hash=previous.content_hash if previous else None, reason=reason,
-                             created_at=now())
+    previous = s.scalar(
+        select(EvaluationDocument)
+        .where(EvaluationDocument.evaluation_id == ev.id)
+        .order_by(EvaluationDocument.version.desc())
+        .limit(1)
+    )
+    doc = EvaluationDocument(
+        evaluation_id=ev.id,
+        version=(previous.version + 1) if previous else 1,
+        content=content,
+        content_hash=domain.content_hash(content),
+        previous_hash=previous.content_hash if previous else None,
+        reason=reason,
+        created_at=now(),
+    )
     s.add(doc)
     ev.content_hash, ev.document_version = doc.content_hash, doc.version
     return doc
@@ -794,16 +1156,25 @@ def sign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     _penilai(p, ev)
     guard(s, ev, "sign")
     new_status = domain.evaluation_transition(ev.status, "sign")
-    unit = calibration(s, Principal(sub="system", roles=frozenset({"admin"})), ev.cycle_id, ev.period_seq,
-                       ev.unit_code)["units"]
+    unit = calibration(
+        s, Principal(sub="system", roles=frozenset({"admin"})), ev.cycle_id, ev.period_seq, ev.unit_code
+    )["units"]
     if unit and unit[0]["sign_off_blocked"]:
         raise Problem(409, "calibration.blocked", unit_code=ev.unit_code, violations=unit[0]["violations"])
     ev.status, ev.signed_at, ev.signed_by, ev.updated_at = new_status, now(), p.sub, now()
     s.flush()
     _store_document(s, ev, "signed")
     s.flush()
-    audit(s, p, "evaluation.signed", "evaluation", ev.id, after={"content_hash": ev.content_hash},
-          agency=ev.agency_code, subject=ev.employee_nip)
+    audit(
+        s,
+        p,
+        "evaluation.signed",
+        "evaluation",
+        ev.id,
+        after={"content_hash": ev.content_hash},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
     emit(s, "reviews.evaluation.signed", ev.id, ev_ref(ev) | {"content_hash": ev.content_hash})
     return ev
 
@@ -815,9 +1186,17 @@ def acknowledge(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     ev.acknowledged_at, ev.updated_at = now(), now()
     s.flush()
     audit(s, p, "evaluation.acknowledged", "evaluation", ev.id, agency=ev.agency_code, subject=ev.employee_nip)
-    emit(s, "reviews.evaluation.acknowledged", ev.id, ev_ref(ev) | {
-        "objection_closes_on": domain.objection_closes_on(platform().local_date(ev.acknowledged_at),
-                                                          _objection_days())})
+    emit(
+        s,
+        "reviews.evaluation.acknowledged",
+        ev.id,
+        ev_ref(ev)
+        | {
+            "objection_closes_on": domain.objection_closes_on(
+                platform().local_date(ev.acknowledged_at), _objection_days()
+            )
+        },
+    )
     return ev
 
 
@@ -834,11 +1213,17 @@ def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
 
 
 def documents(s: Session, ev: Evaluation) -> list[EvaluationDocument]:
-    return list(s.scalars(select(EvaluationDocument).where(EvaluationDocument.evaluation_id == ev.id)
-                          .order_by(EvaluationDocument.version)))
+    return list(
+        s.scalars(
+            select(EvaluationDocument)
+            .where(EvaluationDocument.evaluation_id == ev.id)
+            .order_by(EvaluationDocument.version)
+        )
+    )
 
 
 # ------------------------------------------------------------------ objections
+
 
 def _objection_days() -> int:
     return int(settings().get("objection_days", domain.OBJECTION_DAYS))
@@ -852,20 +1237,44 @@ def file_objection(s: Session, p: Principal, ev: Evaluation, reasons: str) -> Ob
     if s.scalar(select(Objection.id).where(Objection.evaluation_id == ev.id)):
         raise Problem(409, "objection.exists")
     domain.check_objection_window(platform().local_date(ev.acknowledged_at), today(), _objection_days())
-    obj = Objection(evaluation_id=ev.id, agency_code=ev.agency_code, employee_nip=ev.employee_nip,
-                    atasan_nip=ev.atasan_nip, reasons=reasons, status="filed", statements=[], filed_at=now())
+    obj = Objection(
+        evaluation_id=ev.id,
+        agency_code=ev.agency_code,
+        employee_nip=ev.employee_nip,
+        atasan_nip=ev.atasan_nip,
+        reasons=reasons,
+        status="filed",
+        statements=[],
+        filed_at=now(),
+    )
     s.add(obj)
     s.flush()
-    audit(s, p, "objection.filed", "objection", obj.id, after={"reasons": reasons}, agency=ev.agency_code,
-          subject=ev.employee_nip)
+    audit(
+        s,
+        p,
+        "objection.filed",
+        "objection",
+        obj.id,
+        after={"reasons": reasons},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
     emit(s, "reviews.objection.filed", obj.id, objection_ref(obj, ev))
     return obj
 
 
 def objection_ref(obj: Objection, ev: Evaluation) -> dict:
-    return {"objection_id": obj.id, "evaluation_id": ev.id, "cycle_id": ev.cycle_id, "agency_code": ev.agency_code,
-            "employee_nip": ev.employee_nip, "penilai_nip": ev.penilai_nip, "atasan_nip": ev.atasan_nip,
-            "status": obj.status, "decision": obj.decision}
+    return {
+        "objection_id": obj.id,
+        "evaluation_id": ev.id,
+        "cycle_id": ev.cycle_id,
+        "agency_code": ev.agency_code,
+        "employee_nip": ev.employee_nip,
+        "penilai_nip": ev.penilai_nip,
+        "atasan_nip": ev.atasan_nip,
+        "status": obj.status,
+        "decision": obj.decision,
+    }
 
 
 def get_objection(s: Session, p: Principal, objection_id: int) -> tuple[Objection, Evaluation]:
@@ -886,18 +1295,29 @@ def add_statement(s: Session, p: Principal, obj: Objection, ev: Evaluation, text
     obj.status = domain.objection_transition(obj.status, "statement")
     obj.statements = [*obj.statements, {"party": party, "nip": p.nip, "text": text, "at": now().isoformat()}]
     s.flush()
-    audit(s, p, "objection.statement", "objection", obj.id, after={"party": party, "text": text},
-          agency=ev.agency_code, subject=ev.employee_nip)
+    audit(
+        s,
+        p,
+        "objection.statement",
+        "objection",
+        obj.id,
+        after={"party": party, "text": text},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
     return obj
 
 
 def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, data: dict) -> Objection:
     _atasan(p, ev)
     obj.status = domain.objection_transition(obj.status, "decide")
-    before = {"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat,
-              "content_hash": ev.content_hash}
-    obj.decision, obj.decision_reason, obj.decided_at, obj.decided_by = (data["decision"], data["reason"], now(),
-                                                                       p.sub)
+    before = {
+        "rating_hasil": ev.rating_hasil,
+        "rating_perilaku": ev.rating_perilaku,
+        "predikat": ev.predikat,
+        "content_hash": ev.content_hash,
+    }
+    obj.decision, obj.decision_reason, obj.decided_at, obj.decided_by = (data["decision"], data["reason"], now(), p.sub)
     obj.before = before
     if data["decision"] == "changed":
         missing = [f for f in ("rating_hasil", "rating_perilaku") if not data.get(f)]
@@ -911,13 +1331,31 @@ def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, d
         _store_document(s, ev, "objection_changed")  # a new version linked to the old by previous_hash
         s.flush()
         plan_follow_up(s, ev, replace=True)
-    obj.after = {"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat,
-                 "content_hash": ev.content_hash, "document_version": ev.document_version}
+    obj.after = {
+        "rating_hasil": ev.rating_hasil,
+        "rating_perilaku": ev.rating_perilaku,
+        "predikat": ev.predikat,
+        "content_hash": ev.content_hash,
+        "document_version": ev.document_version,
+    }
     s.flush()
-    audit(s, p, "objection.decided", "objection", obj.id, before=before, after=obj.after | {
-        "decision": obj.decision, "reason": obj.decision_reason}, agency=ev.agency_code, subject=ev.employee_nip)
-    emit(s, "reviews.objection.decided", obj.id, objection_ref(obj, ev) | {
-        "predikat": ev.predikat, "document_version": ev.document_version})
+    audit(
+        s,
+        p,
+        "objection.decided",
+        "objection",
+        obj.id,
+        before=before,
+        after=obj.after | {"decision": obj.decision, "reason": obj.decision_reason},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
+    emit(
+        s,
+        "reviews.objection.decided",
+        obj.id,
+        objection_ref(obj, ev) | {"predikat": ev.predikat, "document_version": ev.document_version},
+    )
     return obj
 
 
@@ -942,16 +1380,40 @@ def plan_follow_up(s: Session, ev: Evaluation, replace: bool = False) -> FollowU
         s.flush()
     if fu.kind == "none":
         return None
-    row = FollowUp(evaluation_id=ev.id, cycle_id=ev.cycle_id, agency_code=ev.agency_code,
-                   employee_nip=ev.employee_nip, kind=fu.kind, predikat=ev.predikat, below_iki=list(fu.below_iki),
-                   below_values=list(fu.below_values), recommendation=RECOMMENDATIONS[fu.kind],
-                   owner_nip=ev.penilai_nip, due_date=today() + timedelta(days=90), created_at=now())
+    row = FollowUp(
+        evaluation_id=ev.id,
+        cycle_id=ev.cycle_id,
+        agency_code=ev.agency_code,
+        employee_nip=ev.employee_nip,
+        kind=fu.kind,
+        predikat=ev.predikat,
+        below_iki=list(fu.below_iki),
+        below_values=list(fu.below_values),
+        recommendation=RECOMMENDATIONS[fu.kind],
+        owner_nip=ev.penilai_nip,
+        due_date=today() + timedelta(days=90),
+        created_at=now(),
+    )
     s.add(row)
     s.flush()
-    emit(s, "reviews.followup.planned", row.id, {
-        "followup_id": row.id, "evaluation_id": ev.id, "cycle_id": ev.cycle_id, "agency_code": ev.agency_code,
-        "employee_nip": ev.employee_nip, "kind": row.kind, "predikat": row.predikat, "below_iki": row.below_iki,
-        "below_values": row.below_values, "owner_nip": row.owner_nip, "due_date": row.due_date})
+    emit(
+        s,
+        "reviews.followup.planned",
+        row.id,
+        {
+            "followup_id": row.id,
+            "evaluation_id": ev.id,
+            "cycle_id": ev.cycle_id,
+            "agency_code": ev.agency_code,
+            "employee_nip": ev.employee_nip,
+            "kind": row.kind,
+            "predikat": row.predikat,
+            "below_iki": row.below_iki,
+            "below_values": row.below_values,
+            "owner_nip": row.owner_nip,
+            "due_date": row.due_date,
+        },
+    )
     return row
 
 
@@ -964,9 +1426,17 @@ def update_follow_up(s: Session, p: Principal, fu: FollowUp, data: dict) -> Foll
         if key in data:
             setattr(fu, key, data[key])
     s.flush()
-    audit(s, p, "followup.updated", "followup", fu.id, before=before,
-          after={"recommendation": fu.recommendation, "owner_nip": fu.owner_nip, "due_date": str(fu.due_date)},
-          agency=fu.agency_code, subject=fu.employee_nip)
+    audit(
+        s,
+        p,
+        "followup.updated",
+        "followup",
+        fu.id,
+        before=before,
+        after={"recommendation": fu.recommendation, "owner_nip": fu.owner_nip, "due_date": str(fu.due_date)},
+        agency=fu.agency_code,
+        subject=fu.employee_nip,
+    )
     return fu
 
 
@@ -974,9 +1444,13 @@ def rater_consistency(s: Session, p: Principal, cycle_id: int, seq: int | None) 
     c = s.get(CycleRef, cycle_id)
     if c is None or not in_agency(p, c.agency_code, ("hr",)):
         raise not_found("cycle", cycle_id)
-    stmt = select(Evaluation.penilai_nip, Evaluation.penilai_name, Evaluation.unit_code, Evaluation.rating_hasil,
-                  Evaluation.rating_perilaku).where(Evaluation.cycle_id == cycle_id,
-                                                    Evaluation.rating_hasil.is_not(None))
+    stmt = select(
+        Evaluation.penilai_nip,
+        Evaluation.penilai_name,
+        Evaluation.unit_code,
+        Evaluation.rating_hasil,
+        Evaluation.rating_perilaku,
+    ).where(Evaluation.cycle_id == cycle_id, Evaluation.rating_hasil.is_not(None))
     if seq is not None:
         stmt = stmt.where(Evaluation.period_seq == seq)
     by_rater: dict[str, list[str]] = defaultdict(list)
@@ -993,9 +1467,19 @@ def rater_consistency(s: Session, p: Principal, cycle_id: int, seq: int | None) 
     out = []
     for rater, st in agency_stats.items():
         unit_ref = domain.rater_consistency({rater: by_rater[rater]}, by_unit[units[rater]])[0]
-        out.append({"penilai_nip": rater, "penilai_name": names.get(rater), "unit_code": units.get(rater), "n": st.n,
-                    "counts": st.counts, "mean": st.mean, "agency_mean": st.reference_mean,
-                    "unit_mean": unit_ref.reference_mean, "index_vs_agency": st.index,
-                    "index_vs_unit": unit_ref.index})
+        out.append(
+            {
+                "penilai_nip": rater,
+                "penilai_name": names.get(rater),
+                "unit_code": units.get(rater),
+                "n": st.n,
+                "counts": st.counts,
+                "mean": st.mean,
+                "agency_mean": st.reference_mean,
+                "unit_mean": unit_ref.reference_mean,
+                "index_vs_agency": st.index,
+                "index_vs_unit": unit_ref.index,
+            }
+        )
     out.sort(key=lambda r: r["index_vs_agency"], reverse=True)
     return {"cycle_id": cycle_id, "period_seq": seq, "raters": out}

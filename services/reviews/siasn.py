@@ -49,6 +49,7 @@ connection errors and 5xx with exponential backoff; a 4xx is final. A 2xx whose 
 The endpoint runs the HTTP calls outside any database transaction (see :func:`prepare_push`,
 :func:`send_all`, :func:`record_push`) so a slow SIASN never holds the database.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -78,9 +79,22 @@ from services.common.errors import Problem
 from . import service as svc
 from .models import CycleRef, Evaluation, SiasnPush
 
-__all__ = ["DEFAULT_CODES", "PATHS", "SiasnClient", "SiasnConfig", "SiasnMappingError", "SiasnResult",
-           "blueprint", "is_success", "periodic_payload", "prepare_push", "push_results", "record_push",
-           "send_all", "skp22_payload"]
+__all__ = [
+    "DEFAULT_CODES",
+    "PATHS",
+    "SiasnClient",
+    "SiasnConfig",
+    "SiasnMappingError",
+    "SiasnResult",
+    "blueprint",
+    "is_success",
+    "periodic_payload",
+    "prepare_push",
+    "push_results",
+    "record_push",
+    "send_all",
+    "skp22_payload",
+]
 
 ANNUAL = 0
 KINDS = ("annual", "periodic")
@@ -89,13 +103,33 @@ BODY_LIMIT = 4000  # characters of a response body kept on the push record
 
 DEFAULT_CODES: dict[str, dict[str, str]] = {
     "rating": {"above": "1", "meets": "2", "below": "3"},
-    "kuadran": {"SANGAT_BAIK": "1", "BAIK": "2", "BUTUH_PERBAIKAN": "3", "KURANG_MISCONDUCT": "4",
-                "SANGAT_KURANG": "5"},
+    "kuadran": {
+        "SANGAT_BAIK": "1",
+        "BAIK": "2",
+        "BUTUH_PERBAIKAN": "3",
+        "KURANG_MISCONDUCT": "4",
+        "SANGAT_KURANG": "5",
+    },
     "periodik": {"monthly": "1", "quarterly": "2"},
-    "golongan": {"I/a": "11", "I/b": "12", "I/c": "13", "I/d": "14",
-                 "II/a": "21", "II/b": "22", "II/c": "23", "II/d": "24",
-                 "III/a": "31", "III/b": "32", "III/c": "33", "III/d": "34",
-                 "IV/a": "41", "IV/b": "42", "IV/c": "43", "IV/d": "44", "IV/e": "45"},
+    "golongan": {
+        "I/a": "11",
+        "I/b": "12",
+        "I/c": "13",
+        "I/d": "14",
+        "II/a": "21",
+        "II/b": "22",
+        "II/c": "23",
+        "II/d": "24",
+        "III/a": "31",
+        "III/b": "32",
+        "III/c": "33",
+        "III/d": "34",
+        "IV/a": "41",
+        "IV/b": "42",
+        "IV/c": "43",
+        "IV/d": "44",
+        "IV/e": "45",
+    },
     "status": {"asn": "ASN", "non_asn": "NON ASN"},
     "pns_id": {},
 }
@@ -111,6 +145,7 @@ class SiasnMappingError(ValueError):
 
 
 # ------------------------------------------------------------------ configuration
+
 
 def merge_codes(overrides: Mapping | None) -> dict[str, dict[str, str]]:
     codes = {table: dict(entries) for table, entries in DEFAULT_CODES.items()}
@@ -163,15 +198,20 @@ class SiasnConfig:
             value = env.get(name)
             return value if value not in (None, "") else default
 
-        return cls(url=get("SIASN_URL"), gateway_token=get("SIASN_GATEWAY_TOKEN"), sso_token=get("SIASN_SSO_TOKEN"),
-                   codes=merge_codes(_load_code_map(get("SIASN_CODE_MAP"))),
-                   max_attempts=max(1, int(get("SIASN_MAX_ATTEMPTS", 4))),
-                   backoff_seconds=float(get("SIASN_BACKOFF_SECONDS", 0.5)),
-                   max_backoff_seconds=float(get("SIASN_MAX_BACKOFF_SECONDS", 8.0)),
-                   timeout_seconds=float(get("SIASN_TIMEOUT_SECONDS", 30.0)))
+        return cls(
+            url=get("SIASN_URL"),
+            gateway_token=get("SIASN_GATEWAY_TOKEN"),
+            sso_token=get("SIASN_SSO_TOKEN"),
+            codes=merge_codes(_load_code_map(get("SIASN_CODE_MAP"))),
+            max_attempts=max(1, int(get("SIASN_MAX_ATTEMPTS", 4))),
+            backoff_seconds=float(get("SIASN_BACKOFF_SECONDS", 0.5)),
+            max_backoff_seconds=float(get("SIASN_MAX_BACKOFF_SECONDS", 8.0)),
+            timeout_seconds=float(get("SIASN_TIMEOUT_SECONDS", 30.0)),
+        )
 
 
 # ------------------------------------------------------------------ payloads
+
 
 def _get(obj, name: str, default=None):
     if isinstance(obj, Mapping):
@@ -235,8 +275,9 @@ def _employee_id(ev, extra: Mapping, codes: Mapping) -> str:
     return str(extra.get("siasn_id") or (codes.get("pns_id") or {}).get(str(nip)) or nip)
 
 
-def skp22_payload(evaluation_row, person_extra: Mapping | None = None, *, year: int | None = None,
-                  codes: Mapping | None = None) -> dict:
+def skp22_payload(
+    evaluation_row, person_extra: Mapping | None = None, *, year: int | None = None, codes: Mapping | None = None
+) -> dict:
     """The ``POST /skp22/save`` body of an annual evaluation. ``evaluation_row`` is an
     :class:`Evaluation` (or a mapping with its column names); ``person_extra`` may carry
     ``siasn_id`` (the employee's SIASN id — else the NIP is used), ``year``, ``record_id`` (an
@@ -248,8 +289,12 @@ def skp22_payload(evaluation_row, person_extra: Mapping | None = None, *, year: 
     year = year or extra.get("year")
     if not year:
         raise SiasnMappingError("tahun", None)
-    body = {"tahun": int(year), **_ratings(evaluation_row, codes), **_penilai(evaluation_row, extra, codes),
-            "pnsDinilaiOrang": _employee_id(evaluation_row, extra, codes)}
+    body = {
+        "tahun": int(year),
+        **_ratings(evaluation_row, codes),
+        **_penilai(evaluation_row, extra, codes),
+        "pnsDinilaiOrang": _employee_id(evaluation_row, extra, codes),
+    }
     if extra.get("record_id"):
         body["id"] = str(extra["record_id"])
     return body
@@ -276,8 +321,9 @@ def period_bounds(cycle, seq: int) -> tuple[date, date]:
     return date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1])
 
 
-def periodic_payload(evaluation_row, person_extra: Mapping | None = None, *, cycle=None,
-                     codes: Mapping | None = None) -> dict:
+def periodic_payload(
+    evaluation_row, person_extra: Mapping | None = None, *, cycle=None, codes: Mapping | None = None
+) -> dict:
     """The ``POST /kinerjaperiodik/save`` body of a periodic evaluation; ``cycle`` (a
     :class:`CycleRef` or mapping with ``year``, ``period_type``, ``periods``) gives the period's
     months and type. ``person_extra`` as for :func:`skp22_payload`, plus ``koefisien_id``."""
@@ -290,11 +336,14 @@ def periodic_payload(evaluation_row, person_extra: Mapping | None = None, *, cyc
     penilai["penilaiJabatanNama"] = penilai.pop("penilaiJabatan")
     body = {
         "pnsDinilaiId": _employee_id(evaluation_row, extra, codes),
-        "bulanMulaiPenilaian": start.month, "tahunMulaiPenilaian": start.year,
-        "bulanSelesaiPenilaian": end.month, "tahunSelesaiPenilaian": end.year,
+        "bulanMulaiPenilaian": start.month,
+        "tahunMulaiPenilaian": start.year,
+        "bulanSelesaiPenilaian": end.month,
+        "tahunSelesaiPenilaian": end.year,
         "periodikId": str(_code(codes, "periodik", _get(cycle, "period_type"))),
         "tahun": end.year,
-        **_ratings(evaluation_row, codes), **penilai,
+        **_ratings(evaluation_row, codes),
+        **penilai,
     }
     if extra.get("koefisien_id"):
         body["koefisienId"] = str(extra["koefisien_id"])
@@ -307,8 +356,7 @@ def periodic_payload(evaluation_row, person_extra: Mapping | None = None, *, cyc
 
 # (url, body, headers, timeout) -> (status, body text); raises on connection errors
 Transport = Callable[[str, bytes, dict, float], tuple[int, str]]
-RETRYABLE = (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException,
-             OSError)
+RETRYABLE = (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException, OSError)
 
 
 def urllib_transport(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, str]:
@@ -350,15 +398,18 @@ class SiasnClient:
     """POSTs JSON to SIASN with both bearer tokens; retries connection errors and 5xx with
     exponential backoff (``sleep`` is injectable), never a 4xx."""
 
-    def __init__(self, config: SiasnConfig, http: Transport | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, config: SiasnConfig, http: Transport | None = None, sleep: Callable[[float], None] = time.sleep):
         self.config = config
         self.http = http or urllib_transport
         self.sleep = sleep
 
     def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.config.gateway_token}", "Auth": f"bearer {self.config.sso_token}",
-                "Content-Type": "application/json", "Accept": "application/json"}
+        return {
+            "Authorization": f"Bearer {self.config.gateway_token}",
+            "Auth": f"bearer {self.config.sso_token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
 
     def send(self, path: str, payload: dict) -> SiasnResult:
         url = (self.config.url or "").rstrip("/") + path
@@ -386,6 +437,7 @@ class SiasnClient:
 
 # ------------------------------------------------------------------ use cases
 
+
 @dataclass
 class PushItem:
     evaluation_id: int
@@ -412,8 +464,14 @@ def _hr_cycle(s: Session, p: Principal, cycle_id: int) -> CycleRef:
     return c
 
 
-def prepare_push(s: Session, p: Principal, cycle_id: int, kind: str, codes: Mapping | None = None,
-                 person_extra: Callable[[Evaluation], Mapping] | None = None) -> PushPlan:
+def prepare_push(
+    s: Session,
+    p: Principal,
+    cycle_id: int,
+    kind: str,
+    codes: Mapping | None = None,
+    person_extra: Callable[[Evaluation], Mapping] | None = None,
+) -> PushPlan:
     """What to send: every countersigned evaluation of ``kind`` in the cycle without a ``sent``
     push, with its payload (or the mapping error that stops it). HR of the agency only."""
     if kind not in KINDS:
@@ -422,11 +480,16 @@ def prepare_push(s: Session, p: Principal, cycle_id: int, kind: str, codes: Mapp
     codes = codes or DEFAULT_CODES
     endpoint = PATHS[kind]
     stmt = select(Evaluation).where(Evaluation.cycle_id == cycle_id, Evaluation.status == "countersigned")
-    stmt = stmt.where(Evaluation.period_seq == ANNUAL) if kind == "annual" else stmt.where(
-        Evaluation.period_seq != ANNUAL)
-    sent = set(s.scalars(select(SiasnPush.evaluation_id).join(Evaluation, Evaluation.id == SiasnPush.evaluation_id)
-                         .where(Evaluation.cycle_id == cycle_id, SiasnPush.status == "sent",
-                                SiasnPush.endpoint == endpoint)))
+    stmt = (
+        stmt.where(Evaluation.period_seq == ANNUAL) if kind == "annual" else stmt.where(Evaluation.period_seq != ANNUAL)
+    )
+    sent = set(
+        s.scalars(
+            select(SiasnPush.evaluation_id)
+            .join(Evaluation, Evaluation.id == SiasnPush.evaluation_id)
+            .where(Evaluation.cycle_id == cycle_id, SiasnPush.status == "sent", SiasnPush.endpoint == endpoint)
+        )
+    )
     items, skipped = [], 0
     for ev in s.scalars(stmt.order_by(Evaluation.id)):
         if ev.id in sent:
@@ -434,8 +497,11 @@ def prepare_push(s: Session, p: Principal, cycle_id: int, kind: str, codes: Mapp
             continue
         extra = dict(person_extra(ev) if person_extra else {})
         try:
-            payload = (skp22_payload(ev, extra, year=c.year, codes=codes) if kind == "annual"
-                       else periodic_payload(ev, extra, cycle=c, codes=codes))
+            payload = (
+                skp22_payload(ev, extra, year=c.year, codes=codes)
+                if kind == "annual"
+                else periodic_payload(ev, extra, cycle=c, codes=codes)
+            )
             items.append(PushItem(ev.id, ev.employee_nip, payload))
         except SiasnMappingError as exc:
             items.append(PushItem(ev.id, ev.employee_nip, None, error=f"mapping: {exc}"))
@@ -461,21 +527,49 @@ def record_push(s: Session, p: Principal, plan: PushPlan) -> dict:
         counts["sent" if ok else "failed"] += 1
         if not ok:
             failed_ids.append(item.evaluation_id)
-        s.add(SiasnPush(evaluation_id=item.evaluation_id, endpoint=plan.endpoint, payload=item.payload or {},
-                        status="sent" if ok else "failed", attempts=r.attempts if r else 0,
-                        response_status=r.status if r else None,
-                        response_body=(r.body if r else item.error or "")[:BODY_LIMIT], at=at))
+        s.add(
+            SiasnPush(
+                evaluation_id=item.evaluation_id,
+                endpoint=plan.endpoint,
+                payload=item.payload or {},
+                status="sent" if ok else "failed",
+                attempts=r.attempts if r else 0,
+                response_status=r.status if r else None,
+                response_body=(r.body if r else item.error or "")[:BODY_LIMIT],
+                at=at,
+            )
+        )
     s.flush()
-    out = {"cycle_id": plan.cycle_id, "kind": plan.kind, "endpoint": plan.endpoint, "sent": counts["sent"],
-           "failed": counts["failed"], "skipped": plan.skipped, "total": len(plan.items) + plan.skipped,
-           "failed_evaluation_ids": failed_ids}
-    svc.audit(s, p, "siasn.pushed", "cycle", plan.cycle_id, after={k: v for k, v in out.items() if k != "cycle_id"},
-          agency=plan.agency_code)
+    out = {
+        "cycle_id": plan.cycle_id,
+        "kind": plan.kind,
+        "endpoint": plan.endpoint,
+        "sent": counts["sent"],
+        "failed": counts["failed"],
+        "skipped": plan.skipped,
+        "total": len(plan.items) + plan.skipped,
+        "failed_evaluation_ids": failed_ids,
+    }
+    svc.audit(
+        s,
+        p,
+        "siasn.pushed",
+        "cycle",
+        plan.cycle_id,
+        after={k: v for k, v in out.items() if k != "cycle_id"},
+        agency=plan.agency_code,
+    )
     return out
 
 
-def push_results(s: Session, p: Principal, cycle_id: int, kind: str, client: SiasnClient,
-                 person_extra: Callable[[Evaluation], Mapping] | None = None) -> dict:
+def push_results(
+    s: Session,
+    p: Principal,
+    cycle_id: int,
+    kind: str,
+    client: SiasnClient,
+    person_extra: Callable[[Evaluation], Mapping] | None = None,
+) -> dict:
     """Push every countersigned ``kind`` evaluation of the cycle not yet sent successfully, in the
     caller's session: ``{"sent", "failed", "skipped", "total", "failed_evaluation_ids", ...}``."""
     plan = prepare_push(s, p, cycle_id, kind, client.config.codes, person_extra)
@@ -484,20 +578,37 @@ def push_results(s: Session, p: Principal, cycle_id: int, kind: str, client: Sia
 
 def pushes(s: Session, p: Principal, cycle_id: int, status: str | None = None) -> list[dict]:
     _hr_cycle(s, p, cycle_id)
-    stmt = (select(SiasnPush, Evaluation.employee_nip, Evaluation.period_seq, Evaluation.kind)
-            .join(Evaluation, Evaluation.id == SiasnPush.evaluation_id).where(Evaluation.cycle_id == cycle_id))
+    stmt = (
+        select(SiasnPush, Evaluation.employee_nip, Evaluation.period_seq, Evaluation.kind)
+        .join(Evaluation, Evaluation.id == SiasnPush.evaluation_id)
+        .where(Evaluation.cycle_id == cycle_id)
+    )
     if status:
         stmt = stmt.where(SiasnPush.status == status)
-    return [{"id": row.id, "evaluation_id": row.evaluation_id, "employee_nip": nip, "period_seq": seq, "kind": kind,
-             "endpoint": row.endpoint, "status": row.status, "attempts": row.attempts,
-             "response_status": row.response_status, "response_body": row.response_body, "payload": row.payload,
-             "at": row.at} for row, nip, seq, kind in s.execute(stmt.order_by(SiasnPush.id))]
+    return [
+        {
+            "id": row.id,
+            "evaluation_id": row.evaluation_id,
+            "employee_nip": nip,
+            "period_seq": seq,
+            "kind": kind,
+            "endpoint": row.endpoint,
+            "status": row.status,
+            "attempts": row.attempts,
+            "response_status": row.response_status,
+            "response_body": row.response_body,
+            "payload": row.payload,
+            "at": row.at,
+        }
+        for row, nip, seq, kind in s.execute(stmt.order_by(SiasnPush.id))
+    ]
 
 
 # ------------------------------------------------------------------ HTTP
 
-blueprint = Blueprint("siasn", __name__, url_prefix="/reviews/api/v1/siasn",
-                      description="Export of countersigned results to SIASN (BKN)")
+blueprint = Blueprint(
+    "siasn", __name__, url_prefix="/reviews/api/v1/siasn", description="Export of countersigned results to SIASN (BKN)"
+)
 
 
 class PushIn(Schema):
@@ -544,9 +655,19 @@ def make_client() -> SiasnClient:
         return factory()
     config = SiasnConfig.from_env()
     if not config.configured:
-        raise Problem(503, "siasn.not_configured", missing=[name for name, value in (
-            ("SIASN_URL", config.url), ("SIASN_GATEWAY_TOKEN", config.gateway_token),
-            ("SIASN_SSO_TOKEN", config.sso_token)) if not value])
+        raise Problem(
+            503,
+            "siasn.not_configured",
+            missing=[
+                name
+                for name, value in (
+                    ("SIASN_URL", config.url),
+                    ("SIASN_GATEWAY_TOKEN", config.gateway_token),
+                    ("SIASN_SSO_TOKEN", config.sso_token),
+                )
+                if not value
+            ],
+        )
     return SiasnClient(config)
 
 

@@ -3,17 +3,20 @@
 Questionnaires (single, batch, public kiosk) are read with :func:`json_body` and validated by
 ``service``/``schemas.load_response`` so every field error is reported at once; their request
 bodies are documented with ``@blp.doc``."""
+
 from __future__ import annotations
 
-from flask import Response as FlaskResponse, current_app, g, request
+from flask import Response as FlaskResponse
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.common.auth import current_principal
 from services.common.errors import FieldError, Problem
-from services.common.http import paginate, page_schema, require_if_match, with_etag
+from services.common.http import page_schema, paginate, require_if_match, with_etag
 
-from . import domain, qr, report as report_mod
+from . import domain, qr
+from . import report as report_mod
 from . import schemas as sc
 from . import service as svc
 from .models import Campaign, Response, SurveyToken
@@ -22,20 +25,31 @@ PREFIX = "/surveys/api/v1"
 PUBLIC_PREFIX = f"{PREFIX}/public/"
 SAMPLE_SIZE_PATH = f"{PREFIX}/sample-size"
 
-campaigns = Blueprint("campaigns", __name__, url_prefix=PREFIX,
-                      description="Survey campaigns (SKM), one-time tokens, QR codes, the minimum sample")
-responses = Blueprint("responses", __name__, url_prefix=PREFIX,
-                      description="Responses: kiosk/agency API, batches, CSV import of paper questionnaires")
-index = Blueprint("index", __name__, url_prefix=PREFIX,
-                  description="The satisfaction index (IKM), aggregates, suggestions, reports")
-public = Blueprint("public", __name__, url_prefix=f"{PREFIX}/public",
-                   description="Anonymous kiosk API (no token; one-time tokens or a per-address rate limit)")
+campaigns = Blueprint(
+    "campaigns",
+    __name__,
+    url_prefix=PREFIX,
+    description="Survey campaigns (SKM), one-time tokens, QR codes, the minimum sample",
+)
+responses = Blueprint(
+    "responses",
+    __name__,
+    url_prefix=PREFIX,
+    description="Responses: kiosk/agency API, batches, CSV import of paper questionnaires",
+)
+index = Blueprint(
+    "index", __name__, url_prefix=PREFIX, description="The satisfaction index (IKM), aggregates, suggestions, reports"
+)
+public = Blueprint(
+    "public",
+    __name__,
+    url_prefix=f"{PREFIX}/public",
+    description="Anonymous kiosk API (no token; one-time tokens or a per-address rate limit)",
+)
 
 
 def uow():
     return current_app.extensions["kinerja"].uow()
-
-
 
 
 def host_url() -> str:
@@ -64,6 +78,7 @@ def _doc_body(schema, many: bool = False) -> dict:
 
 # ------------------------------------------------------------------ sample size
 
+
 @campaigns.route("/sample-size")
 class SampleSize(MethodView):
     @campaigns.arguments(sc.SampleSizeQuery, location="query")
@@ -82,6 +97,7 @@ class SampleSize(MethodView):
 
 # ------------------------------------------------------------------ campaigns
 
+
 @campaigns.route("/campaigns")
 class Campaigns(MethodView):
     @campaigns.arguments(sc.CampaignQuery, location="query")
@@ -89,6 +105,7 @@ class Campaigns(MethodView):
     def get(self, args):
         """Campaigns of the caller's agency, filtered by unit, service type or status."""
         from sqlalchemy import select
+
         p = current_principal()
         with uow() as s:
             stmt = select(Campaign)
@@ -168,8 +185,16 @@ class CampaignTokens(MethodView):
             c = svc.get_campaign(s, p, campaign_id)
             svc.require_hr(p, c)
             page = paginate(s, svc.token_query(c, args), SurveyToken.id, args.get("cursor"), args["limit"])
-            page["items"] = [{"id": t.id, "code": t.code, "created_at": t.created_at, "used": t.used_at is not None,
-                              "used_at": t.used_at} for t in page["items"]]
+            page["items"] = [
+                {
+                    "id": t.id,
+                    "code": t.code,
+                    "created_at": t.created_at,
+                    "used": t.used_at is not None,
+                    "used_at": t.used_at,
+                }
+                for t in page["items"]
+            ]
             return page
 
     @campaigns.arguments(sc.TokensIn)
@@ -198,6 +223,7 @@ class CampaignQr(MethodView):
 
 # ------------------------------------------------------------------ responses
 
+
 @responses.route("/campaigns/<int:campaign_id>/responses")
 class CampaignResponses(MethodView):
     @responses.response(201, sc.ResponseCreated)
@@ -225,10 +251,8 @@ class CampaignResponsesBatch(MethodView):
         p = current_principal()
         with uow() as s:
             c = svc.get_campaign(s, p, campaign_id)
-            ids = svc.api_record(s, p, c, raw, batch=True,
-                                 max_items=current_app.extensions["surveys"].batch_max)
-            return {"campaign_id": c.id, "recorded": len(ids), "first_response_id": ids[0],
-                    "last_response_id": ids[-1]}
+            ids = svc.api_record(s, p, c, raw, batch=True, max_items=current_app.extensions["surveys"].batch_max)
+            return {"campaign_id": c.id, "recorded": len(ids), "first_response_id": ids[0], "last_response_id": ids[-1]}
 
 
 @responses.route("/campaigns/<int:campaign_id>/responses:import")
@@ -262,12 +286,16 @@ class CampaignResponsesImport(MethodView):
             result = svc.import_csv(s, p, c, text, dry_run=args["dry_run"])
         cat = current_app.extensions["kinerja"].catalogue
         for e in result["errors"]:
-            e["detail"] = cat.t(e["code"], g.lang, **(e.get("params") or {})) if cat.has(e["code"]) \
+            e["detail"] = (
+                cat.t(e["code"], g.lang, **(e.get("params") or {}))
+                if cat.has(e["code"])
                 else (e.get("message") or e["code"])
+            )
         return result
 
 
 # ------------------------------------------------------------------ index, suggestions, reports
+
 
 @index.route("/campaigns/<int:campaign_id>/ikm")
 class CampaignIkm(MethodView):
@@ -346,11 +374,15 @@ class CampaignReportPdf(MethodView):
             c = svc.get_campaign(s, current_principal(), campaign_id)
             data = svc.report(s, c, host_url())
         pdf = report_mod.render_pdf(data, g.lang)
-        return FlaskResponse(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="skm-{c.unit_code}-{c.id}.pdf"'})
+        return FlaskResponse(
+            pdf,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="skm-{c.unit_code}-{c.id}.pdf"'},
+        )
 
 
 # ------------------------------------------------------------------ public kiosk API (no login)
+
 
 @public.route("/<slug>")
 class PublicCampaign(MethodView):
@@ -381,8 +413,7 @@ class PublicResponses(MethodView):
             items, errors = svc.parse_items([raw], prefix_index=False)
             if errors:
                 raise svc.validation(errors)
-            ids = svc.record_responses(s, c, items, channel="kiosk", actor="public:kiosk",
-                                       address=request.remote_addr)
+            ids = svc.record_responses(s, c, items, channel="kiosk", actor="public:kiosk", address=request.remote_addr)
             r = s.get(Response, ids[0])
             return {"id": r.id, "campaign_id": c.id, "channel": r.channel, "submitted_at": r.submitted_at}
 

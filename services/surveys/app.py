@@ -1,4 +1,5 @@
 """Composition root of the surveys service."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,22 +16,34 @@ from . import domain
 from .api import BLUEPRINTS, PUBLIC_PREFIX, SAMPLE_SIZE_PATH
 from .models import Base, platform_tables
 from .settings import Settings
-from .web import PUBLIC_PREFIX as FORM_PREFIX, web
+from .web import PUBLIC_PREFIX as FORM_PREFIX
+from .web import web
 
 SERVICE = "surveys"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
 
 
-def create_app(config: Config | None = None, *, clock: Callable[[], datetime] | None = None,
-               migrate: bool | None = None, settings: Settings | None = None) -> Flask:
+def create_app(
+    config: Config | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    migrate: bool | None = None,
+    settings: Settings | None = None,
+) -> Flask:
     config = config or Config.from_env(SERVICE)
     settings = settings or Settings.from_env(config)
     config.proxy_hops = settings.proxy_hops  # SURVEYS_PROXY_HOPS, else PROXY_HOPS: the platform applies it
     app = create_service_app(
-        config, title="Kinerja — surveys", metadata=Base.metadata, tables=platform_tables,
-        migrations_dir=MIGRATIONS, blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages", clock=clock, migrate=migrate,
+        config,
+        title="Kinerja — surveys",
+        metadata=Base.metadata,
+        tables=platform_tables,
+        migrations_dir=MIGRATIONS,
+        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
+        catalogue_dir=HERE / "messages",
+        clock=clock,
+        migrate=migrate,
         # the public form, the kiosk API and the sample-size calculator need no bearer token
         public_paths=(FORM_PREFIX, PUBLIC_PREFIX, SAMPLE_SIZE_PATH),
         domain_errors={domain.InvalidTransition: 409, domain.DomainError: 422},

@@ -14,6 +14,7 @@ Pure functions only — no Flask, no SQLAlchemy, no I/O, no clock (DOMAIN.md §8
 
 Errors carry message-catalogue keys and a field name, never prose (DESIGN.md §7).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,11 +25,33 @@ from fractions import Fraction
 from typing import Mapping
 
 __all__ = [
-    "UNSUR", "QUESTION_ORDER", "ANSWER_MIN", "ANSWER_MAX", "SEXES", "EDUCATION", "OCCUPATIONS",
-    "SAMPLE_METHODS", "KREJCIE_MORGAN_CAP_FROM", "STATUSES", "DomainError", "InvalidTransition",
-    "Band", "BANDS", "IkmResult", "band_of", "compute_index", "krejcie_morgan", "slovin", "sample_size",
-    "validate_answers", "campaign_transition", "accepts_responses", "round_half_up", "weakest",
-    "index_of_answers", "validate_period",
+    "UNSUR",
+    "QUESTION_ORDER",
+    "ANSWER_MIN",
+    "ANSWER_MAX",
+    "SEXES",
+    "EDUCATION",
+    "OCCUPATIONS",
+    "SAMPLE_METHODS",
+    "KREJCIE_MORGAN_CAP_FROM",
+    "STATUSES",
+    "DomainError",
+    "InvalidTransition",
+    "Band",
+    "BANDS",
+    "IkmResult",
+    "band_of",
+    "compute_index",
+    "krejcie_morgan",
+    "slovin",
+    "sample_size",
+    "validate_answers",
+    "campaign_transition",
+    "accepts_responses",
+    "round_half_up",
+    "weakest",
+    "index_of_answers",
+    "validate_period",
 ]
 
 # --------------------------------------------------------------------------- the questionnaire
@@ -192,8 +215,9 @@ def weakest(result: IkmResult) -> list[str]:
 def _check_sample_args(population: int, margin: float) -> None:
     if isinstance(population, bool) or not isinstance(population, int) or population < 1:
         raise DomainError("sample.population", "population")
-    if not (isinstance(margin, (int, float)) and not isinstance(margin, bool) and 0 < margin < 1
-            and math.isfinite(margin)):
+    if not (
+        isinstance(margin, (int, float)) and not isinstance(margin, bool) and 0 < margin < 1 and math.isfinite(margin)
+    ):
         raise DomainError("sample.margin", "margin")
 
 

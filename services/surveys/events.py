@@ -1,10 +1,10 @@
 """What the surveys service publishes (payload schemas, for the catalogue) and what it consumes."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields
 
 from services.common.catalogue import EventSpec
-
 
 
 class CampaignRef(Schema):
@@ -42,8 +42,12 @@ class ResponseRecorded(Schema):
     respondents = fields.Integer(required=True, metadata={"description": "campaign total after this call"})
 
 
-Nrr = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True),
-                  required=True, metadata={"description": "NRR per unsur U1..U9 (1–4, 4 decimals)"})
+Nrr = fields.Dict(
+    keys=fields.String(),
+    values=fields.Float(allow_none=True),
+    required=True,
+    metadata={"description": "NRR per unsur U1..U9 (1–4, 4 decimals)"},
+)
 
 
 class IkmComputed(Schema):
@@ -58,23 +62,37 @@ class IkmComputed(Schema):
     ikm = fields.Float(required=True, metadata={"description": "1–4, 4 decimals"})
     ikm_unit = fields.Float(required=True, metadata={"description": "IKM × 25 (25–100), 2 decimals"})
     mutu = fields.String(required=True, metadata={"description": "A | B | C | D"})
-    kinerja = fields.String(required=True,
-                            metadata={"description": "Sangat Baik | Baik | Kurang Baik | Tidak Baik"})
+    kinerja = fields.String(required=True, metadata={"description": "Sangat Baik | Baik | Kurang Baik | Tidak Baik"})
     final = fields.Boolean(required=True, metadata={"description": "true when the campaign is closed"})
 
 
 PUBLISHES = [
-    EventSpec("surveys.campaign.opened", CampaignOpened,
-              "HR opened a satisfaction survey campaign of a service unit; its public form accepts responses.",
-              ("notifications",)),
-    EventSpec("surveys.response.recorded", ResponseRecorded,
-              "One or more survey responses were recorded (form, kiosk, API batch or paper import).", ()),
-    EventSpec("surveys.campaign.closed", CampaignClosed,
-              "HR closed a campaign; no more responses are accepted.", ("notifications",)),
-    EventSpec("surveys.ikm.computed", IkmComputed,
-              "The satisfaction index (IKM) of a campaign, on closing or on demand. Plans records ikm_unit as "
-              "the realisation of every IKI mapped to the unit's satisfaction for the period containing "
-              "period_end.", ("plans",)),
+    EventSpec(
+        "surveys.campaign.opened",
+        CampaignOpened,
+        "HR opened a satisfaction survey campaign of a service unit; its public form accepts responses.",
+        ("notifications",),
+    ),
+    EventSpec(
+        "surveys.response.recorded",
+        ResponseRecorded,
+        "One or more survey responses were recorded (form, kiosk, API batch or paper import).",
+        (),
+    ),
+    EventSpec(
+        "surveys.campaign.closed",
+        CampaignClosed,
+        "HR closed a campaign; no more responses are accepted.",
+        ("notifications",),
+    ),
+    EventSpec(
+        "surveys.ikm.computed",
+        IkmComputed,
+        "The satisfaction index (IKM) of a campaign, on closing or on demand. Plans records ikm_unit as "
+        "the realisation of every IKI mapped to the unit's satisfaction for the period containing "
+        "period_end.",
+        ("plans",),
+    ),
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 

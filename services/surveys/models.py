@@ -1,12 +1,25 @@
 """SQLAlchemy 2.0 typed mappings of the surveys service: campaigns, responses (one row per
 response, one column per unsur, so the index is one aggregate query), one-time tokens and
 the per-address submission counters of the public form."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, SmallInteger,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.tables import BigId, define_platform_tables
@@ -23,6 +36,7 @@ platform_tables = define_platform_tables(Base.metadata)
 
 class Campaign(Base):
     """One survey of one service unit, for one service type and period."""
+
     __tablename__ = "campaigns"
     __table_args__ = (Index("ix_campaigns_agency_unit", "agency_code", "unit_code"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,11 +70,11 @@ class Campaign(Base):
 class Response(Base):
     """One respondent's questionnaire. ``u1``..``u9`` hold the answers 1–4 keyed by unsur code
     (NULL: left blank on a paper questionnaire)."""
+
     __tablename__ = "responses"
     __table_args__ = (
         # the IKM aggregate reads only these columns: an index-only scan on PostgreSQL
-        Index("ix_responses_campaign_answers", "campaign_id",
-              postgresql_include=[u.lower() for u in UNSUR]),
+        Index("ix_responses_campaign_answers", "campaign_id", postgresql_include=[u.lower() for u in UNSUR]),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -87,6 +101,7 @@ class Response(Base):
 
 class SurveyToken(Base):
     """A one-time code (printed on a receipt): it admits one response."""
+
     __tablename__ = "survey_tokens"
     __table_args__ = (UniqueConstraint("campaign_id", "code", name="uq_token_campaign_code"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -99,6 +114,7 @@ class SurveyToken(Base):
 class RateCounter(Base):
     """Submissions per client address (hashed) per campaign per minute window, kept in the
     database so every process of the service sees the same counts."""
+
     __tablename__ = "rate_counters"
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)

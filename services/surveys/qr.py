@@ -1,4 +1,5 @@
 """QR codes of a campaign's public link, to print at the counter (segno: pure Python)."""
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,12 @@ def make(url: str, kind: str = "svg", scale: int = 8, title: str | None = None) 
 
 
 def response(url: str, kind: str, scale: int, filename: str) -> Response:
-    return Response(make(url, kind, scale), mimetype=CONTENT_TYPES[kind], headers={
-        "Content-Disposition": f'inline; filename="{filename}.{kind}"',
-        "Cache-Control": "public, max-age=3600",
-        "X-Content-Type-Options": "nosniff"})
+    return Response(
+        make(url, kind, scale),
+        mimetype=CONTENT_TYPES[kind],
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}.{kind}"',
+            "Cache-Control": "public, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

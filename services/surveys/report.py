@@ -2,6 +2,7 @@
 its band, respondents against the minimum sample and the suggestions — as HTML (Jinja2
 template) and as PDF (fpdf2, the chart drawn with its rectangles and lines). Also the
 questionnaire in the shape a kiosk app renders."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -45,16 +46,30 @@ def fmt_date(value: date | None, lang: str) -> str:
 
 # ------------------------------------------------------------------ questionnaire (kiosk API)
 
+
 def questionnaire(c, lang: str) -> dict:
     t = translator(lang)
     return {
-        "campaign_id": c.id, "unit_code": c.unit_code, "unit_name": c.unit_name, "service_type": c.service_type,
-        "title": c.title or t("form.title"), "status": c.status, "start_date": c.start_date.isoformat(),
-        "end_date": c.end_date.isoformat(), "uses_tokens": c.uses_tokens, "lang": lang,
+        "campaign_id": c.id,
+        "unit_code": c.unit_code,
+        "unit_name": c.unit_name,
+        "service_type": c.service_type,
+        "title": c.title or t("form.title"),
+        "status": c.status,
+        "start_date": c.start_date.isoformat(),
+        "end_date": c.end_date.isoformat(),
+        "uses_tokens": c.uses_tokens,
+        "lang": lang,
         "service_options": c.service_options or [],
-        "questions": [{"code": u, "unsur": t(f"unsur.{u}"), "question": t(f"question.{u}"),
-                       "answers": [{"value": v, "label": t(f"answer.{u}.{v}")} for v in range(1, 5)]}
-                      for u in domain.QUESTION_ORDER],
+        "questions": [
+            {
+                "code": u,
+                "unsur": t(f"unsur.{u}"),
+                "question": t(f"question.{u}"),
+                "answers": [{"value": v, "label": t(f"answer.{u}.{v}")} for v in range(1, 5)],
+            }
+            for u in domain.QUESTION_ORDER
+        ],
         "profile": {
             "age": {"min": domain.AGE_MIN, "max": domain.AGE_MAX},
             "sex": [{"value": v, "label": t(f"sex.{v}")} for v in domain.SEXES],
@@ -65,6 +80,7 @@ def questionnaire(c, lang: str) -> dict:
 
 
 # ------------------------------------------------------------------ chart (SVG)
+
 
 def svg_chart(unsur: list[dict], lang: str, width: int = 680) -> Markup:
     """Horizontal bars of the NRR per unsur on the 1–4 scale (axis 0–4); the improvement
@@ -78,16 +94,18 @@ def svg_chart(unsur: list[dict], lang: str, width: int = 680) -> Markup:
     def x(v: float) -> float:
         return label_w + plot_w * v / 4
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'role="img" aria-labelledby="chart-title" font-family="sans-serif" font-size="13">',
-             f'<title id="chart-title">{escape(t("report.chart"))}</title>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-labelledby="chart-title" font-family="sans-serif" font-size="13">',
+        f'<title id="chart-title">{escape(t("report.chart"))}</title>',
+    ]
     for tick in range(5):
         gx = x(tick)
         parts.append(f'<line x1="{gx:.1f}" y1="{top - 6}" x2="{gx:.1f}" y2="{height - bottom}" stroke="{GRID}"/>')
         parts.append(f'<text x="{gx:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#555">{tick}</text>')
     for i, row in enumerate(unsur):
         y = top + i * row_h
-        label = f'{row["code"]} {t("unsur." + row["code"])}'
+        label = f"{row['code']} {t('unsur.' + row['code'])}"
         if len(label) > 40:
             label = label[:39] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{escape(label)}</text>')
@@ -96,25 +114,38 @@ def svg_chart(unsur: list[dict], lang: str, width: int = 680) -> Markup:
             parts.append(f'<text x="{label_w + 4}" y="{y + row_h / 2 + 4:.1f}" fill="#777">–</text>')
             continue
         color = PRIORITY if row.get("priority") else BAR
-        parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{max(0.0, x(value) - label_w):.1f}" '
-                     f'height="{row_h - 10}" fill="{color}"><title>{escape(row["code"])}: '
-                     f'{fmt_number(value, 4, lang)}</title></rect>')
-        parts.append(f'<text x="{x(value) + 4:.1f}" y="{y + row_h / 2 + 4:.1f}" '
-                     f'font-weight="{"bold" if row.get("priority") else "normal"}">{fmt_number(value, 2, lang)}</text>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 5}" width="{max(0.0, x(value) - label_w):.1f}" '
+            f'height="{row_h - 10}" fill="{color}"><title>{escape(row["code"])}: '
+            f"{fmt_number(value, 4, lang)}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x(value) + 4:.1f}" y="{y + row_h / 2 + 4:.1f}" '
+            f'font-weight="{"bold" if row.get("priority") else "normal"}">{fmt_number(value, 2, lang)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 # ------------------------------------------------------------------ HTML
 
+
 def _view(data: dict, lang: str) -> dict:
     c, idx = data["campaign"], data["index"]
     t = translator(lang)
     missing = max(0, c["min_sample"] - c["respondents"])
     return {
-        "lang": lang, "t": t, "c": c, "idx": idx, "unsur": data["unsur"], "priority": data["priority"],
-        "suggestions": data["suggestions"], "suggestions_total": data["suggestions_total"],
-        "missing": missing, "num": lambda v, p: fmt_number(v, p, lang), "date": lambda d: fmt_date(d, lang),
+        "lang": lang,
+        "t": t,
+        "c": c,
+        "idx": idx,
+        "unsur": data["unsur"],
+        "priority": data["priority"],
+        "suggestions": data["suggestions"],
+        "suggestions_total": data["suggestions_total"],
+        "missing": missing,
+        "num": lambda v, p: fmt_number(v, p, lang),
+        "date": lambda d: fmt_date(d, lang),
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "kinerja_label": t(f"kinerja.{idx['mutu']}") if idx["mutu"] else None,
         "chart": svg_chart(data["unsur"], lang),
@@ -130,8 +161,17 @@ def render_html(data: dict, lang: str) -> str:
 
 # ------------------------------------------------------------------ PDF
 
-_LATIN1_FIXES = {"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                 "\u2026": "...", "\u2022": "*", "\u00a0": " "}
+_LATIN1_FIXES = {
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2026": "...",
+    "\u2022": "*",
+    "\u00a0": " ",
+}
 
 
 def latin1(text) -> str:
@@ -169,15 +209,26 @@ def render_pdf(data: dict, lang: str) -> bytes:
     pdf.multi_cell(0, 8, latin1(t("report.title")), align="L", **nl)
     pdf.set_font("Helvetica", "", 10)
     rows = [
-        (t("report.unit"), f'{c["unit_name"] or ""} ({c["unit_code"]})'.strip()),
+        (t("report.unit"), f"{c['unit_name'] or ''} ({c['unit_code']})".strip()),
         (t("report.service_type"), c["service_type"]),
-        (t("report.period"), f'{v["date"](c["start_date"])} - {v["date"](c["end_date"])}'),
-        (t("report.status"), t(f'status.{c["status"]}')),
+        (t("report.period"), f"{v['date'](c['start_date'])} - {v['date'](c['end_date'])}"),
+        (t("report.status"), t(f"status.{c['status']}")),
         (t("report.respondents"), str(c["respondents"])),
-        (t("report.min_sample"),
-         t("report.min_sample_detail", sample=c["min_sample"], method=t(f'method.{c["sample_method"]}'),
-           population=c["population"]) + " - " + (t("report.sample_reached") if c["sample_reached"]
-                                                 else t("report.sample_not_reached", missing=v["missing"]))),
+        (
+            t("report.min_sample"),
+            t(
+                "report.min_sample_detail",
+                sample=c["min_sample"],
+                method=t(f"method.{c['sample_method']}"),
+                population=c["population"],
+            )
+            + " - "
+            + (
+                t("report.sample_reached")
+                if c["sample_reached"]
+                else t("report.sample_not_reached", missing=v["missing"])
+            ),
+        ),
     ]
     for label, value in rows:
         pdf.set_font("Helvetica", "B", 10)
@@ -192,10 +243,12 @@ def render_pdf(data: dict, lang: str) -> bytes:
     if idx["ikm"] is None:
         pdf.multi_cell(0, 6, latin1(t("report.no_index")), align="L", **nl)
     else:
-        for label, value in ((t("report.ikm_value"), num(idx["ikm"], 4)),
-                             (t("report.ikm_unit"), num(idx["ikm_unit"], 2)),
-                             (t("report.mutu"), idx["mutu"]),
-                             (t("report.kinerja"), v["kinerja_label"])):
+        for label, value in (
+            (t("report.ikm_value"), num(idx["ikm"], 4)),
+            (t("report.ikm_unit"), num(idx["ikm_unit"], 2)),
+            (t("report.mutu"), idx["mutu"]),
+            (t("report.kinerja"), v["kinerja_label"]),
+        ):
             pdf.set_font("Helvetica", "B", 10)
             pdf.cell(70, 6, latin1(label))
             pdf.set_font("Helvetica", "", 10)
@@ -223,7 +276,7 @@ def render_pdf(data: dict, lang: str) -> bytes:
     pdf.set_font("Helvetica", "", 8)
     for i, row in enumerate(v["unsur"]):
         y = y0 + i * (bar_h + gap)
-        label = latin1(f'{row["code"]} {t("unsur." + row["code"])}')
+        label = latin1(f"{row['code']} {t('unsur.' + row['code'])}")
         while pdf.get_string_width(label) > label_w - 3 and len(label) > 4:
             label = label[:-4] + "..."
         pdf.text(pdf.l_margin, y + bar_h - 1.2, label)
@@ -240,7 +293,12 @@ def render_pdf(data: dict, lang: str) -> bytes:
 
     # NRR table
     pdf.set_font("Helvetica", "B", 9)
-    for w, text in ((15, t("report.code")), (110, t("report.unsur")), (25, t("report.nrr")), (25, t("report.answered"))):
+    for w, text in (
+        (15, t("report.code")),
+        (110, t("report.unsur")),
+        (25, t("report.nrr")),
+        (25, t("report.answered")),
+    ):
         pdf.cell(w, 6, latin1(text), border=1)
     pdf.ln()
     pdf.set_font("Helvetica", "", 9)
@@ -255,8 +313,13 @@ def render_pdf(data: dict, lang: str) -> bytes:
     if v["priority"]:
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 6, latin1(t("report.priority") + ": " + ", ".join(
-            f'{u} {t("unsur." + u)}' for u in v["priority"])), align="L", **nl)
+        pdf.multi_cell(
+            0,
+            6,
+            latin1(t("report.priority") + ": " + ", ".join(f"{u} {t('unsur.' + u)}" for u in v["priority"])),
+            align="L",
+            **nl,
+        )
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "B", 11)
@@ -267,8 +330,13 @@ def render_pdf(data: dict, lang: str) -> bytes:
     else:
         if v["suggestions_total"] > len(v["suggestions"]):
             pdf.set_font("Helvetica", "I", 8)
-            pdf.multi_cell(0, 5, latin1(t("report.suggestions_more", shown=len(v["suggestions"]),
-                                          total=v["suggestions_total"])), align="L", **nl)
+            pdf.multi_cell(
+                0,
+                5,
+                latin1(t("report.suggestions_more", shown=len(v["suggestions"]), total=v["suggestions_total"])),
+                align="L",
+                **nl,
+            )
             pdf.set_font("Helvetica", "", 9)
         for sgg in v["suggestions"]:
             pdf.multi_cell(0, 5, latin1("- " + sgg.suggestion), align="L", **nl)

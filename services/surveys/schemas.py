@@ -4,6 +4,7 @@ Server-owned fields are dump_only; unknown fields are refused (marshmallow's RAI
 Responses are loaded by :func:`load_response` rather than webargs, so one pass reports every
 field error of a questionnaire at once (profile and answers alike), with codes from the
 message catalogue, for the JSON API, the batch, the CSV import and the public form."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -30,11 +31,13 @@ class UtcDateTime(fields.DateTime):
 
 # ------------------------------------------------------------------ sample size
 
+
 class SampleSizeQuery(Schema):
     population = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_POPULATION))
     method = fields.String(load_default="krejcie-morgan", validate=validate.OneOf(domain.SAMPLE_METHODS))
-    margin = fields.Float(load_default=domain.DEFAULT_MARGIN, allow_nan=False,
-                          validate=validate.Range(min=0.001, max=0.5))
+    margin = fields.Float(
+        load_default=domain.DEFAULT_MARGIN, allow_nan=False, validate=validate.Range(min=0.001, max=0.5)
+    )
 
 
 class SampleSizeOut(Schema):
@@ -52,20 +55,34 @@ class CampaignIn(Schema):
     unit_code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,40}$"))
     unit_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     service_type = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    service_options = fields.List(SERVICE_OPTION, load_default=None, allow_none=True,
-                                  validate=validate.Length(max=50),
-                                  metadata={"description": "service types the form offers to choose from"})
+    service_options = fields.List(
+        SERVICE_OPTION,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "service types the form offers to choose from"},
+    )
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
-    population = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_POPULATION),
-                                metadata={"description": "service users in the period (for the minimum sample)"})
+    population = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_POPULATION),
+        metadata={"description": "service users in the period (for the minimum sample)"},
+    )
     sample_method = fields.String(load_default="krejcie-morgan", validate=validate.OneOf(domain.SAMPLE_METHODS))
-    margin = fields.Float(load_default=domain.DEFAULT_MARGIN, allow_nan=False,
-                          validate=validate.Range(min=0.001, max=0.5))
-    tokens = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=10_000),
-                            metadata={"description": "one-time tokens to issue now (0: the form is open to "
-                                                     "anyone, rate-limited per address)"})
+    margin = fields.Float(
+        load_default=domain.DEFAULT_MARGIN, allow_nan=False, validate=validate.Range(min=0.001, max=0.5)
+    )
+    tokens = fields.Integer(
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=0, max=10_000),
+        metadata={
+            "description": "one-time tokens to issue now (0: the form is open to anyone, rate-limited per address)"
+        },
+    )
 
 
 class CampaignUpdate(Schema):
@@ -143,29 +160,49 @@ class QrQuery(Schema):
 
 # ------------------------------------------------------------------ responses
 
+
 class ProfileIn(Schema):
-    age = fields.Integer(load_default=None, allow_none=True, strict=True,
-                         validate=validate.Range(min=domain.AGE_MIN, max=domain.AGE_MAX, error="profile.age"))
-    sex = fields.String(load_default=None, allow_none=True,
-                        validate=validate.OneOf(domain.SEXES, error="profile.sex"))
-    education = fields.String(load_default=None, allow_none=True,
-                              validate=validate.OneOf(domain.EDUCATION, error="profile.education"))
-    occupation = fields.String(load_default=None, allow_none=True,
-                               validate=validate.OneOf(domain.OCCUPATIONS, error="profile.occupation"))
-    service_type = fields.String(load_default=None, allow_none=True,
-                                 validate=validate.Length(max=200, error="profile.service_type"))
+    age = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=domain.AGE_MIN, max=domain.AGE_MAX, error="profile.age"),
+    )
+    sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(domain.SEXES, error="profile.sex"))
+    education = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(domain.EDUCATION, error="profile.education")
+    )
+    occupation = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(domain.OCCUPATIONS, error="profile.occupation")
+    )
+    service_type = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=200, error="profile.service_type")
+    )
 
 
 class ResponseIn(Schema):
-    answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
-                          metadata={"description": "answer 1–4 per unsur code U1..U9 (all nine)",
-                                    "example": {u: 4 for u in domain.UNSUR}})
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={
+            "description": "answer 1–4 per unsur code U1..U9 (all nine)",
+            "example": {u: 4 for u in domain.UNSUR},
+        },
+    )
     profile = fields.Nested(ProfileIn, load_default=dict)
-    suggestion = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(max=2000, error="response.suggestion_length"))
-    token = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
-                          metadata={"description": "a one-time token of the campaign (required on the public "
-                                                   "channels when the campaign issues tokens)"})
+    suggestion = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000, error="response.suggestion_length")
+    )
+    token = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "a one-time token of the campaign (required on the public "
+            "channels when the campaign issues tokens)"
+        },
+    )
 
 
 class ResponseCreated(Schema):
@@ -201,8 +238,9 @@ class ImportReport(Schema):
     errors = fields.List(fields.Nested(ImportRowError))
 
 
-def load_response(raw, prefix: str = "", *, allow_blank: bool = False,
-                  codes: frozenset[str] | None = None) -> tuple[dict | None, list[FieldError]]:
+def load_response(
+    raw, prefix: str = "", *, allow_blank: bool = False, codes: frozenset[str] | None = None
+) -> tuple[dict | None, list[FieldError]]:
     """Validate one questionnaire: ``(data, [])`` or ``(None, field errors)`` with every error
     at once. Field names are prefixed (``[3].answers.U4`` in a batch). Messages that are
     catalogue keys (``profile.age``…) become the error code."""

@@ -2,6 +2,7 @@
 takes the open session and the acting principal (None on the public channels), enforces
 object-level access, applies the rules of ``domain.py``, writes the audit row and the outbox
 events in the same transaction."""
+
 from __future__ import annotations
 
 import csv
@@ -55,10 +56,19 @@ def validation(errors: Iterable[FieldError | tuple]) -> Problem:
     return Problem(422, "validation", errors=items)
 
 
-def audit(s: Session, actor: str, action: str, entity_type: str, entity_id, *, before=None, after=None,
-          agency=None) -> None:
-    platform().audit(s, actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
-                     before=before, after=after, agency=agency)
+def audit(
+    s: Session, actor: str, action: str, entity_type: str, entity_id, *, before=None, after=None, agency=None
+) -> None:
+    platform().audit(
+        s,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        agency=agency,
+    )
 
 
 def emit(s: Session, type_: str, subject, data: dict) -> dict:
@@ -66,6 +76,7 @@ def emit(s: Session, type_: str, subject, data: dict) -> dict:
 
 
 # ------------------------------------------------------------------ access
+
 
 def can_read(p: Principal, c: Campaign) -> bool:
     """HR and the agency's machine clients (kiosks, other systems) of the campaign's agency."""
@@ -99,6 +110,7 @@ def campaign_by_slug(s: Session, slug: str) -> Campaign | None:
 
 # ------------------------------------------------------------------ campaigns
 
+
 def public_path(c: Campaign) -> str:
     return f"/surveys/s/{c.slug}"
 
@@ -115,26 +127,55 @@ def respondents(s: Session, campaign_id: int) -> int:
 
 def campaign_out(s: Session, c: Campaign, host_url: str | None = None) -> dict:
     n = c.respondents or 0
-    issued, used = s.execute(select(func.count(SurveyToken.id), func.count(SurveyToken.used_at))
-                             .where(SurveyToken.campaign_id == c.id)).one()
+    issued, used = s.execute(
+        select(func.count(SurveyToken.id), func.count(SurveyToken.used_at)).where(SurveyToken.campaign_id == c.id)
+    ).one()
     return {
-        "id": c.id, "agency_code": c.agency_code, "unit_code": c.unit_code, "unit_name": c.unit_name,
-        "service_type": c.service_type, "service_options": c.service_options, "title": c.title,
-        "start_date": c.start_date, "end_date": c.end_date, "population": c.population,
-        "sample_method": c.sample_method, "margin": c.margin, "min_sample": c.min_sample,
-        "respondents": n, "sample_progress": round(n / c.min_sample, 4) if c.min_sample else 0.0,
-        "sample_reached": n >= c.min_sample, "status": c.status, "slug": c.slug,
-        "public_path": public_path(c), "public_url": public_url(c, host_url), "uses_tokens": c.uses_tokens,
-        "tokens_issued": int(issued or 0), "tokens_used": int(used or 0), "created_by": c.created_by,
-        "created_at": c.created_at, "opened_at": c.opened_at, "closed_at": c.closed_at, "version": c.version,
+        "id": c.id,
+        "agency_code": c.agency_code,
+        "unit_code": c.unit_code,
+        "unit_name": c.unit_name,
+        "service_type": c.service_type,
+        "service_options": c.service_options,
+        "title": c.title,
+        "start_date": c.start_date,
+        "end_date": c.end_date,
+        "population": c.population,
+        "sample_method": c.sample_method,
+        "margin": c.margin,
+        "min_sample": c.min_sample,
+        "respondents": n,
+        "sample_progress": round(n / c.min_sample, 4) if c.min_sample else 0.0,
+        "sample_reached": n >= c.min_sample,
+        "status": c.status,
+        "slug": c.slug,
+        "public_path": public_path(c),
+        "public_url": public_url(c, host_url),
+        "uses_tokens": c.uses_tokens,
+        "tokens_issued": int(issued or 0),
+        "tokens_used": int(used or 0),
+        "created_by": c.created_by,
+        "created_at": c.created_at,
+        "opened_at": c.opened_at,
+        "closed_at": c.closed_at,
+        "version": c.version,
     }
 
 
 def _campaign_ref(c: Campaign) -> dict:
-    return {"campaign_id": c.id, "agency_code": c.agency_code, "unit_code": c.unit_code,
-            "unit_name": c.unit_name, "service_type": c.service_type, "period_start": c.start_date,
-            "period_end": c.end_date, "population": c.population, "sample_method": c.sample_method,
-            "min_sample": c.min_sample, "status": c.status}
+    return {
+        "campaign_id": c.id,
+        "agency_code": c.agency_code,
+        "unit_code": c.unit_code,
+        "unit_name": c.unit_name,
+        "service_type": c.service_type,
+        "period_start": c.start_date,
+        "period_end": c.end_date,
+        "population": c.population,
+        "sample_method": c.sample_method,
+        "min_sample": c.min_sample,
+        "status": c.status,
+    }
 
 
 def _sample(population: int, method: str, margin: float, fields=("population", "margin")) -> int:
@@ -153,17 +194,37 @@ def create_campaign(s: Session, p: Principal, data: dict) -> Campaign:
         raise validation(errors)
     options = _clean_options(data.get("service_options"))
     c = Campaign(
-        agency_code=p.agency, unit_code=data["unit_code"], unit_name=data.get("unit_name"),
-        service_type=data["service_type"].strip(), service_options=options, title=data.get("title"),
-        start_date=data["start_date"], end_date=data["end_date"], population=data["population"],
-        sample_method=data["sample_method"], margin=data["margin"],
+        agency_code=p.agency,
+        unit_code=data["unit_code"],
+        unit_name=data.get("unit_name"),
+        service_type=data["service_type"].strip(),
+        service_options=options,
+        title=data.get("title"),
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+        population=data["population"],
+        sample_method=data["sample_method"],
+        margin=data["margin"],
         min_sample=_sample(data["population"], data["sample_method"], data["margin"]),
-        status="draft", slug=secrets.token_urlsafe(24), uses_tokens=False, created_by=p.sub,
-        respondents=0, created_at=now(), updated_at=now())
+        status="draft",
+        slug=secrets.token_urlsafe(24),
+        uses_tokens=False,
+        created_by=p.sub,
+        respondents=0,
+        created_at=now(),
+        updated_at=now(),
+    )
     s.add(c)
     s.flush()
-    audit(s, p.sub, "campaign.created", "campaign", c.id, agency=c.agency_code, after={
-        k: (str(v) if isinstance(v, date) else v) for k, v in _campaign_ref(c).items()})
+    audit(
+        s,
+        p.sub,
+        "campaign.created",
+        "campaign",
+        c.id,
+        agency=c.agency_code,
+        after={k: (str(v) if isinstance(v, date) else v) for k, v in _campaign_ref(c).items()},
+    )
     if data.get("tokens"):
         issue_tokens(s, p, c, data["tokens"])
     return c
@@ -196,9 +257,17 @@ def update_campaign(s: Session, p: Principal, c: Campaign, changes: dict) -> Cam
     c.min_sample = _sample(c.population, c.sample_method, c.margin)
     c.updated_at = now()
     s.flush()
-    audit(s, p.sub, "campaign.updated", "campaign", c.id, agency=c.agency_code, before=before,
-          after={k: (str(v) if isinstance(v, date) else v) for k, v in _campaign_ref(c).items()}
-          | {"service_options": c.service_options, "title": c.title})
+    audit(
+        s,
+        p.sub,
+        "campaign.updated",
+        "campaign",
+        c.id,
+        agency=c.agency_code,
+        before=before,
+        after={k: (str(v) if isinstance(v, date) else v) for k, v in _campaign_ref(c).items()}
+        | {"service_options": c.service_options, "title": c.title},
+    )
     return c
 
 
@@ -208,10 +277,22 @@ def open_campaign(s: Session, p: Principal, c: Campaign) -> Campaign:
     c.status = _transition(c.status, "open")
     c.opened_at = c.updated_at = now()
     s.flush()
-    audit(s, p.sub, "campaign.opened", "campaign", c.id, agency=c.agency_code, before={"status": before},
-          after={"status": c.status})
-    emit(s, "surveys.campaign.opened", c.id, _campaign_ref(c) | {"public_path": public_path(c),
-                                                                "uses_tokens": c.uses_tokens})
+    audit(
+        s,
+        p.sub,
+        "campaign.opened",
+        "campaign",
+        c.id,
+        agency=c.agency_code,
+        before={"status": before},
+        after={"status": c.status},
+    )
+    emit(
+        s,
+        "surveys.campaign.opened",
+        c.id,
+        _campaign_ref(c) | {"public_path": public_path(c), "uses_tokens": c.uses_tokens},
+    )
     return c
 
 
@@ -222,10 +303,17 @@ def close_campaign(s: Session, p: Principal, c: Campaign) -> Campaign:
     c.closed_at = c.updated_at = now()
     s.flush()
     n = c.respondents or 0
-    audit(s, p.sub, "campaign.closed", "campaign", c.id, agency=c.agency_code, before={"status": before},
-          after={"status": c.status, "respondents": n})
-    emit(s, "surveys.campaign.closed", c.id, _campaign_ref(c) | {"respondents": n,
-                                                                "sample_reached": n >= c.min_sample})
+    audit(
+        s,
+        p.sub,
+        "campaign.closed",
+        "campaign",
+        c.id,
+        agency=c.agency_code,
+        before={"status": before},
+        after={"status": c.status, "respondents": n},
+    )
+    emit(s, "surveys.campaign.closed", c.id, _campaign_ref(c) | {"respondents": n, "sample_reached": n >= c.min_sample})
     result = campaign_index(s, c)
     if result.complete:
         _emit_ikm(s, c, result)
@@ -240,6 +328,7 @@ def _transition(status: str, action: str) -> str:
 
 
 # ------------------------------------------------------------------ one-time tokens
+
 
 def normalise_token(code: str | None) -> str | None:
     if code is None:
@@ -279,6 +368,7 @@ def token_query(c: Campaign, args: dict):
 
 # ------------------------------------------------------------------ rate limit (public channels)
 
+
 def client_key(campaign_id: int, address: str | None, kind: str = "ok") -> str:
     digest = hashlib.sha256(f"{settings().form_secret}:{address or '-'}".encode()).hexdigest()[:40]
     return f"{kind}:{campaign_id}:{digest}"
@@ -300,8 +390,9 @@ def rate_hit(s: Session, key: str) -> int:
         from sqlalchemy.dialects.sqlite import insert as upsert
     t = RateCounter.__table__
     stmt = upsert(t).values(key=key, window_start=window, count=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["key", "window_start"],
-                                      set_={"count": t.c.count + 1}).returning(t.c.count)
+    stmt = stmt.on_conflict_do_update(index_elements=["key", "window_start"], set_={"count": t.c.count + 1}).returning(
+        t.c.count
+    )
     count = int(s.execute(stmt).scalar_one())
     if count == 1:  # a new window: forget the old ones (of everyone), keeping the table small
         s.execute(delete(t).where(t.c.window_start < window - timedelta(minutes=5)))
@@ -321,9 +412,14 @@ def retry_after() -> int:
 def too_many() -> Problem:
     limit = settings().rate_limit_per_minute
     wait = retry_after()
-    return Problem(429, "response.rate_limited", limit=limit, retry_after=wait,
-                   errors=[FieldError("client", "response.rate_limited", {"limit": limit, "retry_after": wait})],
-                   headers={"Retry-After": str(wait)})
+    return Problem(
+        429,
+        "response.rate_limited",
+        limit=limit,
+        retry_after=wait,
+        errors=[FieldError("client", "response.rate_limited", {"limit": limit, "retry_after": wait})],
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def note_bad_token(campaign_id: int, address: str | None) -> None:
@@ -335,7 +431,10 @@ def note_bad_token(campaign_id: int, address: str | None) -> None:
 
 # ------------------------------------------------------------------ responses
 
-def parse_items(raw_items: list, *, prefix_index: bool, allow_blank: bool = False) -> tuple[list[dict], list[FieldError]]:
+
+def parse_items(
+    raw_items: list, *, prefix_index: bool, allow_blank: bool = False
+) -> tuple[list[dict], list[FieldError]]:
     items: list[dict] = []
     errors: list[FieldError] = []
     for i, raw in enumerate(raw_items):
@@ -346,9 +445,18 @@ def parse_items(raw_items: list, *, prefix_index: bool, allow_blank: bool = Fals
     return items, errors
 
 
-def record_responses(s: Session, c: Campaign, items: list[dict], *, channel: str, actor: str,
-                     address: str | None = None, form_nonce: str | None = None,
-                     prefix_index: bool = False, field_prefix=None) -> list[int]:
+def record_responses(
+    s: Session,
+    c: Campaign,
+    items: list[dict],
+    *,
+    channel: str,
+    actor: str,
+    address: str | None = None,
+    form_nonce: str | None = None,
+    prefix_index: bool = False,
+    field_prefix=None,
+) -> list[int]:
     """Record already-loaded questionnaires, all or none. Checks the campaign status (and, on the
     public channels, its dates, its tokens or the per-address rate), the service type against
     the campaign's options and the one-time tokens; writes the rows, marks the tokens used,
@@ -356,8 +464,14 @@ def record_responses(s: Session, c: Campaign, items: list[dict], *, channel: str
     public = channel in PUBLIC_CHANNELS
     reason = domain.accepts_responses(c.status, c.start_date, c.end_date, local_today() if public else None)
     if reason:
-        raise Problem(409, reason, status=c.status, start_date=str(c.start_date), end_date=str(c.end_date),
-                      errors=[FieldError("campaign", reason, {"status": c.status})])
+        raise Problem(
+            409,
+            reason,
+            status=c.status,
+            start_date=str(c.start_date),
+            end_date=str(c.end_date),
+            errors=[FieldError("campaign", reason, {"status": c.status})],
+        )
 
     def name(i: int, field: str) -> str:
         if field_prefix is not None:
@@ -369,11 +483,15 @@ def record_responses(s: Session, c: Campaign, items: list[dict], *, channel: str
     for i, item in enumerate(items):
         st = (item.get("profile") or {}).get("service_type")
         if st and options and st not in options:
-            errors.append(FieldError(name(i, "profile.service_type"), "profile.service_option",
-                                     {"options": ", ".join(options)}))
+            errors.append(
+                FieldError(name(i, "profile.service_type"), "profile.service_option", {"options": ", ".join(options)})
+            )
     # one-time tokens (on the public channels, an address that guessed wrong too often waits)
-    if public and c.uses_tokens and \
-            rate_count(s, client_key(c.id, address, "badtoken")) >= settings().rate_limit_per_minute:
+    if (
+        public
+        and c.uses_tokens
+        and rate_count(s, client_key(c.id, address, "badtoken")) >= settings().rate_limit_per_minute
+    ):
         raise too_many()
     wanted: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -390,8 +508,11 @@ def record_responses(s: Session, c: Campaign, items: list[dict], *, channel: str
     token_ids: dict[str, int] = {}
     bad_token = False
     if wanted:
-        rows = s.execute(select(SurveyToken.id, SurveyToken.code, SurveyToken.used_at).where(
-            SurveyToken.campaign_id == c.id, SurveyToken.code.in_(list(wanted)))).all()
+        rows = s.execute(
+            select(SurveyToken.id, SurveyToken.code, SurveyToken.used_at).where(
+                SurveyToken.campaign_id == c.id, SurveyToken.code.in_(list(wanted))
+            )
+        ).all()
         found = {r.code: r for r in rows}
         for code, i in wanted.items():
             r = found.get(code)
@@ -416,32 +537,67 @@ def record_responses(s: Session, c: Campaign, items: list[dict], *, channel: str
     rows = []
     for item in items:
         profile = item.get("profile") or {}
-        row = {"campaign_id": c.id, "channel": channel, "submitted_at": at,
-               "suggestion": (item.get("suggestion") or "").strip() or None,
-               "token_id": token_ids.get(item.get("token")) if item.get("token") else None,
-               "form_nonce": form_nonce,
-               "age": profile.get("age"), "sex": profile.get("sex"), "education": profile.get("education"),
-               "occupation": profile.get("occupation"),
-               "service_type": (profile.get("service_type") or "").strip() or None}
+        row = {
+            "campaign_id": c.id,
+            "channel": channel,
+            "submitted_at": at,
+            "suggestion": (item.get("suggestion") or "").strip() or None,
+            "token_id": token_ids.get(item.get("token")) if item.get("token") else None,
+            "form_nonce": form_nonce,
+            "age": profile.get("age"),
+            "sex": profile.get("sex"),
+            "education": profile.get("education"),
+            "occupation": profile.get("occupation"),
+            "service_type": (profile.get("service_type") or "").strip() or None,
+        }
         for u in domain.UNSUR:
             row[u.lower()] = item["answers"].get(u)
         rows.append(row)
-    ids = list(s.scalars(insert(Response).returning(Response.id), rows)) if len(rows) > 1 else \
-        [s.scalar(insert(Response).values(**rows[0]).returning(Response.id))]
+    ids = (
+        list(s.scalars(insert(Response).returning(Response.id), rows))
+        if len(rows) > 1
+        else [s.scalar(insert(Response).values(**rows[0]).returning(Response.id))]
+    )
     if token_ids:
-        done = s.execute(update(SurveyToken).where(SurveyToken.id.in_(list(token_ids.values())),
-                                                   SurveyToken.used_at.is_(None)).values(used_at=at),
-                         execution_options={"preserve_rowcount": True}).rowcount
+        done = s.execute(
+            update(SurveyToken)
+            .where(SurveyToken.id.in_(list(token_ids.values())), SurveyToken.used_at.is_(None))
+            .values(used_at=at),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
         if done != len(token_ids):  # used concurrently between the check and now
             raise validation([FieldError(name(0, "token") if len(items) == 1 else "token", "token.used")])
     ids.sort()
-    total = s.execute(update(Campaign).where(Campaign.id == c.id)
-                      .values(respondents=Campaign.respondents + len(ids)).returning(Campaign.respondents)).scalar_one()
-    audit(s, actor, "responses.recorded", "campaign", c.id, agency=c.agency_code,
-          after={"channel": channel, "count": len(ids), "first_response_id": ids[0], "last_response_id": ids[-1]})
-    emit(s, "surveys.response.recorded", c.id, {
-        "campaign_id": c.id, "agency_code": c.agency_code, "unit_code": c.unit_code, "channel": channel,
-        "count": len(ids), "first_response_id": ids[0], "last_response_id": ids[-1], "respondents": total})
+    total = s.execute(
+        update(Campaign)
+        .where(Campaign.id == c.id)
+        .values(respondents=Campaign.respondents + len(ids))
+        .returning(Campaign.respondents)
+    ).scalar_one()
+    audit(
+        s,
+        actor,
+        "responses.recorded",
+        "campaign",
+        c.id,
+        agency=c.agency_code,
+        after={"channel": channel, "count": len(ids), "first_response_id": ids[0], "last_response_id": ids[-1]},
+    )
+    emit(
+        s,
+        "surveys.response.recorded",
+        c.id,
+        {
+            "campaign_id": c.id,
+            "agency_code": c.agency_code,
+            "unit_code": c.unit_code,
+            "channel": channel,
+            "count": len(ids),
+            "first_response_id": ids[0],
+            "last_response_id": ids[-1],
+            "respondents": total,
+        },
+    )
     return ids
 
 
@@ -473,8 +629,19 @@ def api_record(s: Session, p: Principal, c: Campaign, raw, *, batch: bool, max_i
 CSV_ANSWER_COLUMNS = tuple(domain.UNSUR)
 CSV_PROFILE_COLUMNS = ("age", "sex", "education", "occupation", "service_type")
 CSV_OTHER_COLUMNS = ("suggestion", "token")
-SEX_ALIASES = {"l": "male", "laki-laki": "male", "laki laki": "male", "pria": "male", "male": "male", "m": "male",
-               "p": "female", "perempuan": "female", "wanita": "female", "female": "female", "f": "female"}
+SEX_ALIASES = {
+    "l": "male",
+    "laki-laki": "male",
+    "laki laki": "male",
+    "pria": "male",
+    "male": "male",
+    "m": "male",
+    "p": "female",
+    "perempuan": "female",
+    "wanita": "female",
+    "female": "female",
+    "f": "female",
+}
 
 
 def small_int(text: str):
@@ -500,8 +667,9 @@ def import_csv(s: Session, p: Principal, c: Campaign, text: str, *, dry_run: boo
         canon.append(upper if upper in CSV_ANSWER_COLUMNS else h.lower())
     known = set(CSV_ANSWER_COLUMNS) | set(CSV_PROFILE_COLUMNS) | set(CSV_OTHER_COLUMNS)
     errs = [FieldError("header", "import.column_missing", {"column": u}) for u in CSV_ANSWER_COLUMNS if u not in canon]
-    errs += [FieldError("header", "import.column_unknown", {"column": h}) for h, k in zip(names, canon)
-             if k not in known]
+    errs += [
+        FieldError("header", "import.column_unknown", {"column": h}) for h, k in zip(names, canon) if k not in known
+    ]
     dupes = sorted({k for k in canon if canon.count(k) > 1})
     errs += [FieldError("header", "import.column_duplicate", {"column": k}) for k in dupes]
     if errs:
@@ -516,8 +684,14 @@ def import_csv(s: Session, p: Principal, c: Campaign, text: str, *, dry_run: boo
                 continue  # blank line
             total += 1
             if len(values) != len(canon):
-                errors.append({"row": line, "field": "row", "code": "import.row_length",
-                               "params": {"expected": len(canon), "found": len(values)}})
+                errors.append(
+                    {
+                        "row": line,
+                        "field": "row",
+                        "code": "import.row_length",
+                        "params": {"expected": len(canon), "found": len(values)},
+                    }
+                )
                 continue
             raw = {k: v.strip() for k, v in zip(canon, values)}
             answers: dict = {}
@@ -544,8 +718,15 @@ def import_csv(s: Session, p: Principal, c: Campaign, text: str, *, dry_run: boo
                 body["token"] = raw["token"]
             data, ferrs = load_response(body, allow_blank=True)
             for fe in ferrs:
-                errors.append({"row": line, "field": _csv_field(fe.field), "code": fe.code,
-                               "params": fe.params, "message": fe.message})
+                errors.append(
+                    {
+                        "row": line,
+                        "field": _csv_field(fe.field),
+                        "code": fe.code,
+                        "params": fe.params,
+                        "message": fe.message,
+                    }
+                )
             if data is not None:
                 items.append(data)
                 lines.append(line)
@@ -557,16 +738,25 @@ def import_csv(s: Session, p: Principal, c: Campaign, text: str, *, dry_run: boo
     if errors:
         if dry_run:
             return report
-        raise Problem(422, "import.rejected", rows=total, errors=[
-            FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
-            for e in errors])
+        raise Problem(
+            422,
+            "import.rejected",
+            rows=total,
+            errors=[
+                FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
+                for e in errors
+            ],
+        )
     try:
-        ids = record_responses(s, c, items, channel="import", actor=p.sub,
-                               field_prefix=lambda i, f: f"rows[{lines[i]}].{_csv_field(f)}")
+        ids = record_responses(
+            s, c, items, channel="import", actor=p.sub, field_prefix=lambda i, f: f"rows[{lines[i]}].{_csv_field(f)}"
+        )
     except Problem as exc:
         if dry_run and exc.status == 422:
-            report["errors"] = [{"row": _row_of(e.field), "field": e.field.split(".", 1)[-1], "code": e.code,
-                                 "params": e.params} for e in exc.errors]
+            report["errors"] = [
+                {"row": _row_of(e.field), "field": e.field.split(".", 1)[-1], "code": e.code, "params": e.params}
+                for e in exc.errors
+            ]
             return report
         raise
     report["recorded"] = len(ids)
@@ -579,7 +769,7 @@ def _csv_field(field: str) -> str:
     """``answers.U4`` → ``U4``; ``profile.age`` → ``age``: the CSV's own column names."""
     for prefix in ("answers.", "profile."):
         if field.startswith(prefix):
-            return field[len(prefix):]
+            return field[len(prefix) :]
     return field
 
 
@@ -592,6 +782,7 @@ def _row_of(field: str) -> int:
 
 # ------------------------------------------------------------------ the index
 
+
 def _aggregate_columns():
     cols = [func.count().label("n")]
     for u, col in ANSWER_COLUMNS.items():
@@ -602,8 +793,7 @@ def _aggregate_columns():
 
 def _result_of(row) -> domain.IkmResult:
     m = row._mapping
-    return domain.compute_index(m["n"], {u: m[f"s_{u}"] for u in domain.UNSUR},
-                                {u: m[f"c_{u}"] for u in domain.UNSUR})
+    return domain.compute_index(m["n"], {u: m[f"s_{u}"] for u in domain.UNSUR}, {u: m[f"c_{u}"] for u in domain.UNSUR})
 
 
 def campaign_index(s: Session, c: Campaign) -> domain.IkmResult:
@@ -643,26 +833,41 @@ def aggregate(s: Session, p: Principal, args: dict) -> dict:
         raise validation([FieldError("to", "campaign.end_before_start")])
     where = _campaign_filter(p, args)
     ids = list(s.scalars(select(Campaign.id).where(where).order_by(Campaign.id)))
-    row = s.execute(select(*_aggregate_columns()).select_from(Response).join(Campaign, Response.campaign_id == Campaign.id)
-                    .where(where)).one()
+    row = s.execute(
+        select(*_aggregate_columns())
+        .select_from(Response)
+        .join(Campaign, Response.campaign_id == Campaign.id)
+        .where(where)
+    ).one()
     result = _result_of(row)
     filters = {key: args[key] for key in ("unit_code", "service_type", "status") if args.get(key)}
     filters |= {name: str(args[key]) for key, name in (("date_from", "from"), ("date_to", "to")) if args.get(key)}
-    out = ikm_dict(result) | {"campaigns": len(ids), "campaign_ids": ids, "priority": domain.weakest(result),
-                              "filters": filters, "groups": []}
+    out = ikm_dict(result) | {
+        "campaigns": len(ids),
+        "campaign_ids": ids,
+        "priority": domain.weakest(result),
+        "filters": filters,
+        "groups": [],
+    }
     group = args.get("group_by")
     if group:
         key = getattr(Campaign, group)
         counts = dict(s.execute(select(key, func.count(Campaign.id)).where(where).group_by(key)).all())
-        rows = s.execute(select(key.label("key"), *_aggregate_columns()).select_from(Response)
-                         .join(Campaign, Response.campaign_id == Campaign.id).where(where).group_by(key)
-                         .order_by(key)).all()
+        rows = s.execute(
+            select(key.label("key"), *_aggregate_columns())
+            .select_from(Response)
+            .join(Campaign, Response.campaign_id == Campaign.id)
+            .where(where)
+            .group_by(key)
+            .order_by(key)
+        ).all()
         seen = set()
         for r in rows:
             res = _result_of(r)
             seen.add(r.key)
-            out["groups"].append(ikm_dict(res) | {"key": r.key, "campaigns": counts.get(r.key, 0),
-                                                  "priority": domain.weakest(res)})
+            out["groups"].append(
+                ikm_dict(res) | {"key": r.key, "campaigns": counts.get(r.key, 0), "priority": domain.weakest(res)}
+            )
         for k in sorted(set(counts) - seen):
             empty = domain.compute_index(0, {}, {})
             out["groups"].append(ikm_dict(empty) | {"key": k, "campaigns": counts[k], "priority": []})
@@ -672,11 +877,26 @@ def aggregate(s: Session, p: Principal, args: dict) -> dict:
 
 def _emit_ikm(s: Session, c: Campaign, result: domain.IkmResult) -> dict:
     data = ikm_dict(result)
-    return emit(s, "surveys.ikm.computed", c.id, {
-        "campaign_id": c.id, "agency_code": c.agency_code, "unit_code": c.unit_code, "service_type": c.service_type,
-        "period_start": c.start_date, "period_end": c.end_date, "respondents": data["respondents"],
-        "nrr": data["nrr"], "ikm": data["ikm"], "ikm_unit": data["ikm_unit"], "mutu": data["mutu"],
-        "kinerja": data["kinerja"], "final": c.status == "closed"})
+    return emit(
+        s,
+        "surveys.ikm.computed",
+        c.id,
+        {
+            "campaign_id": c.id,
+            "agency_code": c.agency_code,
+            "unit_code": c.unit_code,
+            "service_type": c.service_type,
+            "period_start": c.start_date,
+            "period_end": c.end_date,
+            "respondents": data["respondents"],
+            "nrr": data["nrr"],
+            "ikm": data["ikm"],
+            "ikm_unit": data["ikm_unit"],
+            "mutu": data["mutu"],
+            "kinerja": data["kinerja"],
+            "final": c.status == "closed",
+        },
+    )
 
 
 def publish_ikm(s: Session, p: Principal, c: Campaign) -> dict:
@@ -688,9 +908,15 @@ def publish_ikm(s: Session, p: Principal, c: Campaign) -> dict:
     if not result.complete:
         raise Problem(409, "ikm.no_data", respondents=result.respondents)
     envelope = _emit_ikm(s, c, result)
-    audit(s, p.sub, "ikm.published", "campaign", c.id, agency=c.agency_code,
-          after={"ikm_unit": envelope["data"]["ikm_unit"], "respondents": result.respondents,
-                 "event_id": envelope["id"]})
+    audit(
+        s,
+        p.sub,
+        "ikm.published",
+        "campaign",
+        c.id,
+        agency=c.agency_code,
+        after={"ikm_unit": envelope["data"]["ikm_unit"], "respondents": result.respondents, "event_id": envelope["id"]},
+    )
     return envelope["data"] | {"event_id": envelope["id"]}
 
 
@@ -703,15 +929,28 @@ def report(s: Session, c: Campaign, host_url: str | None = None, suggestions_lim
     nrr = result.nrr_rounded()
     priority = domain.weakest(result)
     suggestions = list(s.scalars(suggestion_query(c).order_by(Response.id.desc()).limit(suggestions_limit)))
-    total_suggestions = int(s.scalar(select(func.count()).select_from(Response).where(
-        Response.campaign_id == c.id, Response.suggestion.is_not(None))) or 0)
+    total_suggestions = int(
+        s.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(Response.campaign_id == c.id, Response.suggestion.is_not(None))
+        )
+        or 0
+    )
     return {
         "campaign": campaign_out(s, c, host_url),
         "index": ikm_dict(result),
         "result": result,
         "priority": priority,
-        "unsur": [{"code": u, "nrr": None if nrr[u] is None else float(nrr[u]), "answered": result.counts[u],
-                   "priority": u in priority} for u in domain.UNSUR],
+        "unsur": [
+            {
+                "code": u,
+                "nrr": None if nrr[u] is None else float(nrr[u]),
+                "answered": result.counts[u],
+                "priority": u in priority,
+            }
+            for u in domain.UNSUR
+        ],
         "suggestions": suggestions,
         "suggestions_total": total_suggestions,
     }

@@ -1,5 +1,6 @@
 """Settings of the surveys service beyond the platform's :class:`~services.common.config.Config`,
 from environment variables (each with an embedded default)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,10 @@ class Settings:
         secret = get("SURVEYS_FORM_SECRET")
         if not secret:
             if not config.embedded:
-                raise ConfigError("production mode signs the public survey form: set SURVEYS_FORM_SECRET "
-                                  "(the same long random value in every surveys process)")
+                raise ConfigError(
+                    "production mode signs the public survey form: set SURVEYS_FORM_SECRET "
+                    "(the same long random value in every surveys process)"
+                )
             secret = hashlib.sha256(b"surveys-form:" + config.jwt_secret.encode()).hexdigest()
         try:
             return cls(

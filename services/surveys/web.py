@@ -8,12 +8,14 @@ Guards: a signed per-form CSRF token bound to a cookie (double submit; itsdanger
 ships with Flask), saved at most once per rendered form; one response per one-time token
 when the campaign issues tokens, otherwise a per-address rate limit kept in the database.
 A refused submission saves nothing and shows the errors beside their fields."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from flask import Blueprint, Response as FlaskResponse, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +49,11 @@ def _page(template: str, status: int = 200, **ctx) -> FlaskResponse:
     lang = g.get("lang", "id")
     other = "en" if lang == "id" else "id"
     args = {k: v for k, v in request.args.items() if k != "lang"}
-    toggle = request.base_url + "?" + "&".join([f"lang={other}", *(f"{k}={v}" for k, v in args.items()
-                                                                    if k == "t" and v.isalnum())])
+    toggle = (
+        request.base_url
+        + "?"
+        + "&".join([f"lang={other}", *(f"{k}={v}" for k, v in args.items() if k == "t" and v.isalnum())])
+    )
     html = render_template(template, t=_t, lang=lang, toggle_url=toggle, **ctx)
     resp = FlaskResponse(html, status=status, mimetype="text/html")
     resp.headers["Content-Language"] = lang
@@ -56,8 +61,10 @@ def _page(template: str, status: int = 200, **ctx) -> FlaskResponse:
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["Referrer-Policy"] = "no-referrer"  # a token in the URL must not leak onwards
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; " \
-                                              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
     return resp
 
 
@@ -75,8 +82,11 @@ def _problem(exc: Problem):
         return _message("form.not_found_title", _t("form.not_found"), 404)
     if exc.code in ("campaign.not_open", "campaign.outside_period"):
         return _message("form.closed_title", _t(exc.code, **exc.params), 409)
-    detail = _t(exc.code, **exc.params) if current_app.extensions["kinerja"].catalogue.has(exc.code) \
+    detail = (
+        _t(exc.code, **exc.params)
+        if current_app.extensions["kinerja"].catalogue.has(exc.code)
         else _t(f"problem.{exc.status}")
+    )
     return _message("form.error_title", detail, exc.status, slug)
 
 
@@ -105,19 +115,41 @@ def _ensure_cookie() -> tuple[str, bool]:
 def _render_form(c, *, values: dict, errors: dict, status: int = 200) -> FlaskResponse:
     cookie, fresh = _ensure_cookie()
     token = _serializer().dumps({"c": c.id, "k": _cookie_hash(cookie), "n": secrets.token_urlsafe(16)})
-    questions = [{"code": u, "n": i + 1, "unsur": _t(f"unsur.{u}"), "question": _t(f"question.{u}"),
-                  "answers": [(v, _t(f"answer.{u}.{v}")) for v in range(1, 5)]}
-                 for i, u in enumerate(domain.QUESTION_ORDER)]
-    resp = _page("surveys/form.html", status, c=c, questions=questions, values=values, errors=errors,
-                 csrf_token=token, action=url_for("surveys_web.form", slug=c.slug, lang=g.lang),
-                 sexes=[(v, _t(f"sex.{v}")) for v in domain.SEXES],
-                 education=[(v, _t(f"education.{v}")) for v in domain.EDUCATION],
-                 occupations=[(v, _t(f"occupation.{v}")) for v in domain.OCCUPATIONS],
-                 period=_t("form.period", start=_date(c.start_date), end=_date(c.end_date)),
-                 total=len(questions))
+    questions = [
+        {
+            "code": u,
+            "n": i + 1,
+            "unsur": _t(f"unsur.{u}"),
+            "question": _t(f"question.{u}"),
+            "answers": [(v, _t(f"answer.{u}.{v}")) for v in range(1, 5)],
+        }
+        for i, u in enumerate(domain.QUESTION_ORDER)
+    ]
+    resp = _page(
+        "surveys/form.html",
+        status,
+        c=c,
+        questions=questions,
+        values=values,
+        errors=errors,
+        csrf_token=token,
+        action=url_for("surveys_web.form", slug=c.slug, lang=g.lang),
+        sexes=[(v, _t(f"sex.{v}")) for v in domain.SEXES],
+        education=[(v, _t(f"education.{v}")) for v in domain.EDUCATION],
+        occupations=[(v, _t(f"occupation.{v}")) for v in domain.OCCUPATIONS],
+        period=_t("form.period", start=_date(c.start_date), end=_date(c.end_date)),
+        total=len(questions),
+    )
     if fresh:
-        resp.set_cookie(COOKIE, cookie, httponly=True, samesite="Lax", secure=request.is_secure,
-                        path=PUBLIC_PREFIX, max_age=current_app.extensions["surveys"].csrf_max_age)
+        resp.set_cookie(
+            COOKIE,
+            cookie,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            path=PUBLIC_PREFIX,
+            max_age=current_app.extensions["surveys"].csrf_max_age,
+        )
     return resp
 
 
@@ -131,8 +163,11 @@ def form(slug: str):
         c = _campaign(s, slug)
         reason = domain.accepts_responses(c.status, c.start_date, c.end_date, svc.local_today())
         if reason:
-            return _message("form.closed_title", _t(reason, status=c.status, start_date=_date(c.start_date),
-                                                       end_date=_date(c.end_date)), 409 if c.status != "closed" else 410)
+            return _message(
+                "form.closed_title",
+                _t(reason, status=c.status, start_date=_date(c.start_date), end_date=_date(c.end_date)),
+                409 if c.status != "closed" else 410,
+            )
         token = request.args.get("t") or ""
         values = {"token": token} if token.isalnum() and len(token) <= 32 else {}
         return _render_form(c, values=values, errors={})
@@ -152,15 +187,19 @@ def _form_payload(form) -> tuple[dict, dict]:
         if v == "":
             continue
         profile[k] = svc.small_int(v) if k == "age" else v
-    body = {"answers": answers, "profile": profile, "suggestion": values.get("suggestion") or None,
-            "token": values.get("token") or None}
+    body = {
+        "answers": answers,
+        "profile": profile,
+        "suggestion": values.get("suggestion") or None,
+        "token": values.get("token") or None,
+    }
     return body, values
 
 
 def _form_field(field: str) -> str:
     for prefix in ("answers.", "profile."):
         if field.startswith(prefix):
-            return field[len(prefix):]
+            return field[len(prefix) :]
     return field
 
 
@@ -172,13 +211,19 @@ def submit(slug: str):
         body, values = _form_payload(request.form)
         # 1. the CSRF token: signed by us, recent, for this campaign, bound to this browser's cookie
         try:
-            claims = _serializer().loads(request.form.get("csrf_token", ""),
-                                         max_age=current_app.extensions["surveys"].csrf_max_age)
+            claims = _serializer().loads(
+                request.form.get("csrf_token", ""), max_age=current_app.extensions["surveys"].csrf_max_age
+            )
         except (BadSignature, SignatureExpired):
             claims = None
         cookie = request.cookies.get(COOKIE) or ""
-        if (not isinstance(claims, dict) or claims.get("c") != c.id or not cookie
-                or claims.get("k") != _cookie_hash(cookie) or not isinstance(claims.get("n"), str)):
+        if (
+            not isinstance(claims, dict)
+            or claims.get("c") != c.id
+            or not cookie
+            or claims.get("k") != _cookie_hash(cookie)
+            or not isinstance(claims.get("n"), str)
+        ):
             return _message("form.error_title", _t("form.csrf"), 400, slug)
         nonce = claims["n"]
         if s.scalar(select(Response.id).where(Response.form_nonce == nonce)):
@@ -188,8 +233,9 @@ def submit(slug: str):
         if errors:
             return _render_form(c, values=values, errors=_messages(errors), status=422)
         try:
-            svc.record_responses(s, c, items, channel="form", actor="public:form", address=request.remote_addr,
-                                 form_nonce=nonce)
+            svc.record_responses(
+                s, c, items, channel="form", actor="public:form", address=request.remote_addr, form_nonce=nonce
+            )
         except Problem as exc:
             if exc.status == 422:
                 s.rollback()  # nothing of a refused submission is kept
@@ -223,8 +269,9 @@ def thanks(slug: str):
         c = svc.campaign_by_slug(s, slug)
         if c is None:
             raise Problem(404, "surveys.not_found", what="survey", id=slug)
-        return _page("surveys/message.html", 200, title=_t("form.thanks_title"), body=_t("form.thanks"),
-                     back_url=None, c=c)
+        return _page(
+            "surveys/message.html", 200, title=_t("form.thanks_title"), body=_t("form.thanks"), back_url=None, c=c
+        )
 
 
 @web.get("/<slug>/qr.<kind>")

@@ -1,6 +1,7 @@
 """Fixtures of the HR command-line tests: plans, reviews and surveys in the embedded runner (an
 isolated in-process bus), served over real HTTP on a free local port in a thread, so the
 ``kinerja hr`` commands talk to it exactly as they would to a deployment."""
+
 from __future__ import annotations
 
 import threading
@@ -40,8 +41,9 @@ class Server:
 
     def hr(self, *args: str, token: str | None = None):
         """``kinerja hr --url … --token … <args>`` through the real entry point."""
-        result = self.runner.invoke(main, ["hr", "--url", self.url, "--token", token or self.hr_token, *map(str, args)],
-                                    catch_exceptions=False)
+        result = self.runner.invoke(
+            main, ["hr", "--url", self.url, "--token", token or self.hr_token, *map(str, args)], catch_exceptions=False
+        )
         self.emb.pump()  # events of what the command did reach the other services
         return result
 
@@ -63,8 +65,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def server(tmp_path, clock):
-    emb = Embedded(env={"KINERJA_VAR": str(tmp_path)}, clock=clock, services=SERVICES,
-                   topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."))
+    emb = Embedded(
+        env={"KINERJA_VAR": str(tmp_path)},
+        clock=clock,
+        services=SERVICES,
+        topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."),
+    )
     srv, thread = serve(emb)
     try:
         yield Server(emb, f"http://127.0.0.1:{srv.server_port}")

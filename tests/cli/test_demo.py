@@ -2,6 +2,7 @@
 configured. The appraisal year must be driven by real Prefect flow runs (the cycle closed by the
 flow, the survey campaigns closed by the aggregation flow), with the people's work between them,
 and the output must be quiet: exit 0, no traceback, no error line."""
+
 from __future__ import annotations
 
 import json
@@ -17,18 +18,40 @@ def test_the_demo_runs_the_year_through_the_flows_quietly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "KINERJA_"))}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(ROOT))
     out_dir = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "kinerja.cli", "demo", "--out", str(out_dir)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kinerja.cli", "demo", "--out", str(out_dir)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
-    noisy = [line for line in output.splitlines()
-             if "Traceback" in line or "ERROR" in line or "CRITICAL" in line or line.startswith("Error")
-             or "Warning:" in line]
+    noisy = [
+        line
+        for line in output.splitlines()
+        if "Traceback" in line
+        or "ERROR" in line
+        or "CRITICAL" in line
+        or line.startswith("Error")
+        or "Warning:" in line
+    ]
     assert not noisy, output[-4000:]
 
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
-    for key in ("employees", "plans", "evaluations", "predikat", "objections", "ikm", "notifications", "seconds",
-                "flow_runs", "daily_logs"):
+    for key in (
+        "employees",
+        "plans",
+        "evaluations",
+        "predikat",
+        "objections",
+        "ikm",
+        "notifications",
+        "seconds",
+        "flow_runs",
+        "daily_logs",
+    ):
         assert key in summary, key
     assert summary["employees"] == 200
 

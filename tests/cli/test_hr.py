@@ -1,16 +1,17 @@
 """``kinerja hr`` import and cycle commands against the embedded services over HTTP."""
+
 from __future__ import annotations
 
-from tests.plans.support import EMPLOYEES_CSV, HEAD, KASI_A, STAFF_A, UNITS_CSV, iki, rhk
-
 from kinerja.http import ApiError
+from tests.plans.support import EMPLOYEES_CSV, HEAD, KASI_A, STAFF_A, UNITS_CSV, iki, rhk
 
 BROKEN_NIP = "19900101201503100X"  # a staff row with a NIP that cannot be valid
 
 
 def _agency(server) -> None:
     server.client(server.token("admin", agency=None, sub="admin@kinerja")).post(
-        "/plans/api/v1/agencies", {"code": "PKMB", "name": "Pemerintah Kabupaten Maju Bersama"})
+        "/plans/api/v1/agencies", {"code": "PKMB", "name": "Pemerintah Kabupaten Maju Bersama"}
+    )
 
 
 def _files(tmp_path, employees: str = EMPLOYEES_CSV):
@@ -60,9 +61,12 @@ def test_import_dry_run_then_real_run_then_unchanged(server, tmp_path):
     assert server.client().all("/plans/api/v1/units") == []
     r = server.hr("import", "--units", units, "--employees", emps)
     assert r.exit_code == 0, r.output
-    table = {line.split("(")[0].strip(): line.split() for line in r.output.splitlines()
-             if line.startswith(("Unit (units)", "Pegawai (employees)"))}
-    assert table["Unit"][-5:] == ["3", "3", "0", "0", "0"]      # rows created updated unchanged errors
+    table = {
+        line.split("(")[0].strip(): line.split()
+        for line in r.output.splitlines()
+        if line.startswith(("Unit (units)", "Pegawai (employees)"))
+    }
+    assert table["Unit"][-5:] == ["3", "3", "0", "0", "0"]  # rows created updated unchanged errors
     assert table["Pegawai"][-5:] == ["9", "9", "0", "0", "0"]
     r = server.hr("import", "--employees", emps)
     assert r.exit_code == 0, r.output
@@ -85,13 +89,27 @@ def test_cycle_open_is_idempotent_and_status_shows_the_units(server, tmp_path):
 
     # a little progress to count: the head's plan approved by HR, kasi A's submitted
     c = server.client(server.token("employee", "supervisor", nip=HEAD))
-    head = c.post("/plans/api/v1/plans", {"cycle_id": cycle_id, "approach": "kuantitatif", "behaviour": _behaviour(),
-                                          "rhk": [rhk("Jalan mantap", goal="Sasaran PK 1", ikis=[iki()])]})
+    head = c.post(
+        "/plans/api/v1/plans",
+        {
+            "cycle_id": cycle_id,
+            "approach": "kuantitatif",
+            "behaviour": _behaviour(),
+            "rhk": [rhk("Jalan mantap", goal="Sasaran PK 1", ikis=[iki()])],
+        },
+    )
     c.post(f"/plans/api/v1/plans/{head['id']}/submit")
     server.client().post(f"/plans/api/v1/plans/{head['id']}/approve")
     k = server.client(server.token("employee", "supervisor", nip=KASI_A))
-    kasi = k.post("/plans/api/v1/plans", {"cycle_id": cycle_id, "approach": "kuantitatif", "behaviour": _behaviour(),
-                                          "rhk": [rhk("Dukung", parent=head["rhk"][0]["id"], ikis=[iki()])]})
+    kasi = k.post(
+        "/plans/api/v1/plans",
+        {
+            "cycle_id": cycle_id,
+            "approach": "kuantitatif",
+            "behaviour": _behaviour(),
+            "rhk": [rhk("Dukung", parent=head["rhk"][0]["id"], ikis=[iki()])],
+        },
+    )
     k.post(f"/plans/api/v1/plans/{kasi['id']}/submit")
 
     r = server.hr("cycle", "status", cycle_id)
@@ -129,13 +147,18 @@ def test_errors_are_clear_messages(server, tmp_path):
     _agency(server)
     r = server.hr("cycle", "status", 999)
     assert r.exit_code == 1 and "Galat (error): GET " in r.output and "/plans/api/v1/cycles/999 → 404" in r.output
-    r = server.runner.invoke(__import__("kinerja.cli", fromlist=["main"]).main,
-                             ["hr", "--url", server.url, "cycle", "status", "1"], env={"KINERJA_TOKEN": ""})
+    r = server.runner.invoke(
+        __import__("kinerja.cli", fromlist=["main"]).main,
+        ["hr", "--url", server.url, "cycle", "status", "1"],
+        env={"KINERJA_TOKEN": ""},
+    )
     assert r.exit_code == 1 and "token diperlukan" in r.output
     r = server.hr("cycle", "status", 1, token=server.token("employee", nip=HEAD))
     assert r.exit_code == 1 and "404" in r.output
-    dead = server.runner.invoke(__import__("kinerja.cli", fromlist=["main"]).main,
-                                ["hr", "--url", "http://127.0.0.1:9", "--token", "x", "cycle", "status", "1"])
+    dead = server.runner.invoke(
+        __import__("kinerja.cli", fromlist=["main"]).main,
+        ["hr", "--url", "http://127.0.0.1:9", "--token", "x", "cycle", "status", "1"],
+    )
     assert dead.exit_code == 1 and "Tidak dapat terhubung ke http://127.0.0.1:9" in dead.output
 
 
@@ -154,12 +177,14 @@ def test_the_client_turns_problems_into_messages_and_walks_pages(server, tmp_pat
 
 def _behaviour() -> dict:
     from tests.plans.support import BEHAVIOUR
+
     return dict(BEHAVIOUR)
 
 
 def test_without_rich_or_httpx_the_tables_are_plain_and_urllib_carries_the_calls(server, tmp_path, monkeypatch):
     import kinerja.hr
     import kinerja.http
+
     monkeypatch.setattr(kinerja.hr, "USE_RICH", False)
     monkeypatch.setattr(kinerja.http, "httpx", None)
     assert kinerja.http.Client(server.url, "t").transport == "urllib"

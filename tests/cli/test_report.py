@@ -1,6 +1,7 @@
 """``kinerja hr report`` (and ``cycle status``) on a cycle taken through the whole appraisal year:
 approved SKPs, a public satisfaction survey, periodic and annual evaluations, a unit off the curve
 with an HR override, sign-off, two objections (one changed, one upheld), follow-up, closed."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,17 @@ from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, FakeCloc
 from tests.reviews.support import Chain
 
 ALL = [HEAD, KASI_A, KASI_B, *STAFF_A, *STAFF_B]
-ANNUAL = {HEAD: ("meets", "meets"), KASI_A: ("meets", "meets"), KASI_B: ("above", "above"),
-          STAFF_A[0]: ("meets", "meets"), STAFF_A[1]: ("meets", "meets"), STAFF_A[2]: ("meets", "meets"),
-          STAFF_B[0]: ("above", "above"), STAFF_B[1]: ("below", "meets"), STAFF_B[2]: ("meets", "below")}
+ANNUAL = {
+    HEAD: ("meets", "meets"),
+    KASI_A: ("meets", "meets"),
+    KASI_B: ("above", "above"),
+    STAFF_A[0]: ("meets", "meets"),
+    STAFF_A[1]: ("meets", "meets"),
+    STAFF_A[2]: ("meets", "meets"),
+    STAFF_B[0]: ("above", "above"),
+    STAFF_B[1]: ("below", "meets"),
+    STAFF_B[2]: ("meets", "below"),
+}
 
 
 def _ok(r, status=(200, 201)):
@@ -33,8 +42,12 @@ def _ok(r, status=(200, 201)):
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
     clock = FakeClock()
-    emb = Embedded(env={"KINERJA_VAR": str(tmp_path_factory.mktemp("var"))}, clock=clock, services=SERVICES,
-                   topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."))
+    emb = Embedded(
+        env={"KINERJA_VAR": str(tmp_path_factory.mktemp("var"))},
+        clock=clock,
+        services=SERVICES,
+        topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."),
+    )
     srv, thread = serve(emb)
     try:
         server = Server(emb, f"http://127.0.0.1:{srv.server_port}")
@@ -57,33 +70,81 @@ def year(tmp_path_factory):
             ev = evs[nip]
             who = chain.as_(ev["penilai_nip"]) if ev["penilai_nip"] else chain.hr
             penilai = {**who, "If-Match": chain.etag(ev["id"])}
-            _ok(chain.put(f"/evaluations/{ev['id']}/rating", penilai, {
-                "rating_hasil": hasil, "rating_perilaku": perilaku,
-                "deviation_reason": "Penilaian berdasarkan bukti dukung."}))
+            _ok(
+                chain.put(
+                    f"/evaluations/{ev['id']}/rating",
+                    penilai,
+                    {
+                        "rating_hasil": hasil,
+                        "rating_perilaku": perilaku,
+                        "deviation_reason": "Penilaian berdasarkan bukti dukung.",
+                    },
+                )
+            )
         chain.advance_to("calibration")
         cal = _ok(chain.get(f"/calibration?cycle_id={org.cycle_id}&period_seq=0", chain.hr))
         off = [u["unit_code"] for u in cal["units"] if u["violations"]]
         assert "SEK-A" in off, cal  # four Baik in a Baik unit: more than 70 % and no one below
         for unit in off:
-            _ok(chain.post("/calibration/overrides", chain.hr, {
-                "cycle_id": org.cycle_id, "period_seq": 0, "unit_code": unit,
-                "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."}))
+            _ok(
+                chain.post(
+                    "/calibration/overrides",
+                    chain.hr,
+                    {
+                        "cycle_id": org.cycle_id,
+                        "period_seq": 0,
+                        "unit_code": unit,
+                        "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan.",
+                    },
+                )
+            )
         chain.advance_to("sign_off")
         for nip, ev in evs.items():
             for who, action in ((ev["penilai_nip"], "sign"), (nip, "acknowledge"), (ev["atasan_nip"], "countersign")):
                 _ok(chain.post(f"/evaluations/{ev['id']}/{action}", chain.as_(who) if who else chain.hr))
         chain.advance_to("objections")
-        changed = _ok(chain.post(f"/evaluations/{evs[STAFF_B[2]]['id']}/objections", chain.as_(STAFF_B[2]),
-                                 {"reasons": "Bukti pengawasan lapangan bulan Maret belum dipertimbangkan."}))
-        _ok(chain.post(f"/objections/{changed['id']}/decide", chain.as_(HEAD), {
-            "decision": "changed", "reason": "Bukti foto sah.", "rating_hasil": "meets", "rating_perilaku": "meets"}))
-        upheld = _ok(chain.post(f"/evaluations/{evs[STAFF_A[2]]['id']}/objections", chain.as_(STAFF_A[2]),
-                                {"reasons": "Penilaian perilaku tidak mempertimbangkan kegiatan lapangan."}))
-        _ok(chain.post(f"/objections/{upheld['id']}/decide", chain.as_(HEAD),
-                       {"decision": "upheld", "reason": "Penilaian sesuai bukti."}))
+        changed = _ok(
+            chain.post(
+                f"/evaluations/{evs[STAFF_B[2]]['id']}/objections",
+                chain.as_(STAFF_B[2]),
+                {"reasons": "Bukti pengawasan lapangan bulan Maret belum dipertimbangkan."},
+            )
+        )
+        _ok(
+            chain.post(
+                f"/objections/{changed['id']}/decide",
+                chain.as_(HEAD),
+                {
+                    "decision": "changed",
+                    "reason": "Bukti foto sah.",
+                    "rating_hasil": "meets",
+                    "rating_perilaku": "meets",
+                },
+            )
+        )
+        upheld = _ok(
+            chain.post(
+                f"/evaluations/{evs[STAFF_A[2]]['id']}/objections",
+                chain.as_(STAFF_A[2]),
+                {"reasons": "Penilaian perilaku tidak mempertimbangkan kegiatan lapangan."},
+            )
+        )
+        _ok(
+            chain.post(
+                f"/objections/{upheld['id']}/decide",
+                chain.as_(HEAD),
+                {"decision": "upheld", "reason": "Penilaian sesuai bukti."},
+            )
+        )
         chain.advance_to("closed")
-        yield {"server": server, "emb": emb, "cycle_id": org.cycle_id, "changed": changed["id"],
-               "upheld": upheld["id"], "evaluations": evs}
+        yield {
+            "server": server,
+            "emb": emb,
+            "cycle_id": org.cycle_id,
+            "changed": changed["id"],
+            "upheld": upheld["id"],
+            "evaluations": evs,
+        }
     finally:
         srv.shutdown()
         srv.server_close()
@@ -94,12 +155,26 @@ def year(tmp_path_factory):
 def _survey(org: Org, unit: str, name: str, mood: int) -> None:
     hr = org.hr
     c = org.client
-    campaign = _ok(c.post("/surveys/api/v1/campaigns", headers=hr, json={
-        "unit_code": unit, "unit_name": name, "service_type": "Pelayanan umum",
-        "title": f"SKM {name} 2026", "start_date": "2026-10-01", "end_date": "2026-12-15", "population": 40}))
+    campaign = _ok(
+        c.post(
+            "/surveys/api/v1/campaigns",
+            headers=hr,
+            json={
+                "unit_code": unit,
+                "unit_name": name,
+                "service_type": "Pelayanan umum",
+                "title": f"SKM {name} 2026",
+                "start_date": "2026-10-01",
+                "end_date": "2026-12-15",
+                "population": 40,
+            },
+        )
+    )
     _ok(c.post(f"/surveys/api/v1/campaigns/{campaign['id']}/open", headers=hr))
-    answers = [{"answers": {f"U{k}": max(1, min(4, mood - (k == 3) - (i % 3 == 0 and k == 9))) for k in range(1, 10)}}
-               for i in range(campaign["min_sample"] + 2)]
+    answers = [
+        {"answers": {f"U{k}": max(1, min(4, mood - (k == 3) - (i % 3 == 0 and k == 9))) for k in range(1, 10)}}
+        for i in range(campaign["min_sample"] + 2)
+    ]
     _ok(c.post(f"/surveys/api/v1/campaigns/{campaign['id']}/responses:batch", headers=hr, json=answers))
     _ok(c.post(f"/surveys/api/v1/campaigns/{campaign['id']}/close", headers=hr))
 
@@ -133,11 +208,20 @@ def test_report_writes_html_pdf_and_documents(year, tmp_path):
     pdf = (out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     from pypdf import PdfReader
+
     reader = PdfReader(out / "report.pdf")
     assert len(reader.pages) >= 3
     text = "\n".join(p.extract_text() for p in reader.pages)
-    for needle in ("Laporan Siklus Penilaian Kinerja", "DINAS", "SEK-A", "SEK-B", "Kalibrasi", "Indeks Kepuasan",
-                   "Keberatan", "Tindak lanjut"):
+    for needle in (
+        "Laporan Siklus Penilaian Kinerja",
+        "DINAS",
+        "SEK-A",
+        "SEK-B",
+        "Kalibrasi",
+        "Indeks Kepuasan",
+        "Keberatan",
+        "Tindak lanjut",
+    ):
         assert needle in text, needle
 
     docs = sorted((out / "documents").glob("*.pdf"))
@@ -146,8 +230,9 @@ def test_report_writes_html_pdf_and_documents(year, tmp_path):
 
     # the first page renders (pdftoppm) — looked at by eye once when this was written
     png = tmp_path / "page"
-    done = subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out / "report.pdf"), str(png)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out / "report.pdf"), str(png)], capture_output=True
+    )
     if done.returncode == 0:
         assert any(tmp_path.glob("page*.png"))
 
@@ -171,7 +256,9 @@ def test_status_of_a_closed_cycle_shows_evaluations_and_calibration(year):
     assert "Tahap (stage): Ditutup (closed) [closed]" in out
     assert "Evaluasi per unit dan status — Tahunan (evaluations per unit by status, annual)" in out
     annual = out.split("Evaluasi per unit dan status — Tahunan")[1].split("Kalibrasi")[0]
-    rows = {line.split()[0]: line.split() for line in annual.splitlines() if line.startswith(("DINAS", "SEK-A", "SEK-B"))}
+    rows = {
+        line.split()[0]: line.split() for line in annual.splitlines() if line.startswith(("DINAS", "SEK-A", "SEK-B"))
+    }
     assert rows["SEK-A"][1:7] == ["0", "0", "0", "0", "0", "4"]  # all four countersigned
     assert "Kalibrasi — Tahunan (calibration per unit, annual)" in out
     cal = out.split("Kalibrasi — Tahunan")[1]

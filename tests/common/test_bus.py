@@ -1,4 +1,5 @@
 """Event bus on kombu memory:// and SQLite: envelope, outbox relay, idempotent consumer."""
+
 from __future__ import annotations
 
 import contextlib
@@ -90,8 +91,13 @@ class Env:
 
     def publish_raw(self, body, routing_key, headers=None, content_type=bus.CONTENT_TYPE):
         Producer(self.conn.default_channel, auto_declare=False).publish(
-            body, exchange=self.topology.exchange, routing_key=routing_key,
-            content_type=content_type, content_encoding="utf-8", headers=headers or {}, delivery_mode=2,
+            body,
+            exchange=self.topology.exchange,
+            routing_key=routing_key,
+            content_type=content_type,
+            content_encoding="utf-8",
+            headers=headers or {},
+            delivery_mode=2,
         )
 
     def get_all(self, queue_name):
@@ -104,6 +110,7 @@ class Env:
     def record(self, note="ok"):
         def handler(session, envelope):
             session.execute(self.effects.insert().values(event_id=envelope["id"], note=note))
+
         return handler
 
     def close(self):
@@ -134,7 +141,17 @@ def drain_until(consumer, predicate, deadline=5.0):
 
 def test_make_event_shape():
     env = bus.make_event("plans.plan.approved", "/plans", "42", {"plan_id": 42})
-    assert set(env) == {"specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data", "traceparent"}
+    assert set(env) == {
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "time",
+        "subject",
+        "datacontenttype",
+        "data",
+        "traceparent",
+    }
     assert env["specversion"] == "1.0"
     assert str(uuid.UUID(env["id"])) == env["id"] and uuid.UUID(env["id"]).version == 4
     assert env["source"] == "/plans" and env["type"] == "plans.plan.approved" and env["subject"] == "42"
@@ -218,7 +235,11 @@ def test_make_event_validates():
 def test_topology_names():
     t = bus.Topology()
     assert (t.exchange, t.unrouted_exchange, t.unrouted_queue, t.dlx) == (
-        "kinerja.events", "kinerja.unrouted", "kinerja.unrouted", "kinerja.dlx")
+        "kinerja.events",
+        "kinerja.unrouted",
+        "kinerja.unrouted",
+        "kinerja.dlx",
+    )
     assert t.queue("plans") == "plans.events" and t.dlq("plans") == "plans.events.dlq"
     p = bus.Topology.isolated("t1.")
     assert p.exchange == "t1.kinerja.events" and p.dlx == "t1.kinerja.dlx"

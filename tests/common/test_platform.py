@@ -1,8 +1,8 @@
 """The platform pieces that are not tied to one service: config, auth, i18n, cursors, audit chain,
 the event catalogue and the embedded dispatcher."""
+
 from __future__ import annotations
 
-import base64
 import json
 import time
 from datetime import datetime, timezone
@@ -11,7 +11,7 @@ from pathlib import Path
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import MetaData, create_engine, insert, select, update
+from sqlalchemy import MetaData, create_engine, select, update
 from sqlalchemy.orm import sessionmaker
 
 from services.common import audit
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------- configuration
+
 
 def test_embedded_defaults_are_sqlite_per_service_and_memory_bus(tmp_path):
     cfg = Config.from_env("plans", env={"KINERJA_VAR": str(tmp_path)})
@@ -43,14 +44,21 @@ def test_shared_database_url_gives_one_postgres_database_per_service():
     assert service_database_url("plans", env) == "postgresql://x@y/z"
 
 
-PROD = {"KINERJA_MODE": "production", "DATABASE_URL": "postgresql://p@h/d", "BROKER_URL": "amqp://g:g@h//",
-        "JWT_JWKS_URL": "https://idp.example/jwks.json"}
+PROD = {
+    "KINERJA_MODE": "production",
+    "DATABASE_URL": "postgresql://p@h/d",
+    "BROKER_URL": "amqp://g:g@h//",
+    "JWT_JWKS_URL": "https://idp.example/jwks.json",
+}
 
 
 def test_production_refuses_embedded_parts_and_the_dev_secret():
     assert not Config.from_env("plans", env=PROD).embedded
-    for missing, needle in (("JWT_JWKS_URL", "JWT_JWKS_URL"), ("DATABASE_URL", "DATABASE_URL"),
-                            ("BROKER_URL", "BROKER_URL")):
+    for missing, needle in (
+        ("JWT_JWKS_URL", "JWT_JWKS_URL"),
+        ("DATABASE_URL", "DATABASE_URL"),
+        ("BROKER_URL", "BROKER_URL"),
+    ):
         env = {k: v for k, v in PROD.items() if k != missing}
         with pytest.raises(ConfigError, match=needle):
             Config.from_env("plans", env=env)
@@ -62,6 +70,7 @@ def test_production_refuses_embedded_parts_and_the_dev_secret():
 
 # ---------------------------------------------------------------- auth
 
+
 def _verifier(**env):
     return TokenVerifier(Config.from_env("plans", env=env))
 
@@ -69,16 +78,20 @@ def _verifier(**env):
 def test_hs256_token_round_trip_with_claims():
     tok = issue_token(DEV_JWT_SECRET, roles=["employee", "supervisor"], agency="PKTD", nip="198503152010012003")
     p = _verifier().verify(tok)
-    assert p == Principal(sub="198503152010012003", roles=frozenset({"employee", "supervisor"}), agency="PKTD",
-                          nip="198503152010012003")
+    assert p == Principal(
+        sub="198503152010012003", roles=frozenset({"employee", "supervisor"}), agency="PKTD", nip="198503152010012003"
+    )
 
 
-@pytest.mark.parametrize("claims,code", [
-    ({"sub": "a", "roles": ["hr"]}, "auth.invalid"),                       # no exp
-    ({"roles": ["hr"], "exp": time.time() + 86400}, "auth.invalid"),          # no sub
-    ({"sub": "a", "roles": ["root"], "exp": time.time() + 86400}, "auth.invalid"),  # unknown role
-    ({"sub": "a", "roles": ["hr"], "exp": time.time() - 3600}, "auth.expired"),
-])
+@pytest.mark.parametrize(
+    "claims,code",
+    [
+        ({"sub": "a", "roles": ["hr"]}, "auth.invalid"),  # no exp
+        ({"roles": ["hr"], "exp": time.time() + 86400}, "auth.invalid"),  # no sub
+        ({"sub": "a", "roles": ["root"], "exp": time.time() + 86400}, "auth.invalid"),  # unknown role
+        ({"sub": "a", "roles": ["hr"], "exp": time.time() - 3600}, "auth.expired"),
+    ],
+)
 def test_bad_tokens_are_401(claims, code):
     tok = jwt.encode(claims, DEV_JWT_SECRET, algorithm="HS256")
     with pytest.raises(Problem) as exc:
@@ -105,26 +118,39 @@ def test_production_verifies_rs256_against_jwks_and_refuses_hs256(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     env = PROD | {"JWT_JWKS_URL": _jwks_file(tmp_path, key)}
     verifier = TokenVerifier(Config.from_env("plans", env=env))
-    good = jwt.encode({"sub": "svc-bkn", "roles": ["agency"], "agency": "PKTD", "exp": time.time() + 60}, key,
-                      algorithm="RS256", headers={"kid": "k1"})
+    good = jwt.encode(
+        {"sub": "svc-bkn", "roles": ["agency"], "agency": "PKTD", "exp": time.time() + 60},
+        key,
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
     assert verifier.verify(good).roles == {"agency"}
     hs = issue_token(DEV_JWT_SECRET, roles=["admin"])
     with pytest.raises(Problem) as exc:
         verifier.verify(hs)
     assert exc.value.status == 401
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode({"sub": "x", "roles": ["admin"], "exp": time.time() + 60}, other, algorithm="RS256",
-                        headers={"kid": "k1"})
+    forged = jwt.encode(
+        {"sub": "x", "roles": ["admin"], "exp": time.time() + 60}, other, algorithm="RS256", headers={"kid": "k1"}
+    )
     with pytest.raises(Problem):
         verifier.verify(forged)
 
 
 # ---------------------------------------------------------------- i18n, cursors, field errors
 
-@pytest.mark.parametrize("header,override,expected", [
-    (None, None, "id"), ("en-US,en;q=0.9", None, "en"), ("fr, en;q=0.5, id;q=0.8", None, "id"),
-    ("en", "id", "id"), ("de", None, "id"), ("en;q=garbage", None, "en"),
-])
+
+@pytest.mark.parametrize(
+    "header,override,expected",
+    [
+        (None, None, "id"),
+        ("en-US,en;q=0.9", None, "en"),
+        ("fr, en;q=0.5, id;q=0.8", None, "id"),
+        ("en", "id", "id"),
+        ("de", None, "id"),
+        ("en;q=garbage", None, "en"),
+    ],
+)
 def test_language_negotiation_prefers_indonesian(header, override, expected):
     assert negotiate(header, override) == expected
 
@@ -144,11 +170,14 @@ def test_cursor_round_trip_and_garbage():
 
 
 def test_nested_marshmallow_messages_become_field_paths():
-    errs = flatten_messages({"rhk": {0: {"iki": {1: {"aspect": ["Unknown field."]}}}}, "name": ["Missing data for required field."]})
+    errs = flatten_messages(
+        {"rhk": {0: {"iki": {1: {"aspect": ["Unknown field."]}}}}, "name": ["Missing data for required field."]}
+    )
     assert {(e.field, e.code) for e in errs} == {("rhk[0].iki[1].aspect", "field.unknown"), ("name", "field.required")}
 
 
 # ---------------------------------------------------------------- audit chain
+
 
 def test_audit_chain_detects_tampering(tmp_path):
     md = MetaData()
@@ -159,13 +188,24 @@ def test_audit_chain_detects_tampering(tmp_path):
     now = datetime(2026, 3, 1, tzinfo=timezone.utc)
     with factory() as s:
         for i in range(5):
-            audit.record(s, tables, actor="hr-1", action="employee.updated", entity_type="employee",
-                         entity_id=str(i), now=now, before={"grade": "III/a"}, after={"grade": "III/b"},
-                         agency="PKTD", subject=str(i))
+            audit.record(
+                s,
+                tables,
+                actor="hr-1",
+                action="employee.updated",
+                entity_type="employee",
+                entity_id=str(i),
+                now=now,
+                before={"grade": "III/a"},
+                after={"grade": "III/b"},
+                agency="PKTD",
+                subject=str(i),
+            )
         s.commit()
         assert audit.verify_chain(s, tables) == (True, None)
-        rows = s.execute(select(tables.audit.c.id, tables.audit.c.prev_hash, tables.audit.c.hash)
-                         .order_by(tables.audit.c.id)).all()
+        rows = s.execute(
+            select(tables.audit.c.id, tables.audit.c.prev_hash, tables.audit.c.hash).order_by(tables.audit.c.id)
+        ).all()
         assert rows[0].prev_hash == audit.GENESIS
         assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:]))
         s.execute(update(tables.audit).where(tables.audit.c.id == rows[2].id).values(after={"grade": "IV/e"}))
@@ -174,6 +214,7 @@ def test_audit_chain_detects_tampering(tmp_path):
 
 
 # ---------------------------------------------------------------- event catalogue and embedded runner
+
 
 def test_event_catalogue_page_is_up_to_date():
     from click.testing import CliRunner
@@ -209,8 +250,12 @@ def test_embedded_dispatcher_mounts_services_at_their_prefix(tmp_path):
         client = Client(emb.wsgi)
         assert client.get("/plans/healthz").status_code == 200
         assert client.get("/plans/readyz").get_json()["checks"] == {"database": "ok", "broker": "ok"}
-        assert {"plans": "/plans/", "reviews": "/reviews/", "surveys": "/surveys/",
-                "notifications": "/notifications/"}.items() <= client.get("/healthz").get_json()["services"].items()
+        assert {
+            "plans": "/plans/",
+            "reviews": "/reviews/",
+            "surveys": "/surveys/",
+            "notifications": "/notifications/",
+        }.items() <= client.get("/healthz").get_json()["services"].items()
         home = client.get("/")  # the web portal answers every other path: a visitor signs in first
         assert home.status_code == 302 and home.headers["Location"].startswith("/login")
         missing = client.get("/nowhere")

@@ -5,6 +5,7 @@ containers run, the variables the code reads, and building the apps with a given
 No container engine runs here (ENGINEERING.md, "Deployment checks without a container engine"):
 these helpers let the tests do what the image, compose and Kubernetes would do, and cross-check
 the files with the code."""
+
 from __future__ import annotations
 
 import functools
@@ -35,6 +36,7 @@ WEB_PORT = 8000
 
 
 # ---------------------------------------------------------------------------------- Dockerfile
+
 
 def dockerfile_commands():
     import dockerfile
@@ -136,6 +138,7 @@ def image_user() -> str:
 
 # ---------------------------------------------------------------------------------- .dockerignore
 
+
 def _pattern_regex(pattern: str) -> re.Pattern:
     """Docker's .dockerignore pattern (Go's filepath.Match plus ``**``) as a regular expression
     over a slash-separated path relative to the context."""
@@ -156,7 +159,7 @@ def _pattern_regex(pattern: str) -> re.Pattern:
             out += "[^/]"
         elif c == "[":
             end = pattern.index("]", i)
-            body = pattern[i + 1:end]
+            body = pattern[i + 1 : end]
             out += "[" + ("^" + body[1:] if body.startswith("^") else body) + "]"
             i = end
         elif c == "\\" and i + 1 < len(pattern):
@@ -336,6 +339,7 @@ def depends_on(service: dict) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------- processes
 
+
 def process_kind(args: list[str]) -> tuple[str, str | None]:
     """What a container runs: ``("web", app)``, ``("worker", service)``, ``("migrate", None)``,
     ``("flows-deploy", None)``, ``("prefect-server", None)``, ``("prefect-worker", None)`` or
@@ -360,8 +364,16 @@ def process_kind(args: list[str]) -> tuple[str, str | None]:
     return ("other", None)
 
 
-KINERJA_BASE = ("KINERJA_MODE", "DATABASE_URL", "BROKER_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE",
-                "PROXY_HOPS", "LOG_LEVEL")
+KINERJA_BASE = (
+    "KINERJA_MODE",
+    "DATABASE_URL",
+    "BROKER_URL",
+    "JWT_JWKS_URL",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "PROXY_HOPS",
+    "LOG_LEVEL",
+)
 GUNICORN = ("BIND", "WEB_CONCURRENCY", "THREADS", "PROMETHEUS_MULTIPROC_DIR")
 PER_SERVICE = {
     "plans": (),
@@ -369,8 +381,16 @@ PER_SERVICE = {
     "surveys": ("SURVEYS_FORM_SECRET", "SURVEYS_PUBLIC_URL"),
     "notifications": ("PORTAL_URL", "SMTP_URL", "MAIL_FROM"),
 }
-PORTAL = ("KINERJA_MODE", "PORTAL_API_URL", "PORTAL_SECRET_KEY", "PORTAL_OIDC_METADATA_URL", "PORTAL_OIDC_CLIENT_ID",
-          "PORTAL_OIDC_CLIENT_SECRET", "PROXY_HOPS", "LOG_LEVEL")
+PORTAL = (
+    "KINERJA_MODE",
+    "PORTAL_API_URL",
+    "PORTAL_SECRET_KEY",
+    "PORTAL_OIDC_METADATA_URL",
+    "PORTAL_OIDC_CLIENT_ID",
+    "PORTAL_OIDC_CLIENT_SECRET",
+    "PROXY_HOPS",
+    "LOG_LEVEL",
+)
 
 
 def required_env(kind: str, name: str | None) -> tuple[str, ...]:
@@ -397,8 +417,7 @@ MAY_BE_EMPTY = {"SMTP_URL"}
 
 
 def missing_env(kind: str, name: str | None, env: dict[str, str]) -> list[str]:
-    missing = [v for v in required_env(kind, name)
-               if v not in env or (env[v] == "" and v not in MAY_BE_EMPTY)]
+    missing = [v for v in required_env(kind, name) if v not in env or (env[v] == "" and v not in MAY_BE_EMPTY)]
     if kind == "prefect-worker" and not env.get("KINERJA_TOKEN"):
         # a static token, or client credentials at the identity provider (flows/client.py)
         missing += [v for v in ("KINERJA_TOKEN_URL", "KINERJA_CLIENT_ID", "KINERJA_CLIENT_SECRET") if not env.get(v)]
@@ -407,8 +426,16 @@ def missing_env(kind: str, name: str | None, env: dict[str, str]) -> list[str]:
 
 def url_host_port(url: str) -> tuple[str | None, int | None]:
     parts = urlsplit(url)
-    default = {"http": 80, "https": 443, "amqp": 5672, "postgresql": 5432, "postgresql+asyncpg": 5432,
-               "postgresql+psycopg": 5432, "smtp": 587, "smtps": 465}.get(parts.scheme)
+    default = {
+        "http": 80,
+        "https": 443,
+        "amqp": 5672,
+        "postgresql": 5432,
+        "postgresql+asyncpg": 5432,
+        "postgresql+psycopg": 5432,
+        "smtp": 587,
+        "smtps": 465,
+    }.get(parts.scheme)
     try:
         return parts.hostname, parts.port or default
     except ValueError:
@@ -420,6 +447,7 @@ def bind_port(env: dict[str, str]) -> int:
 
 
 # ---------------------------------------------------------------------------------- commands
+
 
 def gunicorn_args(args: list[str]):
     from gunicorn.config import Config
@@ -442,7 +470,8 @@ def click_leaf(args: list[str]):
     cmd, rest, path = main, list(args[1:]), ["kinerja"]
     while isinstance(cmd, click.Group):
         assert rest and rest[0] in cmd.commands, (
-            f"`{' '.join(path)}` has no command {rest[0] if rest else '(none)'!r}; it has {sorted(cmd.commands)}")
+            f"`{' '.join(path)}` has no command {rest[0] if rest else '(none)'!r}; it has {sorted(cmd.commands)}"
+        )
         path.append(rest[0])
         cmd = cmd.commands[rest.pop(0)]
     return cmd, rest
@@ -489,9 +518,18 @@ def check_gunicorn_command(args: list[str]) -> str:
 def prefect_help(*subcommand: str) -> str:
     """``prefect <subcommand> --help`` of the project's Prefect (the one the image installs)."""
     exe = Path(sys.executable).with_name("prefect")
-    proc = subprocess.run([str(exe), *subcommand, "--help"], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PREFECT_HOME": str(Path(os.environ.get("TMPDIR", "/tmp")) / "kinerja-prefect-help"),
-                               "DO_NOT_TRACK": "1", "COLUMNS": "200"})
+    proc = subprocess.run(
+        [str(exe), *subcommand, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "PREFECT_HOME": str(Path(os.environ.get("TMPDIR", "/tmp")) / "kinerja-prefect-help"),
+            "DO_NOT_TRACK": "1",
+            "COLUMNS": "200",
+        },
+    )
     assert proc.returncode == 0, f"prefect {' '.join(subcommand)} --help: {proc.stderr[-2000:]}"
     return proc.stdout
 
@@ -534,8 +572,12 @@ def prefect_setting_names() -> frozenset[str]:
 _READS = [
     re.compile(r"""\bos\.(?:environ\.get|getenv|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']"""),
     re.compile(r"""\bos\.environ\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]"""),
-    re.compile(r"""\b\w+\(\s*env\s*,\s*["']([A-Z][A-Z0-9_]+)["']"""),  # settings helpers: _env(env, "X"), env_int(env, "X")
-    re.compile(r"""\b_(?:int|float|bool|flag|days|seconds|str)\(\s*["']([A-Z][A-Z0-9_]+)["']"""),  # _int("X") of os.environ
+    re.compile(
+        r"""\b\w+\(\s*env\s*,\s*["']([A-Z][A-Z0-9_]+)["']"""
+    ),  # settings helpers: _env(env, "X"), env_int(env, "X")
+    re.compile(
+        r"""\b_(?:int|float|bool|flag|days|seconds|str)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+    ),  # _int("X") of os.environ
     re.compile(r"""\benvvar\s*=\s*[(\[]?\s*["']([A-Z][A-Z0-9_]+)["']"""),
 ]
 _SETTINGS_GET = re.compile(r"""\bget\(\s*["']([A-Z][A-Z0-9_]+)["']""")
@@ -643,11 +685,18 @@ def in_child(jobs: list[dict]) -> list[dict]:
     import json
 
     env = {k: os.environ[k] for k in ("PATH", "HOME", "TMPDIR") if k in os.environ}
-    proc = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(jobs), capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT:")]
     assert proc.returncode == 0 and lines, f"child exited {proc.returncode}: {proc.stderr[-3000:]}"
-    return json.loads(lines[-1][len("RESULT:"):])
+    return json.loads(lines[-1][len("RESULT:") :])
 
 
 def app_reports(jobs: list[tuple[str, dict[str, str], list[str], list[str]]]) -> list[dict]:
@@ -655,8 +704,12 @@ def app_reports(jobs: list[tuple[str, dict[str, str], list[str], list[str]]]) ->
     and ``kinerja worker`` call it, with ``env`` as the whole environment: its routes, whether
     each path is one, and the status of each GET (test client). Fails naming the app and the
     error (a ConfigError names the variable)."""
-    results = in_child([{"type": "app", "app": app, "env": env, "match": list(match), "get": list(get)}
-                        for app, env, match, get in jobs])
+    results = in_child(
+        [
+            {"type": "app", "app": app, "env": env, "match": list(match), "get": list(get)}
+            for app, env, match, get in jobs
+        ]
+    )
     failed = [f"{job[0]}: {r['error']}" for job, r in zip(jobs, results) if not r["ok"]]
     assert not failed, "create_app() failed:\n" + "\n".join(failed)
     return results
@@ -678,4 +731,4 @@ def configs_load(env: dict[str, str], services=SERVICES) -> None:
 def nginx_max_body(value: str) -> int:
     m = re.fullmatch(r"(\d+)([kKmMgG]?)", value.strip())
     assert m, value
-    return int(m.group(1)) * {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[m.group(2).lower()]
+    return int(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]

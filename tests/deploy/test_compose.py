@@ -11,6 +11,7 @@ here and no compose validator installs on Python 3.11 (ENGINEERING.md).
   is read by someone;
 - ports, URLs and paths agree with the gateway template, BIND, and the Keycloak realm.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,15 +28,45 @@ from . import helpers as h
 # the lead, who owns README.md). A new one fails the test; one documented since then only warns.
 PENDING_README = {
     # defaults the code sets for Prefect and telemetry (os.environ.setdefault), not Kinerja's settings
-    "DO_NOT_TRACK", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL",
+    "DO_NOT_TRACK",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL",
 }
 
 VALID_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 TOP_LEVEL = {"name", "services", "volumes", "networks", "configs", "secrets"}
-SERVICE_KEYS = {"image", "build", "command", "entrypoint", "environment", "env_file", "depends_on", "healthcheck",
-                "restart", "ports", "volumes", "hostname", "networks", "expose", "user", "working_dir", "labels",
-                "profiles", "deploy", "stop_grace_period", "stop_signal", "logging", "pull_policy", "init",
-                "read_only", "tmpfs", "cap_drop", "security_opt", "extra_hosts", "configs", "secrets"}
+SERVICE_KEYS = {
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "depends_on",
+    "healthcheck",
+    "restart",
+    "ports",
+    "volumes",
+    "hostname",
+    "networks",
+    "expose",
+    "user",
+    "working_dir",
+    "labels",
+    "profiles",
+    "deploy",
+    "stop_grace_period",
+    "stop_signal",
+    "logging",
+    "pull_policy",
+    "init",
+    "read_only",
+    "tmpfs",
+    "cap_drop",
+    "security_opt",
+    "extra_hosts",
+    "configs",
+    "secrets",
+}
 HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
 # Where each compose service listens in-network (the official images' ports; ours: BIND / --port).
 EXTERNAL_PORTS = {"postgres": 5432, "rabbitmq": 5672, "keycloak": 8080}
@@ -75,6 +106,7 @@ def _listening_port(name, service) -> int | None:
 
 # ---------------------------------------------------------------------------------- structure
 
+
 def test_structure_volumes_and_mounted_files(spec, services):
     unknown = {k for k in spec if k not in TOP_LEVEL and not k.startswith("x-")}
     assert not unknown, f"unknown top-level keys: {unknown}"
@@ -105,8 +137,13 @@ def test_structure_volumes_and_mounted_files(spec, services):
 def test_required_variables_stop_compose_with_a_message():
     variables = h.compose_variables()
     required = {n for n, v in variables.items() if v["required"] is not None}
-    assert {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "SURVEYS_FORM_SECRET", "PORTAL_SECRET_KEY",
-            "PORTAL_OIDC_CLIENT_SECRET"} <= required
+    assert {
+        "POSTGRES_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "SURVEYS_FORM_SECRET",
+        "PORTAL_SECRET_KEY",
+        "PORTAL_OIDC_CLIENT_SECRET",
+    } <= required
     for name in required:
         assert variables[name]["required"].strip(), f"${{{name}:?}} needs a message saying what to set"
         env = h.compose_sample_env()
@@ -120,6 +157,7 @@ def test_required_variables_stop_compose_with_a_message():
 
 
 # ---------------------------------------------------------------------------------- dependencies
+
 
 def _has_healthcheck(service) -> bool:
     check = service.get("healthcheck") or {}
@@ -170,12 +208,18 @@ def test_services_and_workers_wait_for_the_migration_and_their_servers(services)
             assert _one_shot(s)
     assert seen == {(k, s) for k in ("web", "worker") for s in h.SERVICES}, seen
     kinds = [_kind(s) for s in services.values()]
-    for expected in (("web", "portal"), ("migrate", None), ("flows-deploy", None), ("prefect-server", None),
-                     ("prefect-worker", None)):
+    for expected in (
+        ("web", "portal"),
+        ("migrate", None),
+        ("flows-deploy", None),
+        ("prefect-server", None),
+        ("prefect-worker", None),
+    ):
         assert kinds.count(expected) == 1, f"one {expected}: {kinds}"
 
 
 # ---------------------------------------------------------------------------------- commands
+
 
 def test_every_command_is_a_real_entry_point(services):
     kinerja = []
@@ -206,6 +250,7 @@ def test_gunicorn_settings_agree_with_bind(services):
 
 # ---------------------------------------------------------------------------------- environment
 
+
 def test_each_process_gets_the_environment_it_reads_in_production(services):
     for name, s in services.items():
         if not h.is_kinerja_image(s):
@@ -235,14 +280,16 @@ def test_each_app_starts_from_exactly_that_environment(services):
         elif kind == "migrate":
             h.configs_load(env)  # `kinerja db upgrade` reads each service's Config
     reports = h.app_reports(jobs)
-    for (name, kind, app, health, check), report in zip(names, reports):
+    for (name, _, app, health, check), report in zip(names, reports):
         assert report["statuses"][health] == 200, name
         if check:
             assert report["matches"][check], f"{name}: HEALTHCHECK_PATH {check} is not a route of the app"
             assert not (app == "portal" and check.endswith("readyz")), (
-                "the portal's readiness needs the gateway, which waits for the portal: use /healthz")
+                "the portal's readiness needs the gateway, which waits for the portal: use /healthz"
+            )
     assert {(k, a) for _, k, a, _, _ in names} == {(k, a) for k in ("web", "worker") for a in h.SERVICES} | {
-        ("web", "portal")}
+        ("web", "portal")
+    }
 
 
 def test_every_variable_the_code_reads_is_set_or_documented(services):
@@ -252,11 +299,13 @@ def test_every_variable_the_code_reads_is_set_or_documented(services):
         set_somewhere |= set(h.service_environment(s))
     documented = h.readme_documented()
     unknown = sorted(n for n in read if n not in set_somewhere | documented | PENDING_README)
-    assert not unknown, "read by the code, but neither set in compose nor in README's Configuration table: " + \
-        ", ".join(f"{n} ({', '.join(sorted(read[n]))})" for n in unknown)
+    assert not unknown, (
+        "read by the code, but neither set in compose nor in README's Configuration table: "
+        + ", ".join(f"{n} ({', '.join(sorted(read[n]))})" for n in unknown)
+    )
     stale = sorted(n for n in PENDING_README if n in set_somewhere | documented or n not in read)
     if stale:
-        warnings.warn(f"tests/deploy PENDING_README: documented, set or no longer read now: {stale}")
+        warnings.warn(f"tests/deploy PENDING_README: documented, set or no longer read now: {stale}", stacklevel=1)
 
 
 def test_every_variable_set_is_read_by_its_process(services):
@@ -294,10 +343,12 @@ def test_urls_name_services_and_their_ports(services):
             assert host in services, f"{name}: {var}={value} names no compose service"
             expected = _listening_port(host, services[host])
             assert expected is not None and port == expected, (
-                f"{name}: {var} reaches {host}:{port}, but {host} listens on {expected}")
+                f"{name}: {var} reaches {host}:{port}, but {host} listens on {expected}"
+            )
 
 
 # ---------------------------------------------------------------------------------- gateway
+
 
 def _template():
     if not h.GATEWAY_TEMPLATE.exists():  # TODO(lead): deploy/gateway/kinerja.conf.template
@@ -310,8 +361,10 @@ def test_gateway_renders_the_template_with_every_upstream(services):
     gateway = services["gateway"]
     env = h.service_environment(gateway)
     mounts = [m.split(":") for m in gateway.get("volumes") or []]
-    assert any(Path(src).name == h.GATEWAY_TEMPLATE.name and dst == "/etc/nginx/templates/default.conf.template"
-               for src, dst, *_ in mounts), mounts
+    assert any(
+        Path(src).name == h.GATEWAY_TEMPLATE.name and dst == "/etc/nginx/templates/default.conf.template"
+        for src, dst, *_ in mounts
+    ), mounts
     placeholders = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", text))
     assert placeholders, "the template has no ${...} placeholders"
     assert placeholders <= set(env), f"the template needs {placeholders - set(env)}"
@@ -319,14 +372,16 @@ def test_gateway_renders_the_template_with_every_upstream(services):
     nginx_vars = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
     assert not {k.lower() for k in env} & nginx_vars
     upstreams = {k: v for k, v in env.items() if k.endswith("_UPSTREAM")}
-    assert {k[:-len("_UPSTREAM")].lower() for k in upstreams} == set(h.WEB_APPS)
+    assert {k[: -len("_UPSTREAM")].lower() for k in upstreams} == set(h.WEB_APPS)
     for var, value in upstreams.items():
         host, _, port = value.rpartition(":")
         assert host in services and int(port) == _listening_port(host, services[host]), f"{var}={value}"
-        assert host == var[:-len("_UPSTREAM")].lower()
+        assert host == var[: -len("_UPSTREAM")].lower()
     # the prefixes of the embedded mode, the rest to the portal
     for service in h.SERVICES:
-        m = re.search(rf"location\s+/{service}/\s*\{{[^}}]*proxy_pass\s+http://\$\{{{service.upper()}_UPSTREAM\}}", text)
+        m = re.search(
+            rf"location\s+/{service}/\s*\{{[^}}]*proxy_pass\s+http://\$\{{{service.upper()}_UPSTREAM\}}", text
+        )
         assert m, f"no location /{service}/ → ${{{service.upper()}_UPSTREAM}}"
     assert re.search(r"location\s+/\s*\{[^}]*proxy_pass\s+http://\$\{PORTAL_UPSTREAM\}", text)
     listen = env["GATEWAY_LISTEN"]
@@ -357,6 +412,7 @@ def test_public_urls_and_published_ports_agree(services):
 
 
 # ---------------------------------------------------------------------------------- identity provider
+
 
 def _realm(services) -> dict:
     env = h.service_environment(services["keycloak"])
@@ -394,11 +450,14 @@ def test_keycloak_realm_matches_the_code_and_compose(services):
     assert portal["PORTAL_OIDC_METADATA_URL"] == f"{base}/.well-known/openid-configuration"
     assert worker["KINERJA_TOKEN_URL"] == f"{base}/protocol/openid-connect/token"
     assert kc["KC_HOSTNAME"].startswith("http") and kc["KC_HOSTNAME_BACKCHANNEL_DYNAMIC"] == "true", (
-        "backchannel-dynamic needs KC_HOSTNAME as a full URL")
+        "backchannel-dynamic needs KC_HOSTNAME as a full URL"
+    )
     assert any(v.endswith("--import-realm") for v in h.argv(services["keycloak"]["command"]))
     mounts = [m.split(":") for m in services["keycloak"].get("volumes") or []]
-    assert any((h.COMPOSE.parent / src).resolve() == h.REALM and dst.startswith("/opt/keycloak/data/import/")
-               for src, dst, *_ in mounts), mounts
+    assert any(
+        (h.COMPOSE.parent / src).resolve() == h.REALM and dst.startswith("/opt/keycloak/data/import/")
+        for src, dst, *_ in mounts
+    ), mounts
 
     # the portal: code + PKCE S256, its redirect URI is the portal's callback route
     portal_client = _client(realm, portal["PORTAL_OIDC_CLIENT_ID"])
@@ -458,6 +517,7 @@ def test_tokens_shaped_by_the_realm_pass_the_services_and_the_portal(services):
 
     from services.common.auth import TokenVerifier
     from services.common.config import Config
+    from services.common.errors import Problem
     from services.portal.oidc import user_from_token
 
     realm = _realm(services)
@@ -472,9 +532,17 @@ def test_tokens_shaped_by_the_realm_pass_the_services_and_the_portal(services):
     verifier._jwks = Jwks()
     hr_user = next(u for u in realm["users"] if u["username"] == "hr.demo")
     now = int(time.time())
-    claims = {"iss": env["JWT_ISSUER"], "sub": "4f1c2d9e", "aud": [env["JWT_AUDIENCE"], "account"], "exp": now + 300,
-              "iat": now, "azp": "kinerja-portal", "agency": hr_user["attributes"]["agency"][0],
-              "roles": hr_user["attributes"]["roles"], "name": f"{hr_user['firstName']} {hr_user['lastName']}"}
+    claims = {
+        "iss": env["JWT_ISSUER"],
+        "sub": "4f1c2d9e",
+        "aud": [env["JWT_AUDIENCE"], "account"],
+        "exp": now + 300,
+        "iat": now,
+        "azp": "kinerja-portal",
+        "agency": hr_user["attributes"]["agency"][0],
+        "roles": hr_user["attributes"]["roles"],
+        "name": f"{hr_user['firstName']} {hr_user['lastName']}",
+    }
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
     principal = verifier.verify(token)
     assert principal.roles == frozenset({"hr"}) and principal.agency == "DEMO"
@@ -482,8 +550,9 @@ def test_tokens_shaped_by_the_realm_pass_the_services_and_the_portal(services):
     assert user.roles == ("hr",) and user.agency == "DEMO" and user.name == claims["name"]
     for wrong in ({"aud": "account"}, {"iss": "http://keycloak:8080/realms/kinerja"}):
         bad = jwt.encode({**claims, **wrong}, key, algorithm="RS256")
-        with pytest.raises(Exception):
+        with pytest.raises(Problem) as refused:
             verifier.verify(bad)
+        assert refused.value.status == 401
 
 
 def test_commands_the_comments_tell_operators_to_run_exist(services):
@@ -492,7 +561,11 @@ def test_commands_the_comments_tell_operators_to_run_exist(services):
     found = 0
     for path in (h.COMPOSE, h.K8S / "kustomization.yaml"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            m = re.search(r"\b(kinerja (?:admin|db|flows|worker)\b.*)$", line) if line.lstrip().startswith("#") else None
+            m = (
+                re.search(r"\b(kinerja (?:admin|db|flows|worker)\b.*)$", line)
+                if line.lstrip().startswith("#")
+                else None
+            )
             if m:
                 h.check_kinerja_command(h.argv(m.group(1)), env)
                 found += 1

@@ -6,6 +6,7 @@ nothing is imported from the checkout — every command the image is used for.
 
 Slow-ish (the install resolves and installs every pinned dependency: about a minute here); the
 steps' times are printed (`pytest -s`)."""
+
 from __future__ import annotations
 
 import glob
@@ -66,8 +67,12 @@ def _run(cmd, *, env, cwd, timeout=600, check=True):
 def image(tmp_path_factory):
     root = tmp_path_factory.mktemp("image-root")  # "/" of the build and of the container
     timings: dict[str, float] = {}
-    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path_factory.mktemp("home")),
-                "LANG": "C.UTF-8", **_machine_pip_env()}
+    base_env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp_path_factory.mktemp("home")),
+        "LANG": "C.UTF-8",
+        **_machine_pip_env(),
+    }
 
     # -- build stage: the context, its COPY lines, then its `pip wheel` line
     build = h.stage("build")
@@ -109,13 +114,30 @@ def image(tmp_path_factory):
     # -- the container's environment: the image's ENV, in embedded mode (no PostgreSQL here)
     var = tmp_path_factory.mktemp("var")
     (var / "metrics").mkdir()
-    env = {**h.image_env(), "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": base_env["HOME"],
-           "LANG": "C.UTF-8", "KINERJA_MODE": "embedded", "KINERJA_VAR": str(var / "kinerja"),
-           "PROMETHEUS_MULTIPROC_DIR": str(var / "metrics"), "PREFECT_HOME": str(var / "prefect"),
-           "DO_NOT_TRACK": "1"}
+    env = {
+        **h.image_env(),
+        "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": base_env["HOME"],
+        "LANG": "C.UTF-8",
+        "KINERJA_MODE": "embedded",
+        "KINERJA_VAR": str(var / "kinerja"),
+        "PROMETHEUS_MULTIPROC_DIR": str(var / "metrics"),
+        "PREFECT_HOME": str(var / "prefect"),
+        "DO_NOT_TRACK": "1",
+    }
     cwd = tmp_path_factory.mktemp("empty-workdir")
-    ns = SimpleNamespace(root=root, wheel=wheels[0], venv=venv, python=python, env=env, cwd=cwd, var=var,
-                         sent=sent, context=context, timings=timings)
+    ns = SimpleNamespace(
+        root=root,
+        wheel=wheels[0],
+        venv=venv,
+        python=python,
+        env=env,
+        cwd=cwd,
+        var=var,
+        sent=sent,
+        context=context,
+        timings=timings,
+    )
     yield ns
     print("\n[deploy image] " + "; ".join(f"{k}: {v:.1f} s" for k, v in timings.items()))
     shutil.rmtree(venv, ignore_errors=True)  # ~350 MB; pytest keeps the last runs' temporary folders
@@ -123,14 +145,20 @@ def image(tmp_path_factory):
 
 def _venv_run(image, *args, env=None, timeout=300, check=True):
     t0 = time.perf_counter()
-    proc = _run([str(image.venv / "bin" / args[0]), *args[1:]], env=env or image.env, cwd=image.cwd,
-                timeout=timeout, check=check)
+    proc = _run(
+        [str(image.venv / "bin" / args[0]), *args[1:]],
+        env=env or image.env,
+        cwd=image.cwd,
+        timeout=timeout,
+        check=check,
+    )
     label = " ".join(a.strip().splitlines()[0][:30] + " ..." if "\n" in a.strip() or len(a) > 60 else a for a in args)
     image.timings[label] = time.perf_counter() - t0
     return proc
 
 
 # ---------------------------------------------------------------------------------- the file itself
+
 
 def test_dockerfile_stages_user_env_and_healthcheck():
     stages = h.dockerfile_stages()
@@ -144,12 +172,17 @@ def test_dockerfile_stages_user_env_and_healthcheck():
     install = h.pip_run(h.runtime_stage(), "install")
     targets = [a for a in install[2:] if not a.startswith("-")]
     assert targets and all(re.fullmatch(r"/\S+/kinerja-\*\.whl", t) for t in targets), (
-        f"the runtime installs the built wheel, nothing else: {install}")
+        f"the runtime installs the built wheel, nothing else: {install}"
+    )
     assert not any("[" in a or a in ("-e", "--editable") for a in install), f"no extras, not editable: {install}"
 
     env = h.image_env()
-    for key, value in {"PYTHONUNBUFFERED": "1", "KINERJA_MODE": "production", "BIND": "0.0.0.0:8000",
-                       "PROMETHEUS_MULTIPROC_DIR": "/tmp/metrics"}.items():
+    for key, value in {
+        "PYTHONUNBUFFERED": "1",
+        "KINERJA_MODE": "production",
+        "BIND": "0.0.0.0:8000",
+        "PROMETHEUS_MULTIPROC_DIR": "/tmp/metrics",
+    }.items():
         assert env.get(key) == value, f"ENV {key}={env.get(key)!r}, want {value!r}"
     assert "HEALTHCHECK_PATH" in env
 
@@ -165,7 +198,8 @@ def test_dockerfile_stages_user_env_and_healthcheck():
     assert re.search(rf"useradd\b[^\n&]*--uid {uid}\b[^\n&]*\bkinerja\b", setup), "the user kinerja has that uid"
     for path in (env["PROMETHEUS_MULTIPROC_DIR"], env["PREFECT_HOME"], "/app"):
         assert re.search(rf"mkdir -p[^&]*\s{re.escape(path)}(\s|$)", setup) and re.search(
-            rf"chown kinerja:kinerja[^&]*\s{re.escape(path)}(\s|$)", setup), f"{path} created, owned by kinerja"
+            rf"chown kinerja:kinerja[^&]*\s{re.escape(path)}(\s|$)", setup
+        ), f"{path} created, owned by kinerja"
 
     cmds = [c for c in h.runtime_stage()["commands"] if c.cmd.upper() == "CMD"]
     assert cmds and cmds[-1].json, "a default CMD in exec form"
@@ -178,12 +212,29 @@ def test_dockerfile_stages_user_env_and_healthcheck():
 
 def test_dockerignore_sends_only_what_the_wheel_needs(tmp_path):
     rules = h.dockerignore_rules()
-    for kept in ("pyproject.toml", "services/plans/app.py", "services/plans/migrations/env.py",
-                 "services/portal/static/portal.css", "kinerja/cli.py", "flows/cycle.py"):
+    for kept in (
+        "pyproject.toml",
+        "services/plans/app.py",
+        "services/plans/migrations/env.py",
+        "services/portal/static/portal.css",
+        "kinerja/cli.py",
+        "flows/cycle.py",
+    ):
         assert not h.dockerignored(kept, rules), f"{kept} must reach the build"
-    for dropped in (".venv/bin/python", "var/plans.db", ".git/HEAD", "artifacts/browser/x.png", "tests/conftest.py",
-                    "services/plans/__pycache__/app.cpython-311.pyc", "kinerja.egg-info/PKG-INFO", ".env",
-                    "deploy/.env", "bench/demo_time.py", "build/lib/x.py", "kinerja/x.pyc"):
+    for dropped in (
+        ".venv/bin/python",
+        "var/plans.db",
+        ".git/HEAD",
+        "artifacts/browser/x.png",
+        "tests/conftest.py",
+        "services/plans/__pycache__/app.cpython-311.pyc",
+        "kinerja.egg-info/PKG-INFO",
+        ".env",
+        "deploy/.env",
+        "bench/demo_time.py",
+        "build/lib/x.py",
+        "kinerja/x.pyc",
+    ):
         assert h.dockerignored(dropped, rules), f"{dropped} must stay out of the build context"
     # every file of the packages (what the wheel is made of) is sent
     for top in ("services", "kinerja", "flows"):
@@ -195,6 +246,7 @@ def test_dockerignore_sends_only_what_the_wheel_needs(tmp_path):
 
 # ---------------------------------------------------------------------------------- the wheel, installed
 
+
 def test_wheel_holds_every_file_of_the_packages(image):
     names = set(zipfile.ZipFile(image.wheel).namelist())
     expected = [rel for rel in image.sent if rel.split("/")[0] in ("services", "kinerja", "flows")]
@@ -204,8 +256,13 @@ def test_wheel_holds_every_file_of_the_packages(image):
         assert f"services/{service}/migrations/env.py" in names
         assert any(n.startswith(f"services/{service}/migrations/versions/") and n.endswith(".py") for n in names)
         assert f"services/{service}/messages/id.json" in names and f"services/{service}/messages/en.json" in names
-    for data in ("services/portal/templates/", "services/portal/static/", "services/portal/messages/",
-                 "services/notifications/templates/", "services/surveys/templates/"):
+    for data in (
+        "services/portal/templates/",
+        "services/portal/static/",
+        "services/portal/messages/",
+        "services/notifications/templates/",
+        "services/surveys/templates/",
+    ):
         assert any(n.startswith(data) for n in names), f"no {data} in the wheel"
     assert "kinerja/gunicorn_conf.py" in names or not h.GUNICORN_CONF.exists()
 
@@ -218,7 +275,8 @@ def test_installed_without_dev_extras(image):
                 md.version(name); return True
             except md.PackageNotFoundError:
                 return False
-        print(json.dumps({{n: has(n) for n in {list(DEV_ONLY) + ["gunicorn", "prefect", "psycopg", "asyncpg", "kinerja"]!r}}}))
+        names = {list(DEV_ONLY) + ["gunicorn", "prefect", "psycopg", "asyncpg", "kinerja"]!r}
+        print(json.dumps({{n: has(n) for n in names}}))
     """)
     found = json.loads(_venv_run(image, "python", "-c", script).stdout)
     assert not [n for n in DEV_ONLY if found[n]], f"dev dependencies in the image: {found}"
@@ -226,8 +284,12 @@ def test_installed_without_dev_extras(image):
 
 
 def test_kinerja_commands_run_from_the_installed_package(image):
-    for args in (("kinerja", "--help"), ("kinerja", "worker", "--help"), ("kinerja", "db", "--help"),
-                 ("kinerja", "flows", "deploy", "--help")):
+    for args in (
+        ("kinerja", "--help"),
+        ("kinerja", "worker", "--help"),
+        ("kinerja", "db", "--help"),
+        ("kinerja", "flows", "deploy", "--help"),
+    ):
         out = _venv_run(image, *args).stdout
         assert "Usage:" in out, args
     # the migrate one-shot: every service's migrations ship in the wheel and apply
@@ -259,8 +321,14 @@ def test_gunicorn_check_config(image):
     if not h.GUNICORN_CONF.exists():  # TODO(lead): kinerja/gunicorn_conf.py is being written
         pytest.xfail("kinerja/gunicorn_conf.py does not exist yet")
     for name in h.WEB_APPS:
-        _venv_run(image, "gunicorn", "-c", "python:kinerja.gunicorn_conf", "--check-config",
-                  f"services.{name}.app:create_app()")
+        _venv_run(
+            image,
+            "gunicorn",
+            "-c",
+            "python:kinerja.gunicorn_conf",
+            "--check-config",
+            f"services.{name}.app:create_app()",
+        )
 
 
 def _free_port() -> int:
@@ -276,9 +344,14 @@ def test_gunicorn_serves_and_the_healthcheck_tells(image):
         pytest.xfail("kinerja/gunicorn_conf.py does not exist yet")
     port = _free_port()
     env = {**image.env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
-    server = subprocess.Popen([str(image.venv / "bin" / "gunicorn"), "-c", "python:kinerja.gunicorn_conf",
-                               "services.plans.app:create_app()"], env=env, cwd=image.cwd,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(image.venv / "bin" / "gunicorn"), "-c", "python:kinerja.gunicorn_conf", "services.plans.app:create_app()"],
+        env=env,
+        cwd=image.cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -293,8 +366,9 @@ def test_gunicorn_serves_and_the_healthcheck_tells(image):
         argv = [str(image.venv / "bin" / check[0]), *check[1:]]
 
         def probe(path):
-            return subprocess.run(argv, env={**env, "HEALTHCHECK_PATH": path}, cwd=image.cwd,
-                                  capture_output=True, text=True, timeout=30).returncode
+            return subprocess.run(
+                argv, env={**env, "HEALTHCHECK_PATH": path}, cwd=image.cwd, capture_output=True, text=True, timeout=30
+            ).returncode
 
         assert probe("/plans/healthz") == 0
         assert probe("/plans/readyz") == 0  # embedded: SQLite and the memory bus
@@ -309,8 +383,14 @@ def test_gunicorn_serves_and_the_healthcheck_tells(image):
 
 
 def test_worker_starts_and_keeps_running(image):
-    proc = subprocess.Popen([str(image.venv / "bin" / "kinerja"), "worker", "--service", "notifications"],
-                            env=image.env, cwd=image.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(image.venv / "bin" / "kinerja"), "worker", "--service", "notifications"],
+        env=image.env,
+        cwd=image.cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         time.sleep(6)
         assert proc.poll() is None, f"the worker exited: {proc.stdout.read()[-3000:]}"

@@ -3,6 +3,7 @@ schemas, strict: unknown fields fail) and cross-checked with the code like the c
 commands, configuration references, selectors and ports, Ingress backends, probes against the
 apps' own routes, autoscalers, the environment each process needs, and the pod security the image
 allows."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,7 +43,7 @@ def _workloads(resources):
 
 
 def _containers(resources):
-    for kind, name, pod, labels in _workloads(resources):
+    for kind, name, pod, _labels in _workloads(resources):
         for c in pod.get("containers", []):
             yield kind, name, pod, c
 
@@ -77,6 +78,7 @@ def _port(container, port) -> int:
 
 # ---------------------------------------------------------------------------------- files and schemas
 
+
 def test_kustomization_lists_every_manifest():
     k = _kustomization()
     assert k["namespace"] == NAMESPACE
@@ -99,8 +101,10 @@ def test_every_manifest_is_valid_kubernetes(resources):
         try:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            raise AssertionError(f"{r['_file']}: {r['kind']}/{r['metadata']['name']}: {exc.message} at "
-                                 f"{'.'.join(str(p) for p in exc.path)}") from None
+            raise AssertionError(
+                f"{r['_file']}: {r['kind']}/{r['metadata']['name']}: {exc.message} at "
+                f"{'.'.join(str(p) for p in exc.path)}"
+            ) from None
 
 
 def test_names_are_unique_and_namespaced_by_kustomize(resources):
@@ -115,9 +119,10 @@ def test_names_are_unique_and_namespaced_by_kustomize(resources):
 
 # ---------------------------------------------------------------------------------- references
 
+
 def test_configuration_references_exist(resources):
     configmaps, secrets = _of(resources, "ConfigMap"), _of(resources, "Secret")
-    for kind, name, pod, c in _containers(resources):
+    for _kind, name, _pod, c in _containers(resources):
         for source in c.get("envFrom", []):
             if "configMapRef" in source:
                 assert source["configMapRef"]["name"] in configmaps, f"{name}: {source}"
@@ -126,7 +131,9 @@ def test_configuration_references_exist(resources):
         _container_env(resources, c)  # every secretKeyRef/configMapKeyRef resolves (KeyError otherwise)
     for secret in secrets.values():
         for key, value in secret.get("stringData", {}).items():
-            assert "CHANGE_ME" in value or value == "", f"Secret {secret['metadata']['name']}: {key} is not a placeholder"
+            assert "CHANGE_ME" in value or value == "", (
+                f"Secret {secret['metadata']['name']}: {key} is not a placeholder"
+            )
 
 
 def test_services_select_one_deployment_and_reach_a_container_port(resources):
@@ -137,8 +144,9 @@ def test_services_select_one_deployment_and_reach_a_container_port(resources):
         assert selector.items() <= labels.items(), f"Deployment {name} does not select its own pods"
     for name, svc in _of(resources, "Service").items():
         selector = svc["spec"]["selector"]
-        matched = [d for d in deployments.values()
-                   if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        matched = [
+            d for d in deployments.values() if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(matched) == 1, f"Service {name} selects {[d['metadata']['name'] for d in matched]}"
         container = matched[0]["spec"]["template"]["spec"]["containers"][0]
         for port in svc["spec"]["ports"]:
@@ -153,14 +161,18 @@ def test_ingress_routes_the_prefixes_and_keeps_metrics_private(resources):
     assert ingress["spec"]["ingressClassName"] == "nginx"
     routes = {}
     for rule in ingress["spec"]["rules"]:
-        assert "host" not in rule or rule["host"] in _of(resources, "ConfigMap")["kinerja-config"]["data"][
-            "PORTAL_API_URL"], "with a host rule, PORTAL_API_URL must use it"
+        assert (
+            "host" not in rule
+            or rule["host"] in _of(resources, "ConfigMap")["kinerja-config"]["data"]["PORTAL_API_URL"]
+        ), "with a host rule, PORTAL_API_URL must use it"
         for p in rule["http"]["paths"]:
             backend = p["backend"]["service"]
             assert backend["name"] in services, f"Ingress → unknown Service {backend['name']}"
             ports = services[backend["name"]]["spec"]["ports"]
-            assert any(backend["port"].get("name") == sp.get("name") or backend["port"].get("number") == sp["port"]
-                       for sp in ports), f"Ingress → {backend}"
+            assert any(
+                backend["port"].get("name") == sp.get("name") or backend["port"].get("number") == sp["port"]
+                for sp in ports
+            ), f"Ingress → {backend}"
             routes[(p["path"], p["pathType"])] = backend["name"]
     for service in h.SERVICES:
         assert routes.get((f"/{service}", "Prefix")) == service
@@ -177,7 +189,8 @@ def test_ingress_routes_the_prefixes_and_keeps_metrics_private(resources):
     limit = h.nginx_max_body(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"])
     assert limit >= Config(service="plans").max_upload_bytes, limit
     assert not any("snippet" in a for a in ingress["metadata"].get("annotations", {})), (
-        "snippet annotations are disabled by default in ingress-nginx")
+        "snippet annotations are disabled by default in ingress-nginx"
+    )
 
 
 def test_autoscalers_target_the_web_apps_and_workers(resources):
@@ -209,7 +222,7 @@ def _apps(resources) -> dict:
     /metrics are routes of it, and what its liveness path answers."""
     if not _APPS:
         jobs = []
-        for kind, name, pod, c in _containers(resources):
+        for _kind, _name, _pod, c in _containers(resources):
             k, app = h.process_kind(c.get("command", []))
             if k == "web":
                 paths = [c[p]["httpGet"]["path"] for p in PROBES if p in c]
@@ -221,7 +234,7 @@ def _apps(resources) -> dict:
 
 def test_every_command_is_a_real_entry_point(resources):
     kinds, kinerja = [], []
-    for kind, name, pod, c in _containers(resources):
+    for _kind, name, _pod, c in _containers(resources):
         assert c["image"] == "kinerja", f"{name}: every container runs the Kinerja image"
         args = [str(a) for a in c.get("command", [])]
         assert args and not c.get("args"), f"{name}: the whole command in `command`"
@@ -238,16 +251,23 @@ def test_every_command_is_a_real_entry_point(resources):
     h.check_kinerja_commands(kinerja)
     for s in h.SERVICES:
         assert kinds.count(("web", s)) == 1 and kinds.count(("worker", s)) == 1, s
-    for k in (("web", "portal"), ("migrate", None), ("flows-deploy", None), ("prefect-server", None),
-              ("prefect-worker", None)):
+    for k in (
+        ("web", "portal"),
+        ("migrate", None),
+        ("flows-deploy", None),
+        ("prefect-server", None),
+        ("prefect-worker", None),
+    ):
         assert kinds.count(k) == 1, f"one {k}: {kinds}"
     jobs = _of(resources, "Job")
     assert {h.process_kind(j["spec"]["template"]["spec"]["containers"][0]["command"])[0] for j in jobs.values()} == {
-        "migrate", "flows-deploy"}
+        "migrate",
+        "flows-deploy",
+    }
 
 
 def test_each_process_gets_the_environment_it_reads_in_production(resources):
-    for kind, name, pod, c in _containers(resources):
+    for _kind, name, _pod, c in _containers(resources):
         k, app = h.process_kind(c["command"])
         env = _container_env(resources, c)
         missing = h.missing_env(k, app, env)
@@ -269,7 +289,7 @@ def test_each_app_starts_from_that_environment_and_its_probes_are_routes(resourc
     apps = _apps(resources)
     assert set(apps) == set(h.WEB_APPS)
     workers = []
-    for kind, name, pod, c in _containers(resources):
+    for _kind, name, _pod, c in _containers(resources):
         k, app = h.process_kind(c["command"])
         env = _container_env(resources, c)
         if k == "worker":
@@ -295,8 +315,11 @@ def test_each_app_starts_from_that_environment_and_its_probes_are_routes(resourc
 def test_gunicorn_settings_agree_with_the_containers(resources):
     if not h.GUNICORN_CONF.exists():  # TODO(lead): kinerja/gunicorn_conf.py is being written
         pytest.xfail("kinerja/gunicorn_conf.py does not exist yet")
-    envs = [_container_env(resources, c) for _, _, _, c in _containers(resources)
-            if h.process_kind(c["command"])[0] == "web"]
+    envs = [
+        _container_env(resources, c)
+        for _, _, _, c in _containers(resources)
+        if h.process_kind(c["command"])[0] == "web"
+    ]
     for env, conf in zip(envs, h.gunicorn_confs(envs)):
         assert conf["bind"] == f"0.0.0.0:{h.WEB_PORT}", conf["bind"]
         assert conf["workers"] == int(env["WEB_CONCURRENCY"])
@@ -305,7 +328,7 @@ def test_gunicorn_settings_agree_with_the_containers(resources):
 def test_pods_run_as_the_image_user_with_writable_scratch(resources):
     uid = int(h.image_user().split(":")[0])
     image_env = h.image_env()
-    for kind, name, pod, c in _containers(resources):
+    for _kind, name, pod, c in _containers(resources):
         sc = pod["securityContext"]
         assert sc["runAsNonRoot"] is True and sc["runAsUser"] == uid, f"{name}: run as the image's user {uid}"
         assert pod.get("automountServiceAccountToken") is False, f"{name}: no Kubernetes API access needed"
@@ -322,7 +345,8 @@ def test_pods_run_as_the_image_user_with_writable_scratch(resources):
                 assert covering, f"{name}: nothing writable at {path}"
         metrics = image_env["PROMETHEUS_MULTIPROC_DIR"]
         assert metrics in mounts and "emptyDir" in volumes[mounts[metrics]], (
-            f"{name}: PROMETHEUS_MULTIPROC_DIR must exist (an emptyDir at {metrics}); a mount at /tmp hides the image's")
+            f"{name}: PROMETHEUS_MULTIPROC_DIR must exist (an emptyDir at {metrics}); a mount at /tmp hides the image's"
+        )
 
 
 def test_every_variable_given_is_read(resources):
@@ -333,7 +357,7 @@ def test_every_variable_given_is_read(resources):
         given.update({k: f"ConfigMap {cm['metadata']['name']}" for k in cm.get("data", {})})
     for secret in _of(resources, "Secret").values():
         given.update({k: f"Secret {secret['metadata']['name']}" for k in secret.get("stringData", {})})
-    for kind, name, pod, c in _containers(resources):
+    for _kind, name, _pod, c in _containers(resources):
         given.update({e["name"]: f"{name}'s env" for e in c.get("env", [])})
     for var, where in given.items():
         if var.startswith("PREFECT_"):

@@ -1,11 +1,11 @@
 """End-to-end: the real flows (Prefect engine, one temporary Prefect API for the whole session)
 driving the real services over HTTP on 127.0.0.1 with a simulated clock."""
-from __future__ import annotations
 
-import flows  # noqa: F401  (quiet, offline Prefect defaults before anything imports Prefect)
+from __future__ import annotations
 
 import pytest
 
+import flows  # noqa: F401  (quiet, offline Prefect defaults before anything imports Prefect)
 from tests.flows.support import Stack
 
 

@@ -4,6 +4,7 @@ acts as the people — writes and approves SKPs, self-assesses, rates, sets orga
 records HR's calibration overrides, signs, objects, decides — and ``until=`` stops the flow where
 they must act. A second test kills the flow mid-stage twice and restarts it: nothing is
 duplicated (evaluations, reminders, notifications)."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ import pytest
 import flows.client as flows_client
 from flows import schedule as sch
 from flows.cycle import evaluation_cycle
-from tests.flows.support import ALL, HEAD, KASI_A, KASI_B, P, R, STAFF_A, STAFF_B, wait_for
+from tests.flows.support import ALL, HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, P, R, wait_for
 
 UNITS = ("DINAS", "SEK-A", "SEK-B")
 
@@ -28,8 +29,12 @@ def run(stack, **params):
 
 def org_results(stack, period_seq: int, result: str = "BAIK") -> None:
     for unit in UNITS:
-        stack.call("PUT", f"{R}/org-results", stack.hr,
-                   {"cycle_id": stack.cycle_id, "period_seq": period_seq, "unit_code": unit, "result": result})
+        stack.call(
+            "PUT",
+            f"{R}/org-results",
+            stack.hr,
+            {"cycle_id": stack.cycle_id, "period_seq": period_seq, "unit_code": unit, "result": result},
+        )
 
 
 def no_duplicate_notifications(stack) -> dict[str, Counter]:
@@ -53,6 +58,7 @@ def prefect_runs(flow_run_id) -> tuple[list[str], list[str], str]:
         return FlowRunFilter(id=FlowRunFilterId(any_=list(ids)))
 
     with get_client(sync_client=True) as client:
+
         def every(read, **kw):  # (this Prefect's client sends null for an unset sort: the server refuses it)
             out, offset = [], 0
             while True:
@@ -63,15 +69,26 @@ def prefect_runs(flow_run_id) -> tuple[list[str], list[str], str]:
                 offset += 200
 
         parent = client.read_flow_run(flow_run_id)
-        tasks = every(client.read_task_runs, flow_run_filter=runs_of([flow_run_id]), sort=TaskRunSort.EXPECTED_START_TIME_ASC)
+        tasks = every(
+            client.read_task_runs, flow_run_filter=runs_of([flow_run_id]), sort=TaskRunSort.EXPECTED_START_TIME_ASC
+        )
         tasks = [t for t in tasks if t.state is not None]  # a run whose first state the API has not recorded yet
         child_ids = [t.state.state_details.child_flow_run_id for t in tasks if t.state.state_details.child_flow_run_id]
-        children = every(client.read_flow_runs, flow_run_filter=runs_of(child_ids),
-                         sort=FlowRunSort.EXPECTED_START_TIME_ASC) if child_ids else []
-        tasks += every(client.read_task_runs, flow_run_filter=runs_of(child_ids),
-                       sort=TaskRunSort.EXPECTED_START_TIME_ASC) if child_ids else []
-    task_names = {re.sub(r"-[0-9a-f]{3}$", "", t.name) for t in tasks
-                  if t.state is not None and not t.state.state_details.child_flow_run_id}
+        children = (
+            every(client.read_flow_runs, flow_run_filter=runs_of(child_ids), sort=FlowRunSort.EXPECTED_START_TIME_ASC)
+            if child_ids
+            else []
+        )
+        tasks += (
+            every(client.read_task_runs, flow_run_filter=runs_of(child_ids), sort=TaskRunSort.EXPECTED_START_TIME_ASC)
+            if child_ids
+            else []
+        )
+    task_names = {
+        re.sub(r"-[0-9a-f]{3}$", "", t.name)
+        for t in tasks
+        if t.state is not None and not t.state.state_details.child_flow_run_id
+    }
     return sorted(c.name for c in children), sorted(task_names), parent.state.name
 
 
@@ -93,12 +110,22 @@ def test_a_year_of_the_cycle_driven_by_the_flow(semester_stack):
     # runs reach the Prefect API as events, recorded a moment later: bounded waits
     subflows, tasks, parent_state = wait_for(
         lambda: (r := prefect_runs(state.state_details.flow_run_id))[0] == ["period-1", f"planning-{c}"] and r,
-        what="the sub-flow runs in the Prefect API")
+        what="the sub-flow runs in the Prefect API",
+    )
     assert parent_state == "Completed"
-    expected_tasks = {"read-cycle", "planning-status", "advance planning", f"escalate cycle{c}:planning:overdue",
-                      f"remind cycle{c}:planning:d7 #0", "advance monitoring:1:check_in", "cycle-summary"}
-    wait_for(lambda: expected_tasks <= set(prefect_runs(state.state_details.flow_run_id)[1]),
-             what=f"task runs {expected_tasks - set(tasks)} in the Prefect API")
+    expected_tasks = {
+        "read-cycle",
+        "planning-status",
+        "advance planning",
+        f"escalate cycle{c}:planning:overdue",
+        f"remind cycle{c}:planning:d7 #0",
+        "advance monitoring:1:check_in",
+        "cycle-summary",
+    }
+    wait_for(
+        lambda: expected_tasks <= set(prefect_runs(state.state_details.flow_run_id)[1]),
+        what=f"task runs {expected_tasks - set(tasks)} in the Prefect API",
+    )
 
     # period 1: everyone self-assesses: the phase closes without waiting for its deadline
     evs = wait_for(lambda: len(stack.evaluations(1)) == 7 and stack.evaluations(1), what="7 periodic evaluations")
@@ -132,9 +159,17 @@ def test_a_year_of_the_cycle_driven_by_the_flow(semester_stack):
     again, _ = run(stack, until="sign_off")  # nothing changed: still blocked, still nothing done
     assert again["status"] == "blocked" and stack.state() == "calibration"
     for unit in blocked:  # HR decides, on the record
-        stack.call("POST", f"{R}/calibration/overrides", stack.hr, {
-            "cycle_id": stack.cycle_id, "period_seq": 0, "unit_code": unit,
-            "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan."})
+        stack.call(
+            "POST",
+            f"{R}/calibration/overrides",
+            stack.hr,
+            {
+                "cycle_id": stack.cycle_id,
+                "period_seq": 0,
+                "unit_code": unit,
+                "reason": "Unit kecil; distribusi ditinjau bersama pimpinan dan dipertahankan.",
+            },
+        )
     report, _ = run(stack, until="sign_off")
     assert report["status"] == "stopped" and stack.state() == "sign_off"
 
@@ -145,13 +180,21 @@ def test_a_year_of_the_cycle_driven_by_the_flow(semester_stack):
 
     # one employee objects; the window passes with the objection undecided: the flow waits
     objected = next(e for e in stack.evaluations(0) if e["employee_nip"] == STAFF_A[0])
-    objection = people.act("POST", f"{R}/evaluations/{objected['id']}/objections", stack.person(STAFF_A[0]),
-                           {"reasons": "Bukti dukung triwulan IV belum dipertimbangkan."}).json()
+    objection = people.act(
+        "POST",
+        f"{R}/evaluations/{objected['id']}/objections",
+        stack.person(STAFF_A[0]),
+        {"reasons": "Bukti dukung triwulan IV belum dipertimbangkan."},
+    ).json()
     report, _ = run(stack)
     assert report["status"] == "blocked" and stack.state() == "objections"
     assert [o["objection_id"] for o in report["missing"]["objections"]["objections_undecided"]] == [objection["id"]]
-    people.act("POST", f"{R}/objections/{objection['id']}/decide", stack.person(HEAD),
-               {"decision": "upheld", "reason": "Penilaian sesuai bukti dukung."})
+    people.act(
+        "POST",
+        f"{R}/objections/{objection['id']}/decide",
+        stack.person(HEAD),
+        {"decision": "upheld", "reason": "Penilaian sesuai bukti dukung."},
+    )
 
     # the window closed, every objection decided: the cycle closes; SIASN is not configured here
     report, state = run(stack)

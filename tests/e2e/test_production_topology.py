@@ -7,6 +7,7 @@ Prefect worker from its deployment; the events crossed RabbitMQ; a person signs 
 
 The tests of this module run in order on one topology (its own directory, ports, databases and
 RabbitMQ vhost, so a developer's ``make up`` and the other tests are never touched)."""
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,9 @@ def _purge(env: dict) -> None:
 
 
 def make(target: str, env: dict, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-s", target], cwd=ROOT, env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        ["make", "-s", target], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +73,24 @@ def topology(tmp_path_factory):
     _need("PostgreSQL", "127.0.0.1", 5432)
     _need("RabbitMQ", "127.0.0.1", 5672)
     up_dir = tmp_path_factory.mktemp("up")
-    env = {"KINERJA_UP_DIR": str(up_dir), "UP_NAME": NAME, "UP_PORT": str(PORT), "UP_PORT_BASE": str(PORT_BASE),
-           "UP_AGENCY": AGENCY}
+    env = {
+        "KINERJA_UP_DIR": str(up_dir),
+        "UP_NAME": NAME,
+        "UP_PORT": str(PORT),
+        "UP_PORT_BASE": str(PORT_BASE),
+        "UP_AGENCY": AGENCY,
+    }
     _purge(env)
     started = time.monotonic()
     done = make("up", env, UP_SECONDS)
     seconds = time.monotonic() - started
-    info = {"env": env, "dir": up_dir, "out": done.stdout, "seconds": seconds,
-            "pids": {p.stem: json.loads(p.read_text())["pid"] for p in (up_dir / "run").glob("*.pid")}}
+    info = {
+        "env": env,
+        "dir": up_dir,
+        "out": done.stdout,
+        "seconds": seconds,
+        "pids": {p.stem: json.loads(p.read_text())["pid"] for p in (up_dir / "run").glob("*.pid")},
+    }
     try:
         assert done.returncode == 0, f"make up failed ({seconds:.0f} s):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         yield info
@@ -93,8 +105,15 @@ def idp(topology):
 
 
 def token(topology, *roles, nip=None, **kw) -> dict:
-    t = idp(topology).access_token(issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="kinerja", sub=nip or "t",
-                                   roles=list(roles), agency=AGENCY, nip=nip, **kw)
+    t = idp(topology).access_token(
+        issuer=f"http://127.0.0.1:{PORT_BASE + 90}",
+        audience="kinerja",
+        sub=nip or "t",
+        roles=list(roles),
+        agency=AGENCY,
+        nip=nip,
+        **kw,
+    )
     return {"Authorization": f"Bearer {t}"}
 
 
@@ -112,13 +131,26 @@ def call(api, method, path, headers, body=None, expect=(200, 201), **kw) -> http
 
 # ---------------------------------------------------------------------- the tests, in order
 
+
 def test_make_up_starts_every_process_and_says_where_to_sign_in(topology):
     out = topology["out"]
     assert f"{GATEWAY}/" in out and f"hr.{AGENCY.lower()} / " in out, out
     names = set(topology["pids"])
-    assert names == {"idp", "plans", "reviews", "surveys", "notifications", "portal", "plans-worker",
-                     "reviews-worker", "surveys-worker", "notifications-worker", "gateway", "prefect-server",
-                     "prefect-worker"}, names
+    assert names == {
+        "idp",
+        "plans",
+        "reviews",
+        "surveys",
+        "notifications",
+        "portal",
+        "plans-worker",
+        "reviews-worker",
+        "surveys-worker",
+        "notifications-worker",
+        "gateway",
+        "prefect-server",
+        "prefect-worker",
+    }, names
     print(f"\nmake up: {topology['seconds']:.1f} s, {len(names)} processes")  # noqa: T201 (the closing note's figure)
 
 
@@ -131,35 +163,64 @@ def test_make_up_twice_starts_nothing_new(topology):
 
 
 def test_the_gateway_refuses_bad_tokens_and_hides_metrics(topology, api):
-    hr = {"Authorization": "Bearer " + subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "kinerja"), "token", "--role", "hr", "--agency", AGENCY],
-        env={**os.environ, **topology["env"], "KINERJA_MODE": "production", "DEV_IDP_DIR": str(topology["dir"] / "idp"),
-             "DEV_IDP_ISSUER": f"http://127.0.0.1:{PORT_BASE + 90}", "JWT_JWKS_URL": "http://127.0.0.1:1/jwks.json",
-             "JWT_AUDIENCE": "kinerja", "DATABASE_URL": "postgresql://postgres@127.0.0.1/postgres",
-             "BROKER_URL": "amqp://guest:guest@127.0.0.1//"},
-        capture_output=True, text=True, check=True).stdout.strip()}
+    hr = {
+        "Authorization": "Bearer "
+        + subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "kinerja"), "token", "--role", "hr", "--agency", AGENCY],
+            env={
+                **os.environ,
+                **topology["env"],
+                "KINERJA_MODE": "production",
+                "DEV_IDP_DIR": str(topology["dir"] / "idp"),
+                "DEV_IDP_ISSUER": f"http://127.0.0.1:{PORT_BASE + 90}",
+                "JWT_JWKS_URL": "http://127.0.0.1:1/jwks.json",
+                "JWT_AUDIENCE": "kinerja",
+                "DATABASE_URL": "postgresql://postgres@127.0.0.1/postgres",
+                "BROKER_URL": "amqp://guest:guest@127.0.0.1//",
+            },
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    }
     assert call(api, "GET", f"{P}/agencies/{AGENCY}", hr).json()["code"] == AGENCY
     # a token signed by a key the JWKS does not hold, or for another audience: 401 problem+json
     from kinerja.devidp import IdpStore
 
     stranger = IdpStore(topology["dir"] / "stranger").access_token(
-        issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="kinerja", sub="x", roles=["hr"], agency=AGENCY)
+        issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="kinerja", sub="x", roles=["hr"], agency=AGENCY
+    )
     import jwt
 
     from services.common.config import DEV_JWT_SECRET
 
-    hs256 = jwt.encode({"sub": "x", "roles": ["hr"], "agency": AGENCY, "exp": int(time.time()) + 600,
-                        "aud": "kinerja", "iss": f"http://127.0.0.1:{PORT_BASE + 90}"}, DEV_JWT_SECRET, "HS256")
-    wrong_aud = idp(topology).access_token(issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="other", sub="x",
-                                           roles=["hr"], agency=AGENCY)
+    hs256 = jwt.encode(
+        {
+            "sub": "x",
+            "roles": ["hr"],
+            "agency": AGENCY,
+            "exp": int(time.time()) + 600,
+            "aud": "kinerja",
+            "iss": f"http://127.0.0.1:{PORT_BASE + 90}",
+        },
+        DEV_JWT_SECRET,
+        "HS256",
+    )
+    wrong_aud = idp(topology).access_token(
+        issuer=f"http://127.0.0.1:{PORT_BASE + 90}", audience="other", sub="x", roles=["hr"], agency=AGENCY
+    )
     for bad in (stranger, wrong_aud, hs256):
         r = api.get(f"{P}/agencies/{AGENCY}", headers={"Authorization": f"Bearer {bad}"})
         assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), r.text
     assert api.get("/plans/metrics").status_code == 404  # not through the public gateway
     # a large body passes the gateway (nginx's workers buffer it in memory, not in a folder they cannot enter)
     big = "code,name,parent_code\n" + "".join(f"U{i:05d},Unit percobaan nomor {i} yang panjang,\n" for i in range(3000))
-    r = api.post(f"{P}/directory/import", params={"kind": "units", "dry_run": "true"}, content=big.encode(),
-                 headers={**hr, "Content-Type": "text/csv"})
+    r = api.post(
+        f"{P}/directory/import",
+        params={"kind": "units", "dry_run": "true"},
+        content=big.encode(),
+        headers={**hr, "Content-Type": "text/csv"},
+    )
     assert len(big) > 100_000 and r.status_code == 200 and r.json()["created"] == 3000, r.text[:300]
     direct = httpx.get(f"http://127.0.0.1:{PORT_BASE + 1}/plans/metrics", timeout=10)
     assert direct.status_code == 200 and "kinerja_http_requests_total" in direct.text
@@ -168,11 +229,19 @@ def test_the_gateway_refuses_bad_tokens_and_hides_metrics(topology, api):
 def test_hr_imports_the_directory_and_the_people_plan_through_the_gateway(topology, api):
     hr = token(topology, "hr", nip=None)
     for kind, text, created in (("units", UNITS_CSV, 3), ("employees", EMPLOYEES_CSV, 9)):
-        r = call(api, "POST", f"{P}/directory/import", {**hr, "Content-Type": "text/csv"}, params={"kind": kind},
-                 content=text.encode())
+        r = call(
+            api,
+            "POST",
+            f"{P}/directory/import",
+            {**hr, "Content-Type": "text/csv"},
+            params={"kind": kind},
+            content=text.encode(),
+        )
         assert r.json()["created"] == created, r.json()
     cycle = call(api, "POST", f"{P}/cycles", hr, {"year": 2027, "period_type": "quarterly"}).json()
-    assert call(api, "POST", f"{P}/cycles/{cycle['id']}/advance", hr, {"expected": "draft"}).json()["stage"] == "planning"
+    assert (
+        call(api, "POST", f"{P}/cycles/{cycle['id']}/advance", hr, {"expected": "draft"}).json()["stage"] == "planning"
+    )
     topology["cycle_id"] = cycle["id"]
 
     def person(nip):
@@ -181,14 +250,28 @@ def test_hr_imports_the_directory_and_the_people_plan_through_the_gateway(topolo
     plans = {}
     for nip in [HEAD, KASI_A, KASI_B, *STAFF_A, *STAFF_B]:
         if nip == HEAD:
-            content = [rhk("Meningkatnya kualitas jalan kabupaten", goal="Sasaran PK 1: jalan mantap 90%",
-                           ikis=[iki("kuantitas", 90, "%")])]
+            content = [
+                rhk(
+                    "Meningkatnya kualitas jalan kabupaten",
+                    goal="Sasaran PK 1: jalan mantap 90%",
+                    ikis=[iki("kuantitas", 90, "%")],
+                )
+            ]
         else:
             parent = plans[SUPERIOR[nip]]
-            content = [rhk(f"Mendukung {parent['rhk'][0]['description']} ({nip[-3:]})", parent=parent["rhk"][0]["id"],
-                           ikis=[iki("kuantitas", 4, "dokumen")])]
-        body = {"cycle_id": cycle["id"], "approach": "kuantitatif", "rhk": content,
-                "behaviour": {v: f"Ekspektasi {v}" for v in BERAKHLAK}}
+            content = [
+                rhk(
+                    f"Mendukung {parent['rhk'][0]['description']} ({nip[-3:]})",
+                    parent=parent["rhk"][0]["id"],
+                    ikis=[iki("kuantitas", 4, "dokumen")],
+                )
+            ]
+        body = {
+            "cycle_id": cycle["id"],
+            "approach": "kuantitatif",
+            "rhk": content,
+            "behaviour": {v: f"Ekspektasi {v}" for v in BERAKHLAK},
+        }
         plan = call(api, "POST", f"{P}/plans", person(nip), body).json()
         call(api, "POST", f"{P}/plans/{plan['id']}/submit", person(nip))
         approver = hr if nip == HEAD else person(SUPERIOR[nip])
@@ -208,8 +291,11 @@ def test_the_prefect_worker_moves_the_cycle_from_its_deployment(topology, api):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM deployment")).scalar() == 4
     engine.dispose()
-    run = httpx.post(f"{prefect}/deployments/{dep.json()['id']}/create_flow_run", timeout=10,
-                     json={"parameters": {"cycle_id": topology["cycle_id"]}})
+    run = httpx.post(
+        f"{prefect}/deployments/{dep.json()['id']}/create_flow_run",
+        timeout=10,
+        json={"parameters": {"cycle_id": topology["cycle_id"]}},
+    )
     assert run.status_code == 201, run.text
     run_id = run.json()["id"]
 
@@ -229,17 +315,25 @@ def test_the_prefect_worker_moves_the_cycle_from_its_deployment(topology, api):
     prefect_bin = str(ROOT / ".venv" / "bin" / "prefect")
     listed = subprocess.run([prefect_bin, "deployment", "ls"], env=cli, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and "cycle-once" in listed.stdout, listed.stdout + listed.stderr
-    runs = subprocess.run([prefect_bin, "flow-run", "ls", "--state", "COMPLETED"], env=cli, capture_output=True,
-                          text=True, timeout=60)
+    runs = subprocess.run(
+        [prefect_bin, "flow-run", "ls", "--state", "COMPLETED"], env=cli, capture_output=True, text=True, timeout=60
+    )
     assert runs.returncode == 0 and run_id in runs.stdout, runs.stdout + runs.stderr
 
 
 def test_the_events_crossed_rabbitmq(topology, api):
     hr = token(topology, "hr")
     # reviews opened the period's evaluations from plans.cycle.stage_changed (its read model knew the SKPs)
-    evs = wait_for(lambda: call(api, "GET", f"{R}/evaluations", hr,
-                                params={"cycle_id": topology["cycle_id"], "period_seq": 1}).json()["items"] or None,
-                   60, "evaluations opened by reviews from the plans events")
+    evs = wait_for(
+        lambda: (
+            call(api, "GET", f"{R}/evaluations", hr, params={"cycle_id": topology["cycle_id"], "period_seq": 1}).json()[
+                "items"
+            ]
+            or None
+        ),
+        60,
+        "evaluations opened by reviews from the plans events",
+    )
     assert len(evs) == 9 and {e["penilai_nip"] for e in evs if e["employee_nip"] in STAFF_A} == {KASI_A}
     # notifications told the employee their SKP was approved (the inbox, from plans.plan.approved)
     staff = token(topology, "employee", nip=STAFF_A[0])
@@ -271,11 +365,13 @@ def test_a_person_signs_into_the_portal_through_the_identity_provider(topology):
         form = browser.get(authorize)
         assert form.status_code == 200 and "Masuk" in form.text
         hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.text))
-        wrong = browser.post(authorize.split("?")[0], data={**hidden, "username": f"hr.{AGENCY.lower()}",
-                                                             "password": "wrong"})
+        wrong = browser.post(
+            authorize.split("?")[0], data={**hidden, "username": f"hr.{AGENCY.lower()}", "password": "wrong"}
+        )
         assert wrong.status_code == 401
-        back = browser.post(authorize.split("?")[0], data={**hidden, "username": f"hr.{AGENCY.lower()}",
-                                                            "password": password})
+        back = browser.post(
+            authorize.split("?")[0], data={**hidden, "username": f"hr.{AGENCY.lower()}", "password": password}
+        )
         assert back.status_code == 302 and back.headers["location"].startswith(f"{GATEWAY}/auth/callback?code=")
         landed = browser.get(back.headers["location"])
         assert landed.status_code == 302 and landed.headers["location"].endswith("/hr/siklus"), landed.text[:500]

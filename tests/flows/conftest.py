@@ -1,12 +1,12 @@
 """Fixtures of the flow tests: the services for real on a local port (``tests.flows.support``).
 The flows run as plain functions here (``flow.fn``: no Prefect engine); ``tests/e2e`` runs them
 for real."""
-from __future__ import annotations
 
-import flows  # noqa: F401  (quiet, offline Prefect defaults before anything imports Prefect)
+from __future__ import annotations
 
 import pytest
 
+import flows  # noqa: F401  (quiet, offline Prefect defaults before anything imports Prefect)
 from flows.clock import RealClock
 from tests.flows.support import Stack
 

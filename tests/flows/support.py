@@ -7,6 +7,7 @@ of PKMB, a quarterly 2026 cycle in planning) seeded through the API.
 ``People`` acts as the people between flow steps: drafting and approving SKPs, self-assessing,
 rating, signing, objecting — each through the HTTP API with that person's token.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,7 +23,7 @@ from flows.clock import SettableClock, set_clock
 from kinerja.embedded import Embedded
 from services.common.bus import Topology
 from services.plans.domain import BERAKHLAK
-from tests.plans.support import (HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, START, Org, Tokens, iki, rhk, seed)
+from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, START, Org, Tokens, iki, rhk, seed
 
 SERVICES = ("plans", "reviews", "surveys", "notifications")
 P, R, N, S = "/plans/api/v1", "/reviews/api/v1", "/notifications/api/v1", "/surveys/api/v1"
@@ -55,14 +56,21 @@ class Stack:
     def __init__(self, var_dir, start=START, period_type: str = "quarterly"):
         self.clock = SettableClock(start)
         set_clock(self.clock)
-        self.emb = Embedded(env={"KINERJA_VAR": str(var_dir)}, clock=self.clock, services=SERVICES,
-                            topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."))
+        self.emb = Embedded(
+            env={"KINERJA_VAR": str(var_dir)},
+            clock=self.clock,
+            services=SERVICES,
+            topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."),
+        )
         self.tokens = Tokens(self.emb.platform("plans").config.jwt_secret)
         self.org = Org(self.emb.apps["plans"], Client(self.emb.wsgi), self.tokens, self.clock)
         seed(self.org)  # synchronously through WSGI, before the worker runs (a quarterly cycle in planning)
         if period_type != "quarterly":  # a shorter year for the end-to-end run: its own cycle
-            r = self.org.post("/cycles", self.org.hr, {"year": 2026, "period_type": period_type,
-                                                       "name": f"Penilaian Kinerja 2026 ({period_type})"})
+            r = self.org.post(
+                "/cycles",
+                self.org.hr,
+                {"year": 2026, "period_type": period_type, "name": f"Penilaian Kinerja 2026 ({period_type})"},
+            )
             assert r.status_code == 201, r.get_json()
             self.org.cycle_id = r.get_json()["id"]
             assert self.org.advance("draft").status_code == 200
@@ -130,12 +138,20 @@ class Stack:
         return Counter(n["template"] for n in self.inbox(nip))
 
     def hr_mails(self, template: str | None = None) -> list[dict]:
-        return [d for d in self.all(f"{N}/deliveries", channel="email")
-                if d.get("target") == HR_EMAIL and template in (None, d.get("template"))]
+        return [
+            d
+            for d in self.all(f"{N}/deliveries", channel="email")
+            if d.get("target") == HR_EMAIL and template in (None, d.get("template"))
+        ]
 
     def flow_params(self, **extra) -> dict:
-        return {"cycle_id": self.cycle_id, "base_url": self.base_url, "token": self.hr_token, "clock": "simulated",
-                **extra}
+        return {
+            "cycle_id": self.cycle_id,
+            "base_url": self.base_url,
+            "token": self.hr_token,
+            "clock": "simulated",
+            **extra,
+        }
 
 
 class People:
@@ -148,8 +164,13 @@ class People:
         """Cascaded SKPs top-down: the head's (approved by HR), the kasi's (by the head), the
         staff's (by their kasi). ``leave_out`` write none; ``draft`` stop before submitting."""
         s, out = self.s, {}
-        goals = [rhk("Meningkatnya kualitas jalan kabupaten", goal="Sasaran PK 1: jalan mantap 90%",
-                     ikis=[iki("kuantitas", 90, "%")])]
+        goals = [
+            rhk(
+                "Meningkatnya kualitas jalan kabupaten",
+                goal="Sasaran PK 1: jalan mantap 90%",
+                ikis=[iki("kuantitas", 90, "%")],
+            )
+        ]
         for nip in [HEAD, KASI_A, KASI_B, *STAFF_A, *STAFF_B]:
             if nip in leave_out:
                 continue
@@ -157,10 +178,19 @@ class People:
                 content = goals
             else:
                 parent = out[SUPERIOR[nip]]
-                content = [rhk(f"Mendukung {parent['rhk'][0]['description']} ({nip[-3:]})",
-                               parent=parent["rhk"][0]["id"], ikis=[iki("kuantitas", 4, "dokumen")])]
-            body = {"cycle_id": s.cycle_id, "approach": "kuantitatif", "rhk": content,
-                    "behaviour": {v: f"Ekspektasi {v}" for v in BERAKHLAK}}
+                content = [
+                    rhk(
+                        f"Mendukung {parent['rhk'][0]['description']} ({nip[-3:]})",
+                        parent=parent["rhk"][0]["id"],
+                        ikis=[iki("kuantitas", 4, "dokumen")],
+                    )
+                ]
+            body = {
+                "cycle_id": s.cycle_id,
+                "approach": "kuantitatif",
+                "rhk": content,
+                "behaviour": {v: f"Ekspektasi {v}" for v in BERAKHLAK},
+            }
             plan = s.call("POST", f"{P}/plans", s.person(nip), body).json()
             out[nip] = plan
             if nip in draft:
@@ -177,51 +207,75 @@ class People:
                 continue
             for r in plan["rhk"]:
                 for i in r["iki"]:
-                    s.call("POST", f"{P}/plans/{plan['id']}/realisations", s.person(nip),
-                           {"iki_id": i["id"], "period_seq": period_seq, "value": i["target_value"] * factor})
+                    s.call(
+                        "POST",
+                        f"{P}/plans/{plan['id']}/realisations",
+                        s.person(nip),
+                        {"iki_id": i["id"], "period_seq": period_seq, "value": i["target_value"] * factor},
+                    )
 
     def act(self, method: str, path: str, headers: dict, body=None) -> httpx.Response:
         """A person's action; retried while the reviews service has not yet heard of the stage change
         (409 ``stage.not_allowed``: events travel asynchronously)."""
+
         def attempt():
             resp = self.s.http.request(method, path, headers=headers, json=body)
             if resp.status_code == 409 and resp.json().get("code") == "stage.not_allowed":
                 return None
             assert resp.status_code in (200, 201), f"{method} {path} → {resp.status_code}: {resp.text[:600]}"
             return resp
+
         return wait_for(attempt, what=f"{method} {path} to be allowed")
 
     def self_assess(self, evaluations: list[dict]) -> None:
         for ev in evaluations:
-            self.act("POST", f"{R}/evaluations/{ev['id']}/self-assessment/submit", self.s.person(ev["employee_nip"]), {
-                "achievements": "Target tercapai sesuai rencana.", "challenges": "Data lapangan terlambat.",
-                "improvement_plan": "Jadwal pengumpulan data lebih awal."})
+            self.act(
+                "POST",
+                f"{R}/evaluations/{ev['id']}/self-assessment/submit",
+                self.s.person(ev["employee_nip"]),
+                {
+                    "achievements": "Target tercapai sesuai rencana.",
+                    "challenges": "Data lapangan terlambat.",
+                    "improvement_plan": "Jadwal pengumpulan data lebih awal.",
+                },
+            )
 
     def rate(self, evaluations: list[dict]) -> None:
         s = self.s
         for ev in evaluations:
             who = s.person(ev["penilai_nip"]) if ev["penilai_nip"] else s.hr
             sug = s.call("GET", f"{R}/evaluations/{ev['id']}/suggestion", who).json()
-            body = {"rating_hasil": sug["rating"] or "meets", "rating_perilaku": "meets",
-                    "notes": "Pertahankan kinerja."}
+            body = {
+                "rating_hasil": sug["rating"] or "meets",
+                "rating_perilaku": "meets",
+                "notes": "Pertahankan kinerja.",
+            }
             if sug["rating"] is None:
                 body["deviation_reason"] = "Tidak ada realisasi tercatat; dinilai dari pengamatan langsung."
 
-            def rate_once():
+            def rate_once(ev=ev, who=who, body=body):
                 current = s.http.get(f"{R}/evaluations/{ev['id']}", headers=who)
-                resp = s.http.put(f"{R}/evaluations/{ev['id']}/rating", headers={**who, "If-Match": current.headers["ETag"]},
-                                  json=body)
+                resp = s.http.put(
+                    f"{R}/evaluations/{ev['id']}/rating",
+                    headers={**who, "If-Match": current.headers["ETag"]},
+                    json=body,
+                )
                 if resp.status_code == 409 and resp.json().get("code") == "stage.not_allowed":
                     return None
                 assert resp.status_code == 200, resp.text[:600]
                 return resp
+
             wait_for(rate_once, what=f"rating evaluation {ev['id']}")
 
     def sign_all(self, evaluations: list[dict]) -> None:
         s = self.s
         for ev in evaluations:
-            self.act("POST", f"{R}/evaluations/{ev['id']}/sign", s.person(ev["penilai_nip"]) if ev["penilai_nip"] else s.hr)
+            self.act(
+                "POST", f"{R}/evaluations/{ev['id']}/sign", s.person(ev["penilai_nip"]) if ev["penilai_nip"] else s.hr
+            )
             self.act("POST", f"{R}/evaluations/{ev['id']}/acknowledge", s.person(ev["employee_nip"]))
-            self.act("POST", f"{R}/evaluations/{ev['id']}/countersign",
-                     s.person(ev["atasan_nip"]) if ev["atasan_nip"] else s.hr)
-
+            self.act(
+                "POST",
+                f"{R}/evaluations/{ev['id']}/countersign",
+                s.person(ev["atasan_nip"]) if ev["atasan_nip"] else s.hr,
+            )

@@ -1,5 +1,6 @@
 """The flows' HTTP client: bounded retries on what may pass (connection errors, 5xx), none on
 answers (4xx), problem+json errors as ServiceError, cursor pages, and a cap on requests in flight."""
+
 from __future__ import annotations
 
 import socket
@@ -13,9 +14,18 @@ from flows.client import ServiceClient, ServiceError
 
 
 def problem(status: int, code: str, **extra) -> httpx.Response:
-    return httpx.Response(status, headers={"Content-Type": "application/problem+json"},
-                          json={"type": f"https://kinerja.go.id/problems/{code}", "title": "t", "status": status,
-                                "detail": f"detail of {code}", "code": code, **extra})
+    return httpx.Response(
+        status,
+        headers={"Content-Type": "application/problem+json"},
+        json={
+            "type": f"https://kinerja.go.id/problems/{code}",
+            "title": "t",
+            "status": status,
+            "detail": f"detail of {code}",
+            "code": code,
+            **extra,
+        },
+    )
 
 
 def client(handler, **kw) -> ServiceClient:
@@ -92,8 +102,11 @@ def test_a_non_problem_error_body_still_becomes_a_service_error():
 
 
 def test_pages_follow_the_cursor_until_it_is_null():
-    pages = {None: {"items": [1, 2], "next_cursor": "a"}, "a": {"items": [3], "next_cursor": "b"},
-             "b": {"items": [], "next_cursor": None}}
+    pages = {
+        None: {"items": [1, 2], "next_cursor": "a"},
+        "a": {"items": [3], "next_cursor": "b"},
+        "b": {"items": [], "next_cursor": None},
+    }
     asked = []
 
     def handler(request):
@@ -149,8 +162,10 @@ def test_a_registered_transport_carries_every_client_of_its_base_url_until_it_is
     port = closed_port()
     base = f"http://127.0.0.1:{port}"
     seen = []
-    register_transport(base + "/", httpx.MockTransport(lambda r: seen.append(r.url.path) or httpx.Response(
-        200, json={"via": "transport"})))
+    register_transport(
+        base + "/",
+        httpx.MockTransport(lambda r: seen.append(r.url.path) or httpx.Response(200, json={"via": "transport"})),
+    )
     try:
         with ServiceClient(base, "tok") as first:
             assert first.get("/plans/api/v1/cycles/1") == {"via": "transport"}

@@ -1,6 +1,7 @@
 """``evaluation_cycle`` as plain functions (``.fn``) against the real services over HTTP: reminders
 are sent once however often the flow runs, escalation goes to the superior and then to HR, an
 advance someone else made first is read and followed, a service that is down fails clearly."""
+
 from __future__ import annotations
 
 import time
@@ -12,7 +13,7 @@ import flows.cycle as fc
 from flows import schedule as sch
 from flows.client import ServiceError
 from flows.cycle import evaluation_cycle, reminder_sweep
-from tests.flows.support import HR_EMAIL, KASI_B, STAFF_B, P, SUPERIOR, wait_for
+from tests.flows.support import HR_EMAIL, KASI_B, STAFF_B, SUPERIOR, P, wait_for
 
 PLANNING_DUE = sch.end_of_day("2026-01-31")  # the seeded cycle has no planning deadline: Jan 1 + 30 days
 MISSING = sorted([STAFF_B[1], STAFF_B[2]])  # one never writes an SKP, one leaves it in draft
@@ -97,6 +98,7 @@ def test_an_advance_someone_made_first_is_read_again_and_followed(stack, monkeyp
 
     class HrClicksFirst:
         """HR advances the cycle by hand just before the flow's own advance reaches the service."""
+
         calls = 0
 
         @staticmethod
@@ -109,8 +111,9 @@ def test_an_advance_someone_made_first_is_read_again_and_followed(stack, monkeyp
     monkeypatch.setattr(fc, "advance_cycle", HrClicksFirst)
     report = evaluation_cycle.fn(**stack.flow_params(until="monitoring:1:self_assessment"))
     assert report["status"] == "stopped" and stack.state() == "monitoring:1:self_assessment"
-    assert any("planning: the cycle is already at monitoring:1:check_in (moved by someone else)" in s
-               for s in report["steps"])
+    assert any(
+        "planning: the cycle is already at monitoring:1:check_in (moved by someone else)" in s for s in report["steps"]
+    )
     # it went on from where the cycle stood: check-in closed at the end of the quarter, nothing skipped
     assert any("monitoring:1:check_in → monitoring:1:self_assessment" in s for s in report["steps"])
     assert stack.clock() == sch.end_of_day("2026-03-31")
@@ -118,6 +121,7 @@ def test_an_advance_someone_made_first_is_read_again_and_followed(stack, monkeyp
 
 def test_the_advance_task_returns_where_the_cycle_stands_when_it_was_moved(stack):
     from flows.client import ServiceClient
+
     with ServiceClient(stack.base_url, stack.hr_token) as client:
         assert fc.advance_cycle.fn(client, stack.cycle_id, "draft") == {"advanced": False, "state": "planning"}
         assert stack.state() == "planning"
@@ -125,6 +129,7 @@ def test_the_advance_task_returns_where_the_cycle_stands_when_it_was_moved(stack
 
 def test_a_service_that_is_down_is_retried_then_the_run_fails_clearly(stack):
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -1,12 +1,12 @@
 """``flows.deployments`` names real flows with parameters they accept, on valid schedules in
 Jakarta time, and never carries the token (``kinerja flows deploy`` applies them; the production
 topology test runs one from a Prefect worker)."""
-from __future__ import annotations
 
-import flows  # noqa: F401  (quiet, offline Prefect defaults)
+from __future__ import annotations
 
 from prefect.client.schemas.schedules import CronSchedule
 
+import flows  # noqa: F401  (quiet, offline Prefect defaults)
 from flows.deployments import DEPLOYMENTS, TIMEZONE, WORK_POOL, _flow
 
 
@@ -22,8 +22,12 @@ def test_every_deployment_runs_a_flow_with_parameters_it_accepts():
 
 def test_schedules_run_in_jakarta_time_and_one_at_a_time():
     crons = {d.name: d.cron for d in DEPLOYMENTS}
-    assert crons == {"cycle-daily": "0 7 * * *", "reminder-sweep": "0 */4 * * *",
-                     "survey-aggregation-daily": "0 1 * * *", "cycle-once": None}
+    assert crons == {
+        "cycle-daily": "0 7 * * *",
+        "reminder-sweep": "0 */4 * * *",
+        "survey-aggregation-daily": "0 1 * * *",
+        "cycle-once": None,
+    }
     for d in DEPLOYMENTS:
         if d.cron:
             CronSchedule(cron=d.cron, timezone=TIMEZONE)  # valid

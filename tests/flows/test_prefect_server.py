@@ -3,6 +3,7 @@ a write transaction takes the lock up front and waits for another writer, instea
 with ``database is locked`` when it upgrades from a read (the server's 503 and the client's 2 s
 back-off at every such sub-flow start, PrefectHQ/prefect#18934). Each check runs in its own
 process: importing the server patches Prefect's configuration class for that process."""
+
 from __future__ import annotations
 
 import subprocess
@@ -37,8 +38,13 @@ asyncio.run(main())
 
 
 def _begins(tmp_path: Path, mode: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / f"{mode}.db"), mode], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / f"{mode}.db"), mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.strip()
 
@@ -50,4 +56,3 @@ def test_the_api_begins_its_sqlite_transactions_immediate(tmp_path):
 def test_prefect_alone_begins_them_deferred(tmp_path):
     """The behaviour the module changes (if Prefect fixes it upstream, the module can go)."""
     assert _begins(tmp_path, "plain") == "BEGIN DEFERRED"
-

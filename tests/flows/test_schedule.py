@@ -1,4 +1,5 @@
 """When stages are due and which reminder is due (pure rules), and the injectable clock."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -9,9 +10,15 @@ from flows import schedule as sch
 from flows.clock import ClockError, RealClock, SettableClock, SimulatedClock, get_clock, set_clock
 
 UTC = timezone.utc
-CYCLE = {"id": 1, "year": 2026, "planning_deadline": None, "periods": [
-    {"seq": 1, "name_id": "Triwulan I", "start": "2026-01-01", "end": "2026-03-31", "deadline": "2026-04-05"},
-    {"seq": 2, "name_id": "Triwulan II", "start": "2026-04-01", "end": "2026-06-30", "deadline": "2026-07-05"}]}
+CYCLE = {
+    "id": 1,
+    "year": 2026,
+    "planning_deadline": None,
+    "periods": [
+        {"seq": 1, "name_id": "Triwulan I", "start": "2026-01-01", "end": "2026-03-31", "deadline": "2026-04-05"},
+        {"seq": 2, "name_id": "Triwulan II", "start": "2026-04-01", "end": "2026-06-30", "deadline": "2026-07-05"},
+    ],
+}
 
 
 def test_a_deadline_date_ends_at_its_last_second_in_jakarta():

@@ -1,5 +1,6 @@
 """``survey_aggregation``: campaigns whose end date passed are closed (which publishes their
 IKM); on demand, the interim IKM of open campaigns is published; a second run changes nothing."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,14 +13,24 @@ UNSUR = [f"U{i}" for i in range(1, 10)]
 
 
 def campaign(stack, unit: str, end: str, answers: int) -> dict:
-    body = {"unit_code": unit, "unit_name": f"Unit {unit}", "service_type": "Pelayanan perizinan",
-            "start_date": "2026-01-01", "end_date": end, "population": 500}
+    body = {
+        "unit_code": unit,
+        "unit_name": f"Unit {unit}",
+        "service_type": "Pelayanan perizinan",
+        "start_date": "2026-01-01",
+        "end_date": end,
+        "population": 500,
+    }
     c = stack.call("POST", f"{S}/campaigns", stack.hr, body).json()
     stack.call("POST", f"{S}/campaigns/{c['id']}/open", stack.hr)
     kiosk = {"Authorization": f"Bearer {stack.tokens.token('agency', agency='PKMB', sub='kiosk-1')}"}
     for n in range(answers):
-        stack.call("POST", f"{S}/campaigns/{c['id']}/responses", kiosk,
-                   {"answers": {u: 3 + (n + i) % 2 for i, u in enumerate(UNSUR)}, "profile": {}})
+        stack.call(
+            "POST",
+            f"{S}/campaigns/{c['id']}/responses",
+            kiosk,
+            {"answers": {u: 3 + (n + i) % 2 for i, u in enumerate(UNSUR)}, "profile": {}},
+        )
     return c
 
 
@@ -33,8 +44,9 @@ def test_ended_campaigns_close_and_open_ones_republish_on_demand(stack):
     empty = campaign(stack, "DINAS", "2026-06-30", answers=0)
     stack.clock.set(sch.end_of_day("2026-03-31") + timedelta(hours=8))  # 1 April, morning in Jakarta
 
-    report = survey_aggregation.fn(base_url=stack.base_url, token=stack.hr_token, clock="simulated",
-                                   republish_open=True)
+    report = survey_aggregation.fn(
+        base_url=stack.base_url, token=stack.hr_token, clock="simulated", republish_open=True
+    )
     assert report["closed"] == [ended["id"]] and report["already_closed"] == []
     assert set(report["published"]) == {str(running["id"])} and report["skipped"] == [empty["id"]]
     assert status(stack, ended["id"]) == "closed" and status(stack, running["id"]) == "open"

@@ -1,5 +1,6 @@
 """Event bus against the real RabbitMQ and PostgreSQL: confirms, persistence, alternate
 exchange, DLX, redelivery, outage recovery and concurrent relays."""
+
 from __future__ import annotations
 
 import json
@@ -184,8 +185,14 @@ def test_replayed_event_has_no_second_effect(env):
 
     producer = Producer(env.conn.default_channel, auto_declare=False)
     for _ in range(2):  # replay, e.g. after a lost ack or a relay crash before marking sent
-        producer.publish(bus.encode_envelope(e), exchange=env.topology.exchange, routing_key=e["type"],
-                         content_type=bus.CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2)
+        producer.publish(
+            bus.encode_envelope(e),
+            exchange=env.topology.exchange,
+            routing_key=e["type"],
+            content_type=bus.CONTENT_TYPE,
+            content_encoding="utf-8",
+            delivery_mode=2,
+        )
     env.wait_for(lambda: env.message_count(env.queue) == 0, step=lambda: consumer.drain(timeout=0.05))
     consumer.drain(timeout=0.05)
     assert env.effect_count() == 1
@@ -227,8 +234,7 @@ def test_poison_message_goes_to_dlq_while_next_messages_flow(env):
     goods = [env.emit(data={"n": i}) for i in range(3)]
     assert env.relay().run_once() == 4
 
-    env.wait_for(lambda: env.effect_count() == 3 and len(attempts) == 3,
-                 step=lambda: consumer.drain(timeout=0.05))
+    env.wait_for(lambda: env.effect_count() == 3 and len(attempts) == 3, step=lambda: consumer.drain(timeout=0.05))
     consumer.drain(timeout=0.1)
     assert len(attempts) == 3
     consumer.close()

@@ -1,4 +1,5 @@
 """`kinerja db upgrade` creates each service's PostgreSQL database and migrates it, repeatably."""
+
 from __future__ import annotations
 
 import uuid

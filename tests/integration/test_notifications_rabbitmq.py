@@ -3,6 +3,7 @@ only by the real RabbitMQ (an isolated topology). Plans publishes ``plans.plan.r
 its relay; the notifications consumer records exactly one inbox notification for the employee
 (and a queued e-mail, which the dispatcher then sends to a local SMTP server); a replay of every
 plans event records nothing more."""
+
 from __future__ import annotations
 
 import time
@@ -18,7 +19,8 @@ from services.common.config import Config
 from services.common.db import drop_database, ensure_database
 from services.notifications.app import create_app as create_notifications_app
 from services.notifications.events import CONSUMES
-from services.notifications.models import Base as NotificationsBase, Delivery, Notification
+from services.notifications.models import Base as NotificationsBase
+from services.notifications.models import Delivery, Notification
 from services.notifications.models import platform_tables as notifications_tables
 from services.notifications.service import dispatch_due
 from services.plans.app import create_app as create_plans_app
@@ -43,10 +45,17 @@ class Wiring:
 
     def start(self, plans_url: str, notif_url: str) -> None:
         self.plans_app = create_plans_app(
-            Config.from_env("plans", env={"PLANS_DATABASE_URL": plans_url, "BROKER_URL": self.rabbitmq_url},
-                            testing=True), clock=self.clock, migrate=True)
-        config = Config.from_env("notifications", env={"NOTIFICATIONS_DATABASE_URL": notif_url,
-                                                       "BROKER_URL": self.rabbitmq_url}, testing=True)
+            Config.from_env(
+                "plans", env={"PLANS_DATABASE_URL": plans_url, "BROKER_URL": self.rabbitmq_url}, testing=True
+            ),
+            clock=self.clock,
+            migrate=True,
+        )
+        config = Config.from_env(
+            "notifications",
+            env={"NOTIFICATIONS_DATABASE_URL": notif_url, "BROKER_URL": self.rabbitmq_url},
+            testing=True,
+        )
         config.extra["smtp_url"] = self.smtp_url
         self.notif_app = create_notifications_app(config, clock=self.clock, migrate=True)
         self.plans = self.plans_app.extensions["kinerja"]
@@ -69,11 +78,19 @@ class Wiring:
 
     def publish(self, envelope: dict) -> None:
         with Connection(self.rabbitmq_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel(), exchange=Exchange(self.topology.exchange, type="topic"),
-                     auto_declare=False).publish(
-                encode_envelope(envelope), routing_key=envelope["type"], content_type=CONTENT_TYPE,
-                content_encoding="utf-8", delivery_mode=PERSISTENT, message_id=envelope["id"],
-                headers={ATTEMPTS_HEADER: 1}, retry=False, confirm_timeout=5)
+            Producer(
+                conn.channel(), exchange=Exchange(self.topology.exchange, type="topic"), auto_declare=False
+            ).publish(
+                encode_envelope(envelope),
+                routing_key=envelope["type"],
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=PERSISTENT,
+                message_id=envelope["id"],
+                headers={ATTEMPTS_HEADER: 1},
+                retry=False,
+                confirm_timeout=5,
+            )
 
     def message_count(self, queue: str) -> int:
         return self.conn.default_channel.queue_declare(queue=queue, passive=True).message_count
@@ -89,8 +106,10 @@ class Wiring:
 
     def counts(self) -> dict[str, int]:
         with self.notif.session_factory() as s:
-            return {name: s.scalar(select(func.count()).select_from(t))
-                    for name, t in NotificationsBase.metadata.tables.items()}
+            return {
+                name: s.scalar(select(func.count()).select_from(t))
+                for name, t in NotificationsBase.metadata.tables.items()
+            }
 
     def close(self) -> None:
         for component in (self.relay, self.consumer):
@@ -98,8 +117,11 @@ class Wiring:
                 component.close()
         try:
             channel = self.conn.default_channel
-            for name in (self.topology.queue("notifications"), self.topology.dlq("notifications"),
-                         self.topology.unrouted_queue):
+            for name in (
+                self.topology.queue("notifications"),
+                self.topology.dlq("notifications"),
+                self.topology.unrouted_queue,
+            ):
                 channel.queue_delete(queue=name)
             for name in (self.topology.exchange, self.topology.unrouted_exchange, self.topology.dlx):
                 channel.exchange_delete(exchange=name)
@@ -111,8 +133,9 @@ class Wiring:
 
 
 def test_a_returned_plan_reaches_the_employee_once_over_rabbitmq(postgres_url, rabbitmq_url):
-    notif_url = make_url(postgres_url).set(database=f"kinerja_t_{uuid.uuid4().hex[:10]}").render_as_string(
-        hide_password=False)
+    notif_url = (
+        make_url(postgres_url).set(database=f"kinerja_t_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+    )
     ensure_database(notif_url)
     smtp = SmtpSink().start()
     w = Wiring(rabbitmq_url, smtp.url)
@@ -158,8 +181,14 @@ def test_a_returned_plan_reaches_the_employee_once_over_rabbitmq(postgres_url, r
         with w.notif.session_factory() as s:
             inbox_ids = list(s.scalars(select(notifications_tables.inbox.c.event_id)))
             assert len(inbox_ids) == len(set(inbox_ids)) == len(outbox)
-            assert s.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.event_id == note.event_id, Delivery.channel == "email")) == 1
+            assert (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Delivery)
+                    .where(Delivery.event_id == note.event_id, Delivery.channel == "email")
+                )
+                == 1
+            )
         assert w.message_count(w.topology.dlq("notifications")) == 0
         with w.notif_app.app_context(), w.notif.session_factory() as s:
             assert dispatch_due(s, w.clock()) == {}

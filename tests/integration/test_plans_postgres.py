@@ -1,5 +1,6 @@
 """The plans service on a real PostgreSQL: the whole SKP flow, optimistic locking under two
 concurrent writers (exactly one 412), and the audit hash chain under concurrent writers."""
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,21 @@ from services.common.config import Config
 from services.plans import service as svc
 from services.plans.app import create_app
 from services.plans.models import platform_tables
-from tests.plans.support import (API, HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, FakeClock, Org, Tokens, content,
-                                 problem, rhk, seed)
+from tests.plans.support import (
+    API,
+    HEAD,
+    KASI_A,
+    KASI_B,
+    STAFF_A,
+    STAFF_B,
+    FakeClock,
+    Org,
+    Tokens,
+    content,
+    problem,
+    rhk,
+    seed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -98,19 +112,31 @@ def test_full_plan_flow_on_postgres(pg):
     # monitoring: realisation with evidence, a daily log and feedback
     org.advance_to("monitoring:1:check_in")
     iki_id = sa["rhk"][0]["iki"][0]["id"]
-    rec = org.post(f"/plans/{sa['id']}/realisations", org.as_(STAFF_A[0]), {"iki_id": iki_id, "period_seq": 1,
-                                                                             "value": 2})
+    rec = org.post(
+        f"/plans/{sa['id']}/realisations", org.as_(STAFF_A[0]), {"iki_id": iki_id, "period_seq": 1, "value": 2}
+    )
     assert rec.status_code == 201, rec.get_json()
-    ev = org.client.post(f"{API}/plans/{sa['id']}/realisations/{rec.get_json()['id']}/evidence",
-                         headers=org.as_(STAFF_A[0]), content_type="multipart/form-data",
-                         data={"file": (io.BytesIO(b"%PDF-1.4 bukti"), "bukti.pdf", "application/pdf")})
+    ev = org.client.post(
+        f"{API}/plans/{sa['id']}/realisations/{rec.get_json()['id']}/evidence",
+        headers=org.as_(STAFF_A[0]),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"%PDF-1.4 bukti"), "bukti.pdf", "application/pdf")},
+    )
     assert ev.status_code == 201
     assert org.get(f"/evidence/{ev.get_json()['id']}", org.as_(KASI_A)).data == b"%PDF-1.4 bukti"
-    assert org.post("/daily-logs", org.as_(STAFF_A[0]), {"date": "2026-01-05", "activity": "Menyusun laporan",
-                                                         "minutes": 120}).status_code == 201
+    assert (
+        org.post(
+            "/daily-logs", org.as_(STAFF_A[0]), {"date": "2026-01-05", "activity": "Menyusun laporan", "minutes": 120}
+        ).status_code
+        == 201
+    )
     assert len(org.get("/daily-logs?team=true", org.as_(KASI_A)).get_json()["items"]) == 1
-    assert org.post(f"/plans/{sa['id']}/feedback", org.as_(KASI_A),
-                    {"value_code": "akuntabel", "text": "Tepat waktu"}).status_code == 201
+    assert (
+        org.post(
+            f"/plans/{sa['id']}/feedback", org.as_(KASI_A), {"value_code": "akuntabel", "text": "Tepat waktu"}
+        ).status_code
+        == 201
+    )
     # revision keeps both approved versions
     r = org.post(f"/plans/{sa['id']}/revise", org.as_(STAFF_A[0]))
     data = content(r.get_json()["rhk"])
@@ -119,8 +145,10 @@ def test_full_plan_flow_on_postgres(pg):
     assert org.submit(sa["id"], STAFF_A[0]).status_code == 200
     assert org.approve(sa["id"], KASI_A).get_json()["revision"] == 2
     versions = org.get(f"/plans/{sa['id']}/versions", org.as_(STAFF_A[0])).get_json()
-    assert [v["snapshot"]["rhk"][0]["description"] for v in versions] == [sa["rhk"][0]["description"],
-                                                                          "Direvisi di triwulan I"]
+    assert [v["snapshot"]["rhk"][0]["description"] for v in versions] == [
+        sa["rhk"][0]["description"],
+        "Direvisi di triwulan I",
+    ]
     cov = org.get(f"/plans/{hp['id']}/coverage", org.as_(HEAD)).get_json()
     assert cov["ratio"] == 1.0 and cov["subordinates_without_plan"] == []
     assert kb["status"] == "approved"
@@ -137,8 +165,14 @@ def test_full_plan_flow_on_postgres(pg):
 def test_refusals_on_postgres_are_problems_not_crashes(pg):
     org = pg
     before = org.counts()
-    problem(org.post("/employees", org.hr, {"nip": "199609092021011010", "name": "Nul\u0000Byte",
-                                            "position": "Analis", "unit_code": "SEK-A"}), 422)
+    problem(
+        org.post(
+            "/employees",
+            org.hr,
+            {"nip": "199609092021011010", "name": "Nul\u0000Byte", "position": "Analis", "unit_code": "SEK-A"},
+        ),
+        422,
+    )
     problem(org.get("/employees/%00", org.hr), 422)
     problem(org.get(f"/plans?cycle_id={10**22}", org.hr), 422)
     problem(org.get("/employees?cursor=eyJrIjogImFiYyJ9", org.hr), 422)  # {"k": "abc"} for an integer key
@@ -187,8 +221,9 @@ def _put_race(org, monkeypatch, force_overlap: bool):
     assert stored.get_json()["rhk"][0]["description"] == f"Versi penulis {winner}"
     assert stored.get_json()["rhk"][0]["iki"][0]["target_value"] == 10 + winner
     assert stored.headers["ETag"] == f'"{int(etag.strip(chr(34))) + 1}"'
-    assert [r["action"] for r in org.get(f"/audit?entity_type=plan&entity_id={ka['id']}", org.hr).get_json()["items"]] \
-        == ["plan.created", "plan.updated"]
+    assert [
+        r["action"] for r in org.get(f"/audit?entity_type=plan&entity_id={ka['id']}", org.hr).get_json()["items"]
+    ] == ["plan.created", "plan.updated"]
     with org.db() as s:
         assert verify_chain(s, platform_tables) == (True, None)
     return loser[1]["code"]
@@ -216,9 +251,15 @@ def test_concurrent_audit_writes_keep_the_chain(pg):
         barrier.wait()
         codes = []
         for k in range(per_writer):
-            r = client.post(f"{API}/daily-logs", headers=org.as_(nip),
-                            json={"date": str((org.clock() - timedelta(days=k)).date()), "activity": f"Kegiatan {k}",
-                                  "minutes": 30 + k})
+            r = client.post(
+                f"{API}/daily-logs",
+                headers=org.as_(nip),
+                json={
+                    "date": str((org.clock() - timedelta(days=k)).date()),
+                    "activity": f"Kegiatan {k}",
+                    "minutes": 30 + k,
+                },
+            )
             codes.append(r.status_code)
         return codes
 
@@ -254,8 +295,11 @@ def test_two_concurrent_creates_of_one_plan_give_one_409(pg):
 
     def create(i, barrier):
         barrier.wait()
-        r = clients[i].post(f"{API}/plans", headers=org.as_(KASI_A),
-                        json=content([rhk("Serentak", parent=hp["rhk"][0]["id"])]) | {"cycle_id": org.cycle_id})
+        r = clients[i].post(
+            f"{API}/plans",
+            headers=org.as_(KASI_A),
+            json=content([rhk("Serentak", parent=hp["rhk"][0]["id"])]) | {"cycle_id": org.cycle_id},
+        )
         return r.status_code, r.mimetype
 
     results = run_threads(2, create)

@@ -2,6 +2,7 @@
 the real RabbitMQ (an isolated topology). Approved SKPs and a period opening reach reviews as
 events and open one evaluation per plan with the parties snapshotted; a replay of every event has
 no second effect; a poison message ends in the reviews DLQ without blocking the next event."""
+
 from __future__ import annotations
 
 import time
@@ -13,15 +14,23 @@ from kombu import Connection, Exchange, Producer, Queue
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from services.common.bus import ATTEMPTS_HEADER, CONTENT_TYPE, ERROR_HEADER, PERSISTENT, Topology, encode_envelope, \
-    make_event
+from services.common.bus import (
+    ATTEMPTS_HEADER,
+    CONTENT_TYPE,
+    ERROR_HEADER,
+    PERSISTENT,
+    Topology,
+    encode_envelope,
+    make_event,
+)
 from services.common.config import Config
 from services.common.db import drop_database, ensure_database
 from services.plans.app import create_app as create_plans_app
 from services.plans.models import platform_tables as plans_tables
 from services.reviews.app import create_app as create_reviews_app
 from services.reviews.events import CONSUMES
-from services.reviews.models import Base as ReviewsBase, CycleRef, Evaluation, Person, PlanRef, UnitRef
+from services.reviews.models import Base as ReviewsBase
+from services.reviews.models import CycleRef, Evaluation, Person, PlanRef, UnitRef
 from services.reviews.models import platform_tables as reviews_tables
 from tests.plans.support import ALL_PKMB, HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, FakeClock, Org, Tokens, seed
 from tests.reviews.support import Chain
@@ -51,11 +60,17 @@ class Wiring:
     def start(self, plans_url: str, reviews_url: str) -> None:
         rabbitmq_url = self.rabbitmq_url
         self.plans_app = create_plans_app(
-            Config.from_env("plans", env={"PLANS_DATABASE_URL": plans_url, "BROKER_URL": rabbitmq_url},
-                            testing=True), clock=self.clock, migrate=True)
+            Config.from_env("plans", env={"PLANS_DATABASE_URL": plans_url, "BROKER_URL": rabbitmq_url}, testing=True),
+            clock=self.clock,
+            migrate=True,
+        )
         self.reviews_app = create_reviews_app(
-            Config.from_env("reviews", env={"REVIEWS_DATABASE_URL": reviews_url, "BROKER_URL": rabbitmq_url},
-                            testing=True), clock=self.clock, migrate=True)
+            Config.from_env(
+                "reviews", env={"REVIEWS_DATABASE_URL": reviews_url, "BROKER_URL": rabbitmq_url}, testing=True
+            ),
+            clock=self.clock,
+            migrate=True,
+        )
         self.plans = self.plans_app.extensions["kinerja"]
         self.reviews = self.reviews_app.extensions["kinerja"]
         self.relay = self.plans.relay(topology=self.topology)
@@ -79,11 +94,19 @@ class Wiring:
     def publish(self, envelope: dict) -> None:
         """Publish ``envelope`` to the isolated exchange exactly as the relay does (confirmed)."""
         with Connection(self.rabbitmq_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel(), exchange=Exchange(self.topology.exchange, type="topic"),
-                     auto_declare=False).publish(
-                encode_envelope(envelope), routing_key=envelope["type"], content_type=CONTENT_TYPE,
-                content_encoding="utf-8", delivery_mode=PERSISTENT, message_id=envelope["id"],
-                headers={ATTEMPTS_HEADER: 1}, retry=False, confirm_timeout=5)
+            Producer(
+                conn.channel(), exchange=Exchange(self.topology.exchange, type="topic"), auto_declare=False
+            ).publish(
+                encode_envelope(envelope),
+                routing_key=envelope["type"],
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=PERSISTENT,
+                message_id=envelope["id"],
+                headers={ATTEMPTS_HEADER: 1},
+                retry=False,
+                confirm_timeout=5,
+            )
 
     def message_count(self, queue: str) -> int:
         return self.conn.default_channel.queue_declare(queue=queue, passive=True).message_count
@@ -103,8 +126,9 @@ class Wiring:
 
     def reviews_counts(self) -> dict[str, int]:
         with self.reviews.session_factory() as s:
-            return {name: s.scalar(select(func.count()).select_from(t))
-                    for name, t in ReviewsBase.metadata.tables.items()}
+            return {
+                name: s.scalar(select(func.count()).select_from(t)) for name, t in ReviewsBase.metadata.tables.items()
+            }
 
     def evaluations(self, seq: int = 1) -> list[Evaluation]:
         with self.reviews.session_factory() as s:
@@ -142,8 +166,9 @@ def _routed_to_reviews(outbox: list[dict]) -> list[dict]:
 
 
 def test_reviews_follow_plans_over_rabbitmq_once_and_dead_letter_poison(postgres_url, rabbitmq_url):
-    reviews_url = make_url(postgres_url).set(database=f"kinerja_t_{uuid.uuid4().hex[:10]}").render_as_string(
-        hide_password=False)
+    reviews_url = (
+        make_url(postgres_url).set(database=f"kinerja_t_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+    )
     ensure_database(reviews_url)
     w = Wiring(rabbitmq_url)
     try:
@@ -169,9 +194,16 @@ def test_reviews_follow_plans_over_rabbitmq_once_and_dead_letter_poison(postgres
         by_nip = {e.employee_nip: e for e in evs}
         staff = by_nip[STAFF_A[0]]
         assert (staff.penilai_name, staff.penilai_position, staff.atasan_name) == (
-            "Siti Aminah", "Kepala Seksi Perencanaan", "Budi Santoso")
-        assert (staff.unit_code, staff.period_name, staff.status, staff.kind) == ("SEK-A", "Triwulan I", "open",
-                                                                                  "periodic")
+            "Siti Aminah",
+            "Kepala Seksi Perencanaan",
+            "Budi Santoso",
+        )
+        assert (staff.unit_code, staff.period_name, staff.status, staff.kind) == (
+            "SEK-A",
+            "Triwulan I",
+            "open",
+            "periodic",
+        )
         assert {e.plan_id for e in evs} == {p["id"] for p in chain.plans.values()}
         assert by_nip[KASI_A].is_head_of_unit and by_nip[KASI_B].is_head_of_unit
         assert all(e.cycle_id == org.cycle_id and e.agency_code == "PKMB" for e in evs)
@@ -206,14 +238,27 @@ def test_reviews_follow_plans_over_rabbitmq_once_and_dead_letter_poison(postgres
         assert w.message_count(w.topology.dlq("reviews")) == 0
 
         # ---- poison: a valid envelope whose data lacks cycle_id, followed by a real event
-        poison = make_event("plans.cycle.stage_changed", "/plans", str(org.cycle_id), {
-            "agency_code": "PKMB", "year": 2026, "previous": "monitoring:1:check_in", "stage": "monitoring",
-            "period_seq": 1, "phase": "self_assessment", "state": "monitoring:1:self_assessment"})
+        poison = make_event(
+            "plans.cycle.stage_changed",
+            "/plans",
+            str(org.cycle_id),
+            {
+                "agency_code": "PKMB",
+                "year": 2026,
+                "previous": "monitoring:1:check_in",
+                "stage": "monitoring",
+                "period_seq": 1,
+                "phase": "self_assessment",
+                "state": "monitoring:1:self_assessment",
+            },
+        )
         w.publish(poison)
         assert org.advance_to("monitoring:1:self_assessment")["state"] == "monitoring:1:self_assessment"
         dlq = w.topology.dlq("reviews")
-        w.pump_until(lambda _: w.cycle(org.cycle_id).phase == "self_assessment" and w.message_count(dlq) == 1,
-                     "real event applied and poison dead-lettered")
+        w.pump_until(
+            lambda _: w.cycle(org.cycle_id).phase == "self_assessment" and w.message_count(dlq) == 1,
+            "real event applied and poison dead-lettered",
+        )
         (dead,) = w.take_all(dlq)
         assert dead.headers[ATTEMPTS_HEADER] == 1  # a malformed payload is rejected at once, not retried
         assert "cycle_id" in dead.headers[ERROR_HEADER]

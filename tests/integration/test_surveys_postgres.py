@@ -1,6 +1,7 @@
 """The surveys service on PostgreSQL: migrations, the index by the database's aggregate at a band
 boundary, and the guards under concurrency (the per-address rate counted atomically across
 requests, a one-time token used once when two kiosks race for it)."""
+
 from __future__ import annotations
 
 import threading
@@ -26,6 +27,7 @@ def pg(postgres_url):
 
 def _open(sv: Surveys, **overrides) -> dict:
     from datetime import date
+
     today = date.today().isoformat()
     return sv.open(start_date="2026-01-01", end_date=max(today, "2026-12-31"), **overrides)
 
@@ -34,8 +36,14 @@ def test_index_at_a_band_boundary_on_postgresql(pg):
     c = _open(pg)
     rows = _respondents(1000, 27580)  # 76.61: B
     assert pg.batch(c["id"], [{"answers": a} for a in rows]).status_code == 201
-    assert pg.ikm(c["id"]) | {"nrr": None} == {"respondents": 1000, "nrr": None, "ikm": 3.0644, "ikm_unit": 76.61,
-                                              "mutu": "B", "kinerja": "Baik"}
+    assert pg.ikm(c["id"]) | {"nrr": None} == {
+        "respondents": 1000,
+        "nrr": None,
+        "ikm": 3.0644,
+        "ikm_unit": 76.61,
+        "mutu": "B",
+        "kinerja": "Baik",
+    }
     assert pg.get(f"/ikm?unit_code={c['unit_code']}").get_json()["ikm_unit"] == 76.61
 
 

@@ -1,6 +1,7 @@
 """Fixtures of the notifications tests: plans and notifications together in the embedded runner
 (an isolated in-process bus per test), the small agency of tests.plans.support, a real local
 SMTP server (aiosmtpd) the service sends to, and a local HTTP receiver."""
+
 from __future__ import annotations
 
 import uuid
@@ -39,8 +40,12 @@ def emb(tmp_path, clock, smtp, monkeypatch):
     monkeypatch.setenv("MAIL_FROM", "Kinerja PKMB <kinerja@pkmb.go.id>")
     monkeypatch.setenv("WEBHOOK_TIMEOUT", "1")
     monkeypatch.setenv("APPRISE_TIMEOUT", "2")
-    e = Embedded(env={"KINERJA_VAR": str(tmp_path)}, clock=clock, services=("plans", "notifications"),
-                 topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."))
+    e = Embedded(
+        env={"KINERJA_VAR": str(tmp_path)},
+        clock=clock,
+        services=("plans", "notifications"),
+        topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."),
+    )
     yield e
     e.close()
 

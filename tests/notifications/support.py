@@ -3,6 +3,7 @@ records what arrives (or refuses with 550, or hangs), an HTTP receiver on 127.0.
 webhooks and Apprise ``json://`` URLs (answering 200, 500, 410 or hanging), and an
 independent Standard Webhooks verifier written from the spec with plain hmac/base64 — it
 shares no code with ``services.notifications``."""
+
 from __future__ import annotations
 
 import asyncio
@@ -141,8 +142,7 @@ class Receiver:
                     time.sleep(receiver.hang)
                 receiver.count += 1
                 if receiver.keep:
-                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                      body))
+                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -175,7 +175,7 @@ def verify_standard_webhook(secret: str, headers: dict, body: bytes) -> bool:
     after ``whsec_``; signed content = ``{webhook-id}.{webhook-timestamp}.{body}``; header
     ``webhook-signature`` holds space-separated ``v1,<base64 HMAC-SHA256>``."""
     assert secret.startswith("whsec_"), secret
-    key = base64.b64decode(secret[len("whsec_"):])
+    key = base64.b64decode(secret[len("whsec_") :])
     msg_id = headers["webhook-id"]
     timestamp = headers["webhook-timestamp"]
     assert timestamp.isdigit()
@@ -222,6 +222,7 @@ class Notif:
 
     def dispatch(self, **kw) -> dict:
         from services.notifications.service import dispatch_due
+
         with self.app.app_context(), self.platform.session_factory() as s:
             return dispatch_due(s, self.platform.clock(), **kw)
 
@@ -238,8 +239,9 @@ class Notif:
 
     def publish(self, type_: str, data: dict, *, subject: str = "1", event_id: str | None = None) -> dict:
         """Publish an event on the isolated memory bus as a producing service's relay would, and pump."""
-        envelope = make_event(type_, "/" + type_.split(".")[0], subject, data, event_id=event_id,
-                              time=self.platform.clock())
+        envelope = make_event(
+            type_, "/" + type_.split(".")[0], subject, data, event_id=event_id, time=self.platform.clock()
+        )
         self.publish_envelope(envelope)
         return envelope
 
@@ -247,9 +249,15 @@ class Notif:
         topology = self.emb.consumers[0].topology
         with Connection("memory://", transport_options={"polling_interval": 0.01}) as conn:
             Producer(conn.channel(), exchange=Exchange(topology.exchange, type="topic"), auto_declare=False).publish(
-                encode_envelope(envelope), routing_key=envelope["type"], content_type=CONTENT_TYPE,
-                content_encoding="utf-8", delivery_mode=PERSISTENT, message_id=envelope["id"],
-                headers={ATTEMPTS_HEADER: 1}, retry=False)
+                encode_envelope(envelope),
+                routing_key=envelope["type"],
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=PERSISTENT,
+                message_id=envelope["id"],
+                headers={ATTEMPTS_HEADER: 1},
+                retry=False,
+            )
         self.pump()
 
     # database
@@ -263,6 +271,7 @@ class Notif:
 
     def outbox(self, type_: str | None = None) -> list[dict]:
         from services.notifications.models import platform_tables
+
         t = platform_tables.outbox
         with self.db() as s:
             stmt = select(t).order_by(t.c.id)
@@ -294,11 +303,14 @@ class Notif:
 def set_employee_contact(org, nip: str, *, email: str | None = None, language: str | None = None) -> dict:
     """Change an employee's e-mail/language through the plans API (the event reaches notifications)."""
     from tests.plans.support import API
+
     r = org.client.get(f"{API}/employees/{nip}", headers=org.hr)
     assert r.status_code == 200, r.get_json()
     e = r.get_json()
-    body = {k: e[k] for k in ("nip", "name", "phone", "position", "grade", "unit_code", "superior_nip", "language",
-                              "active")}
+    body = {
+        k: e[k]
+        for k in ("nip", "name", "phone", "position", "grade", "unit_code", "superior_nip", "language", "active")
+    }
     body["email"] = email if email is not None else e["email"]
     if language:
         body["language"] = language

@@ -1,6 +1,7 @@
 """Apprise URLs (a per-person or per-agency setting, here ``json://`` to a local receiver: no
 internet), the metrics per channel and status, the catalogue's events, and the rule that
 nothing a client sends causes a 500."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,15 +11,37 @@ from services.notifications.models import Delivery
 from tests.plans.support import KASI_A, STAFF_A, problem
 
 RINA = STAFF_A[0]
-PLAN = {"plan_id": 5, "cycle_id": 1, "agency_code": "PKMB", "employee_nip": RINA, "penilai_nip": KASI_A,
-        "unit_code": "SEK-A", "status": "returned", "revision": 0, "note": "Lengkapi IKI."}
+PLAN = {
+    "plan_id": 5,
+    "cycle_id": 1,
+    "agency_code": "PKMB",
+    "employee_nip": RINA,
+    "penilai_nip": KASI_A,
+    "unit_code": "SEK-A",
+    "status": "returned",
+    "revision": 0,
+    "note": "Lengkapi IKI.",
+}
 
 
 def _rina_phone(notif, phone="0812-1111-2222"):
-    notif.publish("plans.employee.upserted", {
-        "nip": RINA, "agency_code": "PKMB", "name": "Rina Wati", "email": None, "phone": phone,
-        "position": "Analis", "grade": None, "unit_code": "SEK-A", "unit_name": "Seksi Perencanaan",
-        "superior_nip": KASI_A, "language": "id", "active": True})
+    notif.publish(
+        "plans.employee.upserted",
+        {
+            "nip": RINA,
+            "agency_code": "PKMB",
+            "name": "Rina Wati",
+            "email": None,
+            "phone": phone,
+            "position": "Analis",
+            "grade": None,
+            "unit_code": "SEK-A",
+            "unit_name": "Seksi Perencanaan",
+            "superior_nip": KASI_A,
+            "language": "id",
+            "active": True,
+        },
+    )
 
 
 def test_a_persons_apprise_url_gets_the_message(notif, org, receiver):
@@ -32,7 +55,7 @@ def test_a_persons_apprise_url_gets_the_message(notif, org, receiver):
     body = req.json()
     assert body["title"] == "SKP Anda dikembalikan untuk diperbaiki"
     assert '"Lengkapi IKI."' in body["message"]
-    log = notif.get(f"/deliveries?channel=apprise", org.hr).get_json()["items"]
+    log = notif.get("/deliveries?channel=apprise", org.hr).get_json()["items"]
     assert log[0]["status"] == "sent" and log[0]["target"] == "json://127.0.0.1/***"  # tokens never shown
     notif.set_prefs(RINA, apprise=False)
     env = notif.publish("plans.plan.returned", {**PLAN, "plan_id": 6})
@@ -79,11 +102,24 @@ def test_metrics_count_deliveries_per_channel_and_status(notif, org, smtp):
 
 
 def test_events_declared_for_the_catalogue():
-    assert [s.type for s in PUBLISHES] == ["notifications.notification.sent", "notifications.notification.failed",
-                                           "notifications.webhook.disabled"]
-    for key in ("plans.plan.submitted", "plans.plan.returned", "plans.plan.approved", "plans.plan.revised",
-                "plans.feedback.given", "plans.cycle.stage_changed", "reviews.objection.filed",
-                "surveys.ikm.computed", "plans.employee.upserted", "plans.unit.upserted", "plans.#"):
+    assert [s.type for s in PUBLISHES] == [
+        "notifications.notification.sent",
+        "notifications.notification.failed",
+        "notifications.webhook.disabled",
+    ]
+    for key in (
+        "plans.plan.submitted",
+        "plans.plan.returned",
+        "plans.plan.approved",
+        "plans.plan.revised",
+        "plans.feedback.given",
+        "plans.cycle.stage_changed",
+        "reviews.objection.filed",
+        "surveys.ikm.computed",
+        "plans.employee.upserted",
+        "plans.unit.upserted",
+        "plans.#",
+    ):
         assert key in CONSUMES
 
 
@@ -96,24 +132,63 @@ def test_the_dispatch_endpoint_is_for_admins(notif, org, smtp):
 
 
 def test_nothing_a_client_sends_causes_a_500(notif, org, receiver):
-    bodies = [None, [], "x", 0, True, {}, {"a": 1}, {"url": 5, "event_types": "#"}, {"rules": [1]},
-              {"contacts": [{"name": None}]}, {"recipients": [{"nip": 5}], "batch_key": [], "template": {}},
-              {"apprise_urls": [None]}, {"overrides": {"x": "email"}}, {"timezone": "\x00"},
-              {"deadline": "not a date", "batch_key": "k", "template": "reminder.generic", "recipients": [{"nip": "1"}]},
-              {"url": "http://" + "a" * 3000, "event_types": ["#"]}, {"quiet_start": "\u0661\u0662:00", "quiet_end": "x"},
-              {"active": "maybe"}, {"to": "ceo"}, {"recipients": "all"}]
-    paths = [("POST", "/inbox/read-all"), ("POST", "/inbox/1/read"), ("PATCH", "/preferences"),
-             ("PUT", "/hr-contacts"), ("PUT", "/rules"), ("PUT", "/agency-settings"), ("POST", "/reminders"),
-             ("POST", "/reminders/x/escalate"), ("POST", "/webhooks"), ("PATCH", "/webhooks/1"),
-             ("POST", "/webhooks/1/rotate-secret"), ("POST", "/webhooks/1/deliveries/1/redeliver"),
-             ("POST", "/read-model/rebuild"), ("POST", "/dispatch")]
+    bodies = [
+        None,
+        [],
+        "x",
+        0,
+        True,
+        {},
+        {"a": 1},
+        {"url": 5, "event_types": "#"},
+        {"rules": [1]},
+        {"contacts": [{"name": None}]},
+        {"recipients": [{"nip": 5}], "batch_key": [], "template": {}},
+        {"apprise_urls": [None]},
+        {"overrides": {"x": "email"}},
+        {"timezone": "\x00"},
+        {"deadline": "not a date", "batch_key": "k", "template": "reminder.generic", "recipients": [{"nip": "1"}]},
+        {"url": "http://" + "a" * 3000, "event_types": ["#"]},
+        {"quiet_start": "\u0661\u0662:00", "quiet_end": "x"},
+        {"active": "maybe"},
+        {"to": "ceo"},
+        {"recipients": "all"},
+    ]
+    paths = [
+        ("POST", "/inbox/read-all"),
+        ("POST", "/inbox/1/read"),
+        ("PATCH", "/preferences"),
+        ("PUT", "/hr-contacts"),
+        ("PUT", "/rules"),
+        ("PUT", "/agency-settings"),
+        ("POST", "/reminders"),
+        ("POST", "/reminders/x/escalate"),
+        ("POST", "/webhooks"),
+        ("PATCH", "/webhooks/1"),
+        ("POST", "/webhooks/1/rotate-secret"),
+        ("POST", "/webhooks/1/deliveries/1/redeliver"),
+        ("POST", "/read-model/rebuild"),
+        ("POST", "/dispatch"),
+    ]
     who = [org.hr, org.as_(RINA), org.tokens.headers("agency", agency="PKMB", sub="x"), org.admin]
     notif.platform.config.extra["plans_url"] = "http://127.0.0.1:1"
     for (method, path), body, headers in itertools.product(paths, bodies, who):
         r = notif.client.open("/notifications/api/v1" + path, method=method, headers=headers, json=body)
-        assert r.status_code < 500 or r.status_code == 503, (method, path, body, r.status_code,
-                                                               r.get_data(as_text=True)[:300])
-    for query in ("/deliveries?status=x", "/deliveries?subscription_id=x", "/inbox?unread=maybe",
-                  "/inbox?cursor=%00", "/webhooks?limit=1000", "/reminders/%00", "/rules?agency_code="):
+        assert r.status_code < 500 or r.status_code == 503, (
+            method,
+            path,
+            body,
+            r.status_code,
+            r.get_data(as_text=True)[:300],
+        )
+    for query in (
+        "/deliveries?status=x",
+        "/deliveries?subscription_id=x",
+        "/inbox?unread=maybe",
+        "/inbox?cursor=%00",
+        "/webhooks?limit=1000",
+        "/reminders/%00",
+        "/rules?agency_code=",
+    ):
         for headers in who:
             assert notif.get(query, headers).status_code < 500, query

@@ -1,6 +1,7 @@
 """The notifications rule book (pure): default rules, matching, quiet hours, digest time, retry
 schedules, the Standard Webhooks signature (against the spec's published example), target
 addresses and the escalation ladder."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
@@ -22,13 +23,21 @@ def at(y, m, day, hh=0, mm=0, tz=WIB) -> datetime:
 # --------------------------------------------------------------------------- rules
 
 EXPECTED = {  # the issue's table: event → audiences
-    "plans.plan.submitted": ["penilai"], "plans.plan.returned": ["employee"], "plans.plan.approved": ["employee"],
-    "plans.plan.revised": ["penilai"], "plans.feedback.given": ["employee"],
-    "reviews.evaluation.opened": ["employee"], "reviews.self_assessment.submitted": ["penilai"],
-    "reviews.evaluation.rated": ["employee"], "reviews.evaluation.signed": ["employee"],
-    "reviews.evaluation.acknowledged": ["atasan", "employee"], "reviews.evaluation.countersigned": ["employee"],
-    "reviews.objection.filed": ["atasan", "penilai", "hr"], "reviews.objection.decided": ["employee", "penilai"],
-    "reviews.calibration.violation_found": ["hr"], "reviews.followup.planned": ["employee", "owner"],
+    "plans.plan.submitted": ["penilai"],
+    "plans.plan.returned": ["employee"],
+    "plans.plan.approved": ["employee"],
+    "plans.plan.revised": ["penilai"],
+    "plans.feedback.given": ["employee"],
+    "reviews.evaluation.opened": ["employee"],
+    "reviews.self_assessment.submitted": ["penilai"],
+    "reviews.evaluation.rated": ["employee"],
+    "reviews.evaluation.signed": ["employee"],
+    "reviews.evaluation.acknowledged": ["atasan", "employee"],
+    "reviews.evaluation.countersigned": ["employee"],
+    "reviews.objection.filed": ["atasan", "penilai", "hr"],
+    "reviews.objection.decided": ["employee", "penilai"],
+    "reviews.calibration.violation_found": ["hr"],
+    "reviews.followup.planned": ["employee", "owner"],
     "surveys.ikm.computed": ["hr"],
 }
 
@@ -38,10 +47,18 @@ def test_default_rules_notify_whom_the_issue_says(event_type, audiences):
     assert [a for a, _ in d.audiences_for(d.DEFAULT_RULES, event_type, {})] == audiences
 
 
-@pytest.mark.parametrize("state,everyone", [
-    ("planning", True), ("monitoring:1:check_in", True), ("monitoring:3:self_assessment", True),
-    ("monitoring:2:supervisor_evaluation", False), ("annual_evaluation", True), ("calibration", False),
-    ("closed", False)])
+@pytest.mark.parametrize(
+    "state,everyone",
+    [
+        ("planning", True),
+        ("monitoring:1:check_in", True),
+        ("monitoring:3:self_assessment", True),
+        ("monitoring:2:supervisor_evaluation", False),
+        ("annual_evaluation", True),
+        ("calibration", False),
+        ("closed", False),
+    ],
+)
 def test_stage_changes_tell_hr_always_and_everyone_only_when_something_opens(state, everyone):
     picks = dict(d.audiences_for(d.DEFAULT_RULES, "plans.cycle.stage_changed", {"state": state}))
     assert picks["hr"] == "cycle.stage_changed"
@@ -58,11 +75,12 @@ def test_every_template_exists_in_both_languages():
 
 def test_rule_validation_names_the_field():
     assert d.rule_from_dict({"event_type": "reviews.#", "audience": "hr", "template": "objection.filed"}).enabled
-    for bad, field_name in [({"event_type": "a..b", "audience": "hr", "template": "digest"}, "event_type"),
-                            ({"event_type": "a.b", "audience": "boss", "template": "digest"}, "audience"),
-                            ({"event_type": "a.b", "audience": "hr", "template": "nope"}, "template"),
-                            ({"event_type": "a.b", "audience": "hr", "template": "digest", "when": {"x": "y"}},
-                             "when")]:
+    for bad, field_name in [
+        ({"event_type": "a..b", "audience": "hr", "template": "digest"}, "event_type"),
+        ({"event_type": "a.b", "audience": "boss", "template": "digest"}, "audience"),
+        ({"event_type": "a.b", "audience": "hr", "template": "nope"}, "template"),
+        ({"event_type": "a.b", "audience": "hr", "template": "digest", "when": {"x": "y"}}, "when"),
+    ]:
         with pytest.raises(d.DomainError) as exc:
             d.rule_from_dict(bad)
         assert exc.value.field == field_name
@@ -71,15 +89,24 @@ def test_rule_validation_names_the_field():
     assert d.rule_from_dict(d.rule_to_dict(d.DEFAULT_RULES[6])) == d.DEFAULT_RULES[6]
 
 
-@pytest.mark.parametrize("pattern,key,match", [
-    ("plans.#", "plans.plan.approved", True), ("plans.*", "plans.plan.approved", False),
-    ("*.plan.*", "plans.plan.approved", True), ("#", "x", True), ("reviews.evaluation.*", "reviews.evaluation", False),
-    ("plans.plan.approved", "plans.plan.approved", True), ("#.approved", "plans.plan.approved", True)])
+@pytest.mark.parametrize(
+    "pattern,key,match",
+    [
+        ("plans.#", "plans.plan.approved", True),
+        ("plans.*", "plans.plan.approved", False),
+        ("*.plan.*", "plans.plan.approved", True),
+        ("#", "x", True),
+        ("reviews.evaluation.*", "reviews.evaluation", False),
+        ("plans.plan.approved", "plans.plan.approved", True),
+        ("#.approved", "plans.plan.approved", True),
+    ],
+)
 def test_topic_patterns(pattern, key, match):
     assert d.event_matches(pattern, key) is match
 
 
 # --------------------------------------------------------------------------- quiet hours and digest
+
 
 def test_quiet_hours_across_midnight_end_in_the_persons_zone():
     start, end = time(21, 0), time(7, 0)
@@ -110,10 +137,15 @@ def test_digest_runs_at_the_next_local_hour():
 
 # --------------------------------------------------------------------------- retries
 
+
 def test_email_retries_back_off_then_stop():
     now = at(2026, 3, 2, 9)
     assert [d.next_email_attempt(n, now) - now for n in (1, 2, 3, 4)] == [
-        timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1)]
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(hours=1),
+    ]
     assert d.next_email_attempt(5, now) is None
 
 
@@ -144,6 +176,7 @@ def test_disable_after_consecutive_failed_deliveries_or_a_day_of_failures():
 
 # --------------------------------------------------------------------------- signatures and targets
 
+
 def test_signature_matches_the_standard_webhooks_example():
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = '{"test": 2432232314}'
@@ -155,19 +188,46 @@ def test_signature_matches_the_standard_webhooks_example():
     assert fresh.startswith("whsec_") and len(d.webhook_key(fresh)) == 32
 
 
-@pytest.mark.parametrize("ip,public", [
-    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.9", False), ("192.168.1.1", False),
-    ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("::1", False), ("fe80::1", False),
-    ("fd00::1", False), ("::ffff:10.0.0.1", False), ("224.0.0.1", False), ("8.8.8.8", True),
-    ("203.0.113.5", False), ("2001:4860:4860::8888", True), ("not-an-ip", False)])
+@pytest.mark.parametrize(
+    "ip,public",
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.9", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fd00::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("224.0.0.1", False),
+        ("8.8.8.8", True),
+        ("203.0.113.5", False),
+        ("2001:4860:4860::8888", True),
+        ("not-an-ip", False),
+    ],
+)
 def test_public_addresses(ip, public):
     assert d.is_public_address(ip) is public
 
 
-@pytest.mark.parametrize("address,ok", [
-    ("siti@pkmb.go.id", True), ("a.b+c@mail.example.com", True), ("not-an-address", False), ("a@b", False),
-    ("a..b@x.id", False), ("@x.id", False), ("a b@x.id", False), ("Siti <siti@pkmb.go.id>", False), (None, False),
-    ("x@" + "a" * 250 + ".id", False)])
+@pytest.mark.parametrize(
+    "address,ok",
+    [
+        ("siti@pkmb.go.id", True),
+        ("a.b+c@mail.example.com", True),
+        ("not-an-address", False),
+        ("a@b", False),
+        ("a..b@x.id", False),
+        ("@x.id", False),
+        ("a b@x.id", False),
+        ("Siti <siti@pkmb.go.id>", False),
+        (None, False),
+        ("x@" + "a" * 250 + ".id", False),
+    ],
+)
 def test_email_addresses(address, ok):
     assert d.valid_email(address) is ok
 

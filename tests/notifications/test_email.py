@@ -3,6 +3,7 @@ recipient's language with a plain-text and an HTML part, over one connection per
 redelivered event sends nothing twice; bad input (an invalid address, a template variable the
 event lacks) is recorded failed with the reason; a refusing (550), hanging or absent server is
 retried with backoff or reported — never a crash, never a blocked queue."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,8 +28,17 @@ def _returned(org, note="Target kuantitas belum terukur; tambahkan IKI kualitas.
 
 
 def _returned_data(**over):
-    data = {"plan_id": 99, "cycle_id": 1, "agency_code": "PKMB", "employee_nip": RINA, "penilai_nip": KASI_A,
-            "unit_code": "SEK-A", "status": "returned", "revision": 0, "note": "Perbaiki indikator."}
+    data = {
+        "plan_id": 99,
+        "cycle_id": 1,
+        "agency_code": "PKMB",
+        "employee_nip": RINA,
+        "penilai_nip": KASI_A,
+        "unit_code": "SEK-A",
+        "status": "returned",
+        "revision": 0,
+        "note": "Perbaiki indikator.",
+    }
     return {**data, **over}
 
 
@@ -69,7 +79,7 @@ def test_penilai_hears_of_a_submission_in_their_own_language_with_both_parts_ove
 
 def test_returned_plan_reaches_the_employee_once_even_when_the_event_is_redelivered(notif, org, smtp):
     notif.set_contact(RINA, email="rina@pkmb.go.id")
-    _returned(org, note='Target <b>kuantitas</b> & mutu belum terukur.')
+    _returned(org, note="Target <b>kuantitas</b> & mutu belum terukur.")
     notif.pump()
     notif.dispatch()
     (msg,) = smtp.to("rina@pkmb.go.id")
@@ -84,11 +94,15 @@ def test_returned_plan_reaches_the_employee_once_even_when_the_event_is_redelive
     (row,) = org.outbox("plans.plan.returned")
     notif.publish_envelope(row["envelope"])
     with notif.db() as s:  # the platform inbox skipped it; and the unique keys would have refused it
-        inbox_rows = s.execute(select(func.count()).select_from(platform_tables.inbox).where(
-            platform_tables.inbox.c.event_id == row["event_id"])).scalar()
+        inbox_rows = s.execute(
+            select(func.count())
+            .select_from(platform_tables.inbox)
+            .where(platform_tables.inbox.c.event_id == row["event_id"])
+        ).scalar()
         assert inbox_rows == 1
     # even calling the handler directly (as if the inbox row were lost) records nothing new
     from services.notifications import service
+
     with notif.app.app_context(), notif.db() as s:
         service.handle_event(s, row["envelope"])
         s.commit()
@@ -100,10 +114,24 @@ def test_returned_plan_reaches_the_employee_once_even_when_the_event_is_redelive
 
 def test_an_invalid_address_is_recorded_failed_and_the_consumer_goes_on(notif, org, smtp):
     # a directory event carrying an address no server would take (plans validates; a message may not)
-    notif.publish("plans.employee.upserted", {
-        "nip": RINA, "agency_code": "PKMB", "name": "Rina Wati", "email": "not-an-address", "phone": None,
-        "position": "Analis Perencanaan", "grade": "III/a", "unit_code": "SEK-A", "unit_name": "Seksi Perencanaan",
-        "superior_nip": KASI_A, "language": "id", "active": True}, subject=RINA)
+    notif.publish(
+        "plans.employee.upserted",
+        {
+            "nip": RINA,
+            "agency_code": "PKMB",
+            "name": "Rina Wati",
+            "email": "not-an-address",
+            "phone": None,
+            "position": "Analis Perencanaan",
+            "grade": "III/a",
+            "unit_code": "SEK-A",
+            "unit_name": "Seksi Perencanaan",
+            "superior_nip": KASI_A,
+            "language": "id",
+            "active": True,
+        },
+        subject=RINA,
+    )
     env = notif.publish("plans.plan.returned", _returned_data())
     (d,) = notif.rows(Delivery, Delivery.event_id == env["id"], Delivery.channel == "email")
     assert (d.status, d.last_error, d.target) == ("failed", "delivery.invalid_address", "not-an-address")
@@ -113,10 +141,20 @@ def test_an_invalid_address_is_recorded_failed_and_the_consumer_goes_on(notif, o
     r = notif.get(f"/deliveries/{d.id}", org.hr)
     assert r.get_json()["error"] == "Alamat e-mail tidak valid: not-an-address"
     # the next event is processed as usual
-    env2 = notif.publish("plans.plan.approved", {**_returned_data(status="approved", revision=1), "approach": "x",
-                                                 "employee_name": "Rina Wati", "position": "Analis",
-                                                 "grade": None, "is_head_of_unit": False, "approved_by": KASI_A,
-                                                 "rhk": [], "behaviour": {}})
+    env2 = notif.publish(
+        "plans.plan.approved",
+        {
+            **_returned_data(status="approved", revision=1),
+            "approach": "x",
+            "employee_name": "Rina Wati",
+            "position": "Analis",
+            "grade": None,
+            "is_head_of_unit": False,
+            "approved_by": KASI_A,
+            "rhk": [],
+            "behaviour": {},
+        },
+    )
     assert notif.rows(Notification, Notification.event_id == env2["id"])
     assert notif.dispatch() == {}
     assert smtp.messages == []
@@ -172,8 +210,12 @@ def test_a_hanging_server_times_out_and_is_retried_with_backoff(notif, org, smtp
     counts = notif.dispatch_all()
     assert counts["sent"] == len(queued)
     with notif.db() as s:
-        outcomes = [a.outcome for a in s.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
-                                                 .order_by(DeliveryAttempt.id))]
+        outcomes = [
+            a.outcome
+            for a in s.scalars(
+                select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id).order_by(DeliveryAttempt.id)
+            )
+        ]
     assert outcomes == ["retry", "sent"]
 
 

@@ -1,5 +1,6 @@
 """The in-app inbox: per person (nobody sees anyone else's notification: 404), cursor pagination,
 unread count, mark read and mark all read; the delivery log belongs to the agency's HR."""
+
 from __future__ import annotations
 
 from services.notifications.models import Delivery
@@ -11,9 +12,21 @@ SITI = KASI_A
 def _submissions(notif, n: int) -> list[dict]:
     out = []
     for i in range(n):
-        out.append(notif.publish("plans.plan.submitted", {
-            "plan_id": 50 + i, "cycle_id": 1, "agency_code": "PKMB", "employee_nip": STAFF_A[i % 3],
-            "penilai_nip": SITI, "unit_code": "SEK-A", "status": "submitted", "revision": 0}))
+        out.append(
+            notif.publish(
+                "plans.plan.submitted",
+                {
+                    "plan_id": 50 + i,
+                    "cycle_id": 1,
+                    "agency_code": "PKMB",
+                    "employee_nip": STAFF_A[i % 3],
+                    "penilai_nip": SITI,
+                    "unit_code": "SEK-A",
+                    "status": "submitted",
+                    "revision": 0,
+                },
+            )
+        )
     return out
 
 
@@ -21,11 +34,17 @@ def test_inbox_pages_counts_and_marks_read(notif, org):
     _submissions(notif, 3)
     me = org.as_(SITI)
     items = notif.inbox(me)
-    assert [i["template"] for i in items] == ["cycle.stage_opened", "plan.submitted", "plan.submitted",
-                                              "plan.submitted"]
-    assert [i["title"] for i in items[1:]] == ["SKP Rina Wati menunggu persetujuan Anda",
-                                               "SKP Dewi Lestari menunggu persetujuan Anda",
-                                               "SKP Joko Widodo menunggu persetujuan Anda"]
+    assert [i["template"] for i in items] == [
+        "cycle.stage_opened",
+        "plan.submitted",
+        "plan.submitted",
+        "plan.submitted",
+    ]
+    assert [i["title"] for i in items[1:]] == [
+        "SKP Rina Wati menunggu persetujuan Anda",
+        "SKP Dewi Lestari menunggu persetujuan Anda",
+        "SKP Joko Widodo menunggu persetujuan Anda",
+    ]
     assert all(i["read"] is False and i["link"].startswith("http") for i in items)
 
     r = notif.get("/inbox?limit=3", me)
@@ -53,9 +72,11 @@ def test_nobody_sees_anyone_elses_notification(notif, org):
     _submissions(notif, 1)
     mine = notif.inbox(org.as_(SITI))[-1]
     colleague = org.as_(STAFF_A[1])
-    for call in (lambda: notif.get(f"/inbox/{mine['id']}", colleague),
-                 lambda: notif.post(f"/inbox/{mine['id']}/read", colleague),
-                 lambda: notif.get(f"/inbox/{mine['id']}", org.tokens.employee(OTHER_EMP, agency="OTHER"))):
+    for call in (
+        lambda: notif.get(f"/inbox/{mine['id']}", colleague),
+        lambda: notif.post(f"/inbox/{mine['id']}/read", colleague),
+        lambda: notif.get(f"/inbox/{mine['id']}", org.tokens.employee(OTHER_EMP, agency="OTHER")),
+    ):
         problem(call(), 404, "notifications.not_found")
     assert notif.post("/inbox/read-all", colleague).get_json() == {"marked": 1}  # only their own one
     assert notif.get("/inbox/unread-count", org.as_(SITI)).get_json() == {"unread": 2}

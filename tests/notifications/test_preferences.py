@@ -1,6 +1,7 @@
 """Per-person preferences: language, channels (and per event type), quiet hours (e-mail waits for
 the end of the window; the inbox gets it at once) and the daily digest (deferred e-mails
 bundled into one by the digest run), with the settable clock."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,29 +14,62 @@ SITI = KASI_A  # siti@pkmb.go.id, directory language id
 
 
 def _submitted(notif, i=0):
-    return notif.publish("plans.plan.submitted", {
-        "plan_id": 70 + i, "cycle_id": 1, "agency_code": "PKMB", "employee_nip": STAFF_A[i % 3], "penilai_nip": SITI,
-        "unit_code": "SEK-A", "status": "submitted", "revision": 0})
+    return notif.publish(
+        "plans.plan.submitted",
+        {
+            "plan_id": 70 + i,
+            "cycle_id": 1,
+            "agency_code": "PKMB",
+            "employee_nip": STAFF_A[i % 3],
+            "penilai_nip": SITI,
+            "unit_code": "SEK-A",
+            "status": "submitted",
+            "revision": 0,
+        },
+    )
 
 
 def _stage(notif, state="monitoring:1:supervisor_evaluation"):
-    return notif.publish("plans.cycle.stage_changed", {
-        "cycle_id": 1, "agency_code": "PKMB", "year": 2026, "previous": "monitoring:1:self_assessment",
-        "stage": state.split(":")[0], "period_seq": 1, "phase": state.split(":")[-1], "state": state})
+    return notif.publish(
+        "plans.cycle.stage_changed",
+        {
+            "cycle_id": 1,
+            "agency_code": "PKMB",
+            "year": 2026,
+            "previous": "monitoring:1:self_assessment",
+            "stage": state.split(":")[0],
+            "period_seq": 1,
+            "phase": state.split(":")[-1],
+            "state": state,
+        },
+    )
 
 
 def _email(notif, env) -> Delivery:
-    (d,) = notif.rows(Delivery, Delivery.event_id == env["id"], Delivery.channel == "email",
-                      Delivery.recipient_nip == SITI)
+    (d,) = notif.rows(
+        Delivery, Delivery.event_id == env["id"], Delivery.channel == "email", Delivery.recipient_nip == SITI
+    )
     return d
 
 
 def test_defaults_and_language_preference(notif, org, smtp):
     me = org.as_(SITI)
     prefs = notif.get("/preferences", me).get_json()
-    assert prefs == {"nip": SITI, "language": None, "effective_language": "id", "email": True, "apprise": True,
-                     "overrides": {}, "quiet_start": None, "quiet_end": None, "timezone": "Asia/Jakarta",
-                     "digest": False, "digest_hour": 7, "apprise_urls": [], "email_address": "siti@pkmb.go.id"}
+    assert prefs == {
+        "nip": SITI,
+        "language": None,
+        "effective_language": "id",
+        "email": True,
+        "apprise": True,
+        "overrides": {},
+        "quiet_start": None,
+        "quiet_end": None,
+        "timezone": "Asia/Jakarta",
+        "digest": False,
+        "digest_hour": 7,
+        "apprise_urls": [],
+        "email_address": "siti@pkmb.go.id",
+    }
     out = notif.set_prefs(SITI, language="en")
     assert out["effective_language"] == "en" and out["email"] is True  # the rest kept
     _submitted(notif)
@@ -96,8 +130,11 @@ def test_the_daily_digest_bundles_deferred_email_into_one(notif, org, smtp, cloc
     (msg,) = smtp.to("siti@pkmb.go.id")
     assert msg["Subject"] == "Ringkasan harian Kinerja: 4 pemberitahuan"
     text = parts(msg)["text/plain"]
-    for title in ("SKP Rina Wati menunggu persetujuan Anda", "SKP Dewi Lestari menunggu persetujuan Anda",
-                  "Dibuka: Periode 1: penilaian diri (2026)"):
+    for title in (
+        "SKP Rina Wati menunggu persetujuan Anda",
+        "SKP Dewi Lestari menunggu persetujuan Anda",
+        "Dibuka: Periode 1: penilaian diri (2026)",
+    ):
         assert title in text
     assert text.count("Yth.") == 1  # one greeting, not one per item
     bundled = [notif.rows(Delivery, Delivery.id == d.id)[0] for d in deferred]
@@ -111,16 +148,18 @@ def test_the_daily_digest_bundles_deferred_email_into_one(notif, org, smtp, cloc
 
 def test_bad_preferences_are_refused_with_field_errors(notif, org):
     me = org.as_(SITI)
-    cases = [({"timezone": "Mars/Olympus"}, "timezone", "timezone.invalid"),
-             ({"timezone": "../../etc/passwd"}, "timezone", "timezone.invalid"),
-             ({"quiet_start": "22:00"}, "quiet_end", "quiet.incomplete"),
-             ({"quiet_start": "25:00", "quiet_end": "06:00"}, "quiet_start", "time.invalid"),
-             ({"apprise_urls": ["bogus://nothing"]}, "apprise_urls[0]", "apprise.invalid"),
-             ({"overrides": {"plans.plan.*": ["sms"]}}, "overrides.plans.plan.*", "channel.invalid"),
-             ({"overrides": {"plans..x": ["email"]}}, "overrides.plans..x", "webhook.pattern"),
-             ({"language": "fr"}, "language", "field.invalid"),
-             ({"digest_hour": 24}, "digest_hour", "field.invalid"),
-             ({"colour": "red"}, "colour", "field.unknown")]
+    cases = [
+        ({"timezone": "Mars/Olympus"}, "timezone", "timezone.invalid"),
+        ({"timezone": "../../etc/passwd"}, "timezone", "timezone.invalid"),
+        ({"quiet_start": "22:00"}, "quiet_end", "quiet.incomplete"),
+        ({"quiet_start": "25:00", "quiet_end": "06:00"}, "quiet_start", "time.invalid"),
+        ({"apprise_urls": ["bogus://nothing"]}, "apprise_urls[0]", "apprise.invalid"),
+        ({"overrides": {"plans.plan.*": ["sms"]}}, "overrides.plans.plan.*", "channel.invalid"),
+        ({"overrides": {"plans..x": ["email"]}}, "overrides.plans..x", "webhook.pattern"),
+        ({"language": "fr"}, "language", "field.invalid"),
+        ({"digest_hour": 24}, "digest_hour", "field.invalid"),
+        ({"colour": "red"}, "colour", "field.unknown"),
+    ]
     for body, field_name, code in cases:
         r = notif.patch("/preferences", me, body)
         errors = {e["field"]: e["code"] for e in problem(r, 422)["errors"]}

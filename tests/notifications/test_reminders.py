@@ -1,6 +1,7 @@
 """Reminders requested by the flows (HTTP or event): one per (batch key, recipient) however often
 asked; escalation of who is still overdue to the superior from the deadline, then to HR, each
 once per person."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,15 +15,22 @@ DEADLINE = datetime(2026, 4, 10, 23, 59, tzinfo=JAKARTA)
 
 
 def _batch(**over):
-    body = {"batch_key": "2026-p1-self-assessment", "template": "reminder.self_assessment",
-            "recipients": [{"nip": RINA}, {"nip": DEWI}], "deadline": DEADLINE.isoformat(),
-            "params": {"period_name": "Triwulan I"}}
+    body = {
+        "batch_key": "2026-p1-self-assessment",
+        "template": "reminder.self_assessment",
+        "recipients": [{"nip": RINA}, {"nip": DEWI}],
+        "deadline": DEADLINE.isoformat(),
+        "params": {"period_name": "Triwulan I"},
+    }
     return {**body, **over}
 
 
 def _titles(notif, nip, template_prefix):
-    return [n.title for n in notif.rows(Notification, Notification.recipient_nip == nip)
-            if n.template.startswith(template_prefix)]
+    return [
+        n.title
+        for n in notif.rows(Notification, Notification.recipient_nip == nip)
+        if n.template.startswith(template_prefix)
+    ]
 
 
 def test_a_reminder_batch_is_idempotent_per_batch_key_and_recipient(notif, org):
@@ -111,13 +119,16 @@ def test_reminders_and_escalations_also_come_as_events(notif, org, clock):
     notif.publish("reviews.reminder.requested", request)  # another event id asking the same: no duplicate
     assert len(_titles(notif, RINA, "reminder.")) == 1 and len(notif.rows(ReminderItem)) == 2
     clock.set(DEADLINE + timedelta(hours=1))
-    notif.publish("reviews.reminder.escalation_requested", {"agency_code": "PKMB", "batch_key": "ev-1",
-                                                             "recipients": [DEWI]})
+    notif.publish(
+        "reviews.reminder.escalation_requested", {"agency_code": "PKMB", "batch_key": "ev-1", "recipients": [DEWI]}
+    )
     assert _titles(notif, KASI_A, "escalation.") == ["Eskalasi: Dewi Lestari melewati tenggat"]
     r = notif.get("/reminders/ev-1", org.hr).get_json()
     assert {i["recipient_nip"]: i["escalation_level"] for i in r["items"]} == {RINA: 0, DEWI: 1}
     # a request the service cannot use is dead-lettered, and the consumer goes on
-    notif.publish("reviews.reminder.requested", {"agency_code": "PKMB", "batch_key": "bad", "template": "nope",
-                                                 "recipients": [RINA]})
+    notif.publish(
+        "reviews.reminder.requested",
+        {"agency_code": "PKMB", "batch_key": "bad", "template": "nope", "recipients": [RINA]},
+    )
     assert notif.emb.consumers[0].last_error is None
     assert notif.get("/reminders/bad", org.hr).status_code == 404

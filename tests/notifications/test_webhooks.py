@@ -3,18 +3,26 @@ Standard Webhooks (verified here by an independent implementation), only the age
 events, retries with exponential backoff for 24 hours on the injectable clock, disabling after
 repeated failures with a notice to the owner and HR, the delivery log, manual redelivery, and
 no loopback/private targets in production mode."""
+
 from __future__ import annotations
 
-import json
-
-from services.notifications.models import Delivery, Notification, WebhookSubscription
+from services.notifications.models import Delivery, WebhookSubscription
 from tests.notifications.support import verify_standard_webhook
 from tests.plans.support import HEAD, KASI_A, STAFF_A, problem
 
 RINA = STAFF_A[0]
 HR_MAIL = "kepegawaian@pkmb.go.id"
-PLAN = {"plan_id": 5, "cycle_id": 1, "agency_code": "PKMB", "employee_nip": RINA, "penilai_nip": KASI_A,
-        "unit_code": "SEK-A", "status": "returned", "revision": 0, "note": "Lengkapi IKI."}
+PLAN = {
+    "plan_id": 5,
+    "cycle_id": 1,
+    "agency_code": "PKMB",
+    "employee_nip": RINA,
+    "penilai_nip": KASI_A,
+    "unit_code": "SEK-A",
+    "status": "returned",
+    "revision": 0,
+    "note": "Lengkapi IKI.",
+}
 
 
 def _client(org, sub="bkd-sync", agency="PKMB"):
@@ -36,9 +44,20 @@ def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiv
 
     env = notif.publish("plans.plan.returned", PLAN)
     notif.publish("plans.plan.returned", {**PLAN, "agency_code": "OTHER", "employee_nip": "1" * 18})
-    notif.publish("plans.feedback.given", {"feedback_id": 1, "plan_id": 5, "cycle_id": 1, "employee_nip": RINA,
-                                           "giver_nip": KASI_A, "rhk_id": None, "value_code": None,
-                                           "period_seq": 1, "text": "Bagus."})  # not subscribed
+    notif.publish(
+        "plans.feedback.given",
+        {
+            "feedback_id": 1,
+            "plan_id": 5,
+            "cycle_id": 1,
+            "employee_nip": RINA,
+            "giver_nip": KASI_A,
+            "rhk_id": None,
+            "value_code": None,
+            "period_seq": 1,
+            "text": "Bagus.",
+        },
+    )  # not subscribed
     assert receiver.requests == []  # recorded, not sent
     assert notif.dispatch()["sent"] >= 1
     (req,) = receiver.requests
@@ -49,8 +68,11 @@ def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiv
     assert req.headers["content-type"] == "application/json"
     event = req.json()
     assert event == env  # the CloudEvent itself
-    assert (event["specversion"], event["type"], event["data"]["note"]) == ("1.0", "plans.plan.returned",
-                                                                             "Lengkapi IKI.")
+    assert (event["specversion"], event["type"], event["data"]["note"]) == (
+        "1.0",
+        "plans.plan.returned",
+        "Lengkapi IKI.",
+    )
     (d,) = notif.rows(Delivery, Delivery.channel == "webhook")
     assert (d.status, d.attempts) == ("sent", 1)
     log = notif.get(f"/webhooks/{sub['id']}/deliveries", client).get_json()["items"]
@@ -173,14 +195,18 @@ def test_a_hanging_receiver_times_out_and_its_other_deliveries_wait(notif, org, 
 def test_production_refuses_private_targets_unless_allowed(notif, org, receiver):
     client = _client(org)
     notif.platform.config.mode = "production"  # only the target checks read it here
-    for url in (receiver.url, "http://localhost:9/x", "http://10.1.2.3/hook", "http://169.254.169.254/latest",
-                "http://[::1]:8080/"):
+    for url in (
+        receiver.url,
+        "http://localhost:9/x",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8080/",
+    ):
         body = problem(notif.post("/webhooks", client, {"url": url, "event_types": ["#"]}), 422)
         (err,) = body["errors"]
         assert err["field"] == "url" and err["code"] == "webhook.url_private", (url, err)
         assert "jaringan internal" in err["detail"]
-    body = problem(notif.post("/webhooks", client, {"url": "http://no-such-host.invalid/", "event_types": ["#"]}),
-                   422)
+    body = problem(notif.post("/webhooks", client, {"url": "http://no-such-host.invalid/", "event_types": ["#"]}), 422)
     assert body["errors"][0]["code"] == "webhook.url_unresolvable"
     notif.platform.config.extra["webhook_allow_private"] = True
     sub = _subscribe(notif, client, receiver.url)
@@ -195,13 +221,15 @@ def test_production_refuses_private_targets_unless_allowed(notif, org, receiver)
 
 def test_bad_subscriptions_are_refused_with_field_errors(notif, org, receiver):
     client = _client(org)
-    cases = [({"url": "ftp://example.go.id/x", "event_types": ["#"]}, "url", "webhook.url_scheme"),
-             ({"url": "http://user:pw@example.go.id/", "event_types": ["#"]}, "url", "webhook.url_scheme"),
-             ({"url": "http://example.go.id:99999/", "event_types": ["#"]}, "url", "webhook.url_scheme"),
-             ({"url": receiver.url, "event_types": ["plans..x"]}, "event_types[0]", "webhook.pattern"),
-             ({"url": receiver.url, "event_types": []}, "event_types", "field.invalid"),
-             ({"url": receiver.url}, "event_types", "field.required"),
-             ({"url": receiver.url, "event_types": ["#"], "secret": "mine"}, "secret", "field.unknown")]
+    cases = [
+        ({"url": "ftp://example.go.id/x", "event_types": ["#"]}, "url", "webhook.url_scheme"),
+        ({"url": "http://user:pw@example.go.id/", "event_types": ["#"]}, "url", "webhook.url_scheme"),
+        ({"url": "http://example.go.id:99999/", "event_types": ["#"]}, "url", "webhook.url_scheme"),
+        ({"url": receiver.url, "event_types": ["plans..x"]}, "event_types[0]", "webhook.pattern"),
+        ({"url": receiver.url, "event_types": []}, "event_types", "field.invalid"),
+        ({"url": receiver.url}, "event_types", "field.required"),
+        ({"url": receiver.url, "event_types": ["#"], "secret": "mine"}, "secret", "field.unknown"),
+    ]
     for body, field_name, code in cases:
         errors = {e["field"]: e["code"] for e in problem(notif.post("/webhooks", client, body), 422)["errors"]}
         assert errors.get(field_name) == code, (body, errors)

@@ -2,6 +2,7 @@
 discovery, JWKS, authorization code with PKCE (required), one-use codes, an ID token with the
 request's nonce, client credentials for machine clients, userinfo — and refuses what a real
 provider refuses."""
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,17 @@ def pkce() -> tuple[str, str]:
 
 
 def authorize(client, challenge: str, **extra) -> dict:
-    return {"client_id": "kinerja-portal", "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid profile",
-            "state": "st-1", "nonce": "n-1", "code_challenge": challenge, "code_challenge_method": "S256", **extra}
+    return {
+        "client_id": "kinerja-portal",
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": "openid profile",
+        "state": "st-1",
+        "nonce": "n-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
 
 
 def sign_in(client, params: dict, username="siti", password="sandi-456"):
@@ -74,8 +84,16 @@ def test_a_person_signs_in_with_pkce_and_gets_tokens_with_the_claims_kinerja_rea
     query = parse_qs(urlsplit(back.location).query)
     assert back.location.startswith(REDIRECT + "?") and query["state"] == ["st-1"]
     code = query["code"][0]
-    bad = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                                      "code_verifier": "not-the-verifier"}, auth=("kinerja-portal", "portal-secret"))
+    bad = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": "not-the-verifier",
+        },
+        auth=("kinerja-portal", "portal-secret"),
+    )
     assert bad.status_code == 400 and bad.get_json()["error"] == "invalid_grant"
     # that code is spent; a new sign-in with the right verifier
     code = parse_qs(urlsplit(sign_in(client, params).location).query)["code"][0]
@@ -84,14 +102,23 @@ def test_a_person_signs_in_with_pkce_and_gets_tokens_with_the_claims_kinerja_rea
     assert tokens.status_code == 200 and tokens.headers["Cache-Control"] == "no-store"
     access = verify(store, tokens.get_json()["access_token"], "kinerja")
     assert (access["sub"], access["nip"], access["agency"], access["roles"]) == (
-        "siti", "198004152005042002", "PKTD", ["employee"])
+        "siti",
+        "198004152005042002",
+        "PKTD",
+        ["employee"],
+    )
     ident = verify(store, tokens.get_json()["id_token"], "kinerja-portal")
     assert ident["nonce"] == "n-1" and ident["name"] == "Siti Aminah"
     again = client.post("/token", data=body, auth=("kinerja-portal", "portal-secret"))
     assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"  # one use only
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens.get_json()['access_token']}"})
-    assert info.get_json() == {"sub": "siti", "name": "Siti Aminah", "nip": "198004152005042002", "agency": "PKTD",
-                               "roles": ["employee"]}
+    assert info.get_json() == {
+        "sub": "siti",
+        "name": "Siti Aminah",
+        "nip": "198004152005042002",
+        "agency": "PKTD",
+        "roles": ["employee"],
+    }
 
 
 def test_requests_a_real_provider_refuses_are_refused(idp):
@@ -126,11 +153,14 @@ def test_the_key_is_made_once_private_and_kept(tmp_path):
     assert not re.search(r"sandi", (tmp_path / "idp").joinpath("key.pem").read_text())
 
 
-@pytest.mark.parametrize("env, named", [
-    ({}, "DEV_IDP_DIR"),
-    ({"DEV_IDP_DIR": "/tmp/x"}, "DEV_IDP_ISSUER"),
-    ({"DEV_IDP_DIR": "/tmp/x", "DEV_IDP_ISSUER": "https://login.example.go.id"}, "not on this machine"),
-])
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({}, "DEV_IDP_DIR"),
+        ({"DEV_IDP_DIR": "/tmp/x"}, "DEV_IDP_ISSUER"),
+        ({"DEV_IDP_DIR": "/tmp/x", "DEV_IDP_ISSUER": "https://login.example.go.id"}, "not on this machine"),
+    ],
+)
 def test_it_is_never_on_by_accident(env, named):
     with pytest.raises(ConfigError, match=named):
         IdpSettings.from_env(env)
@@ -141,5 +171,6 @@ def test_the_sign_in_form_may_post_and_then_redirect_to_the_registered_callback_
     _, challenge = pkce()
     csp = client.get("/authorize", query_string=authorize(client, challenge)).headers["Content-Security-Policy"]
     assert "form-action 'self' http://127.0.0.1:8080" in csp  # Chromium checks the redirect after the POST too
-    assert "evil" not in client.get("/authorize", query_string=authorize(
-        client, challenge, redirect_uri="https://evil.example/cb")).headers.get("Content-Security-Policy", "")
+    assert "evil" not in client.get(
+        "/authorize", query_string=authorize(client, challenge, redirect_uri="https://evil.example/cb")
+    ).headers.get("Content-Security-Policy", "")

@@ -2,6 +2,7 @@
 process at start with a message naming it (never a traceback), ``kinerja token`` in production
 only with the development provider, the gateway's forwarded headers honoured, JSON access logs and
 one set of Prometheus counters for all of a gunicorn server's workers."""
+
 from __future__ import annotations
 
 import json
@@ -25,19 +26,26 @@ from services.common.config import Config, ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
-PRODUCTION = {"KINERJA_MODE": "production", "JWT_JWKS_URL": "http://127.0.0.1:1/jwks.json",
-              "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres", "BROKER_URL": "amqp://guest:guest@127.0.0.1//"}
+PRODUCTION = {
+    "KINERJA_MODE": "production",
+    "JWT_JWKS_URL": "http://127.0.0.1:1/jwks.json",
+    "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+    "BROKER_URL": "amqp://guest:guest@127.0.0.1//",
+}
 
 
-@pytest.mark.parametrize("env, named", [
-    ({"PROXY_HOPS": "one"}, "PROXY_HOPS must be a whole number"),
-    ({"MAX_CONTENT_LENGTH": "1MB"}, "MAX_CONTENT_LENGTH"),
-    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"),
-    ({"KINERJA_MODE": "prod"}, "KINERJA_MODE"),
-    ({"KINERJA_MODE": "production"}, "set JWT_JWKS_URL"),
-    ({**PRODUCTION, "DATABASE_URL": ""}, "set DATABASE_URL"),
-    ({**PRODUCTION, "BROKER_URL": ""}, "set BROKER_URL"),
-])
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"PROXY_HOPS": "one"}, "PROXY_HOPS must be a whole number"),
+        ({"MAX_CONTENT_LENGTH": "1MB"}, "MAX_CONTENT_LENGTH"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"),
+        ({"KINERJA_MODE": "prod"}, "KINERJA_MODE"),
+        ({"KINERJA_MODE": "production"}, "set JWT_JWKS_URL"),
+        ({**PRODUCTION, "DATABASE_URL": ""}, "set DATABASE_URL"),
+        ({**PRODUCTION, "BROKER_URL": ""}, "set BROKER_URL"),
+    ],
+)
 def test_a_wrong_setting_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
         Config.from_env("plans", env=env)
@@ -55,10 +63,19 @@ def test_a_worker_without_its_secret_stops_with_the_variable_named(monkeypatch):
 
 
 def test_gunicorn_stops_at_start_naming_the_missing_variable(tmp_path):
-    done = subprocess.run([GUNICORN, "-c", "python:kinerja.gunicorn_conf", "services.surveys.app:create_app()"],
-                          env={**os.environ, "KINERJA_MODE": "production", "BIND": "127.0.0.1:0",
-                               "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)},
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [GUNICORN, "-c", "python:kinerja.gunicorn_conf", "services.surveys.app:create_app()"],
+        env={
+            **os.environ,
+            "KINERJA_MODE": "production",
+            "BIND": "127.0.0.1:0",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     assert "production mode verifies RS256 tokens: set JWT_JWKS_URL" in done.stderr
     assert "Traceback" not in done.stderr
@@ -76,8 +93,13 @@ def test_token_in_production_needs_the_development_provider_and_then_signs_rs256
     out = CliRunner().invoke(main, ["token", "--role", "hr", "--agency", "PKTD"])
     assert out.exit_code == 0, out.output
     token = out.output.strip()
-    claims = jwt.decode(token, jwt.PyJWK(IdpStore(tmp_path / "idp").public_jwk()).key, algorithms=["RS256"],
-                        audience="kinerja", issuer="http://127.0.0.1:18190")
+    claims = jwt.decode(
+        token,
+        jwt.PyJWK(IdpStore(tmp_path / "idp").public_jwk()).key,
+        algorithms=["RS256"],
+        audience="kinerja",
+        issuer="http://127.0.0.1:18190",
+    )
     assert claims["roles"] == ["hr"] and claims["agency"] == "PKTD"
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
 
@@ -87,14 +109,24 @@ def test_behind_the_gateway_the_app_sees_the_client_scheme_host_and_port(tmp_pat
 
     app = create_app(Config.from_env("plans", env={"KINERJA_VAR": str(tmp_path), "PROXY_HOPS": "1"}))
     app.add_url_rule("/plans/_seen", "seen", lambda: {"root": request.url_root, "client": request.remote_addr})
-    seen = app.test_client().get("/plans/_seen", headers={
-        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "kinerja.example.go.id:8443",
-        "X-Forwarded-For": "203.0.113.9, 10.0.0.5"}).get_json()
+    seen = (
+        app.test_client()
+        .get(
+            "/plans/_seen",
+            headers={
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "kinerja.example.go.id:8443",
+                "X-Forwarded-For": "203.0.113.9, 10.0.0.5",
+            },
+        )
+        .get_json()
+    )
     assert seen == {"root": "https://kinerja.example.go.id:8443/", "client": "10.0.0.5"}  # one hop trusted
     plain = create_app(Config.from_env("plans", env={"KINERJA_VAR": str(tmp_path / "b")}))
     plain.add_url_rule("/plans/_seen", "seen", lambda: {"root": request.url_root})
     assert plain.test_client().get("/plans/_seen", headers={"X-Forwarded-Host": "evil.example"}).get_json() == {
-        "root": "http://localhost/"}  # without PROXY_HOPS the headers are not believed
+        "root": "http://localhost/"
+    }  # without PROXY_HOPS the headers are not believed
 
 
 def _free_port() -> int:
@@ -105,11 +137,22 @@ def _free_port() -> int:
 
 def test_under_gunicorn_access_lines_are_json_and_metrics_count_every_worker(tmp_path):
     port = _free_port()
-    env = {**os.environ, "KINERJA_VAR": str(tmp_path / "var"), "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "3",
-           "THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    env = {
+        **os.environ,
+        "KINERJA_VAR": str(tmp_path / "var"),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "3",
+        "THREADS": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
     log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen([GUNICORN, "-c", "python:kinerja.gunicorn_conf", "services.plans.app:create_app()"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    server = subprocess.Popen(
+        [GUNICORN, "-c", "python:kinerja.gunicorn_conf", "services.plans.app:create_app()"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -125,8 +168,13 @@ def test_under_gunicorn_access_lines_are_json_and_metrics_count_every_worker(tmp
                 r = c.get(f"{url}/plans/readyz", headers={"X-Request-ID": "req-abc"})
                 assert r.status_code == 200 and r.headers["X-Request-ID"] == "req-abc"
         metrics = httpx.get(f"{url}/plans/metrics", timeout=5).text
-        counted = sum(float(v) for v in re.findall(
-            r'kinerja_http_requests_total\{[^}]*endpoint="/plans/readyz"[^}]*status="200"[^}]*\} ([0-9.e+]+)', metrics))
+        counted = sum(
+            float(v)
+            for v in re.findall(
+                r'kinerja_http_requests_total\{[^}]*endpoint="/plans/readyz"[^}]*status="200"[^}]*\} ([0-9.e+]+)',
+                metrics,
+            )
+        )
         assert counted == 30, metrics[:2000]
     finally:
         server.terminate()

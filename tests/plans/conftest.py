@@ -1,6 +1,7 @@
 """Fixtures of the plans API tests: ``plans_app`` on a temporary SQLite file with a settable clock
 (migrations run automatically in embedded mode), ``client``, ``tokens`` and ``org`` — the small
 agency of :mod:`tests.plans.support`, seeded through the API itself."""
+
 from __future__ import annotations
 
 import pytest

@@ -12,6 +12,7 @@ Seeded agency PKMB (all NIPs valid: birth date + appointment at age >= 20 + sex 
 Agency OTHER: its own HR and one employee (198808082010011010).
 A quarterly 2026 cycle of PKMB, advanced to ``planning``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -38,18 +39,23 @@ SEK-A,Seksi Perencanaan,DINAS
 SEK-B,Seksi Pelaksanaan,DINAS
 """
 
-EMPLOYEES_CSV = "\n".join([
-    "nip,name,email,phone,position,grade,unit_code,superior_nip,language",
-    f"{HEAD},Budi Santoso,budi@pkmb.go.id,,Kepala Dinas,IV/c,DINAS,,id",
-    f"{KASI_A},Siti Aminah,siti@pkmb.go.id,,Kepala Seksi Perencanaan,III/d,SEK-A,{HEAD},id",
-    f"{KASI_B},Agus Salim,agus@pkmb.go.id,,Kepala Seksi Pelaksanaan,III/d,SEK-B,{HEAD},en",
-    f"{STAFF_A[0]},Rina Wati,,,Analis Perencanaan,III/a,SEK-A,{KASI_A},id",
-    f"{STAFF_A[1]},Dewi Lestari,,,Pengelola Data,II/c,SEK-A,{KASI_A},id",
-    f"{STAFF_A[2]},Joko Widodo,,,Pengadministrasi Umum,II/b,SEK-A,{KASI_A},id",
-    f"{STAFF_B[0]},Andi Pratama,,,Teknisi Jalan,III/a,SEK-B,{KASI_B},id",
-    f"{STAFF_B[1]},Maya Sari,,,Pengawas Lapangan,III/b,SEK-B,{KASI_B},id",
-    f"{STAFF_B[2]},Eko Saputra,,,Operator Alat Berat,II/a,SEK-B,{KASI_B},id",
-]) + "\n"
+EMPLOYEES_CSV = (
+    "\n".join(
+        [
+            "nip,name,email,phone,position,grade,unit_code,superior_nip,language",
+            f"{HEAD},Budi Santoso,budi@pkmb.go.id,,Kepala Dinas,IV/c,DINAS,,id",
+            f"{KASI_A},Siti Aminah,siti@pkmb.go.id,,Kepala Seksi Perencanaan,III/d,SEK-A,{HEAD},id",
+            f"{KASI_B},Agus Salim,agus@pkmb.go.id,,Kepala Seksi Pelaksanaan,III/d,SEK-B,{HEAD},en",
+            f"{STAFF_A[0]},Rina Wati,,,Analis Perencanaan,III/a,SEK-A,{KASI_A},id",
+            f"{STAFF_A[1]},Dewi Lestari,,,Pengelola Data,II/c,SEK-A,{KASI_A},id",
+            f"{STAFF_A[2]},Joko Widodo,,,Pengadministrasi Umum,II/b,SEK-A,{KASI_A},id",
+            f"{STAFF_B[0]},Andi Pratama,,,Teknisi Jalan,III/a,SEK-B,{KASI_B},id",
+            f"{STAFF_B[1]},Maya Sari,,,Pengawas Lapangan,III/b,SEK-B,{KASI_B},id",
+            f"{STAFF_B[2]},Eko Saputra,,,Operator Alat Berat,II/a,SEK-B,{KASI_B},id",
+        ]
+    )
+    + "\n"
+)
 
 BEHAVIOUR = {v: f"Ekspektasi {v.replace('_', ' ')}" for v in BERAKHLAK}
 
@@ -89,13 +95,24 @@ def field_errors(body: dict) -> dict[str, str]:
 
 
 def iki(aspect="kuantitas", value=12.0, unit="laporan", indicator=None, **extra) -> dict:
-    return {"aspect": aspect, "indicator": indicator or f"Jumlah {unit} ({aspect})", "target_value": value,
-            "target_unit": unit, **extra}
+    return {
+        "aspect": aspect,
+        "indicator": indicator or f"Jumlah {unit} ({aspect})",
+        "target_value": value,
+        "target_unit": unit,
+        **extra,
+    }
 
 
 def rhk(description, *, parent=None, goal=None, kind="utama", ikis=None, **extra) -> dict:
-    return {"kind": kind, "description": description, "parent_rhk_id": parent, "organisation_goal": goal,
-            "iki": ikis if ikis is not None else [iki()], **extra}
+    return {
+        "kind": kind,
+        "description": description,
+        "parent_rhk_id": parent,
+        "organisation_goal": goal,
+        "iki": ikis if ikis is not None else [iki()],
+        **extra,
+    }
 
 
 def content(rhks, behaviour=None, approach="kuantitatif") -> dict:
@@ -170,8 +187,9 @@ class Org:
 
     def import_csv(self, kind: str, text: str, headers: dict | None = None, dry_run: bool = False):
         q = f"?kind={kind}" + ("&dry_run=true" if dry_run else "")
-        return self.client.post(f"{API}/directory/import{q}", data=text.encode(), content_type="text/csv",
-                                headers=headers or self.hr)
+        return self.client.post(
+            f"{API}/directory/import{q}", data=text.encode(), content_type="text/csv", headers=headers or self.hr
+        )
 
     # cycle
     def advance(self, expected: str | None = None, cycle_id: int | None = None):
@@ -218,12 +236,21 @@ class Org:
     def head_plan(self) -> dict:
         """The head's SKP (a draft): two RHK, each an organisation goal (the head of the agency's
         own penilai sits outside the directory)."""
-        return self.create_plan(HEAD, [
-            rhk("Meningkatnya kualitas jalan kabupaten", goal="Sasaran PK 1: jalan mantap 90%",
-                ikis=[iki("kuantitas", 90, "%"), iki("waktu", 12, "bulan")]),
-            rhk("Terlaksananya pembangunan jembatan", goal="Sasaran PK 2: jembatan baru",
-                ikis=[iki("kuantitas", 3, "jembatan")]),
-        ])
+        return self.create_plan(
+            HEAD,
+            [
+                rhk(
+                    "Meningkatnya kualitas jalan kabupaten",
+                    goal="Sasaran PK 1: jalan mantap 90%",
+                    ikis=[iki("kuantitas", 90, "%"), iki("waktu", 12, "bulan")],
+                ),
+                rhk(
+                    "Terlaksananya pembangunan jembatan",
+                    goal="Sasaran PK 2: jembatan baru",
+                    ikis=[iki("kuantitas", 3, "jembatan")],
+                ),
+            ],
+        )
 
     def team_a(self) -> tuple[dict, dict, dict]:
         """Head's draft plan, kasi A's plan approved by the head, staff A[0]'s approved by kasi A."""
@@ -235,8 +262,13 @@ class Org:
     def cascade(self, parent_plan: dict, nip: str, approver: str | None = None, which: int = 0) -> dict:
         """A plan for ``nip`` whose single RHK supports ``parent_plan``'s RHK number ``which``."""
         parent_id = parent_plan["rhk"][which]["id"]
-        rhks = [rhk(f"Mendukung: {parent_plan['rhk'][which]['description']} ({nip[-3:]})", parent=parent_id,
-                    ikis=[iki("kuantitas", 4, "dokumen"), iki("kualitas", 100, "%")])]
+        rhks = [
+            rhk(
+                f"Mendukung: {parent_plan['rhk'][which]['description']} ({nip[-3:]})",
+                parent=parent_id,
+                ikis=[iki("kuantitas", 4, "dokumen"), iki("kualitas", 100, "%")],
+            )
+        ]
         if approver:
             return self.approved_plan(nip, rhks, approver)
         return self.create_plan(nip, rhks)
@@ -259,14 +291,17 @@ class Org:
     def counts(self) -> dict[str, int]:
         """Rows per table: compare before and after a refused request (nothing may change)."""
         from sqlalchemy import func, select
+
         from services.plans.models import Base
+
         with self.db() as s:
-            return {name: s.scalar(select(func.count()).select_from(t))
-                    for name, t in Base.metadata.tables.items()}
+            return {name: s.scalar(select(func.count()).select_from(t)) for name, t in Base.metadata.tables.items()}
 
     def outbox(self, type_: str | None = None) -> list[dict]:
         from sqlalchemy import select
+
         from services.plans.models import platform_tables
+
         t = platform_tables.outbox
         with self.db() as s:
             stmt = select(t).order_by(t.c.id)
@@ -286,8 +321,9 @@ def seed(org: Org) -> None:
     assert r.status_code == 200 and r.get_json()["created"] == 9, r.get_json()
     r = org.import_csv("units", "code,name,parent_code\nBIRO,Biro Umum,\n", headers=org.other_hr)
     assert r.status_code == 200, r.get_json()
-    r = org.import_csv("employees", "nip,name,position,unit_code\n"
-                       f"{OTHER_EMP},Lain Orang,Analis,BIRO\n", headers=org.other_hr)
+    r = org.import_csv(
+        "employees", f"nip,name,position,unit_code\n{OTHER_EMP},Lain Orang,Analis,BIRO\n", headers=org.other_hr
+    )
     assert r.status_code == 200, r.get_json()
     r = org.post("/cycles", org.hr, {"year": 2026, "period_type": "quarterly"})
     assert r.status_code == 201, r.get_json()

@@ -1,4 +1,5 @@
 """The cascade picker's source: an employee sees their penilai's RHK (and nothing else of that plan)."""
+
 from __future__ import annotations
 
 from tests.plans.support import HEAD, KASI_A, OTHER_EMP, STAFF_A, STAFF_B, problem

@@ -1,12 +1,13 @@
 """Directory API: agencies, units, employees, CSV import, acting officials — through the Flask
 test client, as HR, employees and supervisors of the seeded agency (and of another agency)."""
+
 from __future__ import annotations
 
 import io
 
 import pytest
 
-from tests.plans.support import (API, HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B, field_errors, problem)
+from tests.plans.support import API, HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B, field_errors, problem
 
 NEW_A = "199609092021011010"  # born 1996-09-09, appointed 2021-01 (24), male, #010
 NEW_B = "199702022022032011"  # born 1997-02-02, appointed 2022-03 (25), female, #011
@@ -14,8 +15,13 @@ NEW_C = "199811112023011012"
 
 
 def new_employee(nip=NEW_A, **over) -> dict:
-    return {"nip": nip, "name": "Pegawai Baru", "position": "Analis Kebijakan", "unit_code": "SEK-A",
-            "superior_nip": KASI_A} | over
+    return {
+        "nip": nip,
+        "name": "Pegawai Baru",
+        "position": "Analis Kebijakan",
+        "unit_code": "SEK-A",
+        "superior_nip": KASI_A,
+    } | over
 
 
 def nips(resp) -> set[str]:
@@ -24,6 +30,7 @@ def nips(resp) -> set[str]:
 
 
 # ------------------------------------------------------------------ agencies and units
+
 
 def test_admin_creates_agency_hr_reads_only_its_own(org):
     r = org.post("/agencies", org.admin, {"code": "DUPL", "name": "Dinas Duplikat"})
@@ -44,7 +51,9 @@ def test_units_list_and_refusals(org):
     r = org.post("/units", org.hr, {"code": "SUB-A1", "name": "Subseksi A1", "parent_code": "SEK-A"})
     assert r.status_code == 201 and r.get_json()["parent_code"] == "SEK-A"
     before = org.counts()
-    body = problem(org.post("/units", org.hr, {"code": "X", "name": "Unit X", "parent_code": "NOPE"}), 422, "validation")
+    body = problem(
+        org.post("/units", org.hr, {"code": "X", "name": "Unit X", "parent_code": "NOPE"}), 422, "validation"
+    )
     assert field_errors(body) == {"parent_code": "unit.parent_unknown"}
     body = problem(org.post("/units", org.hr, {"code": "DINAS", "name": "Dinas", "parent_code": "SUB-A1"}), 422)
     assert field_errors(body) == {"parent_code": "unit.parent_cycle"}
@@ -55,6 +64,7 @@ def test_units_list_and_refusals(org):
 
 
 # ------------------------------------------------------------------ employees: create, validate, update
+
 
 def test_hr_creates_employee_with_etag_and_event(org):
     r = org.post("/employees", org.hr, new_employee())
@@ -67,17 +77,20 @@ def test_hr_creates_employee_with_etag_and_event(org):
     assert org.get(f"/employees/{NEW_A}", org.as_(KASI_A)).status_code == 200
 
 
-@pytest.mark.parametrize("nip, code", [
-    ("19960909202101101", "nip.format"),  # 17 digits
-    ("1996090920210110AB", "nip.format"),
-    ("199613092021011010", "nip.birth_date"),  # month 13
-    ("199602302021011010", "nip.birth_date"),  # 30 February
-    ("199609092021131010", "nip.appointment"),  # appointment month 13
-    ("199609092006011010", "nip.appointment_before_birth"),  # appointed aged 9
-    ("199609092027011010", "nip.future"),  # appointed in 2027
-    ("199609092021013010", "nip.sex"),
-    ("199609092021011000", "nip.sequence"),
-])
+@pytest.mark.parametrize(
+    "nip, code",
+    [
+        ("19960909202101101", "nip.format"),  # 17 digits
+        ("1996090920210110AB", "nip.format"),
+        ("199613092021011010", "nip.birth_date"),  # month 13
+        ("199602302021011010", "nip.birth_date"),  # 30 February
+        ("199609092021131010", "nip.appointment"),  # appointment month 13
+        ("199609092006011010", "nip.appointment_before_birth"),  # appointed aged 9
+        ("199609092027011010", "nip.future"),  # appointed in 2027
+        ("199609092021013010", "nip.sex"),
+        ("199609092021011000", "nip.sequence"),
+    ],
+)
 def test_invalid_nip_is_a_field_error_and_changes_nothing(org, nip, code):
     before = org.counts()
     body = problem(org.post("/employees", org.hr, new_employee(nip=nip)), 422, "validation")
@@ -125,13 +138,19 @@ def test_patch_needs_current_if_match(org):
     before = org.counts()
     body = problem(org.patch(f"/employees/{STAFF_A[0]}", org.hr, {"position": "Analis Madya"}), 428, "etag.required")
     assert body["etag"] == etag
-    body = problem(org.patch(f"/employees/{STAFF_A[0]}", org.hr | {"If-Match": '"999"'}, {"position": "Analis Madya"}),
-                   412, "etag.stale")
+    body = problem(
+        org.patch(f"/employees/{STAFF_A[0]}", org.hr | {"If-Match": '"999"'}, {"position": "Analis Madya"}),
+        412,
+        "etag.stale",
+    )
     assert body["etag"] == etag
     assert org.counts() == before
     assert org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()["position"] == "Analis Perencanaan"
-    r = org.patch(f"/employees/{STAFF_A[0]}", org.hr | {"If-Match": etag},
-                  {"position": "Analis Madya", "unit_code": "SEK-B", "superior_nip": KASI_B})
+    r = org.patch(
+        f"/employees/{STAFF_A[0]}",
+        org.hr | {"If-Match": etag},
+        {"position": "Analis Madya", "unit_code": "SEK-B", "superior_nip": KASI_B},
+    )
     assert r.status_code == 200, r.get_json()
     assert r.headers["ETag"] != etag and r.headers["ETag"] == f'"{r.get_json()["version"]}"'
     assert r.get_json()["unit_code"] == "SEK-B" and r.get_json()["position"] == "Analis Madya"
@@ -162,6 +181,7 @@ def test_patch_refusals(org):
 
 # ------------------------------------------------------------------ visibility
 
+
 def test_hr_sees_agency_and_other_agency_hr_sees_nothing_of_it(org):
     assert nips(org.get("/employees?limit=200", org.hr)) == set(org.ALL)
     assert nips(org.get("/employees", org.other_hr)) == {OTHER_EMP}
@@ -170,15 +190,33 @@ def test_hr_sees_agency_and_other_agency_hr_sees_nothing_of_it(org):
     etag = org.get(f"/employees/{STAFF_A[0]}", org.hr).headers["ETag"]
     problem(org.patch(f"/employees/{STAFF_A[0]}", org.other_hr | {"If-Match": etag}, {"name": "Dibajak"}), 404)
     # taking over the NIP by "creating" it in the other agency is refused too
-    body = problem(org.post("/employees", org.other_hr, new_employee(nip=STAFF_A[0], unit_code="BIRO",
-                                                                      superior_nip=None)), 422)
+    body = problem(
+        org.post("/employees", org.other_hr, new_employee(nip=STAFF_A[0], unit_code="BIRO", superior_nip=None)), 422
+    )
     assert field_errors(body) == {"nip": "employee.other_agency"}
-    body = problem(org.import_csv("employees", f"nip,name,position,unit_code\n{STAFF_A[0]},Dibajak,Analis,BIRO\n",
-                                  headers=org.other_hr), 422, "import.rejected")
+    body = problem(
+        org.import_csv(
+            "employees", f"nip,name,position,unit_code\n{STAFF_A[0]},Dibajak,Analis,BIRO\n", headers=org.other_hr
+        ),
+        422,
+        "import.rejected",
+    )
     assert field_errors(body) == {"rows[2].nip": "employee.other_agency"}
     # nor may HR act in another agency's directory through the acting endpoint
-    body = problem(org.post("/acting", org.other_hr, {"acting_nip": KASI_B, "for_nip": KASI_A, "kind": "plt",
-                                                      "start_date": "2026-01-01", "end_date": "2026-03-31"}), 422)
+    body = problem(
+        org.post(
+            "/acting",
+            org.other_hr,
+            {
+                "acting_nip": KASI_B,
+                "for_nip": KASI_A,
+                "kind": "plt",
+                "start_date": "2026-01-01",
+                "end_date": "2026-03-31",
+            },
+        ),
+        422,
+    )
     assert field_errors(body) == {"acting_nip": "employee.unknown"}
     assert org.counts() == before
     assert org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()["name"] == "Rina Wati"
@@ -207,8 +245,13 @@ def test_supervisor_sees_reporting_line_only(org):
 
 def test_acting_official_sees_the_line_they_stand_in_for(org):
     problem(org.get(f"/employees/{STAFF_A[0]}", org.as_(KASI_B)), 404)
-    body = {"acting_nip": KASI_B, "for_nip": KASI_A, "kind": "plh", "start_date": "2026-01-01",
-            "end_date": "2026-01-31"}
+    body = {
+        "acting_nip": KASI_B,
+        "for_nip": KASI_A,
+        "kind": "plh",
+        "start_date": "2026-01-01",
+        "end_date": "2026-01-31",
+    }
     problem(org.post("/acting", org.as_(HEAD), body), 403)
     bad = problem(org.post("/acting", org.hr, body | {"end_date": "2025-12-31"}), 422)
     assert field_errors(bad) == {"end_date": "field.invalid"}
@@ -247,8 +290,12 @@ def test_csv_dry_run_reports_row_errors_and_writes_nothing(org):
     got = {(e["row"], e["field"], e["code"]) for e in r.get_json()["errors"]}
     assert got == {(2, "unit_code", "employee.unit_unknown"), (2, "superior_nip", "employee.superior_unknown")}
     # a clean dry run says what would happen, and still writes nothing
-    r = org.import_csv("employees", CSV_HEADER + f"{NEW_A},Pegawai A,,,Analis,III/a,SEK-A,{KASI_A},id\n"
-                       f"{STAFF_A[0]},Rina Wati,,,Analis Madya,III/b,SEK-A,{KASI_A},id\n", dry_run=True)
+    r = org.import_csv(
+        "employees",
+        CSV_HEADER + f"{NEW_A},Pegawai A,,,Analis,III/a,SEK-A,{KASI_A},id\n"
+        f"{STAFF_A[0]},Rina Wati,,,Analis Madya,III/b,SEK-A,{KASI_A},id\n",
+        dry_run=True,
+    )
     assert r.status_code == 200
     assert {k: r.get_json()[k] for k in ("created", "updated", "errors")} == {"created": 1, "updated": 1, "errors": []}
     assert org.counts() == before
@@ -275,11 +322,17 @@ def test_csv_header_and_media_type_errors(org):
     before = org.counts()
     body = problem(org.import_csv("employees", "nip,name,shoe_size\n1,2,3\n"), 422, "validation")
     assert {(e["field"], e["code"], e["params"]["column"]) for e in body["errors"]} == {
-        ("header", "import.column_missing", "position"), ("header", "import.column_missing", "unit_code"),
-        ("header", "import.column_unknown", "shoe_size")}
+        ("header", "import.column_missing", "position"),
+        ("header", "import.column_missing", "unit_code"),
+        ("header", "import.column_unknown", "shoe_size"),
+    }
     problem(org.post("/directory/import?kind=employees", org.hr, {"nip": NEW_A}), 415, "http.media_type")
-    problem(org.client.post(f"{API}/directory/import?kind=employees", data=b"\xff\xfe\x00", content_type="text/csv",
-                            headers=org.hr), 422)
+    problem(
+        org.client.post(
+            f"{API}/directory/import?kind=employees", data=b"\xff\xfe\x00", content_type="text/csv", headers=org.hr
+        ),
+        422,
+    )
     body = problem(org.import_csv("people", CSV_HEADER), 422)
     assert field_errors(body) == {"kind": "field.invalid"}
     problem(org.import_csv("employees", CSV_HEADER, headers=org.as_(KASI_A)), 403)
@@ -295,9 +348,12 @@ def test_valid_csv_applies_every_row(org):
         f"{STAFF_A[1]},Dewi Lestari,,,Pengelola Data,II/c,SEK-A,{KASI_A},id\n"  # unchanged
     )
     problem(org.import_csv("employees", text), 422)  # SUB-A1 does not exist yet
-    r = org.client.post(f"{API}/directory/import?kind=units", headers=org.hr,
-                        data={"file": (io.BytesIO(b"code,name,parent_code\nSUB-A1,Subseksi A1,SEK-A\n"),
-                                       "units.csv", "text/csv")}, content_type="multipart/form-data")
+    r = org.client.post(
+        f"{API}/directory/import?kind=units",
+        headers=org.hr,
+        data={"file": (io.BytesIO(b"code,name,parent_code\nSUB-A1,Subseksi A1,SEK-A\n"), "units.csv", "text/csv")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200 and r.get_json()["created"] == 1, r.get_json()
     r = org.import_csv("employees", text)
     assert r.status_code == 200, r.get_json()

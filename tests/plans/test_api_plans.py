@@ -1,13 +1,25 @@
 """Cycles and SKP plans through the API: stages, cascading, validation, submission and approval,
 revision with kept versions, object-level access, ETags and cascade coverage."""
+
 from __future__ import annotations
 
 from services.plans.domain import BERAKHLAK
-from tests.plans.support import (HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B, content, field_errors, iki,
-                                 problem, rhk)
-
+from tests.plans.support import (
+    HEAD,
+    KASI_A,
+    KASI_B,
+    OTHER_EMP,
+    STAFF_A,
+    STAFF_B,
+    content,
+    field_errors,
+    iki,
+    problem,
+    rhk,
+)
 
 # ------------------------------------------------------------------ cycles
+
 
 def test_create_cycle_generates_periods(org):
     r = org.post("/cycles", org.hr, {"year": 2027, "period_type": "quarterly", "planning_deadline": "2027-01-31"})
@@ -16,8 +28,10 @@ def test_create_cycle_generates_periods(org):
     assert r.headers["ETag"] == f'"{c["version"]}"'
     assert (c["stage"], c["state"], c["name"], c["agency_code"]) == ("draft", "draft", "Penilaian Kinerja 2027", "PKMB")
     assert [p["name_id"] for p in c["periods"]] == ["Triwulan I", "Triwulan II", "Triwulan III", "Triwulan IV-Akhir"]
-    assert [(p["start"], p["end"]) for p in c["periods"]][::3] == [("2027-01-01", "2027-03-31"),
-                                                                  ("2027-10-01", "2027-12-31")]
+    assert [(p["start"], p["end"]) for p in c["periods"]][::3] == [
+        ("2027-01-01", "2027-03-31"),
+        ("2027-10-01", "2027-12-31"),
+    ]
     opened = [e["envelope"] for e in org.outbox("plans.cycle.opened") if e["envelope"]["subject"] == str(c["id"])]
     assert len(opened) == 1 and len(opened[0]["data"]["periods"]) == 4
     for period_type, n in (("monthly", 12), ("semester", 2)):
@@ -70,8 +84,9 @@ def test_hr_sets_a_period_deadline_with_if_match(org):
     problem(org.patch(path, {**org.as_(HEAD), "If-Match": etag}, {"deadline": "2026-07-10"}), 403)
     body = problem(org.patch(path, {**org.hr, "If-Match": etag}, {"deadline": "2026-03-01"}), 422)
     assert field_errors(body) == {"deadline": "period.deadline_before_start"}
-    problem(org.patch(f"/cycles/{org.cycle_id}/periods/9", {**org.hr, "If-Match": etag}, {"deadline": "2026-07-10"}),
-            422)
+    problem(
+        org.patch(f"/cycles/{org.cycle_id}/periods/9", {**org.hr, "If-Match": etag}, {"deadline": "2026-07-10"}), 422
+    )
     r = org.patch(path, {**org.hr, "If-Match": etag}, {"deadline": "2026-07-10"})
     assert r.status_code == 200, r.get_json()
     assert r.headers["ETag"] != etag
@@ -90,8 +105,9 @@ def test_walk_through_every_stage_to_closed(org):
             break
         assert r.headers["ETag"] == f'"{r.get_json()["version"]}"'
         seen.append(r.get_json()["state"])
-    monitoring = [f"monitoring:{n}:{ph}" for n in range(1, 5) for ph in ("check_in", "self_assessment",
-                                                                       "supervisor_evaluation")]
+    monitoring = [
+        f"monitoring:{n}:{ph}" for n in range(1, 5) for ph in ("check_in", "self_assessment", "supervisor_evaluation")
+    ]
     assert seen == ["planning", *monitoring, "annual_evaluation", "calibration", "sign_off", "objections", "closed"]
     before = org.counts()
     body = problem(org.advance(), 409, "cycle.closed")
@@ -105,10 +121,14 @@ def test_walk_through_every_stage_to_closed(org):
 
 # ------------------------------------------------------------------ drafting and cascading
 
+
 def test_cascade_from_head_to_kasi_to_staff(org):
     hp = org.head_plan()
     assert hp["is_head_of_unit"] is True and hp["penilai_nip"] is None and hp["status"] == "draft"
-    assert [r["organisation_goal"] for r in hp["rhk"]] == ["Sasaran PK 1: jalan mantap 90%", "Sasaran PK 2: jembatan baru"]
+    assert [r["organisation_goal"] for r in hp["rhk"]] == [
+        "Sasaran PK 1: jalan mantap 90%",
+        "Sasaran PK 2: jembatan baru",
+    ]
     ka = org.cascade(hp, KASI_A)
     assert ka["penilai_nip"] == HEAD and ka["is_head_of_unit"] is True  # a kasi heads their seksi
     assert ka["rhk"][0]["parent_rhk_id"] == hp["rhk"][0]["id"]
@@ -116,19 +136,26 @@ def test_cascade_from_head_to_kasi_to_staff(org):
     assert sa["rhk"][0]["parent_rhk_id"] == ka["rhk"][0]["id"] and sa["penilai_nip"] == KASI_A
     assert sa["is_head_of_unit"] is False
     assert org.plan(sa["id"], STAFF_A[0])["rhk"] == sa["rhk"]
-    body = problem(org.post("/plans", org.as_(STAFF_A[0]), content(sa["rhk"]) | {"cycle_id": org.cycle_id}), 409,
-                   "plan.exists")
+    body = problem(
+        org.post("/plans", org.as_(STAFF_A[0]), content(sa["rhk"]) | {"cycle_id": org.cycle_id}), 409, "plan.exists"
+    )
     assert body["cycle_id"] == org.cycle_id
 
 
 def test_validation_errors_are_field_by_field(org):
     hp = org.head_plan()
     before = org.counts()
-    bad = content([
-        rhk("Baik", parent=hp["rhk"][0]["id"], ikis=[
-            iki("speed"), iki("kuantitas", value=0), iki("kuantitas", indicator=" "), iki("waktu", unit="")]),
-        rhk("", kind="lainnya", parent=None, ikis=[]),
-    ], behaviour={"akuntabel": "ok", "jujur": "?"})
+    bad = content(
+        [
+            rhk(
+                "Baik",
+                parent=hp["rhk"][0]["id"],
+                ikis=[iki("speed"), iki("kuantitas", value=0), iki("kuantitas", indicator=" "), iki("waktu", unit="")],
+            ),
+            rhk("", kind="lainnya", parent=None, ikis=[]),
+        ],
+        behaviour={"akuntabel": "ok", "jujur": "?"},
+    )
     body = problem(org.post("/plans", org.as_(KASI_A), bad | {"cycle_id": org.cycle_id}), 422, "validation")
     assert field_errors(body) == {
         "rhk[0].iki[0].aspect": "iki.aspect",
@@ -147,20 +174,39 @@ def test_validation_errors_are_field_by_field(org):
     # schema-level errors are named the same way
     wrong = content([rhk("x", parent=hp["rhk"][0]["id"], ikis=[iki() | {"target_value": "banyak", "colour": 1}])])
     body = problem(org.post("/plans", org.as_(KASI_A), wrong | {"approach": "intuitif"}), 422)
-    assert field_errors(body) == {"approach": "field.invalid", "cycle_id": "field.required",
-                                  "rhk[0].iki[0].target_value": "field.type", "rhk[0].iki[0].colour": "field.unknown"}
-    body = problem(org.post("/plans", org.as_(KASI_A), content([rhk("tambahan saja", kind="tambahan",
-                                                                     parent=hp["rhk"][0]["id"])])
-                            | {"cycle_id": org.cycle_id}), 422)
+    assert field_errors(body) == {
+        "approach": "field.invalid",
+        "cycle_id": "field.required",
+        "rhk[0].iki[0].target_value": "field.type",
+        "rhk[0].iki[0].colour": "field.unknown",
+    }
+    body = problem(
+        org.post(
+            "/plans",
+            org.as_(KASI_A),
+            content([rhk("tambahan saja", kind="tambahan", parent=hp["rhk"][0]["id"])]) | {"cycle_id": org.cycle_id},
+        ),
+        422,
+    )
     assert field_errors(body) == {"rhk": "rhk.utama_required"}
     assert org.counts() == before
 
 
 def test_qualitative_plan_needs_a_target_text_or_a_full_number(org):
     hp = org.head_plan()
-    plan = content([rhk("Kualitatif", parent=hp["rhk"][0]["id"],
-                        ikis=[{"aspect": "kualitas", "indicator": "Mutu kajian", "target_text": "Kajian diterima"},
-                              {"aspect": "waktu", "indicator": "Tepat waktu"}])], approach="kualitatif")
+    plan = content(
+        [
+            rhk(
+                "Kualitatif",
+                parent=hp["rhk"][0]["id"],
+                ikis=[
+                    {"aspect": "kualitas", "indicator": "Mutu kajian", "target_text": "Kajian diterima"},
+                    {"aspect": "waktu", "indicator": "Tepat waktu"},
+                ],
+            )
+        ],
+        approach="kualitatif",
+    )
     body = problem(org.post("/plans", org.as_(KASI_A), plan | {"cycle_id": org.cycle_id}), 422)
     assert field_errors(body) == {"rhk[0].iki[1].target_text": "iki.target_required"}
     plan["rhk"][0]["iki"][1] |= {"target_value": 12, "target_unit": "bulan"}
@@ -171,20 +217,35 @@ def test_unknown_parent_rhk_is_refused(org):
     hp = org.head_plan()
     ka = org.cascade(hp, KASI_A)
     before = org.counts()
-    body = problem(org.post("/plans", org.as_(KASI_B), content([rhk("x", parent="no-such-rhk")])
-                            | {"cycle_id": org.cycle_id}), 422)
+    body = problem(
+        org.post("/plans", org.as_(KASI_B), content([rhk("x", parent="no-such-rhk")]) | {"cycle_id": org.cycle_id}), 422
+    )
     assert field_errors(body) == {"rhk[0].parent_rhk_id": "rhk.parent_unknown"}
     # a staff member cascades from their own penilai, not from the head or another kasi
-    body = problem(org.post("/plans", org.as_(STAFF_A[0]), content([rhk("x", parent=hp["rhk"][0]["id"]),
-                                                                     rhk("y", parent=ka["rhk"][0]["id"])])
-                            | {"cycle_id": org.cycle_id}), 422)
+    body = problem(
+        org.post(
+            "/plans",
+            org.as_(STAFF_A[0]),
+            content([rhk("x", parent=hp["rhk"][0]["id"]), rhk("y", parent=ka["rhk"][0]["id"])])
+            | {"cycle_id": org.cycle_id},
+        ),
+        422,
+    )
     assert field_errors(body) == {"rhk[0].parent_rhk_id": "rhk.parent_unknown"}
-    body = problem(org.post("/plans", org.as_(STAFF_B[0]), content([rhk("x", parent=ka["rhk"][0]["id"])])
-                            | {"cycle_id": org.cycle_id}), 422)
+    body = problem(
+        org.post(
+            "/plans", org.as_(STAFF_B[0]), content([rhk("x", parent=ka["rhk"][0]["id"])]) | {"cycle_id": org.cycle_id}
+        ),
+        422,
+    )
     assert field_errors(body) == {"rhk[0].parent_rhk_id": "rhk.parent_unknown"}
     # only a head of unit may cascade from an organisation goal instead
-    body = problem(org.post("/plans", org.as_(STAFF_A[1]), content([rhk("x", goal="Sasaran sendiri")])
-                            | {"cycle_id": org.cycle_id}), 422)
+    body = problem(
+        org.post(
+            "/plans", org.as_(STAFF_A[1]), content([rhk("x", goal="Sasaran sendiri")]) | {"cycle_id": org.cycle_id}
+        ),
+        422,
+    )
     assert field_errors(body) == {"rhk[0].parent_rhk_id": "rhk.cascade_required"}
     assert org.counts() == before
 
@@ -204,13 +265,17 @@ def test_plan_in_a_draft_cycle_is_a_stage_conflict(org):
     hp = org.head_plan()
     draft = org.post("/cycles", org.hr, {"year": 2026, "period_type": "semester", "name": "Cadangan 2026"}).get_json()
     before = org.counts()
-    body = problem(org.post("/plans", org.as_(KASI_A), content([rhk("x", parent=hp["rhk"][0]["id"])])
-                            | {"cycle_id": draft["id"]}), 409, "stage.not_allowed")
+    body = problem(
+        org.post("/plans", org.as_(KASI_A), content([rhk("x", parent=hp["rhk"][0]["id"])]) | {"cycle_id": draft["id"]}),
+        409,
+        "stage.not_allowed",
+    )
     assert body["stage"] == "draft" and body["action"] == "plan.create"
     assert org.counts() == before
 
 
 # ------------------------------------------------------------------ submit, return, approve
+
 
 def test_submit_needs_all_seven_behaviour_expectations(org):
     hp = org.head_plan()
@@ -250,15 +315,19 @@ def test_only_the_direct_superior_or_acting_official_approves(org):
     before = org.counts()
     for who in (STAFF_A[0], HEAD):  # the owner; an indirect superior
         problem(org.approve(sa["id"], who), 403, "plan.only_penilai")
-        problem(org.post(f"/plans/{sa['id']}/return", org.as_(who), {"note": "Perbaiki target"}), 403,
-                "plan.only_penilai")
+        problem(
+            org.post(f"/plans/{sa['id']}/return", org.as_(who), {"note": "Perbaiki target"}), 403, "plan.only_penilai"
+        )
     problem(org.post(f"/plans/{sa['id']}/approve", org.hr), 403, "plan.only_penilai")
     for who in (STAFF_A[1], KASI_B):  # outside the reporting line: the plan is not even visible
         problem(org.approve(sa["id"], who), 404)
     assert org.counts() == before
     # a Plt stands in for kasi A
-    r = org.post("/acting", org.hr, {"acting_nip": KASI_B, "for_nip": KASI_A, "kind": "plt",
-                                     "start_date": "2026-01-01", "end_date": "2026-06-30"})
+    r = org.post(
+        "/acting",
+        org.hr,
+        {"acting_nip": KASI_B, "for_nip": KASI_A, "kind": "plt", "start_date": "2026-01-01", "end_date": "2026-06-30"},
+    )
     assert r.status_code == 201
     r = org.approve(sa["id"], KASI_B)
     assert r.status_code == 200, r.get_json()
@@ -313,8 +382,11 @@ def test_revision_keeps_every_approved_version(org):
     body = problem(org.post(f"/plans/{sa['id']}/revise", org.as_(STAFF_A[0])), 409, "stage.not_allowed")
     assert body["stage"] == "planning" and body["action"] == "plan.revise"
     etag = org.get(f"/plans/{sa['id']}", org.as_(STAFF_A[0])).headers["ETag"]
-    body = problem(org.put(f"/plans/{sa['id']}", org.as_(STAFF_A[0]) | {"If-Match": etag}, content(sa["rhk"])), 409,
-                   "plan.transition")  # an approved plan is not edited in place
+    body = problem(
+        org.put(f"/plans/{sa['id']}", org.as_(STAFF_A[0]) | {"If-Match": etag}, content(sa["rhk"])),
+        409,
+        "plan.transition",
+    )  # an approved plan is not edited in place
     assert org.counts() == before
     org.advance_to("monitoring:1:check_in")
     problem(org.post(f"/plans/{sa['id']}/revise", org.as_(KASI_A)), 403, "plan.only_owner")
@@ -336,11 +408,15 @@ def test_revision_keeps_every_approved_version(org):
     assert v1["snapshot"]["rhk"][0]["id"] == v2["snapshot"]["rhk"][0]["id"]  # the RHK kept its id
     assert v1["approved_by"] == KASI_A and v1["approved_at"].endswith("+00:00")
     problem(org.get(f"/plans/{sa['id']}/versions/3", org.as_(STAFF_A[0])), 404)
-    assert [e["envelope"]["data"]["revision"] for e in org.outbox("plans.plan.approved")
-            if e["envelope"]["subject"] == str(sa["id"])] == [1, 2]
+    assert [
+        e["envelope"]["data"]["revision"]
+        for e in org.outbox("plans.plan.approved")
+        if e["envelope"]["subject"] == str(sa["id"])
+    ] == [1, 2]
 
 
 # ------------------------------------------------------------------ reading and listing
+
 
 def test_reading_a_plan_outside_ones_reach_is_not_found(org):
     hp, ka, sa = org.team_a()
@@ -365,11 +441,20 @@ def test_list_filters_and_shows_only_visible_plans(org):
         assert r.status_code == 200, r.get_json()
         return {p["employee_nip"]: p["status"] for p in r.get_json()["items"]}
 
-    assert listed(org.hr) == {HEAD: "draft", KASI_A: "approved", STAFF_A[0]: "approved", KASI_B: "draft",
-                              STAFF_A[1]: "submitted", STAFF_B[0]: "draft"}
+    assert listed(org.hr) == {
+        HEAD: "draft",
+        KASI_A: "approved",
+        STAFF_A[0]: "approved",
+        KASI_B: "draft",
+        STAFF_A[1]: "submitted",
+        STAFF_B[0]: "draft",
+    }
     assert listed(org.hr, "?status=approved") == {KASI_A: "approved", STAFF_A[0]: "approved"}
-    assert listed(org.hr, f"?status=draft&cycle_id={org.cycle_id}") == {HEAD: "draft", KASI_B: "draft",
-                                                                        STAFF_B[0]: "draft"}
+    assert listed(org.hr, f"?status=draft&cycle_id={org.cycle_id}") == {
+        HEAD: "draft",
+        KASI_B: "draft",
+        STAFF_B[0]: "draft",
+    }
     assert listed(org.hr, "?unit_code=SEK-B") == {KASI_B: "draft", STAFF_B[0]: "draft"}
     assert listed(org.hr, f"?penilai_nip={KASI_A}") == {STAFF_A[0]: "approved", STAFF_A[1]: "submitted"}
     assert listed(org.as_(KASI_A)) == {KASI_A: "approved", STAFF_A[0]: "approved", STAFF_A[1]: "submitted"}

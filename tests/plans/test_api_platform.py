@@ -1,6 +1,7 @@
 """The platform as a plans client meets it: authentication, problem+json for every error,
 content negotiation, idempotency keys, pagination, health and metrics, the audit log and the
 transactional outbox."""
+
 from __future__ import annotations
 
 import base64
@@ -16,10 +17,10 @@ from sqlalchemy import insert, select, update
 
 from services.common.audit import verify_chain
 from services.plans.models import platform_tables
-from tests.plans.support import (API, HEAD, KASI_A, STAFF_A, STAFF_B, content, field_errors, problem, rhk)
-
+from tests.plans.support import API, HEAD, KASI_A, STAFF_A, STAFF_B, content, field_errors, problem, rhk
 
 # ------------------------------------------------------------------ authentication
+
 
 def test_missing_bad_and_expired_tokens_are_401(org):
     url = f"{API}/employees"
@@ -28,8 +29,11 @@ def test_missing_bad_and_expired_tokens_are_401(org):
     problem(org.client.get(url, headers={"Authorization": "Basic aHI6aHI="}), 401, "auth.missing")
     problem(org.client.get(url, headers={"Authorization": "Bearer not.a.jwt"}), 401, "auth.invalid")
     secret = org.tokens.secret
-    forged = jwt.encode({"sub": "x", "roles": ["hr"], "agency": "PKMB", "exp": int(time.time()) + 600},
-                        "another-secret-of-at-least-32-bytes!!", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "x", "roles": ["hr"], "agency": "PKMB", "exp": int(time.time()) + 600},
+        "another-secret-of-at-least-32-bytes!!",
+        algorithm="HS256",
+    )
     problem(org.client.get(url, headers={"Authorization": f"Bearer {forged}"}), 401, "auth.invalid")
     expired = org.tokens.token("hr", now=time.time() - 3 * 3600, ttl_seconds=3600)
     r = org.client.get(url, headers={"Authorization": f"Bearer {expired}"})
@@ -44,13 +48,20 @@ def test_missing_bad_and_expired_tokens_are_401(org):
     # a refused POST writes nothing
     before = org.counts()
     problem(org.client.post(f"{API}/cycles", json={"year": 2027, "period_type": "monthly"}), 401)
-    problem(org.client.post(f"{API}/cycles", json={"year": 2027, "period_type": "monthly"},
-                            headers={"Authorization": f"Bearer {expired}"}), 401)
+    problem(
+        org.client.post(
+            f"{API}/cycles",
+            json={"year": 2027, "period_type": "monthly"},
+            headers={"Authorization": f"Bearer {expired}"},
+        ),
+        401,
+    )
     assert org.counts() == before
     assert body["instance"] == "/plans/api/v1/employees"
 
 
 # ------------------------------------------------------------------ HTTP errors are problem+json
+
 
 def test_http_errors_are_problem_json(org):
     body = problem(org.put("/cycles", org.hr, {}), 405, "http.method")
@@ -65,22 +76,33 @@ def test_http_errors_are_problem_json(org):
 
 def test_body_errors(org):
     before = org.counts()
-    body = problem(org.client.post(f"{API}/cycles", headers=org.hr, data="year=2027", content_type="text/plain"),
-                   415, "http.media_type")
+    body = problem(
+        org.client.post(f"{API}/cycles", headers=org.hr, data="year=2027", content_type="text/plain"),
+        415,
+        "http.media_type",
+    )
     assert body["expected"] == "application/json"
     problem(org.client.post(f"{API}/cycles", headers=org.hr, data="<cycle/>", content_type="application/xml"), 415)
-    problem(org.client.post(f"{API}/cycles", headers=org.hr, data='{"year": 2027,', content_type="application/json"),
-            400, "http.bad_json")
+    problem(
+        org.client.post(f"{API}/cycles", headers=org.hr, data='{"year": 2027,', content_type="application/json"),
+        400,
+        "http.bad_json",
+    )
     body = problem(org.post("/cycles", org.hr, {"year": 2027, "period_type": "monthly", "colour": "blue"}), 422)
     assert field_errors(body) == {"colour": "field.unknown"}
-    body = problem(org.client.post(f"{API}/cycles", headers=org.hr, data="[2027]", content_type="application/json"), 422)
+    body = problem(
+        org.client.post(f"{API}/cycles", headers=org.hr, data="[2027]", content_type="application/json"), 422
+    )
     assert body["code"] == "validation"
     platform = org.app.extensions["kinerja"]
     limit = platform.config.max_content_length
     platform.config.max_content_length = 2048
     try:
-        body = problem(org.post("/cycles", org.hr, {"year": 2027, "period_type": "monthly", "name": "x" * 4000}),
-                       413, "http.too_large")
+        body = problem(
+            org.post("/cycles", org.hr, {"year": 2027, "period_type": "monthly", "name": "x" * 4000}),
+            413,
+            "http.too_large",
+        )
         assert body["limit"] == 2048
     finally:
         platform.config.max_content_length = limit
@@ -96,14 +118,21 @@ def test_language_negotiation(org):
     assert r.headers["Content-Language"] == "id"
     r = org.get("/plans/424242", org.hr | {"Accept-Language": "en-GB,en;q=0.9,id;q=0.5"})
     body = problem(r, 404, "plans.not_found")
-    assert body["title"] == "Not found" and body["detail"] == "No plan '424242' found, or you are not allowed to see it."
+    assert (
+        body["title"] == "Not found" and body["detail"] == "No plan '424242' found, or you are not allowed to see it."
+    )
     assert r.headers["Content-Language"] == "en"
-    body = problem(org.post("/employees?lang=en", org.hr, {"nip": "123", "name": "Uji", "position": "Analis",
-                                                            "unit_code": "SEK-A"}), 422)
+    body = problem(
+        org.post(
+            "/employees?lang=en", org.hr, {"nip": "123", "name": "Uji", "position": "Analis", "unit_code": "SEK-A"}
+        ),
+        422,
+    )
     assert body["errors"][0]["detail"] == "The NIP must be exactly 18 digits."
     assert body["title"] == "Invalid data"
-    body = problem(org.post("/employees", org.hr, {"nip": "123", "name": "Uji", "position": "Analis",
-                                                    "unit_code": "SEK-A"}), 422)
+    body = problem(
+        org.post("/employees", org.hr, {"nip": "123", "name": "Uji", "position": "Analis", "unit_code": "SEK-A"}), 422
+    )
     assert body["title"] == "Data tidak valid" and "18 angka" in body["errors"][0]["detail"]
 
 
@@ -114,6 +143,7 @@ def test_request_id_is_echoed(org):
 
 
 # ------------------------------------------------------------------ idempotency
+
 
 def test_idempotency_key_replays_the_first_response(org):
     headers = org.hr | {"Idempotency-Key": "cycle-2027-a"}
@@ -157,12 +187,25 @@ def test_idempotency_in_flight_is_409(org, clock):
     digest = hashlib.sha256(b"\0".join([b"POST", (path + "?").encode(), body])).hexdigest()
     t = platform_tables.idempotency
     with org.db() as s:
-        s.execute(insert(t).values(principal="hr@pkmb", key="busy", method="POST", path=path, request_hash=digest,
-                                   state="in_flight", created_at=clock()))
+        s.execute(
+            insert(t).values(
+                principal="hr@pkmb",
+                key="busy",
+                method="POST",
+                path=path,
+                request_hash=digest,
+                state="in_flight",
+                created_at=clock(),
+            )
+        )
         s.commit()
     before = org.counts()
-    post = lambda: org.client.post(path, headers=org.hr | {"Idempotency-Key": "busy"}, data=body,  # noqa: E731
-                                   content_type="application/json")
+
+    def post():
+        return org.client.post(
+            path, headers=org.hr | {"Idempotency-Key": "busy"}, data=body, content_type="application/json"
+        )
+
     problem(post(), 409, "idempotency.in_flight")
     assert org.counts() == before
     clock.advance(minutes=6)  # the first attempt died: its key is taken over
@@ -172,6 +215,7 @@ def test_idempotency_in_flight_is_409(org, clock):
 
 
 # ------------------------------------------------------------------ pagination
+
 
 def test_cursor_pagination_walks_every_employee(org):
     seen, cursor, pages = [], None, 0
@@ -186,10 +230,14 @@ def test_cursor_pagination_walks_every_employee(org):
         if not cursor:
             break
     assert pages == 5 and len(seen) == len(set(seen)) == 9 and set(seen) == set(org.ALL)
-    for query, field in (("limit=500", "limit"), ("limit=0", "limit"), ("limit=two", "limit"),
-                         ("cursor=garbage!!", "cursor"), ("cursor=" + base64.urlsafe_b64encode(b'{"k": [1]}').decode(),
-                                                          "cursor"),
-                         ("cursor=" + base64.urlsafe_b64encode(b'{"k": "abc"}').decode(), "cursor")):
+    for query, field in (
+        ("limit=500", "limit"),
+        ("limit=0", "limit"),
+        ("limit=two", "limit"),
+        ("cursor=garbage!!", "cursor"),
+        ("cursor=" + base64.urlsafe_b64encode(b'{"k": [1]}').decode(), "cursor"),
+        ("cursor=" + base64.urlsafe_b64encode(b'{"k": "abc"}').decode(), "cursor"),
+    ):
         body = problem(org.get(f"/employees?{query}", org.hr), 422, "validation")
         assert list(field_errors(body)) == [field], query
     assert problem(org.get("/employees?cursor=garbage!!", org.hr), 422)["errors"][0]["code"] == "pagination.cursor"
@@ -198,6 +246,7 @@ def test_cursor_pagination_walks_every_employee(org):
 
 
 # ------------------------------------------------------------------ health, metrics, docs
+
 
 def test_health_readiness_metrics_and_docs(org):
     assert org.client.get("/plans/healthz").get_json() == {"status": "ok", "service": "plans"}
@@ -208,13 +257,17 @@ def test_health_readiness_metrics_and_docs(org):
     assert r.status_code == 200
     text = r.get_data(as_text=True)
     assert "kinerja_http_requests_total" in text
-    assert re.search(r'kinerja_http_requests_total\{endpoint="/plans/api/v1/employees",method="GET",service="plans",'
-                     r'status="200"\} [1-9]', text)
+    assert re.search(
+        r'kinerja_http_requests_total\{endpoint="/plans/api/v1/employees",method="GET",service="plans",'
+        r'status="200"\} [1-9]',
+        text,
+    )
     spec = org.client.get("/plans/openapi.json").get_json()
     assert "/plans/api/v1/plans/{plan_id}" in spec["paths"] and spec["components"]["securitySchemes"]["bearer"]
 
 
 # ------------------------------------------------------------------ audit log
+
 
 def audit_rows(org, headers, query=""):
     r = org.get(f"/audit?limit=200{query}", headers)
@@ -225,12 +278,20 @@ def audit_rows(org, headers, query=""):
 def test_audit_log_is_scoped_to_the_reader(org):
     hp, ka, sa = org.team_a()
     hr_rows = audit_rows(org, org.hr)
-    assert {r["action"] for r in hr_rows} >= {"unit.created", "employee.created", "cycle.created", "cycle.advanced",
-                                               "plan.created", "plan.submitted", "plan.approved"}
+    assert {r["action"] for r in hr_rows} >= {
+        "unit.created",
+        "employee.created",
+        "cycle.created",
+        "cycle.advanced",
+        "plan.created",
+        "plan.submitted",
+        "plan.approved",
+    }
     assert all(r["at"].endswith("+00:00") for r in hr_rows)
     other_rows = audit_rows(org, org.other_hr)
-    assert other_rows and {r["entity_id"] for r in other_rows}.isdisjoint({r["entity_id"] for r in hr_rows
-                                                                           if r["entity_type"] == "employee"})
+    assert other_rows and {r["entity_id"] for r in other_rows}.isdisjoint(
+        {r["entity_id"] for r in hr_rows if r["entity_type"] == "employee"}
+    )
     assert all(r["after"].get("agency_code", "OTHER") == "OTHER" for r in other_rows if r["after"])
     mine = audit_rows(org, org.as_(STAFF_A[0]))
     assert mine and all(r["subject"] == STAFF_A[0] for r in mine)
@@ -279,10 +340,16 @@ def test_approval_writes_a_cloudevent_to_the_outbox(org):
     assert ev["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]  # the request's trace continues
     data = ev["data"]
     assert (data["plan_id"], data["employee_nip"], data["penilai_nip"], data["approved_by"], data["revision"]) == (
-        ka["id"], KASI_A, HEAD, HEAD, 1)
+        ka["id"],
+        KASI_A,
+        HEAD,
+        HEAD,
+        1,
+    )
     assert data["unit_code"] == "SEK-A" and data["status"] == "approved"
     assert [(x["id"], x["description"], x["parent_rhk_id"]) for x in data["rhk"]] == [
-        (x["id"], x["description"], x["parent_rhk_id"]) for x in ka["rhk"]]
+        (x["id"], x["description"], x["parent_rhk_id"]) for x in ka["rhk"]
+    ]
     assert [i["id"] for i in data["rhk"][0]["iki"]] == [i["id"] for i in ka["rhk"][0]["iki"]]
     assert set(data["behaviour"]) == set(ka["behaviour"])
 
@@ -294,8 +361,9 @@ def test_refused_requests_write_no_event(org):
     problem(org.approve(ka["id"], HEAD), 409, "plan.transition")  # not submitted yet
     problem(org.submit(ka["id"], STAFF_A[0]), 404)
     problem(org.advance("draft"), 409)
-    problem(org.post("/employees", org.hr, {"nip": "1" * 18, "name": "Salah", "position": "x y", "unit_code": "SEK-A"}),
-            422)
+    problem(
+        org.post("/employees", org.hr, {"nip": "1" * 18, "name": "Salah", "position": "x y", "unit_code": "SEK-A"}), 422
+    )
     problem(org.import_csv("units", "code,name,parent_code\nX1,Unit X1,\nX2,Unit X2,NOPE\n"), 422)
     etag = org.get(f"/plans/{ka['id']}", org.as_(KASI_A)).headers["ETag"]
     assert org.submit(ka["id"], KASI_A).status_code == 200

@@ -1,5 +1,6 @@
 """Progress through the API: realisation per IKI and period, evidence files, daily logs and
 continuous feedback — who may do what, in which stage, and what a refusal leaves behind (nothing)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,11 +28,16 @@ def realise(org, plan, nip=STAFF_A[0], iki_index=0, period_seq=1, **body):
 
 
 def upload(org, plan_id, realisation_id, content, filename="bukti.pdf", mimetype="application/pdf", nip=STAFF_A[0]):
-    return org.client.post(f"{API}/plans/{plan_id}/realisations/{realisation_id}/evidence", headers=org.as_(nip),
-                           data={"file": (io.BytesIO(content), filename, mimetype)}, content_type="multipart/form-data")
+    return org.client.post(
+        f"{API}/plans/{plan_id}/realisations/{realisation_id}/evidence",
+        headers=org.as_(nip),
+        data={"file": (io.BytesIO(content), filename, mimetype)},
+        content_type="multipart/form-data",
+    )
 
 
 # ------------------------------------------------------------------ realisation
+
 
 def test_realisation_needs_monitoring_stage(org):
     hp, ka, sa = org.team_a()
@@ -72,8 +78,10 @@ def test_record_realisation_and_its_refusals(org, team):
         ({"iki_id": sa["rhk"][0]["iki"][0]["id"], "period_seq": 5, "value": 1}, {"period_seq": "period.unknown"}),
         ({"iki_id": sa["rhk"][0]["iki"][0]["id"], "period_seq": 13, "value": 1}, {"period_seq": "field.invalid"}),
         ({"iki_id": sa["rhk"][0]["iki"][0]["id"], "period_seq": 1}, {"value": "field.invalid"}),
-        ({"iki_id": sa["rhk"][0]["iki"][0]["id"], "period_seq": 1, "value": 1, "links": ["javascript:alert(1)"]},
-         {"links[0]": "field.invalid"}),
+        (
+            {"iki_id": sa["rhk"][0]["iki"][0]["id"], "period_seq": 1, "value": 1, "links": ["javascript:alert(1)"]},
+            {"links[0]": "field.invalid"},
+        ),
     ]
     for payload, errors in cases:
         body = problem(org.post(f"/plans/{sa['id']}/realisations", org.as_(STAFF_A[0]), payload), 422, "validation")
@@ -105,12 +113,14 @@ def test_realisation_batch_records_a_whole_period_form(org, team):
     r = org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), batch)
     assert r.status_code == 201, r.get_json()
     assert [(x["iki_id"], x["period_seq"], x["value"]) for x in r.get_json()] == [
-        (i, 1, 10.0 + n) for n, i in enumerate(iki)]
+        (i, 1, 10.0 + n) for n, i in enumerate(iki)
+    ]
     assert org.counts()["realisations"] == before["realisations"] + len(iki) - 1
     listed = org.get(f"/plans/{sa['id']}/realisations?period_seq=1", org.as_(KASI_A)).get_json()
     assert sorted((x["iki_id"], x["value"], x["note"]) for x in listed) == sorted(
-        (i, 10.0 + n, f"butir {n}") for n, i in enumerate(iki))
-    events = [e["envelope"]["data"] for e in org.outbox("plans.realisation.recorded")][-len(iki):]
+        (i, 10.0 + n, f"butir {n}") for n, i in enumerate(iki)
+    )
+    events = [e["envelope"]["data"] for e in org.outbox("plans.realisation.recorded")][-len(iki) :]
     assert [(e["iki_id"], e["value"]) for e in events] == [(i, 10.0 + n) for n, i in enumerate(iki)]
 
 
@@ -128,8 +138,9 @@ def test_realisation_batch_is_all_or_nothing(org, team):
         ([dict(good, period_seq=1 + n % 12) for n in range(101)], {"body": "realisation.batch_too_large"}),
     ]
     for payload, errors in cases:
-        body = problem(org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), payload), 422,
-                       "validation")
+        body = problem(
+            org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), payload), 422, "validation"
+        )
         assert field_errors(body) == errors, payload
     repeated = problem(org.post(f"/plans/{sa['id']}/realisations:batch", org.as_(STAFF_A[0]), [good, good]), 422)
     assert "0" in repeated["errors"][0]["detail"]  # names the item it repeats
@@ -139,6 +150,7 @@ def test_realisation_batch_is_all_or_nothing(org, team):
 
 
 # ------------------------------------------------------------------ evidence
+
 
 def test_evidence_upload_and_download(org, team):
     hp, ka, sa = team
@@ -187,16 +199,27 @@ def test_evidence_refusals_change_nothing(org, team):
     assert upload(org, sa["id"], rec["id"], PDF).status_code == 201  # within the limit
     platform.config.max_upload_bytes = 10 * 1024 * 1024
     before = org.counts()
-    body = problem(upload(org, sa["id"], rec["id"], b"MZ\x90\x00", "tool.exe", "application/x-msdownload"), 415,
-                   "evidence.type")
+    body = problem(
+        upload(org, sa["id"], rec["id"], b"MZ\x90\x00", "tool.exe", "application/x-msdownload"), 415, "evidence.type"
+    )
     assert body["content_type"] == "application/x-msdownload"
     problem(upload(org, sa["id"], rec["id"], PNG, "foto.pdf", "application/pdf"), 415, "evidence.content_mismatch")
-    problem(upload(org, sa["id"], rec["id"], b"\xff\xfe\x00\x81", "catatan.txt", "text/plain"), 415,
-            "evidence.content_mismatch")
+    problem(
+        upload(org, sa["id"], rec["id"], b"\xff\xfe\x00\x81", "catatan.txt", "text/plain"),
+        415,
+        "evidence.content_mismatch",
+    )
     body = problem(upload(org, sa["id"], rec["id"], b""), 422)
     assert field_errors(body) == {"file": "evidence.empty"}
-    body = problem(org.client.post(f"{API}/plans/{sa['id']}/realisations/{rec['id']}/evidence",
-                                   headers=org.as_(STAFF_A[0]), data={}, content_type="multipart/form-data"), 422)
+    body = problem(
+        org.client.post(
+            f"{API}/plans/{sa['id']}/realisations/{rec['id']}/evidence",
+            headers=org.as_(STAFF_A[0]),
+            data={},
+            content_type="multipart/form-data",
+        ),
+        422,
+    )
     assert field_errors(body) == {"file": "field.required"}
     problem(upload(org, sa["id"], rec["id"], PDF, nip=KASI_A), 403, "plan.only_owner")
     problem(upload(org, sa["id"], rec["id"], PDF, nip=STAFF_A[1]), 404)
@@ -205,6 +228,7 @@ def test_evidence_refusals_change_nothing(org, team):
 
 
 # ------------------------------------------------------------------ daily logs
+
 
 def log(org, nip, date="2026-01-05", activity="Menyusun laporan mingguan", minutes=90, **extra):
     return org.post("/daily-logs", org.as_(nip), {"date": date, "activity": activity, "minutes": minutes} | extra)
@@ -223,8 +247,11 @@ def test_daily_log_write_and_refusals(org, team):
     assert field_errors(body) == {"minutes": "field.invalid", "activity": "field.invalid"}
     body = problem(log(org, STAFF_A[0], iki_id=ka["rhk"][0]["iki"][0]["id"]), 422)  # the kasi's IKI, not mine
     assert field_errors(body) == {"iki_id": "iki.unknown"}
-    problem(org.post("/daily-logs", org.hr, {"date": "2026-01-05", "activity": "Rekap HR", "minutes": 5}), 403,
-            "plan.not_employee")
+    problem(
+        org.post("/daily-logs", org.hr, {"date": "2026-01-05", "activity": "Rekap HR", "minutes": 5}),
+        403,
+        "plan.not_employee",
+    )
     assert org.counts() == before
     org.clock.advance(days=1)  # tomorrow has come
     assert log(org, STAFF_A[0], date="2026-01-06").status_code == 201
@@ -248,8 +275,12 @@ def test_daily_log_lists(org, team):
     assert who(org.get(f"/daily-logs?employee_nip={STAFF_A[1]}", org.as_(KASI_A))) == [STAFF_A[1]]
     assert who(org.get(f"/daily-logs?employee_nip={STAFF_A[1]}", org.as_(HEAD))) == [STAFF_A[1]]
     assert who(org.get(f"/daily-logs?employee_nip={STAFF_B[0]}", org.hr)) == [STAFF_B[0]]
-    for nip, headers in ((STAFF_A[0], org.as_(STAFF_A[1])), (STAFF_B[0], org.as_(KASI_A)),
-                         (STAFF_A[0], org.other_hr), ("199609092021011010", org.hr)):
+    for nip, headers in (
+        (STAFF_A[0], org.as_(STAFF_A[1])),
+        (STAFF_B[0], org.as_(KASI_A)),
+        (STAFF_A[0], org.other_hr),
+        ("199609092021011010", org.hr),
+    ):
         problem(org.get(f"/daily-logs?employee_nip={nip}", headers), 404, "plans.not_found")
     page = org.get("/daily-logs?team=true&limit=2", org.as_(KASI_A)).get_json()
     assert len(page["items"]) == 2 and page["next_cursor"]
@@ -259,17 +290,23 @@ def test_daily_log_lists(org, team):
 
 # ------------------------------------------------------------------ feedback
 
+
 def test_feedback_by_the_superior(org, team):
     hp, ka, sa = team
-    r = org.post(f"/plans/{sa['id']}/feedback", org.as_(KASI_A),
-                 {"rhk_id": sa["rhk"][0]["id"], "period_seq": 1, "text": "Laporan rapi, pertahankan"})
+    r = org.post(
+        f"/plans/{sa['id']}/feedback",
+        org.as_(KASI_A),
+        {"rhk_id": sa["rhk"][0]["id"], "period_seq": 1, "text": "Laporan rapi, pertahankan"},
+    )
     assert r.status_code == 201, r.get_json()
     assert (r.get_json()["giver_nip"], r.get_json()["period_seq"]) == (KASI_A, 1)
     r = org.post(f"/plans/{sa['id']}/feedback", org.as_(HEAD), {"value_code": "kolaboratif", "text": "Aktif di tim"})
     assert r.status_code == 201  # the indirect superior is in the reporting line too
     listed = org.get(f"/plans/{sa['id']}/feedback", org.as_(STAFF_A[0])).get_json()
     assert [(f["giver_nip"], f["rhk_id"], f["value_code"]) for f in listed] == [
-        (KASI_A, sa["rhk"][0]["id"], None), (HEAD, None, "kolaboratif")]
+        (KASI_A, sa["rhk"][0]["id"], None),
+        (HEAD, None, "kolaboratif"),
+    ]
     event = org.outbox("plans.feedback.given")[-1]["envelope"]
     assert event["data"]["employee_nip"] == STAFF_A[0] and event["data"]["value_code"] == "kolaboratif"
 
@@ -299,6 +336,9 @@ def test_feedback_refusals(org, team):
 
 def test_feedback_needs_monitoring(org):
     hp, ka, sa = org.team_a()
-    body = problem(org.post(f"/plans/{sa['id']}/feedback", org.as_(KASI_A),
-                            {"value_code": "adaptif", "text": "Terlalu awal"}), 409, "stage.not_allowed")
+    body = problem(
+        org.post(f"/plans/{sa['id']}/feedback", org.as_(KASI_A), {"value_code": "adaptif", "text": "Terlalu awal"}),
+        409,
+        "stage.not_allowed",
+    )
     assert body["stage"] == "planning"

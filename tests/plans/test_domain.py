@@ -3,6 +3,7 @@
 The expected tables here are written out independently of the module's own tables, so a
 change to a rule shows up as a failing row, not as a silently agreeing test.
 """
+
 from __future__ import annotations
 
 import copy
@@ -164,17 +165,20 @@ def test_parse_invalid_nip(nip, code):
     assert not is_valid_nip(nip)
 
 
-@pytest.mark.parametrize("nip, today, code", [
-    ("199001012024071001", date(2024, 6, 15), "nip.future"),  # appointed next month
-    ("199001012025011001", date(2024, 12, 31), "nip.future"),  # appointed next year
-    ("202406162041071001", date(2024, 6, 15), "nip.future"),  # born tomorrow
-    ("199001012024061001", date(2024, 6, 15), None),  # appointed this month: fine
-    ("199001012024061001", date(2024, 6, 1), None),
-    ("198503152010012003", date(2010, 1, 1), None),
-    ("198503152010012003", date(2009, 12, 31), "nip.future"),
-    ("198503152010012003", datetime(2024, 6, 15, 23, 59), None),  # a datetime is taken as its date
-    ("199001012024071001", datetime(2024, 6, 15, 8, 0), "nip.future"),
-])
+@pytest.mark.parametrize(
+    "nip, today, code",
+    [
+        ("199001012024071001", date(2024, 6, 15), "nip.future"),  # appointed next month
+        ("199001012025011001", date(2024, 12, 31), "nip.future"),  # appointed next year
+        ("202406162041071001", date(2024, 6, 15), "nip.future"),  # born tomorrow
+        ("199001012024061001", date(2024, 6, 15), None),  # appointed this month: fine
+        ("199001012024061001", date(2024, 6, 1), None),
+        ("198503152010012003", date(2010, 1, 1), None),
+        ("198503152010012003", date(2009, 12, 31), "nip.future"),
+        ("198503152010012003", datetime(2024, 6, 15, 23, 59), None),  # a datetime is taken as its date
+        ("199001012024071001", datetime(2024, 6, 15, 8, 0), "nip.future"),
+    ],
+)
 def test_future_is_checked_only_against_given_today(nip, today, code):
     if code is None:
         assert parse_nip(nip, today=today)
@@ -187,12 +191,15 @@ def test_future_is_checked_only_against_given_today(nip, today, code):
     assert is_valid_nip(nip)  # without today nothing is "future"
 
 
-@pytest.mark.parametrize("nip, code", [
-    ("198502302010132000", "nip.birth_date"),  # bad birth date, month, sequence: birth date first
-    ("198503152010133000", "nip.appointment"),  # bad month, sex: appointment first
-    ("198503151990013000", "nip.appointment_before_birth"),  # before 17 and bad sex: the dates first
-    ("198503152010013000", "nip.sex"),  # bad sex and sequence: sex first
-])
+@pytest.mark.parametrize(
+    "nip, code",
+    [
+        ("198502302010132000", "nip.birth_date"),  # bad birth date, month, sequence: birth date first
+        ("198503152010133000", "nip.appointment"),  # bad month, sex: appointment first
+        ("198503151990013000", "nip.appointment_before_birth"),  # before 17 and bad sex: the dates first
+        ("198503152010013000", "nip.sex"),  # bad sex and sequence: sex first
+    ],
+)
 def test_first_failure_wins_left_to_right(nip, code):
     with pytest.raises(InvalidNip) as caught:
         parse_nip(nip)
@@ -207,9 +214,17 @@ def test_future_comes_before_sex_and_sequence():
 
 # =========================================================================== vocabularies (DOMAIN.md §3)
 
+
 def test_vocabularies():
-    assert BERAKHLAK == ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal",
-                         "adaptif", "kolaboratif")
+    assert BERAKHLAK == (
+        "berorientasi_pelayanan",
+        "akuntabel",
+        "kompeten",
+        "harmonis",
+        "loyal",
+        "adaptif",
+        "kolaboratif",
+    )
     assert ASPECTS == ("kuantitas", "kualitas", "waktu", "biaya")
     assert LOWER_IS_BETTER == frozenset({"waktu", "biaya"})
     assert LOWER_IS_BETTER <= set(ASPECTS)
@@ -220,10 +235,34 @@ def test_vocabularies():
 
 # =========================================================================== periods (DOMAIN.md §6)
 
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-             "Oktober", "November", "Desember"]
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-             "October", "November", "December"]
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def test_monthly_periods_2024_leap_year():
@@ -233,7 +272,8 @@ def test_monthly_periods_2024_leap_year():
     assert [p.name_en for p in periods] == MONTHS_EN
     last_days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     assert [(p.start, p.end) for p in periods] == [
-        (date(2024, m, 1), date(2024, m, last_days[m - 1])) for m in range(1, 13)]
+        (date(2024, m, 1), date(2024, m, last_days[m - 1])) for m in range(1, 13)
+    ]
     assert periods[1].deadline == date(2024, 3, 5)  # 29 Feb + 5
     assert periods[-1].deadline == date(2025, 1, 5)  # crosses the year
 
@@ -248,8 +288,9 @@ def test_quarterly_periods():
         PeriodSpec(1, "Triwulan I", "Quarter I", date(2024, 1, 1), date(2024, 3, 31), date(2024, 4, 5)),
         PeriodSpec(2, "Triwulan II", "Quarter II", date(2024, 4, 1), date(2024, 6, 30), date(2024, 7, 5)),
         PeriodSpec(3, "Triwulan III", "Quarter III", date(2024, 7, 1), date(2024, 9, 30), date(2024, 10, 5)),
-        PeriodSpec(4, "Triwulan IV-Akhir", "Quarter IV (final)", date(2024, 10, 1), date(2024, 12, 31),
-                   date(2025, 1, 5)),
+        PeriodSpec(
+            4, "Triwulan IV-Akhir", "Quarter IV (final)", date(2024, 10, 1), date(2024, 12, 31), date(2025, 1, 5)
+        ),
     ]
 
 
@@ -294,9 +335,13 @@ def test_negative_deadline_days():
 
 # =========================================================================== cycle stages (DESIGN.md §4)
 
+
 def expected_walk(period_count: int) -> list[str]:
-    monitoring = [f"monitoring:{k}:{phase}" for k in range(1, period_count + 1)
-                  for phase in ("check_in", "self_assessment", "supervisor_evaluation")]
+    monitoring = [
+        f"monitoring:{k}:{phase}"
+        for k in range(1, period_count + 1)
+        for phase in ("check_in", "self_assessment", "supervisor_evaluation")
+    ]
     return ["draft", "planning", *monitoring, "annual_evaluation", "calibration", "sign_off", "objections", "closed"]
 
 
@@ -321,8 +366,9 @@ def test_whole_cycle_walk(period_type, monitoring_steps):
 STEP_CASES = [
     pytest.param(period_type, before, after, id=f"{period_type}:{before}->{after}")
     for period_type in PERIOD_TYPES
-    for before, after in zip(expected_walk(domain.PERIOD_COUNTS[period_type]),
-                             expected_walk(domain.PERIOD_COUNTS[period_type])[1:])
+    for before, after in zip(
+        expected_walk(domain.PERIOD_COUNTS[period_type]), expected_walk(domain.PERIOD_COUNTS[period_type])[1:]
+    )
 ]
 
 
@@ -333,9 +379,18 @@ def test_each_step(period_type, before, after):
 
 
 def test_single_period_cycle():
-    assert walk(1) == ["draft", "planning", "monitoring:1:check_in", "monitoring:1:self_assessment",
-                       "monitoring:1:supervisor_evaluation", "annual_evaluation", "calibration", "sign_off",
-                       "objections", "closed"]
+    assert walk(1) == [
+        "draft",
+        "planning",
+        "monitoring:1:check_in",
+        "monitoring:1:self_assessment",
+        "monitoring:1:supervisor_evaluation",
+        "annual_evaluation",
+        "calibration",
+        "sign_off",
+        "objections",
+        "closed",
+    ]
 
 
 @pytest.mark.parametrize("period_count", [1, 2, 4, 12])
@@ -357,37 +412,56 @@ def test_next_state_needs_a_period(period_count):
         next_state(CycleState("draft"), period_count)
 
 
-@pytest.mark.parametrize("stage, seq, phase", [
-    ("opening", None, None),  # unknown stage
-    ("monitoring", None, None),  # monitoring without period
-    ("monitoring", 0, "check_in"),
-    ("monitoring", 1, None),
-    ("monitoring", 1, "review"),
-    ("monitoring", True, "check_in"),
-    ("monitoring", "1", "check_in"),
-    ("planning", 1, None),  # period outside monitoring
-    ("annual_evaluation", None, "check_in"),
-])
+@pytest.mark.parametrize(
+    "stage, seq, phase",
+    [
+        ("opening", None, None),  # unknown stage
+        ("monitoring", None, None),  # monitoring without period
+        ("monitoring", 0, "check_in"),
+        ("monitoring", 1, None),
+        ("monitoring", 1, "review"),
+        ("monitoring", True, "check_in"),
+        ("monitoring", "1", "check_in"),
+        ("planning", 1, None),  # period outside monitoring
+        ("annual_evaluation", None, "check_in"),
+    ],
+)
 def test_cycle_state_rejects_inconsistent_values(stage, seq, phase):
     with pytest.raises(ValueError):
         CycleState(stage, seq, phase)
 
 
-@pytest.mark.parametrize("state, label", [
-    (CycleState("draft"), "draft"),
-    (CycleState("planning"), "planning"),
-    (CycleState("monitoring", 2, "self_assessment"), "monitoring:2:self_assessment"),
-    (CycleState("monitoring", 12, "supervisor_evaluation"), "monitoring:12:supervisor_evaluation"),
-    (CycleState("closed"), "closed"),
-])
+@pytest.mark.parametrize(
+    "state, label",
+    [
+        (CycleState("draft"), "draft"),
+        (CycleState("planning"), "planning"),
+        (CycleState("monitoring", 2, "self_assessment"), "monitoring:2:self_assessment"),
+        (CycleState("monitoring", 12, "supervisor_evaluation"), "monitoring:12:supervisor_evaluation"),
+        (CycleState("closed"), "closed"),
+    ],
+)
 def test_state_label_round_trip(state, label):
     assert state_label(state) == label
     assert parse_state_label(label) == state
 
 
-@pytest.mark.parametrize("label", ["", "monitoring", "monitoring:1", "monitoring:x:check_in", "monitoring:1:nap",
-                                   "monitoring:0:check_in", "planning:1:check_in", "closed:", "review",
-                                   "monitoring:-1:check_in", "monitoring:²:check_in"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "",
+        "monitoring",
+        "monitoring:1",
+        "monitoring:x:check_in",
+        "monitoring:1:nap",
+        "monitoring:0:check_in",
+        "planning:1:check_in",
+        "closed:",
+        "review",
+        "monitoring:-1:check_in",
+        "monitoring:²:check_in",
+    ],
+)
 def test_parse_state_label_rejects(label):
     with pytest.raises(ValueError):
         parse_state_label(label)
@@ -397,10 +471,28 @@ def test_parse_state_label_rejects(label):
 
 EXPECTED_BY_STAGE = {
     "draft": {"directory.edit", "cycle.edit_periods"},
-    "planning": {"directory.edit", "cycle.edit_periods", "plan.create", "plan.edit", "plan.submit", "plan.return",
-                 "plan.approve", "dailylog.write"},
-    "monitoring": {"directory.edit", "plan.create", "plan.edit", "plan.submit", "plan.return", "plan.approve",
-                   "plan.revise", "realisation.record", "dailylog.write", "feedback.give"},
+    "planning": {
+        "directory.edit",
+        "cycle.edit_periods",
+        "plan.create",
+        "plan.edit",
+        "plan.submit",
+        "plan.return",
+        "plan.approve",
+        "dailylog.write",
+    },
+    "monitoring": {
+        "directory.edit",
+        "plan.create",
+        "plan.edit",
+        "plan.submit",
+        "plan.return",
+        "plan.approve",
+        "plan.revise",
+        "realisation.record",
+        "dailylog.write",
+        "feedback.give",
+    },
     "annual_evaluation": {"directory.edit", "plan.revise", "realisation.record", "dailylog.write", "feedback.give"},
     "calibration": {"directory.edit"},
     "sign_off": {"directory.edit"},
@@ -408,11 +500,23 @@ EXPECTED_BY_STAGE = {
     "closed": {"directory.edit"},
 }
 
-ALL_ACTIONS = {"directory.edit", "cycle.edit_periods", "plan.create", "plan.edit", "plan.submit", "plan.return",
-               "plan.approve", "plan.revise", "realisation.record", "dailylog.write", "feedback.give"}
+ALL_ACTIONS = {
+    "directory.edit",
+    "cycle.edit_periods",
+    "plan.create",
+    "plan.edit",
+    "plan.submit",
+    "plan.return",
+    "plan.approve",
+    "plan.revise",
+    "realisation.record",
+    "dailylog.write",
+    "feedback.give",
+}
 
 REPRESENTATIVE_STATES = [CycleState(stage) for stage in STAGES if stage != "monitoring"] + [
-    CycleState("monitoring", seq, phase) for seq in (1, 12) for phase in PHASES]
+    CycleState("monitoring", seq, phase) for seq in (1, 12) for phase in PHASES
+]
 
 
 def test_action_set():
@@ -492,10 +596,19 @@ def test_plan_transition_every_pair(status, action):
         assert caught.value.params == {"status": status, "action": action}
 
 
-@pytest.mark.parametrize("status, action", [
-    ("draft", "delete"), ("approved", ""), ("closed", "submit"), ("", "edit"), (None, "edit"),
-    ("DRAFT", "submit"), ("draft", None), (["draft"], "submit"),
-])
+@pytest.mark.parametrize(
+    "status, action",
+    [
+        ("draft", "delete"),
+        ("approved", ""),
+        ("closed", "submit"),
+        ("", "edit"),
+        (None, "edit"),
+        ("DRAFT", "submit"),
+        ("draft", None),
+        (["draft"], "submit"),
+    ],
+)
 def test_plan_transition_unknown_status_or_action(status, action):
     with pytest.raises(InvalidTransition) as caught:
         plan_transition(status, action)
@@ -505,18 +618,34 @@ def test_plan_transition_unknown_status_or_action(status, action):
 def test_plan_life_story():
     """draft → submitted → returned → (edit) → submitted → approved → revised → submitted → approved."""
     status = "draft"
-    for action, expected in [("edit", "draft"), ("submit", "submitted"), ("return", "returned"),
-                             ("edit", "returned"), ("submit", "submitted"), ("approve", "approved"),
-                             ("revise", "revised"), ("edit", "revised"), ("submit", "submitted"),
-                             ("approve", "approved")]:
+    for action, expected in [
+        ("edit", "draft"),
+        ("submit", "submitted"),
+        ("return", "returned"),
+        ("edit", "returned"),
+        ("submit", "submitted"),
+        ("approve", "approved"),
+        ("revise", "revised"),
+        ("edit", "revised"),
+        ("submit", "submitted"),
+        ("approve", "approved"),
+    ]:
         status = plan_transition(status, action)
         assert status == expected
 
 
-@pytest.mark.parametrize("status, expected", [
-    ("draft", True), ("submitted", False), ("returned", True), ("approved", False), ("revised", True),
-    ("unknown", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("draft", True),
+        ("submitted", False),
+        ("returned", True),
+        ("approved", False),
+        ("revised", True),
+        ("unknown", False),
+        (None, False),
+    ],
+)
 def test_editable(status, expected):
     assert editable(status) is expected
     if status in PLAN_STATUSES:  # editable exactly where "edit" is a transition
@@ -525,15 +654,26 @@ def test_editable(status, expected):
 
 # =========================================================================== plan content (DOMAIN.md §3)
 
+
 def iki(aspect="kuantitas", indicator="Jumlah pasien yang dilayani", value=1200, unit="pasien", text=None):
-    return {"aspect": aspect, "indicator": indicator, "target_value": value, "target_unit": unit,
-            "target_text": text}
+    return {"aspect": aspect, "indicator": indicator, "target_value": value, "target_unit": unit, "target_text": text}
 
 
-def rhk(kind="utama", description="Meningkatnya layanan kesehatan dasar di puskesmas", parent="sup-1",
-        goal=None, indicators=None, rhk_id=None):
-    item = {"kind": kind, "description": description, "parent_rhk_id": parent, "organisation_goal": goal,
-            "iki": [iki()] if indicators is None else indicators}
+def rhk(
+    kind="utama",
+    description="Meningkatnya layanan kesehatan dasar di puskesmas",
+    parent="sup-1",
+    goal=None,
+    indicators=None,
+    rhk_id=None,
+):
+    item = {
+        "kind": kind,
+        "description": description,
+        "parent_rhk_id": parent,
+        "organisation_goal": goal,
+        "iki": [iki()] if indicators is None else indicators,
+    }
     if rhk_id is not None:
         item["id"] = rhk_id
     return item
@@ -545,14 +685,22 @@ FULL_BEHAVIOUR = {value: f"Ekspektasi untuk {value}" for value in BERAKHLAK}
 def sound_plan():
     """A health-centre SKP (seed example): patients served and patient satisfaction."""
     return [
-        rhk(rhk_id="r1", indicators=[
-            iki("kuantitas", "Jumlah pasien yang dilayani", 1200, "pasien"),
-            iki("kualitas", "Indeks kepuasan pasien", 85, "IKM"),
-            iki("waktu", "Waktu tunggu rata-rata", 30, "menit"),
-            iki("biaya", "Biaya per layanan", Decimal("15000.50"), "rupiah"),
-        ]),
-        rhk(kind="tambahan", description="Laporan harian daring", parent="sup-2", rhk_id="r2",
-            indicators=[iki("kuantitas", "Laporan harian", 240, "laporan")]),
+        rhk(
+            rhk_id="r1",
+            indicators=[
+                iki("kuantitas", "Jumlah pasien yang dilayani", 1200, "pasien"),
+                iki("kualitas", "Indeks kepuasan pasien", 85, "IKM"),
+                iki("waktu", "Waktu tunggu rata-rata", 30, "menit"),
+                iki("biaya", "Biaya per layanan", Decimal("15000.50"), "rupiah"),
+            ],
+        ),
+        rhk(
+            kind="tambahan",
+            description="Laporan harian daring",
+            parent="sup-2",
+            rhk_id="r2",
+            indicators=[iki("kuantitas", "Laporan harian", 240, "laporan")],
+        ),
     ]
 
 
@@ -583,118 +731,283 @@ CONTENT_CASES = [
     ("unknown approach", "campuran", [rhk()], False, [("approach", "plan.approach")]),
     ("approach None", None, [rhk()], False, [("approach", "plan.approach")]),
     ("bad kind", "kuantitatif", [rhk(), rhk(kind="Utama")], False, [("rhk[1].kind", "rhk.kind")]),
-    ("kind missing, no utama", "kuantitatif", [rhk(kind=None)], False,
-     [("rhk", "rhk.utama_required"), ("rhk[0].kind", "rhk.kind")]),
+    (
+        "kind missing, no utama",
+        "kuantitatif",
+        [rhk(kind=None)],
+        False,
+        [("rhk", "rhk.utama_required"), ("rhk[0].kind", "rhk.kind")],
+    ),
     ("empty description", "kuantitatif", [rhk(description="")], False, [("rhk[0].description", "rhk.description")]),
-    ("blank description", "kuantitatif", [rhk(description="  \n")], False,
-     [("rhk[0].description", "rhk.description")]),
+    ("blank description", "kuantitatif", [rhk(description="  \n")], False, [("rhk[0].description", "rhk.description")]),
     ("description None", "kuantitatif", [rhk(description=None)], False, [("rhk[0].description", "rhk.description")]),
-    ("description not text", "kuantitatif", [rhk(description=42)], False,
-     [("rhk[0].description", "rhk.description")]),
+    ("description not text", "kuantitatif", [rhk(description=42)], False, [("rhk[0].description", "rhk.description")]),
     ("no parent", "kuantitatif", [rhk(parent=None)], False, [("rhk[0].parent_rhk_id", "rhk.cascade_required")]),
     ("blank parent", "kuantitatif", [rhk(parent=" ")], False, [("rhk[0].parent_rhk_id", "rhk.cascade_required")]),
-    ("goal but not head", "kuantitatif", [rhk(parent=None, goal="PK-2024-1")], False,
-     [("rhk[0].parent_rhk_id", "rhk.cascade_required")]),
+    (
+        "goal but not head",
+        "kuantitatif",
+        [rhk(parent=None, goal="PK-2024-1")],
+        False,
+        [("rhk[0].parent_rhk_id", "rhk.cascade_required")],
+    ),
     ("head with goal", "kuantitatif", [rhk(parent=None, goal="PK-2024-1")], True, []),
     ("head with parent", "kuantitatif", [rhk(parent="sup-1", goal=None)], True, []),
-    ("head with neither", "kuantitatif", [rhk(parent=None, goal="")], True,
-     [("rhk[0].parent_rhk_id", "rhk.cascade_required")]),
+    (
+        "head with neither",
+        "kuantitatif",
+        [rhk(parent=None, goal="")],
+        True,
+        [("rhk[0].parent_rhk_id", "rhk.cascade_required")],
+    ),
     ("no iki", "kuantitatif", [rhk(indicators=[])], False, [("rhk[0].iki", "rhk.iki_required")]),
     ("iki None", "kuantitatif", [{**rhk(), "iki": None}], False, [("rhk[0].iki", "rhk.iki_required")]),
-    ("iki key missing", "kuantitatif", [{k: v for k, v in rhk().items() if k != "iki"}], False,
-     [("rhk[0].iki", "rhk.iki_required")]),
-    ("bad aspect", "kuantitatif", [rhk(indicators=[iki(aspect="kecepatan")])], False,
-     [("rhk[0].iki[0].aspect", "iki.aspect")]),
-    ("aspect None", "kuantitatif", [rhk(indicators=[iki(aspect=None)])], False,
-     [("rhk[0].iki[0].aspect", "iki.aspect")]),
-    ("duplicate aspect", "kuantitatif",
-     [rhk(indicators=[iki("kuantitas"), iki("waktu", unit="hari"), iki("kuantitas"), iki("kuantitas")])], False,
-     [("rhk[0].iki[2].aspect", "iki.aspect_duplicate"), ("rhk[0].iki[3].aspect", "iki.aspect_duplicate")]),
-    ("same aspect in two rhk is fine", "kuantitatif",
-     [rhk(indicators=[iki("kuantitas")]), rhk(indicators=[iki("kuantitas")])], False, []),
-    ("empty indicator", "kuantitatif", [rhk(indicators=[iki(indicator="")])], False,
-     [("rhk[0].iki[0].indicator", "iki.indicator")]),
-    ("indicator None", "kuantitatif", [rhk(indicators=[iki(indicator=None)])], False,
-     [("rhk[0].iki[0].indicator", "iki.indicator")]),
+    (
+        "iki key missing",
+        "kuantitatif",
+        [{k: v for k, v in rhk().items() if k != "iki"}],
+        False,
+        [("rhk[0].iki", "rhk.iki_required")],
+    ),
+    (
+        "bad aspect",
+        "kuantitatif",
+        [rhk(indicators=[iki(aspect="kecepatan")])],
+        False,
+        [("rhk[0].iki[0].aspect", "iki.aspect")],
+    ),
+    (
+        "aspect None",
+        "kuantitatif",
+        [rhk(indicators=[iki(aspect=None)])],
+        False,
+        [("rhk[0].iki[0].aspect", "iki.aspect")],
+    ),
+    (
+        "duplicate aspect",
+        "kuantitatif",
+        [rhk(indicators=[iki("kuantitas"), iki("waktu", unit="hari"), iki("kuantitas"), iki("kuantitas")])],
+        False,
+        [("rhk[0].iki[2].aspect", "iki.aspect_duplicate"), ("rhk[0].iki[3].aspect", "iki.aspect_duplicate")],
+    ),
+    (
+        "same aspect in two rhk is fine",
+        "kuantitatif",
+        [rhk(indicators=[iki("kuantitas")]), rhk(indicators=[iki("kuantitas")])],
+        False,
+        [],
+    ),
+    (
+        "empty indicator",
+        "kuantitatif",
+        [rhk(indicators=[iki(indicator="")])],
+        False,
+        [("rhk[0].iki[0].indicator", "iki.indicator")],
+    ),
+    (
+        "indicator None",
+        "kuantitatif",
+        [rhk(indicators=[iki(indicator=None)])],
+        False,
+        [("rhk[0].iki[0].indicator", "iki.indicator")],
+    ),
     # --- kuantitatif targets
-    ("value zero", "kuantitatif", [rhk(indicators=[iki(value=0)])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value negative", "kuantitatif", [rhk(indicators=[iki(value=-5)])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value None", "kuantitatif", [rhk(indicators=[iki(value=None)])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value text", "kuantitatif", [rhk(indicators=[iki(value="12")])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value bool", "kuantitatif", [rhk(indicators=[iki(value=True)])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value nan", "kuantitatif", [rhk(indicators=[iki(value=float("nan"))])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value inf", "kuantitatif", [rhk(indicators=[iki(value=float("inf"))])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value decimal nan", "kuantitatif", [rhk(indicators=[iki(value=Decimal("NaN"))])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
-    ("value decimal snan", "kuantitatif", [rhk(indicators=[iki(value=Decimal("sNaN"))])], False,
-     [("rhk[0].iki[0].target_value", "iki.target_value")]),
+    (
+        "value zero",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=0)])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value negative",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=-5)])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value None",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=None)])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value text",
+        "kuantitatif",
+        [rhk(indicators=[iki(value="12")])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value bool",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=True)])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value nan",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=float("nan"))])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value inf",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=float("inf"))])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value decimal nan",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=Decimal("NaN"))])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
+    (
+        "value decimal snan",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=Decimal("sNaN"))])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value")],
+    ),
     ("value fraction", "kuantitatif", [rhk(indicators=[iki(value=Fraction(1, 2))])], False, []),
     ("value small float", "kuantitatif", [rhk(indicators=[iki(aspect="kualitas", value=0.9, unit="%")])], False, []),
-    ("unit empty", "kuantitatif", [rhk(indicators=[iki(unit="")])], False,
-     [("rhk[0].iki[0].target_unit", "iki.target_unit")]),
-    ("unit None", "kuantitatif", [rhk(indicators=[iki(unit=None)])], False,
-     [("rhk[0].iki[0].target_unit", "iki.target_unit")]),
-    ("text only, kuantitatif", "kuantitatif", [rhk(indicators=[iki(value=None, unit=None, text="Tepat waktu")])],
-     False, [("rhk[0].iki[0].target_value", "iki.target_value"), ("rhk[0].iki[0].target_unit", "iki.target_unit")]),
+    (
+        "unit empty",
+        "kuantitatif",
+        [rhk(indicators=[iki(unit="")])],
+        False,
+        [("rhk[0].iki[0].target_unit", "iki.target_unit")],
+    ),
+    (
+        "unit None",
+        "kuantitatif",
+        [rhk(indicators=[iki(unit=None)])],
+        False,
+        [("rhk[0].iki[0].target_unit", "iki.target_unit")],
+    ),
+    (
+        "text only, kuantitatif",
+        "kuantitatif",
+        [rhk(indicators=[iki(value=None, unit=None, text="Tepat waktu")])],
+        False,
+        [("rhk[0].iki[0].target_value", "iki.target_value"), ("rhk[0].iki[0].target_unit", "iki.target_unit")],
+    ),
     # --- kualitatif targets
-    ("kualitatif text", "kualitatif",
-     [rhk(indicators=[iki(value=None, unit=None, text="Layanan sesuai standar")])], False, []),
+    (
+        "kualitatif text",
+        "kualitatif",
+        [rhk(indicators=[iki(value=None, unit=None, text="Layanan sesuai standar")])],
+        False,
+        [],
+    ),
     ("kualitatif numeric", "kualitatif", [rhk(indicators=[iki(value=12, unit="laporan")])], False, []),
-    ("kualitatif nothing", "kualitatif", [rhk(indicators=[iki(value=None, unit=None, text=None)])], False,
-     [("rhk[0].iki[0].target_text", "iki.target_required")]),
-    ("kualitatif blank text", "kualitatif", [rhk(indicators=[iki(value=None, unit=None, text="   ")])], False,
-     [("rhk[0].iki[0].target_text", "iki.target_required")]),
-    ("kualitatif value without unit", "kualitatif", [rhk(indicators=[iki(value=12, unit=None)])], False,
-     [("rhk[0].iki[0].target_text", "iki.target_required")]),
-    ("kualitatif unit without value", "kualitatif", [rhk(indicators=[iki(value=0, unit="laporan")])], False,
-     [("rhk[0].iki[0].target_text", "iki.target_required")]),
-    ("unknown approach skips target checks", "campuran", [rhk(indicators=[iki(value=None, unit=None)])], False,
-     [("approach", "plan.approach")]),
+    (
+        "kualitatif nothing",
+        "kualitatif",
+        [rhk(indicators=[iki(value=None, unit=None, text=None)])],
+        False,
+        [("rhk[0].iki[0].target_text", "iki.target_required")],
+    ),
+    (
+        "kualitatif blank text",
+        "kualitatif",
+        [rhk(indicators=[iki(value=None, unit=None, text="   ")])],
+        False,
+        [("rhk[0].iki[0].target_text", "iki.target_required")],
+    ),
+    (
+        "kualitatif value without unit",
+        "kualitatif",
+        [rhk(indicators=[iki(value=12, unit=None)])],
+        False,
+        [("rhk[0].iki[0].target_text", "iki.target_required")],
+    ),
+    (
+        "kualitatif unit without value",
+        "kualitatif",
+        [rhk(indicators=[iki(value=0, unit="laporan")])],
+        False,
+        [("rhk[0].iki[0].target_text", "iki.target_required")],
+    ),
+    (
+        "unknown approach skips target checks",
+        "campuran",
+        [rhk(indicators=[iki(value=None, unit=None)])],
+        False,
+        [("approach", "plan.approach")],
+    ),
     # --- many errors at once, in input order
-    ("everything wrong", "kuantitatif",
-     [rhk(kind="lain", description="", parent=None, indicators=[
-         iki(aspect="x", indicator="", value=-1, unit=""), iki("waktu", value=3, unit="hari"),
-         iki("waktu", value=3, unit="hari")]),
-      rhk(kind="tambahan", indicators=[])], True,
-     [("rhk", "rhk.utama_required"),
-      ("rhk[0].kind", "rhk.kind"), ("rhk[0].description", "rhk.description"),
-      ("rhk[0].parent_rhk_id", "rhk.cascade_required"),
-      ("rhk[0].iki[0].aspect", "iki.aspect"), ("rhk[0].iki[0].indicator", "iki.indicator"),
-      ("rhk[0].iki[0].target_value", "iki.target_value"), ("rhk[0].iki[0].target_unit", "iki.target_unit"),
-      ("rhk[0].iki[2].aspect", "iki.aspect_duplicate"),
-      ("rhk[1].iki", "rhk.iki_required")]),
-    ("errors point at the right rhk", "kuantitatif",
-     mutate(lambda p: p[1]["iki"][0].update(target_value=None)), False,
-     [("rhk[1].iki[0].target_value", "iki.target_value")]),
+    (
+        "everything wrong",
+        "kuantitatif",
+        [
+            rhk(
+                kind="lain",
+                description="",
+                parent=None,
+                indicators=[
+                    iki(aspect="x", indicator="", value=-1, unit=""),
+                    iki("waktu", value=3, unit="hari"),
+                    iki("waktu", value=3, unit="hari"),
+                ],
+            ),
+            rhk(kind="tambahan", indicators=[]),
+        ],
+        True,
+        [
+            ("rhk", "rhk.utama_required"),
+            ("rhk[0].kind", "rhk.kind"),
+            ("rhk[0].description", "rhk.description"),
+            ("rhk[0].parent_rhk_id", "rhk.cascade_required"),
+            ("rhk[0].iki[0].aspect", "iki.aspect"),
+            ("rhk[0].iki[0].indicator", "iki.indicator"),
+            ("rhk[0].iki[0].target_value", "iki.target_value"),
+            ("rhk[0].iki[0].target_unit", "iki.target_unit"),
+            ("rhk[0].iki[2].aspect", "iki.aspect_duplicate"),
+            ("rhk[1].iki", "rhk.iki_required"),
+        ],
+    ),
+    (
+        "errors point at the right rhk",
+        "kuantitatif",
+        mutate(lambda p: p[1]["iki"][0].update(target_value=None)),
+        False,
+        [("rhk[1].iki[0].target_value", "iki.target_value")],
+    ),
 ]
 
 
-@pytest.mark.parametrize("approach, items, head, expected", [c[1:] for c in CONTENT_CASES],
-                         ids=[c[0] for c in CONTENT_CASES])
+@pytest.mark.parametrize(
+    "approach, items, head, expected", [c[1:] for c in CONTENT_CASES], ids=[c[0] for c in CONTENT_CASES]
+)
 def test_validate_plan_content(approach, items, head, expected):
     assert validate_plan_content(approach, items, {}, is_head_of_unit=head) == expected
     # submit checks are a superset: content errors first, then the behaviour expectations
     assert validate_for_submit(approach, items, FULL_BEHAVIOUR, is_head_of_unit=head) == expected
 
 
-@pytest.mark.parametrize("behaviour, expected", [
-    ({}, []),
-    (None, []),
-    ({"loyal": ""}, []),  # missing expectations are fine while drafting
-    ({"loyal": "Menjaga nama baik instansi", "akuntabel": None}, []),
-    (FULL_BEHAVIOUR, []),
-    ({"integritas": "x"}, [("behaviour.integritas", "behaviour.unknown_value")]),
-    ({"Loyal": "x"}, [("behaviour.Loyal", "behaviour.unknown_value")]),  # keys are exact
-    ({"loyal": "x", "foo": "y", "bar": ""}, [("behaviour.foo", "behaviour.unknown_value"),
-                                              ("behaviour.bar", "behaviour.unknown_value")]),
-])
+@pytest.mark.parametrize(
+    "behaviour, expected",
+    [
+        ({}, []),
+        (None, []),
+        ({"loyal": ""}, []),  # missing expectations are fine while drafting
+        ({"loyal": "Menjaga nama baik instansi", "akuntabel": None}, []),
+        (FULL_BEHAVIOUR, []),
+        ({"integritas": "x"}, [("behaviour.integritas", "behaviour.unknown_value")]),
+        ({"Loyal": "x"}, [("behaviour.Loyal", "behaviour.unknown_value")]),  # keys are exact
+        (
+            {"loyal": "x", "foo": "y", "bar": ""},
+            [("behaviour.foo", "behaviour.unknown_value"), ("behaviour.bar", "behaviour.unknown_value")],
+        ),
+    ],
+)
 def test_behaviour_keys(behaviour, expected):
     assert validate_plan_content("kuantitatif", sound_plan(), behaviour) == expected
 
@@ -709,13 +1022,15 @@ def test_submit_needs_every_expectation(missing, how):
         behaviour[missing] = {"empty": "", "blank": "  ", "none": None}[how]
     assert validate_plan_content("kuantitatif", sound_plan(), behaviour) == []
     assert validate_for_submit("kuantitatif", sound_plan(), behaviour) == [
-        (f"behaviour.{missing}", "behaviour.expectation_required")]
+        (f"behaviour.{missing}", "behaviour.expectation_required")
+    ]
 
 
 @pytest.mark.parametrize("behaviour", [{}, None])
 def test_submit_lists_all_seven_in_order(behaviour):
     assert validate_for_submit("kualitatif", sound_plan(), behaviour) == [
-        (f"behaviour.{value}", "behaviour.expectation_required") for value in BERAKHLAK]
+        (f"behaviour.{value}", "behaviour.expectation_required") for value in BERAKHLAK
+    ]
 
 
 def test_submit_combines_content_and_behaviour_errors():
@@ -731,7 +1046,8 @@ def test_head_of_unit_flag_reaches_submit():
     items = [rhk(parent=None, goal="Perjanjian kinerja 2024: IKM puskesmas >= 85")]
     assert validate_for_submit("kuantitatif", items, FULL_BEHAVIOUR, is_head_of_unit=True) == []
     assert validate_for_submit("kuantitatif", items, FULL_BEHAVIOUR) == [
-        ("rhk[0].parent_rhk_id", "rhk.cascade_required")]
+        ("rhk[0].parent_rhk_id", "rhk.cascade_required")
+    ]
 
 
 # =========================================================================== cascade coverage (DOMAIN.md §3)
@@ -740,28 +1056,35 @@ COVERAGE_CASES = [
     ("nothing", [], {}, Coverage({}, [], [], 0.0)),
     ("superior without rhk, subordinates idle", [], {"B": ["x"], "A": []}, Coverage({}, [], ["A", "B"], 0.0)),
     ("no subordinates", ["s1", "s2"], {}, Coverage({}, ["s1", "s2"], [], 0.0)),
-    ("mixed",
-     ["s1", "s2", "s3", "s4"],
-     {"199001012015011002": ["s1", "s3", None],
-      "198001012005011001": ["s1"],
-      "198501012010012001": [None, "elsewhere"],
-      "199501012020012001": []},
-     Coverage(supported={"s1": ["198001012005011001", "199001012015011002"], "s3": ["199001012015011002"]},
-              unsupported=["s2", "s4"],
-              idle_subordinates=["198501012010012001", "199501012020012001"],
-              ratio=0.5)),
-    ("full", ["s1", "s2"], {"C": ["s2"], "A": ["s1", "s1"], "B": ["s2", "s1"]},
-     Coverage({"s1": ["A", "B"], "s2": ["B", "C"]}, [], [], 1.0)),
-    ("unsupported keeps superior order", ["z", "a", "m"], {"X": ["a"]},
-     Coverage({"a": ["X"]}, ["z", "m"], [], 1 / 3)),
-    ("duplicate superior ids count once", ["s1", "s1", "s2"], {"A": ["s1"]},
-     Coverage({"s1": ["A"]}, ["s2"], [], 0.5)),
+    (
+        "mixed",
+        ["s1", "s2", "s3", "s4"],
+        {
+            "199001012015011002": ["s1", "s3", None],
+            "198001012005011001": ["s1"],
+            "198501012010012001": [None, "elsewhere"],
+            "199501012020012001": [],
+        },
+        Coverage(
+            supported={"s1": ["198001012005011001", "199001012015011002"], "s3": ["199001012015011002"]},
+            unsupported=["s2", "s4"],
+            idle_subordinates=["198501012010012001", "199501012020012001"],
+            ratio=0.5,
+        ),
+    ),
+    (
+        "full",
+        ["s1", "s2"],
+        {"C": ["s2"], "A": ["s1", "s1"], "B": ["s2", "s1"]},
+        Coverage({"s1": ["A", "B"], "s2": ["B", "C"]}, [], [], 1.0),
+    ),
+    ("unsupported keeps superior order", ["z", "a", "m"], {"X": ["a"]}, Coverage({"a": ["X"]}, ["z", "m"], [], 1 / 3)),
+    ("duplicate superior ids count once", ["s1", "s1", "s2"], {"A": ["s1"]}, Coverage({"s1": ["A"]}, ["s2"], [], 0.5)),
     ("links None list", ["s1"], {"A": None}, Coverage({}, ["s1"], ["A"], 0.0)),
 ]
 
 
-@pytest.mark.parametrize("ids, links, expected", [c[1:] for c in COVERAGE_CASES],
-                         ids=[c[0] for c in COVERAGE_CASES])
+@pytest.mark.parametrize("ids, links, expected", [c[1:] for c in COVERAGE_CASES], ids=[c[0] for c in COVERAGE_CASES])
 def test_cascade_coverage(ids, links, expected):
     result = cascade_coverage(ids, links)
     assert result == expected
@@ -791,18 +1114,21 @@ def superior_in(mapping):
     return superior_of
 
 
-@pytest.mark.parametrize("nip, new_superior, expected", [
-    ("E1", "S", False),  # unchanged line
-    ("E1", "K", False),  # skip levels
-    ("E1", None, False),  # removing the superior
-    ("X", "E1", False),  # join below someone
-    ("E1", "E1", True),  # own superior
-    ("K", "E1", True),  # 4-person loop: K -> E1 -> S -> B -> K
-    ("B", "S", True),  # 2-person loop
-    ("S", "E2", True),  # the subordinate becomes the superior
-    ("K", "X", False),
-    ("new", "E1", False),  # someone not yet in the directory
-])
+@pytest.mark.parametrize(
+    "nip, new_superior, expected",
+    [
+        ("E1", "S", False),  # unchanged line
+        ("E1", "K", False),  # skip levels
+        ("E1", None, False),  # removing the superior
+        ("X", "E1", False),  # join below someone
+        ("E1", "E1", True),  # own superior
+        ("K", "E1", True),  # 4-person loop: K -> E1 -> S -> B -> K
+        ("B", "S", True),  # 2-person loop
+        ("S", "E2", True),  # the subordinate becomes the superior
+        ("K", "X", False),
+        ("new", "E1", False),  # someone not yet in the directory
+    ],
+)
 def test_creates_reporting_cycle(nip, new_superior, expected):
     assert creates_reporting_cycle(nip, new_superior, superior_in(LINE)) is expected
 
@@ -830,18 +1156,21 @@ def test_too_deep_chain_is_refused():
     assert not creates_reporting_cycle("new", "n0", superior_in(chain), max_depth=300)
 
 
-@pytest.mark.parametrize("supervisor, employee, expected", [
-    ("S", "E1", True),  # direct
-    ("B", "E1", True),  # indirect
-    ("K", "E2", True),  # top of the line
-    ("E1", "S", False),  # upwards is not a reporting line
-    ("E2", "E1", False),  # peers
-    ("E1", "E1", False),  # the same person
-    ("K", "K", False),
-    ("X", "E1", False),  # another line
-    ("K", "X", False),
-    ("S", "unknown", False),
-])
+@pytest.mark.parametrize(
+    "supervisor, employee, expected",
+    [
+        ("S", "E1", True),  # direct
+        ("B", "E1", True),  # indirect
+        ("K", "E2", True),  # top of the line
+        ("E1", "S", False),  # upwards is not a reporting line
+        ("E2", "E1", False),  # peers
+        ("E1", "E1", False),  # the same person
+        ("K", "K", False),
+        ("X", "E1", False),  # another line
+        ("K", "X", False),
+        ("S", "unknown", False),
+    ],
+)
 def test_is_in_reporting_line(supervisor, employee, expected):
     assert is_in_reporting_line(supervisor, employee, superior_in(LINE)) is expected
 
@@ -866,17 +1195,30 @@ def test_reporting_line_respects_max_depth():
 
 # =========================================================================== purity
 
+
 def test_domain_module_is_pure():
     import ast
     import inspect
 
     tree = ast.parse(inspect.getsource(domain))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"__future__", "calendar", "collections", "dataclasses", "datetime", "decimal", "math",
-                        "numbers", "re", "typing"}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported <= {
+        "__future__",
+        "calendar",
+        "collections",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "math",
+        "numbers",
+        "re",
+        "typing",
+    }
     source = inspect.getsource(domain)
     for clock_call in ("date.today(", "datetime.now(", "datetime.utcnow(", "time.time("):
         assert clock_call not in source

@@ -1,4 +1,5 @@
 """The deterministic sample agency (units, employees, NIPs, reporting lines, CSV, RHK text)."""
+
 from __future__ import annotations
 
 import csv
@@ -20,13 +21,14 @@ def agency() -> sa.SampleAgency:
 
 
 def _first_given_name(name: str) -> str:
-    core = name.split(",", 1)[0]          # drop suffix titles ("..., S.Kom., M.Si.")
+    core = name.split(",", 1)[0]  # drop suffix titles ("..., S.Kom., M.Si.")
     tokens = [t for t in core.split() if t not in sa.PREFIX_TITLES]
     assert tokens, name
     return tokens[0]
 
 
 # ----------------------------------------------------------------- determinism and size
+
 
 def test_same_seed_same_agency():
     a, b = sa.build(2026), sa.build(2026)
@@ -53,9 +55,10 @@ def test_other_targets(target):
 
 # ----------------------------------------------------------------- NIP
 
+
 def _check_nip(nip: str) -> None:
     assert re.fullmatch(r"\d{18}", nip), nip
-    birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))   # raises if not a real date
+    birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))  # raises if not a real date
     assert 1965 <= birth.year <= 1998, nip
     appt_year, appt_month = int(nip[8:12]), int(nip[12:14])
     assert 1 <= appt_month <= 12, nip
@@ -102,6 +105,7 @@ def test_bidan_are_women(agency):
 
 # ----------------------------------------------------------------- contact data and attributes
 
+
 def test_emails_phones_unique_and_well_formed(agency):
     emails = [e.email for e in agency.employees]
     assert len(set(emails)) == len(emails)
@@ -130,12 +134,24 @@ def test_grades_positions_language(agency):
             assert sa.GRADES.index(e.grade) >= sa.GRADES.index("III/c"), e
         assert sa.GRADES.index(e.grade) <= sa.GRADES.index(root.grade)
     positions = " | ".join(e.position for e in agency.employees)
-    for expected in ("Kepala Dinas", "Sekretaris", "Kepala Bidang", "Kepala Puskesmas", "Dokter", "Perawat",
-                     "Bidan", "Analis Kebijakan", "Pranata Komputer", "Pengadministrasi Umum", "Guru"):
+    for expected in (
+        "Kepala Dinas",
+        "Sekretaris",
+        "Kepala Bidang",
+        "Kepala Puskesmas",
+        "Dokter",
+        "Perawat",
+        "Bidan",
+        "Analis Kebijakan",
+        "Pranata Komputer",
+        "Pengadministrasi Umum",
+        "Guru",
+    ):
         assert expected in positions, expected
 
 
 # ----------------------------------------------------------------- units and reporting lines
+
 
 def test_units_tree(agency):
     codes = [u.code for u in agency.units]
@@ -204,12 +220,13 @@ def test_span_of_control(agency):
     by_nip = {e.nip: e for e in agency.employees}
     for nip, n in reports.items():
         boss = by_nip[nip]
-        if not boss.is_head:           # kepala bidang / bagian / seksi / subbagian
+        if not boss.is_head:  # kepala bidang / bagian / seksi / subbagian
             assert 3 <= n <= 12, (boss.position, n)
         assert n <= 40, (boss.position, n)
 
 
 # ----------------------------------------------------------------- CSV
+
 
 def test_units_csv_round_trip(agency):
     rows = list(csv.DictReader(io.StringIO(sa.units_csv(agency))))
@@ -226,8 +243,17 @@ def test_units_csv_round_trip(agency):
 def test_employees_csv_round_trip(agency):
     text = sa.employees_csv(agency)
     reader = csv.DictReader(io.StringIO(text))
-    assert reader.fieldnames == ["nip", "name", "email", "phone", "position", "grade", "unit_code",
-                                 "superior_nip", "language"]
+    assert reader.fieldnames == [
+        "nip",
+        "name",
+        "email",
+        "phone",
+        "position",
+        "grade",
+        "unit_code",
+        "superior_nip",
+        "language",
+    ]
     rows = list(reader)
     assert len(rows) == len(agency.employees)
     by_nip = {e.nip: e for e in agency.employees}
@@ -236,7 +262,14 @@ def test_employees_csv_round_trip(agency):
     for r in rows:
         e = by_nip[r["nip"]]
         assert (r["name"], r["email"], r["phone"], r["position"], r["grade"], r["unit_code"], r["language"]) == (
-            e.name, e.email, e.phone, e.position, e.grade, e.unit_code, e.language)
+            e.name,
+            e.email,
+            e.phone,
+            e.position,
+            e.grade,
+            e.unit_code,
+            e.language,
+        )
         assert (r["superior_nip"] or None) == e.superior_nip
         if r["superior_nip"] == "":
             roots += 1
@@ -247,6 +280,7 @@ def test_employees_csv_round_trip(agency):
 
 
 # ----------------------------------------------------------------- RHK text
+
 
 def _check_rhk(rhk: dict) -> None:
     assert isinstance(rhk["description"], str) and len(rhk["description"]) > 15
@@ -288,15 +322,21 @@ def test_rhk_cascade_for_every_employee(agency):
 
 
 def test_rhk_examples_and_determinism():
-    perawat = sa.rhk_for("Perawat Ahli Pertama", "PKM-01", "Meningkatnya cakupan pelayanan kesehatan dasar",
-                         random.Random(1))
+    perawat = sa.rhk_for(
+        "Perawat Ahli Pertama", "PKM-01", "Meningkatnya cakupan pelayanan kesehatan dasar", random.Random(1)
+    )
     _check_rhk(perawat)
     assert "keperawatan" in perawat["description"]
-    again = sa.rhk_for("Perawat Ahli Pertama", "PKM-01", "Meningkatnya cakupan pelayanan kesehatan dasar",
-                       random.Random(1))
+    again = sa.rhk_for(
+        "Perawat Ahli Pertama", "PKM-01", "Meningkatnya cakupan pelayanan kesehatan dasar", random.Random(1)
+    )
     assert again == perawat
-    ktp = sa.rhk_for("Kepala Seksi Pelayanan KTP-el", "UPT-ADMINDUK",
-                     "Meningkatnya kecepatan pelayanan KTP-el dan akta kelahiran di unit pelayanan", random.Random(2))
+    ktp = sa.rhk_for(
+        "Kepala Seksi Pelayanan KTP-el",
+        "UPT-ADMINDUK",
+        "Meningkatnya kecepatan pelayanan KTP-el dan akta kelahiran di unit pelayanan",
+        random.Random(2),
+    )
     _check_rhk(ktp)
     assert "KTP-el" in ktp["description"]
     unknown = sa.rhk_for("Penjaga Mercusuar", "XYZ", "Meningkatnya keselamatan pelayaran", random.Random(3))

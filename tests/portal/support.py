@@ -1,6 +1,7 @@
 """The portal's test stack: every service in the embedded runner (an isolated in-process bus),
 the PKMB agency of the plans tests seeded through the API, and a browser-like client of the
 portal (cookies kept) that signs in through the development login page."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,12 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 class Stack:
     def __init__(self, tmp_path, clock: FakeClock | None = None):
         self.clock = clock or FakeClock()
-        self.emb = Embedded(env={"KINERJA_VAR": str(tmp_path)}, clock=self.clock, services=SERVICES,
-                            topology=Topology.isolated(f"p{uuid.uuid4().hex[:8]}."))
+        self.emb = Embedded(
+            env={"KINERJA_VAR": str(tmp_path)},
+            clock=self.clock,
+            services=SERVICES,
+            topology=Topology.isolated(f"p{uuid.uuid4().hex[:8]}."),
+        )
         self.tokens = Tokens(self.emb.platform("plans").config.jwt_secret)
         self.org = Org(self.emb.apps["plans"], Client(self.emb.wsgi), self.tokens, self.clock)
         seed(self.org)

@@ -1,4 +1,5 @@
 """In a real browser: signing in, the language toggle and the "tidak berwenang" page."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """In a real browser: the penilai rates from the explained suggestion and signs; the employee
 acknowledges and objects, the atasan penilai decides; the employee downloads the PDF."""
+
 from __future__ import annotations
 
 from datetime import timedelta

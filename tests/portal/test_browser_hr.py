@@ -1,5 +1,6 @@
 """In a real browser: HR calibrates an annual evaluation where a unit breaks the curve, HR advances
 a cycle from its completion page, and a citizen answers the public survey on a phone."""
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,9 @@ def test_hr_sees_the_broken_curve_and_records_an_override(live, page):
     unit = page.locator("#unit-SEK-A")
     expect(unit.get_by_role("heading", name="Pengecualian tercatat")).to_be_visible()
     expect(unit.get_by_text(reason).first).to_be_visible()
-    cal = live.org.client.get(f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A",
-                              headers=live.org.hr).get_json()["units"][0]
+    cal = live.org.client.get(
+        f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A", headers=live.org.hr
+    ).get_json()["units"][0]
     assert cal["override"]["reason"] == reason and cal["sign_off_blocked"] is False
     unit.scroll_into_view_if_needed()
     screenshot(page, "hr-calibration-override")
@@ -69,7 +71,9 @@ def test_hr_advances_planning_from_the_completion_page(live, page):
     assert row.first.locator("progress").get_attribute("value") == "2"
     expect(row.first.get_by_text("2/4 (50%)")).to_be_visible()
     page.get_by_role("button", name="Majukan ke tahap berikutnya").click()
-    expect(page.get_by_text("Tahap dimajukan. Tahap saat ini: Pemantauan — Triwulan I, Realisasi dan check-in.")).to_be_visible()
+    expect(
+        page.get_by_text("Tahap dimajukan. Tahap saat ini: Pemantauan — Triwulan I, Realisasi dan check-in.")
+    ).to_be_visible()
     assert org.get(f"/cycles/{org.cycle_id}", org.hr).get_json()["state"] == "monitoring:1:check_in"
     # a second tab opened now, then the first one moves the cycle on: the second tab's form is stale
     stale = page.context.new_page()
@@ -90,10 +94,19 @@ def test_hr_advances_planning_from_the_completion_page(live, page):
 
 def test_citizen_answers_the_survey_on_a_phone(live, phone):
     client, hr = live.org.client, live.org.hr
-    r = client.post(f"{S}/campaigns", headers=hr, json={
-        "unit_code": "SEK-B", "unit_name": "Seksi Pelaksanaan", "service_type": "Pelayanan izin galian jalan",
-        "title": "Survei Kepuasan Izin Galian", "start_date": "2026-01-01", "end_date": "2026-03-31",
-        "population": 200})
+    r = client.post(
+        f"{S}/campaigns",
+        headers=hr,
+        json={
+            "unit_code": "SEK-B",
+            "unit_name": "Seksi Pelaksanaan",
+            "service_type": "Pelayanan izin galian jalan",
+            "title": "Survei Kepuasan Izin Galian",
+            "start_date": "2026-01-01",
+            "end_date": "2026-03-31",
+            "population": 200,
+        },
+    )
     assert r.status_code == 201, r.get_json()
     c = r.get_json()
     assert client.post(f"{S}/campaigns/{c['id']}/open", headers=hr).status_code == 200
@@ -126,9 +139,17 @@ def test_citizen_answers_the_survey_on_a_phone(live, phone):
 def test_the_public_form_reads_well_on_a_phone(live, phone):
     """The questionnaire itself (not only its thank-you page) at 390 px: a screenshot to look at."""
     client, hr = live.org.client, live.org.hr
-    c = client.post(f"{S}/campaigns", headers=hr, json={
-        "unit_code": "SEK-B", "service_type": "Pelayanan izin galian jalan", "start_date": "2026-01-01",
-        "end_date": "2026-03-31", "population": 200}).get_json()
+    c = client.post(
+        f"{S}/campaigns",
+        headers=hr,
+        json={
+            "unit_code": "SEK-B",
+            "service_type": "Pelayanan izin galian jalan",
+            "start_date": "2026-01-01",
+            "end_date": "2026-03-31",
+            "population": 200,
+        },
+    ).get_json()
     client.post(f"{S}/campaigns/{c['id']}/open", headers=hr)
     phone.goto(live.url + c["public_path"])
     font = phone.locator("legend").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
@@ -152,7 +173,9 @@ def test_hr_creates_and_opens_a_campaign_on_a_phone_and_its_qr_code_shows(live, 
     phone.get_by_role("button", name="Buat kampanye").click()
     expect(phone.get_by_text("Kampanye Pelayanan izin galian jalan dibuat")).to_be_visible()
     phone.get_by_role("button", name="Buka survei").click()
-    assert "dibuka; formulir publik menerima jawaban" in phone.locator(".flash").first.inner_text(), phone.locator("main").inner_text()[:600]
+    assert "dibuka; formulir publik menerima jawaban" in phone.locator(".flash").first.inner_text(), phone.locator(
+        "main"
+    ).inner_text()[:600]
     qr = phone.get_by_role("img", name=re.compile("Kode QR formulir survei"))
     qr.scroll_into_view_if_needed()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")  # the proxied SVG loaded

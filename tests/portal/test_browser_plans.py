@@ -2,6 +2,7 @@
 it with a note, the employee fixing and resubmitting, the superior approving; the form's errors
 in Bahasa Indonesia beside the fields (on a phone); another employee's SKP is "tidak berwenang";
 the team dashboard's log list refreshing on its own."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,9 +57,11 @@ def test_employee_drafts_with_a_cascade_pick_and_submits(live, page):
 def test_return_with_a_note_fix_resubmit_and_approve(live, page):
     org = live.org
     ka = kasi_plan(live)
-    plan = org.create_plan(STAFF_A[0], [rhk("Tersusunnya laporan bulanan", parent=ka["rhk"][0]["id"],
-                                            ikis=[iki("kuantitas", 6, "laporan")])],
-                           behaviour={v: f"Ekspektasi {v}" for v in BERAKHLAK})
+    plan = org.create_plan(
+        STAFF_A[0],
+        [rhk("Tersusunnya laporan bulanan", parent=ka["rhk"][0]["id"], ikis=[iki("kuantitas", 6, "laporan")])],
+        behaviour={v: f"Ekspektasi {v}" for v in BERAKHLAK},
+    )
     assert org.submit(plan["id"], STAFF_A[0]).status_code == 200
     live.settle()
     # the superior returns it with a note
@@ -112,7 +115,9 @@ def test_missing_fields_show_inline_in_bahasa_indonesia_on_a_phone(live, phone):
     phone.press("#f-rhk-0-iki-0-target_value", "Enter")  # Enter saves (not "tambah baris")
     phone.wait_for_load_state()
     assert phone.locator("#f-rhk-3-description").count() == 0
-    assert phone.get_by_role("alert").inner_text() == "Periksa isian yang ditandai di bawah ini; belum ada yang disimpan."
+    assert (
+        phone.get_by_role("alert").inner_text() == "Periksa isian yang ditandai di bawah ini; belum ada yang disimpan."
+    )
     assert phone.locator("#e-rhk-0-parent").inner_text() == "Pilih RHK atasan yang didukung RHK ini."
     assert phone.locator("#e-rhk-0-iki-0-target_value").inner_text() == "Isi dengan angka."
     assert phone.locator("#e-rhk-0-iki-0-target_unit").inner_text() == "Wajib diisi."
@@ -139,8 +144,11 @@ def test_team_logs_refresh_without_reloading(live, page):
     login(page, live.url, KASI_A)
     page.goto(f"{live.url}/tim")
     assert page.get_by_text("Belum ada kegiatan tim yang dicatat hari ini.").is_visible()
-    r = live.org.post("/daily-logs", live.org.as_(STAFF_A[2]),
-                      {"date": "2026-01-05", "activity": "Mengarsipkan surat masuk", "minutes": 40})
+    r = live.org.post(
+        "/daily-logs",
+        live.org.as_(STAFF_A[2]),
+        {"date": "2026-01-05", "activity": "Mengarsipkan surat masuk", "minutes": 40},
+    )
     assert r.status_code == 201
     page.clock.run_for(21000)
     page.get_by_text("Mengarsipkan surat masuk").wait_for(timeout=5000)

@@ -1,6 +1,7 @@
 """The employee's pages: my SKP, drafting it through the no-JavaScript form (cascade picker, IKI
 slots, BerAKHLAK expectations), editing with the ETag, submitting, realisation with evidence and
 the daily log."""
+
 from __future__ import annotations
 
 import html
@@ -19,13 +20,22 @@ def kasi_plan(org) -> dict:
 
 
 def form_data(parent_id: str, **extra) -> dict:
-    data = {"approach": "kuantitatif", "rhk_slots": "3", "iki_slots": "3",
-            "rhk-0-description": "Tersusunnya dokumen perencanaan seksi", "rhk-0-kind": "utama",
-            "rhk-0-parent": parent_id,
-            "rhk-0-iki-0-aspect": "kuantitas", "rhk-0-iki-0-indicator": "Jumlah dokumen perencanaan",
-            "rhk-0-iki-0-target_value": "4", "rhk-0-iki-0-target_unit": "dokumen",
-            "rhk-0-iki-1-aspect": "kualitas", "rhk-0-iki-1-indicator": "Dokumen diterima tanpa revisi",
-            "rhk-0-iki-1-target_value": "90", "rhk-0-iki-1-target_unit": "%"}
+    data = {
+        "approach": "kuantitatif",
+        "rhk_slots": "3",
+        "iki_slots": "3",
+        "rhk-0-description": "Tersusunnya dokumen perencanaan seksi",
+        "rhk-0-kind": "utama",
+        "rhk-0-parent": parent_id,
+        "rhk-0-iki-0-aspect": "kuantitas",
+        "rhk-0-iki-0-indicator": "Jumlah dokumen perencanaan",
+        "rhk-0-iki-0-target_value": "4",
+        "rhk-0-iki-0-target_unit": "dokumen",
+        "rhk-0-iki-1-aspect": "kualitas",
+        "rhk-0-iki-1-indicator": "Dokumen diterima tanpa revisi",
+        "rhk-0-iki-1-target_value": "90",
+        "rhk-0-iki-1-target_unit": "%",
+    }
     data |= {f"behaviour-{v}": f"Ekspektasi {v}" for v in BERAKHLAK}
     return data | extra
 
@@ -77,12 +87,14 @@ def test_draft_with_a_cascade_pick_then_submit(stack):
     resp = b.post(f"/skp/new?cycle_id={org.cycle_id}", form_data(ka["rhk"][0]["id"]))
     page = text(resp)
     assert resp.status_code == 200 and "Draf SKP tersimpan." in page
-    assert f"Mendukung RHK atasan: <span class=\"parent\">{ka['rhk'][0]['description']}</span>" in page
+    assert f'Mendukung RHK atasan: <span class="parent">{ka["rhk"][0]["description"]}</span>' in page
     (plan,) = my_plans(org, STAFF_A[0])
     full = org.plan(plan["id"])
     assert full["status"] == "draft" and full["rhk"][0]["parent_rhk_id"] == ka["rhk"][0]["id"]
     assert [(k["aspect"], k["target_value"], k["target_unit"]) for k in full["rhk"][0]["iki"]] == [
-        ("kuantitas", 4.0, "dokumen"), ("kualitas", 90.0, "%")]
+        ("kuantitas", 4.0, "dokumen"),
+        ("kualitas", 90.0, "%"),
+    ]
     assert full["behaviour"]["loyal"] == "Ekspektasi loyal"
     resp = b.post(f"/skp/{plan['id']}/submit")
     assert "SKP diajukan kepada atasan" in text(resp)
@@ -97,19 +109,29 @@ def test_missing_fields_show_beside_the_field_and_nothing_is_saved(stack):
     b.login(STAFF_A[0])
     b.get(f"/skp/new?cycle_id={org.cycle_id}")
     before = org.counts()["plans"]
-    data = form_data(ka["rhk"][0]["id"], **{"rhk-0-parent": "", "rhk-0-iki-0-target_value": "empat",
-                                            "rhk-0-iki-1-target_unit": "", "rhk-1-description": "RHK tanpa IKI",
-                                            "rhk-1-parent": ka["rhk"][0]["id"]})
+    data = form_data(
+        ka["rhk"][0]["id"],
+        **{
+            "rhk-0-parent": "",
+            "rhk-0-iki-0-target_value": "empat",
+            "rhk-0-iki-1-target_unit": "",
+            "rhk-1-description": "RHK tanpa IKI",
+            "rhk-1-parent": ka["rhk"][0]["id"],
+        },
+    )
     resp = b.post(f"/skp/new?cycle_id={org.cycle_id}", data)
     assert resp.status_code == 422
     page = text(resp)
     errs = errors_of(page)
-    assert errs == {"rhk-0-parent": "Pilih RHK atasan yang didukung RHK ini.",
-                    "rhk-0-iki-0-target_value": "Isi dengan angka.",
-                    "rhk-0-iki-1-target_unit": "Wajib diisi.",
-                    "rhk-1-iki-0-indicator": "Setiap RHK memerlukan minimal satu IKI."}
-    assert 'id="f-rhk-0-parent" name="rhk-0-parent"  aria-invalid="true"' in page or \
-        re.search(r'id="f-rhk-0-parent"[^>]*aria-invalid="true"', page)
+    assert errs == {
+        "rhk-0-parent": "Pilih RHK atasan yang didukung RHK ini.",
+        "rhk-0-iki-0-target_value": "Isi dengan angka.",
+        "rhk-0-iki-1-target_unit": "Wajib diisi.",
+        "rhk-1-iki-0-indicator": "Setiap RHK memerlukan minimal satu IKI.",
+    }
+    assert 'id="f-rhk-0-parent" name="rhk-0-parent"  aria-invalid="true"' in page or re.search(
+        r'id="f-rhk-0-parent"[^>]*aria-invalid="true"', page
+    )
     assert "belum ada yang disimpan" in page and 'value="empat"' in page  # what was typed stays
     assert org.counts()["plans"] == before and my_plans(org, STAFF_A[0]) == []
 
@@ -119,8 +141,9 @@ def test_an_empty_form_asks_for_one_rhk(stack):
     b = stack.browser()
     b.login(STAFF_A[0])
     b.get(f"/skp/new?cycle_id={stack.org.cycle_id}")
-    resp = b.post(f"/skp/new?cycle_id={stack.org.cycle_id}", {"approach": "kuantitatif", "rhk_slots": "3",
-                                                              "iki_slots": "3"})
+    resp = b.post(
+        f"/skp/new?cycle_id={stack.org.cycle_id}", {"approach": "kuantitatif", "rhk_slots": "3", "iki_slots": "3"}
+    )
     assert resp.status_code == 422
     assert errors_of(text(resp)) == {"rhk-0-description": "Tulis minimal satu rencana hasil kerja."}
 
@@ -133,10 +156,18 @@ def test_api_field_errors_land_on_the_slot_typed_in(stack):
     b = stack.browser()
     b.login(STAFF_A[0])
     b.get(f"/skp/new?cycle_id={org.cycle_id}")
-    data = form_data(ka["rhk"][0]["id"], **{"rhk-0-iki-1-indicator": "", "rhk-0-iki-1-target_value": "",
-                                            "rhk-0-iki-1-target_unit": "", "rhk-0-iki-2-aspect": "kuantitas",
-                                            "rhk-0-iki-2-indicator": "Lagi", "rhk-0-iki-2-target_value": "1",
-                                            "rhk-0-iki-2-target_unit": "x"})
+    data = form_data(
+        ka["rhk"][0]["id"],
+        **{
+            "rhk-0-iki-1-indicator": "",
+            "rhk-0-iki-1-target_value": "",
+            "rhk-0-iki-1-target_unit": "",
+            "rhk-0-iki-2-aspect": "kuantitas",
+            "rhk-0-iki-2-indicator": "Lagi",
+            "rhk-0-iki-2-target_value": "1",
+            "rhk-0-iki-2-target_unit": "x",
+        },
+    )
     resp = b.post(f"/skp/new?cycle_id={org.cycle_id}", data)
     assert resp.status_code == 422
     assert list(errors_of(text(resp))) == ["rhk-0-iki-2-aspect"]
@@ -151,7 +182,9 @@ def test_a_head_of_unit_may_name_an_organisation_goal(stack):
     assert 'name="rhk-0-parent"' not in page  # the top official has no superior's RHK to pick
     resp = b.post(f"/skp/new?cycle_id={stack.org.cycle_id}", form_data(""))
     assert resp.status_code == 422
-    assert errors_of(text(resp)) == {"rhk-0-goal": "Tulis sasaran organisasi (perjanjian kinerja) yang didukung RHK ini."}
+    assert errors_of(text(resp)) == {
+        "rhk-0-goal": "Tulis sasaran organisasi (perjanjian kinerja) yang didukung RHK ini."
+    }
     data = form_data("", **{"rhk-0-goal": "Sasaran PK 1: jalan mantap 90%"})
     resp = b.post(f"/skp/new?cycle_id={stack.org.cycle_id}", data)
     assert "Draf SKP tersimpan." in text(resp) and "Sasaran PK 1: jalan mantap 90%" in text(resp)
@@ -168,9 +201,16 @@ def test_edit_keeps_ids_and_a_stale_etag_is_refused(stack):
     etag = html.unescape(re.search(r'name="etag" value="([^"]+)"', page).group(1))
     data = {m.group(1): html.unescape(m.group(2)) for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', page)}
     data |= {f"behaviour-{v}": f"Baru {v}" for v in BERAKHLAK}
-    data.update({"rhk-0-description": "Deskripsi yang diperbaiki", "rhk-0-parent": ka["rhk"][0]["id"],
-                 "rhk-0-kind": "utama", "approach": "kuantitatif", "rhk-0-iki-0-aspect": "kuantitas",
-                 "rhk-0-iki-1-aspect": "kualitas"})
+    data.update(
+        {
+            "rhk-0-description": "Deskripsi yang diperbaiki",
+            "rhk-0-parent": ka["rhk"][0]["id"],
+            "rhk-0-kind": "utama",
+            "approach": "kuantitatif",
+            "rhk-0-iki-0-aspect": "kuantitas",
+            "rhk-0-iki-1-aspect": "kualitas",
+        }
+    )
     for button in ("csrf_token", "more", "then"):  # the page's buttons are not pressed
         data.pop(button)
     resp = b.post(f"/skp/{plan['id']}/edit", data)
@@ -201,10 +241,16 @@ def test_returned_plan_shows_the_note_on_my_list_and_the_plan(stack):
     org = stack.org
     ka = kasi_plan(org)
     plan = org.cascade(ka, STAFF_A[0])
-    org.put(f"/plans/{plan['id']}", org.as_(STAFF_A[0]) | {"If-Match": f'"{plan["version"]}"'},
-            {"approach": "kuantitatif", "rhk": plan["rhk"], "behaviour": {v: "x y z" for v in BERAKHLAK}})
+    org.put(
+        f"/plans/{plan['id']}",
+        org.as_(STAFF_A[0]) | {"If-Match": f'"{plan["version"]}"'},
+        {"approach": "kuantitatif", "rhk": plan["rhk"], "behaviour": {v: "x y z" for v in BERAKHLAK}},
+    )
     assert org.submit(plan["id"], STAFF_A[0]).status_code == 200
-    assert org.post(f"/plans/{plan['id']}/return", org.as_(KASI_A), {"note": "Target kualitas terlalu rendah"}).status_code == 200
+    assert (
+        org.post(f"/plans/{plan['id']}/return", org.as_(KASI_A), {"note": "Target kualitas terlalu rendah"}).status_code
+        == 200
+    )
     b = stack.browser()
     b.login(STAFF_A[0])
     assert "Target kualitas terlalu rendah" in text(b.get("/skp"))
@@ -238,10 +284,16 @@ def test_realisation_with_evidence_upload(stack):
     b.login(STAFF_A[0])
     page = text(b.get(f"/skp/{plan['id']}/realisasi"))
     assert "Triwulan I" in page and iki["indicator"] in page
-    resp = b.post(f"/skp/{plan['id']}/realisasi?period_seq=1", {
-        "iki_id": iki["id"], f"iki-{iki['id']}-value": "3", f"iki-{iki['id']}-note": "Dua dokumen final",
-        f"iki-{iki['id']}-file": (io.BytesIO(b"%PDF-1.4 bukti"), "laporan.pdf", "application/pdf")},
-        content_type="multipart/form-data")
+    resp = b.post(
+        f"/skp/{plan['id']}/realisasi?period_seq=1",
+        {
+            "iki_id": iki["id"],
+            f"iki-{iki['id']}-value": "3",
+            f"iki-{iki['id']}-note": "Dua dokumen final",
+            f"iki-{iki['id']}-file": (io.BytesIO(b"%PDF-1.4 bukti"), "laporan.pdf", "application/pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     page = text(resp)
     assert "Realisasi tersimpan." in page and "laporan.pdf" in page and "Dua dokumen final" in page
     (rec,) = org.get(f"/plans/{plan['id']}/realisations?period_seq=1", org.as_(STAFF_A[0])).get_json()
@@ -253,11 +305,18 @@ def test_realisation_with_evidence_upload(stack):
     other.login(STAFF_A[1])
     assert other.get(link).status_code == 403
     # a renamed file is refused beside the file field (the value itself was recorded)
-    resp = b.post(f"/skp/{plan['id']}/realisasi?period_seq=1", {
-        "iki_id": iki["id"], f"iki-{iki['id']}-value": "4",
-        f"iki-{iki['id']}-file": [(io.BytesIO(b"catatan lapangan"), "catatan.txt", "text/plain"),
-                                  (io.BytesIO(b"MZ not a pdf"), "x.pdf", "application/pdf")]},
-        content_type="multipart/form-data")
+    resp = b.post(
+        f"/skp/{plan['id']}/realisasi?period_seq=1",
+        {
+            "iki_id": iki["id"],
+            f"iki-{iki['id']}-value": "4",
+            f"iki-{iki['id']}-file": [
+                (io.BytesIO(b"catatan lapangan"), "catatan.txt", "text/plain"),
+                (io.BytesIO(b"MZ not a pdf"), "x.pdf", "application/pdf"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422
     assert "berkas x.pdf ditolak" in errors_of(text(resp))[f"iki-{iki['id']}-file"]
     # a value that is no number is refused and nothing changes
@@ -276,8 +335,15 @@ def test_daily_log_quick_entry_grouped_by_day(stack):
     page = text(b.get("/log-harian"))
     assert 'value="2026-01-05"' in page  # today in Jakarta (the stack's clock)
     assert plan["rhk"][0]["iki"][0]["indicator"] in page  # IKI of my approved SKP to link to
-    resp = b.post("/log-harian", {"date": "2026-01-05", "activity": "Menyusun draf dokumen", "minutes": "90",
-                                  "iki_id": plan["rhk"][0]["iki"][0]["id"]})
+    resp = b.post(
+        "/log-harian",
+        {
+            "date": "2026-01-05",
+            "activity": "Menyusun draf dokumen",
+            "minutes": "90",
+            "iki_id": plan["rhk"][0]["iki"][0]["id"],
+        },
+    )
     assert "Kegiatan tercatat." in text(resp)
     b.post("/log-harian", {"date": "2026-01-02", "activity": "Rapat koordinasi", "minutes": "60", "iki_id": ""})
     page = text(b.get("/log-harian"))
@@ -286,8 +352,11 @@ def test_daily_log_quick_entry_grouped_by_day(stack):
     before = org.counts()["daily_logs"]
     resp = b.post("/log-harian", {"date": "kemarin", "activity": "", "minutes": "0"})
     assert resp.status_code == 422
-    assert errors_of(text(resp)) == {"date": "Isi tanggal dengan format TTTT-BB-HH.", "activity": "Wajib diisi.",
-                                     "minutes": "Durasi antara 1 dan 1440 menit."}
+    assert errors_of(text(resp)) == {
+        "date": "Isi tanggal dengan format TTTT-BB-HH.",
+        "activity": "Wajib diisi.",
+        "minutes": "Durasi antara 1 dan 1440 menit.",
+    }
     resp = b.post("/log-harian", {"date": "2026-01-06", "activity": "Besok", "minutes": "30"})
     assert resp.status_code == 422 and "date" in errors_of(text(resp))  # the future: the API refuses it
     assert org.counts()["daily_logs"] == before
@@ -310,8 +379,11 @@ def test_error_links_name_the_slot(stack):
     b = stack.browser()
     b.login(STAFF_A[0])
     b.get(f"/skp/new?cycle_id={stack.org.cycle_id}")
-    page = text(b.post(f"/skp/new?cycle_id={stack.org.cycle_id}",
-                       form_data(ka["rhk"][0]["id"], **{"rhk-0-iki-1-target_unit": ""})))
+    page = text(
+        b.post(
+            f"/skp/new?cycle_id={stack.org.cycle_id}", form_data(ka["rhk"][0]["id"], **{"rhk-0-iki-1-target_unit": ""})
+        )
+    )
     assert '<a href="#f-rhk-0-iki-1-target_unit">IKI 1.2 · Satuan: Wajib diisi.</a>' in page
 
 
@@ -333,9 +405,14 @@ def test_an_approved_plan_reopens_for_revision_and_keeps_its_version(stack):
     for button in ("csrf_token", "more", "then"):
         data.pop(button)
     data |= {f"behaviour-{v}": f"Revisi {v}" for v in BERAKHLAK}
-    data |= {"rhk-0-description": "RHK setelah revisi", "rhk-0-parent": plan["rhk"][0]["parent_rhk_id"],
-             "rhk-0-kind": "utama", "approach": "kuantitatif", "rhk-0-iki-0-aspect": "kuantitas",
-             "rhk-0-iki-1-aspect": "kualitas"}
+    data |= {
+        "rhk-0-description": "RHK setelah revisi",
+        "rhk-0-parent": plan["rhk"][0]["parent_rhk_id"],
+        "rhk-0-kind": "utama",
+        "approach": "kuantitatif",
+        "rhk-0-iki-0-aspect": "kuantitas",
+        "rhk-0-iki-1-aspect": "kualitas",
+    }
     assert "Draf SKP tersimpan." in text(b.post(f"/skp/{plan['id']}/edit", data))
     page = text(b.get(f"/skp/{plan['id']}"))
     assert "RHK setelah revisi" in page and "Versi yang disetujui" in page
@@ -362,9 +439,12 @@ def test_every_catalogue_key_used_by_these_pages_exists_in_both_languages(stack)
         ids = json.loads((root / "messages" / area / "id.json").read_text(encoding="utf-8"))
         ens = json.loads((root / "messages" / area / "en.json").read_text(encoding="utf-8"))
         assert set(ids) == set(ens) and all(k.startswith(area + ".") for k in ids)
-    sources = [root / "pages_employee.py", root / "pages_supervisor.py",
-               *(root / "templates" / "portal" / "employee").glob("*.html"),
-               *(root / "templates" / "portal" / "supervisor").glob("*.html")]
+    sources = [
+        root / "pages_employee.py",
+        root / "pages_supervisor.py",
+        *(root / "templates" / "portal" / "employee").glob("*.html"),
+        *(root / "templates" / "portal" / "supervisor").glob("*.html"),
+    ]
     used = set()
     for path in sources:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""", path.read_text(encoding="utf-8")))

@@ -3,6 +3,7 @@ evaluations, the PDF, acknowledging, an objection inside its window), the penila
 page with the explained suggestion, deviation reason, signing) and the atasan penilai
 (countersigning, deciding objections). The states are reached through the APIs: approved SKPs,
 the cycle advanced to the annual evaluation, realisations recorded, events pumped."""
+
 from __future__ import annotations
 
 import html
@@ -47,11 +48,27 @@ class Team:
         for nip in STAFF_A:
             if nip in qualitative:
                 parent = self.plans[KASI_A]["rhk"][0]
-                self.plans[nip] = org.approved_plan(nip, [rhk(f"Mendukung: {parent['description']}", parent=parent["id"], ikis=[
-                    iki("kuantitas", 4, "dokumen"),
-                    {"aspect": "kualitas", "indicator": "Mutu laporan perencanaan", "target_value": None,
-                     "target_unit": None, "target_text": "Diterima tanpa revisi"}])], KASI_A,
-                    approach="kualitatif")
+                self.plans[nip] = org.approved_plan(
+                    nip,
+                    [
+                        rhk(
+                            f"Mendukung: {parent['description']}",
+                            parent=parent["id"],
+                            ikis=[
+                                iki("kuantitas", 4, "dokumen"),
+                                {
+                                    "aspect": "kualitas",
+                                    "indicator": "Mutu laporan perencanaan",
+                                    "target_value": None,
+                                    "target_unit": None,
+                                    "target_text": "Diterima tanpa revisi",
+                                },
+                            ],
+                        )
+                    ],
+                    KASI_A,
+                    approach="kualitatif",
+                )
                 continue
             self.plans[nip] = org.cascade(self.plans[KASI_A], nip, approver=KASI_A)
         for nip in STAFF_B:
@@ -69,8 +86,11 @@ class Team:
         plan = self.plans[nip]
         ikis = [i for r in plan["rhk"] for i in r["iki"]]
         for i, value in zip(ikis, values):
-            r = self.org.post(f"/plans/{plan['id']}/realisations", self.org.as_(nip),
-                              {"iki_id": i["id"], "period_seq": period_seq, "value": value})
+            r = self.org.post(
+                f"/plans/{plan['id']}/realisations",
+                self.org.as_(nip),
+                {"iki_id": i["id"], "period_seq": period_seq, "value": value},
+            )
             assert r.status_code == 201, r.get_json()
         self.sync()
 
@@ -99,8 +119,13 @@ class Team:
     def rate(self, nip: str, hasil="meets", perilaku="meets", **extra) -> dict:
         ev = self.evaluation(nip)
         etag = self.api("GET", f"/evaluations/{ev['id']}").headers["ETag"]
-        r = self.api("PUT", f"/evaluations/{ev['id']}/rating", ev["penilai_nip"],
-                     {"rating_hasil": hasil, "rating_perilaku": perilaku, **extra}, {"If-Match": etag})
+        r = self.api(
+            "PUT",
+            f"/evaluations/{ev['id']}/rating",
+            ev["penilai_nip"],
+            {"rating_hasil": hasil, "rating_perilaku": perilaku, **extra},
+            {"If-Match": etag},
+        )
         assert r.status_code == 200, r.get_json()
         self.sync()
         return r.get_json()
@@ -141,6 +166,7 @@ def no_missing_keys(resp) -> None:
 
 # ------------------------------------------------------------------ the employee
 
+
 def test_my_evaluations_list_periodic_and_annual_with_status(team):
     b = team.stack.browser()
     b.login(STAFF_A[0])
@@ -171,8 +197,10 @@ def test_self_assessment_draft_then_submit_with_errors_beside_the_fields(team):
     etag = etag_of(resp)
     assert etag
     # submit with a field missing: refused beside the field, nothing saved
-    resp = b.post(f"/evaluasi/{ev['id']}/penilaian-diri", {"etag": etag, "action": "submit",
-                                                          "achievements": "Arsip digital selesai."})
+    resp = b.post(
+        f"/evaluasi/{ev['id']}/penilaian-diri",
+        {"etag": etag, "action": "submit", "achievements": "Arsip digital selesai."},
+    )
     assert resp.status_code == 422
     page = text(resp)
     assert 'id="e-challenges"' in page and 'id="e-improvement_plan"' in page and "Wajib diisi." in page
@@ -180,9 +208,15 @@ def test_self_assessment_draft_then_submit_with_errors_beside_the_fields(team):
     assert team.evaluation(STAFF_A[0])["self_assessment"] == {}
     # a draft: saved with If-Match, the status stays open
     iki_id = team.plans[STAFF_A[0]]["rhk"][0]["iki"][0]["id"]
-    resp = b.post(f"/evaluasi/{ev['id']}/penilaian-diri", {"etag": etag, "action": "save",
-                                                          "achievements": "Arsip digital selesai.",
-                                                          f"iki_comments.{iki_id}": "Lima dokumen, bukan empat."})
+    resp = b.post(
+        f"/evaluasi/{ev['id']}/penilaian-diri",
+        {
+            "etag": etag,
+            "action": "save",
+            "achievements": "Arsip digital selesai.",
+            f"iki_comments.{iki_id}": "Lima dokumen, bukan empat.",
+        },
+    )
     assert resp.status_code == 200 and "Draf penilaian diri tersimpan." in text(resp)
     saved = team.evaluation(STAFF_A[0])
     assert saved["status"] == "open" and saved["self_assessment"]["achievements"] == "Arsip digital selesai."
@@ -196,9 +230,16 @@ def test_self_assessment_draft_then_submit_with_errors_beside_the_fields(team):
     assert team.evaluation(STAFF_A[0])["self_assessment"]["achievements"] == "Arsip digital selesai."
     # submit from the fresh page
     etag = etag_of(b.get(f"/evaluasi/{ev['id']}"))
-    resp = b.post(f"/evaluasi/{ev['id']}/penilaian-diri", {
-        "etag": etag, "action": "submit", "achievements": "Arsip digital selesai.",
-        "challenges": "Data kecamatan terlambat.", "improvement_plan": "Jadwal dimajukan dua minggu."})
+    resp = b.post(
+        f"/evaluasi/{ev['id']}/penilaian-diri",
+        {
+            "etag": etag,
+            "action": "submit",
+            "achievements": "Arsip digital selesai.",
+            "challenges": "Data kecamatan terlambat.",
+            "improvement_plan": "Jadwal dimajukan dua minggu.",
+        },
+    )
     assert resp.status_code == 200
     page = plain(resp)
     assert "Penilaian diri terkirim" in page and "Data kecamatan terlambat." in page
@@ -239,8 +280,11 @@ def test_the_employee_downloads_the_pdf_through_the_portal(team):
     signed = team.evaluation(STAFF_A[0])
     assert "Unduh dokumen (PDF, versi 1)" in page and signed["content_hash"] in page
     pdf = b.get(f"/evaluasi/{ev['id']}/dokumen.pdf")
-    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF") and b"v1.pdf" in \
-        pdf.headers["Content-Disposition"].encode()
+    assert (
+        pdf.mimetype == "application/pdf"
+        and pdf.data.startswith(b"%PDF")
+        and b"v1.pdf" in pdf.headers["Content-Disposition"].encode()
+    )
 
 
 def test_acknowledge_then_object_inside_the_window_and_not_after(team):
@@ -288,6 +332,7 @@ def test_acknowledge_then_object_inside_the_window_and_not_after(team):
 
 # ------------------------------------------------------------------ the penilai
 
+
 def test_rating_page_shows_the_suggestion_with_its_reasons(team):
     ev = team.evaluation(STAFF_A[0])
     b = team.stack.browser()
@@ -318,12 +363,19 @@ def test_departing_from_the_suggestion_needs_a_reason_then_the_predikat_shows_an
     b = team.stack.browser()
     b.login(KASI_A)
     etag = etag_of(b.get(f"/evaluasi/{ev['id']}/nilai"))
-    form = {"etag": etag, "rating_hasil": "above", "rating_perilaku": "above",
-            f"iki_feedback.{iki_id}": "Melebihi target dokumen.",
-            "value_level.kolaboratif": "above", "value_text.kolaboratif": "Membantu seksi lain."}
+    form = {
+        "etag": etag,
+        "rating_hasil": "above",
+        "rating_perilaku": "above",
+        f"iki_feedback.{iki_id}": "Melebihi target dokumen.",
+        "value_level.kolaboratif": "above",
+        "value_text.kolaboratif": "Membantu seksi lain.",
+    }
     # nothing chosen: the portal asks beside both radio groups
     resp = b.post(f"/evaluasi/{ev['id']}/nilai", {"etag": etag})
-    assert resp.status_code == 422 and 'id="e-f-rating_hasil"' in text(resp) and 'id="e-f-rating_perilaku"' in text(resp)
+    assert (
+        resp.status_code == 422 and 'id="e-f-rating_hasil"' in text(resp) and 'id="e-f-rating_perilaku"' in text(resp)
+    )
     # feedback text on a value without its level
     resp = b.post(f"/evaluasi/{ev['id']}/nilai", {**form, "value_level.kolaboratif": ""})
     assert resp.status_code == 422 and "Pilih tingkatnya" in text(resp)
@@ -339,7 +391,10 @@ def test_departing_from_the_suggestion_needs_a_reason_then_the_predikat_shows_an
     assert resp.status_code == 200
     page = plain(resp)
     assert "Penilaian tersimpan." in page and "Sangat Baik" in page
-    assert "Di atas ekspektasi (hasil kerja) dan Di atas ekspektasi (perilaku kerja) menghasilkan predikat Sangat Baik" in page
+    assert (
+        "Di atas ekspektasi (hasil kerja) dan Di atas ekspektasi (perilaku kerja) menghasilkan predikat Sangat Baik"
+        in page
+    )
     rated = team.evaluation(STAFF_A[0])
     assert (rated["status"], rated["predikat"], rated["deviation_reason"]) == ("rated", "SANGAT_BAIK", REASON)
     assert rated["iki_feedback"] == {iki_id: "Melebihi target dokumen."}
@@ -358,6 +413,7 @@ def test_departing_from_the_suggestion_needs_a_reason_then_the_predikat_shows_an
 
 # ------------------------------------------------------------------ the supervisor's lists
 
+
 def test_team_page_counts_what_to_rate_sign_countersign_and_decide(team):
     kasi = team.stack.browser()
     kasi.login(KASI_A)
@@ -373,8 +429,12 @@ def test_team_page_counts_what_to_rate_sign_countersign_and_decide(team):
     assert re.search(r'id="count-to_rate">2<', html) and re.search(r'id="count-to_sign">1<', html)
     # the head: rates the two kasi (heads of unit), countersigns staff as atasan penilai
     for unit in ("SEK-A", "SEK-B"):
-        r = team.api("PUT", "/org-results", None, {"cycle_id": team.org.cycle_id, "period_seq": 0,
-                                                    "unit_code": unit, "result": "ISTIMEWA"})
+        r = team.api(
+            "PUT",
+            "/org-results",
+            None,
+            {"cycle_id": team.org.cycle_id, "period_seq": 0, "unit_code": unit, "result": "ISTIMEWA"},
+        )
         assert r.status_code == 200, r.get_json()
     head = team.stack.browser()
     head.login(HEAD)
@@ -424,12 +484,17 @@ def test_only_the_atasan_countersigns_and_the_follow_up_shows(team):
 
 # ------------------------------------------------------------------ objections
 
+
 def _objection(team, nip=STAFF_A[0], hasil="meets", perilaku="below") -> dict:
     team.signed(nip, hasil=hasil, perilaku=perilaku)
     team.act(nip, "acknowledge", nip)
     ev = team.evaluation(nip)
-    r = team.api("POST", f"/evaluations/{ev['id']}/objections", nip,
-                 {"reasons": "Perilaku kolaboratif saya tidak dinilai dengan bukti."})
+    r = team.api(
+        "POST",
+        f"/evaluations/{ev['id']}/objections",
+        nip,
+        {"reasons": "Perilaku kolaboratif saya tidak dinilai dengan bukti."},
+    )
     assert r.status_code == 201, r.get_json()
     team.sync()
     return r.get_json()
@@ -453,12 +518,16 @@ def test_the_atasan_decides_an_objection_changed_with_new_ratings(team):
     assert "Kurang/Misconduct" in page  # the contested result
     # changed without new ratings: beside the rating fields; nothing decided
     resp = head.post(f"/keberatan/{obj['id']}", {"decision": "changed", "reason": "Bukti notulen sah."})
-    assert resp.status_code == 422 and 'id="e-f-rating_hasil"' in text(resp) and 'id="e-f-rating_perilaku"' in text(resp)
+    assert (
+        resp.status_code == 422 and 'id="e-f-rating_hasil"' in text(resp) and 'id="e-f-rating_perilaku"' in text(resp)
+    )
     resp = head.post(f"/keberatan/{obj['id']}", {"decision": "", "reason": ""})
     assert resp.status_code == 422 and 'id="e-f-decision"' in text(resp) and 'id="e-reason"' in text(resp)
     assert team.api("GET", f"/objections/{obj['id']}").get_json()["status"] == "under_review"
-    resp = head.post(f"/keberatan/{obj['id']}", {"decision": "changed", "reason": "Bukti notulen sah.",
-                                                 "rating_hasil": "meets", "rating_perilaku": "meets"})
+    resp = head.post(
+        f"/keberatan/{obj['id']}",
+        {"decision": "changed", "reason": "Bukti notulen sah.", "rating_hasil": "meets", "rating_perilaku": "meets"},
+    )
     assert resp.status_code == 200
     page = plain(resp)
     assert "Keberatan telah diputus." in page and "Hasil penilaian diubah" in page and "final" in page
@@ -515,8 +584,10 @@ def test_a_periodic_evaluation_is_rated_and_signed_in_its_supervisor_phase(stack
     t.advance_to("monitoring:1:supervisor_evaluation")
     page = plain(emp.get(f"/evaluasi/{ev['id']}"))
     assert "Penilaian diri dapat diisi pada tahap penilaian diri" in page  # closed for the employee
-    resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", {"etag": etag_of(kasi.get(f"/evaluasi/{ev['id']}/nilai")),
-                                                     "rating_hasil": "meets", "rating_perilaku": "meets"})
+    resp = kasi.post(
+        f"/evaluasi/{ev['id']}/nilai",
+        {"etag": etag_of(kasi.get(f"/evaluasi/{ev['id']}/nilai")), "rating_hasil": "meets", "rating_perilaku": "meets"},
+    )
     assert resp.status_code == 200 and "Baik" in plain(resp) and "Tandatangani penilaian" in plain(resp)
     resp = kasi.post(f"/evaluasi/{ev['id']}/tandatangani")
     assert "Penilaian telah ditandatangani" in plain(resp)
@@ -531,8 +602,10 @@ def test_a_stale_rating_form_and_a_head_of_unit_without_organisation_result(team
     kasi.login(KASI_A)
     stale = etag_of(kasi.get(f"/evaluasi/{ev['id']}/nilai"))
     team.rate(STAFF_A[0], "meets", "meets")  # the penilai, in another tab
-    resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", {"etag": stale, "rating_hasil": "below", "rating_perilaku": "below",
-                                                     "deviation_reason": "Laporan terlambat."})
+    resp = kasi.post(
+        f"/evaluasi/{ev['id']}/nilai",
+        {"etag": stale, "rating_hasil": "below", "rating_perilaku": "below", "deviation_reason": "Laporan terlambat."},
+    )
     assert resp.status_code == 422 and "diubah orang lain" in plain(resp)
     assert team.evaluation(STAFF_A[0])["rating_hasil"] == "meets"
     assert etag_of(resp) != stale  # the page now carries the latest version
@@ -540,14 +613,30 @@ def test_a_stale_rating_form_and_a_head_of_unit_without_organisation_result(team
     head = team.stack.browser()
     head.login(HEAD)
     ev_kasi = team.evaluation(KASI_B)
-    resp = head.post(f"/evaluasi/{ev_kasi['id']}/nilai", {"etag": etag_of(head.get(f"/evaluasi/{ev_kasi['id']}/nilai")),
-                                                          "rating_hasil": "above", "rating_perilaku": "meets"})
+    resp = head.post(
+        f"/evaluasi/{ev_kasi['id']}/nilai",
+        {
+            "etag": etag_of(head.get(f"/evaluasi/{ev_kasi['id']}/nilai")),
+            "rating_hasil": "above",
+            "rating_perilaku": "meets",
+        },
+    )
     assert resp.status_code == 422 and "SEK-B" in plain(resp)
     assert team.evaluation(KASI_B)["status"] == "open"
-    team.api("PUT", "/org-results", None, {"cycle_id": team.org.cycle_id, "period_seq": 0, "unit_code": "SEK-B",
-                                           "result": "BAIK"})
-    resp = head.post(f"/evaluasi/{ev_kasi['id']}/nilai", {"etag": etag_of(head.get(f"/evaluasi/{ev_kasi['id']}/nilai")),
-                                                          "rating_hasil": "above", "rating_perilaku": "meets"})
+    team.api(
+        "PUT",
+        "/org-results",
+        None,
+        {"cycle_id": team.org.cycle_id, "period_seq": 0, "unit_code": "SEK-B", "result": "BAIK"},
+    )
+    resp = head.post(
+        f"/evaluasi/{ev_kasi['id']}/nilai",
+        {
+            "etag": etag_of(head.get(f"/evaluasi/{ev_kasi['id']}/nilai")),
+            "rating_hasil": "above",
+            "rating_perilaku": "meets",
+        },
+    )
     assert resp.status_code == 200
     rated = team.evaluation(KASI_B)
     assert (rated["rating_hasil"], rated["org_result"], rated["predikat"]) == ("meets", "BAIK", "BAIK")
@@ -574,17 +663,21 @@ def test_peer_feedback_shows_on_the_rating_page_only_in_aggregate_from_three_ans
     kasi = team.stack.browser()
     kasi.login(KASI_A)
     for i, nip in enumerate(raters):
-        r = team.api("POST", f"/evaluations/{ev['id']}/peer-feedback", nip,
-                     {"answers": {"kolaboratif": "above", "harmonis": "below" if i == 0 else "meets"}})
+        r = team.api(
+            "POST",
+            f"/evaluations/{ev['id']}/peer-feedback",
+            nip,
+            {"answers": {"kolaboratif": "above", "harmonis": "below" if i == 0 else "meets"}},
+        )
         assert r.status_code == 201, r.get_json()
         page = plain(kasi.get(f"/evaluasi/{ev['id']}/nilai"))
         assert "Umpan balik rekan kerja" in page
         assert ("ditampilkan setelah paling sedikit 3 jawaban" in page) == (i < 2)
     html = text(kasi.get(f"/evaluasi/{ev['id']}/nilai"))
     row = re.search(r'<th scope="row">Kolaboratif</th>(.*?)</tr>', html).group(1)
-    assert re.findall(r'>(\d+)<', row) == ["3", "0", "0"]
+    assert re.findall(r">(\d+)<", row) == ["3", "0", "0"]
     row = re.search(r'<th scope="row">Harmonis</th>(.*?)</tr>', html).group(1)
-    assert re.findall(r'>(\d+)<', row) == ["0", "2", "1"]
+    assert re.findall(r">(\d+)<", row) == ["0", "2", "1"]
 
 
 def test_a_qualitative_iki_is_judged_by_the_penilai_and_the_suggestion_follows(stack):
@@ -601,8 +694,12 @@ def test_a_qualitative_iki_is_judged_by_the_penilai_and_the_suggestion_follows(s
     assert "Saran sistem: Di atas ekspektasi" in page  # only the numeric IKI is assessable so far
     assert f'name="iki_judgements.{qual}"' in text(resp) and "Penilaian kualitatif: Mutu laporan perencanaan" in page
     # judged below: the RHK is below, so is the suggestion; rating "above" now needs a reason
-    form = {"etag": etag_of(resp), f"iki_judgements.{qual}": "below", "rating_hasil": "above",
-            "rating_perilaku": "meets"}
+    form = {
+        "etag": etag_of(resp),
+        f"iki_judgements.{qual}": "below",
+        "rating_hasil": "above",
+        "rating_perilaku": "meets",
+    }
     resp = kasi.post(f"/evaluasi/{ev['id']}/nilai", form)
     assert resp.status_code == 422
     assert "berbeda dari saran sistem (Di bawah ekspektasi)" in plain(resp)
@@ -610,6 +707,6 @@ def test_a_qualitative_iki_is_judged_by_the_penilai_and_the_suggestion_follows(s
     assert resp.status_code == 200
     page = plain(resp)
     assert "Saran sistem: Di bawah ekspektasi" in page and "Ditentukan oleh penilaian kualitatif" in page
-    assert re.search(rf'<option value="below" selected>', text(resp))  # the judgement is kept in the form
+    assert re.search(r'<option value="below" selected>', text(resp))  # the judgement is kept in the form
     rated = t.evaluation(STAFF_A[2])
     assert (rated["suggested_hasil"], rated["rating_hasil"], rated["predikat"]) == ("below", "below", "BUTUH_PERBAIKAN")

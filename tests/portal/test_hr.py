@@ -1,6 +1,7 @@
 """The HR pages of the portal: cycles and their completion, advancing the stage and editing
 deadlines, calibration against the curve with overrides, survey campaigns with their IKM and QR
 code, and the HR reports — plus who may not open them."""
+
 from __future__ import annotations
 
 import html
@@ -12,12 +13,21 @@ from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B
 from tests.portal.support import text
 from tests.reviews.support import Chain
 
-HR_PAGES = ["/hr/siklus", "/hr/siklus/1", "/hr/kalibrasi", "/hr/survei", "/hr/laporan", "/hr/konsistensi",
-            "/hr/tindak-lanjut", "/hr/audit"]
+HR_PAGES = [
+    "/hr/siklus",
+    "/hr/siklus/1",
+    "/hr/kalibrasi",
+    "/hr/survei",
+    "/hr/laporan",
+    "/hr/konsistensi",
+    "/hr/tindak-lanjut",
+    "/hr/audit",
+]
 S = "/surveys/api/v1"
 
 
 # ------------------------------------------------------------------ setup helpers (also used by the browser tests)
+
 
 class HrChain(Chain):
     """The reviews chain on the portal's stack; ``wait`` delivers events (``stack.pump`` in the
@@ -42,9 +52,13 @@ def annual_curve_broken(stack, wait=None) -> HrChain:
     for unit, result in (("SEK-A", "BAIK"), ("SEK-B", "ISTIMEWA")):
         r = ch.set_org_result(unit, result, period_seq=0)
         assert r.status_code == 200, r.get_json()
-    ratings = {**{n: (KASI_A, "meets", "meets") for n in STAFF_A}, KASI_A: (HEAD, "meets", "meets"),
-               STAFF_B[0]: (KASI_B, "above", "above"), STAFF_B[1]: (KASI_B, "meets", "meets"),
-               STAFF_B[2]: (KASI_B, "meets", "below")}
+    ratings = {
+        **{n: (KASI_A, "meets", "meets") for n in STAFF_A},
+        KASI_A: (HEAD, "meets", "meets"),
+        STAFF_B[0]: (KASI_B, "above", "above"),
+        STAFF_B[1]: (KASI_B, "meets", "meets"),
+        STAFF_B[2]: (KASI_B, "meets", "below"),
+    }
     for nip, (penilai, hasil, perilaku) in ratings.items():
         ev = ch.evaluation_of(nip, period_seq=0)
         r = ch.rate(ev, penilai, hasil, perilaku, deviation_reason="Penilaian berdasarkan bukti dukung tahunan.")
@@ -64,8 +78,14 @@ def cycle_state(stack) -> str:
 
 
 def campaign_body(**overrides) -> dict:
-    body = {"unit_code": "SEK-B", "service_type": "Pelayanan izin galian jalan", "title": "SKM Izin Galian Q1",
-            "start_date": "2026-01-01", "end_date": "2026-03-31", "population": "200"}
+    body = {
+        "unit_code": "SEK-B",
+        "service_type": "Pelayanan izin galian jalan",
+        "title": "SKM Izin Galian Q1",
+        "start_date": "2026-01-01",
+        "end_date": "2026-03-31",
+        "population": "200",
+    }
     body.update(overrides)
     return body
 
@@ -84,6 +104,7 @@ def field_error(page: str, name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ who may open the HR pages
+
 
 @pytest.mark.parametrize("person", [STAFF_A[0], KASI_A])
 def test_employee_and_supervisor_get_tidak_berwenang_on_every_hr_page(stack, person):
@@ -118,12 +139,17 @@ def test_hr_of_another_agency_sees_none_of_pkmb(stack):
 
 def test_nav_shows_the_hr_pages_to_hr(stack):
     page = text(hr(stack).get("/"))
-    for label, href in (("Periode Penilaian", "/hr/siklus"), ("Kalibrasi", "/hr/kalibrasi"),
-                        ("Survei Kepuasan", "/hr/survei"), ("Laporan HR", "/hr/laporan")):
+    for label, href in (
+        ("Periode Penilaian", "/hr/siklus"),
+        ("Kalibrasi", "/hr/kalibrasi"),
+        ("Survei Kepuasan", "/hr/survei"),
+        ("Laporan HR", "/hr/laporan"),
+    ):
         assert f'href="{href}">{label}</a>' in page
 
 
 # ------------------------------------------------------------------ cycles
+
 
 def test_cycles_list_shows_stage_periods_and_deadlines_in_bahasa(stack):
     page = text(hr(stack).get("/hr/siklus"))
@@ -153,8 +179,11 @@ def test_create_cycle_shows_errors_beside_the_fields_and_saves_nothing(stack):
 def test_create_cycle_then_its_page(stack):
     b = hr(stack)
     b.get("/hr/siklus")
-    resp = b.post("/hr/siklus", {"year": "2027", "period_type": "semester", "planning_deadline": "2027-01-31"},
-                  follow_redirects=False)
+    resp = b.post(
+        "/hr/siklus",
+        {"year": "2027", "period_type": "semester", "planning_deadline": "2027-01-31"},
+        follow_redirects=False,
+    )
     assert resp.status_code == 302 and re.search(r"/hr/siklus/\d+$", resp.headers["Location"])
     page = text(b.get(resp.headers["Location"]))
     assert "Periode penilaian Penilaian Kinerja 2027 dibuat" in page and "Tahap saat ini: Draf" in page
@@ -164,13 +193,16 @@ def test_create_cycle_then_its_page(stack):
 def test_cycle_page_shows_completion_per_unit_with_progress_bars(stack):
     org = stack.org
     hp = org.head_plan()
-    ka = org.cascade(hp, KASI_A, approver=HEAD)                    # SEK-A: kasi approved
-    org.cascade(ka, STAFF_A[0], approver=KASI_A)                   # staff A0 approved
+    ka = org.cascade(hp, KASI_A, approver=HEAD)  # SEK-A: kasi approved
+    org.cascade(ka, STAFF_A[0], approver=KASI_A)  # staff A0 approved
     p1 = org.cascade(ka, STAFF_A[1])
-    assert org.submit(p1["id"], STAFF_A[1]).status_code == 200     # staff A1 submitted
+    assert org.submit(p1["id"], STAFF_A[1]).status_code == 200  # staff A1 submitted
     p2 = org.cascade(ka, STAFF_A[2])
     org.submit(p2["id"], STAFF_A[2])
-    assert org.post(f"/plans/{p2['id']}/return", org.as_(KASI_A), {"note": "Target kualitas belum terukur."}).status_code == 200
+    assert (
+        org.post(f"/plans/{p2['id']}/return", org.as_(KASI_A), {"note": "Target kualitas belum terukur."}).status_code
+        == 200
+    )
     page = text(hr(stack).get(f"/hr/siklus/{org.cycle_id}"))
     assert "Kelengkapan SKP per unit" in page
     row = re.search(r"Seksi Perencanaan <span class=\"meta\">SEK-A</span></th>(.*?)</tr>", page, re.S).group(1)
@@ -191,7 +223,9 @@ def test_cycle_page_shows_evaluations_per_unit_for_the_current_period(stack):
     assert ch.rate(ev, KASI_A, "meets", "meets", deviation_reason="Sesuai bukti dukung.").status_code == 200
     page = text(hr(stack).get(f"/hr/siklus/{stack.org.cycle_id}"))
     assert "Evaluasi per unit — Triwulan I" in page
-    row = [r for r in re.finditer(r"Seksi Perencanaan <span class=\"meta\">SEK-A</span></th>(.*?)</tr>", page, re.S)][-1]
+    row = [r for r in re.finditer(r"Seksi Perencanaan <span class=\"meta\">SEK-A</span></th>(.*?)</tr>", page, re.S)][
+        -1
+    ]
     assert '<progress max="4" value="1"' in row.group(1)  # 1 of SEK-A's 4 evaluations rated
     assert "Penilaian atasan" in page  # the phase, in Bahasa
 
@@ -243,13 +277,14 @@ def test_deadlines_are_read_only_after_planning(stack):
 
 # ------------------------------------------------------------------ calibration
 
+
 def test_calibration_shows_the_curve_chart_and_names_the_violations(stack):
     annual_curve_broken(stack)
     resp = hr(stack).get(f"/hr/kalibrasi?cycle_id={stack.org.cycle_id}&period_seq=0")
     assert resp.status_code == 200
     page = text(resp)
-    sek_a = page[page.index('id="unit-SEK-A"'):page.index('id="unit-SEK-B"')]
-    sek_b = page[page.index('id="unit-SEK-B"'):]
+    sek_a = page[page.index('id="unit-SEK-A"') : page.index('id="unit-SEK-B"')]
+    sek_b = page[page.index('id="unit-SEK-B"') :]
     assert "Capaian kinerja organisasi: <strong>Baik</strong>" in sek_a and "4 pegawai berpredikat" in sek_a
     assert "Pelanggaran kurva distribusi" in sek_a
     assert "Baik: paling banyak 70 % (3 orang), tercatat 4 dari 4 orang." in sek_a
@@ -277,8 +312,9 @@ def test_override_needs_a_reason_then_is_recorded(stack):
     assert resp.status_code == 422 and field_error(text(resp), "reason-SEK-A") == "Wajib diisi."
     resp = b.post("/hr/kalibrasi/pengecualian", {**form, "reason-SEK-A": "Kecil"})  # the API wants 10+ characters
     assert resp.status_code == 422 and field_error(text(resp), "reason-SEK-A")
-    cal = stack.org.client.get(f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A",
-                               headers=stack.org.hr).get_json()
+    cal = stack.org.client.get(
+        f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A", headers=stack.org.hr
+    ).get_json()
     assert cal["units"][0]["override"] is None and cal["units"][0]["sign_off_blocked"] is True
     reason = "Seksi kecil (4 orang); seluruh target tahunan tercapai dengan bukti dukung."
     resp = b.post("/hr/kalibrasi/pengecualian", {**form, "reason-SEK-A": reason})
@@ -286,8 +322,9 @@ def test_override_needs_a_reason_then_is_recorded(stack):
     page = text(resp)
     assert "Pengecualian untuk unit SEK-A tercatat" in page and "Pengecualian tercatat" in page and reason in page
     assert "Penandatanganan unit ini ditahan" not in page
-    cal = stack.org.client.get(f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A",
-                               headers=stack.org.hr).get_json()
+    cal = stack.org.client.get(
+        f"/reviews/api/v1/calibration?cycle_id={cid}&period_seq=0&unit_code=SEK-A", headers=stack.org.hr
+    ).get_json()
     assert cal["units"][0]["override"]["reason"] == reason and cal["units"][0]["sign_off_blocked"] is False
 
 
@@ -295,8 +332,15 @@ def test_override_of_a_unit_on_the_curve_is_refused_with_the_apis_message(stack)
     annual_curve_broken(stack)
     b = hr(stack)
     b.get("/hr/kalibrasi")
-    resp = b.post("/hr/kalibrasi/pengecualian", {"cycle_id": stack.org.cycle_id, "period_seq": 0, "unit_code": "SEK-B",
-                                                 "reason-SEK-B": "Tidak perlu, hanya mencoba saja."})
+    resp = b.post(
+        "/hr/kalibrasi/pengecualian",
+        {
+            "cycle_id": stack.org.cycle_id,
+            "period_seq": 0,
+            "unit_code": "SEK-B",
+            "reason-SEK-B": "Tidak perlu, hanya mencoba saja.",
+        },
+    )
     assert resp.status_code == 409 and "Pengecualian tercatat" not in text(resp)
 
 
@@ -310,6 +354,7 @@ def test_calibration_check_button_reports_the_units_in_violation(stack):
 
 
 # ------------------------------------------------------------------ surveys
+
 
 def test_create_campaign_errors_beside_the_fields_and_nothing_saved(stack):
     b = hr(stack)
@@ -346,8 +391,11 @@ def test_campaign_open_qr_ikm_and_close(stack):
     assert b.get(f"/hr/survei/{c['id']}/qr.png").data[:8] == b"\x89PNG\r\n\x1a\n"
     # answers through the kiosk API: the index appears with its band and the sample count
     for value in (4, 4, 3):
-        r = stack.org.client.post(f"{S}/campaigns/{c['id']}/responses", headers=stack.org.hr,
-                                  json={"answers": {f"U{i}": value for i in range(1, 10)}})
+        r = stack.org.client.post(
+            f"{S}/campaigns/{c['id']}/responses",
+            headers=stack.org.hr,
+            json={"answers": {f"U{i}": value for i in range(1, 10)}},
+        )
         assert r.status_code == 201, r.get_json()
     page = text(b.get("/hr/survei"))
     assert "91.67" in page and ">A <span" in page and "(Sangat Baik)" in page
@@ -374,6 +422,7 @@ def test_other_agency_cannot_fetch_the_qr_code(stack):
 
 
 # ------------------------------------------------------------------ reports
+
 
 def test_reports_index_links_the_sub_pages(stack):
     page = text(hr(stack).get("/hr/laporan"))

@@ -4,6 +4,7 @@ the protocol (discovery, authorization code with PKCE, token endpoint, JWKS, RS2
 The fake hands out, as the access token, a token the embedded services accept (HS256 with the
 embedded secret): in production the provider's RS256 access token is verified by the services
 against JWT_JWKS_URL; what is tested here is the portal's side of the exchange."""
+
 from __future__ import annotations
 
 import base64
@@ -12,7 +13,7 @@ import json
 import secrets
 import threading
 import time
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -42,10 +43,15 @@ class FakeIdP:
 
         @app.get("/.well-known/openid-configuration")
         def metadata():
-            return jsonify(issuer=self.url, authorization_endpoint=f"{self.url}/authorize",
-                           token_endpoint=f"{self.url}/token", jwks_uri=f"{self.url}/jwks",
-                           response_types_supported=["code"], id_token_signing_alg_values_supported=["RS256"],
-                           code_challenge_methods_supported=["S256"])
+            return jsonify(
+                issuer=self.url,
+                authorization_endpoint=f"{self.url}/authorize",
+                token_endpoint=f"{self.url}/token",
+                jwks_uri=f"{self.url}/jwks",
+                response_types_supported=["code"],
+                id_token_signing_alg_values_supported=["RS256"],
+                code_challenge_methods_supported=["S256"],
+            )
 
         @app.get("/jwks")
         def jwks():
@@ -70,11 +76,23 @@ class FakeIdP:
             if digest.decode() != grant["code_challenge"]:
                 return jsonify(error="invalid_grant", error_description="PKCE"), 400
             now = int(time.time())
-            id_token = jwt.encode({"iss": self.url, "aud": CLIENT_ID, "sub": STAFF_A[0], "nonce": grant.get("nonce"),
-                                   "name": "Rina Wati", "iat": now, "exp": now + 600}, self.key, algorithm="RS256",
-                                  headers={"kid": "k1"})
-            return jsonify(access_token=self.access_token_for(STAFF_A[0]), token_type="Bearer", expires_in=3600,
-                           id_token=id_token)
+            id_token = jwt.encode(
+                {
+                    "iss": self.url,
+                    "aud": CLIENT_ID,
+                    "sub": STAFF_A[0],
+                    "nonce": grant.get("nonce"),
+                    "name": "Rina Wati",
+                    "iat": now,
+                    "exp": now + 600,
+                },
+                self.key,
+                algorithm="RS256",
+                headers={"kid": "k1"},
+            )
+            return jsonify(
+                access_token=self.access_token_for(STAFF_A[0]), token_type="Bearer", expires_in=3600, id_token=id_token
+            )
 
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -93,8 +111,13 @@ def idp(stack):
 
 
 def _portal(stack, idp):
-    settings = PortalSettings(dev_login=False, oidc_metadata_url=f"{idp.url}/.well-known/openid-configuration",
-                              oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET, secret_key="k" * 48)
+    settings = PortalSettings(
+        dev_login=False,
+        oidc_metadata_url=f"{idp.url}/.well-known/openid-configuration",
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        secret_key="k" * 48,
+    )
     return create_app(settings, wsgi=stack.emb.wsgi, clock=stack.clock)
 
 
@@ -129,9 +152,16 @@ def test_production_portal_refuses_to_start_without_its_settings():
     with pytest.raises(ConfigError, match="PORTAL_SECRET_KEY"):
         PortalSettings.from_env({"KINERJA_MODE": "production"})
     with pytest.raises(ConfigError, match="PORTAL_OIDC_METADATA_URL"):
-        PortalSettings.from_env({"KINERJA_MODE": "production", "PORTAL_SECRET_KEY": "x" * 40,
-                                 "PORTAL_API_URL": "http://gateway"})
-    s = PortalSettings.from_env({"KINERJA_MODE": "production", "PORTAL_SECRET_KEY": "x" * 40,
-                                 "PORTAL_API_URL": "http://gateway", "PORTAL_OIDC_METADATA_URL": "http://idp/.wk",
-                                 "PORTAL_OIDC_CLIENT_ID": "portal"})
+        PortalSettings.from_env(
+            {"KINERJA_MODE": "production", "PORTAL_SECRET_KEY": "x" * 40, "PORTAL_API_URL": "http://gateway"}
+        )
+    s = PortalSettings.from_env(
+        {
+            "KINERJA_MODE": "production",
+            "PORTAL_SECRET_KEY": "x" * 40,
+            "PORTAL_API_URL": "http://gateway",
+            "PORTAL_OIDC_METADATA_URL": "http://idp/.wk",
+            "PORTAL_OIDC_CLIENT_ID": "portal",
+        }
+    )
     assert not s.dev_login and s.secure_cookies

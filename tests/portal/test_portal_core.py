@@ -1,10 +1,11 @@
 """The portal's shell: login, sessions, language, inbox, and the pages a person may not open."""
+
 from __future__ import annotations
 
 import time
 
 from services.common.auth import issue_token
-from tests.plans.support import KASI_A, OTHER_EMP, STAFF_A
+from tests.plans.support import KASI_A, STAFF_A
 from tests.portal.support import text
 
 
@@ -62,12 +63,19 @@ def test_expired_session_returns_to_login_then_to_the_page(stack, monkeypatch):
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 9 * 3600)  # past the session's 8 hours
     resp = b.get("/inbox", follow_redirects=False)
-    assert resp.status_code == 302 and "next=/inbox" in resp.headers["Location"] and "expired=1" in resp.headers["Location"]
+    assert (
+        resp.status_code == 302
+        and "next=/inbox" in resp.headers["Location"]
+        and "expired=1" in resp.headers["Location"]
+    )
     page = text(b.get(resp.headers["Location"]))
     assert "Sesi Anda telah berakhir" in page
     monkeypatch.setattr(time, "time", real)
     b.get(resp.headers["Location"])  # (a cookie signed "in the future" does not verify once time is back)
-    assert b.post("/login", {"person": STAFF_A[0], "next": "/inbox"}, follow_redirects=False).headers["Location"] == "/inbox"
+    assert (
+        b.post("/login", {"person": STAFF_A[0], "next": "/inbox"}, follow_redirects=False).headers["Location"]
+        == "/inbox"
+    )
 
 
 def test_a_token_the_services_refuse_returns_to_login(stack):
@@ -77,10 +85,17 @@ def test_a_token_the_services_refuse_returns_to_login(stack):
     bad = issue_token("another-secret-0123456789-0123456789", roles=["employee"], agency="PKMB", nip=STAFF_A[0])
     portal = stack.emb.wsgi.portal
     from services.portal.auth import SESSION_KEY
+
     client = portal.test_client()
     with client.session_transaction() as sess:
-        sess[SESSION_KEY] = {"token": bad, "nip": STAFF_A[0], "name": "Rina", "roles": ["employee"],
-                             "agency": "PKMB", "expires_at": time.time() + 3600}
+        sess[SESSION_KEY] = {
+            "token": bad,
+            "nip": STAFF_A[0],
+            "name": "Rina",
+            "roles": ["employee"],
+            "agency": "PKMB",
+            "expires_at": time.time() + 3600,
+        }
     resp = client.get("/inbox")
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/inbox")
 

@@ -1,5 +1,6 @@
 """The superior's pages: the team dashboard, today's team logs (page and fragment), and the SKP
 review with approve and return with a required note."""
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,11 @@ from tests.portal.test_employee import BERAKHLAK, errors_of
 def submitted(org, nip=STAFF_A[0], parent=None):
     """``nip``'s SKP, complete and submitted to their superior (KASI_A's plan approved first)."""
     parent = parent or org.cascade(org.head_plan(), KASI_A, approver=HEAD)
-    plan = org.create_plan(nip, [rhk("Tersusunnya laporan bulanan", parent=parent["rhk"][0]["id"],
-                                     ikis=[iki("kuantitas", 12, "laporan")])],
-                           behaviour={v: f"Ekspektasi {v}" for v in BERAKHLAK})
+    plan = org.create_plan(
+        nip,
+        [rhk("Tersusunnya laporan bulanan", parent=parent["rhk"][0]["id"], ikis=[iki("kuantitas", 12, "laporan")])],
+        behaviour={v: f"Ekspektasi {v}" for v in BERAKHLAK},
+    )
     assert org.submit(plan["id"], nip).status_code == 200
     return plan, parent
 
@@ -27,9 +30,9 @@ def test_team_dashboard_lists_waiting_plans_and_everyone(stack):
     b.login(KASI_A)
     page = text(b.get("/tim"))
     assert "1 SKP diajukan kepada Anda." in page
-    waiting = page[page.index("SKP menunggu persetujuan"):page.index("Evaluasi untuk dinilai")]
+    waiting = page[page.index("SKP menunggu persetujuan") : page.index("Evaluasi untuk dinilai")]
     assert f'href="/tim/skp/{plan["id"]}">Rina Wati</a>' in waiting and "Dewi Lestari" not in waiting
-    table = page[page.index("SKP bawahan langsung"):]
+    table = page[page.index("SKP bawahan langsung") :]
     assert "Dewi Lestari" in table and "Draf" in table and "Joko Widodo" in table and "belum menyusun SKP" in table
     assert "0 evaluasi menunggu penilaian Anda." in page
     assert 'src="/assets/team.js"' in page and 'data-src="/tim/log-hari-ini"' in page
@@ -145,14 +148,17 @@ def test_a_superior_opening_a_subordinates_skp_link_gets_the_review(stack):
 def test_team_dashboard_shows_how_my_rhk_are_supported(stack):
     org = stack.org
     head = org.head_plan()
-    kasi = org.approved_plan(KASI_A, [rhk("RHK kasi pertama", parent=head["rhk"][0]["id"]),
-                                      rhk("RHK kasi kedua", parent=head["rhk"][1]["id"])], HEAD)
+    kasi = org.approved_plan(
+        KASI_A,
+        [rhk("RHK kasi pertama", parent=head["rhk"][0]["id"]), rhk("RHK kasi kedua", parent=head["rhk"][1]["id"])],
+        HEAD,
+    )
     org.cascade(kasi, STAFF_A[0])  # supports the first
     b = stack.browser()
     b.login(KASI_A)
     page = text(b.get("/tim"))
-    cov = page[page.index("Penyelarasan RHK saya"):page.index("Log harian tim")]
+    cov = page[page.index("Penyelarasan RHK saya") : page.index("Log harian tim")]
     assert "1 dari 2 RHK Anda didukung SKP bawahan." in cov
-    first, second = cov[cov.index("RHK kasi pertama"):cov.index("RHK kasi kedua")], cov[cov.index("RHK kasi kedua"):]
+    first, second = cov[cov.index("RHK kasi pertama") : cov.index("RHK kasi kedua")], cov[cov.index("RHK kasi kedua") :]
     assert "Didukung oleh: Rina Wati" in first and "Belum didukung RHK bawahan." in second
     assert '<progress max="2" value="1"' in cov

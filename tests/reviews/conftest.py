@@ -1,6 +1,7 @@
 """Fixtures of the reviews tests: plans and reviews together in the embedded runner (an isolated
 in-process bus per test), the small agency of tests.plans.support with approved cascaded SKPs,
 and helpers to act in the reviews API."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def emb(tmp_path, clock):
-    e = Embedded(env={"KINERJA_VAR": str(tmp_path)}, clock=clock, services=("plans", "reviews"),
-                 topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."))
+    e = Embedded(
+        env={"KINERJA_VAR": str(tmp_path)},
+        clock=clock,
+        services=("plans", "reviews"),
+        topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."),
+    )
     yield e
     e.close()
 

@@ -1,8 +1,9 @@
 """The whole chain for reviews tests: approved SKPs for the small agency, the bus pumped so the
 reviews read model follows plans, and shortcuts into the reviews API."""
+
 from __future__ import annotations
 
-from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, iki, rhk
+from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B
 
 RAPI = "/reviews/api/v1"
 
@@ -73,23 +74,32 @@ class Chain:
         plan = self.plans[nip]
         ikis = [i for r in plan["rhk"] for i in r["iki"]]
         for i, value in zip(ikis, values):
-            r = self.org.post(f"/plans/{plan['id']}/realisations", self.org.as_(nip),
-                              {"iki_id": i["id"], "period_seq": period_seq, "value": value})
+            r = self.org.post(
+                f"/plans/{plan['id']}/realisations",
+                self.org.as_(nip),
+                {"iki_id": i["id"], "period_seq": period_seq, "value": value},
+            )
             assert r.status_code == 201, r.get_json()
         self.pump()
 
     def self_assess(self, ev: dict, nip: str):
-        return self.post(f"/evaluations/{ev['id']}/self-assessment/submit", self.as_(nip), {
-            "achievements": "Semua dokumen perencanaan selesai tepat waktu.",
-            "challenges": "Data lapangan terlambat dari kecamatan.",
-            "improvement_plan": "Jadwal pengumpulan data dimajukan dua minggu."})
+        return self.post(
+            f"/evaluations/{ev['id']}/self-assessment/submit",
+            self.as_(nip),
+            {
+                "achievements": "Semua dokumen perencanaan selesai tepat waktu.",
+                "challenges": "Data lapangan terlambat dari kecamatan.",
+                "improvement_plan": "Jadwal pengumpulan data dimajukan dua minggu.",
+            },
+        )
 
     def rate(self, ev: dict, penilai: str, hasil: str, perilaku: str, **extra):
         body = {"rating_hasil": hasil, "rating_perilaku": perilaku, **extra}
-        return self.put(f"/evaluations/{ev['id']}/rating", {**self.as_(penilai), "If-Match": self.etag(ev["id"])},
-                        body)
+        return self.put(f"/evaluations/{ev['id']}/rating", {**self.as_(penilai), "If-Match": self.etag(ev["id"])}, body)
 
     def set_org_result(self, unit_code: str, result: str, period_seq: int = 1, headers=None):
-        return self.put("/org-results", headers or self.hr, {"cycle_id": self.org.cycle_id,
-                                                            "period_seq": period_seq, "unit_code": unit_code,
-                                                            "result": result})
+        return self.put(
+            "/org-results",
+            headers or self.hr,
+            {"cycle_id": self.org.cycle_id, "period_seq": period_seq, "unit_code": unit_code, "result": result},
+        )

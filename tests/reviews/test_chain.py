@@ -1,13 +1,14 @@
 """The whole appraisal chain through the HTTP APIs, plans and reviews wired by events:
 evaluations opened when a period opens, self-assessment, rating with the suggestion, calibration
 against the curve, sign-off chain with a frozen document, objections within 14 days, follow-up."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from tests.plans.support import HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B, problem
+from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B, problem
 
 
 def test_period_opening_creates_one_evaluation_per_approved_plan_with_snapshots(chain):
@@ -43,11 +44,23 @@ def test_rating_follows_the_suggestion_or_says_why(chain):
     assert chain.evaluation_of(STAFF_A[0])["status"] == "self_assessed"  # nothing changed
     problem(chain.rate(ev, STAFF_A[1], "meets", "meets"), 404)  # a colleague cannot even see it
     problem(chain.rate(ev, HEAD, "meets", "meets"), 403)  # the atasan does not rate
-    body = problem(chain.put(f"/evaluations/{ev['id']}/rating", {**chain.as_(KASI_A), "If-Match": chain.etag(ev["id"])},
-                             {"rating_hasil": "excellent", "rating_perilaku": "meets"}), 422)
+    body = problem(
+        chain.put(
+            f"/evaluations/{ev['id']}/rating",
+            {**chain.as_(KASI_A), "If-Match": chain.etag(ev["id"])},
+            {"rating_hasil": "excellent", "rating_perilaku": "meets"},
+        ),
+        422,
+    )
     assert body["errors"][0]["field"] == "rating_hasil"
-    r = chain.rate(ev, KASI_A, "above", "above", deviation_reason="Memimpin digitalisasi arsip di luar target.",
-                   value_feedback={"kolaboratif": {"level": "above", "text": "Membantu seksi lain"}})
+    r = chain.rate(
+        ev,
+        KASI_A,
+        "above",
+        "above",
+        deviation_reason="Memimpin digitalisasi arsip di luar target.",
+        value_feedback={"kolaboratif": {"level": "above", "text": "Membantu seksi lain"}},
+    )
     assert r.status_code == 200, r.get_json()
     ev = r.get_json()
     assert (ev["rating_hasil"], ev["suggested_hasil"], ev["predikat"]) == ("above", "meets", "SANGAT_BAIK")
@@ -84,8 +97,11 @@ def test_curve_blocks_sign_off_until_fixed_or_overridden_then_the_document_is_fr
     # HR check publishes the violation for notifications
     chain.post(f"/calibration/check?cycle_id={chain.org.cycle_id}&period_seq=1", chain.hr)
     # calibration: one staff really was below expectations (adjustment with reason, before/after kept)
-    r = chain.post(f"/evaluations/{chain.evaluation_of(STAFF_A[2])['id']}/adjust", chain.as_(KASI_A),
-                   {"rating_hasil": "below", "reason": "Dua laporan tidak diserahkan."})
+    r = chain.post(
+        f"/evaluations/{chain.evaluation_of(STAFF_A[2])['id']}/adjust",
+        chain.as_(KASI_A),
+        {"rating_hasil": "below", "reason": "Dua laporan tidak diserahkan."},
+    )
     assert r.status_code == 200 and r.get_json()["predikat"] == "BUTUH_PERBAIKAN"
     cal = chain.get(f"/calibration?cycle_id={chain.org.cycle_id}&period_seq=1&unit_code=SEK-A", chain.hr).get_json()
     assert cal["units"][0]["violations"] == [] and cal["units"][0]["sign_off_blocked"] is False
@@ -112,8 +128,7 @@ def test_curve_blocks_sign_off_until_fixed_or_overridden_then_the_document_is_fr
 def test_objection_window_is_fourteen_days_and_a_change_makes_a_new_document_version(chain, clock):
     chain.advance_to("monitoring:1:check_in")
     chain.set_org_result("SEK-B", "ISTIMEWA")
-    _rate_team(chain, {STAFF_B[0]: ("meets", "below"), STAFF_B[1]: ("above", "above"),
-                       STAFF_B[2]: ("meets", "meets")})
+    _rate_team(chain, {STAFF_B[0]: ("meets", "below"), STAFF_B[1]: ("above", "above"), STAFF_B[2]: ("meets", "meets")})
     evs = {n: chain.evaluation_of(n) for n in STAFF_B}
     for n, ev in evs.items():
         assert chain.post(f"/evaluations/{ev['id']}/sign", chain.as_(KASI_B)).status_code == 200
@@ -121,35 +136,69 @@ def test_objection_window_is_fourteen_days_and_a_change_makes_a_new_document_ver
     # day 14 after acknowledging: still allowed
     clock.advance(days=14)
     ev = evs[STAFF_B[0]]
-    r = chain.post(f"/evaluations/{ev['id']}/objections", chain.as_(STAFF_B[0]),
-                   {"reasons": "Bukti pengawasan lapangan bulan Maret belum dipertimbangkan."})
+    r = chain.post(
+        f"/evaluations/{ev['id']}/objections",
+        chain.as_(STAFF_B[0]),
+        {"reasons": "Bukti pengawasan lapangan bulan Maret belum dipertimbangkan."},
+    )
     assert r.status_code == 201, r.get_json()
     obj = r.get_json()
-    problem(chain.post(f"/evaluations/{ev['id']}/objections", chain.as_(STAFF_B[0]),
-                       {"reasons": "Keberatan kedua untuk hal yang sama."}), 409, "objection.exists")
+    problem(
+        chain.post(
+            f"/evaluations/{ev['id']}/objections",
+            chain.as_(STAFF_B[0]),
+            {"reasons": "Keberatan kedua untuk hal yang sama."},
+        ),
+        409,
+        "objection.exists",
+    )
     # day 15: closed, with the date it closed
     clock.advance(days=1)
     late = evs[STAFF_B[2]]
-    body = problem(chain.post(f"/evaluations/{late['id']}/objections", chain.as_(STAFF_B[2]),
-                              {"reasons": "Terlambat mengajukan keberatan ini."}), 409, "objection.window_closed")
+    body = problem(
+        chain.post(
+            f"/evaluations/{late['id']}/objections",
+            chain.as_(STAFF_B[2]),
+            {"reasons": "Terlambat mengajukan keberatan ini."},
+        ),
+        409,
+        "objection.window_closed",
+    )
     start = chain.org.clock.now - timedelta(days=15)
     assert body["closed_on"] == (start.date() + timedelta(days=14)).isoformat()
     # both sides are heard; only the atasan penilai decides; the decision is final
-    assert chain.post(f"/objections/{obj['id']}/statements", chain.as_(STAFF_B[0]),
-                      {"text": "Lampiran foto kegiatan tanggal 12 Maret."}).status_code == 201
-    assert chain.post(f"/objections/{obj['id']}/statements", chain.as_(KASI_B),
-                      {"text": "Foto belum diunggah saat penilaian."}).status_code == 201
-    problem(chain.post(f"/objections/{obj['id']}/decide", chain.as_(KASI_B),
-                       {"decision": "upheld", "reason": "Tetap."}), 403)
-    r = chain.post(f"/objections/{obj['id']}/decide", chain.as_(HEAD),
-                   {"decision": "changed", "reason": "Bukti foto sah.", "rating_hasil": "meets",
-                    "rating_perilaku": "meets"})
+    assert (
+        chain.post(
+            f"/objections/{obj['id']}/statements",
+            chain.as_(STAFF_B[0]),
+            {"text": "Lampiran foto kegiatan tanggal 12 Maret."},
+        ).status_code
+        == 201
+    )
+    assert (
+        chain.post(
+            f"/objections/{obj['id']}/statements", chain.as_(KASI_B), {"text": "Foto belum diunggah saat penilaian."}
+        ).status_code
+        == 201
+    )
+    problem(
+        chain.post(f"/objections/{obj['id']}/decide", chain.as_(KASI_B), {"decision": "upheld", "reason": "Tetap."}),
+        403,
+    )
+    r = chain.post(
+        f"/objections/{obj['id']}/decide",
+        chain.as_(HEAD),
+        {"decision": "changed", "reason": "Bukti foto sah.", "rating_hasil": "meets", "rating_perilaku": "meets"},
+    )
     assert r.status_code == 200, r.get_json()
     decided = r.get_json()
     assert decided["status"] == "decided" and decided["before"]["predikat"] == "KURANG_MISCONDUCT"
     assert decided["after"]["predikat"] == "BAIK" and decided["after"]["document_version"] == 2
-    problem(chain.post(f"/objections/{obj['id']}/decide", chain.as_(HEAD),
-                       {"decision": "upheld", "reason": "Ubah lagi."}), 409, "objection.transition")
+    problem(
+        chain.post(f"/objections/{obj['id']}/decide", chain.as_(HEAD), {"decision": "upheld", "reason": "Ubah lagi."}),
+        409,
+        "objection.transition",
+    )
     listed = chain.get(f"/objections?cycle_id={chain.org.cycle_id}", chain.hr).get_json()["items"]
     assert [(o["id"], o["decision"]) for o in listed] == [(obj["id"], "changed")]
     assert chain.get("/objections?decision=upheld", chain.hr).get_json()["items"] == []
@@ -203,21 +252,30 @@ def test_peer_feedback_is_shown_only_in_aggregate_from_three_raters(chain):
     ev = chain.evaluation_of(STAFF_A[0])
     raters = [STAFF_A[1], STAFF_A[2], STAFF_B[0]]
     problem(chain.post(f"/evaluations/{ev['id']}/peers", chain.as_(STAFF_A[1]), {"rater_nips": raters}), 404)
-    body = problem(chain.post(f"/evaluations/{ev['id']}/peers", chain.as_(KASI_A),
-                              {"rater_nips": [STAFF_A[0]]}), 422)
+    body = problem(chain.post(f"/evaluations/{ev['id']}/peers", chain.as_(KASI_A), {"rater_nips": [STAFF_A[0]]}), 422)
     assert body["errors"][0]["code"] == "peer.self"
     r = chain.post(f"/evaluations/{ev['id']}/peers", chain.as_(KASI_A), {"rater_nips": raters})
     assert r.status_code == 200 and r.get_json()["nominated"] == 3
     for i, nip in enumerate(raters):
-        r = chain.post(f"/evaluations/{ev['id']}/peer-feedback", chain.as_(nip),
-                       {"answers": {"kolaboratif": "above", "harmonis": "meets" if i else "below"}})
+        r = chain.post(
+            f"/evaluations/{ev['id']}/peer-feedback",
+            chain.as_(nip),
+            {"answers": {"kolaboratif": "above", "harmonis": "meets" if i else "below"}},
+        )
         assert r.status_code == 201 and r.get_json()["aggregate"] is None
         seen = chain.get(f"/evaluations/{ev['id']}/peer-feedback", chain.as_(STAFF_A[0])).get_json()
         assert (seen["aggregate"] is None) == (i < 2)
-    problem(chain.post(f"/evaluations/{ev['id']}/peer-feedback", chain.as_(raters[0]),
-                       {"answers": {"kolaboratif": "below"}}), 409, "peer.already_answered")
-    problem(chain.post(f"/evaluations/{ev['id']}/peer-feedback", chain.as_(KASI_B),
-                       {"answers": {"kolaboratif": "below"}}), 404)  # not nominated
+    problem(
+        chain.post(
+            f"/evaluations/{ev['id']}/peer-feedback", chain.as_(raters[0]), {"answers": {"kolaboratif": "below"}}
+        ),
+        409,
+        "peer.already_answered",
+    )
+    problem(
+        chain.post(f"/evaluations/{ev['id']}/peer-feedback", chain.as_(KASI_B), {"answers": {"kolaboratif": "below"}}),
+        404,
+    )  # not nominated
     agg = chain.get(f"/evaluations/{ev['id']}/peer-feedback", chain.as_(STAFF_A[0])).get_json()["aggregate"]
     assert agg["kolaboratif"]["above"] == 3 and agg["harmonis"] == {"above": 0, "meets": 2, "below": 1, "n": 3}
 
@@ -229,9 +287,12 @@ def test_read_model_is_rebuilt_from_the_plans_api_after_loss(chain):
     chain.advance_to("monitoring:1:check_in")
     chain.realise(STAFF_A[0], 1, [5, 100])
     reviews = chain.emb.platform("reviews")
+
     def ours(s):  # the rebuild runs with PKMB's HR token: it restores PKMB's part of the model
-        return {m.__name__: s.scalar(select(func.count()).select_from(m).where(m.agency_code == "PKMB"))
-                for m in (Person, UnitRef, CycleRef, PlanRef)}
+        return {
+            m.__name__: s.scalar(select(func.count()).select_from(m).where(m.agency_code == "PKMB"))
+            for m in (Person, UnitRef, CycleRef, PlanRef)
+        }
 
     with reviews.uow() as s:
         before = ours(s)
@@ -295,10 +356,20 @@ def test_the_objection_window_runs_on_jakarta_dates_not_utc_ones(chain, clock):
         assert chain.post(f"/evaluations/{ev['id']}/acknowledge", chain.as_(n)).status_code == 200
     last = day + timedelta(days=14)
     clock.set(datetime(last.year, last.month, last.day, 10, 0, tzinfo=wib))  # the 14th day, 03:00 UTC
-    r = chain.post(f"/evaluations/{evs[STAFF_B[0]]['id']}/objections", chain.as_(STAFF_B[0]),
-                   {"reasons": "Bukti kegiatan bulan Maret belum dipertimbangkan."})
+    r = chain.post(
+        f"/evaluations/{evs[STAFF_B[0]]['id']}/objections",
+        chain.as_(STAFF_B[0]),
+        {"reasons": "Bukti kegiatan bulan Maret belum dipertimbangkan."},
+    )
     assert r.status_code == 201, r.get_json()
     clock.set(datetime(last.year, last.month, last.day, 23, 30, tzinfo=timezone.utc))  # 06:30 WIB, day 15
-    body = problem(chain.post(f"/evaluations/{evs[STAFF_B[1]]['id']}/objections", chain.as_(STAFF_B[1]),
-                              {"reasons": "Terlambat satu hari menurut waktu Jakarta."}), 409, "objection.window_closed")
+    body = problem(
+        chain.post(
+            f"/evaluations/{evs[STAFF_B[1]]['id']}/objections",
+            chain.as_(STAFF_B[1]),
+            {"reasons": "Terlambat satu hari menurut waktu Jakarta."},
+        ),
+        409,
+        "objection.window_closed",
+    )
     assert body["closed_on"] == last.isoformat()

@@ -4,6 +4,7 @@ The expected tables here are written out independently of the module's own table
 predikat matrix and the distribution curve literally as DOMAIN.md §4–5 print them), so a
 change to a rule shows up as a failing row, not as a silently agreeing test.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -84,8 +85,15 @@ def test_vocabularies():
     assert RATINGS == ("above", "meets", "below")
     assert PREDIKATS == (SB, B, BP, KM, SK)
     assert ORG_RESULTS == ("ISTIMEWA", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
-    assert BERAKHLAK == ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif",
-                         "kolaboratif")
+    assert BERAKHLAK == (
+        "berorientasi_pelayanan",
+        "akuntabel",
+        "kompeten",
+        "harmonis",
+        "loyal",
+        "adaptif",
+        "kolaboratif",
+    )
     assert LOWER_IS_BETTER == {"waktu", "biaya"}
     assert EVALUATION_STATUSES == ("open", "self_assessed", "rated", "signed", "acknowledged", "countersigned")
     assert OBJECTION_STATUSES == ("filed", "under_review", "decided")
@@ -122,44 +130,58 @@ def test_predikat_matrix(hasil, perilaku, expected):
     assert predikat(hasil, perilaku) == expected
 
 
-@pytest.mark.parametrize("hasil, perilaku, field, value", [
-    ("excellent", "meets", "rating_hasil", "excellent"),
-    (None, "meets", "rating_hasil", None),
-    ("meets", "Above", "rating_perilaku", "Above"),
-    ("meets", "", "rating_perilaku", ""),
-    ("bad", "worse", "rating_hasil", "bad"),  # hasil is checked first
-    (["above"], "meets", "rating_hasil", ["above"]),
-])
+@pytest.mark.parametrize(
+    "hasil, perilaku, field, value",
+    [
+        ("excellent", "meets", "rating_hasil", "excellent"),
+        (None, "meets", "rating_hasil", None),
+        ("meets", "Above", "rating_perilaku", "Above"),
+        ("meets", "", "rating_perilaku", ""),
+        ("bad", "worse", "rating_hasil", "bad"),  # hasil is checked first
+        (["above"], "meets", "rating_hasil", ["above"]),
+    ],
+)
 def test_predikat_invalid_rating(hasil, perilaku, field, value):
     with pytest.raises(DomainError) as exc:
         predikat(hasil, perilaku)
     assert (exc.value.code, exc.value.field, exc.value.params) == ("rating.invalid", field, {"value": value})
 
 
-@pytest.mark.parametrize("org_result, hasil", [
-    ("ISTIMEWA", "above"),
-    ("BAIK", "meets"),
-    ("BUTUH_PERBAIKAN", "below"),
-    ("KURANG", "below"),
-    ("SANGAT_KURANG", "below"),
-])
+@pytest.mark.parametrize(
+    "org_result, hasil",
+    [
+        ("ISTIMEWA", "above"),
+        ("BAIK", "meets"),
+        ("BUTUH_PERBAIKAN", "below"),
+        ("KURANG", "below"),
+        ("SANGAT_KURANG", "below"),
+    ],
+)
 def test_org_result_to_hasil_default(org_result, hasil):
     assert org_result_to_hasil(org_result) == hasil
 
 
 def test_org_result_to_hasil_configurable():
-    mapping = {"ISTIMEWA": "above", "BAIK": "above", "BUTUH_PERBAIKAN": "meets", "KURANG": "below",
-               "SANGAT_KURANG": "below"}
+    mapping = {
+        "ISTIMEWA": "above",
+        "BAIK": "above",
+        "BUTUH_PERBAIKAN": "meets",
+        "KURANG": "below",
+        "SANGAT_KURANG": "below",
+    }
     assert org_result_to_hasil("BAIK", mapping) == "above"
     assert org_result_to_hasil("BUTUH_PERBAIKAN", mapping) == "meets"
 
 
-@pytest.mark.parametrize("org_result, mapping, code, field", [
-    ("LUAR_BIASA", None, "org_result.invalid", "org_result"),
-    ("baik", None, "org_result.invalid", "org_result"),
-    ("BAIK", {"ISTIMEWA": "above"}, "org_result.unmapped", "org_result"),
-    ("BAIK", {"BAIK": "good"}, "rating.invalid", "rating_hasil"),
-])
+@pytest.mark.parametrize(
+    "org_result, mapping, code, field",
+    [
+        ("LUAR_BIASA", None, "org_result.invalid", "org_result"),
+        ("baik", None, "org_result.invalid", "org_result"),
+        ("BAIK", {"ISTIMEWA": "above"}, "org_result.unmapped", "org_result"),
+        ("BAIK", {"BAIK": "good"}, "rating.invalid", "rating_hasil"),
+    ],
+)
 def test_org_result_to_hasil_errors(org_result, mapping, code, field):
     with pytest.raises(DomainError) as exc:
         org_result_to_hasil(org_result, mapping)
@@ -231,17 +253,20 @@ def test_classify_iki_default_threshold_is_five_percent():
     assert classify_iki(IkiInput("a", "kuantitas", 100, 105.0001)).level == "above"
 
 
-@pytest.mark.parametrize("iki, threshold, code, field", [
-    (IkiInput("a", "kualitas", None, None, "great"), 0.05, "rating.invalid", "judgement"),
-    (IkiInput("a", "kuantitas", 100, 90, "Meets"), 0.05, "rating.invalid", "judgement"),
-    (IkiInput("a", "kuantitas", 100, -1), 0.05, "realisation.invalid", "realisation"),
-    (IkiInput("a", "kuantitas", 100, float("nan")), 0.05, "realisation.invalid", "realisation"),
-    (IkiInput("a", "kuantitas", 100, float("inf")), 0.05, "realisation.invalid", "realisation"),
-    (IkiInput("a", "kuantitas", 100, "12"), 0.05, "realisation.invalid", "realisation"),
-    (IkiInput("a", "kuantitas", 100, True), 0.05, "realisation.invalid", "realisation"),
-    (IkiInput("a", "kuantitas", 100, 100), -0.01, "suggest.threshold", "threshold"),
-    (IkiInput("a", "kuantitas", 100, 100), float("nan"), "suggest.threshold", "threshold"),
-])
+@pytest.mark.parametrize(
+    "iki, threshold, code, field",
+    [
+        (IkiInput("a", "kualitas", None, None, "great"), 0.05, "rating.invalid", "judgement"),
+        (IkiInput("a", "kuantitas", 100, 90, "Meets"), 0.05, "rating.invalid", "judgement"),
+        (IkiInput("a", "kuantitas", 100, -1), 0.05, "realisation.invalid", "realisation"),
+        (IkiInput("a", "kuantitas", 100, float("nan")), 0.05, "realisation.invalid", "realisation"),
+        (IkiInput("a", "kuantitas", 100, float("inf")), 0.05, "realisation.invalid", "realisation"),
+        (IkiInput("a", "kuantitas", 100, "12"), 0.05, "realisation.invalid", "realisation"),
+        (IkiInput("a", "kuantitas", 100, True), 0.05, "realisation.invalid", "realisation"),
+        (IkiInput("a", "kuantitas", 100, 100), -0.01, "suggest.threshold", "threshold"),
+        (IkiInput("a", "kuantitas", 100, 100), float("nan"), "suggest.threshold", "threshold"),
+    ],
+)
 def test_classify_iki_errors(iki, threshold, code, field):
     with pytest.raises(DomainError) as exc:
         classify_iki(iki, threshold)
@@ -257,19 +282,22 @@ def test_classify_iki_error_names_the_iki():
 # =========================================================================== suggestion: RHK
 
 
-@pytest.mark.parametrize("levels, expected", [
-    (["above"], "above"),
-    (["above", "above", "above"], "above"),
-    (["above", "meets"], "meets"),
-    (["meets", "meets"], "meets"),
-    (["above", "above", "below"], "below"),  # any below
-    (["below"], "below"),
-    (["meets", "below", None], "below"),
-    (["above", None], "above"),  # None ignored
-    (["above", None, "meets"], "meets"),
-    ([None, None], None),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    "levels, expected",
+    [
+        (["above"], "above"),
+        (["above", "above", "above"], "above"),
+        (["above", "meets"], "meets"),
+        (["meets", "meets"], "meets"),
+        (["above", "above", "below"], "below"),  # any below
+        (["below"], "below"),
+        (["meets", "below", None], "below"),
+        (["above", None], "above"),  # None ignored
+        (["above", None, "meets"], "meets"),
+        ([None, None], None),
+        ([], None),
+    ],
+)
 def test_classify_rhk(levels, expected):
     assert classify_rhk(levels) == expected
     assert classify_rhk(iter(levels)) == expected
@@ -337,21 +365,32 @@ def test_suggest_hasil(specs, rating, reason):
 
 def test_suggestion_is_explainable():
     rhk = [
-        RhkInput("r1", "utama", (
-            IkiInput("k1", "kuantitas", 12, 14),  # 1.1667 above
-            IkiInput("w1", "waktu", 12, 10),  # 1.2 above
-        )),
-        RhkInput("r2", "utama", (
-            IkiInput("k2", "kuantitas", 10, 10.5),  # 1.05 meets
-            IkiInput("q2", "kualitas", None, None, "above"),  # judgement
-            IkiInput("b2", "biaya", 100, None),  # no realisation, ignored
-        )),
+        RhkInput(
+            "r1",
+            "utama",
+            (
+                IkiInput("k1", "kuantitas", 12, 14),  # 1.1667 above
+                IkiInput("w1", "waktu", 12, 10),  # 1.2 above
+            ),
+        ),
+        RhkInput(
+            "r2",
+            "utama",
+            (
+                IkiInput("k2", "kuantitas", 10, 10.5),  # 1.05 meets
+                IkiInput("q2", "kualitas", None, None, "above"),  # judgement
+                IkiInput("b2", "biaya", 100, None),  # no realisation, ignored
+            ),
+        ),
         RhkInput("r3", "tambahan", (IkiInput("q3", "kualitas", None, None, "above"),)),
     ]
     s = suggest_hasil(rhk)
     assert (s.rating, s.reason) == ("above", "suggest.above")
-    assert [(c.id, c.kind, c.level) for c in s.rhk] == [("r1", "utama", "above"), ("r2", "utama", "meets"),
-                                                        ("r3", "tambahan", "above")]
+    assert [(c.id, c.kind, c.level) for c in s.rhk] == [
+        ("r1", "utama", "above"),
+        ("r2", "utama", "meets"),
+        ("r3", "tambahan", "above"),
+    ]
     assert [(i.id, i.level, i.reason) for i in s.rhk[1].iki] == [
         ("k2", "meets", "suggest.iki.meets"),
         ("q2", "above", "suggest.iki.judgement"),
@@ -366,11 +405,19 @@ def test_suggest_hasil_threshold_passes_through():
     assert suggest_hasil(rhk, threshold=0.02).rating == "above"
 
 
-@pytest.mark.parametrize("rhk, threshold, code, field", [
-    ([RhkInput("r", "main", ())], 0.05, "rhk.kind", "kind"),
-    ([RhkInput("r", "utama", (IkiInput("k", "kualitas", None, None, "good"),))], 0.05, "rating.invalid", "judgement"),
-    ([], -1, "suggest.threshold", "threshold"),
-])
+@pytest.mark.parametrize(
+    "rhk, threshold, code, field",
+    [
+        ([RhkInput("r", "main", ())], 0.05, "rhk.kind", "kind"),
+        (
+            [RhkInput("r", "utama", (IkiInput("k", "kualitas", None, None, "good"),))],
+            0.05,
+            "rating.invalid",
+            "judgement",
+        ),
+        ([], -1, "suggest.threshold", "threshold"),
+    ],
+)
 def test_suggest_hasil_errors(rhk, threshold, code, field):
     with pytest.raises(DomainError) as exc:
         suggest_hasil(rhk, threshold)
@@ -421,38 +468,49 @@ def test_rule_from_dict_defaults_and_types():
     rule = rule_from_dict({"org_result": "BAIK", "bound": "max", "predikats": ["BAIK"], "percent": 70})
     assert rule == DistributionRule("BAIK", "max", ("BAIK",), percent=70.0, rounding="nearest")
     assert isinstance(rule.percent, float)
-    rule = rule_from_dict({"org_result": "KURANG", "bound": "min", "predikats": ("BUTUH_PERBAIKAN",),
-                           "percent": Decimal("12.5"), "rounding": "ceil", "count": None})
+    rule = rule_from_dict(
+        {
+            "org_result": "KURANG",
+            "bound": "min",
+            "predikats": ("BUTUH_PERBAIKAN",),
+            "percent": Decimal("12.5"),
+            "rounding": "ceil",
+            "count": None,
+        }
+    )
     assert (rule.percent, rule.rounding) == (12.5, "ceil")
 
 
 _OK = {"org_result": "BAIK", "bound": "max", "predikats": ["BAIK"], "percent": 70}
 
 
-@pytest.mark.parametrize("changes, code, field", [
-    ({"org_result": "LUAR_BIASA"}, "org_result.invalid", "org_result"),
-    ({"org_result": "baik"}, "org_result.invalid", "org_result"),
-    ({"bound": "at_most"}, "curve.bound", "bound"),
-    ({"predikats": ["BAIK", "CUKUP"]}, "predikat.invalid", "predikats"),
-    ({"predikats": []}, "curve.predikats", "predikats"),
-    ({"predikats": "BAIK"}, "curve.predikats", "predikats"),
-    ({"predikats": ["BAIK", "BAIK"]}, "curve.predikats", "predikats"),
-    ({"rounding": "bankers"}, "curve.rounding", "rounding"),
-    ({"percent": 101}, "curve.percent", "percent"),
-    ({"percent": -1}, "curve.percent", "percent"),
-    ({"percent": "70"}, "curve.percent", "percent"),
-    ({"percent": True}, "curve.percent", "percent"),
-    ({"percent": float("inf")}, "curve.percent", "percent"),
-    ({"percent": None}, "curve.amount", "percent"),  # neither percent nor count
-    ({"count": 2}, "curve.amount", "percent"),  # both
-    ({"percent": None, "count": -1}, "curve.count", "count"),
-    ({"percent": None, "count": 1.5}, "curve.count", "count"),
-    ({"percent": None, "count": True}, "curve.count", "count"),
-    ({"percentage": 70}, "curve.unknown_field", "percentage"),
-    ({"org_result": None}, "curve.required", "org_result"),
-    ({"bound": None}, "curve.required", "bound"),
-    ({"predikats": None}, "curve.required", "predikats"),
-])
+@pytest.mark.parametrize(
+    "changes, code, field",
+    [
+        ({"org_result": "LUAR_BIASA"}, "org_result.invalid", "org_result"),
+        ({"org_result": "baik"}, "org_result.invalid", "org_result"),
+        ({"bound": "at_most"}, "curve.bound", "bound"),
+        ({"predikats": ["BAIK", "CUKUP"]}, "predikat.invalid", "predikats"),
+        ({"predikats": []}, "curve.predikats", "predikats"),
+        ({"predikats": "BAIK"}, "curve.predikats", "predikats"),
+        ({"predikats": ["BAIK", "BAIK"]}, "curve.predikats", "predikats"),
+        ({"rounding": "bankers"}, "curve.rounding", "rounding"),
+        ({"percent": 101}, "curve.percent", "percent"),
+        ({"percent": -1}, "curve.percent", "percent"),
+        ({"percent": "70"}, "curve.percent", "percent"),
+        ({"percent": True}, "curve.percent", "percent"),
+        ({"percent": float("inf")}, "curve.percent", "percent"),
+        ({"percent": None}, "curve.amount", "percent"),  # neither percent nor count
+        ({"count": 2}, "curve.amount", "percent"),  # both
+        ({"percent": None, "count": -1}, "curve.count", "count"),
+        ({"percent": None, "count": 1.5}, "curve.count", "count"),
+        ({"percent": None, "count": True}, "curve.count", "count"),
+        ({"percentage": 70}, "curve.unknown_field", "percentage"),
+        ({"org_result": None}, "curve.required", "org_result"),
+        ({"bound": None}, "curve.required", "bound"),
+        ({"predikats": None}, "curve.required", "predikats"),
+    ],
+)
 def test_rule_from_dict_errors(changes, code, field):
     with pytest.raises(DomainError) as exc:
         rule_from_dict({**_OK, **changes})
@@ -479,24 +537,27 @@ def _pct(percent, rounding="nearest", bound="max"):
     return DistributionRule("BAIK", bound, ("BAIK",), percent=percent, rounding=rounding)
 
 
-@pytest.mark.parametrize("percent, headcount, floor, ceil, nearest", [
-    (70, 10, 7, 7, 7),  # exact: 0.7 × 10 is not 7.000000000000001
-    (70, 7, 4, 5, 5),  # 4.9
-    (70, 3, 2, 3, 2),  # 2.1
-    (70, 1, 0, 1, 1),  # 0.7
-    (60, 3, 1, 2, 2),  # 1.8
-    (60, 10, 6, 6, 6),
-    (60, 5, 3, 3, 3),
-    (10, 7, 0, 1, 1),  # 0.7
-    (10, 3, 0, 1, 0),  # 0.3
-    (10, 5, 0, 1, 1),  # 0.5 → half up
-    (10, 15, 1, 2, 2),  # 1.5 → half up
-    (50, 1, 0, 1, 1),
-    (12.5, 4, 0, 1, 1),  # 0.5
-    (0, 9, 0, 0, 0),
-    (100, 9, 9, 9, 9),
-    (70, 0, 0, 0, 0),
-])
+@pytest.mark.parametrize(
+    "percent, headcount, floor, ceil, nearest",
+    [
+        (70, 10, 7, 7, 7),  # exact: 0.7 × 10 is not 7.000000000000001
+        (70, 7, 4, 5, 5),  # 4.9
+        (70, 3, 2, 3, 2),  # 2.1
+        (70, 1, 0, 1, 1),  # 0.7
+        (60, 3, 1, 2, 2),  # 1.8
+        (60, 10, 6, 6, 6),
+        (60, 5, 3, 3, 3),
+        (10, 7, 0, 1, 1),  # 0.7
+        (10, 3, 0, 1, 0),  # 0.3
+        (10, 5, 0, 1, 1),  # 0.5 → half up
+        (10, 15, 1, 2, 2),  # 1.5 → half up
+        (50, 1, 0, 1, 1),
+        (12.5, 4, 0, 1, 1),  # 0.5
+        (0, 9, 0, 0, 0),
+        (100, 9, 9, 9, 9),
+        (70, 0, 0, 0, 0),
+    ],
+)
 def test_allowed_count_rounding(percent, headcount, floor, ceil, nearest):
     assert allowed_count(_pct(percent, "floor"), headcount) == floor
     assert allowed_count(_pct(percent, "ceil"), headcount) == ceil
@@ -562,9 +623,15 @@ DISTRIBUTION_CASES = [
     ("KURANG", {KM: 5, BP: 1, B: 4}, [("min", (KM,), 6, 5, "curve.min_missing")]),
     ("KURANG", {KM: 6, B: 4}, [("min", (BP,), 1, 0, "curve.min_missing")]),
     ("KURANG", {KM: 6, BP: 1, SB: 2, B: 1}, [("max", (SB,), 1, 2, "curve.max_exceeded")]),
-    ("KURANG", {KM: 5, SB: 2, B: 3},
-     [("min", (KM,), 6, 5, "curve.min_missing"), ("min", (BP,), 1, 0, "curve.min_missing"),
-      ("max", (SB,), 1, 2, "curve.max_exceeded")]),
+    (
+        "KURANG",
+        {KM: 5, SB: 2, B: 3},
+        [
+            ("min", (KM,), 6, 5, "curve.min_missing"),
+            ("min", (BP,), 1, 0, "curve.min_missing"),
+            ("max", (SB,), 1, 2, "curve.max_exceeded"),
+        ],
+    ),
     ("KURANG", {KM: 2, B: 1}, []),  # headcount 3: BP 0.3 → 0
     ("KURANG", {KM: 1}, []),  # one-person unit: KM 0.6 → 1, BP 0.1 → 0
     ("KURANG", {B: 1}, [("min", (KM,), 1, 0, "curve.min_missing")]),
@@ -584,8 +651,10 @@ DISTRIBUTION_CASES = [
 @pytest.mark.parametrize("org_result, counts, expected", DISTRIBUTION_CASES)
 def test_check_distribution(org_result, counts, expected):
     headcount = sum(counts.values())
-    want = [Violation(_rule(org_result, bound, *predikats), required, actual, headcount, code)
-            for bound, predikats, required, actual, code in expected]
+    want = [
+        Violation(_rule(org_result, bound, *predikats), required, actual, headcount, code)
+        for bound, predikats, required, actual, code in expected
+    ]
     assert check_distribution(org_result, counts) == want
 
 
@@ -595,31 +664,37 @@ def test_empty_unit_has_no_violations(org_result):
     assert check_distribution(org_result, {SB: 0}) == []
 
 
-@pytest.mark.parametrize("rounding, counts, violated", [
-    # headcount 3 under BUTUH_PERBAIKAN, 60 % = 1.8
-    ("floor", {BP: 1, B: 2}, False),
-    ("ceil", {BP: 1, B: 2}, True),
-    ("nearest", {BP: 1, B: 2}, True),
-    # headcount 7, 60 % = 4.2
-    ("floor", {BP: 4, B: 3}, False),
-    ("nearest", {BP: 4, B: 3}, False),
-    ("ceil", {BP: 4, B: 3}, True),
-])
+@pytest.mark.parametrize(
+    "rounding, counts, violated",
+    [
+        # headcount 3 under BUTUH_PERBAIKAN, 60 % = 1.8
+        ("floor", {BP: 1, B: 2}, False),
+        ("ceil", {BP: 1, B: 2}, True),
+        ("nearest", {BP: 1, B: 2}, True),
+        # headcount 7, 60 % = 4.2
+        ("floor", {BP: 4, B: 3}, False),
+        ("nearest", {BP: 4, B: 3}, False),
+        ("ceil", {BP: 4, B: 3}, True),
+    ],
+)
 def test_rounding_changes_the_verdict_of_a_minimum(rounding, counts, violated):
     rules = [DistributionRule("BUTUH_PERBAIKAN", "min", (BP,), percent=60, rounding=rounding)]
     assert bool(check_distribution("BUTUH_PERBAIKAN", counts, rules)) is violated
 
 
-@pytest.mark.parametrize("rounding, counts, violated", [
-    # headcount 7 under BAIK, 70 % = 4.9
-    ("floor", {B: 5, BP: 2}, True),
-    ("nearest", {B: 5, BP: 2}, False),
-    ("ceil", {B: 5, BP: 2}, False),
-    # headcount 3, 70 % = 2.1
-    ("nearest", {B: 3}, True),
-    ("ceil", {B: 3}, False),
-    ("floor", {B: 2, BP: 1}, False),
-])
+@pytest.mark.parametrize(
+    "rounding, counts, violated",
+    [
+        # headcount 7 under BAIK, 70 % = 4.9
+        ("floor", {B: 5, BP: 2}, True),
+        ("nearest", {B: 5, BP: 2}, False),
+        ("ceil", {B: 5, BP: 2}, False),
+        # headcount 3, 70 % = 2.1
+        ("nearest", {B: 3}, True),
+        ("ceil", {B: 3}, False),
+        ("floor", {B: 2, BP: 1}, False),
+    ],
+)
 def test_rounding_changes_the_verdict_of_a_maximum(rounding, counts, violated):
     rules = [DistributionRule("BAIK", "max", (B,), percent=70, rounding=rounding)]
     assert bool(check_distribution("BAIK", counts, rules)) is violated
@@ -640,12 +715,15 @@ def test_absolute_minimum_is_capped_at_the_headcount():
     assert check_distribution("BAIK", {BP: 1, B: 2}, [rule]) == [Violation(rule, 2, 1, 3, "curve.min_missing")]
 
 
-@pytest.mark.parametrize("org_result, counts, exc_type, code, field", [
-    ("LUAR_BIASA", {B: 1}, DomainError, "org_result.invalid", "org_result"),
-    ("BAIK", {"CUKUP": 1}, DomainError, "predikat.invalid", "counts"),
-    ("BAIK", {B: -1}, ValueError, None, None),
-    ("BAIK", {B: 1.5}, ValueError, None, None),
-])
+@pytest.mark.parametrize(
+    "org_result, counts, exc_type, code, field",
+    [
+        ("LUAR_BIASA", {B: 1}, DomainError, "org_result.invalid", "org_result"),
+        ("BAIK", {"CUKUP": 1}, DomainError, "predikat.invalid", "counts"),
+        ("BAIK", {B: -1}, ValueError, None, None),
+        ("BAIK", {B: 1.5}, ValueError, None, None),
+    ],
+)
 def test_check_distribution_errors(org_result, counts, exc_type, code, field):
     for func in (check_distribution, curve):
         with pytest.raises(exc_type) as exc:
@@ -679,13 +757,16 @@ def test_curve_kurang_unit_of_seven():
     assert sum(b.count for b in bands.values()) == 7
 
 
-@pytest.mark.parametrize("org_result, bounds", [
-    ("ISTIMEWA", {SB: (None, 7)}),
-    ("BAIK", {B: (None, 7)}),
-    ("BUTUH_PERBAIKAN", {BP: (6, None), SB: (None, 1)}),
-    ("KURANG", {KM: (6, None), BP: (1, None), SB: (None, 1)}),
-    ("SANGAT_KURANG", {SK: (6, None), SB: (None, 0)}),
-])
+@pytest.mark.parametrize(
+    "org_result, bounds",
+    [
+        ("ISTIMEWA", {SB: (None, 7)}),
+        ("BAIK", {B: (None, 7)}),
+        ("BUTUH_PERBAIKAN", {BP: (6, None), SB: (None, 1)}),
+        ("KURANG", {KM: (6, None), BP: (1, None), SB: (None, 1)}),
+        ("SANGAT_KURANG", {SK: (6, None), SB: (None, 0)}),
+    ],
+)
 def test_curve_bounds_per_org_result(org_result, bounds):
     bands = curve(org_result, {B: 10})
     assert [b.predikat for b in bands] == list(PREDIKATS)
@@ -748,10 +829,17 @@ def test_evaluation_transition_unknown(status, action):
         evaluation_transition(status, action)
 
 
-@pytest.mark.parametrize("status, expected", [
-    ("open", False), ("self_assessed", False), ("rated", False),
-    ("signed", True), ("acknowledged", True), ("countersigned", True),
-])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("open", False),
+        ("self_assessed", False),
+        ("rated", False),
+        ("signed", True),
+        ("acknowledged", True),
+        ("countersigned", True),
+    ],
+)
 def test_frozen(status, expected):
     assert frozen(status) is expected
 
@@ -761,13 +849,16 @@ def test_frozen_unknown_status():
         frozen("archived")
 
 
-@pytest.mark.parametrize("status, demanded, raises", [
-    ("open", True, True),
-    ("open", False, False),
-    ("self_assessed", True, False),
-    ("rated", True, False),
-    ("self_assessed", False, False),
-])
+@pytest.mark.parametrize(
+    "status, demanded, raises",
+    [
+        ("open", True, True),
+        ("open", False, False),
+        ("self_assessed", True, False),
+        ("rated", True, False),
+        ("self_assessed", False, False),
+    ],
+)
 def test_require_self_assessment_first(status, demanded, raises):
     if raises:
         with pytest.raises(DomainError) as exc:
@@ -792,15 +883,18 @@ def test_objection_closes_on():
         objection_closes_on(ACK, -1)
 
 
-@pytest.mark.parametrize("day, outcome", [
-    (-1, "objection.before_acknowledgement"),
-    (0, None),
-    (1, None),
-    (13, None),
-    (14, None),  # filing on the last day is still allowed
-    (15, "objection.window_closed"),
-    (30, "objection.window_closed"),
-])
+@pytest.mark.parametrize(
+    "day, outcome",
+    [
+        (-1, "objection.before_acknowledgement"),
+        (0, None),
+        (1, None),
+        (13, None),
+        (14, None),  # filing on the last day is still allowed
+        (15, "objection.window_closed"),
+        (30, "objection.window_closed"),
+    ],
+)
 def test_objection_window(day, outcome):
     today = ACK + timedelta(days=day)
     if outcome is None:
@@ -855,13 +949,16 @@ IKI_LEVELS = {"k1": "above", "k2": "below", "w1": None, "q1": "meets", "b1": "be
 VALUE_LEVELS = {"kolaboratif": "below", "akuntabel": "below", "loyal": "meets", "adaptif": None}
 
 
-@pytest.mark.parametrize("pred, expected", [
-    (SB, FollowUp("recognition", (), ())),
-    (B, FollowUp("none", (), ())),
-    (BP, FollowUp("development", ("k2", "b1"), ("akuntabel", "kolaboratif"))),
-    (KM, FollowUp("development", ("k2", "b1"), ("akuntabel", "kolaboratif"))),
-    (SK, FollowUp("development", ("k2", "b1"), ("akuntabel", "kolaboratif"))),
-])
+@pytest.mark.parametrize(
+    "pred, expected",
+    [
+        (SB, FollowUp("recognition", (), ())),
+        (B, FollowUp("none", (), ())),
+        (BP, FollowUp("development", ("k2", "b1"), ("akuntabel", "kolaboratif"))),
+        (KM, FollowUp("development", ("k2", "b1"), ("akuntabel", "kolaboratif"))),
+        (SK, FollowUp("development", ("k2", "b1"), ("akuntabel", "kolaboratif"))),
+    ],
+)
 def test_follow_up(pred, expected):
     assert follow_up(pred, IKI_LEVELS, VALUE_LEVELS) == expected
 
@@ -870,12 +967,15 @@ def test_follow_up_development_with_nothing_below():
     assert follow_up(BP, {"k1": "meets"}, {"loyal": "meets"}) == FollowUp("development", (), ())
 
 
-@pytest.mark.parametrize("pred, iki, values, code", [
-    ("CUKUP", {}, {}, "predikat.invalid"),
-    (BP, {"k1": "bad"}, {}, "rating.invalid"),
-    (BP, {}, {"loyal": "bad"}, "rating.invalid"),
-    (BP, {}, {"jujur": "below"}, "behaviour.unknown_value"),
-])
+@pytest.mark.parametrize(
+    "pred, iki, values, code",
+    [
+        ("CUKUP", {}, {}, "predikat.invalid"),
+        (BP, {"k1": "bad"}, {}, "rating.invalid"),
+        (BP, {}, {"loyal": "bad"}, "rating.invalid"),
+        (BP, {}, {"jujur": "below"}, "behaviour.unknown_value"),
+    ],
+)
 def test_follow_up_errors(pred, iki, values, code):
     with pytest.raises(DomainError) as exc:
         follow_up(pred, iki, values)
@@ -886,11 +986,13 @@ def test_follow_up_errors(pred, iki, values, code):
 
 
 def test_rater_consistency_signs():
-    stats = rater_consistency({
-        "severe": ["below", "below", "meets", "meets"],  # mean -0.5
-        "lenient": ["above", "above", "above", "meets"],  # mean 0.75
-        "middle": ["meets", "meets", "above", "below"],  # mean 0
-    })
+    stats = rater_consistency(
+        {
+            "severe": ["below", "below", "meets", "meets"],  # mean -0.5
+            "lenient": ["above", "above", "above", "meets"],  # mean 0.75
+            "middle": ["meets", "meets", "above", "below"],  # mean 0
+        }
+    )
     reference_mean = (-2 + 3 + 0) / 12
     assert [s.rater for s in stats] == ["lenient", "middle", "severe"]
     by_rater = {s.rater: s for s in stats}
@@ -959,10 +1061,13 @@ def test_peer_aggregate_minimum_is_configurable():
     assert peer_aggregate([], minimum=0) == {v: {"above": 0, "meets": 0, "below": 0, "n": 0} for v in BERAKHLAK}
 
 
-@pytest.mark.parametrize("answers, code", [
-    ([_peer(jujur="above")] * 3, "behaviour.unknown_value"),
-    ([_peer(loyal="excellent")] * 3, "rating.invalid"),
-])
+@pytest.mark.parametrize(
+    "answers, code",
+    [
+        ([_peer(jujur="above")] * 3, "behaviour.unknown_value"),
+        ([_peer(loyal="excellent")] * 3, "rating.invalid"),
+    ],
+)
 def test_peer_aggregate_errors(answers, code):
     with pytest.raises(DomainError) as exc:
         peer_aggregate(answers)

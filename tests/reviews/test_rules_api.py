@@ -1,5 +1,6 @@
 """Rules that surface through the reviews API: who sets organisation results, heads of unit,
 the self-assessment requirement, the annual evaluation's stages, the editable curve."""
+
 from __future__ import annotations
 
 from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, problem
@@ -27,7 +28,9 @@ def test_head_of_unit_takes_the_organisation_result_and_needs_it(chain):
     chain.set_org_result("SEK-B", "BUTUH_PERBAIKAN")
     r = chain.rate(ev, HEAD, "above", "meets")  # the head's own view of results is replaced by the unit's
     assert r.status_code == 200 and (r.get_json()["rating_hasil"], r.get_json()["predikat"]) == (
-        "below", "BUTUH_PERBAIKAN")
+        "below",
+        "BUTUH_PERBAIKAN",
+    )
 
 
 def test_rating_waits_for_the_self_assessment_when_the_agency_demands_it(chain):
@@ -54,11 +57,22 @@ def test_annual_evaluation_is_rated_in_its_stage_and_signed_only_at_sign_off(cha
 
 def test_hr_edits_the_distribution_rules(chain):
     rules = chain.get("/distribution-rules", chain.hr).get_json()["rules"]
-    assert {"org_result": "BAIK", "bound": "max", "predikats": ["BAIK"], "percent": 70.0, "count": None,
-            "rounding": "nearest"} in [{k: r.get(k) for k in ("org_result", "bound", "predikats", "percent", "count",
-                                                              "rounding")} for r in rules]
-    body = problem(chain.put("/distribution-rules", chain.hr, {"rules": [
-        {"org_result": "BAIK", "bound": "most", "predikats": ["BAIK"], "percent": 70}]}), 422)
+    assert {
+        "org_result": "BAIK",
+        "bound": "max",
+        "predikats": ["BAIK"],
+        "percent": 70.0,
+        "count": None,
+        "rounding": "nearest",
+    } in [{k: r.get(k) for k in ("org_result", "bound", "predikats", "percent", "count", "rounding")} for r in rules]
+    body = problem(
+        chain.put(
+            "/distribution-rules",
+            chain.hr,
+            {"rules": [{"org_result": "BAIK", "bound": "most", "predikats": ["BAIK"], "percent": 70}]},
+        ),
+        422,
+    )
     assert body["errors"][0]["field"].startswith("rules[0]")
     problem(chain.put("/distribution-rules", chain.as_(HEAD), {"rules": []}), 403)
     assert chain.get("/distribution-rules", chain.hr).get_json()["rules"] == rules  # unchanged
@@ -77,6 +91,8 @@ def test_a_re_rating_is_audited_with_the_ratings_it_replaced(chain):
     assert chain.rate(ev, KASI_A, "above", "above", **reason).status_code == 200
     rows = chain.get(f"/audit?entity_type=evaluation&entity_id={ev['id']}&limit=200", chain.hr).get_json()["items"]
     rated = sorted((r for r in rows if r["action"] == "evaluation.rated"), key=lambda r: r["id"])
-    assert [(r["before"]["rating_hasil"], r["after"]["rating_hasil"]) for r in rated] == [(None, "meets"),
-                                                                                          ("meets", "above")]
+    assert [(r["before"]["rating_hasil"], r["after"]["rating_hasil"]) for r in rated] == [
+        (None, "meets"),
+        ("meets", "above"),
+    ]
     assert rated[1]["before"]["rating_perilaku"] == "meets" and rated[1]["before"]["status"] == "rated"

@@ -2,6 +2,7 @@
 payloads of /skp22/save and /kinerjaperiodik/save, retries on 503 and connection errors, no retry
 on 400, push records, and the HR endpoints. Evaluation rows are inserted directly into a reviews
 app's database, so the test does not depend on the whole planning → rating → sign-off chain."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,17 @@ from services.common.config import Config
 from services.reviews import domain
 from services.reviews.app import create_app
 from services.reviews.models import CycleRef, Evaluation, SiasnPush
-from services.reviews.siasn import (DEFAULT_CODES, SiasnClient, SiasnConfig, SiasnMappingError, is_success,
-                                    merge_codes, periodic_payload, push_results, skp22_payload)
+from services.reviews.siasn import (
+    DEFAULT_CODES,
+    SiasnClient,
+    SiasnConfig,
+    SiasnMappingError,
+    is_success,
+    merge_codes,
+    periodic_payload,
+    push_results,
+    skp22_payload,
+)
 
 GATEWAY, SSO = "gw-token-123", "sso-token-456"
 BASE = "/apisiasn/1.0"
@@ -25,13 +35,35 @@ AGENCY = "PEMKOT-X"
 NOW = datetime(2026, 1, 20, 3, 0, tzinfo=timezone.utc)
 
 REQUIRED = {
-    "/skp22/save": ("tahun", "hasilKinerjaNilai", "perilakuKerjaNilai", "kuadranKinerjaNilai", "penilaiNama",
-                    "penilaiNipNrp", "penilaiGolongan", "penilaiJabatan", "penilaiUnorNama", "statusPenilai",
-                    "pnsDinilaiOrang"),
-    "/kinerjaperiodik/save": ("pnsDinilaiId", "bulanMulaiPenilaian", "tahunMulaiPenilaian", "bulanSelesaiPenilaian",
-                              "tahunSelesaiPenilaian", "periodikId", "tahun", "hasilKinerjaNilai",
-                              "perilakuKerjaNilai", "kuadranKinerjaNilai", "penilaiNama", "penilaiNipNrp",
-                              "penilaiJabatanNama", "statusPenilai"),
+    "/skp22/save": (
+        "tahun",
+        "hasilKinerjaNilai",
+        "perilakuKerjaNilai",
+        "kuadranKinerjaNilai",
+        "penilaiNama",
+        "penilaiNipNrp",
+        "penilaiGolongan",
+        "penilaiJabatan",
+        "penilaiUnorNama",
+        "statusPenilai",
+        "pnsDinilaiOrang",
+    ),
+    "/kinerjaperiodik/save": (
+        "pnsDinilaiId",
+        "bulanMulaiPenilaian",
+        "tahunMulaiPenilaian",
+        "bulanSelesaiPenilaian",
+        "tahunSelesaiPenilaian",
+        "periodikId",
+        "tahun",
+        "hasilKinerjaNilai",
+        "perilakuKerjaNilai",
+        "kuadranKinerjaNilai",
+        "penilaiNama",
+        "penilaiNipNrp",
+        "penilaiJabatanNama",
+        "statusPenilai",
+    ),
 }
 
 
@@ -61,8 +93,10 @@ class FakeSiasn:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                if (self.headers.get("Authorization") != f"Bearer {GATEWAY}"
-                        or self.headers.get("Auth") != f"bearer {SSO}"):
+                if (
+                    self.headers.get("Authorization") != f"Bearer {GATEWAY}"
+                    or self.headers.get("Auth") != f"bearer {SSO}"
+                ):
                     return self.reply(401, {"success": False, "message": "invalid token"})
                 path = self.path.removeprefix(BASE)
                 if path not in REQUIRED:
@@ -104,21 +138,43 @@ def fake():
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(Config.from_env("reviews", env={"KINERJA_VAR": str(tmp_path)}, testing=True),
-                     clock=lambda: NOW)
+    app = create_app(Config.from_env("reviews", env={"KINERJA_VAR": str(tmp_path)}, testing=True), clock=lambda: NOW)
     yield app
     app.extensions["kinerja"].engine.dispose()
 
 
 def evaluation(**overrides) -> Evaluation:
     values = dict(
-        cycle_id=7, agency_code=AGENCY, kind="annual", period_seq=0, period_name="Tahunan 2025", plan_id=1,
-        plan_revision=1, employee_nip="199001012015031001", employee_name="Siti Rahayu", position="Pranata Komputer",
-        grade="III/c", unit_code="U1", unit_name="Bidang Data", penilai_nip="198205102008011002",
-        penilai_name="Budi Santoso", penilai_position="Kepala Bidang Data", penilai_grade="Pembina (IV/a)",
-        penilai_unit_name="Bidang Data", atasan_nip="197512312000121003", atasan_name="Andi Wijaya",
-        status="countersigned", rating_hasil="above", rating_perilaku="above", predikat="SANGAT_BAIK",
-        self_assessment={}, iki_feedback={}, value_feedback={}, created_at=NOW, updated_at=NOW)
+        cycle_id=7,
+        agency_code=AGENCY,
+        kind="annual",
+        period_seq=0,
+        period_name="Tahunan 2025",
+        plan_id=1,
+        plan_revision=1,
+        employee_nip="199001012015031001",
+        employee_name="Siti Rahayu",
+        position="Pranata Komputer",
+        grade="III/c",
+        unit_code="U1",
+        unit_name="Bidang Data",
+        penilai_nip="198205102008011002",
+        penilai_name="Budi Santoso",
+        penilai_position="Kepala Bidang Data",
+        penilai_grade="Pembina (IV/a)",
+        penilai_unit_name="Bidang Data",
+        atasan_nip="197512312000121003",
+        atasan_name="Andi Wijaya",
+        status="countersigned",
+        rating_hasil="above",
+        rating_perilaku="above",
+        predikat="SANGAT_BAIK",
+        self_assessment={},
+        iki_feedback={},
+        value_feedback={},
+        created_at=NOW,
+        updated_at=NOW,
+    )
     values.update(overrides)
     if "predikat" not in overrides and values["rating_hasil"] and values["rating_perilaku"]:
         values["predikat"] = domain.predikat(values["rating_hasil"], values["rating_perilaku"])
@@ -129,28 +185,73 @@ def evaluation(**overrides) -> Evaluation:
 def seeded(app):
     """Cycle 7 (quarterly, 2025) with: annual countersigned ×3 (one whose penilai is unknown — a
     malformed payload), annual only signed ×1, periodic countersigned ×2 (Triwulan I and II)."""
-    periods = [{"seq": i + 1, "name_id": f"Triwulan {r}", "name_en": f"Quarter {r}",
-                "start": f"2025-{3 * i + 1:02d}-01", "end": end, "deadline": end}
-               for i, (r, end) in enumerate([("I", "2025-03-31"), ("II", "2025-06-30"), ("III", "2025-09-30"),
-                                             ("IV-Akhir", "2025-12-31")])]
+    periods = [
+        {
+            "seq": i + 1,
+            "name_id": f"Triwulan {r}",
+            "name_en": f"Quarter {r}",
+            "start": f"2025-{3 * i + 1:02d}-01",
+            "end": end,
+            "deadline": end,
+        }
+        for i, (r, end) in enumerate(
+            [("I", "2025-03-31"), ("II", "2025-06-30"), ("III", "2025-09-30"), ("IV-Akhir", "2025-12-31")]
+        )
+    ]
     ids = {}
     with app.extensions["kinerja"].uow() as s:
-        s.add(CycleRef(id=7, agency_code=AGENCY, year=2025, name="SKP 2025", period_type="quarterly",
-                       stage="closed", periods=periods))
-        s.add(CycleRef(id=8, agency_code="OTHER", year=2025, name="SKP 2025", period_type="monthly",
-                       stage="closed", periods=[]))
+        s.add(
+            CycleRef(
+                id=7,
+                agency_code=AGENCY,
+                year=2025,
+                name="SKP 2025",
+                period_type="quarterly",
+                stage="closed",
+                periods=periods,
+            )
+        )
+        s.add(
+            CycleRef(
+                id=8, agency_code="OTHER", year=2025, name="SKP 2025", period_type="monthly", stage="closed", periods=[]
+            )
+        )
         rows = {
             "annual_a": evaluation(plan_id=1),
-            "annual_b": evaluation(plan_id=2, employee_nip="199203152016022002", employee_name="Rina",
-                                   rating_hasil="meets", rating_perilaku="below"),
-            "annual_bad": evaluation(plan_id=3, employee_nip="198801012010011001", employee_name="Kepala Dinas",
-                                     penilai_nip=None, penilai_name=None, penilai_position=None, penilai_grade=None,
-                                     penilai_unit_name=None),
+            "annual_b": evaluation(
+                plan_id=2,
+                employee_nip="199203152016022002",
+                employee_name="Rina",
+                rating_hasil="meets",
+                rating_perilaku="below",
+            ),
+            "annual_bad": evaluation(
+                plan_id=3,
+                employee_nip="198801012010011001",
+                employee_name="Kepala Dinas",
+                penilai_nip=None,
+                penilai_name=None,
+                penilai_position=None,
+                penilai_grade=None,
+                penilai_unit_name=None,
+            ),
             "annual_signed": evaluation(plan_id=4, employee_nip="199505052019031001", status="signed"),
-            "q1": evaluation(plan_id=1, kind="periodic", period_seq=1, period_name="Triwulan I",
-                             rating_hasil="below", rating_perilaku="meets"),
-            "q2": evaluation(plan_id=1, kind="periodic", period_seq=2, period_name="Triwulan II",
-                             rating_hasil="meets", rating_perilaku="meets"),
+            "q1": evaluation(
+                plan_id=1,
+                kind="periodic",
+                period_seq=1,
+                period_name="Triwulan I",
+                rating_hasil="below",
+                rating_perilaku="meets",
+            ),
+            "q2": evaluation(
+                plan_id=1,
+                kind="periodic",
+                period_seq=2,
+                period_name="Triwulan II",
+                rating_hasil="meets",
+                rating_perilaku="meets",
+            ),
         }
         for row in rows.values():
             s.add(row)
@@ -170,16 +271,24 @@ def client_for(fake: FakeSiasn, sleeps: list | None = None, **config) -> SiasnCl
 
 # ------------------------------------------------------------------ payload builders
 
+
 def test_skp22_payload_from_an_evaluation_row():
     ev = evaluation(rating_hasil="meets", rating_perilaku="below")
     body = skp22_payload(ev, {}, year=2025)
     assert body == {
-        "tahun": 2025, "hasilKinerjaNilai": 2, "perilakuKerjaNilai": 3, "kuadranKinerjaNilai": 4,
-        "penilaiNama": "Budi Santoso", "penilaiNipNrp": "198205102008011002", "penilaiGolongan": "41",
-        "penilaiJabatan": "Kepala Bidang Data", "penilaiUnorNama": "Bidang Data", "statusPenilai": "ASN",
-        "pnsDinilaiOrang": "199001012015031001"}
-    known = skp22_payload(ev, {"siasn_id": "A5EB03E2-1234", "penilai_status": "non_asn", "record_id": "r-9"},
-                          year=2025)
+        "tahun": 2025,
+        "hasilKinerjaNilai": 2,
+        "perilakuKerjaNilai": 3,
+        "kuadranKinerjaNilai": 4,
+        "penilaiNama": "Budi Santoso",
+        "penilaiNipNrp": "198205102008011002",
+        "penilaiGolongan": "41",
+        "penilaiJabatan": "Kepala Bidang Data",
+        "penilaiUnorNama": "Bidang Data",
+        "statusPenilai": "ASN",
+        "pnsDinilaiOrang": "199001012015031001",
+    }
+    known = skp22_payload(ev, {"siasn_id": "A5EB03E2-1234", "penilai_status": "non_asn", "record_id": "r-9"}, year=2025)
     assert known["pnsDinilaiOrang"] == "A5EB03E2-1234" and known["statusPenilai"] == "NON ASN"
     assert known["id"] == "r-9"
     with pytest.raises(SiasnMappingError):
@@ -192,8 +301,12 @@ def test_periodic_payload_months_and_configured_codes():
     ev = evaluation(kind="periodic", period_seq=2, rating_hasil="below", rating_perilaku="above")
     cycle = {"year": 2025, "period_type": "quarterly", "periods": []}  # computed like the plans service
     body = periodic_payload(ev, {"koefisien_id": "22"}, cycle=cycle)
-    assert (body["bulanMulaiPenilaian"], body["tahunMulaiPenilaian"], body["bulanSelesaiPenilaian"],
-            body["tahunSelesaiPenilaian"]) == (4, 2025, 6, 2025)
+    assert (
+        body["bulanMulaiPenilaian"],
+        body["tahunMulaiPenilaian"],
+        body["bulanSelesaiPenilaian"],
+        body["tahunSelesaiPenilaian"],
+    ) == (4, 2025, 6, 2025)
     assert body["periodikId"] == "2" and body["tahun"] == 2025 and body["koefisienId"] == "22"
     assert (body["hasilKinerjaNilai"], body["perilakuKerjaNilai"], body["kuadranKinerjaNilai"]) == (3, 1, 3)
     assert body["pnsDinilaiId"] == "199001012015031001" and body["penilaiJabatanNama"] == "Kepala Bidang Data"
@@ -207,8 +320,15 @@ def test_periodic_payload_months_and_configured_codes():
 
 
 def test_config_from_env_inline_and_file(tmp_path):
-    cfg = SiasnConfig.from_env({"SIASN_URL": "http://x", "SIASN_GATEWAY_TOKEN": "g", "SIASN_SSO_TOKEN": "s",
-                                "SIASN_CODE_MAP": '{"kuadran": {"BAIK": "9"}}', "SIASN_MAX_ATTEMPTS": "2"})
+    cfg = SiasnConfig.from_env(
+        {
+            "SIASN_URL": "http://x",
+            "SIASN_GATEWAY_TOKEN": "g",
+            "SIASN_SSO_TOKEN": "s",
+            "SIASN_CODE_MAP": '{"kuadran": {"BAIK": "9"}}',
+            "SIASN_MAX_ATTEMPTS": "2",
+        }
+    )
     assert cfg.configured and cfg.max_attempts == 2 and cfg.codes["kuadran"]["BAIK"] == "9"
     assert cfg.codes["kuadran"]["SANGAT_BAIK"] == "1"
     path = tmp_path / "codes.json"
@@ -220,10 +340,12 @@ def test_config_from_env_inline_and_file(tmp_path):
 
 # ------------------------------------------------------------------ client
 
+
 def test_client_retries_5xx_with_backoff_then_succeeds(fake):
     sleeps = []
-    result = client_for(fake, sleeps, backoff_seconds=0.5).send("/skp22/save", skp22_payload(evaluation(), {},
-                                                                                             year=2025))
+    result = client_for(fake, sleeps, backoff_seconds=0.5).send(
+        "/skp22/save", skp22_payload(evaluation(), {}, year=2025)
+    )
     assert result.status == 200 and result.attempts == 2 and result.ok
     assert sleeps == [0.5]
     assert [p for p, _ in fake.calls] == ["/skp22/save", "/skp22/save"] and len(fake.saved) == 1
@@ -249,8 +371,15 @@ def test_client_retries_connection_errors_and_gives_up():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sleeps = []
-    cfg = SiasnConfig(url=f"http://127.0.0.1:{port}", gateway_token="g", sso_token="s", max_attempts=4,
-                      backoff_seconds=1.0, max_backoff_seconds=3.0, timeout_seconds=2)
+    cfg = SiasnConfig(
+        url=f"http://127.0.0.1:{port}",
+        gateway_token="g",
+        sso_token="s",
+        max_attempts=4,
+        backoff_seconds=1.0,
+        max_backoff_seconds=3.0,
+        timeout_seconds=2,
+    )
     result = SiasnClient(cfg, sleep=sleeps.append).send("/skp22/save", {})
     assert result.status is None and result.attempts == 4 and "connection error" in result.body
     assert sleeps == [1.0, 2.0, 3.0]  # exponential, capped
@@ -273,6 +402,7 @@ def test_client_with_injected_transport_and_success_false():
 
 
 # ------------------------------------------------------------------ push use case
+
 
 def test_push_annual_records_sent_and_failed_and_skips_sent_next_time(app, seeded, fake):
     with app.app_context(), app.extensions["kinerja"].uow() as s:
@@ -312,8 +442,11 @@ def test_push_periodic_and_mapping_failure(app, seeded, fake):
     # a code map without the quarterly period type: recorded as failed without calling SIASN
     client = client_for(fake, codes=merge_codes({"periodik": {"quarterly": None}}))
     with app.app_context(), app.extensions["kinerja"].uow() as s:
-        s.add(evaluation(plan_id=9, employee_nip="199101012015031009", kind="periodic", period_seq=3,
-                         period_name="Triwulan III"))
+        s.add(
+            evaluation(
+                plan_id=9, employee_nip="199101012015031009", kind="periodic", period_seq=3, period_name="Triwulan III"
+            )
+        )
         s.flush()
         calls_before = len(fake.calls)
         out = push_results(s, hr(), 7, "periodic", client)
@@ -326,8 +459,10 @@ def test_push_is_hr_of_the_agency_only(app, seeded, fake):
     from services.common.errors import Problem
 
     with app.app_context(), app.extensions["kinerja"].uow() as s:
-        for p in (Principal(sub="x", roles=frozenset({"hr"}), agency="OTHER"),
-                  Principal(sub="y", roles=frozenset({"supervisor"}), agency=AGENCY, nip="198205102008011002")):
+        for p in (
+            Principal(sub="x", roles=frozenset({"hr"}), agency="OTHER"),
+            Principal(sub="y", roles=frozenset({"supervisor"}), agency=AGENCY, nip="198205102008011002"),
+        ):
             with pytest.raises(Problem) as exc:
                 push_results(s, p, 7, "annual", client_for(fake))
             assert exc.value.status == 404
@@ -335,6 +470,7 @@ def test_push_is_hr_of_the_agency_only(app, seeded, fake):
 
 
 # ------------------------------------------------------------------ HTTP endpoints
+
 
 def test_endpoints_push_and_list(app, seeded, fake, monkeypatch):
     monkeypatch.setenv("SIASN_URL", fake.url)
@@ -357,15 +493,22 @@ def test_endpoints_push_and_list(app, seeded, fake, monkeypatch):
     r = http.get("/reviews/api/v1/siasn/pushes?cycle_id=7&status=failed", headers=auth)
     assert [i["employee_nip"] for i in r.get_json()] == ["198801012010011001"]
 
-    assert http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "weekly"},
-                     headers=auth).status_code == 422
-    employee = {"Authorization": f"Bearer {issue_token(secret, roles=['employee'], agency=AGENCY, nip='199001012015031001')}"}
-    assert http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "annual"},
-                     headers=employee).status_code == 403
+    assert (
+        http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "weekly"}, headers=auth).status_code == 422
+    )
+    employee = {
+        "Authorization": f"Bearer {issue_token(secret, roles=['employee'], agency=AGENCY, nip='199001012015031001')}"
+    }
+    assert (
+        http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "annual"}, headers=employee).status_code
+        == 403
+    )
     assert http.get("/reviews/api/v1/siasn/pushes?cycle_id=7", headers=employee).status_code == 404
     other_hr = {"Authorization": f"Bearer {issue_token(secret, roles=['hr'], agency='OTHER')}"}
-    assert http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "annual"},
-                     headers=other_hr).status_code == 404
+    assert (
+        http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "annual"}, headers=other_hr).status_code
+        == 404
+    )
 
     monkeypatch.delenv("SIASN_SSO_TOKEN")
     r = http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "annual"}, headers=auth)

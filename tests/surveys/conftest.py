@@ -1,6 +1,7 @@
 """Fixtures of the surveys tests: ``surveys_app`` on a temporary SQLite file with a settable clock
 (migrations run automatically in embedded mode) and a rate limit of 3 per minute, ``sv`` to act on
 it, ``campaign`` — an open campaign of agency PKTD for Q1 2026."""
+
 from __future__ import annotations
 
 import pytest

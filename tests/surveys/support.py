@@ -1,5 +1,6 @@
 """Helpers of the surveys tests: the API paths, questionnaire builders, a survey client acting as
 HR / kiosk / the public, and row counts to prove that a refused request saved nothing."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,13 @@ def questionnaire(value: int = 4, profile: dict | None = None, suggestion: str |
 
 
 def campaign_body(**overrides) -> dict:
-    body = {"unit_code": "PKM-01", "unit_name": "Puskesmas Teluk Damar", "service_type": "Pelayanan rawat jalan",
-            **Q1, "population": 1000}
+    body = {
+        "unit_code": "PKM-01",
+        "unit_name": "Puskesmas Teluk Damar",
+        "service_type": "Pelayanan rawat jalan",
+        **Q1,
+        "population": 1000,
+    }
     body.update(overrides)
     return body
 
@@ -91,13 +97,18 @@ class Surveys:
         return self.post(f"/campaigns/{campaign_id}/responses", body, headers if headers is not None else self.kiosk)
 
     def batch(self, campaign_id: int, bodies: list, headers: dict | None = None):
-        return self.post(f"/campaigns/{campaign_id}/responses:batch", bodies,
-                         headers if headers is not None else self.kiosk)
+        return self.post(
+            f"/campaigns/{campaign_id}/responses:batch", bodies, headers if headers is not None else self.kiosk
+        )
 
     def import_csv(self, campaign_id: int, text: str, dry_run: bool = False, headers: dict | None = None):
         q = "?dry_run=true" if dry_run else ""
-        return self.client.post(f"{API}/campaigns/{campaign_id}/responses:import{q}", data=text.encode(),
-                                content_type="text/csv", headers=headers if headers is not None else self.hr)
+        return self.client.post(
+            f"{API}/campaigns/{campaign_id}/responses:import{q}",
+            data=text.encode(),
+            content_type="text/csv",
+            headers=headers if headers is not None else self.hr,
+        )
 
     def ikm(self, campaign_id: int) -> dict:
         r = self.get(f"/campaigns/{campaign_id}/ikm")
@@ -109,17 +120,24 @@ class Surveys:
 
     def counts(self) -> dict[str, int]:
         from sqlalchemy import func, select
+
         from services.surveys.models import Base
+
         with self.db() as s:
-            return {name: s.scalar(select(func.count()).select_from(t)) for name, t in Base.metadata.tables.items()
-                    if name not in ("idempotency_keys", "rate_counters")}
+            return {
+                name: s.scalar(select(func.count()).select_from(t))
+                for name, t in Base.metadata.tables.items()
+                if name not in ("idempotency_keys", "rate_counters")
+            }
 
     def responses(self) -> int:
         return self.counts()["responses"]
 
     def outbox(self, type_: str | None = None) -> list[dict]:
         from sqlalchemy import select
+
         from services.surveys.models import platform_tables
+
         t = platform_tables.outbox
         with self.db() as s:
             stmt = select(t).order_by(t.c.id)
@@ -132,15 +150,17 @@ class Surveys:
         q = "&".join([*(f"lang={lang}" for _ in [0] if lang), *(f"{k}={v}" for k, v in params.items())])
         return self.client.get(f"/surveys/s/{slug}" + (f"?{q}" if q else ""))
 
-    def submit_form(self, slug: str, fields: dict, csrf: str | None = None, lang: str | None = None,
-                    environ: dict | None = None):
+    def submit_form(
+        self, slug: str, fields: dict, csrf: str | None = None, lang: str | None = None, environ: dict | None = None
+    ):
         if csrf is None:
             page = self.form(slug, lang)
             assert page.status_code == 200, page.get_data(as_text=True)[:500]
             csrf = csrf_of(page.data)
         data = {"csrf_token": csrf, **{k: str(v) for k, v in fields.items()}}
-        return self.client.post(f"/surveys/s/{slug}" + (f"?lang={lang}" if lang else ""), data=data,
-                                environ_base=environ or {})
+        return self.client.post(
+            f"/surveys/s/{slug}" + (f"?lang={lang}" if lang else ""), data=data, environ_base=environ or {}
+        )
 
 
 def form_answers(value: int = 4, **overrides) -> dict:

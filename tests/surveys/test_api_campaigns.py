@@ -1,5 +1,6 @@
 """Campaigns through the API: the minimum sample, lifecycle and events, tokens, QR codes,
 and who may see or change what (another agency's HR gets 404, never the data)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,11 +18,18 @@ def test_sample_size_endpoint_exact_shape_and_no_token_needed(sv):
     assert r.get_json() == {"population": 1000, "method": "slovin", "sample": 91}
 
 
-@pytest.mark.parametrize("query,field", [
-    ("", "population"), ("population=0", "population"), ("population=abc", "population"),
-    ("population=10&method=cochran", "method"), ("population=10&margin=0", "margin"),
-    ("population=10&margin=nan", "margin"), ("population=99999999999", "population"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("", "population"),
+        ("population=0", "population"),
+        ("population=abc", "population"),
+        ("population=10&method=cochran", "method"),
+        ("population=10&margin=0", "margin"),
+        ("population=10&margin=nan", "margin"),
+        ("population=99999999999", "population"),
+    ],
+)
 def test_sample_size_bad_input_is_a_field_error(sv, query, field):
     body = problem(sv.client.get(f"{API}/sample-size?{query}"), 422, "validation")
     assert field in field_errors(body)
@@ -43,12 +51,19 @@ def test_every_campaign_gets_its_own_unguessable_link(sv):
     assert len(slugs) == 5
 
 
-@pytest.mark.parametrize("overrides,field", [
-    ({"end_date": "2025-12-31"}, "end_date"), ({"population": 0}, "population"),
-    ({"population": "many"}, "population"), ({"unit_code": "bad code!"}, "unit_code"),
-    ({"sample_method": "guess"}, "sample_method"), ({"margin": 2}, "margin"), ({"service_type": ""}, "service_type"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"end_date": "2025-12-31"}, "end_date"),
+        ({"population": 0}, "population"),
+        ({"population": "many"}, "population"),
+        ({"unit_code": "bad code!"}, "unit_code"),
+        ({"sample_method": "guess"}, "sample_method"),
+        ({"margin": 2}, "margin"),
+        ({"service_type": ""}, "service_type"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_campaign_input_is_refused_and_nothing_saved(sv, overrides, field):
     before = sv.counts()
     body = problem(sv.post("/campaigns", campaign_body(**overrides)), 422, "validation")
@@ -73,12 +88,18 @@ def test_hr_of_another_agency_can_neither_read_nor_change_a_campaign(sv, campaig
     sv.record(cid, questionnaire())
     other = sv.other_hr
     for method, path, body in [
-        ("get", f"/campaigns/{cid}", None), ("patch", f"/campaigns/{cid}", {"population": 10}),
-        ("post", f"/campaigns/{cid}/close", None), ("post", f"/campaigns/{cid}/tokens", {"count": 2}),
-        ("get", f"/campaigns/{cid}/tokens", None), ("get", f"/campaigns/{cid}/ikm", None),
-        ("post", f"/campaigns/{cid}/ikm:publish", None), ("get", f"/campaigns/{cid}/suggestions", None),
-        ("get", f"/campaigns/{cid}/report", None), ("get", f"/campaigns/{cid}/report.pdf", None),
-        ("get", f"/campaigns/{cid}/report.html", None), ("get", f"/campaigns/{cid}/qr", None),
+        ("get", f"/campaigns/{cid}", None),
+        ("patch", f"/campaigns/{cid}", {"population": 10}),
+        ("post", f"/campaigns/{cid}/close", None),
+        ("post", f"/campaigns/{cid}/tokens", {"count": 2}),
+        ("get", f"/campaigns/{cid}/tokens", None),
+        ("get", f"/campaigns/{cid}/ikm", None),
+        ("post", f"/campaigns/{cid}/ikm:publish", None),
+        ("get", f"/campaigns/{cid}/suggestions", None),
+        ("get", f"/campaigns/{cid}/report", None),
+        ("get", f"/campaigns/{cid}/report.pdf", None),
+        ("get", f"/campaigns/{cid}/report.html", None),
+        ("get", f"/campaigns/{cid}/qr", None),
         ("post", f"/campaigns/{cid}/responses", questionnaire()),
         ("post", f"/campaigns/{cid}/responses:batch", [questionnaire()]),
     ]:
@@ -107,10 +128,20 @@ def test_lifecycle_publishes_opened_closed_and_the_index(sv):
     ikm = sv.outbox("surveys.ikm.computed")[0]["envelope"]
     assert ikm["source"] == "/surveys" and ikm["subject"] == str(c["id"])
     assert ikm["data"] == {
-        "campaign_id": c["id"], "agency_code": "PKTD", "unit_code": "PKM-01", "service_type": "Pelayanan rawat jalan",
-        "period_start": "2026-01-01", "period_end": "2026-03-31", "respondents": 2,
-        "nrr": {f"U{i}": 3.5 for i in range(1, 10)}, "ikm": 3.5, "ikm_unit": 87.5, "mutu": "B", "kinerja": "Baik",
-        "final": True}
+        "campaign_id": c["id"],
+        "agency_code": "PKTD",
+        "unit_code": "PKM-01",
+        "service_type": "Pelayanan rawat jalan",
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+        "respondents": 2,
+        "nrr": {f"U{i}": 3.5 for i in range(1, 10)},
+        "ikm": 3.5,
+        "ikm_unit": 87.5,
+        "mutu": "B",
+        "kinerja": "Baik",
+        "final": True,
+    }
     problem(sv.post(f"/campaigns/{c['id']}/close"), 409, "campaign.transition")
     problem(sv.patch(f"/campaigns/{c['id']}", {"population": 5}, {**sv.hr, "If-Match": "*"}), 409)
 
@@ -125,8 +156,11 @@ def test_update_needs_if_match_and_recomputes_the_minimum_sample(sv, campaign):
     problem(sv.patch(f"/campaigns/{cid}", {"population": 100}), 428)
     problem(sv.patch(f"/campaigns/{cid}", {"population": 100}, {**sv.hr, "If-Match": '"999"'}), 412)
     etag = sv.get(f"/campaigns/{cid}").headers["ETag"]
-    r = sv.patch(f"/campaigns/{cid}", {"population": 100, "service_options": ["Poli umum", "Poli gigi"]},
-                 {**sv.hr, "If-Match": etag})
+    r = sv.patch(
+        f"/campaigns/{cid}",
+        {"population": 100, "service_options": ["Poli umum", "Poli gigi"]},
+        {**sv.hr, "If-Match": etag},
+    )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["min_sample"] == 80 and r.headers["ETag"] != etag
     problem(sv.patch(f"/campaigns/{cid}", {"end_date": "2025-01-01"}, {**sv.hr, "If-Match": "*"}), 422)
@@ -181,9 +215,11 @@ def test_qr_code_of_the_public_link(sv, campaign, fmt, mime, magic):
 
 def test_qr_decodes_to_the_public_url(sv, campaign):
     import segno  # the same link comes out of the library: the QR matrix of public_url
+
     r = sv.get(f"/campaigns/{campaign['id']}/qr?format=svg&scale=1")
     expected = segno.make(campaign["public_url"], error="m", micro=False)
     import io
+
     out = io.BytesIO()
     expected.save(out, kind="svg", scale=1, border=4, xmldecl=False, title=campaign["public_url"])
     assert r.data == out.getvalue()

@@ -1,5 +1,6 @@
 """Responses through the kiosk/agency API, batches, the anonymous kiosk API and the CSV import of
 paper questionnaires: bad input is a problem+json naming the field, and nothing is recorded."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,11 @@ from tests.surveys.support import API, answers, field_errors, problem, questionn
 
 
 def test_kiosk_records_a_questionnaire(sv, campaign):
-    body = questionnaire(3, profile={"age": 34, "sex": "female", "education": "s1", "occupation": "swasta",
-                                     "service_type": "Poli umum"}, suggestion="Ruang tunggu perlu kipas angin.")
+    body = questionnaire(
+        3,
+        profile={"age": 34, "sex": "female", "education": "s1", "occupation": "swasta", "service_type": "Poli umum"},
+        suggestion="Ruang tunggu perlu kipas angin.",
+    )
     r = sv.record(campaign["id"], body)
     assert r.status_code == 201, r.get_json()
     got = r.get_json()
@@ -29,28 +33,31 @@ def test_answers_are_stored_by_unsur_code_not_position(sv, campaign):
     assert nrr["U8"] == 1.0 and nrr["U9"] == 3.0
 
 
-@pytest.mark.parametrize("body,field,code", [
-    (questionnaire(answers=answers(U4=5)), "answers.U4", "answer.range"),
-    (questionnaire(answers=answers(U4=0)), "answers.U4", "answer.range"),
-    (questionnaire(answers=answers(U1="4")), "answers.U1", "answer.range"),
-    (questionnaire(answers=answers(U1=True)), "answers.U1", "answer.range"),
-    (questionnaire(answers=answers(U1=None)), "answers.U1", "answer.range"),
-    (questionnaire(answers=answers(U1=3.5)), "answers.U1", "answer.range"),
-    (questionnaire(answers={u: 4 for u in UNSUR if u != "U7"}), "answers.U7", "answer.missing"),
-    (questionnaire(answers=answers(U10=4)), "answers.U10", "answer.unknown_unsur"),
-    (questionnaire(answers=answers(u1=4)), "answers.u1", "answer.unknown_unsur"),
-    ({"profile": {}}, "answers", "field.required"),
-    ({"answers": [4] * 9}, "answers", "answer.type"),
-    (questionnaire(profile={"age": 5}), "profile.age", "profile.age"),
-    (questionnaire(profile={"age": "tiga puluh"}), "profile.age", "field.type"),
-    (questionnaire(profile={"sex": "x"}), "profile.sex", "profile.sex"),
-    (questionnaire(profile={"education": "phd"}), "profile.education", "profile.education"),
-    (questionnaire(profile={"occupation": "astronaut"}), "profile.occupation", "profile.occupation"),
-    (questionnaire(profile={"shoe_size": 42}), "profile.shoe_size", "field.unknown"),
-    (questionnaire(suggestion="x" * 2001), "suggestion", "response.suggestion_length"),
-    (questionnaire(token="NOSUCHCODE"), "token", "token.unknown"),
-    (questionnaire(extra=1), "extra", "field.unknown"),
-])
+@pytest.mark.parametrize(
+    "body,field,code",
+    [
+        (questionnaire(answers=answers(U4=5)), "answers.U4", "answer.range"),
+        (questionnaire(answers=answers(U4=0)), "answers.U4", "answer.range"),
+        (questionnaire(answers=answers(U1="4")), "answers.U1", "answer.range"),
+        (questionnaire(answers=answers(U1=True)), "answers.U1", "answer.range"),
+        (questionnaire(answers=answers(U1=None)), "answers.U1", "answer.range"),
+        (questionnaire(answers=answers(U1=3.5)), "answers.U1", "answer.range"),
+        (questionnaire(answers={u: 4 for u in UNSUR if u != "U7"}), "answers.U7", "answer.missing"),
+        (questionnaire(answers=answers(U10=4)), "answers.U10", "answer.unknown_unsur"),
+        (questionnaire(answers=answers(u1=4)), "answers.u1", "answer.unknown_unsur"),
+        ({"profile": {}}, "answers", "field.required"),
+        ({"answers": [4] * 9}, "answers", "answer.type"),
+        (questionnaire(profile={"age": 5}), "profile.age", "profile.age"),
+        (questionnaire(profile={"age": "tiga puluh"}), "profile.age", "field.type"),
+        (questionnaire(profile={"sex": "x"}), "profile.sex", "profile.sex"),
+        (questionnaire(profile={"education": "phd"}), "profile.education", "profile.education"),
+        (questionnaire(profile={"occupation": "astronaut"}), "profile.occupation", "profile.occupation"),
+        (questionnaire(profile={"shoe_size": 42}), "profile.shoe_size", "field.unknown"),
+        (questionnaire(suggestion="x" * 2001), "suggestion", "response.suggestion_length"),
+        (questionnaire(token="NOSUCHCODE"), "token", "token.unknown"),
+        (questionnaire(extra=1), "extra", "field.unknown"),
+    ],
+)
 def test_bad_questionnaire_names_the_field_and_records_nothing(sv, campaign, body, field, code):
     before = sv.counts()
     r = sv.record(campaign["id"], body)
@@ -72,14 +79,21 @@ def test_every_error_of_a_questionnaire_at_once_in_indonesian_then_english(sv, c
     assert u1["detail"] == "The answer for unsur U1 must be a whole number from 1 to 4."
 
 
-@pytest.mark.parametrize("data,content_type,status", [
-    (b"{not json", "application/json", 400), (b"", "application/json", 400),
-    (b"answers=4", "application/x-www-form-urlencoded", 415), (b"[1,2]", "application/json", 422),
-    (b'"text"', "application/json", 422), (b"null", "application/json", 422),
-])
+@pytest.mark.parametrize(
+    "data,content_type,status",
+    [
+        (b"{not json", "application/json", 400),
+        (b"", "application/json", 400),
+        (b"answers=4", "application/x-www-form-urlencoded", 415),
+        (b"[1,2]", "application/json", 422),
+        (b'"text"', "application/json", 422),
+        (b"null", "application/json", 422),
+    ],
+)
 def test_garbage_bodies_are_client_errors(sv, campaign, data, content_type, status):
-    r = sv.client.post(f"{API}/campaigns/{campaign['id']}/responses", data=data, content_type=content_type,
-                       headers=sv.kiosk)
+    r = sv.client.post(
+        f"{API}/campaigns/{campaign['id']}/responses", data=data, content_type=content_type, headers=sv.kiosk
+    )
     problem(r, status)
     assert sv.responses() == 0
 
@@ -142,6 +156,7 @@ def test_idempotency_key_makes_a_retried_batch_count_once(sv, campaign):
 
 # ------------------------------------------------------------------ anonymous kiosk API
 
+
 def test_public_questionnaire_and_kiosk_submission_without_login(sv, campaign):
     slug = campaign["slug"]
     q = sv.client.get(f"{API}/public/{slug}").get_json()
@@ -191,10 +206,10 @@ def test_guessing_tokens_is_slowed_down(sv):
 
 def test_public_answers_only_within_the_campaign_period(sv, clock):
     from datetime import datetime, timezone
+
     c = sv.open()
     clock.set(datetime(2026, 4, 2, 3, 0, tzinfo=timezone.utc))
-    problem(sv.client.post(f"{API}/public/{c['slug']}/responses", json=questionnaire()), 409,
-            "campaign.outside_period")
+    problem(sv.client.post(f"{API}/public/{c['slug']}/responses", json=questionnaire()), 409, "campaign.outside_period")
     # paper questionnaires entered after the period by the agency are still taken while open
     assert sv.record(c["id"], questionnaire()).status_code == 201
 
@@ -242,16 +257,19 @@ def test_csv_dry_run_of_a_good_file_saves_nothing(sv, campaign):
     assert sv.responses() == 0
 
 
-@pytest.mark.parametrize("text,field,code", [
-    ("U1,U2,U3,U4,U5,U6,U7,U8\n4,4,4,4,4,4,4,4\n", "header", "import.column_missing"),
-    ("U1,U2,U3,U4,U5,U6,U7,U8,U9,colour\n4,4,4,4,4,4,4,4,4,red\n", "header", "import.column_unknown"),
-    ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n", "body", "import.no_rows"),
-    ("", "header", "import.empty"),
-    ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4\n", "rows[2].row", "import.row_length"),
-    ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n,,,,,,,,\n4,4,4,4,4,4,4,4,x\n", "rows[3].U9", "answer.range"),
-    ("U1,U2,U3,U4,U5,U6,U7,U8,U9,age\n4,4,4,4,4,4,4,4,4,tua\n", "rows[2].age", "field.type"),
-    ("U1,U2,U3,U4,U5,U6,U7,U8,U9,token\n4,4,4,4,4,4,4,4,4,NOPE\n", "rows[2].token", "token.unknown"),
-])
+@pytest.mark.parametrize(
+    "text,field,code",
+    [
+        ("U1,U2,U3,U4,U5,U6,U7,U8\n4,4,4,4,4,4,4,4\n", "header", "import.column_missing"),
+        ("U1,U2,U3,U4,U5,U6,U7,U8,U9,colour\n4,4,4,4,4,4,4,4,4,red\n", "header", "import.column_unknown"),
+        ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n", "body", "import.no_rows"),
+        ("", "header", "import.empty"),
+        ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4\n", "rows[2].row", "import.row_length"),
+        ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n,,,,,,,,\n4,4,4,4,4,4,4,4,x\n", "rows[3].U9", "answer.range"),
+        ("U1,U2,U3,U4,U5,U6,U7,U8,U9,age\n4,4,4,4,4,4,4,4,4,tua\n", "rows[2].age", "field.type"),
+        ("U1,U2,U3,U4,U5,U6,U7,U8,U9,token\n4,4,4,4,4,4,4,4,4,NOPE\n", "rows[2].token", "token.unknown"),
+    ],
+)
 def test_csv_problems_are_named(sv, campaign, text, field, code):
     body = problem(sv.import_csv(campaign["id"], text), 422)
     assert field_errors(body).get(field) == code, body
@@ -265,13 +283,21 @@ def test_csv_row_with_every_answer_blank_is_an_error(sv, campaign):
 
 def test_csv_upload_as_multipart_and_wrong_media_types(sv, campaign):
     import io
-    r = sv.client.post(f"{API}/campaigns/{campaign['id']}/responses:import",
-                       data={"file": (io.BytesIO(CSV_OK.encode()), "kuesioner.csv")},
-                       content_type="multipart/form-data", headers=sv.hr)
+
+    r = sv.client.post(
+        f"{API}/campaigns/{campaign['id']}/responses:import",
+        data={"file": (io.BytesIO(CSV_OK.encode()), "kuesioner.csv")},
+        content_type="multipart/form-data",
+        headers=sv.hr,
+    )
     assert r.status_code == 200 and r.get_json()["recorded"] == 3
     problem(sv.client.post(f"{API}/campaigns/{campaign['id']}/responses:import", json={"a": 1}, headers=sv.hr), 415)
-    r = sv.client.post(f"{API}/campaigns/{campaign['id']}/responses:import", data=b"\xff\xfe\x00U1",
-                       content_type="text/csv", headers=sv.hr)
+    r = sv.client.post(
+        f"{API}/campaigns/{campaign['id']}/responses:import",
+        data=b"\xff\xfe\x00U1",
+        content_type="text/csv",
+        headers=sv.hr,
+    )
     problem(r, 422)
 
 

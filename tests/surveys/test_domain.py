@@ -1,4 +1,5 @@
 """The SKM rule book (DOMAIN.md §8) against hand-computed datasets and the published tables."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,15 +12,96 @@ from services.surveys.domain import UNSUR
 
 # Krejcie & Morgan (1970), "Determining sample size for research activities", Table 1: N → S
 PUBLISHED_KREJCIE_MORGAN = {
-    10: 10, 15: 14, 20: 19, 25: 24, 30: 28, 35: 32, 40: 36, 45: 40, 50: 44, 55: 48, 60: 52, 65: 56, 70: 59,
-    75: 63, 80: 66, 85: 70, 90: 73, 95: 76, 100: 80, 110: 86, 120: 92, 130: 97, 140: 103, 150: 108, 160: 113,
-    170: 118, 180: 123, 190: 127, 200: 132, 210: 136, 220: 140, 230: 144, 240: 148, 250: 152, 260: 155,
-    270: 159, 280: 162, 290: 165, 300: 169, 320: 175, 340: 181, 360: 186, 380: 191, 400: 196, 420: 201,
-    440: 205, 460: 210, 480: 214, 500: 217, 550: 226, 600: 234, 650: 242, 700: 248, 750: 254, 800: 260,
-    850: 265, 900: 269, 950: 274, 1000: 278, 1100: 285, 1200: 291, 1300: 297, 1400: 302, 1500: 306,
-    1600: 310, 1700: 313, 1800: 317, 1900: 320, 2000: 322, 2200: 327, 2400: 331, 2600: 335, 2800: 338,
-    3000: 341, 3500: 346, 4000: 351, 4500: 354, 5000: 357, 6000: 361, 7000: 364, 8000: 367, 9000: 368,
-    10000: 370, 15000: 375, 20000: 377, 30000: 379, 40000: 380, 50000: 381, 75000: 382, 100000: 384,
+    10: 10,
+    15: 14,
+    20: 19,
+    25: 24,
+    30: 28,
+    35: 32,
+    40: 36,
+    45: 40,
+    50: 44,
+    55: 48,
+    60: 52,
+    65: 56,
+    70: 59,
+    75: 63,
+    80: 66,
+    85: 70,
+    90: 73,
+    95: 76,
+    100: 80,
+    110: 86,
+    120: 92,
+    130: 97,
+    140: 103,
+    150: 108,
+    160: 113,
+    170: 118,
+    180: 123,
+    190: 127,
+    200: 132,
+    210: 136,
+    220: 140,
+    230: 144,
+    240: 148,
+    250: 152,
+    260: 155,
+    270: 159,
+    280: 162,
+    290: 165,
+    300: 169,
+    320: 175,
+    340: 181,
+    360: 186,
+    380: 191,
+    400: 196,
+    420: 201,
+    440: 205,
+    460: 210,
+    480: 214,
+    500: 217,
+    550: 226,
+    600: 234,
+    650: 242,
+    700: 248,
+    750: 254,
+    800: 260,
+    850: 265,
+    900: 269,
+    950: 274,
+    1000: 278,
+    1100: 285,
+    1200: 291,
+    1300: 297,
+    1400: 302,
+    1500: 306,
+    1600: 310,
+    1700: 313,
+    1800: 317,
+    1900: 320,
+    2000: 322,
+    2200: 327,
+    2400: 331,
+    2600: 335,
+    2800: 338,
+    3000: 341,
+    3500: 346,
+    4000: 351,
+    4500: 354,
+    5000: 357,
+    6000: 361,
+    7000: 364,
+    8000: 367,
+    9000: 368,
+    10000: 370,
+    15000: 375,
+    20000: 377,
+    30000: 379,
+    40000: 380,
+    50000: 381,
+    75000: 382,
+    100000: 384,
     1000000: 384,
 }
 
@@ -51,24 +133,33 @@ def test_a_wider_margin_needs_a_smaller_sample():
     assert domain.krejcie_morgan(1_000_000, 0.1) == 96  # 3.841·0.25/0.01 = 96.03
 
 
-@pytest.mark.parametrize("population,margin,sample", [
-    (1000, 0.05, 286),   # 1000 / (1 + 1000·0.0025) = 285.71 → 286 (a sample is whole people)
-    (100, 0.05, 80),     # 80 exactly
-    (500, 0.1, 84),      # 83.33 → 84
-    (10, 0.05, 10),      # 9.76 → 10
-    (1_000_000, 0.05, 400),  # 399.84 → 400
-])
+@pytest.mark.parametrize(
+    "population,margin,sample",
+    [
+        (1000, 0.05, 286),  # 1000 / (1 + 1000·0.0025) = 285.71 → 286 (a sample is whole people)
+        (100, 0.05, 80),  # 80 exactly
+        (500, 0.1, 84),  # 83.33 → 84
+        (10, 0.05, 10),  # 9.76 → 10
+        (1_000_000, 0.05, 400),  # 399.84 → 400
+    ],
+)
 def test_slovin_rounds_up(population, margin, sample):
     assert domain.slovin(population, margin) == sample
     assert domain.sample_size(population, "slovin", margin) == sample
 
 
-@pytest.mark.parametrize("population,margin,method,code", [
-    (0, 0.05, "krejcie-morgan", "sample.population"), (-5, 0.05, "slovin", "sample.population"),
-    (True, 0.05, "krejcie-morgan", "sample.population"), (10, 0, "krejcie-morgan", "sample.margin"),
-    (10, 1.5, "slovin", "sample.margin"), (10, float("nan"), "slovin", "sample.margin"),
-    (10, 0.05, "cochran", "sample.method"),
-])
+@pytest.mark.parametrize(
+    "population,margin,method,code",
+    [
+        (0, 0.05, "krejcie-morgan", "sample.population"),
+        (-5, 0.05, "slovin", "sample.population"),
+        (True, 0.05, "krejcie-morgan", "sample.population"),
+        (10, 0, "krejcie-morgan", "sample.margin"),
+        (10, 1.5, "slovin", "sample.margin"),
+        (10, float("nan"), "slovin", "sample.margin"),
+        (10, 0.05, "cochran", "sample.method"),
+    ],
+)
 def test_sample_size_refuses_nonsense(population, margin, method, code):
     with pytest.raises(domain.DomainError) as exc:
         domain.sample_size(population, method, margin)
@@ -78,14 +169,26 @@ def test_sample_size_refuses_nonsense(population, margin, method, code):
 # ---------------------------------------------------------------- bands
 
 
-@pytest.mark.parametrize("value,mutu,kinerja", [
-    ("100.00", "A", "Sangat Baik"), ("88.31", "A", "Sangat Baik"), ("88.30", "B", "Baik"),
-    ("76.61", "B", "Baik"), ("76.60", "C", "Kurang Baik"), ("65.00", "C", "Kurang Baik"),
-    ("64.99", "D", "Tidak Baik"), ("25.00", "D", "Tidak Baik"),
-    # between two bands before rounding: the 2-decimal value decides
-    ("88.305", "A", "Sangat Baik"), ("88.3049", "B", "Baik"), ("76.605", "B", "Baik"),
-    ("76.6049", "C", "Kurang Baik"), ("64.995", "C", "Kurang Baik"), ("64.9949", "D", "Tidak Baik"),
-])
+@pytest.mark.parametrize(
+    "value,mutu,kinerja",
+    [
+        ("100.00", "A", "Sangat Baik"),
+        ("88.31", "A", "Sangat Baik"),
+        ("88.30", "B", "Baik"),
+        ("76.61", "B", "Baik"),
+        ("76.60", "C", "Kurang Baik"),
+        ("65.00", "C", "Kurang Baik"),
+        ("64.99", "D", "Tidak Baik"),
+        ("25.00", "D", "Tidak Baik"),
+        # between two bands before rounding: the 2-decimal value decides
+        ("88.305", "A", "Sangat Baik"),
+        ("88.3049", "B", "Baik"),
+        ("76.605", "B", "Baik"),
+        ("76.6049", "C", "Kurang Baik"),
+        ("64.995", "C", "Kurang Baik"),
+        ("64.9949", "D", "Tidak Baik"),
+    ],
+)
 def test_bands_on_the_value_rounded_to_two_decimals(value, mutu, kinerja):
     band = domain.band_of(Decimal(value))
     assert (band.mutu, band.kinerja) == (mutu, kinerja)
@@ -106,11 +209,11 @@ def _respondents(n: int, total: int) -> list[dict]:
 # (answers total of 1000 respondents) → hand-computed: Σ NRR = total / 1000, IKM = Σ NRR / 9,
 # IKM unit = IKM × 25, rounded half up at the end
 BOUNDARY_DATASETS = [
-    (23396, "2.5996", "64.99", "D", "Tidak Baik"),   # 64.9889
+    (23396, "2.5996", "64.99", "D", "Tidak Baik"),  # 64.9889
     (23400, "2.6000", "65.00", "C", "Kurang Baik"),  # 65.0000
     (27575, "3.0639", "76.60", "C", "Kurang Baik"),  # 76.5972
-    (27580, "3.0644", "76.61", "B", "Baik"),         # 76.6111
-    (31788, "3.5320", "88.30", "B", "Baik"),         # 88.3000
+    (27580, "3.0644", "76.61", "B", "Baik"),  # 76.6111
+    (31788, "3.5320", "88.30", "B", "Baik"),  # 88.3000
     (31792, "3.5324", "88.31", "A", "Sangat Baik"),  # 88.3111
 ]
 
@@ -135,8 +238,17 @@ def test_small_hand_computed_example():
         {"U1": 3, "U2": 3, "U3": 3, "U4": 4, "U5": 3, "U6": 4, "U7": 4, "U8": 2, "U9": 3},
     ]
     d = domain.index_of_answers(rows).as_dict()
-    assert d["nrr"] == {"U1": 3.5, "U2": 3.0, "U3": 2.5, "U4": 4.0, "U5": 3.25, "U6": 3.75, "U7": 3.75,
-                        "U8": 2.25, "U9": 2.75}
+    assert d["nrr"] == {
+        "U1": 3.5,
+        "U2": 3.0,
+        "U3": 2.5,
+        "U4": 4.0,
+        "U5": 3.25,
+        "U6": 3.75,
+        "U7": 3.75,
+        "U8": 2.25,
+        "U9": 2.75,
+    }
     # Σ NRR = 28.75; IKM = 28.75 / 9 = 3.194444… → 3.1944; × 25 = 79.861… → 79.86 → B
     assert (d["ikm"], d["ikm_unit"], d["mutu"], d["kinerja"]) == (3.1944, 79.86, "B", "Baik")
     assert domain.weakest(domain.index_of_answers(rows)) == ["U8"]
@@ -179,8 +291,14 @@ def test_without_an_answer_for_every_unsur_there_is_no_index():
     d = result.as_dict()
     assert d["nrr"]["U4"] is None and d["ikm"] is None and d["ikm_unit"] is None and d["mutu"] is None
     empty = domain.compute_index(0, {}, {}).as_dict()
-    assert empty == {"respondents": 0, "nrr": {u: None for u in UNSUR}, "ikm": None, "ikm_unit": None,
-                     "mutu": None, "kinerja": None}
+    assert empty == {
+        "respondents": 0,
+        "nrr": {u: None for u in UNSUR},
+        "ikm": None,
+        "ikm_unit": None,
+        "mutu": None,
+        "kinerja": None,
+    }
 
 
 def test_extremes_are_25_and_100():
@@ -199,18 +317,21 @@ def test_questionnaire_asks_u9_before_u8_but_keys_by_code():
     assert sorted(domain.QUESTION_ORDER) == sorted(UNSUR)
 
 
-@pytest.mark.parametrize("given,errors", [
-    (answers_row(4), []),
-    (answers_row(4, U4=5), [("answers.U4", "answer.range")]),
-    (answers_row(4, U4=0), [("answers.U4", "answer.range")]),
-    (answers_row(4, U2=True), [("answers.U2", "answer.range")]),
-    (answers_row(4, U2="3"), [("answers.U2", "answer.range")]),
-    (answers_row(4, U2=2.5), [("answers.U2", "answer.range")]),
-    (answers_row(4, U2=None), [("answers.U2", "answer.range")]),
-    ({u: 4 for u in UNSUR if u != "U5"}, [("answers.U5", "answer.missing")]),
-    (answers_row(4, U10=4), [("answers.U10", "answer.unknown_unsur")]),
-    ([4] * 9, [("answers", "answer.type")]),
-])
+@pytest.mark.parametrize(
+    "given,errors",
+    [
+        (answers_row(4), []),
+        (answers_row(4, U4=5), [("answers.U4", "answer.range")]),
+        (answers_row(4, U4=0), [("answers.U4", "answer.range")]),
+        (answers_row(4, U2=True), [("answers.U2", "answer.range")]),
+        (answers_row(4, U2="3"), [("answers.U2", "answer.range")]),
+        (answers_row(4, U2=2.5), [("answers.U2", "answer.range")]),
+        (answers_row(4, U2=None), [("answers.U2", "answer.range")]),
+        ({u: 4 for u in UNSUR if u != "U5"}, [("answers.U5", "answer.missing")]),
+        (answers_row(4, U10=4), [("answers.U10", "answer.unknown_unsur")]),
+        ([4] * 9, [("answers", "answer.type")]),
+    ],
+)
 def test_validate_answers(given, errors):
     assert [(f, c) for f, c, _ in domain.validate_answers(given)] == errors
 
@@ -230,6 +351,7 @@ def test_campaign_lifecycle():
 
 def test_responses_only_while_open_and_public_ones_only_within_the_period():
     from datetime import date
+
     start, end = date(2026, 1, 1), date(2026, 3, 31)
     assert domain.accepts_responses("open", start, end) is None
     assert domain.accepts_responses("open", start, end, date(2026, 3, 31)) is None

@@ -1,6 +1,7 @@
 """The public form through the test client: rendered in Bahasa Indonesia (English with ?lang=en),
 submitted without JavaScript, CSRF-protected, one response per token or a rate per address,
 errors beside their fields and nothing saved when refused."""
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,23 @@ def test_form_shows_the_nine_questions_with_their_wordings_in_indonesian(sv, cam
     html = r.get_data(as_text=True)
     assert '<html lang="id">' in html and "Survei Kepuasan Masyarakat" in html
     assert 'name="viewport"' in html and "<script" not in html
-    for wording in ("Tidak sesuai", "Sangat sesuai", "Sangat mudah", "Tidak cepat", "Sangat mahal", "Gratis",
-                    "Sangat kompeten", "Tidak sopan dan ramah", "Sangat sopan dan ramah", "Tidak ada",
-                    "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik", "Buruk",
-                    "Sangat baik"):
+    for wording in (
+        "Tidak sesuai",
+        "Sangat sesuai",
+        "Sangat mudah",
+        "Tidak cepat",
+        "Sangat mahal",
+        "Gratis",
+        "Sangat kompeten",
+        "Tidak sopan dan ramah",
+        "Sangat sopan dan ramah",
+        "Tidak ada",
+        "Ada tetapi tidak berfungsi",
+        "Berfungsi kurang maksimal",
+        "Dikelola dengan baik",
+        "Buruk",
+        "Sangat baik",
+    ):
         assert f"<span>{wording}</span>" in html, wording
     # nine radio groups of four, asked U9 before U8 (the regulation's questionnaire)
     groups = re.findall(r'<fieldset class="[^"]*" id="q-(U\d)"', html)
@@ -45,8 +59,14 @@ def test_language_toggle(sv, campaign):
 
 
 def test_submitting_the_form_saves_the_answers_keyed_by_code(sv, campaign):
-    fields = form_answers(4, U8=1, U9=3) | {"age": "41", "sex": "male", "education": "sma", "occupation": "wirausaha",
-                                             "service_type": "KTP-el", "suggestion": "Mohon tambah kursi tunggu."}
+    fields = form_answers(4, U8=1, U9=3) | {
+        "age": "41",
+        "sex": "male",
+        "education": "sma",
+        "occupation": "wirausaha",
+        "service_type": "KTP-el",
+        "suggestion": "Mohon tambah kursi tunggu.",
+    }
     r = sv.submit_form(campaign["slug"], fields)
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/surveys/s/{campaign['slug']}/thanks?lang=id")
     thanks = sv.client.get(r.headers["Location"])
@@ -60,8 +80,11 @@ def test_submitting_the_form_saves_the_answers_keyed_by_code(sv, campaign):
 
 def test_errors_are_shown_beside_their_fields_in_indonesian_and_nothing_is_saved(sv, campaign):
     before = sv.counts()
-    fields = {k: v for k, v in form_answers(3).items() if k not in ("U2", "U9")} | {"U4": "7", "age": "5",
-                                                                                  "suggestion": "Cepat sekali"}
+    fields = {k: v for k, v in form_answers(3).items() if k not in ("U2", "U9")} | {
+        "U4": "7",
+        "age": "5",
+        "suggestion": "Cepat sekali",
+    }
     r = sv.submit_form(campaign["slug"], fields)
     assert r.status_code == 422 and r.mimetype == "text/html"
     html = r.get_data(as_text=True)
@@ -71,7 +94,7 @@ def test_errors_are_shown_beside_their_fields_in_indonesian_and_nothing_is_saved
     assert 'id="err-U4" role="alert">Pilih salah satu dari empat jawaban yang tersedia.' in html
     assert 'id="err-age" role="alert">Umur harus bilangan bulat 10 sampai 120 tahun.' in html
     # the error sits inside the question's own fieldset, before its choices
-    u2 = html[html.index('id="q-U2"'):html.index('id="q-U3"')]
+    u2 = html[html.index('id="q-U2"') : html.index('id="q-U3"')]
     assert "err-U2" in u2
     # what was filled in is kept
     assert 'name="U1" value="3" required\n      checked' in html or re.search(r'name="U1" value="3"[^>]*checked', html)
@@ -106,6 +129,7 @@ def test_csrf_token_expires(sv, campaign, clock):
     token = csrf_of(sv.form(campaign["slug"]).data)
     import time
     from unittest import mock
+
     with mock.patch("itsdangerous.timed.time.time", return_value=time.time() + 5 * 3600):
         r = sv.submit_form(campaign["slug"], form_answers(4), csrf=token)
     assert r.status_code == 400 and sv.responses() == 0
@@ -156,9 +180,11 @@ def test_rate_counts_are_kept_in_the_database_across_processes(sv, campaign, sur
     from services.surveys.app import create_app
     from services.surveys.settings import Settings
     from tests.surveys.support import Surveys
+
     config = Config.from_env("surveys", env={"KINERJA_VAR": str(tmp_path)}, testing=True)
-    twin_app = create_app(config, clock=clock, settings=Settings.from_env(config, env={
-        "SURVEYS_RATE_LIMIT_PER_MINUTE": "3"}))
+    twin_app = create_app(
+        config, clock=clock, settings=Settings.from_env(config, env={"SURVEYS_RATE_LIMIT_PER_MINUTE": "3"})
+    )
     try:
         twin = Surveys(twin_app, twin_app.test_client())
         addr = {"REMOTE_ADDR": "198.51.100.4"}
@@ -192,21 +218,28 @@ def test_service_type_choices_come_from_the_campaign(sv):
     html = sv.form(c["slug"]).get_data(as_text=True)
     assert '<option value="Akta kelahiran"' in html and '<select id="service_type"' in html
     r = sv.submit_form(c["slug"], form_answers(4) | {"service_type": "Paspor"})
-    assert r.status_code == 422 and "Jenis layanan harus salah satu dari: Akta kelahiran, KTP-el." in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Jenis layanan harus salah satu dari: Akta kelahiran, KTP-el." in r.get_data(
+        as_text=True
+    )
     assert sv.responses() == 0
 
 
 def test_nothing_a_visitor_sends_causes_a_server_error(sv, campaign):
     slug = campaign["slug"]
     token = csrf_of(sv.form(slug).data)
-    nasty = [{"U1": "<script>", "age": "99999999999999999999", "sex": "\x00", "suggestion": "x" * 5000},
-             {"U1": "١", "U2": "²", "age": "-1", "education": "s" * 500},
-             {"csrf_token": "", "U1": "4"}]
+    nasty = [
+        {"U1": "<script>", "age": "99999999999999999999", "sex": "\x00", "suggestion": "x" * 5000},
+        {"U1": "١", "U2": "²", "age": "-1", "education": "s" * 500},
+        {"csrf_token": "", "U1": "4"},
+    ]
     for fields in nasty:
         r = sv.client.post(f"/surveys/s/{slug}", data={"csrf_token": token, **fields})
         assert r.status_code in (400, 422), (fields, r.status_code)
         assert "<script>" not in r.get_data(as_text=True).replace("&lt;script&gt;", "")
-    assert sv.client.post(f"/surveys/s/{slug}", data=b"\xff\xfe", content_type="application/octet-stream").status_code < 500
+    assert (
+        sv.client.post(f"/surveys/s/{slug}", data=b"\xff\xfe", content_type="application/octet-stream").status_code
+        < 500
+    )
     assert sv.client.put(f"/surveys/s/{slug}").status_code == 405
     assert sv.client.get(f"/surveys/s/{slug}/qr.gif").status_code == 404
     assert sv.responses() == 0

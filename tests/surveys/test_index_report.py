@@ -1,5 +1,6 @@
 """The index through the API (computed by the database's aggregate), the aggregate endpoint with
 filters, suggestions, on-demand publishing and the report as JSON, HTML (inline SVG) and PDF."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,11 @@ def test_ikm_exact_shape_on_a_hand_computed_dataset(sv, campaign):
     assert sv.ikm(campaign["id"]) == {
         "respondents": 4,
         "nrr": {"U1": 3.5, "U2": 3.0, "U3": 2.5, "U4": 4.0, "U5": 3.25, "U6": 3.75, "U7": 3.75, "U8": 2.25, "U9": 2.75},
-        "ikm": 3.1944, "ikm_unit": 79.86, "mutu": "B", "kinerja": "Baik"}
+        "ikm": 3.1944,
+        "ikm_unit": 79.86,
+        "mutu": "B",
+        "kinerja": "Baik",
+    }
 
 
 @pytest.mark.parametrize("total,ikm,ikm_unit,mutu,kinerja", BOUNDARY_DATASETS)
@@ -28,13 +33,24 @@ def test_band_boundaries_through_the_database_aggregate(sv, campaign, total, ikm
     rows = _respondents(1000, total)
     assert sv.batch(campaign["id"], [{"answers": a} for a in rows]).status_code == 201
     got = sv.ikm(campaign["id"])
-    assert (got["respondents"], got["ikm"], got["ikm_unit"], got["mutu"], got["kinerja"]) == \
-        (1000, float(ikm), float(ikm_unit), mutu, kinerja)
+    assert (got["respondents"], got["ikm"], got["ikm_unit"], got["mutu"], got["kinerja"]) == (
+        1000,
+        float(ikm),
+        float(ikm_unit),
+        mutu,
+        kinerja,
+    )
 
 
 def test_no_responses_means_no_index(sv, campaign):
-    assert sv.ikm(campaign["id"]) == {"respondents": 0, "nrr": {u: None for u in UNSUR}, "ikm": None,
-                                      "ikm_unit": None, "mutu": None, "kinerja": None}
+    assert sv.ikm(campaign["id"]) == {
+        "respondents": 0,
+        "nrr": {u: None for u in UNSUR},
+        "ikm": None,
+        "ikm_unit": None,
+        "mutu": None,
+        "kinerja": None,
+    }
     problem(sv.post(f"/campaigns/{campaign['id']}/ikm:publish"), 409, "ikm.no_data")
 
 
@@ -134,11 +150,17 @@ def test_report_pdf_text_lists_the_index(sv, campaign):
     import io
 
     from pypdf import PdfReader
+
     _survey_with_a_weak_unsur(sv, campaign)
     pdf = PdfReader(io.BytesIO(sv.get(f"/campaigns/{campaign['id']}/report.pdf").data))
     text = "\n".join(page.extract_text() for page in pdf.pages)
     ikm = sv.ikm(campaign["id"])
     assert f"{ikm['ikm_unit']:.2f}".replace(".", ",") in text
-    for needle in ("Laporan Survei Kepuasan Masyarakat", "Prioritas perbaikan", "Waktu penyelesaian",
-                   "Antrian terlalu lama", "Sampel minimum"):
+    for needle in (
+        "Laporan Survei Kepuasan Masyarakat",
+        "Prioritas perbaikan",
+        "Waktu penyelesaian",
+        "Antrian terlalu lama",
+        "Sampel minimum",
+    ):
         assert needle in text, needle

@@ -1,6 +1,7 @@
 """The loop into appraisal, in the embedded runner (plans + surveys, in-process bus): a closed
 campaign's index becomes the realisation of the IKI mapped to the unit's satisfaction, for the
 period containing the campaign's end date — once, however often the event comes."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,8 +21,12 @@ SURVEYS = "/surveys/api/v1"
 @pytest.fixture
 def emb(tmp_path):
     clock = FakeClock()
-    e = Embedded(env={"KINERJA_VAR": str(tmp_path)}, clock=clock, services=("plans", "surveys"),
-                 topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."))
+    e = Embedded(
+        env={"KINERJA_VAR": str(tmp_path)},
+        clock=clock,
+        services=("plans", "surveys"),
+        topology=Topology.isolated(f"t{uuid.uuid4().hex[:8]}."),
+    )
     e.clock = clock
     yield e
     e.close()
@@ -38,9 +43,26 @@ def org(emb) -> Org:
 def _mapped_plan(org: Org) -> dict:
     """Kasi A's approved SKP: one RHK with a satisfaction IKI mapped to unit PKM-01 and a count IKI."""
     hp = org.head_plan()
-    plan = org.approved_plan(KASI_A, [rhk("Meningkatnya kepuasan pengguna layanan", parent=hp["rhk"][0]["id"], ikis=[
-        iki("kualitas", 80, "nilai IKM", indicator="Indeks kepuasan masyarakat unit", satisfaction_unit_code="PKM-01"),
-        iki("kuantitas", 2400, "pasien")])], approver=HEAD)
+    plan = org.approved_plan(
+        KASI_A,
+        [
+            rhk(
+                "Meningkatnya kepuasan pengguna layanan",
+                parent=hp["rhk"][0]["id"],
+                ikis=[
+                    iki(
+                        "kualitas",
+                        80,
+                        "nilai IKM",
+                        indicator="Indeks kepuasan masyarakat unit",
+                        satisfaction_unit_code="PKM-01",
+                    ),
+                    iki("kuantitas", 2400, "pasien"),
+                ],
+            )
+        ],
+        approver=HEAD,
+    )
     assert plan["rhk"][0]["iki"][0]["satisfaction_unit_code"] == "PKM-01"
     assert plan["rhk"][0]["iki"][1]["satisfaction_unit_code"] is None
     return plan
@@ -48,12 +70,23 @@ def _mapped_plan(org: Org) -> dict:
 
 def _campaign(org: Org, answers_value: int = 4, n: int = 3) -> tuple[dict, dict]:
     hr = org.hr  # HR of PKMB acts in both services
-    c = org.client.post(f"{SURVEYS}/campaigns", headers=hr, json={
-        "unit_code": "PKM-01", "service_type": "Rawat jalan", "start_date": "2026-01-01", "end_date": "2026-03-31",
-        "population": 500}).get_json()
+    c = org.client.post(
+        f"{SURVEYS}/campaigns",
+        headers=hr,
+        json={
+            "unit_code": "PKM-01",
+            "service_type": "Rawat jalan",
+            "start_date": "2026-01-01",
+            "end_date": "2026-03-31",
+            "population": 500,
+        },
+    ).get_json()
     assert org.client.post(f"{SURVEYS}/campaigns/{c['id']}/open", headers=hr).status_code == 200
-    r = org.client.post(f"{SURVEYS}/campaigns/{c['id']}/responses:batch", headers=hr,
-                        json=[questionnaire(answers_value)] * (n - 1) + [questionnaire(3)])
+    r = org.client.post(
+        f"{SURVEYS}/campaigns/{c['id']}/responses:batch",
+        headers=hr,
+        json=[questionnaire(answers_value)] * (n - 1) + [questionnaire(3)],
+    )
     assert r.status_code == 201, r.get_json()
     return c, hr
 
@@ -68,8 +101,9 @@ def test_plan_content_keeps_the_satisfaction_mapping(org):
     plan = _mapped_plan(org)
     version = org.get(f"/plans/{plan['id']}/versions/1", org.hr).get_json()
     assert version["snapshot"]["rhk"][0]["iki"][0]["satisfaction_unit_code"] == "PKM-01"
-    too_long = org.create_plan(org.STAFF_A[0], [rhk("x", parent=plan["rhk"][0]["id"], ikis=[
-        iki(satisfaction_unit_code="X" * 41)])], expect=422)
+    too_long = org.create_plan(
+        org.STAFF_A[0], [rhk("x", parent=plan["rhk"][0]["id"], ikis=[iki(satisfaction_unit_code="X" * 41)])], expect=422
+    )
     assert any(e["field"].endswith("satisfaction_unit_code") for e in too_long["errors"])
 
 
@@ -97,20 +131,30 @@ def test_closing_a_campaign_records_the_index_as_the_mapped_iki_realisation_once
     # the very same event delivered twice: the inbox applies it once
     surveys = emb.platform("surveys")
     from services.surveys.models import platform_tables
+
     with surveys.session_factory() as s:
-        envelope = s.execute(select(platform_tables.outbox.c.envelope).where(
-            platform_tables.outbox.c.type == "surveys.ikm.computed").order_by(platform_tables.outbox.c.id)).first()[0]
+        envelope = s.execute(
+            select(platform_tables.outbox.c.envelope)
+            .where(platform_tables.outbox.c.type == "surveys.ikm.computed")
+            .order_by(platform_tables.outbox.c.id)
+        ).first()[0]
         # a second outbox row carrying the same CloudEvent (same id): a redelivery
-        s.execute(platform_tables.outbox.insert().values(event_id=str(uuid.uuid4()),
-                                                         type=envelope["type"], envelope=envelope,
-                                                         created_at=emb.clock(), attempts=0))
+        s.execute(
+            platform_tables.outbox.insert().values(
+                event_id=str(uuid.uuid4()), type=envelope["type"], envelope=envelope, created_at=emb.clock(), attempts=0
+            )
+        )
         s.commit()
     emb.pump()
     plans = emb.platform("plans")
     from services.plans.models import platform_tables as plans_tables
+
     with plans.session_factory() as s:
-        inbox = s.scalar(select(func.count()).select_from(plans_tables.inbox)
-                         .where(plans_tables.inbox.c.type == "surveys.ikm.computed"))
+        inbox = s.scalar(
+            select(func.count())
+            .select_from(plans_tables.inbox)
+            .where(plans_tables.inbox.c.type == "surveys.ikm.computed")
+        )
     assert inbox == 2  # the close and the on-demand publish; the duplicate was skipped
     assert _realisations(org, plan["id"])[0]["version"] == version
 
@@ -136,9 +180,17 @@ def test_no_realisation_while_the_cycle_takes_none_or_for_other_units(emb, org):
     emb.pump()
     assert _realisations(org, plan["id"]) == []
     org.advance_to("monitoring:1:check_in")
-    other = org.client.post(f"{SURVEYS}/campaigns", headers=hr, json={
-        "unit_code": "DISDUK", "service_type": "KTP-el", "start_date": "2026-01-01", "end_date": "2026-03-31",
-        "population": 50}).get_json()
+    other = org.client.post(
+        f"{SURVEYS}/campaigns",
+        headers=hr,
+        json={
+            "unit_code": "DISDUK",
+            "service_type": "KTP-el",
+            "start_date": "2026-01-01",
+            "end_date": "2026-03-31",
+            "population": 50,
+        },
+    ).get_json()
     org.client.post(f"{SURVEYS}/campaigns/{other['id']}/open", headers=hr)
     org.client.post(f"{SURVEYS}/campaigns/{other['id']}/responses", headers=hr, json=questionnaire(2))
     org.client.post(f"{SURVEYS}/campaigns/{other['id']}/close", headers=hr)
@@ -151,10 +203,15 @@ def test_surveys_is_mounted_in_the_embedded_runner_with_its_docs(emb):
     assert client.get("/surveys/healthz").get_json() == {"status": "ok", "service": "surveys"}
     assert client.get("/healthz").get_json()["services"]["surveys"] == "/surveys/"
     spec = client.get("/surveys/openapi.json").get_json()
-    for path in ("/surveys/api/v1/sample-size", "/surveys/api/v1/campaigns/{campaign_id}/responses:batch",
-                 "/surveys/api/v1/campaigns/{campaign_id}/ikm", "/surveys/api/v1/campaigns/{campaign_id}/ikm:publish",
-                 "/surveys/api/v1/campaigns/{campaign_id}/responses:import", "/surveys/api/v1/ikm",
-                 "/surveys/api/v1/public/{slug}/responses"):
+    for path in (
+        "/surveys/api/v1/sample-size",
+        "/surveys/api/v1/campaigns/{campaign_id}/responses:batch",
+        "/surveys/api/v1/campaigns/{campaign_id}/ikm",
+        "/surveys/api/v1/campaigns/{campaign_id}/ikm:publish",
+        "/surveys/api/v1/campaigns/{campaign_id}/responses:import",
+        "/surveys/api/v1/ikm",
+        "/surveys/api/v1/public/{slug}/responses",
+    ):
         assert path in spec["paths"], path
     assert spec["paths"]["/surveys/api/v1/sample-size"]["get"]["security"] == []
     body = spec["paths"]["/surveys/api/v1/campaigns/{campaign_id}/responses"]["post"]["requestBody"]
