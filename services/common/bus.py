@@ -48,6 +48,8 @@ from kombu import Consumer as KombuConsumer
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from .rules import topic_matches  # noqa: F401 (part of the bus's API: bindings and the memory bus)
+
 log = logging.getLogger(__name__)
 
 EXCHANGE = "kinerja.events"
@@ -533,24 +535,6 @@ class Relay:
 
 
 # --------------------------------------------------------------------------- consumer
-
-
-def topic_matches(pattern: str, routing_key: str) -> bool:
-    """AMQP topic matching: ``*`` is exactly one word, ``#`` zero or more words."""
-    return _match_words(pattern.split("."), routing_key.split("."))
-
-
-def _match_words(pattern: list[str], words: list[str]) -> bool:
-    if not pattern:
-        return not words
-    head, rest = pattern[0], pattern[1:]
-    if head == "#":
-        return any(_match_words(rest, words[i:]) for i in range(len(words) + 1))
-    if not words:
-        return False
-    if head == "*" or head == words[0]:
-        return _match_words(rest, words[1:])
-    return False
 
 
 def _set_traceparent(value) -> None:

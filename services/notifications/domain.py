@@ -20,6 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone, tzinfo
 
+from services.common.rules import DomainError  # noqa: F401 (the rule book's error, re-exported)
+from services.common.rules import topic_matches as event_matches  # noqa: F401 (AMQP topic matching)
+
 __all__ = [
     "AUDIENCES",
     "CHANNELS",
@@ -55,20 +58,6 @@ __all__ = [
     "verify_webhook",
     "webhook_key",
 ]
-
-
-class DomainError(Exception):
-    """A rule was broken. ``code`` is a message-catalogue key, ``field`` the input it
-    concerns (or None), ``params`` the values the translated message may interpolate."""
-
-    def __init__(self, code: str, field: str | None = None, **params):
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, field={self.field!r}, params={self.params!r})"
 
 
 # --------------------------------------------------------------------------- vocabularies
@@ -183,22 +172,6 @@ _PATTERN = re.compile(r"^(\*|#|[a-z0-9_-]+)(\.(\*|#|[a-z0-9_-]+))*$")
 def valid_pattern(pattern: str) -> bool:
     """A routing-key pattern: dot-separated words, ``*`` one word, ``#`` any number."""
     return isinstance(pattern, str) and 0 < len(pattern) <= 120 and bool(_PATTERN.match(pattern))
-
-
-def event_matches(pattern: str, event_type: str) -> bool:
-    """AMQP topic matching (``*`` exactly one word, ``#`` zero or more words)."""
-    return _match(pattern.split("."), event_type.split("."))
-
-
-def _match(pattern: list[str], words: list[str]) -> bool:
-    if not pattern:
-        return not words
-    head, rest = pattern[0], pattern[1:]
-    if head == "#":
-        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
-    if not words:
-        return False
-    return (head == "*" or head == words[0]) and _match(rest, words[1:])
 
 
 def rule_from_dict(d: Mapping) -> Rule:

@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from numbers import Real
 
+from services.common.rules import DomainError  # noqa: F401 (the rule book's error, re-exported)
+
 __all__ = [
     "ACTIONS",
     "ALLOWED",
@@ -61,20 +63,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- errors
-
-
-class DomainError(Exception):
-    """A rule was broken. ``code`` is a message-catalogue key, ``field`` the input it
-    concerns (or None), ``params`` the values the translated message may interpolate."""
-
-    def __init__(self, code: str, field: str | None = None, **params):
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, field={self.field!r}, params={self.params!r})"
 
 
 class InvalidNip(DomainError):

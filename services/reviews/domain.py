@@ -28,6 +28,8 @@ from decimal import Decimal
 from fractions import Fraction
 from numbers import Real
 
+from services.common.rules import DomainError  # noqa: F401 (the rule book's error, re-exported)
+
 __all__ = [
     "BERAKHLAK",
     "Band",
@@ -85,20 +87,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- errors
-
-
-class DomainError(Exception):
-    """A rule was broken. ``code`` is a message-catalogue key, ``field`` the input it
-    concerns (or None), ``params`` the values the translated message may interpolate."""
-
-    def __init__(self, code: str, field: str | None = None, **params):
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, field={self.field!r}, params={self.params!r})"
 
 
 class InvalidTransition(DomainError):

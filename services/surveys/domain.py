@@ -24,6 +24,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Mapping
 
+from services.common.rules import DomainError  # noqa: F401 (the rule book's error, re-exported)
+
 __all__ = [
     "UNSUR",
     "QUESTION_ORDER",
@@ -74,16 +76,6 @@ CHI_SQUARE = 3.841  # χ² for 1 degree of freedom at 95 % confidence
 PROPORTION = 0.5
 
 STATUSES = ("draft", "open", "closed")
-
-
-class DomainError(Exception):
-    """A rule was broken: ``code`` is a catalogue key, ``field`` the input concerned (or None)."""
-
-    def __init__(self, code: str, field: str | None = None, **params):
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
 
 
 class InvalidTransition(DomainError):
