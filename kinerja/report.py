@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from services.common.pdf import latin1
+
 from .http import ApiError, Client
 
 P = "/plans/api/v1"
@@ -892,33 +894,6 @@ def render_html(d: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- PDF
-
-_LATIN1 = {
-    "→": "->",
-    "←": "<-",
-    "◀": "<",
-    "–": "-",
-    "—": "-",
-    "…": "...",
-    "≥": ">=",
-    "≤": "<=",
-    "“": '"',
-    "”": '"',
-    "‘": "'",
-    "’": "'",
-    "•": "-",
-    "█": "#",
-    "░": ".",
-    "\u00a0": " ",
-}
-
-
-def latin1(text: Any) -> str:
-    """Core PDF fonts draw latin-1 only: look-alikes first, then '?' for anything else."""
-    s = str(text)
-    for k, v in _LATIN1.items():
-        s = s.replace(k, v)
-    return s.encode("latin-1", "replace").decode("latin-1")
 
 
 def _fit(pdf, text: Any, width: float) -> str:

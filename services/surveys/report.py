@@ -5,11 +5,12 @@ questionnaire in the shape a kiosk app renders."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime, timezone
 
 from flask import current_app, render_template
 from markupsafe import Markup, escape
+
+from services.common.pdf import latin1
 
 from . import domain
 
@@ -160,32 +161,6 @@ def render_html(data: dict, lang: str) -> str:
 
 
 # ------------------------------------------------------------------ PDF
-
-_LATIN1_FIXES = {
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u2026": "...",
-    "\u2022": "*",
-    "\u00a0": " ",
-}
-
-
-def latin1(text) -> str:
-    """The PDF's core fonts are Latin-1: map typographic punctuation, strip accents elsewhere and
-    replace what is left (emoji…) so a respondent's text can never break the PDF."""
-    text = "".join(_LATIN1_FIXES.get(ch, ch) for ch in str(text))
-    out = []
-    for ch in text:
-        if ord(ch) < 256:
-            out.append(ch)
-            continue
-        base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-        out.append(base or "?")
-    return "".join(out)
 
 
 def render_pdf(data: dict, lang: str) -> bytes:
