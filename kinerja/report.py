@@ -30,7 +30,6 @@ S = "/surveys/api/v1"
 PLAN_STATUSES = ("draft", "submitted", "returned", "approved", "revised")
 EVAL_STATUSES = ("open", "self_assessed", "rated", "signed", "acknowledged", "countersigned")
 EVAL_RATED = frozenset({"rated", "signed", "acknowledged", "countersigned"})
-PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")
 UNSUR = ("U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9")
 
 LABELS: dict[str, tuple[str, str]] = {

@@ -6,8 +6,10 @@ from marshmallow import Schema, fields, validate
 
 from services.common.http import PageArgs
 
+from .domain import PREDIKATS
+
 RATING = validate.OneOf(("above", "meets", "below"))
-PREDIKAT = validate.OneOf(("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG"))
+PREDIKAT = validate.OneOf(PREDIKATS)
 ORG_RESULT = validate.OneOf(("ISTIMEWA", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"))
 TEXT = validate.Length(max=8000)
 
