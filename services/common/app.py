@@ -59,6 +59,7 @@ class Platform:
         self.session_factory = make_session_factory(self.engine)
         self.verifier = TokenVerifier(config)
         self.metrics: observability.Metrics | None = None
+        self.event_types: dict = {}  # type → EventSpec of what the service publishes
 
     def local_date(self, when: datetime) -> date:
         """The agency's calendar date of an instant (a naive time is taken as UTC, as stored)."""
@@ -77,9 +78,13 @@ class Platform:
             yield session
 
     def emit(self, session: Session, type_: str, subject: str, data: dict, event_id: str | None = None) -> dict:
-        """Record an event in the outbox, in the caller's transaction (the relay publishes it)."""
+        """Record an event in the outbox, in the caller's transaction (the relay publishes it). A type
+        the service publishes (``create_service_app(publishes=…)``) is serialised through its schema."""
         from .bus import add_to_outbox, make_event
 
+        spec = self.event_types.get(type_)
+        if spec is not None:
+            data = spec.schema().dump(data)
         envelope = make_event(
             type_,
             f"/{self.service}",
@@ -157,6 +162,7 @@ def create_service_app(
     clock: Callable[[], datetime] | None = None,
     public_paths: Iterable[str] = (),
     migrate: bool | None = None,
+    publishes: Iterable = (),
 ) -> Flask:
     service = config.service
     prefix = f"/{service}"
@@ -165,6 +171,7 @@ def create_service_app(
     catalogue = Catalogue(*([catalogue_dir] if catalogue_dir else []))
     platform = Platform(config, tables, catalogue, clock)
     platform.app = app
+    platform.event_types = {spec.type: spec for spec in publishes}
     app.extensions["kinerja"] = platform
     app.config.update(
         MAX_CONTENT_LENGTH=max(config.max_upload_bytes, config.max_content_length) + 64 * 1024,

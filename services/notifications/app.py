@@ -16,7 +16,7 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config, ConfigError
 
-from . import domain
+from . import domain, events
 from .api import BLUEPRINTS
 from .models import Base, platform_tables
 
@@ -73,6 +73,7 @@ def create_app(
             raise ConfigError(f"SMTP_URL: {exc}") from None
     app = create_service_app(
         config,
+        publishes=events.PUBLISHES,
         title="Kinerja — notifications",
         metadata=Base.metadata,
         tables=platform_tables,

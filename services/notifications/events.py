@@ -69,15 +69,11 @@ PUBLISHES = [
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
-def payload(type_: str, data: dict) -> dict:
-    return TYPES[type_].schema().dump(data)
-
-
 def _on(name: str):
     """A consumer entrypoint calling the same service function an HTTP request would."""
 
     def handle(session, envelope):
-        from . import service  # imported late: service imports this module's payload()
+        from . import service  # imported late: the app imports this module before the service's use cases
 
         return getattr(service, name)(session, envelope)
 

@@ -38,9 +38,9 @@ from services.common.errors import FieldError, Problem
 from services.common.http import walk_pages
 from services.common.i18n import LANGUAGES
 from services.common.readmodel import event_time, is_stale
+from services.common.usecase import audit, emit, not_found, now, platform
 
 from . import channels, domain
-from .events import payload
 from .models import (
     AgencySettings,
     Delivery,
@@ -93,53 +93,12 @@ _PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.n
 _PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
 
 
-def platform():
-    return current_app.extensions["kinerja"]
-
-
-def now() -> datetime:
-    return platform().clock()
-
-
 def settings() -> dict:
     return platform().config.extra
 
 
 def t(key: str, lang: str, **params) -> str:
     return platform().catalogue.t(key, lang, **params)
-
-
-def not_found(what: str, ident) -> Problem:
-    return Problem(404, "notifications.not_found", what=what, id=str(ident))
-
-
-def audit(
-    s: Session,
-    p: Principal | None,
-    action: str,
-    entity_type: str,
-    entity_id,
-    *,
-    before=None,
-    after=None,
-    agency=None,
-    subject=None,
-) -> None:
-    platform().audit(
-        s,
-        actor=p.sub if p else "system:notifications",
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        agency=agency,
-        subject=subject,
-    )
-
-
-def emit(s: Session, type_: str, subject, data: dict) -> dict:
-    return platform().emit(s, type_, str(subject), payload(type_, data))
 
 
 def _metrics() -> dict | None:

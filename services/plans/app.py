@@ -12,7 +12,7 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
-from . import domain
+from . import domain, events
 from .api import BLUEPRINTS
 from .models import Base, platform_tables
 
@@ -27,6 +27,7 @@ def create_app(
     config = config or Config.from_env(SERVICE)
     app = create_service_app(
         config,
+        publishes=events.PUBLISHES,
         title="Kinerja — plans",
         metadata=Base.metadata,
         tables=platform_tables,

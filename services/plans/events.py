@@ -188,8 +188,3 @@ def _on_ikm_computed(session, envelope: dict) -> None:
 
 
 CONSUMES: dict = {"surveys.ikm.computed": _on_ikm_computed}
-
-
-def payload(type_: str, data: dict) -> dict:
-    """Serialise ``data`` through the event's schema, so what is published matches the catalogue."""
-    return TYPES[type_].schema().dump(data)

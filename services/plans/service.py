@@ -7,10 +7,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date, datetime
-from typing import Iterable
+from datetime import date
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
@@ -18,9 +16,9 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, forbid
 from services.common.errors import FieldError, Problem
+from services.common.usecase import audit, emit, not_found, now, platform, today, validation
 
 from . import domain
-from .events import payload
 from .models import (
     ActingAssignment,
     Agency,
@@ -37,58 +35,6 @@ from .models import (
     Rhk,
     Unit,
 )
-
-
-def platform():
-    return current_app.extensions["kinerja"]
-
-
-def now() -> datetime:
-    return platform().clock()
-
-
-def today() -> date:
-    """Today in the agency's time zone (services/common: one rule for every service)."""
-    return platform().today()
-
-
-def not_found(what: str, key) -> Problem:
-    return Problem(404, "plans.not_found", what=what, id=str(key))  # not key=: Catalogue.t(key, ...)
-
-
-def validation(errors: Iterable[tuple[str, str]] | Iterable[FieldError], **params) -> Problem:
-    items = [e if isinstance(e, FieldError) else FieldError(e[0], e[1], params) for e in errors]
-    return Problem(422, "validation", errors=items)
-
-
-def audit(
-    s: Session,
-    p: Principal,
-    action: str,
-    entity_type: str,
-    entity_id,
-    *,
-    before=None,
-    after=None,
-    agency=None,
-    subject=None,
-) -> None:
-    platform().audit(
-        s,
-        actor=p.sub,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        agency=agency,
-        subject=subject,
-    )
-
-
-def emit(s: Session, type_: str, subject, data: dict) -> None:
-    platform().emit(s, type_, str(subject), payload(type_, data))
-
 
 # ------------------------------------------------------------------ access
 

@@ -13,7 +13,7 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
-from . import domain
+from . import domain, events
 from .api import BLUEPRINTS
 from .models import Base, platform_tables
 from .siasn import blueprint as siasn_blueprint  # SIASN export (siasn.py)
@@ -43,6 +43,7 @@ def create_app(
             config.extra[key] = cast(raw) if raw not in (None, "") else default
     app = create_service_app(
         config,
+        publishes=events.PUBLISHES,
         title="Kinerja — reviews",
         metadata=Base.metadata,
         tables=platform_tables,

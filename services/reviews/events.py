@@ -133,10 +133,6 @@ PUBLISHES = [
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
-def payload(type_: str, data: dict) -> dict:
-    return TYPES[type_].schema().dump(data)
-
-
 def _on(name: str, timed: bool = False):
     """A consumer entrypoint calling the same service function an HTTP request would.
     ``timed`` handlers get the event time, so an older upsert arriving late is ignored."""
@@ -144,7 +140,7 @@ def _on(name: str, timed: bool = False):
     def handle(session, envelope):
         from services.common.bus import Reject
 
-        from . import service  # imported late: service imports this module's payload()
+        from . import service  # imported late: the app imports this module before the service's use cases
 
         try:
             if timed:

@@ -8,7 +8,6 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,9 +15,9 @@ from services.common.auth import Principal, forbid
 from services.common.errors import FieldError, Problem
 from services.common.http import walk_pages
 from services.common.readmodel import is_stale
+from services.common.usecase import audit, emit, not_found, now, platform, today, validation
 
 from . import domain
-from .events import payload
 from .models import (
     Adjustment,
     CalibrationOverride,
@@ -40,60 +39,8 @@ from .models import (
 ANNUAL = 0  # period_seq of the annual evaluation
 
 
-def platform():
-    return current_app.extensions["kinerja"]
-
-
-def now() -> datetime:
-    return platform().clock()
-
-
-def today() -> date:
-    """Today in the agency's time zone (services/common: one rule for every service)."""
-    return platform().today()
-
-
 def settings() -> dict:
     return platform().config.extra
-
-
-def not_found(what: str, ident) -> Problem:
-    return Problem(404, "reviews.not_found", what=what, id=str(ident))
-
-
-def validation(errors, **params) -> Problem:
-    return Problem(
-        422, "validation", errors=[e if isinstance(e, FieldError) else FieldError(e[0], e[1], params) for e in errors]
-    )
-
-
-def audit(
-    s: Session,
-    p: Principal | None,
-    action: str,
-    entity_type: str,
-    entity_id,
-    *,
-    before=None,
-    after=None,
-    agency=None,
-    subject=None,
-) -> None:
-    platform().audit(
-        s,
-        actor=p.sub if p else "system:events",
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        agency=agency,
-        subject=subject,
-    )
-
-
-def emit(s: Session, type_: str, subject, data: dict) -> None:
-    platform().emit(s, type_, str(subject), payload(type_, data))
 
 
 # ------------------------------------------------------------------ read model from plans events
@@ -939,21 +886,18 @@ def check_calibration(s: Session, p: Principal, cycle_id: int, seq: int) -> dict
         event_id = str(uuid.UUID(finding[:32]))
         if s.scalar(select(outbox.c.id).where(outbox.c.event_id == event_id)):
             continue
-        platform().emit(
+        emit(
             s,
             "reviews.calibration.violation_found",
             f"{cycle_id}:{seq}:{u['unit_code']}",
-            payload(
-                "reviews.calibration.violation_found",
-                {
-                    "cycle_id": cycle_id,
-                    "agency_code": c.agency_code,
-                    "period_seq": seq,
-                    "unit_code": u["unit_code"],
-                    "org_result": u["org_result"],
-                    "violations": u["violations"],
-                },
-            ),
+            {
+                "cycle_id": cycle_id,
+                "agency_code": c.agency_code,
+                "period_seq": seq,
+                "unit_code": u["unit_code"],
+                "org_result": u["org_result"],
+                "violations": u["violations"],
+            },
             event_id=event_id,
         )
     return view

@@ -12,7 +12,7 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
-from . import domain
+from . import domain, events
 from .api import BLUEPRINTS, PUBLIC_PREFIX, SAMPLE_SIZE_PATH
 from .models import Base, platform_tables
 from .settings import Settings
@@ -36,6 +36,7 @@ def create_app(
     config.proxy_hops = settings.proxy_hops  # SURVEYS_PROXY_HOPS, else PROXY_HOPS: the platform applies it
     app = create_service_app(
         config,
+        publishes=events.PUBLISHES,
         title="Kinerja — surveys",
         metadata=Base.metadata,
         tables=platform_tables,

@@ -97,8 +97,3 @@ PUBLISHES = [
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
 CONSUMES: dict = {}
-
-
-def payload(type_: str, data: dict) -> dict:
-    """Serialise ``data`` through the event's schema, so what is published matches the catalogue."""
-    return TYPES[type_].schema().dump(data)

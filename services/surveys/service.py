@@ -10,7 +10,6 @@ import hashlib
 import io
 import secrets
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -19,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
 from services.common.errors import FieldError, Problem
+from services.common.usecase import audit, emit, not_found, now, platform, validation
 
 from . import domain
-from .events import payload
 from .models import ANSWER_COLUMNS, Campaign, RateCounter, Response, SurveyToken
 from .schemas import load_response
 
@@ -31,48 +30,12 @@ TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are ty
 TOKEN_LENGTH = 10
 
 
-def platform():
-    return current_app.extensions["kinerja"]
-
-
 def settings():
     return current_app.extensions["surveys"]
 
 
-def now() -> datetime:
-    return platform().clock()
-
-
 def local_today() -> date:
     return now().astimezone(ZoneInfo(settings().timezone)).date()
-
-
-def not_found(what: str, key) -> Problem:
-    return Problem(404, "surveys.not_found", what=what, id=str(key))
-
-
-def validation(errors: Iterable[FieldError | tuple]) -> Problem:
-    items = [e if isinstance(e, FieldError) else FieldError(e[0], e[1], e[2] if len(e) > 2 else {}) for e in errors]
-    return Problem(422, "validation", errors=items)
-
-
-def audit(
-    s: Session, actor: str, action: str, entity_type: str, entity_id, *, before=None, after=None, agency=None
-) -> None:
-    platform().audit(
-        s,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        agency=agency,
-    )
-
-
-def emit(s: Session, type_: str, subject, data: dict) -> dict:
-    return platform().emit(s, type_, str(subject), payload(type_, data))
 
 
 # ------------------------------------------------------------------ access
