@@ -12,6 +12,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from services.common.catalogue import EventSpec
+from services.common.consumers import on
+
+from . import service
 
 
 class DeliveryRef(Schema):
@@ -69,18 +72,6 @@ PUBLISHES = [
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
-def _on(name: str):
-    """A consumer entrypoint calling the same service function an HTTP request would."""
-
-    def handle(session, envelope):
-        from . import service  # imported late: the app imports this module before the service's use cases
-
-        return getattr(service, name)(session, envelope)
-
-    handle.__name__ = f"on_{name}"
-    return handle
-
-
 #: Types the rules know about (documented here for the catalogue's "consumers" column) …
 RULE_TYPES = (
     "plans.unit.upserted",
@@ -107,4 +98,4 @@ RULE_TYPES = (
 #: plus reminder and escalation requests any service may publish.
 WILDCARDS = ("plans.#", "reviews.#", "surveys.#", "*.reminder.requested", "*.reminder.escalation_requested")
 
-CONSUMES = {key: _on("handle_event") for key in (*RULE_TYPES, *WILDCARDS)}
+CONSUMES = {key: on(service.handle_event, envelope=True) for key in (*RULE_TYPES, *WILDCARDS)}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from services.common.catalogue import EventSpec
+from services.common.consumers import on
+
+from . import service
 
 
 class UnitUpserted(Schema):
@@ -180,11 +183,5 @@ PUBLISHES = [
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
-def _on_ikm_computed(session, envelope: dict) -> None:
-    """A unit's public satisfaction index becomes the realisation of the IKI mapped to it."""
-    from .service import record_ikm
-
-    record_ikm(session, envelope)
-
-
-CONSUMES: dict = {"surveys.ikm.computed": _on_ikm_computed}
+# a unit's public satisfaction index becomes the realisation of the IKI mapped to it
+CONSUMES: dict = {"surveys.ikm.computed": on(service.record_ikm, envelope=True)}

@@ -6,6 +6,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from services.common.catalogue import EventSpec
+from services.common.consumers import on
+
+from . import service
 
 
 class EvaluationRef(Schema):
@@ -133,39 +136,13 @@ PUBLISHES = [
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
-def _on(name: str, timed: bool = False):
-    """A consumer entrypoint calling the same service function an HTTP request would.
-    ``timed`` handlers get the event time, so an older upsert arriving late is ignored."""
-
-    def handle(session, envelope):
-        from services.common.bus import Reject
-
-        from . import service  # imported late: the app imports this module before the service's use cases
-
-        try:
-            if timed:
-                return getattr(service, name)(session, envelope["data"], as_of=_time(envelope))
-            return getattr(service, name)(session, envelope["data"])
-        except (KeyError, TypeError, AttributeError) as exc:  # the payload is not what the catalogue says
-            raise Reject(f"malformed {envelope.get('type')} payload: {exc!r}") from exc
-
-    handle.__name__ = f"on_{name}"
-    return handle
-
-
-def _time(envelope):
-    from services.common.readmodel import event_time
-
-    return event_time(envelope)
-
-
 CONSUMES = {
-    "plans.unit.upserted": _on("rm_unit", timed=True),
-    "plans.employee.upserted": _on("rm_employee", timed=True),
-    "plans.cycle.opened": _on("rm_cycle_opened"),
-    "plans.cycle.stage_changed": _on("rm_stage_changed"),
-    "plans.plan.approved": _on("rm_plan_approved"),
-    "plans.plan.revised": _on("rm_plan_revised"),
-    "plans.realisation.recorded": _on("rm_realisation"),
-    "plans.feedback.given": _on("rm_feedback"),
+    "plans.unit.upserted": on(service.rm_unit, timed=True),
+    "plans.employee.upserted": on(service.rm_employee, timed=True),
+    "plans.cycle.opened": on(service.rm_cycle_opened),
+    "plans.cycle.stage_changed": on(service.rm_stage_changed),
+    "plans.plan.approved": on(service.rm_plan_approved),
+    "plans.plan.revised": on(service.rm_plan_revised),
+    "plans.realisation.recorded": on(service.rm_realisation),
+    "plans.feedback.given": on(service.rm_feedback),
 }
