@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import request
@@ -12,6 +13,27 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from .errors import FieldError, Problem
+
+
+class UtcDateTime(fields.DateTime):
+    """Instants as RFC 3339 with their offset: stored in UTC, and SQLite hands them back naive, so
+    a naive value is said to be UTC on the way out (a string passes as it is)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class ImportRowError(Schema):
+    """One refused row of a CSV import: its number, the column, the error code and its text."""
+
+    row = fields.Integer()
+    field = fields.String()
+    code = fields.String()
+    detail = fields.String()
 
 
 def etag_of(version: int) -> str:

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timezone
-
 from marshmallow import Schema, fields, validate
 
-from services.common.http import PageArgs
+from services.common.http import PageArgs, UtcDateTime
 
 from . import domain
-
-
-class UtcDateTime(fields.DateTime):
-    """Instants as RFC 3339 with their offset (SQLite hands them back naive, stored in UTC)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, str):
-            return value
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
-
 
 LANG = validate.OneOf(("id", "en"))
 STATUS = validate.OneOf(domain.DELIVERY_STATUSES)

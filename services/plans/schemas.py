@@ -3,23 +3,11 @@ Server-owned fields are dump_only; unknown fields are refused (marshmallow's RAI
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.http import PageArgs
+from services.common.http import ImportRowError, PageArgs, UtcDateTime
 
 from . import domain
-
-
-class UtcDateTime(fields.DateTime):
-    """Timestamps are stored in UTC; SQLite hands them back naive, so say so on the way out."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
-
 
 NIP = fields.String(required=True, validate=validate.Length(min=1, max=40))
 LANG = validate.OneOf(("id", "en"))
@@ -108,13 +96,6 @@ class EmployeeQuery(PageArgs):
 class ImportQuery(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("units", "employees")))
     dry_run = fields.Boolean(load_default=False)
-
-
-class ImportRowError(Schema):
-    row = fields.Integer()
-    field = fields.String()
-    code = fields.String()
-    detail = fields.String()
 
 
 class ImportReport(Schema):

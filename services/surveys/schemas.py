@@ -7,26 +7,15 @@ message catalogue, for the JSON API, the batch, the CSV import and the public fo
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.errors import FieldError, flatten_messages
-from services.common.http import PageArgs
+from services.common.http import ImportRowError, PageArgs, UtcDateTime
 
 from . import domain
 
 ID = validate.Range(min=1, max=2**31 - 1)
 MAX_POPULATION = 2_000_000_000
-
-
-class UtcDateTime(fields.DateTime):
-    """Timestamps are stored in UTC; SQLite hands them back naive, so say so on the way out."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 # ------------------------------------------------------------------ sample size
@@ -221,13 +210,6 @@ class BatchCreated(Schema):
 
 class ImportQuery(Schema):
     dry_run = fields.Boolean(load_default=False)
-
-
-class ImportRowError(Schema):
-    row = fields.Integer()
-    field = fields.String()
-    code = fields.String()
-    detail = fields.String()
 
 
 class ImportReport(Schema):
