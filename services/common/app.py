@@ -60,6 +60,7 @@ class Platform:
         self.verifier = TokenVerifier(config)
         self.metrics: observability.Metrics | None = None
         self.event_types: dict = {}  # type → EventSpec of what the service publishes
+        self.settings = None  # the service's own typed settings (services/<service>/settings.py), if any
 
     def local_date(self, when: datetime) -> date:
         """The agency's calendar date of an instant (a naive time is taken as UTC, as stored)."""

@@ -166,3 +166,49 @@ class Config:
                 raise ConfigError("production mode needs PostgreSQL: set DATABASE_URL")
             if self.broker_url.startswith("memory"):
                 raise ConfigError("production mode needs RabbitMQ: set BROKER_URL")
+
+
+# ---------------------------------------------------------------------- a service's own settings
+
+
+def setting(variable: str, default, parse=None):
+    """A field of a service's settings dataclass, read from ``variable`` (see :func:`load_settings`);
+    ``parse`` turns the text into the value when the field's type is not str, int, float or bool."""
+    from dataclasses import field
+
+    return field(default=default, metadata={"env": variable, "parse": parse})
+
+
+def load_settings(cls, env: dict | None = None, overrides: dict | None = None):
+    """One typed settings object of a service (``cls`` a dataclass of :func:`setting` fields),
+    read once from the environment: a field given in ``overrides`` (``Config.extra``: tests, the
+    embedded runner) wins, an unset or empty variable keeps the default, a wrong value is a
+    :class:`ConfigError` naming the variable."""
+    from dataclasses import fields
+
+    env = os.environ if env is None else env
+    overrides = overrides or {}
+    values = {}
+    for f in fields(cls):
+        if f.name in overrides:
+            values[f.name] = overrides[f.name]
+            continue
+        variable, parse = f.metadata["env"], f.metadata.get("parse")
+        raw = _env(env, variable)
+        if raw is None:
+            continue
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        try:
+            if parse is not None:
+                values[f.name] = parse(raw)
+            elif kind.startswith("bool"):
+                values[f.name] = env_flag({variable: raw}, variable, False)
+            elif kind.startswith("int"):
+                values[f.name] = int(raw)
+            elif kind.startswith("float"):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        except ValueError as exc:
+            raise ConfigError(f"{variable}: {exc}") from None
+    return cls(**values)

@@ -281,7 +281,7 @@ class Rebuild(MethodView):
     def post(self):
         """Rebuild the recipients (people, units) from the plans API with the caller's token (HR)."""
         require_roles("hr")
-        base = current_app.extensions["kinerja"].config.extra.get("plans_url", "http://127.0.0.1:8000")
+        base = current_app.extensions["kinerja"].settings.plans_url
         fetch = remote_fetcher(base, request.headers.get("Authorization", ""), "readmodel.plans_unreachable")
 
         with uow() as s:

@@ -93,8 +93,9 @@ _PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.n
 _PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
 
 
-def settings() -> dict:
-    return platform().config.extra
+def settings():
+    """The service's typed settings (settings.py)."""
+    return platform().settings
 
 
 def t(key: str, lang: str, **params) -> str:
@@ -129,7 +130,7 @@ def utc(at: datetime | None) -> datetime | None:
 
 def zone(name: str | None) -> ZoneInfo:
     try:
-        return ZoneInfo(name or settings().get("default_timezone") or DEFAULT_TZ)
+        return ZoneInfo(name or settings().default_timezone or DEFAULT_TZ)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         return ZoneInfo(DEFAULT_TZ)
 
@@ -398,7 +399,7 @@ PREF_DEFAULTS = {
 def preferences_of(s: Session, nip: str) -> dict:
     row = s.get(Preference, nip)
     person = s.get(Person, nip)
-    out = dict(PREF_DEFAULTS, timezone=settings().get("default_timezone") or DEFAULT_TZ)
+    out = dict(PREF_DEFAULTS, timezone=settings().default_timezone or DEFAULT_TZ)
     if row is not None:
         out.update(
             language=row.language,
@@ -504,8 +505,7 @@ def fill_placeholders(url: str, values: dict) -> str | None:
 
 
 def allow_private_targets() -> bool:
-    cfg = platform().config
-    return cfg.embedded or bool(cfg.extra.get("webhook_allow_private"))
+    return platform().config.embedded or bool(settings().webhook_allow_private)
 
 
 # ------------------------------------------------------------------ recording notifications
@@ -663,12 +663,12 @@ class Recorder:
     # -- context
     def context(self, data: dict, target: Target, lang: str, extra: dict | None) -> dict:
         pref = self.pref(target.nip)
-        tz = pref.timezone if pref and pref.timezone else settings().get("default_timezone") or DEFAULT_TZ
+        tz = pref.timezone if pref and pref.timezone else settings().default_timezone or DEFAULT_TZ
         ctx = {
             "recipient": {"name": target.name, "nip": target.nip, "audience": target.audience},
             "data": data,
             "event": {"id": self.event_id, "type": self.event_type},
-            "link": (settings().get("portal_url") or "").rstrip("/") + domain.link_path(data),
+            "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data),
             "timezone": tz,
         }
         for role, key in PERSON_FIELDS:
@@ -842,7 +842,7 @@ class Recorder:
                 "title": rendered.subject,
                 "body_text": rendered.text,
                 "body_html": rendered.html,
-                "link": (settings().get("portal_url") or "").rstrip("/") + domain.link_path(data),
+                "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data),
                 "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT,
                 "created_at": self.at,
             }
@@ -1741,7 +1741,7 @@ def dispatch_due(
     Returns counts per outcome. Safe to run from several workers (PostgreSQL: SKIP LOCKED)."""
     at = at or now()
     cfg = settings()
-    limit = limit or int(cfg.get("dispatch_batch") or 200)
+    limit = limit or int(cfg.dispatch_batch or 200)
     if "email" in channels_:
         build_digests(s, at)
         s.commit()
@@ -1871,9 +1871,7 @@ def _hhmm(value):
         return None
 
 
-def _send(
-    outgoing: list[channels.Outgoing], at: datetime, cfg: dict
-) -> list[tuple[channels.Outgoing, channels.Outcome]]:
+def _send(outgoing: list[channels.Outgoing], at: datetime, cfg) -> list[tuple[channels.Outgoing, channels.Outcome]]:
     results = []
     by_channel: dict[str, list[channels.Outgoing]] = defaultdict(list)
     for item in outgoing:
@@ -1898,22 +1896,20 @@ def _send(
     return results
 
 
-def make_sender(channel: str, cfg: dict, at: datetime, allow_private: bool):
+def make_sender(channel: str, cfg, at: datetime, allow_private: bool):
     if channel == "email":
-        url = cfg.get("smtp_url")
+        url = cfg.smtp_url
         if not url:
             return channels.LogOnlyEmailSender()
         return channels.EmailSender(
-            channels.SmtpSettings.from_url(url, float(cfg.get("smtp_timeout") or 10)),
-            cfg.get("mail_from") or "Kinerja <no-reply@kinerja.local>",
+            channels.SmtpSettings.from_url(url, float(cfg.smtp_timeout or 10)),
+            cfg.mail_from or "Kinerja <no-reply@kinerja.local>",
             at,
         )
     if channel == "apprise":
-        return channels.AppriseSender(timeout=float(cfg.get("apprise_timeout") or 10), allow_private=allow_private)
+        return channels.AppriseSender(timeout=float(cfg.apprise_timeout or 10), allow_private=allow_private)
     if channel == "webhook":
-        return channels.WebhookSender(
-            timeout=float(cfg.get("webhook_timeout") or 10), allow_private=allow_private, now=at
-        )
+        return channels.WebhookSender(timeout=float(cfg.webhook_timeout or 10), allow_private=allow_private, now=at)
     raise ValueError(channel)
 
 
@@ -1923,8 +1919,8 @@ def _record_outcomes(s: Session, rows: list[Delivery], results, at: datetime) ->
     attempts = []
     touched_subs: dict[int, WebhookSubscription] = {}
     cfg = settings()
-    delays = tuple(int(x) for x in cfg.get("email_retry_delays") or domain.EMAIL_RETRY_DELAYS)
-    window = timedelta(hours=float(cfg.get("webhook_retry_hours") or 24))
+    delays = tuple(int(x) for x in cfg.email_retry_delays or domain.EMAIL_RETRY_DELAYS)
+    window = timedelta(hours=float(cfg.webhook_retry_hours or 24))
     for item, outcome in results:
         d = by_id[item.delivery_id]
         d.updated_at = at
@@ -1990,7 +1986,7 @@ def _record_outcomes(s: Session, rows: list[Delivery], results, at: datetime) ->
                 disable_subscription(s, sub, "gone", at)
     if attempts:
         s.add_all(attempts)
-    after = int(cfg.get("webhook_disable_after") or 5)
+    after = int(cfg.webhook_disable_after or 5)
     for sub in touched_subs.values():
         if not sub.active:
             continue

@@ -436,7 +436,7 @@ class Rebuild(MethodView):
         """Rebuild the read model of people, units, cycles and approved SKPs from the plans API,
         with the caller's token (HR of the agency)."""
         require_roles("hr")
-        base = current_app.extensions["kinerja"].config.extra.get("plans_url", "http://127.0.0.1:8000")
+        base = current_app.extensions["kinerja"].settings.plans_url
         fetch = remote_fetcher(base, request.headers.get("Authorization", ""), "readmodel.plans_unreachable")
 
         with uow() as s:

@@ -39,8 +39,9 @@ from .models import (
 ANNUAL = 0  # period_seq of the annual evaluation
 
 
-def settings() -> dict:
-    return platform().config.extra
+def settings():
+    """The service's typed settings (settings.py)."""
+    return platform().settings
 
 
 # ------------------------------------------------------------------ read model from plans events
@@ -481,7 +482,7 @@ def save_self_assessment(s: Session, p: Principal, ev: Evaluation, data: dict, *
 
 
 def _threshold() -> float:
-    return float(settings().get("suggest_threshold", 0.05))
+    return float(settings().suggest_threshold)
 
 
 def suggestion_for(s: Session, ev: Evaluation, judgements: dict | None = None) -> domain.Suggestion:
@@ -542,7 +543,7 @@ def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     _penilai(p, ev)
     _not_frozen(ev)
     guard(s, ev, "rate")
-    if settings().get("require_self_assessment") and ev.status == "open":
+    if settings().require_self_assessment and ev.status == "open":
         raise Problem(409, "evaluation.self_assessment_required")
     new_status = domain.evaluation_transition(ev.status, "rate")
     before = {"status": ev.status, "rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku}
@@ -595,7 +596,7 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
     sug = suggestion_for(s, ev, data.get("iki_judgements"))
     hasil = data["rating_hasil"]
     org = org_result_of(s, ev)
-    if ev.is_head_of_unit and settings().get("head_takes_org_result", True):
+    if ev.is_head_of_unit and settings().head_takes_org_result:
         if org is None:
             raise Problem(409, "org_result.missing", unit_code=ev.unit_code, period=ev.period_name)
         hasil = domain.org_result_to_hasil(org)
@@ -670,7 +671,7 @@ def answer_peer(s: Session, p: Principal, evaluation_id: int, data: dict) -> Pee
 def peer_summary(s: Session, p: Principal, ev: Evaluation) -> dict:
     raters = s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)).all()
     answers = [r.answers for r in raters if r.answers]
-    minimum = int(settings().get("peer_min_raters", domain.PEER_MIN_RATERS))
+    minimum = int(settings().peer_min_raters)
     return {
         "nominated": len(raters),
         "answered": len(answers),
@@ -1170,7 +1171,7 @@ def documents(s: Session, ev: Evaluation) -> list[EvaluationDocument]:
 
 
 def _objection_days() -> int:
-    return int(settings().get("objection_days", domain.OBJECTION_DAYS))
+    return int(settings().objection_days)
 
 
 def file_objection(s: Session, p: Principal, ev: Evaluation, reasons: str) -> Objection:

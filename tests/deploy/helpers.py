@@ -579,6 +579,7 @@ _READS = [
         r"""\b_(?:int|float|bool|flag|days|seconds|str)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
     ),  # _int("X") of os.environ
     re.compile(r"""\benvvar\s*=\s*[(\[]?\s*["']([A-Z][A-Z0-9_]+)["']"""),
+    re.compile(r"""\bsetting\(\s*["']([A-Z][A-Z0-9_]+)["']"""),  # a service's typed settings (settings.py)
 ]
 _SETTINGS_GET = re.compile(r"""\bget\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 
@@ -586,9 +587,7 @@ _SETTINGS_GET = re.compile(r"""\bget\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 def variables_read_by_code() -> dict[str, set[str]]:
     """``{VARIABLE: {files}}`` for every environment variable services/, kinerja/ and flows/ read:
     ``os.environ``/``getenv``, the settings helpers (``_env(env, "X")``, ``_int``, ...), click's
-    ``envvar=``, ``get("X")`` in a ``from_env``, and the ``SETTINGS`` tables of the apps."""
-    import importlib
-
+    ``envvar=``, ``get("X")`` in a ``from_env``, and the ``setting("X", …)`` fields of the services' settings."""
     found: dict[str, set[str]] = {}
     for top in ("services", "kinerja", "flows"):
         for path in sorted((ROOT / top).rglob("*.py")):
@@ -598,10 +597,6 @@ def variables_read_by_code() -> dict[str, set[str]]:
                 names |= set(_SETTINGS_GET.findall(text))
             for name in names:
                 found.setdefault(name, set()).add(path.relative_to(ROOT).as_posix())
-    for service in SERVICES:
-        module = importlib.import_module(f"services.{service}.app")
-        for env_name, *_ in getattr(module, "SETTINGS", {}).values():
-            found.setdefault(env_name, set()).add(f"services/{service}/app.py")
     return found
 
 

@@ -265,7 +265,7 @@ def test_each_process_gets_the_environment_it_reads_in_production(services):
 
 def test_each_app_starts_from_exactly_that_environment(services):
     """``create_app()`` with the container's environment and nothing else: the settings of the
-    platform (Config), surveys (Settings), notifications and reviews (SETTINGS) and the portal
+    platform (Config), surveys, notifications and reviews (their Settings) and the portal
     (PortalSettings) are all read as in production; a missing or malformed one is a ConfigError."""
     jobs, names = [], []
     for name, s in services.items():

@@ -171,7 +171,7 @@ def test_nothing_a_client_sends_causes_a_500(notif, org, receiver):
         ("POST", "/dispatch"),
     ]
     who = [org.hr, org.as_(RINA), org.tokens.headers("agency", agency="PKMB", sub="x"), org.admin]
-    notif.platform.config.extra["plans_url"] = "http://127.0.0.1:1"
+    notif.platform.settings.plans_url = "http://127.0.0.1:1"
     for (method, path), body, headers in itertools.product(paths, bodies, who):
         r = notif.client.open("/notifications/api/v1" + path, method=method, headers=headers, json=body)
         assert r.status_code < 500 or r.status_code == 503, (

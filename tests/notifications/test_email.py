@@ -233,7 +233,7 @@ def test_a_temporary_refusal_is_retried_until_the_attempts_are_used_up(notif, or
 
 
 def test_a_refused_connection_is_retried_and_the_consumer_is_never_blocked(notif, org, smtp, clock):
-    notif.platform.config.extra["smtp_url"] = "smtp://127.0.0.1:1?timeout=1"  # nothing listens there
+    notif.platform.settings.smtp_url = "smtp://127.0.0.1:1?timeout=1"  # nothing listens there
     notif.set_contact(RINA, email="rina@pkmb.go.id")
     env = notif.publish("plans.plan.returned", _returned_data())
     counts = notif.dispatch()
@@ -242,13 +242,13 @@ def test_a_refused_connection_is_retried_and_the_consumer_is_never_blocked(notif
     assert d.status == "queued" and "Connection" in d.last_error
     env2 = notif.publish("plans.plan.returned", _returned_data(plan_id=100))  # consuming goes on meanwhile
     assert notif.rows(Notification, Notification.event_id == env2["id"])
-    notif.platform.config.extra["smtp_url"] = smtp.url
+    notif.platform.settings.smtp_url = smtp.url
     clock.advance(minutes=1)
     assert notif.dispatch_all()["sent"] == 2
 
 
 def test_without_smtp_url_e_mail_stays_in_the_delivery_log(notif, org, smtp):
-    notif.platform.config.extra["smtp_url"] = None
+    notif.platform.settings.smtp_url = None
     notif.set_contact(RINA, email="rina@pkmb.go.id")
     env = notif.publish("plans.plan.returned", _returned_data())
     notif.dispatch()

@@ -286,7 +286,7 @@ def test_the_read_model_is_rebuilt_from_the_plans_api(notif, org):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        notif.platform.config.extra["plans_url"] = f"http://127.0.0.1:{server.server_port}"
+        notif.platform.settings.plans_url = f"http://127.0.0.1:{server.server_port}"
         with notif.db() as s:
             s.execute(delete(Person))
             s.execute(delete(UnitRef))
@@ -300,7 +300,7 @@ def test_the_read_model_is_rebuilt_from_the_plans_api(notif, org):
         problem(notif.post("/read-model/rebuild", org.as_(RINA)), 403)
     finally:
         server.shutdown()
-    notif.platform.config.extra["plans_url"] = "http://127.0.0.1:1"
+    notif.platform.settings.plans_url = "http://127.0.0.1:1"
     problem(notif.post("/read-model/rebuild", org.hr), 503, "readmodel.plans_unreachable")
 
 

@@ -151,7 +151,7 @@ def test_a_failing_receiver_is_retried_for_24_hours_then_disabled_with_a_notice(
 
 
 def test_consecutive_failed_deliveries_or_410_gone_disable_the_subscription(notif, org, receiver, clock):
-    notif.platform.config.extra["webhook_disable_after"] = 2
+    notif.platform.settings.webhook_disable_after = 2
     client = _client(org)
     sub = _subscribe(notif, client, receiver.url)
     receiver.status = 410  # the receiver says: gone for good
@@ -162,7 +162,7 @@ def test_consecutive_failed_deliveries_or_410_gone_disable_the_subscription(noti
     assert len(receiver.requests) == 1
     # re-enabled; every attempt of two deliveries fails (a short retry window here) → disabled again
     notif.patch(f"/webhooks/{sub['id']}", client, {"active": True})
-    notif.platform.config.extra["webhook_retry_hours"] = 1
+    notif.platform.settings.webhook_retry_hours = 1
     receiver.status = 503
     notif.publish("plans.plan.returned", {**PLAN, "plan_id": 7})
     notif.publish("plans.plan.returned", {**PLAN, "plan_id": 8})
@@ -208,10 +208,10 @@ def test_production_refuses_private_targets_unless_allowed(notif, org, receiver)
         assert "jaringan internal" in err["detail"]
     body = problem(notif.post("/webhooks", client, {"url": "http://no-such-host.invalid/", "event_types": ["#"]}), 422)
     assert body["errors"][0]["code"] == "webhook.url_unresolvable"
-    notif.platform.config.extra["webhook_allow_private"] = True
+    notif.platform.settings.webhook_allow_private = True
     sub = _subscribe(notif, client, receiver.url)
     # allowed when created; refused at send time once the exception is withdrawn
-    notif.platform.config.extra["webhook_allow_private"] = False
+    notif.platform.settings.webhook_allow_private = False
     notif.publish("plans.plan.returned", PLAN)
     notif.dispatch()
     (d,) = notif.rows(Delivery, Delivery.subscription_id == sub["id"])

@@ -200,3 +200,38 @@ def test_make_up_without_the_servers_says_which_is_missing_and_starts_nothing(mo
     assert not list((tmp_path / "up").glob("run/*.pid"))  # nothing started
     done = CliRunner().invoke(main, ["down"])
     assert done.exit_code == 0 and "nothing" in done.output
+
+
+@pytest.mark.parametrize(
+    "service, env, named",
+    [
+        ("reviews", {"REVIEWS_OBJECTION_DAYS": "two weeks"}, "REVIEWS_OBJECTION_DAYS"),
+        ("reviews", {"REVIEWS_REQUIRE_SELF_ASSESSMENT": "perhaps"}, "REVIEWS_REQUIRE_SELF_ASSESSMENT"),
+        ("notifications", {"NOTIFICATIONS_RETRY_DELAYS": "60,soon"}, "NOTIFICATIONS_RETRY_DELAYS"),
+        ("notifications", {"WEBHOOK_TIMEOUT": "ten"}, "WEBHOOK_TIMEOUT"),
+    ],
+)
+def test_a_service_setting_with_a_wrong_value_names_its_variable(service, env, named):
+    import importlib
+
+    from services.common.config import load_settings
+
+    settings_cls = importlib.import_module(f"services.{service}.settings").Settings
+    with pytest.raises(ConfigError, match=named):
+        load_settings(settings_cls, env)
+    assert load_settings(settings_cls, {}) == settings_cls()  # nothing set: the defaults
+
+
+def test_service_settings_are_typed_and_read_once():
+    from services.common.config import load_settings
+    from services.notifications.settings import Settings as NotificationSettings
+    from services.reviews.settings import Settings as ReviewSettings
+
+    r = load_settings(ReviewSettings, {"REVIEWS_OBJECTION_DAYS": "21", "REVIEWS_REQUIRE_SELF_ASSESSMENT": "yes"})
+    assert (r.objection_days, r.require_self_assessment, r.suggest_threshold) == (21, True, 0.05)
+    n = load_settings(
+        NotificationSettings,
+        {"NOTIFICATIONS_RETRY_DELAYS": "30, 90", "SMTP_URL": ""},
+        overrides={"webhook_allow_private": True},
+    )
+    assert (n.email_retry_delays, n.smtp_url, n.webhook_allow_private) == ((30, 90), None, True)

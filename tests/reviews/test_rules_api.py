@@ -34,7 +34,7 @@ def test_head_of_unit_takes_the_organisation_result_and_needs_it(chain):
 
 
 def test_rating_waits_for_the_self_assessment_when_the_agency_demands_it(chain):
-    chain.emb.platform("reviews").config.extra["require_self_assessment"] = True
+    chain.emb.platform("reviews").settings.require_self_assessment = True
     chain.advance_to("monitoring:1:supervisor_evaluation")
     ev = chain.evaluation_of(STAFF_A[0])
     problem(chain.rate(ev, KASI_A, "meets", "meets"), 409, "evaluation.self_assessment_required")
