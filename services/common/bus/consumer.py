@@ -1,0 +1,324 @@
+"""The idempotent consumer: inbox row, handler and ack in one transaction; retries and DLQ."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import socket
+import threading
+from collections import deque
+from datetime import datetime
+from typing import Callable, Mapping
+
+from kombu import Connection, Producer, Queue
+from kombu import Consumer as KombuConsumer
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from ..rules import topic_matches
+from .envelope import InvalidEvent, Reject, validate_envelope
+from .topology import (
+    _MAX_ERROR_CHARS,
+    ATTEMPTS_HEADER,
+    CONTENT_TYPE,
+    ERROR_HEADER,
+    PERSISTENT,
+    Topology,
+    _close,
+    _describe,
+    _discard,
+    _is_memory,
+    _open_connection,
+    declare_topology,
+    utcnow,
+)
+
+log = logging.getLogger("services.common.bus")
+
+# --------------------------------------------------------------------------- consumer
+
+
+def _set_traceparent(value) -> None:
+    """Hand the event's traceparent to ``services.common.context`` when that module exists."""
+    try:
+        context = importlib.import_module("services.common.context")
+    except ImportError:
+        return
+    setter = getattr(context, "set_traceparent", None)
+    if setter is not None and value:
+        setter(value)
+
+
+class _InfrastructureError(Exception):
+    """The database could not even record the inbox row: the message was requeued."""
+
+
+@functools.lru_cache(maxsize=32)
+def _inbox_statement(inbox):
+    """``INSERT … ON CONFLICT (event_id, consumer) DO NOTHING`` as SQL text, the same on SQLite
+    and PostgreSQL. SQLAlchemy 2.0 cannot cache the compiled form of its dialects'
+    ``on_conflict_do_nothing`` and compiled it again for every consumed event (about a millisecond
+    each); a text statement is compiled once."""
+    cols = ("event_id", "consumer", "type", "processed_at")
+    return text(
+        f"INSERT INTO {inbox.name} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
+        "ON CONFLICT (event_id, consumer) DO NOTHING"
+    ).bindparams(*(bindparam(c, type_=inbox.c[c].type) for c in cols))
+
+
+def _inbox_insert(session: Session, tables, envelope: dict, consumer: str, now: datetime) -> bool:
+    params = {"event_id": envelope["id"], "consumer": consumer, "type": envelope["type"], "processed_at": now}
+    # preserve_rowcount: SQLAlchemy soft-closes the cursor of a plain INSERT, and a closed
+    # psycopg 3 cursor reports rowcount -1 (pysqlite keeps it), so ask for it up front.
+    result = session.execute(_inbox_statement(tables.inbox), params, execution_options={"preserve_rowcount": True})
+    if result.rowcount not in (0, 1):  # pragma: no cover - would make duplicates undetectable
+        raise RuntimeError(f"inbox insert reported rowcount {result.rowcount}")
+    return result.rowcount == 1
+
+
+class Consumer:
+    """Consumes ``<service>.events`` and applies each event exactly once (inbox table)."""
+
+    def __init__(
+        self,
+        service: str,
+        session_factory,
+        tables,
+        broker_url: str,
+        handlers: Mapping[str, Callable[[Session, dict], None]],
+        *,
+        topology: Topology = Topology(),
+        prefetch: int = 50,
+        max_attempts: int = 5,
+        clock: Callable[[], datetime] = utcnow,
+        confirm_timeout: float = 5.0,
+    ):
+        if not handlers:
+            raise ValueError("a consumer needs at least one handler")
+        self.service = service
+        self.session_factory = session_factory
+        self.tables = tables
+        self.broker_url = broker_url
+        self.handlers = dict(handlers)
+        self.topology = topology
+        self.prefetch = prefetch
+        self.max_attempts = max(1, max_attempts)
+        self.clock = clock
+        self.confirm_timeout = confirm_timeout
+        self.queue_name = topology.queue(service)
+        self.last_error: str | None = None
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+        self._consumer: KombuConsumer | None = None
+        # Deliveries are buffered and processed outside kombu's callback: a publisher
+        # confirm wait (retry/dead-letter) may read further deliveries off the socket.
+        self._buffer: deque = deque()
+
+    # -- broker
+
+    def _ensure(self) -> None:
+        if self._conn is not None:
+            return
+        conn = _open_connection(self.broker_url, self.confirm_timeout)
+        try:
+            channel = conn.channel()
+            declare_topology(channel, self.topology, self.service, bindings=list(self.handlers))
+            producer = Producer(channel, auto_declare=False)
+            consumer = KombuConsumer(
+                channel,
+                queues=[Queue(self.queue_name, no_declare=True)],
+                on_message=self._buffer.append,
+                auto_declare=False,
+                prefetch_count=self.prefetch,
+            )
+            consumer.consume()
+        except BaseException:
+            _discard(conn)
+            raise
+        self._conn, self._producer, self._consumer = conn, producer, consumer
+
+    def _requeue_buffered(self) -> None:
+        """Hand back deliveries not processed yet. RabbitMQ would requeue them anyway when
+        the connection closes, but memory:// drops unacked messages on close."""
+        while self._buffer:
+            message = self._buffer.popleft()
+            try:
+                message.requeue()
+            except Exception:  # broken connection: the broker requeues them itself
+                self._buffer.clear()
+
+    def _drop(self) -> None:
+        self._requeue_buffered()
+        conn, self._conn, self._producer, self._consumer = self._conn, None, None, None
+        _discard(conn)
+
+    def close(self) -> None:
+        self._requeue_buffered()
+        conn, self._conn, self._producer, self._consumer = self._conn, None, None, None
+        _close(conn)
+
+    # -- loop
+
+    def drain(self, timeout: float = 0.2, max_messages: int | None = None) -> int:
+        """Process what is available (until ``timeout`` passes without a delivery);
+        return how many messages were processed. On error the connection is dropped
+        and the error raised; unacked messages are redelivered later."""
+        processed = 0
+        try:
+            self._ensure()
+            while max_messages is None or processed < max_messages:
+                if self._buffer:
+                    self._process(self._buffer.popleft())
+                    processed += 1
+                    continue
+                try:
+                    self._conn.drain_events(timeout=timeout)
+                except (socket.timeout, TimeoutError):
+                    break
+        except Exception as exc:
+            self.last_error = _describe(exc)
+            self._drop()
+            raise
+        self.last_error = None
+        return processed
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set, reconnecting with backoff after errors."""
+        backoff = 0.5
+        try:
+            while not stop.is_set():
+                try:
+                    self.drain(timeout=0.5, max_messages=100)
+                    backoff = 0.5
+                except Exception as exc:
+                    log.warning("consumer %s: %s; retrying in %.1fs", self.service, _describe(exc), backoff)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 30.0)
+        finally:
+            self.close()
+
+    # -- one message
+
+    def _handler_for(self, type_: str):
+        for pattern, handler in self.handlers.items():
+            if topic_matches(pattern, type_):
+                return handler
+        return None
+
+    def _process(self, message) -> None:
+        headers = dict(message.headers or {})
+        try:
+            attempts = max(1, int(headers.get(ATTEMPTS_HEADER) or 1))
+        except (TypeError, ValueError):
+            attempts = 1
+        body = message.body
+        try:
+            envelope = validate_envelope(body)
+        except InvalidEvent as exc:
+            log.warning("consumer %s: dead-lettering an invalid event: %s", self.service, exc.reason)
+            self._dead_letter(message, headers, attempts, f"invalid event: {exc.reason}")
+            return
+        handler = self._handler_for(envelope["type"])
+        if handler is None:
+            log.warning(
+                "consumer %s: no handler for %s, dead-lettering %s", self.service, envelope["type"], envelope["id"]
+            )
+            self._dead_letter(message, headers, attempts, f"no handler for type {envelope['type']}")
+            return
+
+        session = self.session_factory()
+        try:
+            try:
+                fresh = _inbox_insert(session, self.tables, envelope, self.service, self.clock())
+            except Exception as exc:
+                session.rollback()
+                message.requeue()
+                raise _InfrastructureError(f"inbox insert failed: {_describe(exc)}") from exc
+            if not fresh:
+                session.rollback()
+                log.info("consumer %s: event %s already applied, skipping", self.service, envelope["id"])
+                message.ack()
+                return
+            try:
+                _set_traceparent(envelope.get("traceparent"))
+                handler(session, envelope)
+                session.commit()
+            except Reject as exc:
+                session.rollback()
+                log.warning("consumer %s: %s %s rejected: %s", self.service, envelope["type"], envelope["id"], exc)
+                self._dead_letter(message, headers, attempts, f"rejected: {_describe(exc)}")
+                return
+            except Exception as exc:
+                session.rollback()
+                self._failed(message, headers, attempts, envelope, exc)
+                return
+        finally:
+            session.close()
+        message.ack()
+
+    def _failed(self, message, headers: dict, attempts: int, envelope: dict, exc: Exception) -> None:
+        error = _describe(exc)
+        if attempts < self.max_attempts:
+            log.warning(
+                "consumer %s: %s %s failed (attempt %d/%d), retrying: %s",
+                self.service,
+                envelope["type"],
+                envelope["id"],
+                attempts,
+                self.max_attempts,
+                error,
+            )
+            self._republish(
+                message,
+                {**headers, ATTEMPTS_HEADER: attempts + 1, ERROR_HEADER: error},
+                exchange="",
+                routing_key=self.queue_name,
+            )
+            message.ack()
+        else:
+            log.error(
+                "consumer %s: %s %s failed %d times, dead-lettering: %s",
+                self.service,
+                envelope["type"],
+                envelope["id"],
+                attempts,
+                error,
+                exc_info=exc,
+            )
+            self._dead_letter(message, headers, attempts, error)
+
+    def _dead_letter(self, message, headers: dict, attempts: int, error: str) -> None:
+        self._republish(
+            message,
+            {**headers, ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:_MAX_ERROR_CHARS]},
+            exchange=self.topology.dlx,
+            routing_key=self.queue_name,
+        )
+        message.ack()
+
+    def _republish(self, message, headers: dict, *, exchange: str, routing_key: str) -> None:
+        body = message.body
+        encoding = message.content_encoding or "utf-8"
+        if isinstance(body, str):  # py-amqp decodes bodies that carry a content_encoding
+            try:
+                body = body.encode(encoding)
+            except (LookupError, UnicodeEncodeError):
+                body, encoding = body.encode("utf-8"), "utf-8"
+        properties = message.properties or {}
+        kwargs = {}
+        if not _is_memory(self.broker_url):
+            kwargs["confirm_timeout"] = self.confirm_timeout
+        if properties.get("message_id"):
+            kwargs["message_id"] = properties["message_id"]
+        self._producer.publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            content_type=message.content_type or CONTENT_TYPE,
+            content_encoding=encoding,
+            delivery_mode=PERSISTENT,
+            headers=headers,
+            retry=False,
+            **kwargs,
+        )
