@@ -41,16 +41,19 @@ def bootstrap(code, name, hr_username, hr_name, hr_password):
     administrator is a person of the agency's identity provider whose tokens carry
     roles ["hr"] and agency <code>; with the development provider of `make up` (DEV_IDP_DIR set)
     this command creates that user too."""
-    import re
+    from marshmallow import ValidationError
 
     from services.common.auth import Principal
     from services.common.config import Config, ConfigError
     from services.common.errors import Problem
-
-    if not re.fullmatch(r"[A-Z0-9_-]{2,40}", code):
-        raise click.BadParameter("2–40 characters A–Z, 0–9, _ or - (e.g. PKTD)", param_hint="--agency")
     from services.plans import service as plans_service
     from services.plans.app import create_app
+    from services.plans.schemas import AgencyIn
+
+    try:  # the rules POST /agencies applies
+        data = AgencyIn().load({"code": code, "name": name})
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.messages.items())) from None
 
     try:
         app = create_app(Config.from_env("plans"), migrate=True)
@@ -61,7 +64,7 @@ def bootstrap(code, name, hr_username, hr_name, hr_password):
     with app.app_context():
         try:
             with platform.uow() as s:
-                plans_service.create_agency(s, installer, {"code": code, "name": name})
+                plans_service.create_agency(s, installer, data)
             click.echo(f"agency {code} created: {name}")
         except Problem as exc:
             if exc.code != "plans.agency_exists":

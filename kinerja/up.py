@@ -679,15 +679,5 @@ def _down() -> list[str]:
 
 
 def _group_alive(pgid: int) -> bool:
-    """Whether any process of the group is still alive (zombies of others do not count)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
+    """Whether any process of the group is still alive (zombies do not count)."""
+    return any(group == pgid for _, group in _processes().values())

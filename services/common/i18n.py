@@ -9,6 +9,43 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+MONTHS = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+
+def long_date(d, lang: str) -> str:
+    """``6 Desember 2026`` / ``6 December 2026`` (an unknown language: Indonesian)."""
+    return f"{d.day} {MONTHS.get(lang, MONTHS['id'])[d.month - 1]} {d.year}"
+
+
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 _PLATFORM_DIR = Path(__file__).parent / "messages"

@@ -22,6 +22,11 @@ def platform():
     return current_app.extensions["kinerja"]
 
 
+def settings():
+    """The service's own typed settings (``services/<service>/settings.py``), on the platform."""
+    return platform().settings
+
+
 def now() -> datetime:
     return platform().clock()
 

@@ -19,39 +19,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from markupsafe import Markup, escape
 
+from services.common.i18n import long_date
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("id", "en")
-
-MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 
 class RenderError(Exception):
@@ -86,7 +57,7 @@ def format_date(value, lang: str) -> str:
         return str(value)
     if isinstance(d, datetime):
         d = d.date()
-    return f"{d.day} {MONTHS.get(lang, MONTHS['id'])[d.month - 1]} {d.year}"
+    return long_date(d, lang)
 
 
 def format_datetime(value, lang: str, tz: str = "Asia/Jakarta") -> str:

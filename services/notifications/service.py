@@ -38,7 +38,7 @@ from services.common.errors import FieldError, Problem
 from services.common.http import walk_pages
 from services.common.i18n import LANGUAGES
 from services.common.readmodel import event_time, is_stale
-from services.common.usecase import audit, emit, not_found, now, platform
+from services.common.usecase import audit, emit, not_found, now, platform, settings
 
 from . import channels, domain
 from .models import (
@@ -91,11 +91,6 @@ _PREFS = select(Preference).where(Preference.nip.in_(_NIPS))
 _SUPERIORS = select(Person.superior_nip).where(Person.nip.in_(_NIPS), Person.superior_nip.is_not(None))
 _PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.nip.in_(_SUPERIORS)))
 _PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
-
-
-def settings():
-    """The service's typed settings (settings.py)."""
-    return platform().settings
 
 
 def t(key: str, lang: str, **params) -> str:

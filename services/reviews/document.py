@@ -26,6 +26,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from services.common.i18n import long_date
 from services.common.pdf import latin1
 
 __all__ = ["render_pdf", "latin1", "LABELS", "MAX_CELL_LINES"]
@@ -55,36 +56,6 @@ ASPECTS = {
     "biaya": ("Biaya", "Cost"),
 }
 
-MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 LABELS = {
     "id": {
@@ -311,7 +282,7 @@ def _date(value, lang: str) -> str | None:
         value = value.date()
     if not isinstance(value, date):
         return str(value)
-    return f"{value.day} {MONTHS[lang][value.month - 1]} {value.year}"
+    return long_date(value, lang)
 
 
 def _num(v) -> str:

@@ -15,7 +15,7 @@ from services.common.auth import Principal, forbid
 from services.common.errors import FieldError, Problem
 from services.common.http import walk_pages
 from services.common.readmodel import is_stale
-from services.common.usecase import audit, emit, not_found, now, platform, today, validation
+from services.common.usecase import audit, emit, not_found, now, platform, settings, today, validation
 
 from . import domain
 from .models import (
@@ -39,22 +39,12 @@ from .models import (
 ANNUAL = 0  # period_seq of the annual evaluation
 
 
-def settings():
-    """The service's typed settings (settings.py)."""
-    return platform().settings
-
-
 # ------------------------------------------------------------------ read model from plans events
-
-
-def _stale(row, as_of: datetime | None) -> bool:
-    """An upsert older than what the row already holds (a retried event arriving late)."""
-    return row is not None and is_stale(row.as_of, as_of)
 
 
 def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
     u = s.get(UnitRef, d["id"])
-    if _stale(u, as_of):
+    if u is not None and is_stale(u.as_of, as_of):
         return
     u = u or UnitRef(id=d["id"])
     u.as_of = as_of
@@ -70,7 +60,7 @@ def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
 
 def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
     p = s.get(Person, d["nip"])
-    if _stale(p, as_of):
+    if p is not None and is_stale(p.as_of, as_of):
         return
     p = p or Person(nip=d["nip"])
     p.as_of = as_of

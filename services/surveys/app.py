@@ -49,6 +49,7 @@ def create_app(
         public_paths=(FORM_PREFIX, PUBLIC_PREFIX, SAMPLE_SIZE_PATH),
         domain_errors={domain.InvalidTransition: 409, domain.DomainError: 422},
     )
-    app.extensions["surveys"] = settings
+    app.extensions["surveys"] = settings  # the public form's views read it here too
+    app.extensions["kinerja"].settings = settings
     app.register_blueprint(web)
     return app

@@ -12,13 +12,12 @@ import secrets
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
 from services.common.errors import FieldError, Problem
-from services.common.usecase import audit, emit, not_found, now, platform, validation
+from services.common.usecase import audit, emit, not_found, now, platform, settings, validation
 
 from . import domain
 from .models import ANSWER_COLUMNS, Campaign, RateCounter, Response, SurveyToken
@@ -28,10 +27,6 @@ PUBLIC_CHANNELS = ("form", "kiosk")
 CHANNELS = ("form", "kiosk", "api", "import")
 TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed from paper
 TOKEN_LENGTH = 10
-
-
-def settings():
-    return current_app.extensions["surveys"]
 
 
 def local_today() -> date:

@@ -162,7 +162,6 @@ def test_under_gunicorn_access_lines_are_json_and_metrics_count_every_worker(tmp
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        pids = set()
         for _ in range(30):  # new connections, so the workers share them
             with httpx.Client() as c:
                 r = c.get(f"{url}/plans/readyz", headers={"X-Request-ID": "req-abc"})
