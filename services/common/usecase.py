@@ -7,7 +7,8 @@ audit, emit, …``); HTTP views and event consumers both run them inside the ser
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from flask import current_app
@@ -91,3 +92,84 @@ def emit(s: Session, type_: str, subject, data: dict, event_id: str | None = Non
     """An event in the outbox, in the caller's transaction; the payload is serialised through the
     type's schema (the catalogue's contract). Returns the CloudEvent envelope."""
     return platform().emit(s, type_, str(subject), data, event_id=event_id)
+
+
+def record(
+    s: Session,
+    who: Principal | str | None,
+    action: str,
+    entity_type: str,
+    entity_id,
+    *,
+    before=None,
+    after=None,
+    agency=None,
+    subject=None,
+    event: str | None = None,
+    data: dict | None = None,
+    event_subject=None,
+    event_id: str | None = None,
+) -> dict | None:
+    """Record one change: its audit row and, when ``event`` names a type, its outbox event, both in
+    the caller's transaction (they commit or roll back together). ``before`` is the state before the
+    change — capture it before mutating, or use :func:`changing`. The event's payload is ``data``
+    (default ``after``) and its subject ``event_subject`` (default ``entity_id``). Returns the
+    event's envelope, or None when no event was asked for."""
+    audit(s, who, action, entity_type, entity_id, before=before, after=after, agency=agency, subject=subject)
+    if event is None:
+        return None
+    payload = after if data is None else data
+    return emit(s, event, entity_id if event_subject is None else event_subject, payload or {}, event_id=event_id)
+
+
+class Change:
+    """What :func:`changing` records on exit; the block may set ``event``, ``data``, ``agency``,
+    ``subject``, ``action`` or ``entity_id`` once it knows them, or ``skip()`` an unchanged record."""
+
+    def __init__(self, before, **fields):
+        self.before = before
+        self.after = None
+        self.skipped = False
+        self.envelope: dict | None = None
+        self.__dict__.update(fields)
+
+    def skip(self) -> None:
+        self.skipped = True
+
+
+@contextmanager
+def changing(
+    s: Session,
+    who: Principal | str | None,
+    action: str,
+    entity_type: str,
+    entity_id,
+    state: Callable[[], dict],
+    *,
+    agency=None,
+    subject=None,
+    event: str | None = None,
+    data: dict | None = None,
+) -> Iterator[Change]:
+    """``with changing(s, p, "plan.updated", "plan", plan.id, lambda: plan_state(plan)) as c:``
+    takes ``before`` from ``state()`` on entry — before the block changes anything — and ``after``
+    from ``state()`` on exit, then records both with :func:`record` (nothing is recorded if the block
+    raises or calls ``c.skip()``)."""
+    change = Change(state(), action=action, entity_id=entity_id, agency=agency, subject=subject, event=event, data=data)
+    yield change
+    if change.skipped:
+        return
+    change.after = state()
+    change.envelope = record(
+        s,
+        who,
+        change.action,
+        entity_type,
+        change.entity_id,
+        before=change.before,
+        after=change.after,
+        agency=change.agency,
+        subject=change.subject,
+        event=change.event,
+        data=change.data,
+    )

@@ -265,3 +265,78 @@ def test_embedded_dispatcher_mounts_services_at_their_prefix(tmp_path):
         assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     finally:
         emb.close()
+
+
+# ---------------------------------------------------------------- the use-case layer's one record(...)
+
+
+def _usecase_app(tmp_path):
+    from services.common.app import create_service_app
+
+    md = MetaData()
+    tables = define_platform_tables(md)
+    config = Config.from_env("demo", env={"DATABASE_URL": f"sqlite:///{tmp_path}/u.db"})
+    clock = lambda: datetime(2026, 3, 1, 9, tzinfo=timezone.utc)  # noqa: E731
+    app = create_service_app(
+        config,
+        title="demo",
+        metadata=md,
+        tables=tables,
+        migrations_dir=tmp_path,
+        blueprints=[],
+        clock=clock,
+        migrate=False,
+    )
+    md.create_all(app.extensions["kinerja"].engine)
+    return app, tables
+
+
+def test_record_writes_the_audit_row_and_the_event_in_one_transaction(tmp_path):
+    from services.common.usecase import platform, record
+
+    app, tables = _usecase_app(tmp_path)
+    with app.app_context():
+        with platform().uow() as s:
+            envelope = record(
+                s, Principal(sub="hr-1", roles=frozenset({"hr"})), "thing.renamed", "thing", 7,
+                before={"name": "a"}, after={"name": "b"}, agency="PKTD", event="demo.thing.changed",
+            )  # fmt: skip
+        assert envelope["type"] == "demo.thing.changed" and envelope["subject"] == "7"
+        assert envelope["data"] == {"name": "b"}
+        with platform().uow() as s:
+            row = s.execute(select(tables.audit)).one()
+            assert (row.actor, row.action, row.before, row.after) == (
+                "hr-1",
+                "thing.renamed",
+                {"name": "a"},
+                {"name": "b"},
+            )
+            assert len(s.execute(select(tables.outbox)).all()) == 1
+        # a failing transaction keeps neither
+        with pytest.raises(RuntimeError):
+            with platform().uow() as s:
+                record(s, None, "thing.removed", "thing", 8, event="demo.thing.changed", data={"id": 8})
+                raise RuntimeError("boom")
+        with platform().uow() as s:
+            assert len(s.execute(select(tables.audit)).all()) == 1
+            assert len(s.execute(select(tables.outbox)).all()) == 1
+
+
+def test_changing_takes_before_from_the_state_before_the_block_changes_it(tmp_path):
+    from services.common.usecase import changing, platform
+
+    app, tables = _usecase_app(tmp_path)
+    thing = {"rating": "as_expected"}
+    with app.app_context():
+        with platform().uow() as s:
+            with changing(s, "hr-2", "thing.rated", "thing", 1, lambda: dict(thing)) as c:
+                thing["rating"] = "above"
+                c.event, c.data = "demo.thing.changed", {"rating": thing["rating"]}
+            with changing(s, "hr-2", "thing.rated", "thing", 1, lambda: dict(thing)) as c:
+                c.skip()  # nothing changed: nothing recorded
+        with platform().uow() as s:
+            rows = s.execute(select(tables.audit)).all()
+            assert [(r.actor, r.before, r.after) for r in rows] == [
+                ("hr-2", {"rating": "as_expected"}, {"rating": "above"})
+            ]
+            assert len(s.execute(select(tables.outbox)).all()) == 1
