@@ -59,23 +59,7 @@ def record(
         "request_id": get_request_id(),
     }
     # the values as parameters of one prepared statement (building .values() per row cost ~0.25 ms)
-    session.execute(
-        insert(t),
-        {
-            "at": now,
-            "actor": actor,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": str(entity_id),
-            "agency": agency,
-            "subject": subject,
-            "before": before,
-            "after": after,
-            "request_id": content["request_id"],
-            "prev_hash": prev,
-            "hash": row_hash(prev, content),
-        },
-    )
+    session.execute(insert(t), content | {"at": now, "prev_hash": prev, "hash": row_hash(prev, content)})
 
 
 @functools.lru_cache(maxsize=32)
