@@ -1,4 +1,4 @@
-"""Calibration view of a whole agency: how long ``services.reviews.service.calibration()`` takes
+"""Calibration view of a whole agency: how long ``services.reviews.calibration.calibration()`` takes
 for 10,000 rated evaluations of one period, against the raw floor of its GROUP BY.
 
 For PostgreSQL (a fresh database ``kinerja_bench_<hex>``, migrated with the reviews migrations)
@@ -53,8 +53,8 @@ from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, make_engine, upgrade  # noqa: E402
 from services.reviews import domain  # noqa: E402
 from services.reviews.app import MIGRATIONS, create_app  # noqa: E402
+from services.reviews.calibration import calibration  # noqa: E402
 from services.reviews.models import CycleRef, Evaluation, OrgResult, UnitRef  # noqa: E402
-from services.reviews.service import calibration  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AGENCY = "PKTD"

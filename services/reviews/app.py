@@ -1,4 +1,5 @@
-"""Composition root of the reviews service."""
+"""Composition root of the reviews service: its settings, the events it publishes, and the blueprint of each
+capability module (FEATURES)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,38 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config, load_settings
 
-from . import domain, events
-from .api import BLUEPRINTS
+from . import (
+    calibration,
+    document,
+    domain,
+    evaluations,
+    events,
+    followup,
+    objections,
+    orgresults,
+    peers,
+    readmodel,
+    siasn_export,
+    signoff,
+)
 from .models import Base, platform_tables
 from .settings import Settings
-from .siasn import blueprint as siasn_blueprint  # SIASN export (siasn.py)
 
 SERVICE = "reviews"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
+FEATURES = (
+    evaluations,
+    peers,
+    signoff,
+    document,
+    objections,
+    orgresults,
+    calibration,
+    followup,
+    readmodel,
+    siasn_export,
+)
 
 
 def create_app(
@@ -35,7 +59,7 @@ def create_app(
         metadata=Base.metadata,
         tables=platform_tables,
         migrations_dir=MIGRATIONS,
-        blueprints=[*BLUEPRINTS, siasn_blueprint, audit_blueprint(SERVICE)],
+        blueprints=[*(feature.blueprint for feature in FEATURES), audit_blueprint(SERVICE)],
         catalogue_dir=HERE / "messages",
         clock=clock,
         migrate=migrate,

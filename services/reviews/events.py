@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 from services.common.catalogue import EventSpec
 from services.common.consumers import on
 
-from . import service
+from . import readmodel
 
 
 class EvaluationRef(Schema):
@@ -137,12 +137,12 @@ TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
 CONSUMES = {
-    "plans.unit.upserted": on(service.rm_unit, timed=True),
-    "plans.employee.upserted": on(service.rm_employee, timed=True),
-    "plans.cycle.opened": on(service.rm_cycle_opened),
-    "plans.cycle.stage_changed": on(service.rm_stage_changed),
-    "plans.plan.approved": on(service.rm_plan_approved),
-    "plans.plan.revised": on(service.rm_plan_revised),
-    "plans.realisation.recorded": on(service.rm_realisation),
-    "plans.feedback.given": on(service.rm_feedback),
+    "plans.unit.upserted": on(readmodel.rm_unit, timed=True),
+    "plans.employee.upserted": on(readmodel.rm_employee, timed=True),
+    "plans.cycle.opened": on(readmodel.rm_cycle_opened),
+    "plans.cycle.stage_changed": on(readmodel.rm_stage_changed),
+    "plans.plan.approved": on(readmodel.rm_plan_approved),
+    "plans.plan.revised": on(readmodel.rm_plan_revised),
+    "plans.realisation.recorded": on(readmodel.rm_realisation),
+    "plans.feedback.given": on(readmodel.rm_feedback),
 }

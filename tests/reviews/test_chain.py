@@ -281,7 +281,7 @@ def test_peer_feedback_is_shown_only_in_aggregate_from_three_raters(chain):
 
 
 def test_read_model_is_rebuilt_from_the_plans_api_after_loss(chain):
-    from services.reviews import service as svc
+    from services.reviews import readmodel as svc
     from services.reviews.models import CycleRef, Person, PlanRef, UnitRef
 
     chain.advance_to("monitoring:1:check_in")

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from services.reviews import domain
-from services.reviews.document import MAX_CELL_LINES, latin1, render_pdf
+from services.reviews.document_pdf import MAX_CELL_LINES, latin1, render_pdf
 
 LONG = (
     "Capaian “layanan prima” — termasuk pelayanan café & klinik – melampaui target; "

@@ -25,9 +25,9 @@ from services.reviews.siasn import (
     is_success,
     merge_codes,
     periodic_payload,
-    push_results,
     skp22_payload,
 )
+from services.reviews.siasn_export import push_results
 
 GATEWAY, SSO = "gw-token-123", "sso-token-456"
 BASE = "/apisiasn/1.0"

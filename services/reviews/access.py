@@ -1,0 +1,162 @@
+"""Who may read and act on an evaluation, and when: HR of the agency, the employee, the penilai
+and the atasan penilai; the cycle stage each action needs; the frozen signed document. Also what
+every capability module shares: the API's URL prefix, the view helper that loads an evaluation,
+and the evaluation's reference in the events it publishes."""
+
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, current_principal
+from services.common.errors import Problem
+from services.common.http import require_if_match, with_etag
+from services.common.usecase import not_found, platform
+
+from . import domain
+from .models import CycleRef, Evaluation
+
+PREFIX = "/reviews/api/v1"
+ANNUAL = 0  # period_seq of the annual evaluation
+
+
+def uow():
+    """The unit of work (a session in one transaction) of the reviews database."""
+    return platform().uow()
+
+
+# ------------------------------------------------------------------ who
+
+
+def in_agency(p: Principal, agency: str, roles=("hr", "agency")) -> bool:
+    return p.is_admin or (p.has(*roles) and p.agency == agency)
+
+
+def can_read(p: Principal, ev: Evaluation) -> bool:
+    return in_agency(p, ev.agency_code) or (
+        p.nip is not None and p.nip in (ev.employee_nip, ev.penilai_nip, ev.atasan_nip)
+    )
+
+
+def get_evaluation(s: Session, p: Principal, evaluation_id: int) -> Evaluation:
+    ev = s.get(Evaluation, evaluation_id)
+    if ev is None or not can_read(p, ev):
+        raise not_found("evaluation", evaluation_id)
+    return ev
+
+
+def agency_cycle(s: Session, p: Principal, cycle_id: int, roles=("hr", "agency")) -> CycleRef:
+    """The cycle, for HR (or, by default, a machine client) of its agency; else 404."""
+    c = s.get(CycleRef, cycle_id)
+    if c is None or not in_agency(p, c.agency_code, roles):
+        raise not_found("cycle", cycle_id)
+    return c
+
+
+def only_employee(p: Principal, ev: Evaluation) -> None:
+    if p.nip != ev.employee_nip:
+        raise Problem(403, "evaluation.only_employee")
+
+
+def only_penilai(p: Principal, ev: Evaluation) -> None:
+    if ev.penilai_nip is None and in_agency(p, ev.agency_code, ("hr",)):
+        return  # the top official's penilai is outside the directory: HR records it
+    if p.nip is None or p.nip != ev.penilai_nip:
+        raise Problem(403, "evaluation.only_penilai")
+
+
+def only_atasan(p: Principal, ev: Evaluation) -> None:
+    if ev.atasan_nip is None and in_agency(p, ev.agency_code, ("hr",)):
+        return
+    if p.nip is None or p.nip != ev.atasan_nip:
+        raise Problem(403, "evaluation.only_atasan")
+
+
+def penilai_or_hr(p: Principal, agency: str, penilai_nip: str | None) -> bool:
+    """HR of the agency, or the evaluation's penilai (calibration adjustments, follow-up)."""
+    return in_agency(p, agency, ("hr",)) or bool(p.nip and p.nip == penilai_nip)
+
+
+# ------------------------------------------------------------------ when
+
+
+def state_label(c: CycleRef) -> str:
+    return f"monitoring:{c.period_seq}:{c.phase}" if c.stage == "monitoring" else c.stage
+
+
+def _stage_ok(c: CycleRef, ev: Evaluation, action: str) -> bool:
+    annual = ev.period_seq == ANNUAL
+    here = c.stage == "monitoring" and c.period_seq == ev.period_seq
+    later_stages = ("annual_evaluation", "calibration", "sign_off", "objections")
+    past = (c.stage == "monitoring" and (c.period_seq or 0) > ev.period_seq) or c.stage in later_stages
+    if action == "self_assess":
+        return c.stage == "annual_evaluation" if annual else here and c.phase in ("check_in", "self_assessment")
+    if action == "rate":
+        return c.stage == "annual_evaluation" if annual else here and c.phase == "supervisor_evaluation"
+    if action == "adjust":
+        return (
+            c.stage in ("annual_evaluation", "calibration")
+            if annual
+            else (here and c.phase == "supervisor_evaluation") or c.stage == "calibration"
+        )
+    if action in ("sign", "acknowledge", "countersign"):
+        return (
+            c.stage in ("sign_off", "objections") if annual else (here and c.phase == "supervisor_evaluation") or past
+        )
+    if action == "object":
+        return c.stage != "closed"
+    raise ValueError(action)
+
+
+def guard(s: Session, ev: Evaluation, action: str) -> CycleRef:
+    """The evaluation's cycle, if its stage allows ``action``; else 409 naming the stage."""
+    c = s.get(CycleRef, ev.cycle_id)
+    if c is None or not _stage_ok(c, ev, action):
+        raise Problem(409, "stage.not_allowed", stage=state_label(c) if c else "unknown", action=f"evaluation.{action}")
+    return c
+
+
+def not_frozen(ev: Evaluation) -> None:
+    if domain.frozen(ev.status):
+        raise Problem(409, "evaluation.frozen", status=ev.status, content_hash=ev.content_hash)
+
+
+# ------------------------------------------------------------------ views and events
+
+
+def evaluation_action(evaluation_id: int, fn, *args, if_match: bool = False):
+    """A view's body: load the evaluation the caller may see, check ``If-Match`` (always when
+    ``if_match``, else when the header is sent), run ``fn(s, p, ev, *args)`` and answer with its ETag."""
+    p = current_principal()
+    with uow() as s:
+        ev = get_evaluation(s, p, evaluation_id)
+        if if_match or request.headers.get("If-Match"):
+            require_if_match(ev.version)
+        return with_etag(fn(s, p, ev, *args))
+
+
+def ev_ref(ev: Evaluation) -> dict:
+    """The evaluation as the events name it (``events.EvaluationRef``)."""
+    return {
+        "evaluation_id": ev.id,
+        "cycle_id": ev.cycle_id,
+        "agency_code": ev.agency_code,
+        "kind": ev.kind,
+        "period_seq": ev.period_seq,
+        "period_name": ev.period_name,
+        "employee_nip": ev.employee_nip,
+        "penilai_nip": ev.penilai_nip,
+        "atasan_nip": ev.atasan_nip,
+        "unit_code": ev.unit_code,
+        "status": ev.status,
+        "predikat": ev.predikat,
+    }
+
+
+def rated_ref(ev: Evaluation) -> dict:
+    """The payload of ``reviews.evaluation.rated`` (a rating, or a calibration adjustment of it)."""
+    return ev_ref(ev) | {
+        "rating_hasil": ev.rating_hasil,
+        "rating_perilaku": ev.rating_perilaku,
+        "suggested_hasil": ev.suggested_hasil,
+    }

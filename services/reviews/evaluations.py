@@ -1,0 +1,331 @@
+"""Evaluations: the list and the detail, the employee's self-assessment, and the penilai's rating
+of results and behaviour against the suggested rating hasil kerja (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, current_principal
+from services.common.errors import Problem
+from services.common.http import PageArgs, page_schema, paginate, with_etag
+from services.common.usecase import now, record, settings, validation
+
+from . import domain
+from .access import (
+    ANNUAL,
+    PREFIX,
+    ev_ref,
+    evaluation_action,
+    get_evaluation,
+    guard,
+    not_frozen,
+    only_employee,
+    only_penilai,
+    rated_ref,
+    uow,
+)
+from .models import Evaluation, PlanRef, RealisationRef
+from .orgresults import org_result_of
+from .schemas import PREDIKAT, RATING, SEQ, TEXT, EvaluationOut, EvaluationSummary
+
+blueprint = Blueprint(
+    "evaluations",
+    __name__,
+    url_prefix=f"{PREFIX}/evaluations",
+    description="Evaluations: the list and the detail, self-assessment, rating",
+)
+
+
+# ------------------------------------------------------------------ schemas
+
+
+class EvaluationQuery(PageArgs):
+    cycle_id = fields.Integer()
+    period_seq = fields.Integer(validate=SEQ)
+    unit_code = fields.String()
+    status = fields.String()
+    predikat = fields.String(validate=PREDIKAT)
+    employee_nip = fields.String()
+    role = fields.String(validate=validate.OneOf(("employee", "penilai", "atasan")))
+
+
+class SelfAssessmentIn(Schema):
+    achievements = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    challenges = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    improvement_plan = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    iki_comments = fields.Dict(keys=fields.String(), values=fields.String(validate=TEXT), load_default=dict)
+
+
+class ValueFeedback(Schema):
+    level = fields.String(required=True, validate=RATING)
+    text = fields.String(load_default="", validate=TEXT)
+
+
+class RatingIn(Schema):
+    rating_hasil = fields.String(required=True, validate=RATING)
+    rating_perilaku = fields.String(required=True, validate=RATING)
+    deviation_reason = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    iki_feedback = fields.Dict(keys=fields.String(), values=fields.String(validate=TEXT), load_default=dict)
+    iki_judgements = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=RATING),
+        load_default=dict,
+        metadata={"description": "per-IKI judgement for qualitative indicators"},
+    )
+    value_feedback = fields.Dict(keys=fields.String(), values=fields.Nested(ValueFeedback), load_default=dict)
+    notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    recommendations = fields.String(load_default=None, allow_none=True, validate=TEXT)
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def evaluation_query(p: Principal, args: dict):
+    stmt = select(Evaluation)
+    if p.is_admin:
+        pass
+    elif p.has("hr", "agency"):
+        stmt = stmt.where(Evaluation.agency_code == p.agency)
+    else:
+        nip = p.nip or "\0"
+        role = args.get("role")
+        if role == "penilai":
+            stmt = stmt.where(Evaluation.penilai_nip == nip)
+        elif role == "atasan":
+            stmt = stmt.where(Evaluation.atasan_nip == nip)
+        elif role == "employee":
+            stmt = stmt.where(Evaluation.employee_nip == nip)
+        else:
+            stmt = stmt.where(
+                (Evaluation.employee_nip == nip) | (Evaluation.penilai_nip == nip) | (Evaluation.atasan_nip == nip)
+            )
+    for key in ("cycle_id", "period_seq", "unit_code", "status", "predikat", "employee_nip"):
+        if key in args:
+            stmt = stmt.where(getattr(Evaluation, key) == args[key])
+    return stmt
+
+
+def _iki_ids(s: Session, ev: Evaluation) -> set[str]:
+    plan = s.get(PlanRef, ev.plan_id)
+    return {i["id"] for r in plan.content["rhk"] for i in r["iki"]}
+
+
+def save_self_assessment(s: Session, p: Principal, ev: Evaluation, data: dict, *, submit: bool = False) -> Evaluation:
+    only_employee(p, ev)
+    not_frozen(ev)
+    guard(s, ev, "self_assess")
+    if ev.status != "open":
+        raise Problem(409, "evaluation.transition", status=ev.status, action="self_assess")
+    iki_ids = _iki_ids(s, ev)
+    unknown = [k for k in (data.get("iki_comments") or {}) if k not in iki_ids]
+    if unknown:
+        raise validation([(f"iki_comments.{k}", "iki.unknown") for k in unknown])
+    before = dict(ev.self_assessment or {})
+    ev.self_assessment = {**before, **data}
+    if submit:
+        missing = [f for f in ("achievements", "challenges", "improvement_plan") if not ev.self_assessment.get(f)]
+        if missing:
+            raise validation([(f, "field.required") for f in missing])
+        ev.status = domain.evaluation_transition(ev.status, "self_assess")
+        ev.self_submitted_at = now()
+    ev.updated_at = now()
+    s.flush()
+    record(
+        s,
+        p,
+        "self_assessment.submitted" if submit else "self_assessment.saved",
+        "evaluation",
+        ev.id,
+        before=before,
+        after=ev.self_assessment,
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+        event="reviews.self_assessment.submitted" if submit else None,
+        data=ev_ref(ev),
+    )
+    return ev
+
+
+def latest_realisations(s: Session, ev: Evaluation) -> dict[str, RealisationRef]:
+    """Per IKI, the realisation the evaluation rates: its period's (annual: the latest period recorded)."""
+    latest: dict[str, RealisationRef] = {}
+    for r in s.scalars(select(RealisationRef).where(RealisationRef.plan_id == ev.plan_id)):
+        if ev.period_seq == ANNUAL or r.period_seq == ev.period_seq:
+            if r.iki_id not in latest or r.period_seq > latest[r.iki_id].period_seq:
+                latest[r.iki_id] = r
+    return latest
+
+
+def _threshold() -> float:
+    return float(settings().suggest_threshold)
+
+
+def suggestion_for(s: Session, ev: Evaluation, judgements: dict | None = None) -> domain.Suggestion:
+    plan = s.get(PlanRef, ev.plan_id)
+    latest = latest_realisations(s, ev)
+    judgements = judgements or {}
+    rhk = []
+    for r in plan.content["rhk"]:
+        iki = tuple(
+            domain.IkiInput(
+                id=i["id"],
+                aspect=i["aspect"],
+                target_value=i.get("target_value"),
+                realisation=latest[i["id"]].value if i["id"] in latest else None,
+                judgement=judgements.get(i["id"]),
+            )
+            for i in r["iki"]
+        )
+        rhk.append(domain.RhkInput(id=r["id"], kind=r["kind"], iki=iki))
+    return domain.suggest_hasil(rhk, _threshold())
+
+
+def suggestion_dict(sug: domain.Suggestion) -> dict:
+    return {
+        "rating": sug.rating,
+        "reason": sug.reason,
+        "counts": dict(sug.counts),
+        "rhk": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "level": r.level,
+                "iki": [
+                    {"id": i.id, "achievement": i.achievement, "level": i.level, "reason": i.reason} for i in r.iki
+                ],
+            }
+            for r in sug.rhk
+        ],
+    }
+
+
+def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
+    only_penilai(p, ev)
+    not_frozen(ev)
+    guard(s, ev, "rate")
+    if settings().require_self_assessment and ev.status == "open":
+        raise Problem(409, "evaluation.self_assessment_required")
+    new_status = domain.evaluation_transition(ev.status, "rate")
+    before = {"status": ev.status, "rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku}
+    _apply_rating(s, ev, data)  # after ``before`` was taken: a re-rating records the ratings it replaced
+    ev.status, ev.rated_at, ev.rated_by, ev.updated_at = new_status, now(), p.sub, now()
+    s.flush()
+    record(
+        s,
+        p,
+        "evaluation.rated",
+        "evaluation",
+        ev.id,
+        before=before,
+        after={
+            "rating_hasil": ev.rating_hasil,
+            "rating_perilaku": ev.rating_perilaku,
+            "predikat": ev.predikat,
+            "suggested_hasil": ev.suggested_hasil,
+            "deviation_reason": ev.deviation_reason,
+        },
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+        event="reviews.evaluation.rated",
+        data=rated_ref(ev),
+    )
+    return ev
+
+
+def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
+    iki_ids = _iki_ids(s, ev)
+    errors = [(f"iki_feedback.{k}", "iki.unknown") for k in (data.get("iki_feedback") or {}) if k not in iki_ids]
+    errors += [(f"iki_judgements.{k}", "iki.unknown") for k in (data.get("iki_judgements") or {}) if k not in iki_ids]
+    errors += [
+        (f"value_feedback.{k}", "behaviour.unknown_value")
+        for k in (data.get("value_feedback") or {})
+        if k not in domain.BERAKHLAK
+    ]
+    if errors:
+        raise validation(errors)
+    sug = suggestion_for(s, ev, data.get("iki_judgements"))
+    hasil = data["rating_hasil"]
+    org = org_result_of(s, ev)
+    if ev.is_head_of_unit and settings().head_takes_org_result:
+        if org is None:
+            raise Problem(409, "org_result.missing", unit_code=ev.unit_code, period=ev.period_name)
+        hasil = domain.org_result_to_hasil(org)
+    elif sug.rating is not None and hasil != sug.rating and not (data.get("deviation_reason") or "").strip():
+        raise validation([("deviation_reason", "rating.deviation_reason_required")], suggested=sug.rating)
+    ev.iki_feedback = data.get("iki_feedback") or {}
+    ev.value_feedback = data.get("value_feedback") or {}
+    ev.suggestion, ev.suggested_hasil = suggestion_dict(sug), sug.rating
+    ev.rating_hasil, ev.rating_perilaku = hasil, data["rating_perilaku"]
+    ev.deviation_reason = (data.get("deviation_reason") or None) if hasil != sug.rating else None
+    ev.predikat = domain.predikat(ev.rating_hasil, ev.rating_perilaku)
+    ev.org_result = org
+    ev.notes, ev.recommendations = data.get("notes"), data.get("recommendations")
+
+
+def suggest_preview(s: Session, p: Principal, ev: Evaluation) -> dict:
+    return suggestion_dict(suggestion_for(s, ev))
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+@blueprint.route("")
+class Evaluations(MethodView):
+    @blueprint.arguments(EvaluationQuery, location="query")
+    @blueprint.response(200, page_schema(EvaluationSummary))
+    def get(self, args):
+        """Evaluations the caller may see: their own, those they rate (``role=penilai``) or
+        countersign (``role=atasan``); HR their agency. Filters: cycle, period, unit, status, predikat."""
+        p = current_principal()
+        with uow() as s:
+            return paginate(s, evaluation_query(p, args), Evaluation.id, args.get("cursor"), args["limit"])
+
+
+@blueprint.route("/<int:evaluation_id>")
+class EvaluationItem(MethodView):
+    @blueprint.response(200, EvaluationOut)
+    def get(self, evaluation_id):
+        with uow() as s:
+            return with_etag(get_evaluation(s, current_principal(), evaluation_id))
+
+
+@blueprint.route("/<int:evaluation_id>/suggestion")
+class Suggestion(MethodView):
+    @blueprint.response(200)
+    def get(self, evaluation_id):
+        """The suggested rating hasil kerja with the per-IKI and per-RHK classification behind it."""
+        p = current_principal()
+        with uow() as s:
+            return suggest_preview(s, p, get_evaluation(s, p, evaluation_id))
+
+
+@blueprint.route("/<int:evaluation_id>/self-assessment")
+class SelfAssessment(MethodView):
+    @blueprint.arguments(SelfAssessmentIn)
+    @blueprint.response(200, EvaluationOut)
+    def put(self, data, evaluation_id):
+        """Save my self-assessment as a draft (the employee); requires If-Match."""
+        return evaluation_action(evaluation_id, save_self_assessment, data, if_match=True)
+
+
+@blueprint.route("/<int:evaluation_id>/self-assessment/submit")
+class SelfAssessmentSubmit(MethodView):
+    @blueprint.arguments(SelfAssessmentIn)
+    @blueprint.response(200, EvaluationOut)
+    def post(self, data, evaluation_id):
+        """Submit my self-assessment (achievements, challenges and improvement plan required)."""
+        return evaluation_action(evaluation_id, lambda s, p, ev: save_self_assessment(s, p, ev, data, submit=True))
+
+
+@blueprint.route("/<int:evaluation_id>/rating")
+class Rating(MethodView):
+    @blueprint.arguments(RatingIn)
+    @blueprint.response(200, EvaluationOut)
+    def put(self, data, evaluation_id):
+        """Rate results and behaviour (the penilai); requires If-Match. Departing from the suggested
+        rating hasil kerja needs ``deviation_reason``; the predikat follows the matrix."""
+        return evaluation_action(evaluation_id, rate, data, if_match=True)

@@ -1,0 +1,215 @@
+"""The yardsticks of calibration: each unit's organisation result per period (set by HR or the
+head one level up; a head of unit's rating hasil kerja follows it) and the agency's distribution
+rules of predikats per organisation result (DOMAIN.md §5; the SE MenPANRB 3/2023 defaults until HR
+replaces them)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, current_principal, forbid
+from services.common.errors import FieldError, Problem
+from services.common.usecase import now, record, validation
+
+from . import domain
+from .access import ANNUAL, PREFIX, in_agency, uow
+from .models import CycleRef, DistributionRuleRow, Evaluation, OrgResult, Person, UnitRef
+from .schemas import ID, SEQ, CalibrationQuery
+
+blueprint = Blueprint(
+    "orgresults",
+    __name__,
+    url_prefix=PREFIX,
+    description="Organisation results per unit and period, and the agency's distribution rules",
+)
+
+ORG_RESULT = validate.OneOf(("ISTIMEWA", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"))
+
+
+class OrgResultIn(Schema):
+    cycle_id = fields.Integer(required=True, validate=ID)
+    period_seq = fields.Integer(load_default=0, validate=SEQ)
+    unit_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    result = fields.String(required=True, validate=ORG_RESULT)
+
+
+class OrgResultOut(Schema):
+    id = fields.Integer()
+    cycle_id = fields.Integer()
+    period_seq = fields.Integer()
+    unit_code = fields.String()
+    result = fields.String()
+    set_by = fields.String()
+    set_at = fields.DateTime()
+
+
+class RuleSchema(Schema):
+    org_result = fields.String(required=True)
+    bound = fields.String(required=True)
+    predikats = fields.List(fields.String(), required=True)
+    percent = fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    count = fields.Integer(load_default=None, allow_none=True)
+    rounding = fields.String(load_default="nearest")
+
+
+class RulesIn(Schema):
+    rules = fields.List(fields.Nested(RuleSchema), required=True)
+
+
+class RulesOut(Schema):
+    rules = fields.List(fields.Dict())
+
+
+# ------------------------------------------------------------------ organisation results
+
+
+def org_result_of(s: Session, ev: Evaluation) -> str | None:
+    return s.scalar(
+        select(OrgResult.result).where(
+            OrgResult.cycle_id == ev.cycle_id,
+            OrgResult.period_seq == ev.period_seq,
+            OrgResult.unit_code == ev.unit_code,
+        )
+    )
+
+
+def unit_heads(s: Session, agency: str, unit_code: str) -> set[str]:
+    unit = s.scalar(select(UnitRef).where(UnitRef.agency_code == agency, UnitRef.code == unit_code))
+    if unit is not None and unit.head_nip:
+        return {unit.head_nip}
+    people = s.scalars(select(Person).where(Person.agency_code == agency, Person.unit_code == unit_code)).all()
+    units_of = {p.nip: p.unit_code for p in s.scalars(select(Person).where(Person.agency_code == agency))}
+    return {p.nip for p in people if not p.superior_nip or units_of.get(p.superior_nip) != unit_code}
+
+
+def set_org_result(s: Session, p: Principal, data: dict) -> OrgResult:
+    c = s.get(CycleRef, data["cycle_id"])
+    if c is None or not (p.is_admin or p.agency == c.agency_code):
+        raise validation([("cycle_id", "cycle.unknown")])
+    seq = data.get("period_seq") or ANNUAL
+    if seq != ANNUAL and seq not in {pr["seq"] for pr in c.periods or []}:
+        raise validation([("period_seq", "period.unknown")])
+    if (
+        s.scalar(select(UnitRef.id).where(UnitRef.agency_code == c.agency_code, UnitRef.code == data["unit_code"]))
+        is None
+    ):
+        raise validation([("unit_code", "unit.unknown")])
+    if not in_agency(p, c.agency_code, ("hr",)):
+        heads = unit_heads(s, c.agency_code, data["unit_code"])
+        superiors = {s.scalar(select(Person.superior_nip).where(Person.nip == h)) for h in heads}
+        if not p.nip or p.nip not in superiors:
+            raise Problem(403, "org_result.only_head_above")
+    row = s.scalar(
+        select(OrgResult).where(
+            OrgResult.cycle_id == c.id, OrgResult.period_seq == seq, OrgResult.unit_code == data["unit_code"]
+        )
+    )
+    before = {"result": row.result} if row else None
+    if row is None:
+        row = OrgResult(cycle_id=c.id, agency_code=c.agency_code, period_seq=seq, unit_code=data["unit_code"])
+        s.add(row)
+    row.result, row.set_by, row.set_at = data["result"], p.sub, now()
+    s.flush()
+    record(
+        s,
+        p,
+        "org_result.set",
+        "org_result",
+        row.id,
+        before=before,
+        after={"result": row.result, "seq": seq, "unit_code": row.unit_code},
+        agency=c.agency_code,
+    )
+    return row
+
+
+# ------------------------------------------------------------------ distribution rules
+
+
+def rules_for(s: Session, agency: str) -> list[domain.DistributionRule]:
+    rows = s.scalars(
+        select(DistributionRuleRow)
+        .where(DistributionRuleRow.agency_code == agency)
+        .order_by(DistributionRuleRow.position)
+    ).all()
+    if not rows:
+        return list(domain.DEFAULT_RULES)
+    return [domain.rule_from_dict(r.rule) for r in rows]
+
+
+def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.DistributionRule]:
+    agency = p.agency or ""
+    if not in_agency(p, agency, ("hr",)):
+        raise forbid()
+    parsed, errors = [], []
+    for i, r in enumerate(rules):
+        try:
+            parsed.append(domain.rule_from_dict(r))
+        except domain.DomainError as exc:
+            errors.append(FieldError(f"rules[{i}].{exc.field or 'rule'}", exc.code, exc.params))
+    if errors:
+        raise validation(errors)
+    before = [domain.rule_to_dict(r) for r in rules_for(s, agency)]
+    for row in s.scalars(select(DistributionRuleRow).where(DistributionRuleRow.agency_code == agency)):
+        s.delete(row)
+    for i, rule in enumerate(parsed):
+        s.add(DistributionRuleRow(agency_code=agency, position=i, rule=domain.rule_to_dict(rule)))
+    s.flush()
+    record(
+        s,
+        p,
+        "distribution_rules.replaced",
+        "distribution_rules",
+        agency,
+        before=before,
+        after=[domain.rule_to_dict(r) for r in parsed],
+        agency=agency,
+    )
+    return parsed
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+@blueprint.route("/org-results")
+class OrgResults(MethodView):
+    @blueprint.arguments(CalibrationQuery, location="query")
+    @blueprint.response(200, OrgResultOut(many=True))
+    def get(self, args):
+        p = current_principal()
+        with uow() as s:
+            stmt = select(OrgResult).where(
+                OrgResult.cycle_id == args["cycle_id"], OrgResult.agency_code == (p.agency or "\0")
+            )
+            if "unit_code" in args:
+                stmt = stmt.where(OrgResult.unit_code == args["unit_code"])
+            return list(s.scalars(stmt.order_by(OrgResult.period_seq, OrgResult.unit_code)))
+
+    @blueprint.arguments(OrgResultIn)
+    @blueprint.response(200, OrgResultOut)
+    def put(self, data):
+        """Set a unit's organisation result for a period (HR, or the head one level up)."""
+        with uow() as s:
+            return set_org_result(s, current_principal(), data)
+
+
+@blueprint.route("/distribution-rules")
+class Rules(MethodView):
+    @blueprint.response(200, RulesOut)
+    def get(self):
+        """The agency's distribution rules (defaults from SE MenPANRB 3/2023 until HR edits them)."""
+        p = current_principal()
+        with uow() as s:
+            return {"rules": [domain.rule_to_dict(r) for r in rules_for(s, p.agency or "")]}
+
+    @blueprint.arguments(RulesIn)
+    @blueprint.response(200, RulesOut)
+    def put(self, data):
+        """Replace the agency's distribution rules (HR)."""
+        with uow() as s:
+            rules = replace_rules(s, current_principal(), data["rules"])
+            return {"rules": [domain.rule_to_dict(r) for r in rules]}

@@ -1,0 +1,144 @@
+"""Peer feedback on behaviour: the penilai nominates colleagues, each answers per BerAKHLAK value
+(above / meets / below), and the parties see the answers only in aggregate, once enough raters
+answered (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, current_principal
+from services.common.errors import Problem
+from services.common.usecase import not_found, now, record, settings, validation
+
+from . import domain
+from .access import PREFIX, get_evaluation, not_frozen, only_penilai, uow
+from .models import Evaluation, PeerRater, Person
+from .schemas import RATING, TEXT
+
+blueprint = Blueprint(
+    "peers", __name__, url_prefix=f"{PREFIX}/evaluations", description="Peer feedback on behaviour, in aggregate"
+)
+
+
+class PeersIn(Schema):
+    rater_nips = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=20))
+
+
+class PeerAnswerIn(Schema):
+    answers = fields.Dict(
+        keys=fields.String(), values=fields.String(validate=RATING), required=True, validate=validate.Length(min=1)
+    )
+    comment = fields.String(load_default=None, allow_none=True, validate=TEXT)
+
+
+class PeerSummaryOut(Schema):
+    nominated = fields.Integer()
+    answered = fields.Integer()
+    minimum = fields.Integer()
+    aggregate = fields.Dict(allow_none=True)
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) -> list[PeerRater]:
+    only_penilai(p, ev)
+    not_frozen(ev)
+    errors = []
+    for i, nip in enumerate(nips):
+        person = s.get(Person, nip)
+        if person is None or person.agency_code != ev.agency_code:
+            errors.append((f"rater_nips[{i}]", "peer.unknown"))
+        elif nip == ev.employee_nip:
+            errors.append((f"rater_nips[{i}]", "peer.self"))
+    if errors:
+        raise validation(errors)
+    existing = {r.rater_nip for r in s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id))}
+    for nip in nips:
+        if nip not in existing:
+            s.add(PeerRater(evaluation_id=ev.id, rater_nip=nip, nominated_by=p.sub))
+    s.flush()
+    record(
+        s,
+        p,
+        "peers.nominated",
+        "evaluation",
+        ev.id,
+        after={"raters": sorted(set(nips) | existing)},
+        agency=ev.agency_code,
+        subject=ev.employee_nip,
+    )
+    return list(s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)))
+
+
+def answer_peer(s: Session, p: Principal, evaluation_id: int, data: dict) -> PeerRater:
+    rater = s.scalar(
+        select(PeerRater).where(PeerRater.evaluation_id == evaluation_id, PeerRater.rater_nip == (p.nip or "\0"))
+    )
+    if rater is None:
+        raise not_found("evaluation", evaluation_id)
+    ev = s.get(Evaluation, evaluation_id)
+    not_frozen(ev)
+    unknown = [k for k in data["answers"] if k not in domain.BERAKHLAK]
+    if unknown:
+        raise validation([(f"answers.{k}", "behaviour.unknown_value") for k in unknown])
+    if rater.answered_at is not None:
+        raise Problem(409, "peer.already_answered")
+    rater.answers, rater.comment, rater.answered_at = data["answers"], data.get("comment"), now()
+    s.flush()
+    record(s, p, "peer.answered", "evaluation", ev.id, after={"rater": "anonymous"}, agency=ev.agency_code)
+    return rater
+
+
+def peer_summary(s: Session, p: Principal, ev: Evaluation) -> dict:
+    raters = s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)).all()
+    answers = [r.answers for r in raters if r.answers]
+    minimum = int(settings().peer_min_raters)
+    return {
+        "nominated": len(raters),
+        "answered": len(answers),
+        "minimum": minimum,
+        "aggregate": domain.peer_aggregate(answers, minimum),
+    }
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+@blueprint.route("/<int:evaluation_id>/peers")
+class Peers(MethodView):
+    @blueprint.arguments(PeersIn)
+    @blueprint.response(200, PeerSummaryOut)
+    def post(self, data, evaluation_id):
+        """Nominate peer raters for behaviour feedback (the penilai)."""
+        p = current_principal()
+        with uow() as s:
+            ev = get_evaluation(s, p, evaluation_id)
+            nominate_peers(s, p, ev, data["rater_nips"])
+            return peer_summary(s, p, ev)
+
+
+@blueprint.route("/<int:evaluation_id>/peer-feedback")
+class PeerFeedback(MethodView):
+    @blueprint.response(200, PeerSummaryOut)
+    def get(self, evaluation_id):
+        """Peer feedback in aggregate only, and only once at least three raters answered."""
+        p = current_principal()
+        with uow() as s:
+            ev = get_evaluation(s, p, evaluation_id)
+            return peer_summary(s, p, ev)
+
+    @blueprint.arguments(PeerAnswerIn)
+    @blueprint.response(201, PeerSummaryOut)
+    def post(self, data, evaluation_id):
+        """Answer as a nominated peer rater (per BerAKHLAK value: above / meets / below)."""
+        p = current_principal()
+        with uow() as s:
+            answer_peer(s, p, evaluation_id, data)
+            ev = s.get(Evaluation, evaluation_id)
+            summary = peer_summary(s, p, ev)
+            return {**summary, "aggregate": None}  # a rater never sees the others' answers

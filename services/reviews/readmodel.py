@@ -1,0 +1,313 @@
+"""The read model: people, units, cycles, approved SKPs, realisations and feedback copied from the
+plans service's events (registered in ``events.CONSUMES``) and rebuilt from its API on request;
+and what a stage change makes of it here: one evaluation per approved SKP and period."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import require_roles
+from services.common.http import remote_fetcher, walk_pages
+from services.common.readmodel import is_stale
+from services.common.usecase import emit, now, settings
+
+from .access import ANNUAL, PREFIX, ev_ref, uow
+from .models import CycleRef, Evaluation, FeedbackRef, Person, PlanRef, RealisationRef, UnitRef
+
+blueprint = Blueprint(
+    "readmodel", __name__, url_prefix=PREFIX, description="The read model of the plans service's data, and its rebuild"
+)
+
+
+def _upsert_if_newer(s: Session, model, key: dict, as_of: datetime | None, values: dict) -> None:
+    """Write ``values`` on the ``model`` row with primary ``key`` (created when missing), unless the
+    row was last written from a newer event than ``as_of`` (see ``services.common.readmodel``)."""
+    row = s.get(model, key)
+    if row is not None and is_stale(row.as_of, as_of):
+        return
+    row = row or model(**key)
+    row.as_of = as_of
+    for name, value in values.items():
+        setattr(row, name, value)
+    s.add(row)
+
+
+def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    values = {"agency_code": d["agency_code"], "code": d["code"], "name": d["name"]}
+    values |= {"parent_code": d.get("parent_code"), "head_nip": d.get("head_nip")}
+    _upsert_if_newer(s, UnitRef, {"id": d["id"]}, as_of, values)
+
+
+PERSON_FIELDS = (
+    "agency_code",
+    "name",
+    "position",
+    "grade",
+    "unit_code",
+    "unit_name",
+    "superior_nip",
+    "active",
+    "language",
+)
+
+
+def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    _upsert_if_newer(s, Person, {"nip": d["nip"]}, as_of, {key: d.get(key) for key in PERSON_FIELDS})
+
+
+def rm_cycle_opened(s: Session, d: dict) -> None:
+    c = s.get(CycleRef, d["cycle_id"]) or CycleRef(id=d["cycle_id"], stage=d["stage"])
+    c.agency_code, c.year, c.name, c.period_type = d["agency_code"], d["year"], d["name"], d["period_type"]
+    c.periods = [{k: str(v) if isinstance(v, date) else v for k, v in pr.items()} for pr in d["periods"]]
+    s.add(c)
+
+
+_STAGE_ORDER = (
+    "draft",
+    "planning",
+    "monitoring",
+    "annual_evaluation",
+    "calibration",
+    "sign_off",
+    "objections",
+    "closed",
+)
+_PHASE_ORDER = ("check_in", "self_assessment", "supervisor_evaluation")
+
+
+def _position(stage: str, seq: int | None, phase: str | None) -> tuple:
+    return (_STAGE_ORDER.index(stage), seq or 0, _PHASE_ORDER.index(phase) if phase in _PHASE_ORDER else -1)
+
+
+def rm_stage_changed(s: Session, d: dict) -> None:
+    c = s.get(CycleRef, d["cycle_id"])
+    if c is None:  # stage change before cycle.opened (a retry reordered them): keep what it tells
+        c = CycleRef(
+            id=d["cycle_id"],
+            agency_code=d["agency_code"],
+            year=d["year"],
+            name=f"Periode {d['year']}",
+            period_type="quarterly",
+            stage="draft",
+            periods=[],
+        )
+        s.add(c)
+    if _position(d["stage"], d.get("period_seq"), d.get("phase")) <= _position(c.stage, c.period_seq, c.phase):
+        return  # the cycle only moves forward: an older stage change arriving late changes nothing
+    c.stage, c.period_seq, c.phase = d["stage"], d.get("period_seq"), d.get("phase")
+    s.flush()
+    if c.stage == "monitoring" and c.phase == "check_in":
+        open_evaluations(s, c, c.period_seq)
+    elif c.stage == "annual_evaluation":
+        open_evaluations(s, c, ANNUAL)
+
+
+def rm_plan_approved(s: Session, d: dict) -> None:
+    plan = s.get(PlanRef, d["plan_id"])
+    if plan is not None and plan.revision > d["revision"]:
+        return  # an older version arriving late
+    plan = plan or PlanRef(id=d["plan_id"])
+    plan.cycle_id, plan.agency_code, plan.employee_nip = d["cycle_id"], d["agency_code"], d["employee_nip"]
+    plan.penilai_nip, plan.unit_code, plan.revision, plan.status = (
+        d.get("penilai_nip"),
+        d["unit_code"],
+        d["revision"],
+        "approved",
+    )
+    plan.is_head_of_unit = d.get("is_head_of_unit", False)
+    plan.content = {"approach": d["approach"], "rhk": d["rhk"], "behaviour": d["behaviour"]}
+    s.add(plan)
+    s.flush()
+    c = s.get(CycleRef, plan.cycle_id)
+    if c is not None and c.stage == "monitoring" and c.period_seq:
+        open_evaluations(s, c, c.period_seq, only_plan=plan.id)  # approved late: still evaluated this period
+    elif c is not None and c.stage == "annual_evaluation":
+        open_evaluations(s, c, ANNUAL, only_plan=plan.id)
+
+
+def rm_plan_revised(s: Session, d: dict) -> None:
+    plan = s.get(PlanRef, d["plan_id"])
+    if plan is not None:
+        plan.status = "revised"  # the last approved content stays the basis until the revision is approved
+
+
+def rm_realisation(s: Session, d: dict) -> None:
+    r = s.get(RealisationRef, d["realisation_id"]) or RealisationRef(id=d["realisation_id"])
+    r.plan_id, r.iki_id, r.period_seq = d["plan_id"], d["iki_id"], d["period_seq"]
+    r.value, r.text, r.evidence_count, r.source = d.get("value"), d.get("text"), d["evidence_count"], d["source"]
+    s.add(r)
+
+
+def rm_feedback(s: Session, d: dict) -> None:
+    f = s.get(FeedbackRef, d["feedback_id"]) or FeedbackRef(id=d["feedback_id"])
+    f.plan_id, f.giver_nip, f.rhk_id, f.value_code = d["plan_id"], d["giver_nip"], d.get("rhk_id"), d.get("value_code")
+    f.period_seq, f.text = d.get("period_seq"), d["text"]
+    s.add(f)
+
+
+def rebuild_read_model(s: Session, fetch) -> dict:
+    """Replay the read model from the plans API. ``fetch(path) -> json`` calls plans with a
+    token that sees the agency (HR or agency role)."""
+
+    def pages(path):
+        return walk_pages(fetch, path)
+
+    snapshot = now()  # the API's answer is newer than any event sent before it
+    counts = Counter()
+    for u in pages("/plans/api/v1/units"):
+        rm_unit(s, u, snapshot)
+        counts["units"] += 1
+    for e in pages("/plans/api/v1/employees"):
+        rm_employee(s, e, snapshot)
+        counts["people"] += 1
+    for c in pages("/plans/api/v1/cycles"):
+        rm_cycle_opened(s, {**c, "cycle_id": c["id"]})
+        ref = s.get(CycleRef, c["id"])
+        ref.stage, ref.period_seq, ref.phase = c["stage"], c.get("period_seq"), c.get("phase")
+        counts["cycles"] += 1
+        for summary in pages(f"/plans/api/v1/plans?cycle_id={c['id']}"):
+            if summary["revision"] < 1:
+                continue
+            version = fetch(f"/plans/api/v1/plans/{summary['id']}/versions/{summary['revision']}")
+            snap = version["snapshot"]
+            plan = fetch(f"/plans/api/v1/plans/{summary['id']}")
+            unit = s.scalar(select(UnitRef).where(UnitRef.id == plan["unit_id"]))
+            existing = s.get(PlanRef, summary["id"]) or PlanRef(id=summary["id"])
+            existing.cycle_id, existing.agency_code, existing.employee_nip = (
+                c["id"],
+                c["agency_code"],
+                plan["employee_nip"],
+            )
+            existing.penilai_nip, existing.unit_code = plan["penilai_nip"], unit.code if unit else ""
+            existing.revision, existing.status = summary["revision"], plan["status"]
+            existing.is_head_of_unit = plan["is_head_of_unit"]
+            existing.content = {"approach": snap["approach"], "rhk": snap["rhk"], "behaviour": snap["behaviour"]}
+            s.add(existing)
+            counts["plans"] += 1
+            for r in fetch(f"/plans/api/v1/plans/{summary['id']}/realisations"):
+                rm_realisation(
+                    s,
+                    {
+                        "realisation_id": r["id"],
+                        "plan_id": r["plan_id"],
+                        "iki_id": r["iki_id"],
+                        "period_seq": r["period_seq"],
+                        "value": r["value"],
+                        "text": r["text"],
+                        "evidence_count": len(r["evidence"]),
+                        "source": r["source"],
+                    },
+                )
+                counts["realisations"] += 1
+            for f in fetch(f"/plans/api/v1/plans/{summary['id']}/feedback"):
+                rm_feedback(s, {**f, "feedback_id": f["id"]})
+                counts["feedback"] += 1
+    return dict(counts)
+
+
+# ------------------------------------------------------------------ opening evaluations
+
+
+def period_name(c: CycleRef, seq: int) -> str:
+    if seq == ANNUAL:
+        return f"Tahunan {c.year}"
+    for pr in c.periods or []:
+        if pr["seq"] == seq:
+            return pr["name_id"]
+    return f"Periode {seq}"
+
+
+def open_evaluations(s: Session, c: CycleRef, seq: int, only_plan: int | None = None) -> int:
+    """One evaluation per approved SKP for the period (idempotent), snapshotting the parties."""
+    stmt = select(PlanRef).where(PlanRef.cycle_id == c.id)
+    if only_plan is not None:
+        stmt = stmt.where(PlanRef.id == only_plan)
+    plans = s.scalars(stmt).all()
+    kind = "annual" if seq == ANNUAL else "periodic"
+    existing = set(
+        s.scalars(select(Evaluation.plan_id).where(Evaluation.cycle_id == c.id, Evaluation.period_seq == seq))
+    )
+    if only_plan is None:
+        people = {p.nip: p for p in s.scalars(select(Person).where(Person.agency_code == c.agency_code))}
+    else:  # one late-approved plan: the employee, their penilai and atasan only
+        people = {}
+        nip = plans[0].employee_nip if plans else None
+        for _ in range(3):
+            person = s.get(Person, nip) if nip else None
+            if person is None:
+                break
+            people[person.nip] = person
+            nip = person.superior_nip
+    opened = 0
+    for plan in plans:
+        if plan.id in existing:
+            continue
+        emp = people.get(plan.employee_nip)
+        if emp is None or not emp.active:
+            continue
+        penilai = people.get(emp.superior_nip) if emp.superior_nip else None
+        atasan = people.get(penilai.superior_nip) if penilai and penilai.superior_nip else None
+        ev = Evaluation(
+            cycle_id=c.id,
+            agency_code=c.agency_code,
+            kind=kind,
+            period_seq=seq,
+            period_name=period_name(c, seq),
+            plan_id=plan.id,
+            plan_revision=plan.revision,
+            employee_nip=emp.nip,
+            employee_name=emp.name,
+            position=emp.position,
+            grade=emp.grade,
+            unit_code=emp.unit_code,
+            unit_name=emp.unit_name,
+            is_head_of_unit=plan.is_head_of_unit,
+            penilai_nip=penilai.nip if penilai else None,
+            penilai_name=penilai.name if penilai else None,
+            penilai_position=penilai.position if penilai else None,
+            penilai_grade=penilai.grade if penilai else None,
+            penilai_unit_name=penilai.unit_name if penilai else None,
+            atasan_nip=atasan.nip if atasan else None,
+            atasan_name=atasan.name if atasan else None,
+            status="open",
+            self_assessment={},
+            iki_feedback={},
+            value_feedback={},
+            created_at=now(),
+            updated_at=now(),
+        )
+        s.add(ev)
+        s.flush()
+        emit(s, "reviews.evaluation.opened", ev.id, ev_ref(ev))
+        opened += 1
+    return opened
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+class RebuildOut(Schema):
+    counts = fields.Dict()
+
+
+@blueprint.route("/read-model/rebuild")
+class Rebuild(MethodView):
+    @blueprint.response(200, RebuildOut)
+    def post(self):
+        """Rebuild the read model of people, units, cycles and approved SKPs from the plans API,
+        with the caller's token (HR of the agency)."""
+        require_roles("hr")
+        fetch = remote_fetcher(
+            settings().plans_url, request.headers.get("Authorization", ""), "readmodel.plans_unreachable"
+        )
+
+        with uow() as s:
+            return {"counts": rebuild_read_model(s, fetch)}
