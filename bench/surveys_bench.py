@@ -42,9 +42,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from services.common.auth import issue_token  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, ensure_database  # noqa: E402
-from services.surveys import service as svc  # noqa: E402
+from services.surveys.access import respondents  # noqa: E402
 from services.surveys.app import create_app  # noqa: E402
 from services.surveys.domain import UNSUR  # noqa: E402
+from services.surveys.index import campaign_index  # noqa: E402
 from services.surveys.models import Campaign  # noqa: E402
 from services.surveys.settings import Settings  # noqa: E402
 
@@ -131,7 +132,7 @@ def main() -> int:
                 raise SystemExit(f"batch refused: {r.status_code} {r.get_data(as_text=True)[:500]}")
         elapsed = time.perf_counter() - t0
         with platform.session_factory() as s:
-            stored = svc.respondents(s, cid) - 50
+            stored = respondents(s, cid) - 50
         assert stored == args.ingest, stored
         print(f"\n(1) ingestion through POST …/responses:batch, batches of {args.batch}")
         print(
@@ -168,7 +169,7 @@ def main() -> int:
 
         def service_only():
             with platform.session_factory() as s:
-                return svc.campaign_index(s, s.get(Campaign, big))
+                return campaign_index(s, s.get(Campaign, big))
 
         def raw():
             with platform.engine.connect() as conn:

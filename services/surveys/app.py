@@ -12,8 +12,7 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
-from . import domain, events
-from .api import BLUEPRINTS, PUBLIC_PREFIX, SAMPLE_SIZE_PATH
+from . import campaigns, domain, events, index, public, responses
 from .models import Base, platform_tables
 from .settings import Settings
 from .web import PUBLIC_PREFIX as FORM_PREFIX
@@ -22,6 +21,7 @@ from .web import web
 SERVICE = "surveys"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
+BLUEPRINTS = [campaigns.blp, responses.blp, index.blp, public.blp]
 
 
 def create_app(
@@ -34,6 +34,7 @@ def create_app(
     config = config or Config.from_env(SERVICE)
     settings = settings or Settings.from_env(config)
     config.proxy_hops = settings.proxy_hops  # SURVEYS_PROXY_HOPS, else PROXY_HOPS: the platform applies it
+    config.timezone = settings.timezone  # SURVEYS_TIMEZONE, else KINERJA_TIMEZONE: the platform's "today"
     app = create_service_app(
         config,
         publishes=events.PUBLISHES,
@@ -46,10 +47,9 @@ def create_app(
         clock=clock,
         migrate=migrate,
         # the public form, the kiosk API and the sample-size calculator need no bearer token
-        public_paths=(FORM_PREFIX, PUBLIC_PREFIX, SAMPLE_SIZE_PATH),
+        public_paths=(FORM_PREFIX, public.PUBLIC_PREFIX, campaigns.SAMPLE_SIZE_PATH),
         domain_errors={domain.InvalidTransition: 409, domain.DomainError: 422},
     )
-    app.extensions["surveys"] = settings  # the public form's views read it here too
-    app.extensions["kinerja"].settings = settings
+    app.extensions["kinerja"].settings = settings  # usecase.settings(): the views and use cases read it there
     app.register_blueprint(web)
     return app

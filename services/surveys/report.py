@@ -1,18 +1,17 @@
 """The survey report: the nine unsur as a bar chart (inline SVG we draw; no JavaScript), the index,
 its band, respondents against the minimum sample and the suggestions — as HTML (Jinja2
-template) and as PDF (fpdf2, the chart drawn with its rectangles and lines). Also the
-questionnaire in the shape a kiosk app renders."""
+template) and as PDF (fpdf2, the chart drawn with its rectangles and lines)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 from markupsafe import Markup, escape
 
 from services.common.pdf import latin1
-
-from . import domain
 
 BAR = "#2e6da4"
 PRIORITY = "#c0392b"
@@ -43,41 +42,6 @@ def fmt_date(value: date | None, lang: str) -> str:
     if value is None:
         return "–"
     return value.strftime("%d-%m-%Y") if lang == "id" else value.isoformat()
-
-
-# ------------------------------------------------------------------ questionnaire (kiosk API)
-
-
-def questionnaire(c, lang: str) -> dict:
-    t = translator(lang)
-    return {
-        "campaign_id": c.id,
-        "unit_code": c.unit_code,
-        "unit_name": c.unit_name,
-        "service_type": c.service_type,
-        "title": c.title or t("form.title"),
-        "status": c.status,
-        "start_date": c.start_date.isoformat(),
-        "end_date": c.end_date.isoformat(),
-        "uses_tokens": c.uses_tokens,
-        "lang": lang,
-        "service_options": c.service_options or [],
-        "questions": [
-            {
-                "code": u,
-                "unsur": t(f"unsur.{u}"),
-                "question": t(f"question.{u}"),
-                "answers": [{"value": v, "label": t(f"answer.{u}.{v}")} for v in range(1, 5)],
-            }
-            for u in domain.QUESTION_ORDER
-        ],
-        "profile": {
-            "age": {"min": domain.AGE_MIN, "max": domain.AGE_MAX},
-            "sex": [{"value": v, "label": t(f"sex.{v}")} for v in domain.SEXES],
-            "education": [{"value": v, "label": t(f"education.{v}")} for v in domain.EDUCATION],
-            "occupation": [{"value": v, "label": t(f"occupation.{v}")} for v in domain.OCCUPATIONS],
-        },
-    }
 
 
 # ------------------------------------------------------------------ chart (SVG)
@@ -154,8 +118,6 @@ def _view(data: dict, lang: str) -> dict:
 
 
 def render_html(data: dict, lang: str) -> str:
-    from flask import request
-
     toggle = request.base_url + "?lang=" + ("en" if lang == "id" else "id")
     return render_template("surveys/report.html", toggle_url=toggle, **_view(data, lang))
 
@@ -164,9 +126,6 @@ def render_html(data: dict, lang: str) -> str:
 
 
 def render_pdf(data: dict, lang: str) -> bytes:
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
     v = _view(data, lang)
     t, c, idx = v["t"], v["c"], v["idx"]
 

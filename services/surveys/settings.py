@@ -1,34 +1,53 @@
-"""Settings of the surveys service beyond the platform's :class:`~services.common.config.Config`,
-from environment variables (each with an embedded default)."""
+"""Settings of the surveys service beyond the platform's Config: one typed object, read once
+(``services.common.config.load_settings``). Three fall back on the platform when unset: the form
+secret (derived from the development JWT secret, embedded mode only), the proxy hops (``PROXY_HOPS``)
+and the time zone (``KINERJA_TIMEZONE``)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from services.common.config import Config, ConfigError, env_int, env_timezone
+from services.common.config import Config, ConfigError, env_timezone, load_settings, setting
+
+
+def _whole(raw: str) -> int:
+    """A whole number ≥ 0 (a wrong value is a ConfigError naming the variable)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _url(raw: str) -> str | None:
+    return raw.rstrip("/") or None
+
+
+def _timezone(raw: str) -> str:
+    return env_timezone({"SURVEYS_TIMEZONE": raw}, "SURVEYS_TIMEZONE")
 
 
 @dataclass
 class Settings:
-    form_secret: str
-    rate_limit_per_minute: int = 5  # accepted public responses per client address, campaign and minute
-    public_url: str | None = None  # e.g. https://layanan.example.go.id (QR codes); default: the request's host
-    proxy_hops: int = 0  # trusted reverse proxies setting X-Forwarded-For (the gateway: 1)
-    timezone: str = "Asia/Jakarta"  # campaign dates are local dates
-    csrf_max_age: int = 4 * 3600  # seconds a rendered form stays valid
-    batch_max: int = 1000  # responses per batch request
+    form_secret: str | None = setting("SURVEYS_FORM_SECRET", None)  # signs the public form; required in production
+    rate_limit_per_minute: int = setting("SURVEYS_RATE_LIMIT_PER_MINUTE", 5, _whole)  # per address, campaign, minute
+    public_url: str | None = setting("SURVEYS_PUBLIC_URL", None, _url)  # base of QR links; default: the request's host
+    proxy_hops: int | None = setting("SURVEYS_PROXY_HOPS", None, _whole)  # proxies setting X-Forwarded-For (gateway: 1)
+    timezone: str | None = setting("SURVEYS_TIMEZONE", None, _timezone)  # campaign dates are local dates
+    csrf_max_age: int = setting("SURVEYS_FORM_MAX_AGE", 4 * 3600, _whole)  # seconds a rendered form stays valid
+    batch_max: int = setting("SURVEYS_BATCH_MAX", 1000, _whole)  # responses per batch request
 
     @classmethod
-    def from_env(cls, config: Config, env: dict | None = None) -> "Settings":
+    def from_env(cls, config: Config, env: dict | None = None) -> Settings:
+        """Read once from ``env`` (default: the process environment), with the platform's values
+        for what is unset; in production a missing form secret stops the service."""
         env = os.environ if env is None else env
-
-        def get(name: str, default: str | None = None) -> str | None:
-            value = env.get(name)
-            return value if value not in (None, "") else default
-
-        secret = get("SURVEYS_FORM_SECRET")
+        settings = load_settings(cls, env, overrides=config.extra)
+        secret = settings.form_secret
         if not secret:
             if not config.embedded:
                 raise ConfigError(
@@ -36,15 +55,9 @@ class Settings:
                     "(the same long random value in every surveys process)"
                 )
             secret = hashlib.sha256(b"surveys-form:" + config.jwt_secret.encode()).hexdigest()
-        try:
-            return cls(
-                form_secret=secret,
-                rate_limit_per_minute=env_int(env, "SURVEYS_RATE_LIMIT_PER_MINUTE", 5),
-                public_url=(get("SURVEYS_PUBLIC_URL") or "").rstrip("/") or None,
-                proxy_hops=env_int(env, "SURVEYS_PROXY_HOPS", config.proxy_hops),
-                timezone=env_timezone(env, "SURVEYS_TIMEZONE", config.timezone),
-                csrf_max_age=env_int(env, "SURVEYS_FORM_MAX_AGE", 4 * 3600),
-                batch_max=env_int(env, "SURVEYS_BATCH_MAX", 1000),
-            )
-        except ValueError as exc:
-            raise ConfigError(f"surveys settings: {exc}") from None
+        return replace(
+            settings,
+            form_secret=secret,
+            proxy_hops=config.proxy_hops if settings.proxy_hops is None else settings.proxy_hops,
+            timezone=settings.timezone or config.timezone,
+        )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -22,10 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from services.common.errors import Problem
+from services.common.usecase import platform, settings, today
 
 from . import domain, qr
-from . import service as svc
+from .access import campaign_by_slug, public_url
 from .models import Response
+from .recording import bare_field, parse_items, record_responses, small_int
+from .report import fmt_date
 
 web = Blueprint("surveys_web", __name__, url_prefix="/surveys/s", template_folder="templates")
 PUBLIC_PREFIX = "/surveys/s/"
@@ -34,7 +37,7 @@ FORM_SALT = "kinerja.surveys.form"
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.extensions["surveys"].form_secret, salt=FORM_SALT)
+    return URLSafeTimedSerializer(settings().form_secret, salt=FORM_SALT)
 
 
 def _cookie_hash(value: str) -> str:
@@ -42,7 +45,7 @@ def _cookie_hash(value: str) -> str:
 
 
 def _t(key: str, **params) -> str:
-    return current_app.extensions["kinerja"].catalogue.t(key, g.lang, **params)
+    return platform().catalogue.t(key, g.lang, **params)
 
 
 def _page(template: str, status: int = 200, **ctx) -> FlaskResponse:
@@ -82,11 +85,7 @@ def _problem(exc: Problem):
         return _message("form.not_found_title", _t("form.not_found"), 404)
     if exc.code in ("campaign.not_open", "campaign.outside_period"):
         return _message("form.closed_title", _t(exc.code, **exc.params), 409)
-    detail = (
-        _t(exc.code, **exc.params)
-        if current_app.extensions["kinerja"].catalogue.has(exc.code)
-        else _t(f"problem.{exc.status}")
-    )
+    detail = _t(exc.code, **exc.params) if platform().catalogue.has(exc.code) else _t(f"problem.{exc.status}")
     return _message("form.error_title", detail, exc.status, slug)
 
 
@@ -99,7 +98,7 @@ def _http(exc: HTTPException):
 
 
 def _campaign(s, slug: str):
-    c = svc.campaign_by_slug(s, slug)
+    c = campaign_by_slug(s, slug)
     if c is None:
         raise Problem(404, "surveys.not_found", what="survey", id=slug)
     return c
@@ -148,20 +147,20 @@ def _render_form(c, *, values: dict, errors: dict, status: int = 200) -> FlaskRe
             samesite="Lax",
             secure=request.is_secure,
             path=PUBLIC_PREFIX,
-            max_age=current_app.extensions["surveys"].csrf_max_age,
+            max_age=settings().csrf_max_age,
         )
     return resp
 
 
 def _date(d) -> str:
-    return d.strftime("%d-%m-%Y") if g.lang == "id" else d.isoformat()
+    return fmt_date(d, g.lang)
 
 
 @web.get("/<slug>")
 def form(slug: str):
-    with svc.platform().uow() as s:
+    with platform().uow() as s:
         c = _campaign(s, slug)
-        reason = domain.accepts_responses(c.status, c.start_date, c.end_date, svc.local_today())
+        reason = domain.accepts_responses(c.status, c.start_date, c.end_date, today())
         if reason:
             return _message(
                 "form.closed_title",
@@ -180,13 +179,13 @@ def _form_payload(form) -> tuple[dict, dict]:
     for u in domain.UNSUR:
         v = values.get(u, "")
         if v != "":
-            answers[u] = svc.small_int(v)
+            answers[u] = small_int(v)
     profile: dict = {}
     for k in ("age", "sex", "education", "occupation", "service_type"):
         v = values.get(k, "")
         if v == "":
             continue
-        profile[k] = svc.small_int(v) if k == "age" else v
+        profile[k] = small_int(v) if k == "age" else v
     body = {
         "answers": answers,
         "profile": profile,
@@ -196,24 +195,14 @@ def _form_payload(form) -> tuple[dict, dict]:
     return body, values
 
 
-def _form_field(field: str) -> str:
-    for prefix in ("answers.", "profile."):
-        if field.startswith(prefix):
-            return field[len(prefix) :]
-    return field
-
-
 @web.post("/<slug>")
 def submit(slug: str):
-    platform = svc.platform()
-    with platform.uow() as s:
+    with platform().uow() as s:
         c = _campaign(s, slug)
         body, values = _form_payload(request.form)
         # 1. the CSRF token: signed by us, recent, for this campaign, bound to this browser's cookie
         try:
-            claims = _serializer().loads(
-                request.form.get("csrf_token", ""), max_age=current_app.extensions["surveys"].csrf_max_age
-            )
+            claims = _serializer().loads(request.form.get("csrf_token", ""), max_age=settings().csrf_max_age)
         except (BadSignature, SignatureExpired):
             claims = None
         cookie = request.cookies.get(COOKIE) or ""
@@ -229,11 +218,11 @@ def submit(slug: str):
         if s.scalar(select(Response.id).where(Response.form_nonce == nonce)):
             return redirect(url_for("surveys_web.thanks", slug=slug, lang=g.lang), 303)
         # 2. the questionnaire, every error at once
-        items, errors = svc.parse_items([body], prefix_index=False)
+        items, errors = parse_items([body], prefix_index=False)
         if errors:
             return _render_form(c, values=values, errors=_messages(errors), status=422)
         try:
-            svc.record_responses(
+            record_responses(
                 s, c, items, channel="form", actor="public:form", address=request.remote_addr, form_nonce=nonce
             )
         except Problem as exc:
@@ -250,10 +239,10 @@ def submit(slug: str):
 
 
 def _messages(errors) -> dict[str, str]:
-    cat = current_app.extensions["kinerja"].catalogue
+    cat = platform().catalogue
     out: dict[str, str] = {}
     for e in errors:
-        field = _form_field(e.field)
+        field = bare_field(e.field)
         code = e.code
         if field == "age" and code.startswith("field."):
             code = "profile.age"
@@ -265,10 +254,8 @@ def _messages(errors) -> dict[str, str]:
 
 @web.get("/<slug>/thanks")
 def thanks(slug: str):
-    with svc.platform().uow() as s:
-        c = svc.campaign_by_slug(s, slug)
-        if c is None:
-            raise Problem(404, "surveys.not_found", what="survey", id=slug)
+    with platform().uow() as s:
+        c = _campaign(s, slug)
         return _page(
             "surveys/message.html", 200, title=_t("form.thanks_title"), body=_t("form.thanks"), back_url=None, c=c
         )
@@ -278,7 +265,7 @@ def thanks(slug: str):
 def qr_code(slug: str, kind: str):
     if kind not in qr.CONTENT_TYPES:
         raise Problem(404, "surveys.not_found", what="survey", id=slug)
-    with svc.platform().uow() as s:
+    with platform().uow() as s:
         c = _campaign(s, slug)
-        url = svc.public_url(c, request.host_url)
+        url = public_url(c, request.host_url)
     return qr.response(url, kind, 8, f"skm-{c.unit_code}-{c.id}")

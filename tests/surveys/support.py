@@ -7,8 +7,11 @@ import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from services.common.auth import issue_token
 from services.surveys.domain import UNSUR
+from services.surveys.models import Base, platform_tables
 
 API = "/surveys/api/v1"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -119,10 +122,6 @@ class Surveys:
         return self.app.extensions["kinerja"].session_factory()
 
     def counts(self) -> dict[str, int]:
-        from sqlalchemy import func, select
-
-        from services.surveys.models import Base
-
         with self.db() as s:
             return {
                 name: s.scalar(select(func.count()).select_from(t))
@@ -134,10 +133,6 @@ class Surveys:
         return self.counts()["responses"]
 
     def outbox(self, type_: str | None = None) -> list[dict]:
-        from sqlalchemy import select
-
-        from services.surveys.models import platform_tables
-
         t = platform_tables.outbox
         with self.db() as s:
             stmt = select(t).order_by(t.c.id)

@@ -3,7 +3,10 @@ and who may see or change what (another agency's HR gets 404, never the data).""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+import segno
 
 from tests.surveys.support import API, campaign_body, field_errors, problem, questionnaire
 
@@ -214,12 +217,9 @@ def test_qr_code_of_the_public_link(sv, campaign, fmt, mime, magic):
 
 
 def test_qr_decodes_to_the_public_url(sv, campaign):
-    import segno  # the same link comes out of the library: the QR matrix of public_url
-
     r = sv.get(f"/campaigns/{campaign['id']}/qr?format=svg&scale=1")
+    # the same link comes out of the library: the QR matrix of public_url
     expected = segno.make(campaign["public_url"], error="m", micro=False)
-    import io
-
     out = io.BytesIO()
     expected.save(out, kind="svg", scale=1, border=4, xmldecl=False, title=campaign["public_url"])
     assert r.data == out.getvalue()

@@ -3,6 +3,9 @@ paper questionnaires: bad input is a problem+json naming the field, and nothing 
 
 from __future__ import annotations
 
+import io
+from datetime import datetime, timezone
+
 import pytest
 
 from services.surveys.domain import UNSUR
@@ -205,8 +208,6 @@ def test_guessing_tokens_is_slowed_down(sv):
 
 
 def test_public_answers_only_within_the_campaign_period(sv, clock):
-    from datetime import datetime, timezone
-
     c = sv.open()
     clock.set(datetime(2026, 4, 2, 3, 0, tzinfo=timezone.utc))
     problem(sv.client.post(f"{API}/public/{c['slug']}/responses", json=questionnaire()), 409, "campaign.outside_period")
@@ -282,8 +283,6 @@ def test_csv_row_with_every_answer_blank_is_an_error(sv, campaign):
 
 
 def test_csv_upload_as_multipart_and_wrong_media_types(sv, campaign):
-    import io
-
     r = sv.client.post(
         f"{API}/campaigns/{campaign['id']}/responses:import",
         data={"file": (io.BytesIO(CSV_OK.encode()), "kuesioner.csv")},

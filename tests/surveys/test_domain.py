@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -350,8 +351,6 @@ def test_campaign_lifecycle():
 
 
 def test_responses_only_while_open_and_public_ones_only_within_the_period():
-    from datetime import date
-
     start, end = date(2026, 1, 1), date(2026, 3, 31)
     assert domain.accepts_responses("open", start, end) is None
     assert domain.accepts_responses("open", start, end, date(2026, 3, 31)) is None

@@ -5,9 +5,14 @@ errors beside their fields and nothing saved when refused."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timezone
+from unittest import mock
 
-from tests.surveys.support import csrf_of, form_answers
+from services.common.config import Config
+from services.surveys.app import create_app
+from services.surveys.settings import Settings
+from tests.surveys.support import Surveys, csrf_of, form_answers
 
 
 def test_form_shows_the_nine_questions_with_their_wordings_in_indonesian(sv, campaign):
@@ -127,9 +132,6 @@ def test_csrf_token_is_required_signed_and_bound_to_the_browser(sv, campaign):
 
 def test_csrf_token_expires(sv, campaign, clock):
     token = csrf_of(sv.form(campaign["slug"]).data)
-    import time
-    from unittest import mock
-
     with mock.patch("itsdangerous.timed.time.time", return_value=time.time() + 5 * 3600):
         r = sv.submit_form(campaign["slug"], form_answers(4), csrf=token)
     assert r.status_code == 400 and sv.responses() == 0
@@ -176,11 +178,6 @@ def test_flood_from_one_address_is_rate_limited(sv, campaign, clock):
 
 def test_rate_counts_are_kept_in_the_database_across_processes(sv, campaign, surveys_app, tmp_path, clock):
     # a second app on the same database file (another gunicorn worker) sees the first one's count
-    from services.common.config import Config
-    from services.surveys.app import create_app
-    from services.surveys.settings import Settings
-    from tests.surveys.support import Surveys
-
     config = Config.from_env("surveys", env={"KINERJA_VAR": str(tmp_path)}, testing=True)
     twin_app = create_app(
         config, clock=clock, settings=Settings.from_env(config, env={"SURVEYS_RATE_LIMIT_PER_MINUTE": "3"})

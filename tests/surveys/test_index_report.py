@@ -3,7 +3,10 @@ filters, suggestions, on-demand publishing and the report as JSON, HTML (inline 
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from pypdf import PdfReader
 
 from services.surveys.domain import UNSUR
 from tests.surveys.support import answers, problem, questionnaire
@@ -147,10 +150,6 @@ def test_report_pdf_renders_even_with_characters_outside_latin1(sv, campaign):
 
 
 def test_report_pdf_text_lists_the_index(sv, campaign):
-    import io
-
-    from pypdf import PdfReader
-
     _survey_with_a_weak_unsur(sv, campaign)
     pdf = PdfReader(io.BytesIO(sv.get(f"/campaigns/{campaign['id']}/report.pdf").data))
     text = "\n".join(page.extract_text() for page in pdf.pages)

@@ -12,6 +12,8 @@ from werkzeug.test import Client
 
 from kinerja.embedded import Embedded
 from services.common.bus import Topology
+from services.plans.models import platform_tables as plans_tables
+from services.surveys.models import platform_tables
 from tests.plans.support import HEAD, KASI_A, FakeClock, Org, Tokens, iki, rhk, seed
 from tests.surveys.support import questionnaire
 
@@ -130,8 +132,6 @@ def test_closing_a_campaign_records_the_index_as_the_mapped_iki_realisation_once
 
     # the very same event delivered twice: the inbox applies it once
     surveys = emb.platform("surveys")
-    from services.surveys.models import platform_tables
-
     with surveys.session_factory() as s:
         envelope = s.execute(
             select(platform_tables.outbox.c.envelope)
@@ -147,8 +147,6 @@ def test_closing_a_campaign_records_the_index_as_the_mapped_iki_realisation_once
         s.commit()
     emb.pump()
     plans = emb.platform("plans")
-    from services.plans.models import platform_tables as plans_tables
-
     with plans.session_factory() as s:
         inbox = s.scalar(
             select(func.count())
