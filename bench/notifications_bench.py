@@ -39,9 +39,11 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from services.common.bus import make_event  # noqa: E402
 from services.common.config import Config  # noqa: E402
-from services.notifications import service  # noqa: E402
 from services.notifications.app import create_app  # noqa: E402
+from services.notifications.dispatch import dispatch_due  # noqa: E402
 from services.notifications.models import Delivery, Person, WebhookSubscription  # noqa: E402
+from services.notifications.recording import queue_webhooks  # noqa: E402
+from services.notifications.reminders import request_reminders  # noqa: E402
 
 AGENCY = "BENCH"
 CHUNK = 5000  # recipients / events recorded per transaction
@@ -181,7 +183,7 @@ def record_emails(app, nips: list[str]) -> float:
     with app.app_context():
         for i in range(0, len(nips), CHUNK):
             with platform.session_factory() as s:
-                service.request_reminders(
+                request_reminders(
                     s,
                     None,
                     {
@@ -239,7 +241,7 @@ def record_webhooks(app, count: int, url: str) -> float:
                         },
                         time=now,
                     )
-                    service.queue_webhooks(s, envelope, AGENCY)
+                    queue_webhooks(s, envelope, AGENCY)
                 s.commit()
     return time.perf_counter() - started
 
@@ -253,7 +255,7 @@ def dispatch(app, channel: str, batch: int, trace: bool) -> tuple[float, dict, f
     with app.app_context():
         while True:
             with platform.session_factory() as s:
-                got = service.dispatch_due(s, datetime.now(timezone.utc), limit=batch, channels_=(channel,))
+                got = dispatch_due(s, datetime.now(timezone.utc), limit=batch, channels_=(channel,))
             if not got:
                 break
             for k, v in got.items():

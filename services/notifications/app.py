@@ -15,12 +15,24 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config, ConfigError, load_settings
 
-from . import domain, events
-from .api import BLUEPRINTS
+from . import deliveries, dispatch, domain, events, inbox, preferences, readmodel, reminders, rules, webhooks
+from .channels import SmtpSettings
+from .dispatch import dispatch_due
 from .models import Base, platform_tables
 from .settings import Settings
 
 SERVICE = "notifications"
+#: one blueprint per capability (the order of the OpenAPI document)
+BLUEPRINTS = [
+    inbox.blp,
+    preferences.blp,
+    rules.blp,
+    reminders.blp,
+    deliveries.blp,
+    dispatch.blp,
+    readmodel.blp,
+    webhooks.blp,
+]
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
 log = logging.getLogger("kinerja.notifications")
@@ -32,8 +44,6 @@ def create_app(
     config = config or Config.from_env(SERVICE)
     settings = load_settings(Settings, overrides=config.extra)
     if settings.smtp_url:
-        from .channels import SmtpSettings
-
         try:
             SmtpSettings.from_url(settings.smtp_url)
         except ValueError as exc:
@@ -79,7 +89,6 @@ def background_jobs(platform) -> list[Callable[[], int]]:
     """Callables the embedded runner or ``kinerja worker`` runs every few seconds
     (``NOTIFICATIONS_DISPATCH_INTERVAL``): each sends what is due and returns how many
     deliveries it handled. They never raise (errors are logged; the next round retries)."""
-    from .service import dispatch_due
 
     def dispatch_notifications() -> int:
         try:

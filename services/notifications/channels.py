@@ -1,5 +1,6 @@
-"""The channels that leave the process: e-mail over SMTP, Apprise URLs (Telegram, WhatsApp
-gateways, chat tools, …) and webhooks signed as Standard Webhooks.
+"""The channels that leave the process: e-mail over SMTP and Apprise URLs (Telegram, WhatsApp
+gateways, chat tools, …) here, webhooks signed as Standard Webhooks in ``webhook_channel.py``; and
+which targets may be called in production (no loopback, private or link-local address).
 
 Every sender has the same small interface — used as a context manager for one dispatcher
 batch, ``send(Outgoing) -> Outcome`` per message — so the dispatcher treats them alike. A
@@ -10,7 +11,6 @@ The in-app inbox is not here: it is written in the consumer's transaction.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import smtplib
@@ -69,11 +69,11 @@ class Sender(Protocol):
     def send(self, item: Outgoing) -> Outcome: ...
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
 
 
-class _Breaker:
+class Breaker:
     """Remembers which groups failed at the connection level in this batch, so the rest of
     their messages are postponed instead of each waiting for its own timeout."""
 
@@ -159,7 +159,7 @@ class EmailSender:
         self.now = now
         self.smtp: smtplib.SMTP | None = None
         self.connections = 0
-        self.breaker = _Breaker()
+        self.breaker = Breaker()
         self.envelope_from = parseaddr(mail_from)[1] or "no-reply@kinerja.local"
 
     def __enter__(self) -> "EmailSender":
@@ -169,15 +169,13 @@ class EmailSender:
         self._close()
 
     def _close(self) -> None:
-        smtp, self.smtp = self.smtp, None
-        if smtp is not None:
+        """QUIT politely; drop the connection when the server does not answer."""
+        if self.smtp is not None:
             try:
-                smtp.quit()
+                self.smtp.quit()
+                self.smtp = None
             except Exception:  # noqa: BLE001 - the connection is going away anyway
-                try:
-                    smtp.close()
-                except Exception:  # noqa: BLE001 - the connection is going away anyway
-                    pass
+                self._drop()
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -219,7 +217,7 @@ class EmailSender:
                 if self.smtp is None:
                     self.smtp = self._connect()
                 self.smtp.sendmail(self.envelope_from, [item.target], msg)
-                return Outcome(True, duration_ms=_ms(started))
+                return Outcome(True, duration_ms=ms_since(started))
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reason = next(iter(exc.recipients.values()), (0, b""))
                 return self._refused(code, reason, started)
@@ -229,13 +227,13 @@ class EmailSender:
                 self._drop()
                 if attempt == 1 and self.connections:  # a server closing an idle connection: once more
                     continue
-                self.breaker.trip(group, _describe(exc))
-                return Outcome(False, _describe(exc), duration_ms=_ms(started))
+                self.breaker.trip(group, describe(exc))
+                return Outcome(False, describe(exc), duration_ms=ms_since(started))
             except (smtplib.SMTPException, OSError) as exc:  # refusal, timeout, TLS, auth
                 self._drop()
-                self.breaker.trip(group, _describe(exc))
-                return Outcome(False, _describe(exc), duration_ms=_ms(started))
-        return Outcome(False, "unreachable", duration_ms=_ms(started))  # pragma: no cover
+                self.breaker.trip(group, describe(exc))
+                return Outcome(False, describe(exc), duration_ms=ms_since(started))
+        return Outcome(False, "unreachable", duration_ms=ms_since(started))  # pragma: no cover
 
     def _drop(self) -> None:
         smtp, self.smtp = self.smtp, None
@@ -254,7 +252,7 @@ class EmailSender:
                 self.smtp.rset()
             except Exception:  # noqa: BLE001 - the connection is going away anyway
                 self._drop()
-        return Outcome(False, error, permanent=permanent, duration_ms=_ms(started))
+        return Outcome(False, error, permanent=permanent, duration_ms=ms_since(started))
 
 
 class LogOnlyEmailSender:
@@ -312,7 +310,7 @@ class AppriseSender:
     def __init__(self, timeout: float = 10.0, allow_private: bool = True):
         self.timeout = timeout
         self.allow_private = allow_private
-        self.breaker = _Breaker()
+        self.breaker = Breaker()
 
     def __enter__(self):
         return self
@@ -345,23 +343,29 @@ class AppriseSender:
             try:
                 ok = bool(obj.notify(title=item.subject, body=item.text))
             except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the batch
-                ok, detail = False, _describe(exc)
+                ok, detail = False, describe(exc)
             else:
                 detail = ""
         if ok:
-            return Outcome(True, duration_ms=_ms(started))
+            return Outcome(True, duration_ms=ms_since(started))
         logs = captured.getvalue().strip().splitlines()
         error = detail or " | ".join(line.split(" - ", 2)[-1] for line in logs[-3:]) or "Apprise notify failed"
         self.breaker.trip(item.group, error[:200])
-        return Outcome(False, error[:_MAX_ERROR], duration_ms=_ms(started))
+        return Outcome(False, error[:_MAX_ERROR], duration_ms=ms_since(started))
 
 
-# --------------------------------------------------------------------------- webhooks
+# --------------------------------------------------------------------------- targets in production
 
 
 def resolve_addresses(host: str, port: int | None) -> list[str]:
     infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     return sorted({info[4][0] for info in infos})
+
+
+def private_address(host: str, port: int | None) -> str | None:
+    """The first loopback, private or link-local address ``host`` resolves to, or None (raises
+    ``OSError``/``UnicodeError`` when it does not resolve)."""
+    return next((a for a in resolve_addresses(host, port) if not domain.is_public_address(a)), None)
 
 
 def refuse_private_target(url: str, apprise_scheme: bool = False) -> str | None:
@@ -374,118 +378,11 @@ def refuse_private_target(url: str, apprise_scheme: bool = False) -> str | None:
     if not host:
         return "no host"
     try:
-        addresses = resolve_addresses(host, parts.port)
+        address = private_address(host, parts.port)
     except (OSError, UnicodeError) as exc:
         return f"unresolvable: {exc}"
-    for address in addresses:
-        if not domain.is_public_address(address):
-            return f"private address {address}"
-    return None
+    return f"private address {address}" if address else None
 
 
-class WebhookSender:
-    """POSTs the CloudEvent JSON with Standard Webhooks headers; keeps one HTTP/1.1 connection
-    per host for the batch."""
-
-    USER_AGENT = "Kinerja-Webhooks/1.0"
-
-    def __init__(self, timeout: float = 10.0, allow_private: bool = True, now: datetime | None = None):
-        self.timeout = timeout
-        self.allow_private = allow_private
-        self.now = now
-        self.connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-        self.opened = 0
-        self.breaker = _Breaker()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for conn in self.connections.values():
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - the connection is going away anyway
-                pass
-        self.connections.clear()
-
-    def _connection(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
-        key = (scheme, host, port)
-        conn = self.connections.get(key)
-        if conn is None:
-            if scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    host, port, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
-            self.connections[key] = conn
-            self.opened += 1
-        return conn
-
-    def _forget(self, key) -> None:
-        conn = self.connections.pop(key, None)
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - the connection is going away anyway
-                pass
-
-    def send(self, item: Outgoing) -> Outcome:
-        started = time.perf_counter()
-        postponed = self.breaker.check(item.group)
-        if postponed:
-            return postponed
-        parts = urlsplit(item.target or "")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return Outcome(False, "invalid webhook URL", permanent=True)
-        if not self.allow_private:
-            refused = refuse_private_target(item.target)
-            if refused:
-                return Outcome(False, f"target refused: {refused}", permanent=True)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname, port)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        body = (item.body or "").encode("utf-8")
-        now = self.now or datetime.now(timezone.utc)
-        timestamp = int(now.timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": self.USER_AGENT,
-            "webhook-id": item.event_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": domain.sign_webhook(item.secret or "", item.event_id, timestamp, body),
-        }
-        for attempt in (1, 2):
-            reused = key in self.connections
-            conn = self._connection(*key)
-            try:
-                conn.request("POST", path, body=body, headers=headers)
-                resp = conn.getresponse()
-                resp.read(64 * 1024)
-                status = resp.status
-                if resp.will_close:
-                    self._forget(key)
-                else:
-                    resp.close()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-                self._forget(key)
-                if attempt == 1 and reused:  # the server closed a kept-alive connection: once more
-                    continue
-                self.breaker.trip(item.group, _describe(exc))
-                return Outcome(False, _describe(exc), duration_ms=_ms(started))
-            except (OSError, http.client.HTTPException) as exc:  # refused, timeout, TLS, bad response
-                self._forget(key)
-                self.breaker.trip(item.group, _describe(exc))
-                return Outcome(False, _describe(exc), duration_ms=_ms(started))
-            if 200 <= status < 300:
-                return Outcome(True, http_status=status, duration_ms=_ms(started))
-            if status == 410:
-                return Outcome(
-                    False, "HTTP 410 Gone", permanent=True, gone=True, http_status=status, duration_ms=_ms(started)
-                )
-            return Outcome(False, f"HTTP {status}", http_status=status, duration_ms=_ms(started))
-        return Outcome(False, "unreachable", duration_ms=_ms(started))  # pragma: no cover
-
-
-def _ms(started: float) -> int:
+def ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)

@@ -3,9 +3,11 @@ it consumes: the plans directory for its read model of recipients, every plans, 
 surveys event a person should hear about (the rules decide who), reminder requests, and —
 through the wildcard bindings — whatever an agency's webhook subscription asks for.
 
-All bindings lead to one entrypoint, :func:`services.notifications.service.handle_event`,
-which records notifications and deliveries (queued) in the consumer's transaction; nothing is
-sent from here (the dispatcher sends, outside any consumer transaction)."""
+Each family of events has its handler, referenced beside its routing key: the directory's
+(``readmodel``), reminder and escalation requests (``reminders``), and every other event
+(:func:`services.notifications.recording.handle_event`). They record notifications and deliveries
+(queued) in the consumer's transaction; nothing is sent from here (the dispatcher sends, outside
+any consumer transaction)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from marshmallow import Schema, fields
 from services.common.catalogue import EventSpec
 from services.common.consumers import on
 
-from . import service
+from . import readmodel, recording, reminders
 
 
 class DeliveryRef(Schema):
@@ -94,8 +96,17 @@ RULE_TYPES = (
     "reviews.followup.planned",
     "surveys.ikm.computed",
 )
-#: … and the wildcards that bring every other plans/reviews/surveys event for agency webhooks,
-#: plus reminder and escalation requests any service may publish.
-WILDCARDS = ("plans.#", "reviews.#", "surveys.#", "*.reminder.requested", "*.reminder.escalation_requested")
+#: … and the wildcards that bring every other plans/reviews/surveys event for agency webhooks.
+WILDCARDS = ("plans.#", "reviews.#", "surveys.#")
 
-CONSUMES = {key: on(service.handle_event, envelope=True) for key in (*RULE_TYPES, *WILDCARDS)}
+# The first key that matches a type picks its handler: the directory and the reminder requests any
+# service may publish come before the wildcards.
+CONSUMES = {
+    "plans.unit.upserted": on(readmodel.unit_upserted, envelope=True, timed=True),
+    "plans.employee.upserted": on(readmodel.employee_upserted, envelope=True, timed=True),
+    "*.reminder.requested": on(reminders.reminder_requested, envelope=True),
+    "*.reminder.escalation_requested": on(reminders.escalation_requested, envelope=True),
+}
+CONSUMES.update(
+    {key: on(recording.handle_event, envelope=True) for key in (*RULE_TYPES, *WILDCARDS) if key not in CONSUMES}
+)

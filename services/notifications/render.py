@@ -19,10 +19,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from markupsafe import Markup, escape
 
-from services.common.i18n import long_date
+from services.common.i18n import LANGUAGES, long_date
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-LANGUAGES = ("id", "en")
 
 
 class RenderError(Exception):
@@ -75,24 +74,11 @@ def format_datetime(value, lang: str, tz: str = "Asia/Jakarta") -> str:
 
 @lru_cache(maxsize=4)
 def _environments(root: str) -> tuple[Environment, Environment]:
+    """The plain-text environment and the autoescaping HTML one, on the same files."""
+    options = {"undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True, "auto_reload": False}
     loader = FileSystemLoader(root)
-    text = Environment(
-        loader=loader,
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    html = Environment(
-        loader=loader,
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    text = Environment(loader=loader, autoescape=False, **options)
+    html = Environment(loader=loader, autoescape=True, **options)
     return text, html
 
 

@@ -18,11 +18,11 @@ from services.common.bus import ATTEMPTS_HEADER, CONTENT_TYPE, PERSISTENT, Topol
 from services.common.config import Config
 from services.common.db import drop_database, ensure_database
 from services.notifications.app import create_app as create_notifications_app
+from services.notifications.dispatch import dispatch_due
 from services.notifications.events import CONSUMES
 from services.notifications.models import Base as NotificationsBase
 from services.notifications.models import Delivery, Notification
 from services.notifications.models import platform_tables as notifications_tables
-from services.notifications.service import dispatch_due
 from services.plans.app import create_app as create_plans_app
 from services.plans.models import platform_tables as plans_tables
 from tests.notifications.support import SmtpSink, set_employee_contact

@@ -221,7 +221,7 @@ class Notif:
         return self.emb.pump(jobs=False)  # dispatch is driven explicitly by the tests
 
     def dispatch(self, **kw) -> dict:
-        from services.notifications.service import dispatch_due
+        from services.notifications.dispatch import dispatch_due
 
         with self.app.app_context(), self.platform.session_factory() as s:
             return dispatch_due(s, self.platform.clock(), **kw)

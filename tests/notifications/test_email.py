@@ -101,10 +101,10 @@ def test_returned_plan_reaches_the_employee_once_even_when_the_event_is_redelive
         ).scalar()
         assert inbox_rows == 1
     # even calling the handler directly (as if the inbox row were lost) records nothing new
-    from services.notifications import service
+    from services.notifications import recording
 
     with notif.app.app_context(), notif.db() as s:
-        service.handle_event(s, row["envelope"])
+        recording.handle_event(s, row["envelope"])
         s.commit()
     assert len(notif.rows(Notification, Notification.event_id == row["event_id"])) == 1
     assert len(notif.rows(Delivery, Delivery.event_id == row["event_id"], Delivery.channel == "email")) == 1

@@ -1,0 +1,122 @@
+"""The read model of recipients: people and units copied from the plans directory's events
+(``plans.unit.upserted``, ``plans.employee.upserted``) under the one stale rule of
+``services/common/readmodel.py`` — an older event arriving late changes nothing — and rebuilt from
+the plans API on HR's request."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy.orm import Session
+
+from services.common.auth import require_roles
+from services.common.bus import Reject
+from services.common.http import remote_fetcher, walk_pages
+from services.common.i18n import LANGUAGES
+from services.common.readmodel import is_stale
+from services.common.usecase import now, settings
+
+from . import recording
+from .models import Person, UnitRef
+from .shared import PREFIX, uow
+
+blp = Blueprint(
+    "read_model", __name__, url_prefix=PREFIX, description="HR: the recipients copied from the plans directory"
+)
+
+
+class RebuildOut(Schema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+# ------------------------------------------------------------------ consumers
+
+
+def unit_upserted(s: Session, envelope: dict, as_of: datetime | None = None) -> dict:
+    """``plans.unit.upserted``: the unit's copy, then whatever the rules and subscriptions ask for."""
+    rm_unit(s, envelope.get("data") or {}, as_of)
+    s.flush()
+    return recording.handle_event(s, envelope)
+
+
+def employee_upserted(s: Session, envelope: dict, as_of: datetime | None = None) -> dict:
+    """``plans.employee.upserted``: the person's copy, then whatever the rules and subscriptions ask for."""
+    rm_employee(s, envelope.get("data") or {}, as_of)
+    s.flush()
+    return recording.handle_event(s, envelope)
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    if not isinstance(d.get("id"), int) or not d.get("agency_code") or not d.get("code"):
+        raise Reject("plans.unit.upserted needs id, agency_code and code")
+    u = s.get(UnitRef, d["id"])
+    if u is not None and is_stale(u.as_of, as_of):
+        return  # an older event arriving late (a retry) never overwrites newer data
+    u = u or UnitRef(id=d["id"])
+    u.as_of = as_of
+    u.agency_code, u.code, u.name = d["agency_code"], d["code"], d.get("name") or d["code"]
+    u.parent_code, u.head_nip = d.get("parent_code"), d.get("head_nip")
+    s.add(u)
+
+
+def _text(d: dict, key: str) -> str | None:
+    return d.get(key) if isinstance(d.get(key), str) else None
+
+
+def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    nip, agency = d.get("nip"), d.get("agency_code")
+    if not isinstance(nip, str) or not nip or len(nip) > 18 or not isinstance(agency, str) or not agency:
+        raise Reject("plans.employee.upserted needs nip and agency_code")
+    p = s.get(Person, nip)
+    if p is not None and is_stale(p.as_of, as_of):
+        return  # an older event arriving late (a retry) never overwrites newer data
+    p = p or Person(nip=nip)
+    p.as_of = as_of
+    p.agency_code = agency
+    p.name = str(d.get("name") or nip)[:200]
+    p.email = (d.get("email") or None) if isinstance(d.get("email"), (str, type(None))) else None
+    p.phone, p.position = _text(d, "phone"), _text(d, "position")
+    p.unit_code, p.unit_name = _text(d, "unit_code"), _text(d, "unit_name")
+    p.superior_nip = _text(d, "superior_nip")
+    p.language = d.get("language") if d.get("language") in LANGUAGES else "id"
+    p.active = d.get("active") is not False
+    p.updated_at = now()
+    s.add(p)
+
+
+def rebuild_read_model(s: Session, fetch) -> dict:
+    """Replay the recipients from the plans API. ``fetch(path) -> json`` calls plans with a token
+    that sees the agency (HR)."""
+    snapshot = now()  # the API's answer is newer than any event sent before it
+    counts = Counter()
+    for u in walk_pages(fetch, "/plans/api/v1/units"):
+        rm_unit(s, u, snapshot)
+        counts["units"] += 1
+    for e in walk_pages(fetch, "/plans/api/v1/employees"):
+        rm_employee(s, e, snapshot)
+        counts["people"] += 1
+    return dict(counts)
+
+
+# ------------------------------------------------------------------ views
+
+
+@blp.route("/read-model/rebuild")
+class Rebuild(MethodView):
+    @blp.response(200, RebuildOut)
+    def post(self):
+        """Rebuild the recipients (people, units) from the plans API with the caller's token (HR)."""
+        require_roles("hr")
+        fetch = remote_fetcher(
+            settings().plans_url, request.headers.get("Authorization", ""), "readmodel.plans_unreachable"
+        )
+        with uow() as s:
+            return {"counts": rebuild_read_model(s, fetch)}

@@ -1,0 +1,411 @@
+"""Recording: what a consumed event makes the service write, in the consumer's transaction. The
+rules pick the recipients, each recipient's message is rendered once (the inbox row) and one
+delivery row per channel is written: in-app ``sent``; e-mail, Apprise and webhooks ``queued`` (or
+``deferred`` for quiet hours and the digest, ``skipped``/``failed`` with the reason). Nothing
+leaves the process here — the dispatcher sends, outside any consumer transaction — so a slow SMTP
+server or receiver can never hold a consumed message hostage.
+
+:func:`handle_event` is the consumer of every event a rule or an agency's subscription may name;
+the directory events (``readmodel``) and the reminder requests (``reminders``) have their own."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from services.common.i18n import LANGUAGES
+from services.common.usecase import now, settings
+
+from . import domain
+from .deliveries import emit_failed
+from .models import Delivery, Notification, Person, Preference, WebhookSubscription
+from .preferences import fill_placeholders
+from .recipients import Recipients, Target
+from .render import RenderError, render
+from .rules import rules_for
+from .shared import DEFAULT_TZ, count, log, t, zone
+
+DIGEST_EVENT = "notifications.digest"
+#: the people an event's payload may name: (their role in the template context, the payload key)
+PERSON_FIELDS = (
+    ("employee", "employee_nip"),
+    ("penilai", "penilai_nip"),
+    ("atasan", "atasan_nip"),
+    ("owner", "owner_nip"),
+    ("giver", "giver_nip"),
+)
+
+# the consumer's per-event lookups, built once with bound parameters
+_EVENT = bindparam("event_id")
+_NOTIFIED = select(Notification.recipient_key).where(Notification.event_id == _EVENT)
+_DELIVERED = select(Delivery.recipient_key, Delivery.channel).where(Delivery.event_id == _EVENT)
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(
+    WebhookSubscription.agency_code == bindparam("agency"),
+    WebhookSubscription.active.is_(True),
+    WebhookSubscription.deleted_at.is_(None),
+)
+
+
+# ------------------------------------------------------------------ consumer
+
+
+def handle_event(s: Session, envelope: dict) -> dict:
+    """Every plans, reviews and surveys event: the rules' notifications, the subscriptions' webhooks.
+    Records only (queued deliveries); the dispatcher sends."""
+    agency = event_agency(s, envelope.get("data") or {})
+    recorded = notify_event(s, envelope, agency)
+    webhooks = queue_webhooks(s, envelope, agency)
+    return {"notifications": recorded, "webhooks": webhooks}
+
+
+def event_agency(s: Session, data: dict) -> str | None:
+    agency = data.get("agency_code")
+    if isinstance(agency, str) and agency:
+        return agency
+    for key in ("employee_nip", "giver_nip", "nip"):
+        nip = data.get(key)
+        if isinstance(nip, str):
+            person = s.get(Person, nip)
+            if person is not None:
+                return person.agency_code
+    return None
+
+
+def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
+    """The rules' recipients of the event, each told once."""
+    if agency is None:
+        return 0
+    type_, data = envelope["type"], envelope.get("data") or {}
+    picks = domain.audiences_for(rules_for(s, agency), type_, data)
+    if not picks:
+        return 0
+    rec = Recorder(s, envelope["id"], type_, agency, now())
+    named = [data.get(key) for _, key in PERSON_FIELDS if isinstance(data.get(key), str)]
+    # the people the event names (audiences and template context) and their superiors (penilai and
+    # atasan by default): two queries, not two per person
+    rec.preload(named, superiors=True)
+    rec.preload([getattr(rec.people.get(nip), "superior_nip", None) for nip in named])  # superiors not in the directory
+    chosen = [(target, template) for audience, template in picks for target in rec.audience(audience, data)]
+    rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
+    for target, template in chosen:
+        rec.record(target, template, data)
+    rec.flush()
+    return rec.recorded
+
+
+def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
+    """One queued delivery per active subscription of the event's agency whose patterns match."""
+    type_ = envelope["type"]
+    if agency is None or ".reminder." in f".{type_}.":
+        return 0
+    subs = s.scalars(_ACTIVE_SUBSCRIPTIONS, {"agency": agency}).all()
+    matching = [sub for sub in subs if any(domain.event_matches(p, type_) for p in sub.event_types or [])]
+    if not matching:
+        return 0
+    existing = set(
+        s.scalars(
+            select(Delivery.recipient_key).where(Delivery.event_id == envelope["id"], Delivery.channel == "webhook")
+        )
+    )
+    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+    at = now()
+    queued = 0
+    for sub in matching:
+        key = f"webhook:{sub.id}"
+        if key in existing:
+            continue
+        s.add(
+            Delivery(
+                event_id=envelope["id"],
+                event_type=type_,
+                template=None,
+                subscription_id=sub.id,
+                recipient_key=key,
+                recipient_nip=None,
+                agency_code=agency,
+                channel="webhook",
+                target=sub.url,
+                status="queued",
+                attempts=0,
+                next_attempt_at=at,
+                body=body,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        count("webhook", "queued")
+        queued += 1
+    s.flush()
+    return queued
+
+
+# ------------------------------------------------------------------ the recorder
+
+
+class Recorder(Recipients):
+    """Records the notifications and deliveries of one event (or reminder batch) with the
+    lookups it needs loaded once: people, preferences, agency settings, what already exists."""
+
+    def __init__(self, s: Session, event_id: str, event_type: str, agency: str | None, at: datetime):
+        super().__init__(s, agency)
+        self.event_id, self.event_type, self.at = event_id, event_type, at
+        # one message per (event, recipient) and one delivery per channel, even when the event is
+        # handled again (as if its inbox row were lost): what exists already is skipped
+        self.seen = set(s.scalars(_NOTIFIED, {"event_id": event_id}))
+        self.seen_deliveries = set(s.execute(_DELIVERED, {"event_id": event_id}).tuples())
+        self.recorded = 0
+        # rows written together by flush(): one multi-row INSERT per table instead of the ORM's
+        # unit of work per object (the recorder writes thousands per cycle stage)
+        self._notes: list[dict] = []
+        self._deliveries: list[tuple[int | None, dict]] = []  # (index in _notes or None, row)
+
+    def begin(self, event_id: str) -> None:
+        """Record the next synthetic event of a batch (a reminder, an escalation): new ids, nothing seen."""
+        self.event_id = event_id
+        self.seen, self.seen_deliveries = set(), set()
+
+    def language(self, target: Target) -> str:
+        """The recipient's language: their preference, else the directory's, else Indonesian."""
+        pref = self.pref(target.nip)
+        lang = (pref.language if pref is not None and pref.language in LANGUAGES else None) or target.language
+        return lang if lang in LANGUAGES else "id"
+
+    # -- context
+    def context(self, data: dict, target: Target, lang: str, extra: dict | None) -> dict:
+        pref = self.pref(target.nip)
+        tz = pref.timezone if pref and pref.timezone else settings().default_timezone or DEFAULT_TZ
+        ctx = {
+            "recipient": {"name": target.name, "nip": target.nip, "audience": target.audience},
+            "data": data,
+            "event": {"id": self.event_id, "type": self.event_type},
+            "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data),
+            "timezone": tz,
+        }
+        for role, key in PERSON_FIELDS:
+            if key in data:
+                nip = data[key]
+                if not nip:
+                    ctx[role] = None
+                else:
+                    person = self.person(nip)
+                    ctx[role] = {"name": person.name if person else str(nip), "nip": nip}
+        if isinstance(data.get("unit_code"), str):
+            ctx["unit"] = self.unit(data["unit_code"])
+        if self.event_type == "plans.cycle.stage_changed":
+            ctx["stage_text"] = state_text(data.get("state"), lang)
+            ctx["previous_text"] = state_text(data.get("previous"), lang)
+            ctx["hint_key"] = stage_hint(data.get("state"))
+        ctx.update(extra or {})
+        return ctx
+
+    # -- channels
+    def planned_channels(self, target: Target, pref: Preference | None) -> list[tuple[str, str | None]]:
+        out: list[tuple[str, str | None]] = []
+        if target.nip and self.event_type != DIGEST_EVENT:
+            out.append(("inapp", target.nip))
+        out.append(("email", target.email))
+        if self.event_type != DIGEST_EVENT:
+            urls = self.apprise_urls(target, pref)
+            if urls:
+                out.append(("apprise", json.dumps(urls)))
+        return out
+
+    def channel_allowed(self, pref: Preference | None, channel: str) -> bool:
+        if pref is None:
+            return True
+        for pattern, chans in (pref.overrides or {}).items():
+            if domain.valid_pattern(pattern) and domain.event_matches(pattern, self.event_type):
+                return channel in chans
+        return bool(getattr(pref, channel, True))
+
+    def apprise_urls(self, target: Target, pref: Preference | None) -> list[str]:
+        if pref is not None and pref.apprise_urls:
+            return list(pref.apprise_urls)
+        values = {"nip": target.nip, "phone": domain.normalise_phone(target.phone), "email": target.email}
+        return [u for u in (fill_placeholders(url, values) for url in self.agency_urls()) if u]
+
+    def timing(self, pref: Preference | None, channel: str) -> tuple[str, datetime | None, bool]:
+        """``(status, next attempt, digest)`` of a channel's delivery: queued now, or deferred to the
+        end of the quiet hours or to the digest hour."""
+        if pref is None:
+            return "queued", self.at, False
+        tz = zone(pref.timezone)
+        if channel == "email" and pref.digest and self.event_type != DIGEST_EVENT:
+            return "deferred", domain.digest_due_at(self.at, tz, pref.digest_hour), True
+        try:
+            start = domain.parse_hhmm(pref.quiet_start) if pref.quiet_start else None
+            end = domain.parse_hhmm(pref.quiet_end) if pref.quiet_end else None
+        except domain.DomainError:
+            start = end = None
+        until = domain.quiet_until(self.at, tz, start, end)
+        if until is not None:
+            return "deferred", until, False
+        return "queued", self.at, False
+
+    # -- recording
+    def record(self, target: Target, template: str, data: dict, extra: dict | None = None) -> bool:
+        """Render one recipient's message and queue it with its deliveries for :meth:`flush`; False
+        when this recorder has the recipient already (or the message could not be rendered)."""
+        if target.key in self.seen:
+            return False
+        self.seen.add(target.key)
+        pref = self.pref(target.nip)
+        lang = self.language(target)
+        planned = self.planned_channels(target, pref)
+        try:
+            rendered = render(
+                template, lang, self.context(data, target, lang, extra), translate=lambda key, **kw: t(key, lang, **kw)
+            )
+        except RenderError as exc:
+            log.warning("notification %s for %s not rendered: %s", template, target.key, exc.reason)
+            error = f"template: {exc.reason}"
+            failed = [
+                self.delivery(target, ch, "failed", note=None, template=template, target_value=val, error=error)
+                for ch, val in planned
+            ]
+            self._emit_failed(failed)
+            return False
+        note = len(self._notes)
+        self._notes.append(
+            {
+                "event_id": self.event_id,
+                "event_type": self.event_type,
+                "template": template,
+                "recipient_key": target.key,
+                "recipient_nip": target.nip,
+                "recipient_name": target.name[:200],
+                "agency_code": self.agency,
+                "audience": target.audience,
+                "language": lang,
+                "title": rendered.subject,
+                "body_text": rendered.text,
+                "body_html": rendered.html,
+                "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data),
+                "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT,
+                "created_at": self.at,
+            }
+        )
+        self._emit_failed([self.channel_delivery(target, pref, ch, val, note, template) for ch, val in planned])
+        return True
+
+    def channel_delivery(
+        self, target: Target, pref: Preference | None, channel: str, value: str | None, note: int, template: str
+    ) -> dict | None:
+        """The delivery of one planned channel of a recorded message; the row when it failed at once
+        (an unusable address), else None."""
+        same = {"note": note, "template": template, "target_value": value}
+        if channel == "inapp":
+            self.delivery(target, "inapp", "sent", **same)
+        elif not self.channel_allowed(pref, channel):
+            self.delivery(target, channel, "skipped", **same, error="delivery.preference")
+        elif channel == "email" and not value:
+            self.delivery(target, "email", "skipped", note=note, template=template, error="delivery.no_address")
+        elif channel == "email" and not domain.valid_email(value):
+            return self.delivery(target, "email", "failed", **same, error="delivery.invalid_address")
+        else:
+            status, next_at, digest = self.timing(pref, channel)
+            self.delivery(target, channel, status, **same, next_at=next_at, digest=digest)
+        return None
+
+    def delivery(
+        self,
+        target: Target,
+        channel: str,
+        status: str,
+        *,
+        note: int | None,
+        template: str,
+        target_value: str | None = None,
+        error: str | None = None,
+        next_at: datetime | None = None,
+        digest: bool = False,
+    ) -> dict | None:
+        """One delivery row, written by the next :meth:`flush` (``note``: the index of its pending
+        notification, ``None`` for a delivery without one)."""
+        if (target.key, channel) in self.seen_deliveries:
+            return None
+        self.seen_deliveries.add((target.key, channel))
+        row = {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "template": template,
+            "notification_id": None,
+            "subscription_id": None,
+            "recipient_key": target.key,
+            "recipient_nip": target.nip,
+            "agency_code": self.agency,
+            "channel": channel,
+            "target": target_value,
+            "status": status,
+            "attempts": 1 if status == "sent" else 0,
+            "next_attempt_at": next_at,
+            "sent_at": self.at if status == "sent" else None,
+            "last_error": error,
+            "digest": digest,
+            "created_at": self.at,
+            "updated_at": self.at,
+        }
+        count(channel, status)
+        self._deliveries.append((note, row))
+        return row
+
+    def flush(self) -> None:
+        """Write the pending notifications (their ids returned in order) and then their deliveries:
+        one multi-row INSERT per table (Core, on the tables: the ORM's bulk path compiles a statement
+        per row shape)."""
+        notes, deliveries = Notification.__table__, Delivery.__table__
+        ids = []
+        if self._notes:
+            ids = self.s.scalars(insert(notes).returning(notes.c.id, sort_by_parameter_order=True), self._notes).all()
+        rows = []
+        for note, row in self._deliveries:
+            if note is not None:
+                row["notification_id"] = ids[note]
+            rows.append(row)
+        if rows:
+            self.s.execute(insert(deliveries), rows)
+        self.recorded += len(ids)
+        self._notes, self._deliveries = [], []
+
+    def _emit_failed(self, rows: list[dict | None]) -> None:
+        """Failed deliveries (an unusable address, a template that does not render) are written at
+        once and published as ``notifications.notification.failed``."""
+        rows = [row for row in rows if row is not None]
+        if not rows:
+            return
+        self.flush()
+        for row in rows:
+            emit_failed(
+                self.s,
+                self.s.scalar(
+                    select(Delivery).where(
+                        Delivery.event_id == row["event_id"],
+                        Delivery.recipient_key == row["recipient_key"],
+                        Delivery.channel == row["channel"],
+                    )
+                ),
+                self.at,
+            )
+
+
+def state_text(state, lang: str) -> str:
+    if not isinstance(state, str) or not state:
+        return "-"
+    parts = state.split(":")
+    if parts[0] == "monitoring" and len(parts) == 3:
+        return t(f"phase.{parts[2]}", lang, period=parts[1])
+    return t(f"stage.{parts[0]}", lang)
+
+
+def stage_hint(state) -> str:
+    if not isinstance(state, str):
+        return "other"
+    if state == "planning" or state == "annual_evaluation":
+        return state
+    parts = state.split(":")
+    if len(parts) == 3 and parts[2] in ("check_in", "self_assessment"):
+        return parts[2]
+    return "other"
