@@ -27,3 +27,18 @@ def is_stale(held: datetime | None, as_of: datetime | None) -> bool:
     if held.tzinfo is None:  # SQLite hands back naive datetimes
         held = held.replace(tzinfo=as_of.tzinfo)
     return as_of < held
+
+
+def upsert_if_newer(s, model, key: dict, as_of: datetime | None, values: dict):
+    """Write ``values`` on the ``model`` row with primary ``key`` (created when missing) and stamp it
+    ``as_of``, unless the row was last written from a newer event (:func:`is_stale`). Returns the
+    row written, or None when the update was stale and nothing changed."""
+    row = s.get(model, key)
+    if row is not None and is_stale(row.as_of, as_of):
+        return None
+    row = row or model(**key)
+    row.as_of = as_of
+    for name, value in values.items():
+        setattr(row, name, value)
+    s.add(row)
+    return row

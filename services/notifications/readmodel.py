@@ -18,7 +18,7 @@ from services.common.auth import require_roles
 from services.common.bus import Reject
 from services.common.http import remote_fetcher, walk_pages
 from services.common.i18n import LANGUAGES
-from services.common.readmodel import is_stale
+from services.common.readmodel import upsert_if_newer
 from services.common.usecase import now, settings
 
 from . import recording
@@ -57,14 +57,9 @@ def employee_upserted(s: Session, envelope: dict, as_of: datetime | None = None)
 def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
     if not isinstance(d.get("id"), int) or not d.get("agency_code") or not d.get("code"):
         raise Reject("plans.unit.upserted needs id, agency_code and code")
-    u = s.get(UnitRef, d["id"])
-    if u is not None and is_stale(u.as_of, as_of):
-        return  # an older event arriving late (a retry) never overwrites newer data
-    u = u or UnitRef(id=d["id"])
-    u.as_of = as_of
-    u.agency_code, u.code, u.name = d["agency_code"], d["code"], d.get("name") or d["code"]
-    u.parent_code, u.head_nip = d.get("parent_code"), d.get("head_nip")
-    s.add(u)
+    values = {"agency_code": d["agency_code"], "code": d["code"], "name": d.get("name") or d["code"]}
+    values |= {"parent_code": d.get("parent_code"), "head_nip": d.get("head_nip")}
+    upsert_if_newer(s, UnitRef, {"id": d["id"]}, as_of, values)
 
 
 def _text(d: dict, key: str) -> str | None:
@@ -75,21 +70,21 @@ def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
     nip, agency = d.get("nip"), d.get("agency_code")
     if not isinstance(nip, str) or not nip or len(nip) > 18 or not isinstance(agency, str) or not agency:
         raise Reject("plans.employee.upserted needs nip and agency_code")
-    p = s.get(Person, nip)
-    if p is not None and is_stale(p.as_of, as_of):
-        return  # an older event arriving late (a retry) never overwrites newer data
-    p = p or Person(nip=nip)
-    p.as_of = as_of
-    p.agency_code = agency
-    p.name = str(d.get("name") or nip)[:200]
-    p.email = (d.get("email") or None) if isinstance(d.get("email"), (str, type(None))) else None
-    p.phone, p.position = _text(d, "phone"), _text(d, "position")
-    p.unit_code, p.unit_name = _text(d, "unit_code"), _text(d, "unit_name")
-    p.superior_nip = _text(d, "superior_nip")
-    p.language = d.get("language") if d.get("language") in LANGUAGES else "id"
-    p.active = d.get("active") is not False
-    p.updated_at = now()
-    s.add(p)
+    email = d.get("email")
+    values = {
+        "agency_code": agency,
+        "name": str(d.get("name") or nip)[:200],
+        "email": (email or None) if isinstance(email, (str, type(None))) else None,
+        "phone": _text(d, "phone"),
+        "position": _text(d, "position"),
+        "unit_code": _text(d, "unit_code"),
+        "unit_name": _text(d, "unit_name"),
+        "superior_nip": _text(d, "superior_nip"),
+        "language": d.get("language") if d.get("language") in LANGUAGES else "id",
+        "active": d.get("active") is not False,
+        "updated_at": now(),
+    }
+    upsert_if_newer(s, Person, {"nip": nip}, as_of, values)
 
 
 def rebuild_read_model(s: Session, fetch) -> dict:

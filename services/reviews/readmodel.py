@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import require_roles
 from services.common.http import remote_fetcher, walk_pages
-from services.common.readmodel import is_stale
+from services.common.readmodel import upsert_if_newer
 from services.common.usecase import emit, now, settings
 
 from .access import ANNUAL, PREFIX, ev_ref, uow
@@ -27,23 +27,10 @@ blueprint = Blueprint(
 )
 
 
-def _upsert_if_newer(s: Session, model, key: dict, as_of: datetime | None, values: dict) -> None:
-    """Write ``values`` on the ``model`` row with primary ``key`` (created when missing), unless the
-    row was last written from a newer event than ``as_of`` (see ``services.common.readmodel``)."""
-    row = s.get(model, key)
-    if row is not None and is_stale(row.as_of, as_of):
-        return
-    row = row or model(**key)
-    row.as_of = as_of
-    for name, value in values.items():
-        setattr(row, name, value)
-    s.add(row)
-
-
 def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
     values = {"agency_code": d["agency_code"], "code": d["code"], "name": d["name"]}
     values |= {"parent_code": d.get("parent_code"), "head_nip": d.get("head_nip")}
-    _upsert_if_newer(s, UnitRef, {"id": d["id"]}, as_of, values)
+    upsert_if_newer(s, UnitRef, {"id": d["id"]}, as_of, values)
 
 
 PERSON_FIELDS = (
@@ -60,7 +47,7 @@ PERSON_FIELDS = (
 
 
 def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
-    _upsert_if_newer(s, Person, {"nip": d["nip"]}, as_of, {key: d.get(key) for key in PERSON_FIELDS})
+    upsert_if_newer(s, Person, {"nip": d["nip"]}, as_of, {key: d.get(key) for key in PERSON_FIELDS})
 
 
 def rm_cycle_opened(s: Session, d: dict) -> None:
