@@ -17,210 +17,31 @@ directory (``DEV_IDP_DIR``): ``key.pem`` (made on first use), ``users.json``, ``
 It is never on by default: nothing starts it but ``make up`` (or an operator on purpose), and it
 refuses an issuer that is not on this machine. An agency's production uses its own provider
 (Keycloak, as ``deploy/compose.yaml`` shows, or any OpenID Connect provider that can put those
-claims in its tokens). Codes live in memory: run it as one process (one gunicorn worker)."""
+claims in its tokens). Codes live in memory: run it as one process (one gunicorn worker).
+
+This module holds the provider's settings and its web app (the routes above); what it keeps (key,
+users, clients, codes) and the tokens it signs are in :mod:`kinerja.devidp_store`."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
-import json
 import os
 import secrets
-import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from services.common.auth import ROLES
 from services.common.config import ConfigError
 
-CODE_SECONDS = 120
+from .devidp_store import CodeStore, IdpStore, b64
+
+__all__ = ["IdpSettings", "IdpStore", "create_app"]
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _hash_password(password: str, salt: str | None = None) -> str:
-    salt = salt or secrets.token_hex(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), 120_000)
-    return f"pbkdf2_sha256${salt}${digest.hex()}"
-
-
-def _check_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches ``stored`` (``pbkdf2_sha256$salt$digest``), in constant time."""
-    try:
-        _, salt, _ = stored.split("$")
-    except ValueError:
-        return False
-    return secrets.compare_digest(_hash_password(password, salt), stored)
-
-
-_DUMMY_HASH = _hash_password(secrets.token_hex(8))
-
-
-class IdpStore:
-    """The provider's key, users and clients, in ``directory`` (files only this user can read)."""
-
-    def __init__(self, directory: str | Path):
-        self.dir = Path(directory)
-        self._lock = threading.Lock()
-
-    # ------------------------------------------------------------------ key
-
-    @property
-    def key_path(self) -> Path:
-        return self.dir / "key.pem"
-
-    def private_key(self):
-        if not self.key_path.exists():
-            self.dir.mkdir(parents=True, exist_ok=True)
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
-        return serialization.load_pem_private_key(self.key_path.read_bytes(), password=None)
-
-    def public_jwk(self) -> dict:
-        numbers = self.private_key().public_key().public_numbers()
-
-        def enc(n: int) -> str:
-            return _b64(n.to_bytes((n.bit_length() + 7) // 8, "big"))
-
-        jwk = {"e": enc(numbers.e), "kty": "RSA", "n": enc(numbers.n)}
-        # RFC 7638 thumbprint as the key id: stable for the key, new when the key is replaced
-        kid = _b64(hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest())[:16]
-        return {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
-
-    def sign(self, claims: dict) -> str:
-        return jwt.encode(claims, self.private_key(), algorithm="RS256", headers={"kid": self.public_jwk()["kid"]})
-
-    # ------------------------------------------------------------------ users and clients
-
-    def _read(self, name: str) -> dict:
-        path = self.dir / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-    def _write(self, name: str, data: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / name
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-        tmp.replace(path)
-
-    def users(self) -> dict:
-        return self._read("users.json")
-
-    def clients(self) -> dict:
-        return self._read("clients.json")
-
-    def put_user(
-        self, username: str, password: str, *, name: str, roles: list[str], agency: str | None, nip: str | None = None
-    ) -> None:
-        _check_roles(roles)
-        with self._lock:
-            users = self.users()
-            users[username] = {
-                "name": name,
-                "roles": list(roles),
-                "agency": agency,
-                "nip": nip,
-                "password": _hash_password(password),
-            }
-            self._write("users.json", users)
-
-    def put_client(
-        self,
-        client_id: str,
-        secret: str | None,
-        *,
-        redirect_uris: list[str] = (),
-        grant_types: list[str] = ("authorization_code",),
-        roles: list[str] = (),
-        agency: str | None = None,
-    ) -> None:
-        _check_roles(roles)
-        with self._lock:
-            clients = self.clients()
-            clients[client_id] = {
-                "secret": _hash_password(secret) if secret else None,
-                "redirect_uris": list(redirect_uris),
-                "grant_types": list(grant_types),
-                "roles": list(roles),
-                "agency": agency,
-            }
-            self._write("clients.json", clients)
-
-    def authenticate_user(self, username: str, password: str) -> dict | None:
-        user = self.users().get(username)
-        # an unknown name costs the same hashing as a known one: no probing of usernames by timing
-        ok = _check_password(password, user.get("password", "") if user else _DUMMY_HASH)
-        if user and ok:
-            return {"username": username, **{k: v for k, v in user.items() if k != "password"}}
-        return None
-
-    def authenticate_client(self, client_id: str | None, secret: str | None) -> dict | None:
-        client = self.clients().get(client_id or "")
-        if client is None:
-            _check_password(secret or "", _DUMMY_HASH)
-            return None
-        if client.get("secret"):
-            if not secret or not _check_password(secret, client["secret"]):
-                return None
-        return {"client_id": client_id, **client}
-
-    # ------------------------------------------------------------------ tokens
-
-    def access_token(
-        self,
-        *,
-        issuer: str,
-        audience: str | None,
-        sub: str,
-        roles: list[str],
-        agency: str | None,
-        nip: str | None = None,
-        name: str | None = None,
-        client_id: str | None = None,
-        scope: str | None = None,
-        ttl: int = 8 * 3600,
-        now: float | None = None,
-    ) -> str:
-        now = int(time.time() if now is None else now)
-        claims = {
-            "iss": issuer,
-            "sub": sub,
-            "iat": now,
-            "nbf": now,
-            "exp": now + ttl,
-            "jti": uuid.uuid4().hex,
-            "roles": list(roles),
-        }
-        if audience:
-            claims["aud"] = audience
-        for key, value in (("agency", agency), ("nip", nip), ("name", name), ("azp", client_id), ("scope", scope)):
-            if value:
-                claims[key] = value
-        return self.sign(claims)
-
-
-def _check_roles(roles) -> None:
-    for role in roles:
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; choose from {', '.join(ROLES)}")
 
 
 @dataclass
@@ -292,17 +113,20 @@ def create_app(settings: IdpSettings | None = None):
     store = IdpStore(settings.directory)
     store.private_key()  # made now, not by the first request
     app = Flask("kinerja.devidp")
-    codes: dict[str, dict] = {}
-    lock = threading.Lock()
+    codes = CodeStore()
     issuer = settings.issuer
 
-    def oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
-        resp = jsonify({"error": error, "error_description": description})
+    def no_store(body: dict, status: int = 200, headers: dict | None = None):
+        """A JSON answer of the token endpoints: never cached."""
+        resp = jsonify(body)
         resp.status_code = status
         resp.headers["Cache-Control"] = "no-store"
         for k, v in (headers or {}).items():
             resp.headers[k] = v
         return resp
+
+    def oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
+        return no_store({"error": error, "error_description": description}, status, headers)
 
     @app.get("/healthz")
     def healthz():
@@ -392,21 +216,16 @@ def create_app(settings: IdpSettings | None = None):
                 username=username,
                 status=401,
             )
-        code = secrets.token_urlsafe(32)
-        with lock:
-            now = time.time()
-            for stale in [c for c, v in codes.items() if v["expires"] < now]:
-                codes.pop(stale, None)
-            codes[code] = {
+        code = codes.issue(
+            {
                 "client_id": params["client_id"],
                 "redirect_uri": params["redirect_uri"],
                 "user": user,
                 "nonce": params["nonce"],
                 "challenge": params["code_challenge"],
                 "scope": params["scope"],
-                "expires": now + CODE_SECONDS,
-                "auth_time": int(now),
             }
+        )
         return back(code=code)
 
     def client_from_request():
@@ -441,19 +260,16 @@ def create_app(settings: IdpSettings | None = None):
                 ttl=settings.token_seconds,
                 now=now,
             )
-            return _token_response(
-                {"access_token": access, "token_type": "Bearer", "expires_in": settings.token_seconds}
-            )
+            return no_store({"access_token": access, "token_type": "Bearer", "expires_in": settings.token_seconds})
         if grant != "authorization_code":
             return oauth_error("unsupported_grant_type", f"grant_type={grant}")
-        with lock:
-            entry = codes.pop(request.form.get("code") or "", None)  # one use only
+        entry = codes.take(request.form.get("code") or "")  # one use only
         if entry is None or entry["expires"] < now or entry["client_id"] != client_id:
             return oauth_error("invalid_grant", "the code is unknown, used or expired")
         if entry["redirect_uri"] != request.form.get("redirect_uri"):
             return oauth_error("invalid_grant", "redirect_uri differs from the authorization request")
         verifier = request.form.get("code_verifier") or ""
-        if not secrets.compare_digest(_b64(hashlib.sha256(verifier.encode()).digest()), entry["challenge"]):
+        if not secrets.compare_digest(b64(hashlib.sha256(verifier.encode()).digest()), entry["challenge"]):
             return oauth_error("invalid_grant", "code_verifier does not match the code_challenge (PKCE)")
         user = entry["user"]
         access = store.access_token(
@@ -483,7 +299,7 @@ def create_app(settings: IdpSettings | None = None):
         }
         if entry["nonce"]:
             id_claims["nonce"] = entry["nonce"]
-        return _token_response(
+        return no_store(
             {
                 "access_token": access,
                 "id_token": store.sign(id_claims),
@@ -492,11 +308,6 @@ def create_app(settings: IdpSettings | None = None):
                 "scope": entry["scope"],
             }
         )
-
-    def _token_response(body: dict):
-        resp = jsonify(body)
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
 
     @app.route("/userinfo", methods=["GET", "POST"])
     def userinfo():

@@ -182,10 +182,10 @@ def _behaviour() -> dict:
 
 
 def test_without_rich_or_httpx_the_tables_are_plain_and_urllib_carries_the_calls(server, tmp_path, monkeypatch):
-    import kinerja.hr
+    import kinerja.hr_output
     import kinerja.http
 
-    monkeypatch.setattr(kinerja.hr, "USE_RICH", False)
+    monkeypatch.setattr(kinerja.hr_output, "USE_RICH", False)
     monkeypatch.setattr(kinerja.http, "httpx", None)
     assert kinerja.http.Client(server.url, "t").transport == "urllib"
     _imported(server, tmp_path)
