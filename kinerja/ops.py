@@ -46,9 +46,9 @@ def bootstrap(code, name, hr_username, hr_name, hr_password):
     from services.common.auth import Principal
     from services.common.config import Config, ConfigError
     from services.common.errors import Problem
-    from services.plans import service as plans_service
+    from services.plans import directory as plans_service
     from services.plans.app import create_app
-    from services.plans.schemas import AgencyIn
+    from services.plans.directory import AgencyIn
 
     try:  # the rules POST /agencies applies
         data = AgencyIn().load({"code": code, "name": name})

@@ -12,13 +12,39 @@ from services.common.app import create_service_app
 from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
-from . import domain, events
-from .api import BLUEPRINTS
+from . import (
+    cycles,
+    dailylogs,
+    directory,
+    directory_import,
+    domain,
+    employees,
+    events,
+    feedback,
+    progress,
+    skp,
+    skp_approval,
+    skp_cascade,
+)
 from .models import Base, platform_tables
 
 SERVICE = "plans"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
+
+#: one blueprint per capability module
+BLUEPRINTS = [
+    directory.blp,
+    employees.blp,
+    directory_import.blp,
+    cycles.blp,
+    skp.blp,
+    skp_cascade.blp,
+    skp_approval.blp,
+    progress.blp,
+    dailylogs.blp,
+    feedback.blp,
+]
 
 
 def create_app(

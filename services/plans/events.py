@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from services.common.catalogue import EventSpec
 from services.common.consumers import on
 
-from . import service
+from . import ikm
 
 
 class UnitUpserted(Schema):
@@ -184,4 +184,4 @@ TYPES = {spec.type: spec for spec in PUBLISHES}
 
 
 # a unit's public satisfaction index becomes the realisation of the IKI mapped to it
-CONSUMES: dict = {"surveys.ikm.computed": on(service.record_ikm, envelope=True)}
+CONSUMES: dict = {"surveys.ikm.computed": on(ikm.record_ikm, envelope=True)}

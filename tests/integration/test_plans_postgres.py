@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from services.common.audit import verify_chain
 from services.common.config import Config
-from services.plans import service as svc
+from services.plans import skp as svc
 from services.plans.app import create_app
 from services.plans.models import platform_tables
 from tests.plans.support import (

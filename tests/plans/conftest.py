@@ -38,3 +38,11 @@ def org(plans_app, client, tokens, clock) -> Org:
     o = Org(plans_app, client, tokens, clock)
     seed(o)
     return o
+
+
+@pytest.fixture
+def team(org):
+    """Head (draft), kasi A and staff A[0] approved, and the cycle in monitoring period 1."""
+    hp, ka, sa = org.team_a()
+    org.advance_to("monitoring:1:check_in")
+    return hp, ka, sa

@@ -18,8 +18,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from services.common.auth import issue_token
 from services.plans.domain import BERAKHLAK
+from services.plans.models import Base, platform_tables
 
 API = "/plans/api/v1"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -32,6 +35,12 @@ STAFF_A = ["199001012015031004", "199105052016022005", "199203032017011006"]
 STAFF_B = ["199306062018031007", "199407072019022008", "199508082020011009"]
 OTHER_EMP = "198808082010011010"
 ALL_PKMB = [HEAD, KASI_A, KASI_B, *STAFF_A, *STAFF_B]
+
+# employees not in the seed, for the directory tests
+NEW_A = "199609092021011010"  # born 1996-09-09, appointed 2021-01 (24), male, #010
+NEW_B = "199702022022032011"  # born 1997-02-02, appointed 2022-03 (25), female, #011
+NEW_C = "199811112023011012"
+
 
 UNITS_CSV = """code,name,parent_code
 DINAS,Dinas Pekerjaan Umum,
@@ -92,6 +101,21 @@ def problem(resp, status: int, code: str | None = None) -> dict:
 def field_errors(body: dict) -> dict[str, str]:
     """``{field: code}`` of a validation problem (the last code for a field wins)."""
     return {e["field"]: e["code"] for e in body.get("errors", [])}
+
+
+def new_employee(nip=NEW_A, **over) -> dict:
+    return {
+        "nip": nip,
+        "name": "Pegawai Baru",
+        "position": "Analis Kebijakan",
+        "unit_code": "SEK-A",
+        "superior_nip": KASI_A,
+    } | over
+
+
+def nips(resp) -> set[str]:
+    assert resp.status_code == 200, resp.get_json()
+    return {e["nip"] for e in resp.get_json()["items"]}
 
 
 def iki(aspect="kuantitas", value=12.0, unit="laporan", indicator=None, **extra) -> dict:
@@ -290,18 +314,10 @@ class Org:
 
     def counts(self) -> dict[str, int]:
         """Rows per table: compare before and after a refused request (nothing may change)."""
-        from sqlalchemy import func, select
-
-        from services.plans.models import Base
-
         with self.db() as s:
             return {name: s.scalar(select(func.count()).select_from(t)) for name, t in Base.metadata.tables.items()}
 
     def outbox(self, type_: str | None = None) -> list[dict]:
-        from sqlalchemy import select
-
-        from services.plans.models import platform_tables
-
         t = platform_tables.outbox
         with self.db() as s:
             stmt = select(t).order_by(t.c.id)

@@ -1,25 +1,16 @@
-"""Progress through the API: realisation per IKI and period, evidence files, daily logs and
-continuous feedback — who may do what, in which stage, and what a refusal leaves behind (nothing)."""
+"""Progress through the API (``progress.py``): realisation per IKI and period, one at a time or a
+period's whole form, and evidence files — who may do what, in which stage, and what a refusal
+leaves behind (nothing). Daily logs and feedback are in their own test modules."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 
-import pytest
-
-from tests.plans.support import API, HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, STAFF_B, field_errors, problem
+from tests.plans.support import API, HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, field_errors, problem
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-@pytest.fixture
-def team(org):
-    """Head (draft), kasi A and staff A[0] approved, and the cycle in monitoring period 1."""
-    hp, ka, sa = org.team_a()
-    org.advance_to("monitoring:1:check_in")
-    return hp, ka, sa
 
 
 def realise(org, plan, nip=STAFF_A[0], iki_index=0, period_seq=1, **body):
@@ -225,120 +216,3 @@ def test_evidence_refusals_change_nothing(org, team):
     problem(upload(org, sa["id"], rec["id"], PDF, nip=STAFF_A[1]), 404)
     problem(upload(org, ka["id"], rec["id"], PDF, nip=KASI_A), 404)  # not a realisation of that plan
     assert org.counts() == before
-
-
-# ------------------------------------------------------------------ daily logs
-
-
-def log(org, nip, date="2026-01-05", activity="Menyusun laporan mingguan", minutes=90, **extra):
-    return org.post("/daily-logs", org.as_(nip), {"date": date, "activity": activity, "minutes": minutes} | extra)
-
-
-def test_daily_log_write_and_refusals(org, team):
-    hp, ka, sa = team
-    r = log(org, STAFF_A[0], iki_id=sa["rhk"][0]["iki"][0]["id"])
-    assert r.status_code == 201, r.get_json()
-    assert (r.get_json()["plan_id"], r.get_json()["employee_nip"]) == (sa["id"], STAFF_A[0])
-    assert log(org, STAFF_A[0], date="2025-12-31").get_json()["plan_id"] is None  # before the cycle's year
-    before = org.counts()
-    body = problem(log(org, STAFF_A[0], date="2026-01-06"), 422, "validation")
-    assert field_errors(body) == {"date": "dailylog.future"}
-    body = problem(log(org, STAFF_A[0], minutes=0, activity="x"), 422)
-    assert field_errors(body) == {"minutes": "field.invalid", "activity": "field.invalid"}
-    body = problem(log(org, STAFF_A[0], iki_id=ka["rhk"][0]["iki"][0]["id"]), 422)  # the kasi's IKI, not mine
-    assert field_errors(body) == {"iki_id": "iki.unknown"}
-    problem(
-        org.post("/daily-logs", org.hr, {"date": "2026-01-05", "activity": "Rekap HR", "minutes": 5}),
-        403,
-        "plan.not_employee",
-    )
-    assert org.counts() == before
-    org.clock.advance(days=1)  # tomorrow has come
-    assert log(org, STAFF_A[0], date="2026-01-06").status_code == 201
-
-
-def test_daily_log_lists(org, team):
-    for nip in (STAFF_A[0], STAFF_A[1], STAFF_B[0], KASI_A):
-        assert log(org, nip, activity=f"Kegiatan {nip[-3:]}").status_code == 201
-    assert log(org, STAFF_A[0], date="2026-01-02", activity="Rapat koordinasi").status_code == 201
-
-    def who(resp):
-        assert resp.status_code == 200, resp.get_json()
-        return sorted(item["employee_nip"] for item in resp.get_json()["items"])
-
-    assert who(org.get("/daily-logs", org.as_(STAFF_A[0]))) == [STAFF_A[0], STAFF_A[0]]
-    assert who(org.get("/daily-logs?from=2026-01-03", org.as_(STAFF_A[0]))) == [STAFF_A[0]]
-    assert who(org.get("/daily-logs?to=2026-01-03", org.as_(STAFF_A[0]))) == [STAFF_A[0]]
-    assert who(org.get("/daily-logs?team=true", org.as_(KASI_A))) == sorted([STAFF_A[0], STAFF_A[0], STAFF_A[1]])
-    assert who(org.get("/daily-logs?team=true", org.as_(HEAD))) == [KASI_A]  # direct reports only
-    assert who(org.get("/daily-logs?team=true", org.as_(STAFF_A[2]))) == []
-    assert who(org.get(f"/daily-logs?employee_nip={STAFF_A[1]}", org.as_(KASI_A))) == [STAFF_A[1]]
-    assert who(org.get(f"/daily-logs?employee_nip={STAFF_A[1]}", org.as_(HEAD))) == [STAFF_A[1]]
-    assert who(org.get(f"/daily-logs?employee_nip={STAFF_B[0]}", org.hr)) == [STAFF_B[0]]
-    for nip, headers in (
-        (STAFF_A[0], org.as_(STAFF_A[1])),
-        (STAFF_B[0], org.as_(KASI_A)),
-        (STAFF_A[0], org.other_hr),
-        ("199609092021011010", org.hr),
-    ):
-        problem(org.get(f"/daily-logs?employee_nip={nip}", headers), 404, "plans.not_found")
-    page = org.get("/daily-logs?team=true&limit=2", org.as_(KASI_A)).get_json()
-    assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = org.get(f"/daily-logs?team=true&limit=2&cursor={page['next_cursor']}", org.as_(KASI_A)).get_json()
-    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
-
-
-# ------------------------------------------------------------------ feedback
-
-
-def test_feedback_by_the_superior(org, team):
-    hp, ka, sa = team
-    r = org.post(
-        f"/plans/{sa['id']}/feedback",
-        org.as_(KASI_A),
-        {"rhk_id": sa["rhk"][0]["id"], "period_seq": 1, "text": "Laporan rapi, pertahankan"},
-    )
-    assert r.status_code == 201, r.get_json()
-    assert (r.get_json()["giver_nip"], r.get_json()["period_seq"]) == (KASI_A, 1)
-    r = org.post(f"/plans/{sa['id']}/feedback", org.as_(HEAD), {"value_code": "kolaboratif", "text": "Aktif di tim"})
-    assert r.status_code == 201  # the indirect superior is in the reporting line too
-    listed = org.get(f"/plans/{sa['id']}/feedback", org.as_(STAFF_A[0])).get_json()
-    assert [(f["giver_nip"], f["rhk_id"], f["value_code"]) for f in listed] == [
-        (KASI_A, sa["rhk"][0]["id"], None),
-        (HEAD, None, "kolaboratif"),
-    ]
-    event = org.outbox("plans.feedback.given")[-1]["envelope"]
-    assert event["data"]["employee_nip"] == STAFF_A[0] and event["data"]["value_code"] == "kolaboratif"
-
-
-def test_feedback_refusals(org, team):
-    hp, ka, sa = team
-    url = f"/plans/{sa['id']}/feedback"
-    good = {"value_code": "akuntabel", "text": "Tepat waktu"}
-    before = org.counts()
-    # a peer does not see the plan at all (404, existence not revealed); HR and the owner see it but
-    # are not the employee's superiors (403)
-    problem(org.post(url, org.as_(STAFF_A[1]), good), 404)
-    problem(org.post(url, org.as_(KASI_B), good), 404)
-    problem(org.post(url, org.hr, good), 403, "feedback.only_superior")
-    problem(org.post(url, org.as_(STAFF_A[0]), good), 403, "feedback.only_superior")
-    for payload, errors in (
-        ({"rhk_id": sa["rhk"][0]["id"], "value_code": "akuntabel", "text": "Dua sasaran"}, {"rhk_id": "field.invalid"}),
-        ({"text": "Tanpa sasaran"}, {"rhk_id": "field.invalid"}),
-        ({"rhk_id": ka["rhk"][0]["id"], "text": "RHK orang lain"}, {"rhk_id": "rhk.unknown_id"}),
-        ({"value_code": "jujur", "text": "Bukan BerAKHLAK"}, {"value_code": "field.invalid"}),
-        (good | {"period_seq": 9}, {"period_seq": "period.unknown"}),
-    ):
-        body = problem(org.post(url, org.as_(KASI_A), payload), 422, "validation")
-        assert field_errors(body) == errors, payload
-    assert org.counts() == before
-
-
-def test_feedback_needs_monitoring(org):
-    hp, ka, sa = org.team_a()
-    body = problem(
-        org.post(f"/plans/{sa['id']}/feedback", org.as_(KASI_A), {"value_code": "adaptif", "text": "Terlalu awal"}),
-        409,
-        "stage.not_allowed",
-    )
-    assert body["stage"] == "planning"

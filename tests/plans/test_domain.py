@@ -6,8 +6,11 @@ change to a rule shows up as a failing row, not as a silently agreeing test.
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
+import importlib
+import inspect
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -1197,10 +1200,6 @@ def test_reporting_line_respects_max_depth():
 
 
 def test_domain_module_is_pure():
-    import ast
-    import importlib
-    import inspect
-
     tree = ast.parse(inspect.getsource(domain))
     imported = {
         alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names

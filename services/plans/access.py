@@ -1,0 +1,90 @@
+"""Who may read and act on what in the plans service, shared by every capability module: HR of an
+agency, the reporting line (direct, indirect, or through an acting official, Plt/Plh) and the
+subtree below a person. Also the API's URL prefix every blueprint mounts under."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, forbid
+from services.common.usecase import today
+
+from . import domain
+from .models import ActingAssignment, Employee
+
+PREFIX = "/plans/api/v1"
+
+
+def in_agency(p: Principal, agency_code: str, roles=("hr", "agency")) -> bool:
+    return p.is_admin or (p.has(*roles) and p.agency == agency_code)
+
+
+def require_hr(p: Principal, agency_code: str) -> None:
+    if not in_agency(p, agency_code, roles=("hr",)):
+        raise forbid()
+
+
+def superior_lookup(s: Session):
+    cache: dict[str, str | None] = {}
+
+    def superior_of(nip: str) -> str | None:
+        if nip not in cache:
+            cache[nip] = s.scalar(select(Employee.superior_nip).where(Employee.nip == nip))
+        return cache[nip]
+
+    return superior_of
+
+
+def acting_for(s: Session, acting_nip: str | None, on: date) -> set[str]:
+    """NIPs this person stands in for (Plt/Plh) on the given day."""
+    if not acting_nip:
+        return set()
+    rows = s.scalars(
+        select(ActingAssignment.for_nip).where(
+            ActingAssignment.acting_nip == acting_nip,
+            ActingAssignment.start_date <= on,
+            ActingAssignment.end_date >= on,
+        )
+    )
+    return set(rows)
+
+
+def supervises(s: Session, p: Principal, employee_nip: str) -> bool:
+    """The principal is in the employee's reporting line, directly, indirectly or as acting official."""
+    if not p.nip or p.nip == employee_nip:
+        return False
+    superior_of = superior_lookup(s)
+    if domain.is_in_reporting_line(p.nip, employee_nip, superior_of):
+        return True
+    return any(domain.is_in_reporting_line(n, employee_nip, superior_of) for n in acting_for(s, p.nip, today()))
+
+
+def can_read_person(s: Session, p: Principal, agency_code: str, nip: str) -> bool:
+    return in_agency(p, agency_code) or p.nip == nip or supervises(s, p, nip)
+
+
+def subtree(s: Session, agency_code: str, root_nips: set[str]) -> set[str]:
+    """Everyone below the given people in the reporting lines of the agency."""
+    rows = s.execute(select(Employee.nip, Employee.superior_nip).where(Employee.agency_code == agency_code)).all()
+    children: dict[str, list[str]] = {}
+    for nip, sup in rows:
+        if sup:
+            children.setdefault(sup, []).append(nip)
+    out, stack = set(), list(root_nips)
+    while stack:
+        for c in children.get(stack.pop(), []):
+            if c not in out:
+                out.add(c)
+                stack.append(c)
+    return out
+
+
+def visible_people(s: Session, p: Principal) -> set[str]:
+    """The NIPs a person without an agency-wide role may see: themselves and everyone below them
+    or below those they stand in for today (an empty set for a caller without a NIP)."""
+    if not p.nip:
+        return set()
+    return {p.nip} | subtree(s, p.agency or "", {p.nip} | acting_for(s, p.nip, today()))

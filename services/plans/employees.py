@@ -1,0 +1,313 @@
+"""Employees of an agency and their reporting lines: creating and changing an employee (the NIP
+validated, the superior known, no reporting cycles), who may see whom, and acting officials
+(Plt/Plh) who stand in for someone. The blueprint, its schemas and its use cases."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, current_principal
+from services.common.errors import FieldError
+from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
+from services.common.usecase import not_found, now, platform, record, today, validation
+
+from . import domain
+from .access import PREFIX, can_read_person, in_agency, require_hr, superior_lookup, visible_people
+from .directory import get_agency, save, unit_by_code
+from .models import ActingAssignment, Employee, Unit
+
+blp = Blueprint(
+    "employees", __name__, url_prefix=PREFIX, description="Employees, reporting lines, acting officials (Plt/Plh)"
+)
+
+LANG = validate.OneOf(("id", "en"))
+
+# ------------------------------------------------------------------ schemas
+
+
+class EmployeeIn(Schema):
+    nip = fields.String(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$"))
+    position = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    grade = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    unit_code = fields.String(required=True)
+    superior_nip = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default="id", validate=LANG)
+    active = fields.Boolean(load_default=True)
+
+
+class EmployeeUpdate(Schema):
+    name = fields.String(validate=validate.Length(min=2, max=200))
+    email = fields.Email(allow_none=True)
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$"))
+    position = fields.String(validate=validate.Length(min=2, max=200))
+    grade = fields.String(allow_none=True, validate=validate.Length(max=20))
+    unit_code = fields.String()
+    superior_nip = fields.String(allow_none=True)
+    language = fields.String(validate=LANG)
+    active = fields.Boolean()
+
+
+class EmployeeOut(Schema):
+    id = fields.Integer()
+    nip = fields.String()
+    agency_code = fields.String()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    position = fields.String()
+    grade = fields.String(allow_none=True)
+    unit_code = fields.String(attribute="unit.code")
+    unit_name = fields.String(attribute="unit.name")
+    superior_nip = fields.String(allow_none=True)
+    language = fields.String()
+    active = fields.Boolean()
+    version = fields.Integer()
+
+
+class EmployeeQuery(PageArgs):
+    unit_code = fields.String()
+    superior_nip = fields.String()
+    active = fields.Boolean()
+
+
+class ActingIn(Schema):
+    acting_nip = fields.String(required=True)
+    for_nip = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("plt", "plh")))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+
+    @validates_schema
+    def _dates(self, data, **kw):
+        if data["end_date"] < data["start_date"]:
+            raise ValidationError("end_date is before start_date", "end_date")
+
+
+class ActingOut(ActingIn):
+    id = fields.Integer()
+
+
+# ------------------------------------------------------------------ employees and reporting lines
+
+
+def employee_payload(e: Employee) -> dict:
+    return {
+        "nip": e.nip,
+        "agency_code": e.agency_code,
+        "name": e.name,
+        "email": e.email,
+        "phone": e.phone,
+        "position": e.position,
+        "grade": e.grade,
+        "unit_code": e.unit.code,
+        "unit_name": e.unit.name,
+        "superior_nip": e.superior_nip,
+        "language": e.language,
+        "active": e.active,
+    }
+
+
+def normalise_nip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def check_employee(
+    s: Session,
+    agency_code: str,
+    data: dict,
+    *,
+    pending: dict[str, str | None] | None = None,
+    pending_units: set[str] | None = None,
+    prefix: str = "",
+) -> list[FieldError]:
+    """All the field errors of one employee record; ``pending`` are superiors from the same import."""
+    errors: list[FieldError] = []
+    nip = normalise_nip(data.get("nip"))
+    try:
+        domain.parse_nip(nip or "", today())
+    except domain.InvalidNip as exc:
+        errors.append(FieldError(prefix + "nip", exc.code, exc.params))
+    if "unit_code" in data and not (
+        unit_by_code(s, agency_code, data["unit_code"]) or (pending_units and data["unit_code"] in pending_units)
+    ):
+        errors.append(FieldError(prefix + "unit_code", "employee.unit_unknown", {"unit_code": data["unit_code"]}))
+    sup = normalise_nip(data.get("superior_nip"))
+    if sup:
+        known = (pending and sup in pending) or s.scalar(
+            select(func.count()).select_from(Employee).where(Employee.nip == sup, Employee.agency_code == agency_code)
+        )
+        if not known:
+            errors.append(FieldError(prefix + "superior_nip", "employee.superior_unknown", {"superior_nip": sup}))
+        elif nip:
+            db_lookup = superior_lookup(s)
+
+            def superior_of(n: str) -> str | None:
+                if pending and n in pending:
+                    return pending[n]
+                return db_lookup(n)
+
+            if domain.creates_reporting_cycle(nip, sup, superior_of):
+                errors.append(FieldError(prefix + "superior_nip", "employee.reporting_cycle", {"superior_nip": sup}))
+    return errors
+
+
+def upsert_employee(s: Session, p: Principal, agency_code: str, data: dict) -> tuple[Employee, str]:
+    require_hr(p, agency_code)
+    get_agency(s, agency_code)
+    data = dict(data)
+    data["nip"] = normalise_nip(data["nip"])
+    data["superior_nip"] = normalise_nip(data.get("superior_nip"))
+    errors = check_employee(s, agency_code, data)
+    if errors:
+        raise validation(errors)
+    existing = s.scalar(select(Employee).where(Employee.nip == data["nip"]))
+    if existing is not None and existing.agency_code != agency_code:
+        raise validation([("nip", "employee.other_agency")])
+    return write_employee(s, p, agency_code, existing, data)
+
+
+def write_employee(
+    s: Session, p: Principal, agency_code: str, emp: Employee | None, data: dict
+) -> tuple[Employee, str]:
+    """Create or change one employee from checked data; ``unchanged`` records nothing."""
+    unit = unit_by_code(s, agency_code, data["unit_code"])
+    values = {
+        "name": data["name"],
+        "email": data.get("email"),
+        "phone": data.get("phone"),
+        "position": data["position"],
+        "grade": data.get("grade"),
+        "unit_id": unit.id,
+        "superior_nip": data.get("superior_nip"),
+        "language": data.get("language") or "id",
+        "active": data.get("active", True),
+    }
+    before = employee_payload(emp) if emp else None
+    emp, outcome = save(s, emp, values, partial(Employee, nip=data["nip"], agency_code=agency_code))
+    if outcome == "unchanged":
+        return emp, outcome
+    after = employee_payload(emp)
+    record(
+        s,
+        p,
+        f"employee.{outcome}",
+        "employee",
+        emp.nip,
+        before=before,
+        after=after,
+        agency=agency_code,
+        subject=emp.nip,
+        event="plans.employee.upserted",
+    )
+    return emp, outcome
+
+
+def update_employee(s: Session, p: Principal, emp: Employee, changes: dict) -> Employee:
+    require_hr(p, emp.agency_code)
+    data = employee_payload(emp) | changes
+    data["superior_nip"] = normalise_nip(data.get("superior_nip"))
+    errors = check_employee(s, emp.agency_code, data)
+    if errors:
+        raise validation(errors)
+    write_employee(s, p, emp.agency_code, emp, data)
+    return emp
+
+
+def get_employee(s: Session, p: Principal, nip: str) -> Employee:
+    emp = s.scalar(select(Employee).where(Employee.nip == nip))
+    if emp is None or not can_read_person(s, p, emp.agency_code, emp.nip):
+        raise not_found("employee", nip)  # 404, not 403: do not reveal who exists elsewhere
+    return emp
+
+
+def employee_query(s: Session, p: Principal, args: dict):
+    stmt = select(Employee)
+    if in_agency(p, p.agency or "") or p.is_admin:
+        if not p.is_admin:
+            stmt = stmt.where(Employee.agency_code == p.agency)
+    else:
+        stmt = stmt.where(Employee.nip.in_(visible_people(s, p) or {"\0"}))
+    if "unit_code" in args:
+        stmt = stmt.join(Unit, Employee.unit_id == Unit.id).where(Unit.code == args["unit_code"])
+    if "superior_nip" in args:
+        stmt = stmt.where(Employee.superior_nip == args["superior_nip"])
+    if "active" in args:
+        stmt = stmt.where(Employee.active == args["active"])
+    return stmt
+
+
+# ------------------------------------------------------------------ acting officials
+
+
+def create_acting(s: Session, p: Principal, data: dict) -> ActingAssignment:
+    agency_code = p.agency or ""
+    require_hr(p, agency_code)
+    for fld in ("acting_nip", "for_nip"):
+        if not s.scalar(select(Employee.id).where(Employee.nip == data[fld], Employee.agency_code == agency_code)):
+            raise validation([(fld, "employee.unknown")])
+    a = ActingAssignment(agency_code=agency_code, created_at=now(), **data)
+    s.add(a)
+    s.flush()
+    after = {k: str(v) for k, v in data.items()}
+    record(s, p, "acting.created", "acting", a.id, after=after, agency=agency_code, subject=data["acting_nip"])
+    return a
+
+
+# ------------------------------------------------------------------ views
+
+
+@blp.route("/employees")
+class Employees(MethodView):
+    @blp.arguments(EmployeeQuery, location="query")
+    @blp.response(200, page_schema(EmployeeOut))
+    def get(self, args):
+        """Employees the caller may see: HR their agency, a supervisor their reporting line, others themselves."""
+        p = current_principal()
+        with platform().uow() as s:
+            return paginate(s, employee_query(s, p, args), Employee.id, args.get("cursor"), args["limit"])
+
+    @blp.arguments(EmployeeIn)
+    @blp.response(201, EmployeeOut)
+    def post(self, data):
+        """Create or update an employee by NIP (HR). NIP validated; superior must exist; no reporting cycles."""
+        p = current_principal()
+        with platform().uow() as s:
+            emp, _ = upsert_employee(s, p, p.agency or "", data)
+            return with_etag(emp)
+
+
+@blp.route("/employees/<nip>")
+class EmployeeItem(MethodView):
+    @blp.response(200, EmployeeOut)
+    def get(self, nip):
+        with platform().uow() as s:
+            return with_etag(get_employee(s, current_principal(), nip))
+
+    @blp.arguments(EmployeeUpdate)
+    @blp.response(200, EmployeeOut)
+    def patch(self, changes, nip):
+        """Change an employee (HR); requires If-Match."""
+        p = current_principal()
+        with platform().uow() as s:
+            emp = get_employee(s, p, nip)
+            require_if_match(emp.version)
+            return with_etag(update_employee(s, p, emp, changes))
+
+
+@blp.route("/acting")
+class Acting(MethodView):
+    @blp.arguments(ActingIn)
+    @blp.response(201, ActingOut)
+    def post(self, data):
+        """Record an acting official (Plt/Plh) who stands in as penilai for someone (HR)."""
+        with platform().uow() as s:
+            return create_acting(s, current_principal(), data)

@@ -1,0 +1,358 @@
+"""Progress against an approved SKP: the realisation of each IKI per period (one at a time or a
+period's whole form at once, all or none) and the evidence files behind it. The blueprint, its
+schemas and its use cases; every change is recorded with ``plans.realisation.recorded``."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, current_principal
+from services.common.errors import Problem
+from services.common.http import UtcDateTime
+from services.common.usecase import not_found, now, platform, record, validation
+
+from .access import PREFIX
+from .cycles import guard_stage, period_of
+from .models import Cycle, Evidence, Iki, Period, Plan, Realisation
+from .schemas import ID
+from .skp import get_plan, require_owner
+
+blp = Blueprint("progress", __name__, url_prefix=PREFIX, description="Realisation of IKI and its evidence")
+
+#: items in one ``realisations:batch`` request (an SKP has a few dozen IKI; several periods at once fit)
+REALISATION_BATCH_MAX = 100
+
+# type → magic bytes the content must start with (so a renamed .exe is refused)
+EVIDENCE_TYPES = {
+    "application/pdf": (b"%PDF",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/webp": (b"RIFF",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+    "text/plain": (),
+    "text/csv": (),
+}
+
+# ------------------------------------------------------------------ schemas
+
+
+class RealisationIn(Schema):
+    iki_id = fields.String(required=True)
+    period_seq = fields.Integer(required=True, validate=validate.Range(min=1, max=12))
+    value = fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    links = fields.List(fields.Url(schemes={"http", "https"}), load_default=list, validate=validate.Length(max=20))
+
+    @validates_schema
+    def _value_or_text(self, data, **kw):
+        if data.get("value") is None and not data.get("text"):
+            raise ValidationError("Give a numeric value or a text realisation.", "value")
+
+
+class EvidenceOut(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = UtcDateTime()
+
+
+class RealisationOut(Schema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    iki_id = fields.String()
+    period_seq = fields.Integer()
+    value = fields.Float(allow_none=True)
+    text = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    links = fields.List(fields.String())
+    source = fields.String()
+    recorded_by = fields.String()
+    recorded_at = UtcDateTime()
+    evidence = fields.List(fields.Nested(EvidenceOut))
+    version = fields.Integer()
+
+
+class RealisationQuery(Schema):
+    period_seq = fields.Integer(validate=ID)
+
+
+class EvidenceUpload(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+# ------------------------------------------------------------------ realisation
+
+
+def _iki_of(plan: Plan, iki_id: str, field: str = "iki_id") -> Iki:
+    for r in plan.rhk:
+        for i in r.iki:
+            if i.id == iki_id:
+                return i
+    raise validation([(field, "iki.unknown")])
+
+
+def realisation_out(r: Realisation, s: Session) -> Realisation:
+    r.period_seq = s.scalar(select(Period.seq).where(Period.id == r.period_id))
+    return r
+
+
+def realisation_payload(plan: Plan, r: Realisation, seq: int) -> dict:
+    """The ``plans.realisation.recorded`` payload of one realisation."""
+    return {
+        "realisation_id": r.id,
+        "plan_id": plan.id,
+        "cycle_id": plan.cycle_id,
+        "employee_nip": plan.employee_nip,
+        "iki_id": r.iki_id,
+        "period_seq": seq,
+        "value": r.value,
+        "text": r.text,
+        "evidence_count": len(r.evidence),
+        "source": r.source,
+    }
+
+
+def _realisation_state(r: Realisation) -> dict:
+    return {"value": r.value, "text": r.text, "note": r.note, "links": r.links}
+
+
+def record_realisation(s: Session, p: Principal, plan: Plan, data: dict, *, source: str = "employee") -> Realisation:
+    return record_realisations(s, p, plan, [data], source=source, batch=False)[0]
+
+
+def record_realisations(
+    s: Session,
+    p: Principal,
+    plan: Plan,
+    items: list[dict],
+    *,
+    source: str = "employee",
+    batch: bool = True,
+    limit: int = 100,
+) -> list[Realisation]:
+    """Record (or correct) the realisation of several IKI at once — the period's form, all or none,
+    at most ``limit``. In a batch errors name the item (``[3].iki_id``); one item is named plainly."""
+    if not items:
+        raise validation([("body", "realisation.batch_empty")])
+    if len(items) > limit:
+        raise validation([("body", "realisation.batch_too_large")], max=limit)
+    if source == "employee":
+        require_owner(p, plan)
+    c = s.get(Cycle, plan.cycle_id)
+    guard_stage(c, "realisation.record")
+    if plan.status not in ("approved", "revised"):
+        raise Problem(409, "realisation.plan_not_approved", plan_status=plan.status)
+
+    def name(i: int, field: str) -> str:
+        return f"[{i}].{field}" if batch else field
+
+    periods, seen = [], {}
+    for n, data in enumerate(items):
+        _iki_of(plan, data["iki_id"], name(n, "iki_id"))
+        period = period_of(c, data["period_seq"], name(n, "period_seq"))
+        key = (data["iki_id"], period.id)
+        if key in seen:
+            raise validation([(name(n, "iki_id"), "realisation.repeated")], item=seen[key])
+        seen[key] = n
+        periods.append(period)
+    existing = {
+        (r.iki_id, r.period_id): r
+        for r in s.scalars(
+            select(Realisation).where(
+                Realisation.plan_id == plan.id, Realisation.period_id.in_({pr.id for pr in periods})
+            )
+        )
+    }
+    recorded, befores = [], []
+    for data, period in zip(items, periods):
+        r = existing.get((data["iki_id"], period.id))
+        if r is None:
+            r = Realisation(plan_id=plan.id, iki_id=data["iki_id"], period_id=period.id)
+            s.add(r)
+            befores.append(None)
+        else:
+            befores.append(_realisation_state(r))
+        r.value, r.text, r.note, r.links = (
+            data.get("value"),
+            data.get("text"),
+            data.get("note"),
+            data.get("links") or [],
+        )
+        r.source, r.recorded_by, r.recorded_at = source, p.sub, now()
+        r.period_seq = period.seq
+        recorded.append(r)
+    s.flush()
+    for r, before in zip(recorded, befores):
+        record(
+            s,
+            p,
+            "realisation.recorded",
+            "realisation",
+            r.id,
+            before=before,
+            after=_realisation_state(r),
+            agency=plan.agency_code,
+            subject=plan.employee_nip,
+            event="plans.realisation.recorded",
+            data=realisation_payload(plan, r, r.period_seq),
+        )
+    return recorded
+
+
+def list_realisations(s: Session, plan: Plan, period_seq: int | None) -> list[Realisation]:
+    stmt = select(Realisation).where(Realisation.plan_id == plan.id)
+    if period_seq is not None:
+        stmt = stmt.join(Period, Realisation.period_id == Period.id).where(Period.seq == period_seq)
+    return [realisation_out(r, s) for r in s.scalars(stmt.order_by(Realisation.id))]
+
+
+# ------------------------------------------------------------------ evidence
+
+
+def _check_content(content_type: str, content: bytes) -> str:
+    """The normalised media type, once the size, the type and the content's first bytes agree."""
+    limit = platform().config.max_upload_bytes
+    if len(content) > limit:
+        raise Problem(413, "evidence.too_large", limit=limit, size=len(content))
+    if not content:
+        raise validation([("file", "evidence.empty")])
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type not in EVIDENCE_TYPES:
+        raise Problem(415, "evidence.type", content_type=content_type or "-", allowed=", ".join(EVIDENCE_TYPES))
+    magic = EVIDENCE_TYPES[content_type]
+    mismatch = Problem(415, "evidence.content_mismatch", content_type=content_type, allowed=", ".join(EVIDENCE_TYPES))
+    if magic and not any(content.startswith(m) for m in magic):
+        raise mismatch
+    if not magic:
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise mismatch from None
+    return content_type
+
+
+def add_evidence(
+    s: Session, p: Principal, plan: Plan, r: Realisation, filename: str, content_type: str, content: bytes
+) -> Evidence:
+    require_owner(p, plan)
+    guard_stage(s.get(Cycle, plan.cycle_id), "realisation.record")
+    content_type = _check_content(content_type, content)
+    ev = Evidence(
+        realisation_id=r.id,
+        filename=(filename or "bukti")[:255],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=p.sub,
+        uploaded_at=now(),
+    )
+    s.add(ev)
+    s.flush()
+    s.refresh(r)
+    seq = s.scalar(select(Period.seq).where(Period.id == r.period_id))
+    record(
+        s,
+        p,
+        "evidence.uploaded",
+        "evidence",
+        ev.id,
+        after={"realisation_id": r.id, "filename": ev.filename, "size": ev.size, "sha256": ev.sha256},
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+        event="plans.realisation.recorded",  # the realisation's evidence count changed
+        data=realisation_payload(plan, r, seq),
+        event_subject=r.id,
+    )
+    return ev
+
+
+def get_evidence(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, bytes]:
+    ev = s.get(Evidence, evidence_id)
+    if ev is None:
+        raise not_found("evidence", evidence_id)
+    r = s.get(Realisation, ev.realisation_id)
+    get_plan(s, p, r.plan_id)
+    content = s.scalar(select(Evidence.content).where(Evidence.id == evidence_id))
+    return ev, content
+
+
+# ------------------------------------------------------------------ views
+
+
+@blp.route("/plans/<int:plan_id>/realisations")
+class Realisations(MethodView):
+    @blp.arguments(RealisationQuery, location="query")
+    @blp.response(200, RealisationOut(many=True))
+    def get(self, args, plan_id):
+        with platform().uow() as s:
+            plan = get_plan(s, current_principal(), plan_id)
+            return list_realisations(s, plan, args.get("period_seq"))
+
+    @blp.arguments(RealisationIn)
+    @blp.response(201, RealisationOut)
+    def post(self, data, plan_id):
+        """Record (or correct) the realisation of one IKI for one period."""
+        p = current_principal()
+        with platform().uow() as s:
+            return record_realisation(s, p, get_plan(s, p, plan_id), data)
+
+
+@blp.route("/plans/<int:plan_id>/realisations:batch")
+class RealisationsBatch(MethodView):
+    @blp.arguments(RealisationIn(many=True))
+    @blp.response(201, RealisationOut(many=True))
+    def post(self, items, plan_id):
+        """Record (or correct) several IKI at once — a period's whole form: all or none, errors
+        name the item (``[3].value``); at most 100 items."""
+        p = current_principal()
+        with platform().uow() as s:
+            return record_realisations(s, p, get_plan(s, p, plan_id), items, limit=REALISATION_BATCH_MAX)
+
+
+@blp.route("/plans/<int:plan_id>/realisations/<int:realisation_id>/evidence")
+class EvidenceUploadView(MethodView):
+    @blp.arguments(EvidenceUpload, location="files")
+    @blp.response(201, EvidenceOut)
+    def post(self, files, plan_id, realisation_id):
+        """Upload an evidence file (PDF, PNG, JPEG, WebP, DOCX, XLSX, TXT, CSV; size-limited)."""
+        p = current_principal()
+        f = files["file"]
+        content = f.read(platform().config.max_upload_bytes + 1)
+        with platform().uow() as s:
+            plan = get_plan(s, p, plan_id)
+            r = s.get(Realisation, realisation_id)
+            if r is None or r.plan_id != plan.id:
+                raise not_found("realisation", realisation_id)
+            return add_evidence(s, p, plan, r, f.filename, f.mimetype, content)
+
+
+@blp.route("/evidence/<int:evidence_id>")
+class EvidenceDownload(MethodView):
+    @blp.response(200)
+    def get(self, evidence_id):
+        with platform().uow() as s:
+            ev, content = get_evidence(s, current_principal(), evidence_id)
+        # header values must be latin-1 and may not break out of the quotes: an ASCII fallback name
+        # plus the exact one in RFC 5987 form (a name like “laporan”.pdf broke the response)
+        fallback = "".join(c for c in ev.filename if " " <= c <= "~" and c not in '"\\') or "bukti"
+        return Response(
+            content,
+            mimetype=ev.content_type,
+            headers={
+                "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(ev.filename)}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

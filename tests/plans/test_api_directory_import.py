@@ -1,0 +1,105 @@
+"""CSV import of the directory through the API (``directory_import.py``): dry runs that report row
+errors and write nothing, all-or-nothing application, header and media-type errors."""
+
+from __future__ import annotations
+
+import io
+
+from tests.plans.support import API, KASI_A, NEW_A, NEW_B, NEW_C, STAFF_A, field_errors, nips, problem
+
+CSV_HEADER = "nip,name,email,phone,position,grade,unit_code,superior_nip,language\n"
+
+
+def test_csv_dry_run_reports_row_errors_and_writes_nothing(org):
+    before = org.counts()
+    text = CSV_HEADER + (
+        f"{NEW_A},Pegawai A,,,Analis,III/a,SEK-A,{KASI_A},id\n"
+        f"199609092021011000,Pegawai Nol,,,Analis,III/a,SEK-A,{KASI_A},id\n"  # row 3: sequence 000
+        f"{NEW_B},Pegawai B,,,Analis,III/a,NOPE,{NEW_C},fr\n"  # row 4: unit, superior, language
+        f"{NEW_A},Pegawai A lagi,,,Analis,III/a,SEK-A,,id\n"  # row 5: duplicate
+    )
+    r = org.import_csv("employees", text, dry_run=True)
+    assert r.status_code == 200, r.get_json()
+    report = r.get_json()
+    assert report["dry_run"] is True and report["created"] == 0
+    got = {(e["row"], e["field"], e["code"]) for e in report["errors"]}
+    assert got == {(3, "nip", "nip.sequence"), (4, "language", "field.invalid"), (5, "nip", "import.duplicate")}
+    assert all(e["detail"] for e in report["errors"])
+    # a row whose schema is fine is checked against the directory: unit and superior
+    r = org.import_csv("employees", CSV_HEADER + f"{NEW_B},Pegawai B,,,Analis,III/a,NOPE,{NEW_C},id\n", dry_run=True)
+    got = {(e["row"], e["field"], e["code"]) for e in r.get_json()["errors"]}
+    assert got == {(2, "unit_code", "employee.unit_unknown"), (2, "superior_nip", "employee.superior_unknown")}
+    # a clean dry run says what would happen, and still writes nothing
+    r = org.import_csv(
+        "employees",
+        CSV_HEADER + f"{NEW_A},Pegawai A,,,Analis,III/a,SEK-A,{KASI_A},id\n"
+        f"{STAFF_A[0]},Rina Wati,,,Analis Madya,III/b,SEK-A,{KASI_A},id\n",
+        dry_run=True,
+    )
+    assert r.status_code == 200
+    assert {k: r.get_json()[k] for k in ("created", "updated", "errors")} == {"created": 1, "updated": 1, "errors": []}
+    assert org.counts() == before
+    problem(org.get(f"/employees/{NEW_A}", org.hr), 404)
+
+
+def test_csv_with_one_broken_row_applies_nothing(org):
+    before = org.counts()
+    text = CSV_HEADER + (
+        f"{NEW_A},Pegawai A,,,Analis,III/a,SEK-A,{KASI_A},id\n"
+        f"{NEW_B},Pegawai B,,,Analis,III/a,SEK-A,{NEW_A},id\n"
+        f"19970202202203201,Pegawai Rusak,,,Analis,III/a,SEK-A,{KASI_A},id\n"  # row 4: 17 digits
+        f"{STAFF_A[0]},Rina Wati,,,Analis Madya,III/b,SEK-A,{KASI_A},id\n"
+    )
+    body = problem(org.import_csv("employees", text), 422, "import.rejected")
+    assert field_errors(body) == {"rows[4].nip": "nip.format"}
+    assert body["rows"] == 4
+    assert org.counts() == before
+    assert org.count("/employees") == 9
+    assert org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()["position"] == "Analis Perencanaan"
+
+
+def test_csv_header_and_media_type_errors(org):
+    before = org.counts()
+    body = problem(org.import_csv("employees", "nip,name,shoe_size\n1,2,3\n"), 422, "validation")
+    assert {(e["field"], e["code"], e["params"]["column"]) for e in body["errors"]} == {
+        ("header", "import.column_missing", "position"),
+        ("header", "import.column_missing", "unit_code"),
+        ("header", "import.column_unknown", "shoe_size"),
+    }
+    problem(org.post("/directory/import?kind=employees", org.hr, {"nip": NEW_A}), 415, "http.media_type")
+    problem(
+        org.client.post(
+            f"{API}/directory/import?kind=employees", data=b"\xff\xfe\x00", content_type="text/csv", headers=org.hr
+        ),
+        422,
+    )
+    body = problem(org.import_csv("people", CSV_HEADER), 422)
+    assert field_errors(body) == {"kind": "field.invalid"}
+    problem(org.import_csv("employees", CSV_HEADER, headers=org.as_(KASI_A)), 403)
+    assert org.counts() == before
+
+
+def test_valid_csv_applies_every_row(org):
+    # the superior of the first row is defined further down: rows are applied in dependency order
+    text = CSV_HEADER + (
+        f"{NEW_B},Pegawai B,b@pkmb.go.id,+62 812 000 111,Analis,III/a,SUB-A1,{NEW_A},en\n"
+        f"{NEW_A},Pegawai A,,,Kepala Subseksi,III/c,SUB-A1,{KASI_A},id\n"
+        f"{STAFF_A[0]},Rina Wati,,,Analis Madya,III/b,SEK-A,{KASI_A},id\n"
+        f"{STAFF_A[1]},Dewi Lestari,,,Pengelola Data,II/c,SEK-A,{KASI_A},id\n"  # unchanged
+    )
+    problem(org.import_csv("employees", text), 422)  # SUB-A1 does not exist yet
+    r = org.client.post(
+        f"{API}/directory/import?kind=units",
+        headers=org.hr,
+        data={"file": (io.BytesIO(b"code,name,parent_code\nSUB-A1,Subseksi A1,SEK-A\n"), "units.csv", "text/csv")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 200 and r.get_json()["created"] == 1, r.get_json()
+    r = org.import_csv("employees", text)
+    assert r.status_code == 200, r.get_json()
+    report = r.get_json()
+    assert (report["rows"], report["created"], report["updated"], report["unchanged"]) == (4, 2, 1, 1)
+    assert org.count("/employees") == 11
+    assert org.get(f"/employees/{NEW_B}", org.hr).get_json()["superior_nip"] == NEW_A
+    assert org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()["position"] == "Analis Madya"
+    assert {NEW_A, NEW_B} <= nips(org.get("/employees", org.as_(KASI_A)))
