@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .ops import role_option
+
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # Prometheus' multiprocess mode belongs to gunicorn's workers (kinerja/gunicorn_conf.py); a command
 # line process (a worker, a one-shot) keeps its counters in memory even where the image sets it.
@@ -87,13 +89,7 @@ def _safe_url(url: str) -> str:
 
 
 @main.command()
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]),
-)
+@role_option
 @click.option("--agency", default=None, help="Agency code (claim 'agency').")
 @click.option("--nip", default=None, help="NIP of the person (claim 'nip').")
 @click.option("--sub", default=None, help="Subject; defaults to the NIP.")

@@ -8,6 +8,15 @@ import secrets
 
 import click
 
+#: ``--role`` (repeatable) with the roles a token or a development-IdP user may carry
+role_option = click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]),
+)
+
 
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
@@ -118,13 +127,7 @@ def _store():
 @idp.command("user")
 @click.argument("username")
 @click.option("--name", required=True)
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]),
-)
+@role_option
 @click.option("--agency", required=True)
 @click.option("--nip", default=None)
 @click.option("--password", default=None, help="Default: a new random one, printed once.")

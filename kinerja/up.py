@@ -43,11 +43,9 @@ from .up_config import (
     up_dir,
     up_name,
 )
-from .up_processes import group_alive, groups_under, ours, run_once, running, start, stop, wait_ready
+from .up_processes import ours, run_once, running, start, stop, wait_ready
 
 __all__ = ["UpError", "down", "up"]
-# make down's own test (tests/e2e) follows the process groups with these
-_group_alive, _groups_under = group_alive, groups_under
 
 
 def say(text: str) -> None:

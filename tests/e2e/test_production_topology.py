@@ -407,12 +407,12 @@ def test_in_a_real_browser_hr_signs_in_and_sees_the_cycle(topology):
 
 
 def test_make_down_leaves_no_process_behind(topology):
-    from kinerja.up import _group_alive, _groups_under
+    from kinerja.up_processes import group_alive, groups_under
 
-    groups = {name: _groups_under(pid) for name, pid in topology["pids"].items()}  # flow runs have their own
+    groups = {name: groups_under(pid) for name, pid in topology["pids"].items()}  # flow runs have their own
     done = make("down", topology["env"], 120)
     assert done.returncode == 0, done.stdout + done.stderr
-    alive = [name for name, owned in groups.items() if any(_group_alive(g) for g in owned)]
+    alive = [name for name, owned in groups.items() if any(group_alive(g) for g in owned)]
     assert not alive, f"still running after make down: {alive}"
     import socket
 
