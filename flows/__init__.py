@@ -2,8 +2,11 @@
 Flows never import a service.
 
 - :mod:`flows.cycle` — ``evaluation_cycle``: reads where a cycle stands and moves it on (DESIGN.md §4)
+  (its stages :mod:`flows.cycle_stages`, the run and its loop :mod:`flows.cycle_run`, the API calls
+  :mod:`flows.cycle_tasks`)
 - :mod:`flows.surveys` — ``survey_aggregation``: closes finished campaigns, republishes IKM
-- :mod:`flows.client` — the HTTP client (retries, problem+json errors, cursor pages, concurrency)
+- :mod:`flows.client` — the flows' defaults of the one HTTP client of ``services/common`` (retries,
+  problem+json errors, cursor pages, concurrency)
 - :mod:`flows.clock` — real or simulated time; :mod:`flows.schedule` — when each stage is due
 - :mod:`flows.runner` — run a flow for real (ephemeral Prefect API, quiet) or as plain functions
 

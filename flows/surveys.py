@@ -15,7 +15,7 @@ from prefect import flow, task
 from . import schedule as sch
 from .client import ServiceClient, ServiceError, resolve_token
 from .clock import get_clock
-from .cycle import SERVICE_TASK
+from .cycle_tasks import SERVICE_TASK
 from .runner import invoke, log
 
 __all__ = ["survey_aggregation"]

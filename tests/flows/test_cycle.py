@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-import flows.cycle as fc
+import flows.cycle_tasks as fc
 from flows import schedule as sch
 from flows.client import ServiceError
 from flows.cycle import evaluation_cycle, reminder_sweep
