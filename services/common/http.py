@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from .client import ApiClient, ApiError, cursor_pages
 from .errors import FieldError, Problem
 
 
@@ -117,31 +118,22 @@ def paginate(session: Session, stmt: Select, key_column, cursor: str | None, lim
 
 def remote_fetcher(base_url: str, authorization: str, unreachable_code: str, timeout: float = 30.0):
     """``fetch(path) -> json`` against another service's API with the caller's ``Authorization``
-    (how a service rebuilds a read model from its owner). Unreachable, timing out or answering
+    (how a service rebuilds a read model from its owner), through the one client
+    (:class:`~services.common.client.ApiClient`). Unreachable, timing out, answering an error or
     non-JSON: 503 with ``unreachable_code``."""
-    import urllib.error
-    import urllib.request
+    client = ApiClient(base_url, timeout=timeout, user_agent="kinerja-readmodel")
 
     def fetch(path: str):
-        req = urllib.request.Request(
-            base_url.rstrip("/") + path, headers={"Authorization": authorization, "Accept": "application/json"}
-        )
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return json.loads(resp.read())
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            return client.request("GET", path, headers={"Authorization": authorization}).json()
+        except (ApiError, ValueError) as exc:
             raise Problem(503, unreachable_code, reason=str(exc)[:200])
 
     return fetch
 
 
 def walk_pages(fetch, path: str, limit: int = 200):
-    """Every item of a cursor-paginated list, page by page."""
-    cursor = None
+    """Every item of a cursor-paginated list, page by page (the one pagination helper,
+    :func:`~services.common.client.cursor_pages`, over ``fetch(path) -> json``)."""
     sep = "&" if "?" in path else "?"
-    while True:
-        page = fetch(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
-        yield from page["items"]
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return
+    return cursor_pages(lambda cursor: fetch(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")))
