@@ -3,21 +3,25 @@ login, the pages of each role)."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
+import httpx
 from flask import Flask, g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from services.common import observability
 from services.common.i18n import Catalogue, negotiate
 
 from . import auth
 from .client import Api
+from .oidc import register_oidc
+from .settings import PortalSettings
+from .web import CSRF_FIELD, check_csrf, csrf_token, lang_url, register, t
 
 HERE = Path(__file__).parent
 MESSAGES = HERE / "messages"
-CSRF_FIELD = "csrf_token"
 
 
 class Portal:
@@ -34,8 +38,6 @@ class Portal:
     def ping(self) -> str:
         if not self.settings.api_url:
             return "ok"  # embedded: the services are in this process
-        import httpx
-
         try:
             r = httpx.get(self.settings.api_url.rstrip("/") + "/plans/healthz", timeout=2.0)
             return "ok" if r.status_code == 200 else f"error: HTTP {r.status_code}"
@@ -53,8 +55,6 @@ class Portal:
 
 
 def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None = None) -> Flask:
-    from .settings import PortalSettings
-
     settings = settings or PortalSettings.from_env()
     app = Flask(
         "kinerja.portal",
@@ -75,19 +75,13 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
     )
     portal = Portal(settings, wsgi=wsgi, clock=clock)
     app.extensions["portal"] = portal
-    from services.common import observability
-
     if not settings.embedded and not settings.testing:  # gunicorn: JSON logs from the factory
         observability.configure_logging(settings.log_level)
     observability.install_access_log(app, "portal")
     if settings.proxy_hops:  # the gateway's scheme, host and port: the OIDC callback URL is built from them
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         h = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=h, x_proto=h, x_host=h, x_port=h)
     if not settings.embedded or settings.oidc_metadata_url:
-        from .oidc import register_oidc
-
         register_oidc(app, settings)
 
     @app.before_request
@@ -98,7 +92,7 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
         g.lang = session.get("lang") or negotiate(None)
         auth.load_user()
         if request.method == "POST":
-            _check_csrf()
+            check_csrf()
 
     @app.teardown_request
     def _end(exc):
@@ -140,36 +134,5 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
         ok = status == "ok"
         return {"status": "ready" if ok else "not ready", "checks": {"api": status}}, (200 if ok else 503)
 
-    from .web import register
-
     register(app)
     return app
-
-
-def t(key: str, **params) -> str:
-    from flask import current_app
-
-    return current_app.extensions["portal"].catalogue.t(key, g.get("lang", "id"), **params)
-
-
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(24)
-    return token
-
-
-def _check_csrf() -> None:
-    """Every form carries the session's CSRF token; a stale form (expired session) goes to login."""
-    given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
-    expected = session.get("csrf")
-    if not expected or not given or not secrets.compare_digest(given, expected):
-        g.csrf_failed = True  # login_required refuses the action; the login page asks again
-
-
-def lang_url(lang: str) -> str:
-    args = {k: v for k, v in request.args.items() if k != "lang"}
-    args["lang"] = lang
-    from urllib.parse import urlencode
-
-    return request.path + "?" + urlencode(args)

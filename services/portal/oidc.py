@@ -12,11 +12,13 @@ from __future__ import annotations
 import time
 
 import jwt
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, current_app, redirect, request, session, url_for
 
 from . import auth
 from .auth import User
+from .web import error_page, t
 
 bp = Blueprint("oidc", __name__)
 
@@ -44,10 +46,6 @@ def login():
 
 @bp.get("/auth/callback")
 def callback():
-    from authlib.integrations.base_client.errors import OAuthError
-
-    from .app import t
-    from .web import error_page
 
     client = current_app.extensions["portal"].oidc.idp
     try:

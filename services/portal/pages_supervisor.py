@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 
-from .app import t
 from .auth import api, current_user, login_required
 from .client import ApiProblem
-from .pages_employee import BERAKHLAK, cycles, load_plan, my_rhk_labels
-from .web import P, R, forbidden, page, today
+from .pages_employee import cycle_of, cycles, load_plan, my_rhk_labels
+from .web import BERAKHLAK, P, R, forbidden, local_time, page, t, today
 
 bp = Blueprint("supervisor", __name__)
 
@@ -86,7 +85,7 @@ def _review(plan_id: int, status: int = 200, errors: dict | None = None, note: s
     if data["employee_nip"] == user.nip:
         return redirect(url_for("employee.plan", plan_id=plan_id))
     parents = my_rhk_labels(data["cycle_id"])  # my own RHK, which the subordinate's RHK support
-    cycle = next((c for c in cycles() if c["id"] == data["cycle_id"]), None)
+    cycle = cycle_of(data)
     versions = api().get(f"{P}/plans/{plan_id}/versions") if data["revision"] else []
     return page(
         "portal/supervisor/review.html",
@@ -159,15 +158,5 @@ def _decision_failed(plan_id: int, exc: ApiProblem, note: str = ""):
 @bp.app_template_filter("supervisor_time")
 def _fmt_time(value) -> str:
     """An API timestamp (UTC) as the wall-clock time in Jakarta, ``HH:MM``."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if when.tzinfo is None:
-        from datetime import timezone
-
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%H:%M")
+    at = local_time(value)
+    return at.strftime("%H:%M") if at else str(value)

@@ -1,36 +1,63 @@
-"""Portal settings from the environment (embedded defaults; production needs its secrets)."""
+"""Settings of the portal: one typed object, read once (``services.common.config.load_settings``),
+with the embedded defaults; production needs its secrets (a missing or wrong one is a
+``ConfigError`` naming the variable)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 
-from services.common.config import DEV_JWT_SECRET, ConfigError, env_flag, env_float, env_int, env_log_level
+from services.common.config import DEV_JWT_SECRET, ConfigError, env_log_level, load_settings, setting
+
+MODES = ("embedded", "production")
 
 
-def _env(env: dict, name: str, default: str | None = None) -> str | None:
-    value = env.get(name)
-    return value if value not in (None, "") else default
+def _count(text: str) -> int:
+    """A whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise ValueError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _log_level(text: str) -> str:
+    return env_log_level({"LOG_LEVEL": text})
 
 
 @dataclass
 class PortalSettings:
-    mode: str = "embedded"
-    api_url: str | None = None  # PORTAL_API_URL: the gateway; None = the embedded services in-process
-    secret_key: str = ""  # signs the session cookie
-    jwt_secret: str = DEV_JWT_SECRET  # embedded development login only
-    dev_login: bool = True  # the "pick a user" login (embedded mode only)
-    oidc_metadata_url: str | None = None  # production: the identity provider's discovery document
-    oidc_client_id: str | None = None
-    oidc_client_secret: str | None = None
-    oidc_scope: str = "openid profile"
-    session_minutes: int = 480
-    api_timeout: float = 15.0
-    secure_cookies: bool = False
-    proxy_hops: int = 0  # PROXY_HOPS: trusted proxies in front (the gateway: 1)
-    log_level: str = "INFO"
+    mode: str = setting("KINERJA_MODE", "embedded")
+    api_url: str | None = setting("PORTAL_API_URL", None)  # the gateway; None = the embedded services in-process
+    # signs the session cookie; embedded and unset: derived from JWT_SECRET, so sessions survive a restart
+    secret_key: str = setting("PORTAL_SECRET_KEY", "")
+    jwt_secret: str = setting("JWT_SECRET", DEV_JWT_SECRET)  # embedded development login only
+    oidc_metadata_url: str | None = setting("PORTAL_OIDC_METADATA_URL", None)  # production: the provider's discovery
+    oidc_client_id: str | None = setting("PORTAL_OIDC_CLIENT_ID", None)
+    oidc_client_secret: str | None = setting("PORTAL_OIDC_CLIENT_SECRET", None)
+    oidc_scope: str = setting("PORTAL_OIDC_SCOPE", "openid profile")
+    session_minutes: int = setting("PORTAL_SESSION_MINUTES", 480, _count)
+    api_timeout: float = setting("PORTAL_API_TIMEOUT", 15.0)
+    # None = in production only; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
+    secure_cookies: bool | None = setting("PORTAL_SECURE_COOKIES", None)
+    proxy_hops: int = setting("PROXY_HOPS", 0, _count)  # trusted proxies in front (the gateway: 1)
+    log_level: str = setting("LOG_LEVEL", "INFO", _log_level)
+    # the reviews service's rules the pages explain (the same variables it reads)
+    objection_days: int = setting("REVIEWS_OBJECTION_DAYS", 14)  # the window after acknowledging
+    suggest_threshold: float = setting("REVIEWS_SUGGEST_THRESHOLD", 0.05)  # t of the suggestion rule
+    # not from the environment: the "pick a user" login (None = in embedded mode only), and tests
+    dev_login: bool | None = None
     testing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dev_login is None:
+            self.dev_login = self.embedded
+        if self.secure_cookies is None:
+            self.secure_cookies = self.mode == "production"
+        if not self.secret_key and self.embedded:
+            self.secret_key = hashlib.sha256(f"kinerja.portal:{self.jwt_secret}".encode()).hexdigest()
 
     @property
     def embedded(self) -> bool:
@@ -38,36 +65,13 @@ class PortalSettings:
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "PortalSettings":
-        env = os.environ if env is None else env
-        mode = _env(env, "KINERJA_MODE", "embedded")
-        jwt_secret = _env(env, "JWT_SECRET", DEV_JWT_SECRET)
-        secret = _env(env, "PORTAL_SECRET_KEY")
-        if not secret and mode == "embedded":  # a stable dev secret: sessions survive a restart
-            secret = hashlib.sha256(f"kinerja.portal:{jwt_secret}".encode()).hexdigest()
-        s = cls(
-            mode=mode,
-            api_url=_env(env, "PORTAL_API_URL"),
-            secret_key=secret or "",
-            jwt_secret=jwt_secret,
-            dev_login=mode == "embedded",
-            oidc_metadata_url=_env(env, "PORTAL_OIDC_METADATA_URL"),
-            oidc_client_id=_env(env, "PORTAL_OIDC_CLIENT_ID"),
-            oidc_client_secret=_env(env, "PORTAL_OIDC_CLIENT_SECRET"),
-            oidc_scope=_env(env, "PORTAL_OIDC_SCOPE", "openid profile"),
-            session_minutes=env_int(env, "PORTAL_SESSION_MINUTES", 480),
-            api_timeout=env_float(env, "PORTAL_API_TIMEOUT", 15.0),
-            # Secure cookies in production; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
-            secure_cookies=env_flag(env, "PORTAL_SECURE_COOKIES", mode == "production"),
-            proxy_hops=env_int(env, "PROXY_HOPS", 0),
-            log_level=env_log_level(env),
-        )
-        for key, value in overrides.items():
-            setattr(s, key, value)
-        s.validate()
-        return s
+        """The settings from ``env`` (default ``os.environ``), ``overrides`` winning, checked."""
+        settings = load_settings(cls, env, {"dev_login": None, "testing": False, **overrides})
+        settings.validate()
+        return settings
 
     def validate(self) -> None:
-        if self.mode not in ("embedded", "production"):
+        if self.mode not in MODES:
             raise ConfigError(f"KINERJA_MODE must be 'embedded' or 'production', not {self.mode!r}")
         if self.mode == "production":
             if not self.secret_key:

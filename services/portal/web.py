@@ -1,42 +1,84 @@
 """The portal's shared pages: login (development or OpenID Connect), home, notifications inbox,
-and the error pages; each role's pages live in ``pages_<role>.py`` beside this file.
+and the error pages; each area's pages live beside this file (``AREAS``): the employee's
+(``pages_employee``: ``pages_plan``, ``pages_progress``), the supervisor's, the evaluations'
+(``pages_evaluations``: ``pages_rating``, ``pages_signoff``) and HR's (``pages_hr``: ``pages_hr_cycles``,
+``pages_hr_calibration``, ``pages_hr_surveys``, ``pages_hr_reports``).
 
-Helpers every page uses: :func:`page` renders a template, :func:`form_errors` turns an API's
-422 problem into ``{form field: message}`` shown beside the fields, :func:`error_page` shows a
-clear page for 403 ("tidak berwenang"), 404 and an unreachable service."""
+Helpers every page uses: :func:`t` words a message in the page's language, :func:`page` renders a
+template, :func:`form_errors` turns an API's 422 problem into ``{form field: message}`` shown
+beside the fields, :func:`error_page` shows a clear page for 403 ("tidak berwenang"), 404 and an
+unreachable service; :func:`today` and :func:`local_time` are dates and times in Jakarta."""
 
 from __future__ import annotations
 
 import importlib
+import secrets
 import time
 from collections import defaultdict
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from services.common.auth import issue_token
 
 from . import auth
-from .app import t
 from .auth import User, api, current_user, login_required
 from .client import ApiProblem
 
 bp = Blueprint("portal", __name__)
-AREAS = ("pages_employee", "pages_supervisor", "pages_evaluations", "pages_hr")
+# the page modules; an area's modules share its blueprint (endpoints ``employee.*``, ``evaluations.*``,
+# ``hr.*``), defined in the first one, so every module is imported before the blueprints are registered
+AREAS = (
+    ("pages_employee", "pages_plan", "pages_progress"),
+    ("pages_supervisor",),
+    ("pages_evaluations", "pages_rating", "pages_signoff"),
+    ("pages_hr", "pages_hr_cycles", "pages_hr_calibration", "pages_hr_surveys", "pages_hr_reports"),
+)
 P = "/plans/api/v1"
 R = "/reviews/api/v1"
+S = "/surveys/api/v1"
 N = "/notifications/api/v1"
+CSRF_FIELD = "csrf_token"
+LOCAL = ZoneInfo("Asia/Jakarta")  # where the people are: dates and times are shown in WIB
+BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
+ERRORS = {  # status → (message key, detail key or None)
+    404: ("error.not_found", None),
+    405: ("error.generic", "error.method"),
+    413: ("error.too_large", None),
+    400: ("error.generic", "error.bad_request"),
+}
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
-    for name in AREAS:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue
-        app.register_blueprint(module.bp)
+    blueprints: list[Blueprint] = []
+    for modules in AREAS:
+        for name in modules:
+            try:
+                module = importlib.import_module(f"{__package__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__package__}.{name}":
+                    raise
+                continue
+            if module.bp not in blueprints:
+                blueprints.append(module.bp)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
 
     @app.errorhandler(NotYours)
     def _not_yours(exc):
@@ -55,24 +97,47 @@ def register(app: Flask) -> None:
             return error_page(503, "error.unavailable")
         return error_page(exc.status, "error.generic", detail=exc.detail)
 
-    @app.errorhandler(404)
-    def _not_found(exc):
-        return error_page(404, "error.not_found")
+    for status in ERRORS:
+        app.register_error_handler(status, _http_error)
 
-    @app.errorhandler(405)
-    def _method(exc):
-        return error_page(405, "error.generic", detail=t("error.method"))
 
-    @app.errorhandler(413)
-    def _too_large(exc):
-        return error_page(413, "error.too_large")
-
-    @app.errorhandler(400)
-    def _bad(exc):
-        return error_page(400, "error.generic", detail=t("error.bad_request"))
+def _http_error(exc):
+    key, detail = ERRORS[exc.code]
+    return error_page(exc.code, key, detail=t(detail) if detail else None)
 
 
 # ------------------------------------------------------------------ helpers for every page
+
+
+def settings():
+    """The portal's settings (``PortalSettings``, read once when the app was made)."""
+    return current_app.extensions["portal"].settings
+
+
+def t(key: str, **params) -> str:
+    """The message ``key`` of the catalogue in the page's language."""
+    return current_app.extensions["portal"].catalogue.t(key, g.get("lang", "id"), **params)
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def check_csrf() -> None:
+    """Every form carries the session's CSRF token; a stale form (expired session) goes to login."""
+    given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
+    expected = session.get("csrf")
+    if not expected or not given or not secrets.compare_digest(given, expected):
+        g.csrf_failed = True  # login_required refuses the action; the login page asks again
+
+
+def lang_url(lang: str) -> str:
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    args["lang"] = lang
+    return request.path + "?" + urlencode(args)
 
 
 def page(template: str, status: int = 200, **ctx) -> Response:
@@ -120,10 +185,34 @@ def form_errors(exc: ApiProblem, fields: dict[str, str] | None = None) -> dict[s
     return out
 
 
-def today():
-    from zoneinfo import ZoneInfo
+def today() -> date:
+    return current_app.extensions["portal"].clock().astimezone(LOCAL).date()
 
-    return current_app.extensions["portal"].clock().astimezone(ZoneInfo("Asia/Jakarta")).date()
+
+def period_title(cycle: dict | None, seq: int | None) -> str | None:
+    """The name of the cycle's period ``seq`` in the page's language; None when it has no such period."""
+    for p in (cycle or {}).get("periods") or []:
+        if p["seq"] == seq:
+            return p["name_en"] if g.get("lang") == "en" else p["name_id"]
+    return None
+
+
+def local_time(value) -> datetime | None:
+    """An API timestamp (ISO 8601, or the RFC 822 form Flask gives a datetime; UTC when it names no
+    zone) as the time in Jakarta; None when it is not a timestamp."""
+    if isinstance(value, datetime):
+        at = value
+    else:
+        try:
+            at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                at = parsedate_to_datetime(str(value))
+            except (TypeError, ValueError):
+                return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(LOCAL)
 
 
 # ------------------------------------------------------------------ login
@@ -131,9 +220,8 @@ def today():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    settings = current_app.extensions["portal"].settings
     nxt = auth.safe_next(request.values.get("next"))
-    if not settings.dev_login:
+    if not settings().dev_login:
         return redirect(url_for("oidc.login", next=nxt))
     people = _directory()
     errors = {}
@@ -180,13 +268,12 @@ def _directory() -> dict:
 
 
 def _dev_user(choice: str, people: dict) -> User | None:
-    settings = current_app.extensions["portal"].settings
-    ttl = settings.session_minutes * 60
+    secret, ttl = settings().jwt_secret, settings().session_minutes * 60
     if choice.startswith("hr:"):
         agency = choice[3:]
         if agency not in people:
             return None
-        token = issue_token(settings.jwt_secret, roles=["hr"], agency=agency, sub=f"hr-{agency}", ttl_seconds=ttl)
+        token = issue_token(secret, roles=["hr"], agency=agency, sub=f"hr-{agency}", ttl_seconds=ttl)
         return User(
             token=token,
             nip=None,
@@ -200,9 +287,7 @@ def _dev_user(choice: str, people: dict) -> User | None:
             for e in staff:
                 if e["nip"] == choice:
                     roles = ["employee"] + (["supervisor"] if e["is_supervisor"] else [])
-                    token = issue_token(
-                        settings.jwt_secret, roles=roles, agency=agency, nip=e["nip"], sub=e["nip"], ttl_seconds=ttl
-                    )
+                    token = issue_token(secret, roles=roles, agency=agency, nip=e["nip"], sub=e["nip"], ttl_seconds=ttl)
                     return User(
                         token=token,
                         nip=e["nip"],

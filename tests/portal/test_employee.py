@@ -441,6 +441,9 @@ def test_every_catalogue_key_used_by_these_pages_exists_in_both_languages(stack)
         assert set(ids) == set(ens) and all(k.startswith(area + ".") for k in ids)
     sources = [
         root / "pages_employee.py",
+        root / "pages_plan.py",
+        root / "skp_form.py",
+        root / "pages_progress.py",
         root / "pages_supervisor.py",
         *(root / "templates" / "portal" / "employee").glob("*.html"),
         *(root / "templates" / "portal" / "supervisor").glob("*.html"),

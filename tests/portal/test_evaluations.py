@@ -330,6 +330,27 @@ def test_acknowledge_then_object_inside_the_window_and_not_after(team):
     assert [o["employee_nip"] for o in team.api("GET", "/objections").get_json()["items"]] == [STAFF_A[0]]
 
 
+def test_the_objection_window_runs_on_the_agency_date(team):
+    """Acknowledged at 20:00 UTC, 03:00 WIB the next day: the window closes 14 days after that day
+    in Jakarta, as the reviews service counts it; at 23:30 UTC on the last day it is already the
+    day after in Jakarta, and the page no longer offers an objection."""
+    clock = team.stack.clock
+    team.signed(STAFF_A[0])
+    b = team.stack.browser()
+    b.login(STAFF_A[0])
+    ev = team.evaluation(STAFF_A[0])
+    clock.set(clock.now.replace(hour=20, minute=0))
+    assert b.post(f"/evaluasi/{ev['id']}/terima").status_code == 200
+    closing = clock.now.date() + timedelta(days=15)
+    page = plain(b.get(f"/evaluasi/{ev['id']}"))
+    assert f"sampai dengan {closing.isoformat()}" in page and "Ajukan keberatan" in page
+    clock.set(clock.now.replace(hour=16) + timedelta(days=15))  # 23:00 WIB on the last day
+    assert "Ajukan keberatan" in plain(b.get(f"/evaluasi/{ev['id']}"))
+    clock.advance(hours=7, minutes=30)  # 23:30 UTC: 06:30 WIB the day after
+    page = plain(b.get(f"/evaluasi/{ev['id']}"))
+    assert f"ditutup pada {closing.isoformat()}" in page and "Ajukan keberatan" not in page
+
+
 # ------------------------------------------------------------------ the penilai
 
 

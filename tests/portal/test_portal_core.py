@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from services.common.auth import issue_token
+from services.common.config import ConfigError
+from services.portal.settings import PortalSettings
 from tests.plans.support import KASI_A, STAFF_A
 from tests.portal.support import text
 
@@ -147,3 +151,28 @@ def test_only_the_most_specific_menu_entry_is_current(stack):
     page = text(b.get("/tim/evaluasi"))
     assert page.count('aria-current="page"') == 1
     assert 'href="/tim/evaluasi" aria-current="page"' in page
+
+
+def test_portal_settings_are_typed_read_once_and_a_wrong_value_names_its_variable():
+    s = PortalSettings.from_env(
+        {
+            "PORTAL_SESSION_MINUTES": "60",
+            "PORTAL_SECURE_COOKIES": "yes",
+            "REVIEWS_OBJECTION_DAYS": "21",
+            "LOG_LEVEL": "warn",
+        }
+    )
+    assert (s.session_minutes, s.secure_cookies, s.objection_days, s.log_level) == (60, True, 21, "WARNING")
+    assert s.dev_login and s.secret_key and s.api_url is None  # embedded: the dev login, a derived session secret
+    assert PortalSettings.from_env({}) == PortalSettings()  # nothing set: the defaults
+    for name, value in (
+        ("PORTAL_SESSION_MINUTES", "an hour"),
+        ("PROXY_HOPS", "-1"),
+        ("PORTAL_API_TIMEOUT", "soon"),
+        ("PORTAL_SECURE_COOKIES", "perhaps"),
+        ("REVIEWS_SUGGEST_THRESHOLD", "five percent"),
+        ("LOG_LEVEL", "loud"),
+        ("KINERJA_MODE", "prod"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            PortalSettings.from_env({name: value})
