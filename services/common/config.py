@@ -190,6 +190,10 @@ def load_settings(cls, env: dict | None = None, overrides: dict | None = None):
     overrides = overrides or {}
     values = {}
     for f in fields(cls):
+        if "env" not in f.metadata:  # a field not read from the environment keeps its default
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+            continue
         if f.name in overrides:
             values[f.name] = overrides[f.name]
             continue

@@ -25,7 +25,6 @@ from .auth import api, current_user, login_required
 from .client import ApiProblem
 from .web import (
     BERAKHLAK,
-    LOCAL,
     NotYours,
     P,
     R,
@@ -34,6 +33,7 @@ from .web import (
     form_errors,
     get_own,
     local_time,
+    local_zone,
     page,
     settings,
     t,
@@ -55,13 +55,13 @@ def load_evaluation(evaluation_id: int) -> tuple[dict, str | None]:
 
 @bp.app_template_filter("eval_date")
 def eval_date(value) -> str:
-    """An API timestamp as the date in Jakarta (where the people are), ``YYYY-MM-DD``."""
+    """An API timestamp as the date in the agency's zone (where the people are), ``YYYY-MM-DD``."""
     moment = _parse_dt(value) if isinstance(value, str) else value
     if moment is None:
         return str(value or "")[:10]
     if moment.tzinfo is None:
         return moment.date().isoformat()
-    return moment.astimezone(LOCAL).date().isoformat()
+    return moment.astimezone(local_zone()).date().isoformat()
 
 
 def roles_in(ev: dict) -> dict[str, bool]:
@@ -121,7 +121,7 @@ def _parse_dt(value: str | None) -> datetime | None:
 
 
 def objection_closes_on(ev: dict) -> date | None:
-    """The last day to object: the day of acknowledging + the window, both days in Jakarta, the
+    """The last day to object: the day of acknowledging + the window, both days in the agency's zone, the
     agency's calendar in which the reviews service counts them."""
     ack = local_time(ev["acknowledged_at"]) if ev.get("acknowledged_at") else None
     return ack.date() + timedelta(days=settings().objection_days) if ack else None

@@ -66,11 +66,11 @@ def chart(unit: dict) -> dict:
 
 
 def when(value) -> str:
-    """A timestamp from an API (ISO 8601 or the RFC 822 form Flask gives a datetime) in WIB."""
+    """A timestamp from an API (ISO 8601, or RFC 822 as Flask gives a datetime) in the agency's zone (WIB/WITA/WIT)."""
     if not value:
         return ""
     at = local_time(value)
-    return at.strftime("%Y-%m-%d %H:%M WIB") if at else str(value)
+    return at.strftime("%Y-%m-%d %H:%M %Z") if at else str(value)
 
 
 def violation_text(v: dict) -> str:

@@ -157,6 +157,6 @@ def _decision_failed(plan_id: int, exc: ApiProblem, note: str = ""):
 
 @bp.app_template_filter("supervisor_time")
 def _fmt_time(value) -> str:
-    """An API timestamp (UTC) as the wall-clock time in Jakarta, ``HH:MM``."""
+    """An API timestamp (UTC) as the wall-clock time in the agency's zone, ``HH:MM``."""
     at = local_time(value)
     return at.strftime("%H:%M") if at else str(value)

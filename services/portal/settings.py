@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from services.common.config import DEV_JWT_SECRET, ConfigError, env_log_level, load_settings, setting
+from services.common.config import DEV_JWT_SECRET, ConfigError, env_log_level, env_timezone, load_settings, setting
 
 MODES = ("embedded", "production")
 
@@ -27,6 +27,13 @@ def _log_level(text: str) -> str:
     return env_log_level({"LOG_LEVEL": text})
 
 
+def _zone(text: str) -> str:
+    try:
+        return env_timezone({"KINERJA_TIMEZONE": text})
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("KINERJA_TIMEZONE ")) from None
+
+
 @dataclass
 class PortalSettings:
     mode: str = setting("KINERJA_MODE", "embedded")
@@ -44,6 +51,8 @@ class PortalSettings:
     secure_cookies: bool | None = setting("PORTAL_SECURE_COOKIES", None)
     proxy_hops: int = setting("PROXY_HOPS", 0, _count)  # trusted proxies in front (the gateway: 1)
     log_level: str = setting("LOG_LEVEL", "INFO", _log_level)
+    # the agency's time zone, as the services read it: dates and times on the pages, "today" for windows
+    timezone: str = setting("KINERJA_TIMEZONE", "Asia/Jakarta", _zone)
     # the reviews service's rules the pages explain (the same variables it reads)
     objection_days: int = setting("REVIEWS_OBJECTION_DAYS", 14)  # the window after acknowledging
     suggest_threshold: float = setting("REVIEWS_SUGGEST_THRESHOLD", 0.05)  # t of the suggestion rule
@@ -66,7 +75,7 @@ class PortalSettings:
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "PortalSettings":
         """The settings from ``env`` (default ``os.environ``), ``overrides`` winning, checked."""
-        settings = load_settings(cls, env, {"dev_login": None, "testing": False, **overrides})
+        settings = load_settings(cls, env, overrides)
         settings.validate()
         return settings
 

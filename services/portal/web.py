@@ -7,10 +7,11 @@ and the error pages; each area's pages live beside this file (``AREAS``): the em
 Helpers every page uses: :func:`t` words a message in the page's language, :func:`page` renders a
 template, :func:`form_errors` turns an API's 422 problem into ``{form field: message}`` shown
 beside the fields, :func:`error_page` shows a clear page for 403 ("tidak berwenang"), 404 and an
-unreachable service; :func:`today` and :func:`local_time` are dates and times in Jakarta."""
+unreachable service; :func:`today` and :func:`local_time` are dates and times in the agency's zone."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import secrets
 import time
@@ -54,7 +55,6 @@ R = "/reviews/api/v1"
 S = "/surveys/api/v1"
 N = "/notifications/api/v1"
 CSRF_FIELD = "csrf_token"
-LOCAL = ZoneInfo("Asia/Jakarta")  # where the people are: dates and times are shown in WIB
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 ERRORS = {  # status → (message key, detail key or None)
     404: ("error.not_found", None),
@@ -185,8 +185,18 @@ def form_errors(exc: ApiProblem, fields: dict[str, str] | None = None) -> dict[s
     return out
 
 
+def local_zone() -> ZoneInfo:
+    """The agency's time zone (``KINERJA_TIMEZONE``, default Asia/Jakarta): where the people are."""
+    return _zone(current_app.extensions["portal"].settings.timezone)
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def today() -> date:
-    return current_app.extensions["portal"].clock().astimezone(LOCAL).date()
+    return current_app.extensions["portal"].clock().astimezone(local_zone()).date()
 
 
 def period_title(cycle: dict | None, seq: int | None) -> str | None:
@@ -199,7 +209,7 @@ def period_title(cycle: dict | None, seq: int | None) -> str | None:
 
 def local_time(value) -> datetime | None:
     """An API timestamp (ISO 8601, or the RFC 822 form Flask gives a datetime; UTC when it names no
-    zone) as the time in Jakarta; None when it is not a timestamp."""
+    zone) as the time in the agency's zone; None when it is not a timestamp."""
     if isinstance(value, datetime):
         at = value
     else:
@@ -212,7 +222,7 @@ def local_time(value) -> datetime | None:
                 return None
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(LOCAL)
+    return at.astimezone(local_zone())
 
 
 # ------------------------------------------------------------------ login

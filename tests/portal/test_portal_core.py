@@ -8,7 +8,10 @@ import pytest
 
 from services.common.auth import issue_token
 from services.common.config import ConfigError
+from services.portal.app import create_app
+from services.portal.pages_hr_calibration import when
 from services.portal.settings import PortalSettings
+from services.portal.web import local_time
 from tests.plans.support import KASI_A, STAFF_A
 from tests.portal.support import text
 
@@ -173,6 +176,16 @@ def test_portal_settings_are_typed_read_once_and_a_wrong_value_names_its_variabl
         ("REVIEWS_SUGGEST_THRESHOLD", "five percent"),
         ("LOG_LEVEL", "loud"),
         ("KINERJA_MODE", "prod"),
+        ("KINERJA_TIMEZONE", "Asia/Bandung"),
     ):
         with pytest.raises(ConfigError, match=name):
             PortalSettings.from_env({name: value})
+
+
+def test_the_pages_show_times_in_the_agency_zone():
+    """KINERJA_TIMEZONE, as the services read it: WIB by default, WIT for an agency in Papua."""
+    for zone, shown in (("Asia/Jakarta", "2026-03-01 07:30 WIB"), ("Asia/Jayapura", "2026-03-01 09:30 WIT")):
+        app = create_app(PortalSettings.from_env({"KINERJA_TIMEZONE": zone}, testing=True))
+        with app.test_request_context():
+            assert when("2026-03-01T00:30:00Z") == shown
+            assert local_time("2026-02-28T23:30:00+00:00").date().isoformat() == "2026-03-01"
