@@ -37,6 +37,20 @@ class ImportRowError(Schema):
     detail = fields.String()
 
 
+def import_rejected(errors: list[dict], **params) -> Problem:
+    """422 ``import.rejected`` for a CSV import refused as a whole: every refused row's field error
+    (``rows[<row>].<field>``), and ``params`` (e.g. ``rows=`` the number of rows read)."""
+    return Problem(
+        422,
+        "import.rejected",
+        errors=[
+            FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
+            for e in errors
+        ],
+        **params,
+    )
+
+
 def etag_of(version: int) -> str:
     return f'"{version}"'
 

@@ -9,36 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
+from .rules import MONTHS  # the month names are plain data the rule books use too
 
 
 def long_date(d, lang: str) -> str:

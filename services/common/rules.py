@@ -3,6 +3,38 @@ SQLAlchemy, no I/O — so the rule books stay free of them too."""
 
 from __future__ import annotations
 
+#: Month names by language (``id`` first): period names in the rule books, long dates on pages.
+MONTHS = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
 
 class DomainError(Exception):
     """A rule was broken. ``code`` is a message-catalogue key, ``field`` the input it

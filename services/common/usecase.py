@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .auth import Principal
 from .errors import FieldError, Problem
+from .rules import DomainError
 
 
 def platform():
@@ -52,6 +53,22 @@ def validation(errors: Iterable[FieldError | tuple], **params) -> Problem:
         else:
             items.append(FieldError(e[0], e[1], e[2] if len(e) > 2 else params))
     return Problem(422, "validation", errors=items)
+
+
+def parse_each(items: Iterable, parse: Callable, field: str, whole: str) -> list:
+    """``parse(item)`` for every item (a rule book's parser); every item it refuses with a
+    :class:`~services.common.rules.DomainError` becomes the field error ``<field>[i].<its field>``
+    (``<field>[i].<whole>`` when the error names no field), all of them in one 422 — nothing is
+    kept when one item is wrong."""
+    parsed, errors = [], []
+    for i, item in enumerate(items):
+        try:
+            parsed.append(parse(item))
+        except DomainError as exc:
+            errors.append(FieldError(f"{field}[{i}].{exc.field or whole}", exc.code, exc.params))
+    if errors:
+        raise validation(errors)
+    return parsed
 
 
 def actor_of(who: Principal | str | None) -> str:

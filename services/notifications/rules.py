@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
 from services.common.errors import FieldError
-from services.common.usecase import now, record, validation
+from services.common.usecase import now, parse_each, record, validation
 
 from . import domain
 from .models import HrContact, RuleRow
@@ -161,14 +161,7 @@ def rules_are_default(s: Session, agency: str) -> bool:
 
 
 def replace_rules(s: Session, p: Principal, agency: str, rules: list[dict]) -> list[domain.Rule]:
-    parsed, errors = [], []
-    for i, r in enumerate(rules):
-        try:
-            parsed.append(domain.rule_from_dict(r))
-        except domain.DomainError as exc:
-            errors.append(FieldError(f"rules[{i}].{exc.field or 'rule'}", exc.code, exc.params))
-    if errors:
-        raise validation(errors)
+    parsed = parse_each(rules, domain.rule_from_dict, "rules", "rule")
     before = _delete_rules(s, agency)
     for i, rule in enumerate(parsed):
         s.add(RuleRow(agency_code=agency, position=i, **domain.rule_to_dict(rule)))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import FieldError, Problem, flatten_messages
-from services.common.http import ImportRowError
+from services.common.http import ImportRowError, import_rejected
 from services.common.usecase import platform
 
 from .access import PREFIX, require_hr
@@ -98,15 +98,7 @@ def import_directory(
     if errors:
         if dry_run:
             return report
-        raise Problem(
-            422,
-            "import.rejected",
-            errors=[
-                FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
-                for e in errors
-            ],
-            rows=report["rows"],
-        )
+        raise import_rejected(errors, rows=report["rows"])
     # apply in dependency order (parents and superiors first); a dry run rolls everything back
     ordered = _dependency_order(rows, key, "parent_code" if kind == "units" else "superior_nip")
     for _, d in ordered:

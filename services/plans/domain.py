@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from numbers import Real
 
-from services.common.rules import DomainError  # noqa: F401 (the rule book's error, re-exported)
+from services.common.rules import MONTHS, DomainError  # noqa: F401 (DomainError: the rule book's error, re-exported)
 
 __all__ = [
     "ACTIONS",
@@ -174,34 +174,6 @@ PERIOD_TYPES = ("monthly", "quarterly", "semester")
 #: Number of periodic evaluations in a cycle of each type.
 PERIOD_COUNTS = {"monthly": 12, "quarterly": 4, "semester": 2}
 
-_MONTHS_ID = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _QUARTERS_ID = ("Triwulan I", "Triwulan II", "Triwulan III", "Triwulan IV-Akhir")
 _QUARTERS_EN = ("Quarter I", "Quarter II", "Quarter III", "Quarter IV (final)")
 _SEMESTERS = ("Semester I", "Semester II")
@@ -233,7 +205,7 @@ def make_periods(year: int, period_type: str, deadline_days: int = 5) -> list[Pe
     if deadline_days < 0:
         raise DomainError("cycle.deadline_days", field="deadline_days")
     if period_type == "monthly":
-        months_per_period, names = 1, list(zip(_MONTHS_ID, _MONTHS_EN))
+        months_per_period, names = 1, list(zip(MONTHS["id"], MONTHS["en"]))
     elif period_type == "quarterly":
         months_per_period, names = 3, list(zip(_QUARTERS_ID, _QUARTERS_EN))
     else:

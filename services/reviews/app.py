@@ -1,5 +1,5 @@
 """Composition root of the reviews service: its settings, the events it publishes, and the blueprint of each
-capability module (FEATURES)."""
+capability module (BLUEPRINTS)."""
 
 from __future__ import annotations
 
@@ -33,18 +33,19 @@ from .settings import Settings
 SERVICE = "reviews"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
-FEATURES = (
-    evaluations,
-    peers,
-    signoff,
-    document,
-    objections,
-    orgresults,
-    calibration,
-    followup,
-    readmodel,
-    siasn_export,
-)
+#: one blueprint per capability module
+BLUEPRINTS = [
+    evaluations.blp,
+    peers.blp,
+    signoff.blp,
+    document.blp,
+    objections.blp,
+    orgresults.blp,
+    calibration.blp,
+    followup.blp,
+    readmodel.blp,
+    siasn_export.blp,
+]
 
 
 def create_app(
@@ -59,7 +60,7 @@ def create_app(
         metadata=Base.metadata,
         tables=platform_tables,
         migrations_dir=MIGRATIONS,
-        blueprints=[*(feature.blueprint for feature in FEATURES), audit_blueprint(SERVICE)],
+        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
         catalogue_dir=HERE / "messages",
         clock=clock,
         migrate=migrate,

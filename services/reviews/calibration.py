@@ -34,7 +34,7 @@ from .models import Adjustment, CalibrationOverride, CycleRef, Evaluation, OrgRe
 from .orgresults import rules_for
 from .schemas import ID, RATING, SEQ, CalibrationQuery, EvaluationOut
 
-blueprint = Blueprint(
+blp = Blueprint(
     "calibration",
     __name__,
     url_prefix=PREFIX,
@@ -322,20 +322,20 @@ def rater_consistency(s: Session, p: Principal, cycle_id: int, seq: int | None) 
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/calibration")
+@blp.route("/calibration")
 class Calibration(MethodView):
-    @blueprint.arguments(CalibrationQuery, location="query")
-    @blueprint.response(200, CalibrationOut)
+    @blp.arguments(CalibrationQuery, location="query")
+    @blp.response(200, CalibrationOut)
     def get(self, args):
         """Per unit: counts and percentages per predikat against the allowed band, and every violation."""
         with uow() as s:
             return calibration(s, current_principal(), args["cycle_id"], args["period_seq"], args.get("unit_code"))
 
 
-@blueprint.route("/calibration/check")
+@blp.route("/calibration/check")
 class CalibrationCheck(MethodView):
-    @blueprint.arguments(CalibrationQuery, location="query")
-    @blueprint.response(200, CalibrationOut)
+    @blp.arguments(CalibrationQuery, location="query")
+    @blp.response(200, CalibrationOut)
     def post(self, args):
         """Run the check and publish ``reviews.calibration.violation_found`` per unit in violation (HR)."""
         p = require_roles("hr")
@@ -343,29 +343,29 @@ class CalibrationCheck(MethodView):
             return check_calibration(s, p, args["cycle_id"], args["period_seq"])
 
 
-@blueprint.route("/calibration/overrides")
+@blp.route("/calibration/overrides")
 class Overrides(MethodView):
-    @blueprint.arguments(OverrideIn)
-    @blueprint.response(201, OverrideOut)
+    @blp.arguments(OverrideIn)
+    @blp.response(201, OverrideOut)
     def post(self, data):
         """HR records an override with a reason so a unit in violation can be signed off."""
         with uow() as s:
             return record_override(s, current_principal(), data)
 
 
-@blueprint.route("/evaluations/<int:evaluation_id>/adjust")
+@blp.route("/evaluations/<int:evaluation_id>/adjust")
 class Adjust(MethodView):
-    @blueprint.arguments(AdjustIn)
-    @blueprint.response(200, EvaluationOut)
+    @blp.arguments(AdjustIn)
+    @blp.response(200, EvaluationOut)
     def post(self, data, evaluation_id):
         """Calibration adjustment with a reason (HR or the penilai); before and after are kept."""
         return evaluation_action(evaluation_id, adjust, data)
 
 
-@blueprint.route("/rater-consistency")
+@blp.route("/rater-consistency")
 class Consistency(MethodView):
-    @blueprint.arguments(ConsistencyQuery, location="query")
-    @blueprint.response(200, ConsistencyOut)
+    @blp.arguments(ConsistencyQuery, location="query")
+    @blp.response(200, ConsistencyOut)
     def get(self, args):
         """Per penilai: their rating distribution against their unit and agency, with a leniency (+) /
         severity (−) index (HR)."""

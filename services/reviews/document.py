@@ -22,7 +22,7 @@ from .evaluations import latest_realisations
 from .models import CycleRef, Evaluation, EvaluationDocument, PlanRef
 from .orgresults import org_result_of, rules_for
 
-blueprint = Blueprint(
+blp = Blueprint(
     "documents",
     __name__,
     url_prefix=f"{PREFIX}/evaluations",
@@ -168,9 +168,9 @@ def documents(s: Session, ev: Evaluation) -> list[EvaluationDocument]:
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/<int:evaluation_id>/documents")
+@blp.route("/<int:evaluation_id>/documents")
 class Documents(MethodView):
-    @blueprint.response(200, DocumentOut(many=True))
+    @blp.response(200, DocumentOut(many=True))
     def get(self, evaluation_id):
         """Every signed version of the evaluation document with its content hash."""
         p = current_principal()
@@ -178,9 +178,9 @@ class Documents(MethodView):
             return documents(s, get_evaluation(s, p, evaluation_id))
 
 
-@blueprint.route("/<int:evaluation_id>/document.pdf")
+@blp.route("/<int:evaluation_id>/document.pdf")
 class DocumentPdf(MethodView):
-    @blueprint.response(200)
+    @blp.response(200)
     def get(self, evaluation_id):
         """The evaluation document as PDF (latest signed version, or a draft marked as such)."""
         p = current_principal()

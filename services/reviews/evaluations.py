@@ -32,7 +32,7 @@ from .models import Evaluation, PlanRef, RealisationRef
 from .orgresults import org_result_of
 from .schemas import PREDIKAT, RATING, SEQ, TEXT, EvaluationOut, EvaluationSummary
 
-blueprint = Blueprint(
+blp = Blueprint(
     "evaluations",
     __name__,
     url_prefix=f"{PREFIX}/evaluations",
@@ -273,10 +273,10 @@ def suggest_preview(s: Session, p: Principal, ev: Evaluation) -> dict:
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("")
+@blp.route("")
 class Evaluations(MethodView):
-    @blueprint.arguments(EvaluationQuery, location="query")
-    @blueprint.response(200, page_schema(EvaluationSummary))
+    @blp.arguments(EvaluationQuery, location="query")
+    @blp.response(200, page_schema(EvaluationSummary))
     def get(self, args):
         """Evaluations the caller may see: their own, those they rate (``role=penilai``) or
         countersign (``role=atasan``); HR their agency. Filters: cycle, period, unit, status, predikat."""
@@ -285,17 +285,17 @@ class Evaluations(MethodView):
             return paginate(s, evaluation_query(p, args), Evaluation.id, args.get("cursor"), args["limit"])
 
 
-@blueprint.route("/<int:evaluation_id>")
+@blp.route("/<int:evaluation_id>")
 class EvaluationItem(MethodView):
-    @blueprint.response(200, EvaluationOut)
+    @blp.response(200, EvaluationOut)
     def get(self, evaluation_id):
         with uow() as s:
             return with_etag(get_evaluation(s, current_principal(), evaluation_id))
 
 
-@blueprint.route("/<int:evaluation_id>/suggestion")
+@blp.route("/<int:evaluation_id>/suggestion")
 class Suggestion(MethodView):
-    @blueprint.response(200)
+    @blp.response(200)
     def get(self, evaluation_id):
         """The suggested rating hasil kerja with the per-IKI and per-RHK classification behind it."""
         p = current_principal()
@@ -303,28 +303,28 @@ class Suggestion(MethodView):
             return suggest_preview(s, p, get_evaluation(s, p, evaluation_id))
 
 
-@blueprint.route("/<int:evaluation_id>/self-assessment")
+@blp.route("/<int:evaluation_id>/self-assessment")
 class SelfAssessment(MethodView):
-    @blueprint.arguments(SelfAssessmentIn)
-    @blueprint.response(200, EvaluationOut)
+    @blp.arguments(SelfAssessmentIn)
+    @blp.response(200, EvaluationOut)
     def put(self, data, evaluation_id):
         """Save my self-assessment as a draft (the employee); requires If-Match."""
         return evaluation_action(evaluation_id, save_self_assessment, data, if_match=True)
 
 
-@blueprint.route("/<int:evaluation_id>/self-assessment/submit")
+@blp.route("/<int:evaluation_id>/self-assessment/submit")
 class SelfAssessmentSubmit(MethodView):
-    @blueprint.arguments(SelfAssessmentIn)
-    @blueprint.response(200, EvaluationOut)
+    @blp.arguments(SelfAssessmentIn)
+    @blp.response(200, EvaluationOut)
     def post(self, data, evaluation_id):
         """Submit my self-assessment (achievements, challenges and improvement plan required)."""
         return evaluation_action(evaluation_id, lambda s, p, ev: save_self_assessment(s, p, ev, data, submit=True))
 
 
-@blueprint.route("/<int:evaluation_id>/rating")
+@blp.route("/<int:evaluation_id>/rating")
 class Rating(MethodView):
-    @blueprint.arguments(RatingIn)
-    @blueprint.response(200, EvaluationOut)
+    @blp.arguments(RatingIn)
+    @blp.response(200, EvaluationOut)
     def put(self, data, evaluation_id):
         """Rate results and behaviour (the penilai); requires If-Match. Departing from the suggested
         rating hasil kerja needs ``deviation_reason``; the predikat follows the matrix."""

@@ -20,9 +20,7 @@ from . import domain
 from .access import PREFIX, penilai_or_hr, uow
 from .models import Evaluation, FollowUp
 
-blueprint = Blueprint(
-    "followup", __name__, url_prefix=PREFIX, description="Follow-up: development plans and recognitions"
-)
+blp = Blueprint("followup", __name__, url_prefix=PREFIX, description="Follow-up: development plans and recognitions")
 
 
 class FollowUpQuery(PageArgs):
@@ -144,10 +142,10 @@ def followup_query(p: Principal, args: dict):
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/followups")
+@blp.route("/followups")
 class FollowUps(MethodView):
-    @blueprint.arguments(FollowUpQuery, location="query")
-    @blueprint.response(200, page_schema(FollowUpOut))
+    @blp.arguments(FollowUpQuery, location="query")
+    @blp.response(200, page_schema(FollowUpOut))
     def get(self, args):
         """Development plans and recognitions (HR: the agency; others: their own and their team's)."""
         p = current_principal()
@@ -155,10 +153,10 @@ class FollowUps(MethodView):
             return paginate(s, followup_query(p, args), FollowUp.id, args.get("cursor"), args["limit"])
 
 
-@blueprint.route("/followups/<int:followup_id>")
+@blp.route("/followups/<int:followup_id>")
 class FollowUpItem(MethodView):
-    @blueprint.arguments(FollowUpUpdate)
-    @blueprint.response(200, FollowUpOut)
+    @blp.arguments(FollowUpUpdate)
+    @blp.response(200, FollowUpOut)
     def patch(self, data, followup_id):
         p = current_principal()
         with uow() as s:

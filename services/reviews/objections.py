@@ -23,7 +23,7 @@ from .followup import plan_follow_up
 from .models import Evaluation, Objection
 from .schemas import ID, RATING
 
-blueprint = Blueprint(
+blp = Blueprint(
     "objections",
     __name__,
     url_prefix=PREFIX,
@@ -233,10 +233,10 @@ def objection_query(p: Principal, args: dict):
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/evaluations/<int:evaluation_id>/objections")
+@blp.route("/evaluations/<int:evaluation_id>/objections")
 class FileObjection(MethodView):
-    @blueprint.arguments(ObjectionIn)
-    @blueprint.response(201, ObjectionOut)
+    @blp.arguments(ObjectionIn)
+    @blp.response(201, ObjectionOut)
     def post(self, data, evaluation_id):
         """File an objection (the employee) within 14 days of acknowledging; one per evaluation."""
         p = current_principal()
@@ -244,10 +244,10 @@ class FileObjection(MethodView):
             return file_objection(s, p, get_evaluation(s, p, evaluation_id), data["reasons"])
 
 
-@blueprint.route("/objections")
+@blp.route("/objections")
 class Objections(MethodView):
-    @blueprint.arguments(ObjectionQuery, location="query")
-    @blueprint.response(200, page_schema(ObjectionOut))
+    @blp.arguments(ObjectionQuery, location="query")
+    @blp.response(200, page_schema(ObjectionOut))
     def get(self, args):
         """Objections HR of the agency sees (or, for a person, those they filed, answer as penilai or
         decide), by cycle, evaluation, status and decision."""
@@ -256,19 +256,19 @@ class Objections(MethodView):
             return paginate(s, objection_query(p, args), Objection.id, args.get("cursor"), args["limit"])
 
 
-@blueprint.route("/objections/<int:objection_id>")
+@blp.route("/objections/<int:objection_id>")
 class ObjectionItem(MethodView):
-    @blueprint.response(200, ObjectionOut)
+    @blp.response(200, ObjectionOut)
     def get(self, objection_id):
         with uow() as s:
             obj, _ = get_objection(s, current_principal(), objection_id)
             return obj
 
 
-@blueprint.route("/objections/<int:objection_id>/statements")
+@blp.route("/objections/<int:objection_id>/statements")
 class Statements(MethodView):
-    @blueprint.arguments(StatementIn)
-    @blueprint.response(201, ObjectionOut)
+    @blp.arguments(StatementIn)
+    @blp.response(201, ObjectionOut)
     def post(self, data, objection_id):
         """A statement from the employee or the penilai (both sides are heard)."""
         p = current_principal()
@@ -277,10 +277,10 @@ class Statements(MethodView):
             return add_statement(s, p, obj, ev, data["text"])
 
 
-@blueprint.route("/objections/<int:objection_id>/decide")
+@blp.route("/objections/<int:objection_id>/decide")
 class Decide(MethodView):
-    @blueprint.arguments(DecisionIn)
-    @blueprint.response(200, ObjectionOut)
+    @blp.arguments(DecisionIn)
+    @blp.response(200, ObjectionOut)
     def post(self, data, objection_id):
         """The atasan penilai decides: upheld, or changed with new ratings (a new document version). Final."""
         p = current_principal()

@@ -12,15 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
-from services.common.errors import FieldError, Problem
-from services.common.usecase import now, record, validation
+from services.common.errors import Problem
+from services.common.usecase import now, parse_each, record, validation
 
 from . import domain
 from .access import ANNUAL, PREFIX, in_agency, uow
 from .models import CycleRef, DistributionRuleRow, Evaluation, OrgResult, Person, UnitRef
 from .schemas import ID, SEQ, CalibrationQuery
 
-blueprint = Blueprint(
+blp = Blueprint(
     "orgresults",
     __name__,
     url_prefix=PREFIX,
@@ -145,14 +145,7 @@ def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.Di
     agency = p.agency or ""
     if not in_agency(p, agency, ("hr",)):
         raise forbid()
-    parsed, errors = [], []
-    for i, r in enumerate(rules):
-        try:
-            parsed.append(domain.rule_from_dict(r))
-        except domain.DomainError as exc:
-            errors.append(FieldError(f"rules[{i}].{exc.field or 'rule'}", exc.code, exc.params))
-    if errors:
-        raise validation(errors)
+    parsed = parse_each(rules, domain.rule_from_dict, "rules", "rule")
     before = [domain.rule_to_dict(r) for r in rules_for(s, agency)]
     for row in s.scalars(select(DistributionRuleRow).where(DistributionRuleRow.agency_code == agency)):
         s.delete(row)
@@ -175,10 +168,10 @@ def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.Di
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/org-results")
+@blp.route("/org-results")
 class OrgResults(MethodView):
-    @blueprint.arguments(CalibrationQuery, location="query")
-    @blueprint.response(200, OrgResultOut(many=True))
+    @blp.arguments(CalibrationQuery, location="query")
+    @blp.response(200, OrgResultOut(many=True))
     def get(self, args):
         p = current_principal()
         with uow() as s:
@@ -189,25 +182,25 @@ class OrgResults(MethodView):
                 stmt = stmt.where(OrgResult.unit_code == args["unit_code"])
             return list(s.scalars(stmt.order_by(OrgResult.period_seq, OrgResult.unit_code)))
 
-    @blueprint.arguments(OrgResultIn)
-    @blueprint.response(200, OrgResultOut)
+    @blp.arguments(OrgResultIn)
+    @blp.response(200, OrgResultOut)
     def put(self, data):
         """Set a unit's organisation result for a period (HR, or the head one level up)."""
         with uow() as s:
             return set_org_result(s, current_principal(), data)
 
 
-@blueprint.route("/distribution-rules")
+@blp.route("/distribution-rules")
 class Rules(MethodView):
-    @blueprint.response(200, RulesOut)
+    @blp.response(200, RulesOut)
     def get(self):
         """The agency's distribution rules (defaults from SE MenPANRB 3/2023 until HR edits them)."""
         p = current_principal()
         with uow() as s:
             return {"rules": [domain.rule_to_dict(r) for r in rules_for(s, p.agency or "")]}
 
-    @blueprint.arguments(RulesIn)
-    @blueprint.response(200, RulesOut)
+    @blp.arguments(RulesIn)
+    @blp.response(200, RulesOut)
     def put(self, data):
         """Replace the agency's distribution rules (HR)."""
         with uow() as s:

@@ -19,7 +19,7 @@ from .access import PREFIX, get_evaluation, not_frozen, only_penilai, uow
 from .models import Evaluation, PeerRater, Person
 from .schemas import RATING, TEXT
 
-blueprint = Blueprint(
+blp = Blueprint(
     "peers", __name__, url_prefix=f"{PREFIX}/evaluations", description="Peer feedback on behaviour, in aggregate"
 )
 
@@ -109,10 +109,10 @@ def peer_summary(s: Session, p: Principal, ev: Evaluation) -> dict:
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/<int:evaluation_id>/peers")
+@blp.route("/<int:evaluation_id>/peers")
 class Peers(MethodView):
-    @blueprint.arguments(PeersIn)
-    @blueprint.response(200, PeerSummaryOut)
+    @blp.arguments(PeersIn)
+    @blp.response(200, PeerSummaryOut)
     def post(self, data, evaluation_id):
         """Nominate peer raters for behaviour feedback (the penilai)."""
         p = current_principal()
@@ -122,9 +122,9 @@ class Peers(MethodView):
             return peer_summary(s, p, ev)
 
 
-@blueprint.route("/<int:evaluation_id>/peer-feedback")
+@blp.route("/<int:evaluation_id>/peer-feedback")
 class PeerFeedback(MethodView):
-    @blueprint.response(200, PeerSummaryOut)
+    @blp.response(200, PeerSummaryOut)
     def get(self, evaluation_id):
         """Peer feedback in aggregate only, and only once at least three raters answered."""
         p = current_principal()
@@ -132,8 +132,8 @@ class PeerFeedback(MethodView):
             ev = get_evaluation(s, p, evaluation_id)
             return peer_summary(s, p, ev)
 
-    @blueprint.arguments(PeerAnswerIn)
-    @blueprint.response(201, PeerSummaryOut)
+    @blp.arguments(PeerAnswerIn)
+    @blp.response(201, PeerSummaryOut)
     def post(self, data, evaluation_id):
         """Answer as a nominated peer rater (per BerAKHLAK value: above / meets / below)."""
         p = current_principal()

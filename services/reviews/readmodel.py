@@ -22,7 +22,7 @@ from services.common.usecase import emit, now, settings
 from .access import ANNUAL, PREFIX, ev_ref, uow
 from .models import CycleRef, Evaluation, FeedbackRef, Person, PlanRef, RealisationRef, UnitRef
 
-blueprint = Blueprint(
+blp = Blueprint(
     "readmodel", __name__, url_prefix=PREFIX, description="The read model of the plans service's data, and its rebuild"
 )
 
@@ -285,9 +285,9 @@ class RebuildOut(Schema):
     counts = fields.Dict()
 
 
-@blueprint.route("/read-model/rebuild")
+@blp.route("/read-model/rebuild")
 class Rebuild(MethodView):
-    @blueprint.response(200, RebuildOut)
+    @blp.response(200, RebuildOut)
     def post(self):
         """Rebuild the read model of people, units, cycles and approved SKPs from the plans API,
         with the caller's token (HR of the agency)."""

@@ -41,7 +41,7 @@ from .siasn import (
     skp22_payload,
 )
 
-__all__ = ["blueprint", "prepare_push", "push_results", "pushes", "record_push", "send_all"]
+__all__ = ["blp", "prepare_push", "push_results", "pushes", "record_push", "send_all"]
 
 BODY_LIMIT = 4000  # characters of a response body kept on the push record
 
@@ -210,7 +210,7 @@ def pushes(s: Session, p: Principal, cycle_id: int, status: str | None = None) -
 
 # ------------------------------------------------------------------ HTTP
 
-blueprint = Blueprint(
+blp = Blueprint(
     "siasn", __name__, url_prefix=f"{PREFIX}/siasn", description="Export of countersigned results to SIASN (BKN)"
 )
 
@@ -275,10 +275,10 @@ def make_client() -> SiasnClient:
     return SiasnClient(config)
 
 
-@blueprint.route("/push")
+@blp.route("/push")
 class Push(MethodView):
-    @blueprint.arguments(PushIn)
-    @blueprint.response(200, PushOut)
+    @blp.arguments(PushIn)
+    @blp.response(200, PushOut)
     def post(self, data):
         """Push the cycle's countersigned annual (``/skp22/save``) or periodic
         (``/kinerjaperiodik/save``) results not yet sent successfully (HR of the agency). Each
@@ -292,10 +292,10 @@ class Push(MethodView):
             return record_push(s, p, plan)
 
 
-@blueprint.route("/pushes")
+@blp.route("/pushes")
 class Pushes(MethodView):
-    @blueprint.arguments(PushQuery, location="query")
-    @blueprint.response(200, PushRecordOut(many=True))
+    @blp.arguments(PushQuery, location="query")
+    @blp.response(200, PushRecordOut(many=True))
     def get(self, args):
         """Every push record of the cycle, oldest first (HR of the agency)."""
         p = current_principal()

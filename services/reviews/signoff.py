@@ -22,7 +22,7 @@ from .models import Evaluation
 from .objections import objection_days
 from .schemas import EvaluationOut
 
-blueprint = Blueprint(
+blp = Blueprint(
     "signoff",
     __name__,
     url_prefix=f"{PREFIX}/evaluations",
@@ -102,25 +102,25 @@ def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
 # ------------------------------------------------------------------ HTTP
 
 
-@blueprint.route("/<int:evaluation_id>/sign")
+@blp.route("/<int:evaluation_id>/sign")
 class Sign(MethodView):
-    @blueprint.response(200, EvaluationOut)
+    @blp.response(200, EvaluationOut)
     def post(self, evaluation_id):
         """The penilai signs: the content is frozen and its hash stored (blocked while the unit breaks the curve)."""
         return evaluation_action(evaluation_id, sign)
 
 
-@blueprint.route("/<int:evaluation_id>/acknowledge")
+@blp.route("/<int:evaluation_id>/acknowledge")
 class Acknowledge(MethodView):
-    @blueprint.response(200, EvaluationOut)
+    @blp.response(200, EvaluationOut)
     def post(self, evaluation_id):
         """The employee acknowledges receipt; the 14-day objection window starts."""
         return evaluation_action(evaluation_id, acknowledge)
 
 
-@blueprint.route("/<int:evaluation_id>/countersign")
+@blp.route("/<int:evaluation_id>/countersign")
 class Countersign(MethodView):
-    @blueprint.response(200, EvaluationOut)
+    @blp.response(200, EvaluationOut)
     def post(self, evaluation_id):
         """The atasan penilai countersigns; follow-up is planned."""
         return evaluation_action(evaluation_id, countersign)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal
 from services.common.errors import FieldError, Problem
+from services.common.http import import_rejected
 from services.common.usecase import validation
 
 from . import domain
@@ -138,15 +139,7 @@ def import_csv(s: Session, p: Principal, c: Campaign, text: str, *, dry_run: boo
     if errors:
         if dry_run:
             return report
-        raise Problem(
-            422,
-            "import.rejected",
-            rows=total,
-            errors=[
-                FieldError(f"rows[{e['row']}].{e['field']}", e["code"], e.get("params") or {}, e.get("message"))
-                for e in errors
-            ],
-        )
+        raise import_rejected(errors, rows=total)
     try:
         ids = record_responses(
             s, c, items, channel="import", actor=p.sub, field_prefix=lambda i, f: f"rows[{lines[i]}].{bare_field(f)}"
