@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 from flask_smorest import Api
-from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
@@ -152,19 +151,27 @@ class Platform:
 
 def create_service_app(
     config: Config,
-    *,
-    title: str,
-    metadata: MetaData,
-    tables: PlatformTables,
-    migrations_dir: Path,
+    package: Path,
+    models,
+    events,
     blueprints: Iterable,
-    catalogue_dir: Path | None = None,
+    *,
     domain_errors: dict[type, int] | None = None,
     clock: Callable[[], datetime] | None = None,
     public_paths: Iterable[str] = (),
     migrate: bool | None = None,
-    publishes: Iterable = (),
+    settings=None,
 ) -> Flask:
+    """A service's Flask app from its parts: ``package`` its folder (``migrations/``, ``messages/``),
+    ``models`` its mappings module (``platform_tables``), ``events`` its events module (``PUBLISHES``:
+    payloads are serialised through their schemas), ``blueprints`` one per capability (the audit
+    trail's is added), ``domain_errors`` the HTTP status of each rule-book error, ``settings`` the service's own typed
+    settings (``usecase.settings()``)."""
+    tables: PlatformTables = models.platform_tables
+    publishes = events.PUBLISHES
+    blueprints = [*blueprints, audit_log.make_blueprint(config.service)]
+    catalogue_dir = package / "messages" if (package / "messages").is_dir() else None
+    migrations_dir = package / "migrations"
     service = config.service
     prefix = f"/{service}"
     app = Flask(f"kinerja.{service}")
@@ -173,11 +180,12 @@ def create_service_app(
     platform = Platform(config, tables, catalogue, clock)
     platform.app = app
     platform.event_types = {spec.type: spec for spec in publishes}
+    platform.settings = settings
     app.extensions["kinerja"] = platform
     app.config.update(
         MAX_CONTENT_LENGTH=max(config.max_upload_bytes, config.max_content_length) + 64 * 1024,
         TESTING=config.testing,
-        API_TITLE=title,
+        API_TITLE=f"Kinerja — {config.service}",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=prefix,

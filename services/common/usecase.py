@@ -1,9 +1,11 @@
 """What every service's use cases stand on (no domain word): the platform of the app in
-context, its clock and the agency's "today", the two errors a use case raises most, and the
-audit row and outbox event it records — one set for every service instead of a copy each.
+context, its clock and the agency's "today", the two errors a use case raises most, and the one
+way to record a change — :func:`record` (its audit row and outbox event together) or
+:func:`changing` — one set for every service instead of a copy each. :func:`emit` alone is for an
+event that records no change of its own (e.g. a computed index, a delivery's outcome).
 
 A service's use-case modules import these by name (``from services.common.usecase import now,
-audit, emit, …``); HTTP views and event consumers both run them inside the service's app context."""
+record, …``); HTTP views and event consumers both run them inside the service's app context."""
 
 from __future__ import annotations
 
@@ -79,32 +81,6 @@ def actor_of(who: Principal | str | None) -> str:
     return who or f"system:{platform().service}"
 
 
-def audit(
-    s: Session,
-    who: Principal | str | None,
-    action: str,
-    entity_type: str,
-    entity_id,
-    *,
-    before=None,
-    after=None,
-    agency=None,
-    subject=None,
-) -> None:
-    """An append-only audit row in the caller's transaction (``before`` is the state before the change)."""
-    platform().audit(
-        s,
-        actor=actor_of(who),
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        agency=agency,
-        subject=subject,
-    )
-
-
 def emit(s: Session, type_: str, subject, data: dict, event_id: str | None = None) -> dict:
     """An event in the outbox, in the caller's transaction; the payload is serialised through the
     type's schema (the catalogue's contract). Returns the CloudEvent envelope."""
@@ -132,7 +108,17 @@ def record(
     change — capture it before mutating, or use :func:`changing`. The event's payload is ``data``
     (default ``after``) and its subject ``event_subject`` (default ``entity_id``). Returns the
     event's envelope, or None when no event was asked for."""
-    audit(s, who, action, entity_type, entity_id, before=before, after=after, agency=agency, subject=subject)
+    platform().audit(
+        s,
+        actor=actor_of(who),
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        agency=agency,
+        subject=subject,
+    )
     if event is None:
         return None
     payload = after if data is None else data

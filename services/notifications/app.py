@@ -12,13 +12,11 @@ from flask import Flask
 from prometheus_client import Counter
 
 from services.common.app import create_service_app
-from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config, ConfigError, load_settings
 
-from . import deliveries, dispatch, domain, events, inbox, preferences, readmodel, reminders, rules, webhooks
+from . import deliveries, dispatch, domain, events, inbox, models, preferences, readmodel, reminders, rules, webhooks
 from .channels import SmtpSettings
 from .dispatch import dispatch_due
-from .models import Base, platform_tables
 from .settings import Settings
 
 SERVICE = "notifications"
@@ -38,6 +36,10 @@ MIGRATIONS = HERE / "migrations"
 log = logging.getLogger("kinerja.notifications")
 
 
+#: the HTTP status of each rule-book error
+DOMAIN_ERRORS = {domain.DomainError: 422}
+
+
 def create_app(
     config: Config | None = None, *, clock: Callable[[], datetime] | None = None, migrate: bool | None = None
 ) -> Flask:
@@ -50,18 +52,15 @@ def create_app(
             raise ConfigError(f"SMTP_URL: {exc}") from None
     app = create_service_app(
         config,
-        publishes=events.PUBLISHES,
-        title="Kinerja — notifications",
-        metadata=Base.metadata,
-        tables=platform_tables,
-        migrations_dir=MIGRATIONS,
-        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages",
+        HERE,
+        models,
+        events,
+        BLUEPRINTS,
         clock=clock,
         migrate=migrate,
-        domain_errors={domain.DomainError: 422},
+        domain_errors=DOMAIN_ERRORS,
+        settings=settings,
     )
-    app.extensions["kinerja"].settings = settings
     registry = app.extensions["kinerja"].metrics.registry
     app.extensions["notifications_metrics"] = {
         "deliveries": Counter(

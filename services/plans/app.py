@@ -9,7 +9,6 @@ from typing import Callable
 from flask import Flask
 
 from services.common.app import create_service_app
-from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
 from . import (
@@ -21,12 +20,12 @@ from . import (
     employees,
     events,
     feedback,
+    models,
     progress,
     skp,
     skp_approval,
     skp_cascade,
 )
-from .models import Base, platform_tables
 
 SERVICE = "plans"
 HERE = Path(__file__).parent
@@ -47,26 +46,20 @@ BLUEPRINTS = [
 ]
 
 
+#: the HTTP status of each rule-book error
+DOMAIN_ERRORS = {
+    domain.InvalidNip: 422,
+    domain.StageConflict: 409,
+    domain.InvalidTransition: 409,
+    domain.DomainError: 422,
+}
+
+
 def create_app(
     config: Config | None = None, *, clock: Callable[[], datetime] | None = None, migrate: bool | None = None
 ) -> Flask:
     config = config or Config.from_env(SERVICE)
     app = create_service_app(
-        config,
-        publishes=events.PUBLISHES,
-        title="Kinerja — plans",
-        metadata=Base.metadata,
-        tables=platform_tables,
-        migrations_dir=MIGRATIONS,
-        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages",
-        clock=clock,
-        migrate=migrate,
-        domain_errors={
-            domain.InvalidNip: 422,
-            domain.StageConflict: 409,
-            domain.InvalidTransition: 409,
-            domain.DomainError: 422,
-        },
+        config, HERE, models, events, BLUEPRINTS, clock=clock, migrate=migrate, domain_errors=DOMAIN_ERRORS
     )
     return app

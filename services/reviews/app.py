@@ -10,7 +10,6 @@ from typing import Callable
 from flask import Flask
 
 from services.common.app import create_service_app
-from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config, load_settings
 
 from . import (
@@ -20,6 +19,7 @@ from . import (
     evaluations,
     events,
     followup,
+    models,
     objections,
     orgresults,
     peers,
@@ -27,7 +27,6 @@ from . import (
     siasn_export,
     signoff,
 )
-from .models import Base, platform_tables
 from .settings import Settings
 
 SERVICE = "reviews"
@@ -48,6 +47,10 @@ BLUEPRINTS = [
 ]
 
 
+#: the HTTP status of each rule-book error
+DOMAIN_ERRORS = {domain.ObjectionWindowClosed: 409, domain.InvalidTransition: 409, domain.DomainError: 422}
+
+
 def create_app(
     config: Config | None = None, *, clock: Callable[[], datetime] | None = None, migrate: bool | None = None
 ) -> Flask:
@@ -55,16 +58,13 @@ def create_app(
     settings = load_settings(Settings, overrides=config.extra)
     app = create_service_app(
         config,
-        publishes=events.PUBLISHES,
-        title="Kinerja — reviews",
-        metadata=Base.metadata,
-        tables=platform_tables,
-        migrations_dir=MIGRATIONS,
-        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages",
+        HERE,
+        models,
+        events,
+        BLUEPRINTS,
         clock=clock,
         migrate=migrate,
-        domain_errors={domain.ObjectionWindowClosed: 409, domain.InvalidTransition: 409, domain.DomainError: 422},
+        domain_errors=DOMAIN_ERRORS,
+        settings=settings,
     )
-    app.extensions["kinerja"].settings = settings
     return app

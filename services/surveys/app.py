@@ -9,11 +9,9 @@ from typing import Callable
 from flask import Flask
 
 from services.common.app import create_service_app
-from services.common.audit import make_blueprint as audit_blueprint
 from services.common.config import Config
 
-from . import campaigns, domain, events, index, public, responses
-from .models import Base, platform_tables
+from . import campaigns, domain, events, index, models, public, responses
 from .settings import Settings
 from .web import PUBLIC_PREFIX as FORM_PREFIX
 from .web import web
@@ -22,6 +20,10 @@ SERVICE = "surveys"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
 BLUEPRINTS = [campaigns.blp, responses.blp, index.blp, public.blp]
+
+
+#: the HTTP status of each rule-book error
+DOMAIN_ERRORS = {domain.InvalidTransition: 409, domain.DomainError: 422}
 
 
 def create_app(
@@ -37,19 +39,16 @@ def create_app(
     config.timezone = settings.timezone  # SURVEYS_TIMEZONE, else KINERJA_TIMEZONE: the platform's "today"
     app = create_service_app(
         config,
-        publishes=events.PUBLISHES,
-        title="Kinerja — surveys",
-        metadata=Base.metadata,
-        tables=platform_tables,
-        migrations_dir=MIGRATIONS,
-        blueprints=[*BLUEPRINTS, audit_blueprint(SERVICE)],
-        catalogue_dir=HERE / "messages",
+        HERE,
+        models,
+        events,
+        BLUEPRINTS,
         clock=clock,
         migrate=migrate,
+        domain_errors=DOMAIN_ERRORS,
+        settings=settings,
         # the public form, the kiosk API and the sample-size calculator need no bearer token
         public_paths=(FORM_PREFIX, public.PUBLIC_PREFIX, campaigns.SAMPLE_SIZE_PATH),
-        domain_errors={domain.InvalidTransition: 409, domain.DomainError: 422},
     )
-    app.extensions["kinerja"].settings = settings  # usecase.settings(): the views and use cases read it there
     app.register_blueprint(web)
     return app

@@ -7,6 +7,7 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import jwt
 import pytest
@@ -277,16 +278,8 @@ def _usecase_app(tmp_path):
     tables = define_platform_tables(md)
     config = Config.from_env("demo", env={"DATABASE_URL": f"sqlite:///{tmp_path}/u.db"})
     clock = lambda: datetime(2026, 3, 1, 9, tzinfo=timezone.utc)  # noqa: E731
-    app = create_service_app(
-        config,
-        title="demo",
-        metadata=md,
-        tables=tables,
-        migrations_dir=tmp_path,
-        blueprints=[],
-        clock=clock,
-        migrate=False,
-    )
+    models, events = SimpleNamespace(platform_tables=tables), SimpleNamespace(PUBLISHES=[])
+    app = create_service_app(config, tmp_path, models, events, [], clock=clock, migrate=False)
     md.create_all(app.extensions["kinerja"].engine)
     return app, tables
 

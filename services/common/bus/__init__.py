@@ -42,9 +42,8 @@ from .envelope import (
     valid_traceparent,
     validate_envelope,
 )
-from .relay import Relay, _dialect, _mark_sent, _unsent, add_to_outbox
+from .relay import Relay, add_to_outbox
 from .topology import (
-    _MAX_ERROR_CHARS,
     ATTEMPTS_HEADER,
     CONTENT_TYPE,
     DATACONTENTTYPE,
@@ -56,14 +55,6 @@ from .topology import (
     UNROUTED_EXCHANGE,
     UNROUTED_QUEUE,
     Topology,
-    _channel_of,
-    _close,
-    _describe,
-    _discard,
-    _is_memory,
-    _is_virtual,
-    _open_connection,
-    _transport_options,
     declare_topology,
     utcnow,
 )
