@@ -1,5 +1,10 @@
 """The embedded all-in-one runner: every service in one process, mounted at ``/<service>``,
-with the in-process bus (kombu memory://) relayed and consumed by one background worker."""
+with the in-process bus (kombu memory://) relayed and consumed by one background worker.
+
+memory:// keeps nothing when the process dies, so the relays here mark an outbox row sent only once
+every consumer bound to its type has recorded it in its inbox (``Relay.confirm_by``): a process
+killed between publishing and consuming publishes the row again when it starts, and the inboxes
+skip what was already applied — no event lost, none applied twice."""
 
 from __future__ import annotations
 
@@ -109,6 +114,8 @@ class Embedded:
                 self.consumers.append(app.extensions["kinerja"].consumer(handlers, **bus))
         for consumer in self.consumers:  # declare queues and bindings before anything is published
             consumer.drain(timeout=0.01)
+        for relay in self.relays:  # memory:// only: sent = recorded by its consumers (no-op on RabbitMQ)
+            relay.confirm_by(self.consumers)
         self.jobs = [
             job for name, app in self.apps.items() for job in registry.background_jobs(name, app.extensions["kinerja"])
         ]

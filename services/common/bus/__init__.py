@@ -23,7 +23,11 @@ Transports
     ``amqp://`` (RabbitMQ) in production, ``memory://`` for the embedded mode and unit
     tests. memory:// has no confirms, queue/exchange arguments, alternate exchange or
     DLX: the relay simply publishes, dead-lettering is done by the consumer itself (the
-    same code path on both transports), and unroutable events are dropped.
+    same code path on both transports), and unroutable events are dropped. memory:// also
+    keeps nothing when the process dies, so the embedded runner hands the relays its consumers
+    (:meth:`Relay.confirm_by`): a row is marked sent only once every consumer bound to its
+    type has recorded it in its inbox (or dead-lettered it); a row published before a crash
+    and not recorded is published again at the next start.
 """
 
 from ..rules import topic_matches

@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 
 from kombu import Connection, Producer, Queue
 from kombu import Consumer as KombuConsumer
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from ..rules import topic_matches
@@ -114,6 +114,27 @@ class Consumer:
         # Deliveries are buffered and processed outside kombu's callback: a publisher
         # confirm wait (retry/dead-letter) may read further deliveries off the socket.
         self._buffer: deque = deque()
+        # in-process bus: events sent to the dead-letter queue, which a relay counts as delivered
+        self.dead_lettered: set[str] = set()
+
+    # -- what a relay on the in-process bus asks (Relay.confirm_by)
+
+    def binds(self, type_: str) -> bool:
+        """Whether the queue is bound to ``type_`` (the handlers' keys are its bindings)."""
+        return self._handler_for(type_) is not None
+
+    def recorded(self, event_ids: set[str]) -> set[str]:
+        """Which of ``event_ids`` this consumer has applied (its inbox, committed) or dead-lettered."""
+        inbox = self.tables.inbox
+        found = set(self.dead_lettered & event_ids)
+        ids = sorted(event_ids - found)
+        with self.session_factory() as session:
+            for i in range(0, len(ids), 500):
+                query = select(inbox.c.event_id).where(
+                    inbox.c.consumer == self.service, inbox.c.event_id.in_(ids[i : i + 500])
+                )
+                found.update(session.scalars(query))
+        return found
 
     # -- broker
 
@@ -295,6 +316,9 @@ class Consumer:
             exchange=self.topology.dlx,
             routing_key=self.queue_name,
         )
+        event_id = (message.properties or {}).get("message_id")
+        if event_id and _is_memory(self.broker_url):
+            self.dead_lettered.add(str(event_id))
         message.ack()
 
     def _republish(self, message, headers: dict, *, exchange: str, routing_key: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time as _time
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Sequence
 
 from kombu import Connection, Producer
 from sqlalchemy import bindparam, func, select, update
@@ -69,7 +70,14 @@ def _dialect(session: Session) -> str:
 
 
 class Relay:
-    """Publishes unsent outbox rows. Safe to run several relays on one PostgreSQL database."""
+    """Publishes unsent outbox rows. Safe to run several relays on one PostgreSQL database.
+
+    On RabbitMQ a row is marked sent after the broker's publisher confirm: the broker keeps the
+    persistent message in durable queues. The in-process bus (memory://) keeps nothing once the
+    process dies, so there the embedded runner calls :meth:`confirm_by` with its consumers: a
+    published row stays unsent ("in flight") until every consumer bound to its type has recorded it
+    in its inbox (or dead-lettered it), and only then is marked sent. A process killed in between
+    publishes the row again at its next start; the consumers' inboxes skip what they had applied."""
 
     def __init__(
         self,
@@ -81,6 +89,7 @@ class Relay:
         confirm_timeout: float = 5.0,
         batch_size: int = 200,
         clock: Callable[[], datetime] = utcnow,
+        redeliver_after: float = 30.0,
     ):
         self.session_factory = session_factory
         self.tables = tables
@@ -92,6 +101,57 @@ class Relay:
         self.last_error: str | None = None  # of the last round; None when it went well
         self._conn: Connection | None = None
         self._producer: Producer | None = None
+        self.redeliver_after = redeliver_after  # in-process bus: publish again what no consumer recorded
+        self._consumers: list | None = None  # see confirm_by
+        self._in_flight: dict = {}  # row id -> (event id, type, monotonic time published)
+
+    def confirm_by(self, consumers: Sequence) -> None:
+        """In-process bus only: mark a row sent once each of ``consumers`` bound to its type has
+        recorded it (``Consumer.recorded``), not when it is handed to memory://. No effect on a real
+        broker, whose durable queues and publisher confirms already answer for the message."""
+        if _is_memory(self.broker_url):
+            self._consumers = list(consumers)
+
+    def _bound(self, type_: str) -> list:
+        return [c for c in self._consumers if c.binds(type_)]
+
+    def _confirm(self, session: Session) -> int:
+        """Mark sent the in-flight rows every bound consumer has recorded; return how many."""
+        if not self._in_flight:
+            return 0
+        done = set(self._in_flight)
+        for consumer in self._consumers:
+            mine = {
+                row_id: event_id for row_id, (event_id, type_, _) in self._in_flight.items() if consumer.binds(type_)
+            }
+            if not mine:
+                continue
+            try:
+                recorded = consumer.recorded(set(mine.values()))
+            except Exception as exc:  # its database is away: the rows stay in flight
+                log.warning("relay: cannot read the inbox of %s: %s", consumer.service, _describe(exc))
+                recorded = set()
+            done -= {row_id for row_id, event_id in mine.items() if event_id not in recorded}
+        if done:
+            now = self.clock()
+            session.execute(_mark_sent(self.tables.outbox), [{"row_id": row_id, "sent": now} for row_id in done])
+            for row_id in done:
+                event_id = self._in_flight.pop(row_id)[0]
+                for consumer in self._consumers:
+                    consumer.dead_lettered.discard(event_id)
+        return len(done)
+
+    def _due(self, rows) -> list:
+        """The rows to publish now: all of them, or with :meth:`confirm_by` those in flight for longer
+        than ``redeliver_after`` (lost inside the process) and new ones while fewer than
+        ``batch_size`` are in flight."""
+        if self._consumers is None:
+            return rows
+        stale = _time.monotonic() - self.redeliver_after
+        room = max(0, self.batch_size - len(self._in_flight))
+        new = [r for r in rows if r.id not in self._in_flight][:room]
+        again = [r for r in rows if r.id in self._in_flight and self._in_flight[r.id][2] < stale]
+        return sorted(again + new, key=lambda r: r.id)
 
     # -- broker
 
@@ -137,18 +197,24 @@ class Relay:
     # -- rounds
 
     def run_once(self) -> int:
-        """Publish one batch; return how many rows were published and marked sent.
+        """Publish one batch; return how many rows were published and marked sent (with
+        :meth:`confirm_by`: published, plus the rows marked sent as their consumers recorded them).
 
         Never raises for broker errors: the failing row records ``attempts`` and
         ``last_error``, the connection is dropped and the next round reconnects."""
         outbox = self.tables.outbox
         published = 0
         with self.session_factory() as session:
+            if self._consumers is not None:
+                with session.begin():
+                    published += self._confirm(session)
             with session.begin():
-                rows = session.execute(_unsent(outbox, self.batch_size, _dialect(session) == "postgresql")).all()
+                # with confirm_by at most batch_size rows are in flight, and they come first
+                limit = self.batch_size if self._consumers is None else 2 * self.batch_size
+                rows = self._due(session.execute(_unsent(outbox, limit, _dialect(session) == "postgresql")).all())
                 if not rows:
                     self.last_error = None
-                    return 0
+                    return published
                 round_error = None
                 sent: list[dict] = []  # marked sent together, before the batch commits
                 for row in rows:
@@ -175,7 +241,10 @@ class Relay:
                         self._drop_connection()
                         round_error = _describe(exc)
                         break
-                    sent.append({"row_id": row.id, "sent": self.clock()})
+                    if self._consumers is not None and self._bound(envelope["type"]):
+                        self._in_flight[row.id] = (envelope["id"], envelope["type"], _time.monotonic())
+                    else:  # a real broker confirmed it, or no consumer is bound (memory:// drops it)
+                        sent.append({"row_id": row.id, "sent": self.clock()})
                     published += 1
                 if sent:
                     session.execute(_mark_sent(outbox), sent)
