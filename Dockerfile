@@ -34,8 +34,8 @@ FROM ${PYTHON_IMAGE} AS runtime
 # The `kinerja` user and group (numeric, so Kubernetes' runAsNonRoot can verify it).
 RUN groupadd --system --gid 10001 kinerja \
  && useradd --system --uid 10001 --gid kinerja --home-dir /app --no-create-home --shell /usr/sbin/nologin kinerja \
- && mkdir -p /app /tmp/metrics /tmp/prefect \
- && chown kinerja:kinerja /app /tmp/metrics /tmp/prefect
+ && mkdir -p /app /tmp/metrics /tmp/prefect /var/lib/kinerja/audit \
+ && chown kinerja:kinerja /app /tmp/metrics /tmp/prefect /var/lib/kinerja/audit
 # The wheel and its pinned dependencies, without the dev extra. The wheel is bind-mounted from the
 # build stage, so it never becomes a layer of this image. `kinerja`, `gunicorn` and `prefect`
 # land in /usr/local/bin (on PATH).

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from services.common.audit_watch import verification_job
+
 SERVICES = ("plans", "reviews", "surveys", "notifications")
 
 
@@ -22,9 +24,10 @@ def migrations_dir(service: str) -> Path:
 
 
 def background_jobs(service: str, platform) -> list:
-    """Periodic jobs a service asks its worker to run (e.g. notifications' dispatcher)."""
+    """Periodic jobs of a service's worker: the platform's own (the audit chain's verification, for
+    every service) and those the service asks for (e.g. notifications' dispatcher)."""
     factory = getattr(app_module(service), "background_jobs", None)
-    return list(factory(platform)) if factory else []
+    return verification_job(platform) + (list(factory(platform)) if factory else [])
 
 
 def portal_app(env: dict | None = None, wsgi=None, clock=None):

@@ -72,6 +72,7 @@ def persistent_secrets(base: Path) -> dict:
         "portal_secret_key",
         "portal_client_secret",
         "flows_client_secret",
+        "audit_anchor_key",
         "hr_password",
     ):
         if not data.get(key):
@@ -111,6 +112,8 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         "PORTAL_OIDC_METADATA_URL": f"{issuer}/.well-known/openid-configuration",
         "PORTAL_OIDC_CLIENT_ID": "kinerja-portal",
         "PORTAL_OIDC_CLIENT_SECRET": sec["portal_client_secret"],
+        "AUDIT_ANCHOR_KEY": sec["audit_anchor_key"],  # signs the audit anchors; the databases never hold it
+        "AUDIT_ANCHOR_DIR": str(base / "audit"),
         "PORTAL_SECURE_COOKIES": "0",  # plain HTTP on loopback: a Secure cookie would never come back
         "DEV_IDP_DIR": str(base / "idp"),
         "DEV_IDP_ISSUER": issuer,
@@ -130,7 +133,7 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         # what the operator's shell may hold must not reach the topology: a short-lived token would
         # win over the worker's client credentials, a per-service database URL over the prefix
         "KINERJA_TOKEN": "",
-        **{f"{svc.upper()}_DATABASE_URL": "" for svc in SERVICES},
+        **{f"{svc.upper()}_DATABASE_URL": "" for svc in (*SERVICES, "portal")},
     }
 
 

@@ -1,10 +1,16 @@
-"""Append-only audit log with a hash chain: each row carries the hash of the previous one."""
+"""Append-only audit log with a hash chain: each row carries the hash of the previous one.
+
+The product checks the chain (:func:`check`): ``kinerja audit verify``, a periodic job of every
+worker and the ``/audit`` API's ``chain``, against signed anchors of its head kept outside the
+database (:mod:`services.common.audit_watch`). Triggers refuse UPDATE and DELETE on the table.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +22,16 @@ from .tables import PlatformTables
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_242_001  # pg_advisory_xact_lock key serialising writers of the chain
+
+#: what each finding means, for people (the API's catalogue keys are ``audit.problem.<code>``)
+PROBLEMS = {
+    "hash_mismatch": "its content does not match its hash (the row was changed)",
+    "broken_link": "it does not link to the row before it (rows before it were removed or changed)",
+    "anchor_row_missing": "the anchored row is gone (rows were deleted from the end of the log)",
+    "anchor_hash_changed": "its hash is not the anchored one (rows up to it were changed and the hashes recomputed)",
+    "anchor_signature": "an anchor's signature is not valid (the anchor file was edited, or AUDIT_ANCHOR_KEY changed)",
+    "tail_missing": "the last row verified before is gone or changed (rows were deleted from the end)",
+}
 
 
 def _canonical(row: dict) -> str:
@@ -72,39 +88,153 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
+_FIELDS = ("actor", "action", "entity_type", "entity_id", "agency", "subject", "before", "after", "request_id")
+
+
+def _content(row) -> dict:
+    return {"at": _utc(row["at"]).isoformat()} | {key: row[key] for key in _FIELDS}
+
+
+def intact(row) -> bool:
+    """The row's hash matches its content and the ``prev_hash`` it names (the row alone)."""
+    return row["hash"] == row_hash(row["prev_hash"], _content(row))
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+@dataclass
+class ChainReport:
+    """The outcome of one verification: ``first_bad_id`` and ``problem`` (a key of
+    :data:`PROBLEMS`) name the earliest finding; ``rows`` and ``head_*`` what was read."""
+
+    ok: bool = True
+    rows: int = 0
+    head_id: int | None = None
+    head_hash: str = GENESIS
+    first_bad_id: int | None = None
+    problem: str | None = None
+    detail: str = ""
+    anchors: int = 0
+
+    def fail(self, row_id: int | None, problem: str, detail: str = "") -> None:
+        """Keep the earliest finding (by row id; a chain finding before an anchor's at the same id)."""
+        earlier = self.ok or (row_id is not None and (self.first_bad_id is None or row_id < self.first_bad_id))
+        if earlier:
+            self.ok, self.first_bad_id, self.problem, self.detail = False, row_id, problem, detail
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"ok, {self.rows} rows, {self.anchors} anchors"
+        where = f"row {self.first_bad_id}" if self.first_bad_id is not None else "anchors"
+        return f"BROKEN at {where}: {self.problem} — {PROBLEMS[self.problem]}" + (
+            f" ({self.detail})" if self.detail else ""
+        )
+
+
+def check(
+    session: Session,
+    tables: PlatformTables,
+    *,
+    start: tuple[int, str] | None = None,
+    anchors: list[dict] = (),
+    expect: tuple[int, str] | None = None,
+    window: int | None = None,
+) -> ChainReport:
+    """Verify the chain after ``start`` (a trusted (id, hash); the whole chain by default), that
+    every anchor is validly signed and its row still holds the anchored hash, and that ``expect``
+    (the head a previous verification saw) is still there. ``window``: only the last so many rows
+    after ``start`` (a request's bound; the rows before are the full verification's)."""
+    t = tables.audit
+    after, prev = start or (0, GENESIS)
+    if window is not None:
+        last = select(t.c.id, t.c.hash).where(t.c.id > after).order_by(t.c.id.desc()).offset(window).limit(1)
+        after, prev = session.execute(last).first() or (after, prev)
+    report = ChainReport(head_id=after or None, head_hash=prev)
+    stmt = select(t).where(t.c.id > after).order_by(t.c.id)
+    for row in session.execute(stmt.execution_options(yield_per=2000) if not after else stmt).mappings():
+        if row["prev_hash"] != prev:
+            report.fail(row["id"], "broken_link")
+            break
+        if row["hash"] != row_hash(prev, _content(row)):
+            report.fail(row["id"], "hash_mismatch")
+            break
+        prev = row["hash"]
+        report.rows, report.head_id, report.head_hash = report.rows + 1, row["id"], prev
+    points = []  # (row id, the hash it must hold, why)
+    for a in anchors:
+        row_id = a.get("id") if isinstance(a.get("id"), int) else None
+        if not a["valid"]:
+            report.fail(row_id, "anchor_signature", f"anchor line {a['line']}")
+        elif row_id is not None:
+            points.append((row_id, a.get("hash"), f"anchored {a.get('at')}"))
+    if expect is not None and expect[0] is not None:
+        points.append((expect[0], expect[1], "verified before"))
+    wanted = sorted({p[0] for p in points})
+    held = {}
+    for i in range(0, len(wanted), 500):
+        held.update(session.execute(select(t.c.id, t.c.hash).where(t.c.id.in_(wanted[i : i + 500]))).all())
+    for row_id, hash_, note in sorted(points, key=lambda p: p[0]):
+        problem = "tail_missing" if note == "verified before" else None
+        if row_id not in held:
+            report.fail(row_id, problem or "anchor_row_missing", note)
+        elif held[row_id] != hash_:
+            report.fail(row_id, problem or "anchor_hash_changed", note)
+    report.anchors = sum(1 for a in anchors if a["valid"])
+    return report
+
+
 def verify_chain(session: Session, tables: PlatformTables) -> tuple[bool, int | None]:
     """(True, None) when every row's hash matches its content and its predecessor."""
-    t = tables.audit
-    prev = GENESIS
-    for row in session.execute(select(t).order_by(t.c.id)).mappings():
-        at = row["at"]
-        content = {
-            "at": _utc(at).isoformat(),
-            "actor": row["actor"],
-            "action": row["action"],
-            "entity_type": row["entity_type"],
-            "entity_id": row["entity_id"],
-            "agency": row["agency"],
-            "subject": row["subject"],
-            "before": row["before"],
-            "after": row["after"],
-            "request_id": row["request_id"],
-        }
-        if row["prev_hash"] != prev or row["hash"] != row_hash(prev, content):
-            return False, row["id"]
-        prev = row["hash"]
-    return True, None
+    report = check(session, tables)
+    return report.ok, report.first_bad_id
+
+
+# ---------------------------------------------------------------------------- append-only triggers
+
+TRIGGERS = ("audit_log_no_update", "audit_log_no_delete", "audit_log_no_truncate")
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """Triggers refusing UPDATE and DELETE (PostgreSQL: and TRUNCATE) on ``audit_log``: tampering
+    needs deliberate DDL. Used by each service's migration; change it only with a new migration."""
+    if dialect == "postgresql":
+        run = "EXECUTE FUNCTION audit_log_append_only()"
+        return [
+            "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
+            "END $$",
+            f"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW {run}",
+            f"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW {run}",
+            f"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT {run}",
+        ]
+    return [
+        f"CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+        f"BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: {op} refused'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def drop_append_only_ddl(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        drops = [f"DROP TRIGGER IF EXISTS {name} ON audit_log" for name in TRIGGERS]
+        return drops + ["DROP FUNCTION IF EXISTS audit_log_append_only()"]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS[:2]]
+
+
+# ---------------------------------------------------------------------------- the API
 
 
 def make_blueprint(service: str):
     """``GET /<service>/api/v1/audit``: HR and admins read their agency's rows, anyone else the
-    rows that concern them (``subject`` = their NIP)."""
-    from flask import current_app
+    rows that concern them (``subject`` = their NIP); ``chain`` says whether the log verifies."""
+    from flask import current_app, g
     from flask.views import MethodView
     from flask_smorest import Blueprint
     from marshmallow import Schema, fields
     from sqlalchemy import or_
 
+    from .audit_watch import monitor
     from .auth import current_principal
     from .errors import FieldError, Problem
     from .http import PageArgs, decode_cursor, encode_cursor, page_schema
@@ -128,17 +258,30 @@ def make_blueprint(service: str):
         prev_hash = fields.String()
         hash = fields.String()
 
+    class ChainOut(Schema):
+        ok = fields.Boolean(metadata={"description": "false: the log does not verify; show a warning"})
+        first_bad_id = fields.Integer(allow_none=True, metadata={"description": "the earliest row found wrong"})
+        problem = fields.String(allow_none=True, metadata={"description": "one of " + ", ".join(sorted(PROBLEMS))})
+        message = fields.String(allow_none=True, metadata={"description": "the warning, in the asked language"})
+
+    class AuditPage(page_schema(AuditOut)):
+        chain = fields.Nested(ChainOut)
+
     blp = Blueprint(
         f"{service}_audit",
         __name__,
         url_prefix=f"/{service}/api/v1/audit",
-        description="Append-only audit log (hash-chained)",
+        description="Append-only audit log (hash-chained, verified against signed anchors)",
     )
+
+    @blp.record_once
+    def _watch(state):  # at start: a wrong AUDIT_* setting stops the app, not its first page
+        monitor(state.app.extensions["kinerja"])
 
     @blp.route("")
     class AuditList(MethodView):
         @blp.arguments(AuditQuery, location="query")
-        @blp.response(200, page_schema(AuditOut))
+        @blp.response(200, AuditPage)
         def get(self, args):
             principal = current_principal()
             platform = current_app.extensions["kinerja"]
@@ -165,7 +308,14 @@ def make_blueprint(service: str):
             limit = args["limit"]
             with platform.session_factory() as s:
                 rows = s.execute(stmt.order_by(t.c.id).limit(limit + 1)).mappings().all()
+                report = monitor(platform).status(s, rows[:limit])
             nxt = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
-            return {"items": [dict(r) for r in rows[:limit]], "next_cursor": nxt}
+            chain = {"ok": report.ok, "first_bad_id": report.first_bad_id, "problem": report.problem, "message": None}
+            if not report.ok:
+                reason = platform.catalogue.t(f"audit.problem.{report.problem}", g.lang)
+                chain["message"] = platform.catalogue.t(
+                    "audit.chain_broken", g.lang, id=report.first_bad_id, reason=reason
+                )
+            return {"items": [dict(r) for r in rows[:limit]], "next_cursor": nxt, "chain": chain}
 
     return blp

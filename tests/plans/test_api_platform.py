@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 
 import jwt
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from services.common.audit import verify_chain
 from services.plans.models import platform_tables
@@ -311,6 +311,7 @@ def test_audit_chain_verifies_and_detects_tampering(org):
     with org.db() as s:
         assert verify_chain(s, tables) == (True, None)
         target = s.execute(select(tables.audit.c.id).where(tables.audit.c.action == "employee.updated")).scalar_one()
+        s.execute(text("DROP TRIGGER audit_log_no_update"))  # append-only: tampering now takes deliberate DDL
         s.execute(update(tables.audit).where(tables.audit.c.id == target).values(after={"grade": "IV/e"}))
         s.commit()
     with org.db() as s:

@@ -8,7 +8,10 @@ import html
 import re
 
 import pytest
+from sqlalchemy import select, update
+from sqlalchemy import text as sql_text
 
+from services.plans.models import platform_tables
 from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, STAFF_B
 from tests.portal.support import text
 from tests.reviews.support import Chain
@@ -472,3 +475,18 @@ def test_audit_viewer_filters_and_pages(stack):
     rows = lambda page: re.findall(r"<tr>\s*<td><time.*?</tr>", page, re.S)  # noqa: E731
     assert not set(rows(first)) & set(rows(second))  # the next page goes on, repeating nothing
     assert "<code>agency.created</code>" in first  # oldest first
+
+
+def test_audit_viewer_warns_when_the_chain_is_broken(stack):
+    """Someone with database access rewrites a record (dropping the append-only trigger first): the
+    service's own check finds it and the HR page says so, pointing at the first bad record."""
+    b = hr(stack)
+    assert "Rantai audit rusak" not in text(b.get("/hr/audit?source=plans"))
+    with stack.org.db() as s:
+        target = s.execute(select(platform_tables.audit.c.id).order_by(platform_tables.audit.c.id)).scalars().first()
+        s.execute(sql_text("DROP TRIGGER audit_log_no_update"))
+        s.execute(update(platform_tables.audit).where(platform_tables.audit.c.id == target).values(actor="forged"))
+        s.commit()
+    page = text(b.get("/hr/audit?source=plans"))
+    assert 'role="alert"' in page and "Rantai audit rusak" in page
+    assert f"catatan pertama yang rusak: #{target}" in page and 'class="bad-row"' in page
