@@ -68,18 +68,26 @@ def db():
 
 
 @db.command("upgrade")
-@click.option("--service", "services", multiple=True, help="Only these services (default: all).")
+@click.option("--service", "services", multiple=True, help="Only these services, or 'portal' (default: all).")
 def db_upgrade(services):
-    """Create each service's database if missing (PostgreSQL) and apply its Alembic migrations."""
-    from services.common.config import Config
+    """Create each service's database if missing (PostgreSQL) and apply its Alembic migrations; then
+    the portal's session store (``kinerja_portal``)."""
+    from services.common.config import Config, service_database_url
     from services.common.db import upgrade
+    from services.portal.sessions import upgrade as upgrade_sessions
 
     from . import registry
 
     for name in services or registry.SERVICES:
+        if name == "portal":
+            continue
         cfg = Config.from_env(name)
         upgrade(registry.migrations_dir(name), cfg.database_url)
         click.echo(f"{name}: migrated ({_safe_url(cfg.database_url)})")
+    if not services or "portal" in services:
+        url = service_database_url("portal")
+        upgrade_sessions(url)
+        click.echo(f"portal: sessions ready ({_safe_url(url)})")
 
 
 def _safe_url(url: str) -> str:
@@ -104,6 +112,8 @@ def token(roles, agency, nip, sub, ttl):
         cfg = Config.from_env("plans")
     except ConfigError as exc:
         raise click.ClickException(str(exc))
+    if not 0 < ttl <= cfg.jwt_max_ttl:
+        raise click.BadParameter(f"must be 1 to {cfg.jwt_max_ttl} seconds (JWT_MAX_TTL): the services refuse longer")
     if cfg.embedded:
         click.echo(issue_token(cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, ttl_seconds=ttl))
         return
@@ -198,10 +208,14 @@ def demo(out, seed):
         raise click.ClickException(str(exc))
 
 
+from .audit_cmd import audit  # noqa: E402  (kinerja audit verify)
 from .hr import hr  # noqa: E402  (the HR commands, through the HTTP APIs)
 from .ops import admin, down, flows_group, idp, up  # noqa: E402  (operators: first agency, dev IdP, make up)
+from .portal_cmd import portal  # noqa: E402  (operators: the portal's sessions)
 
 main.add_command(hr)
+main.add_command(audit)
+main.add_command(portal)
 for _command in (admin, flows_group, idp, up, down):
     main.add_command(_command)
 

@@ -1,9 +1,9 @@
-"""``create_app``: the portal's composition root (settings, API client, catalogue, session, CSRF,
-login, the pages of each role)."""
+"""``create_app``: the portal's composition root (settings, API client, catalogue, the server-side
+sessions, CSRF, login, the pages of each role)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +17,7 @@ from services.common.i18n import Catalogue, negotiate
 from . import auth
 from .client import Api
 from .oidc import register_oidc
+from .sessions import ServerSessionInterface, SessionStore
 from .settings import PortalSettings
 from .web import CSRF_FIELD, check_csrf, csrf_token, lang_url, register, t
 
@@ -34,6 +35,12 @@ class Portal:
         dirs = [MESSAGES, *sorted(p for p in MESSAGES.iterdir() if p.is_dir())]
         self.catalogue = Catalogue(*dirs)
         self.oidc = None
+        self.sessions = SessionStore(
+            settings.database_url,
+            absolute_minutes=settings.session_minutes,
+            idle_minutes=settings.session_idle_minutes,
+            create=settings.embedded,  # embedded: the table is made at first use (sessions.upgrade)
+        )
 
     def ping(self) -> str:
         if not self.settings.api_url:
@@ -68,13 +75,12 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        # the cookie outlives the token by half a day, so an expired sign-in can be told apart from none
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes + 720),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         TESTING=settings.testing,
     )
     portal = Portal(settings, wsgi=wsgi, clock=clock)
     app.extensions["portal"] = portal
+    app.session_interface = ServerSessionInterface(portal.sessions)  # the cookie: an opaque id
     if not settings.embedded and not settings.testing:  # gunicorn: JSON logs from the factory
         observability.configure_logging(settings.log_level)
     observability.install_access_log(app, "portal")
@@ -129,10 +135,10 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
 
     @app.get("/readyz")
     def readyz():
-        """Ready when the services answer through PORTAL_API_URL (the portal owns no data)."""
-        status = portal.ping()
-        ok = status == "ok"
-        return {"status": "ready" if ok else "not ready", "checks": {"api": status}}, (200 if ok else 503)
+        """Ready when the services answer through PORTAL_API_URL and the sessions' database does."""
+        checks = {"api": portal.ping(), "sessions": portal.sessions.ping()}
+        ok = all(v == "ok" for v in checks.values())
+        return {"status": "ready" if ok else "not ready", "checks": checks}, (200 if ok else 503)
 
     register(app)
     return app

@@ -1,13 +1,15 @@
-"""Who is signed in: the session holds the user's API token and what the pages need to know of
-them (NIP, name, roles, agency, expiry).
+"""Who is signed in: the session (kept on the server, ``sessions.py``; the cookie is an opaque id)
+holds the user's API token and what the pages need to know of them (subject, NIP, name, roles,
+agency, the token's expiry). The token never reaches the browser.
 
 - Embedded mode: a development login that picks a person of the directory (or HR of an agency)
   and mints an HS256 token with the embedded secret, the same token ``kinerja token`` gives.
 - Production: OpenID Connect (Authlib) against the agency's identity provider; the provider's
   access token (RS256, verified by every service against ``JWT_JWKS_URL``) is the bearer token.
 
-An expired session, or a token an API refuses (401), sends the person to the login page and
-back to the page they asked for afterwards."""
+An expired session (``PORTAL_SESSION_MINUTES`` after sign-in, ``PORTAL_SESSION_IDLE_MINUTES`` without
+a request, or its token expired), or a token an API refuses (401), sends the person to the login page
+and back to the page they asked for afterwards. Logout deletes the session on the server."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class User:
     roles: tuple[str, ...]
     agency: str | None
     expires_at: float
+    sub: str | None = None  # the token's subject: whose sessions ``kinerja portal sessions revoke`` ends
 
     def has(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles) or "admin" in self.roles
@@ -53,6 +56,7 @@ class User:
             "roles": list(self.roles),
             "agency": self.agency,
             "expires_at": self.expires_at,
+            "sub": self.sub,
         }
 
     @classmethod
@@ -67,18 +71,22 @@ class User:
                 roles=tuple(data.get("roles") or ()),
                 agency=data.get("agency"),
                 expires_at=float(data.get("expires_at") or 0),
+                sub=data.get("sub"),
             )
         except (TypeError, ValueError):
             return None
 
 
 def sign_in(user: User) -> None:
+    """A new session under a new id (what a visitor had before signing in is dropped); the person's
+    other sessions signed in with other roles end (``ServerSessionInterface.save_session``)."""
     session.clear()
     session[SESSION_KEY] = user.as_session()
-    session.permanent = True
+    session.rotate = True
 
 
 def sign_out() -> None:
+    """The session is deleted on the server: its cookie, wherever a copy of it is, signs nobody in."""
     session.clear()
 
 
@@ -89,6 +97,8 @@ def current_user() -> User | None:
 def load_user() -> None:
     """``before_request``: the session's user, or nobody when it is missing or has expired."""
     user = User.from_session(session.get(SESSION_KEY))
+    if getattr(session, "ended", False):  # the cookie's session expired (PORTAL_SESSION_*MINUTES)
+        g.session_expired = True
     if user is not None and user.expired:
         session.pop(SESSION_KEY, None)
         g.session_expired = True

@@ -81,4 +81,5 @@ def user_from_token(token: dict) -> User | None:
         roles=tuple(roles),
         agency=claims.get("agency"),
         expires_at=expires,
+        sub=claims.get("sub") or None,
     )

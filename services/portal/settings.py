@@ -5,9 +5,18 @@ with the embedded defaults; production needs its secrets (a missing or wrong one
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
-from services.common.config import DEV_JWT_SECRET, ConfigError, env_log_level, env_timezone, load_settings, setting
+from services.common.config import (
+    DEV_JWT_SECRET,
+    ConfigError,
+    env_log_level,
+    env_timezone,
+    load_settings,
+    service_database_url,
+    setting,
+)
 
 MODES = ("embedded", "production")
 
@@ -38,14 +47,18 @@ def _zone(text: str) -> str:
 class PortalSettings:
     mode: str = setting("KINERJA_MODE", "embedded")
     api_url: str | None = setting("PORTAL_API_URL", None)  # the gateway; None = the embedded services in-process
-    # signs the session cookie; embedded and unset: derived from JWT_SECRET, so sessions survive a restart
+    # Flask's secret key (the session cookie is an opaque id, see sessions.py); embedded and unset: derived
     secret_key: str = setting("PORTAL_SECRET_KEY", "")
     jwt_secret: str = setting("JWT_SECRET", DEV_JWT_SECRET)  # embedded development login only
     oidc_metadata_url: str | None = setting("PORTAL_OIDC_METADATA_URL", None)  # production: the provider's discovery
     oidc_client_id: str | None = setting("PORTAL_OIDC_CLIENT_ID", None)
     oidc_client_secret: str | None = setting("PORTAL_OIDC_CLIENT_SECRET", None)
     oidc_scope: str = setting("PORTAL_OIDC_SCOPE", "openid profile")
-    session_minutes: int = setting("PORTAL_SESSION_MINUTES", 480, _count)
+    session_minutes: int = setting("PORTAL_SESSION_MINUTES", 480, _count)  # a session ends this long after sign-in
+    session_idle_minutes: int = setting("PORTAL_SESSION_IDLE_MINUTES", 60, _count)  # ... or without a request; 0: never
+    # the sessions' store, shared by every worker and instance; unset: DATABASE_URL's server with the
+    # database kinerja_portal (DATABASE_PREFIX), else (embedded) the SQLite file var/portal.db
+    database_url: str = setting("PORTAL_DATABASE_URL", "")
     api_timeout: float = setting("PORTAL_API_TIMEOUT", 15.0)
     # None = in production only; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
     secure_cookies: bool | None = setting("PORTAL_SECURE_COOKIES", None)
@@ -65,6 +78,8 @@ class PortalSettings:
             self.dev_login = self.embedded
         if self.secure_cookies is None:
             self.secure_cookies = self.mode == "production"
+        if not self.database_url:  # made directly (tests): the embedded default, no environment read
+            self.database_url = service_database_url("portal", {})
         if not self.secret_key and self.embedded:
             self.secret_key = hashlib.sha256(f"kinerja.portal:{self.jwt_secret}".encode()).hexdigest()
 
@@ -75,6 +90,9 @@ class PortalSettings:
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "PortalSettings":
         """The settings from ``env`` (default ``os.environ``), ``overrides`` winning, checked."""
+        env = os.environ if env is None else env
+        if not overrides.get("database_url"):
+            overrides = {**overrides, "database_url": service_database_url("portal", env)}
         settings = load_settings(cls, env, overrides)
         settings.validate()
         return settings
@@ -84,7 +102,7 @@ class PortalSettings:
             raise ConfigError(f"KINERJA_MODE must be 'embedded' or 'production', not {self.mode!r}")
         if self.mode == "production":
             if not self.secret_key:
-                raise ConfigError("the portal in production needs PORTAL_SECRET_KEY (signs the session cookie)")
+                raise ConfigError("the portal in production needs PORTAL_SECRET_KEY (Flask's secret key)")
             if not self.api_url:
                 raise ConfigError(
                     "the portal in production needs PORTAL_API_URL (the gateway in front of the services)"
@@ -93,4 +111,9 @@ class PortalSettings:
                 raise ConfigError(
                     "the portal in production signs people in with OpenID Connect: set "
                     "PORTAL_OIDC_METADATA_URL and PORTAL_OIDC_CLIENT_ID"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ConfigError(
+                    "the portal in production keeps its sessions in PostgreSQL, shared by its workers and "
+                    "instances: set PORTAL_DATABASE_URL (or DATABASE_URL: its server, database kinerja_portal)"
                 )

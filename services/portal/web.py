@@ -291,6 +291,7 @@ def _dev_user(choice: str, people: dict) -> User | None:
             roles=("hr",),
             agency=agency,
             expires_at=time.time() + ttl,
+            sub=f"hr-{agency}",
         )
     for agency, units in people.items():
         for staff in units.values():
@@ -305,6 +306,7 @@ def _dev_user(choice: str, people: dict) -> User | None:
                         roles=tuple(roles),
                         agency=agency,
                         expires_at=time.time() + ttl,
+                        sub=e["nip"],
                     )
     return None
 

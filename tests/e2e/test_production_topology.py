@@ -55,7 +55,7 @@ def _purge(env: dict) -> None:
     from services.common.db import drop_database
 
     base = make_url("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    for db in ("plans", "reviews", "surveys", "notifications", "prefect"):
+    for db in ("plans", "reviews", "surveys", "notifications", "portal", "prefect"):
         drop_database(base.set(database=f"{NAME}_{db}").render_as_string(hide_password=False))
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     subprocess.run([ctl, "-q", "delete_vhost", NAME], capture_output=True, timeout=60)

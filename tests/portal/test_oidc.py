@@ -117,6 +117,7 @@ def _portal(stack, idp):
         oidc_client_id=CLIENT_ID,
         oidc_client_secret=CLIENT_SECRET,
         secret_key="k" * 48,
+        database_url=stack.emb.wsgi.portal.extensions["portal"].settings.database_url,  # the stack's var/
     )
     return create_app(settings, wsgi=stack.emb.wsgi, clock=stack.clock)
 
@@ -162,6 +163,7 @@ def test_production_portal_refuses_to_start_without_its_settings():
             "PORTAL_API_URL": "http://gateway",
             "PORTAL_OIDC_METADATA_URL": "http://idp/.wk",
             "PORTAL_OIDC_CLIENT_ID": "portal",
+            "DATABASE_URL": "postgresql://kinerja@db:5432/postgres",  # the sessions: database kinerja_portal
         }
     )
     assert not s.dev_login and s.secure_cookies

@@ -78,7 +78,7 @@ def test_expired_session_returns_to_login_then_to_the_page(stack, monkeypatch):
     page = text(b.get(resp.headers["Location"]))
     assert "Sesi Anda telah berakhir" in page
     monkeypatch.setattr(time, "time", real)
-    b.get(resp.headers["Location"])  # (a cookie signed "in the future" does not verify once time is back)
+    b.get(resp.headers["Location"])  # (the ended session is gone: a fresh form for the sign-in)
     assert (
         b.post("/login", {"person": STAFF_A[0], "next": "/inbox"}, follow_redirects=False).headers["Location"]
         == "/inbox"
