@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, request
 from flask_smorest import Api
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from . import audit as audit_log
@@ -21,7 +22,8 @@ from .auth import TokenVerifier
 from .config import Config
 from .context import get_traceparent
 from .db import make_engine, make_session_factory, transaction, upgrade
-from .errors import Problem, register_error_handlers
+from .errors import FieldError, Problem, register_error_handlers
+from .http import check_json_body, check_text
 from .i18n import Catalogue, negotiate
 from .tables import PlatformTables
 
@@ -221,12 +223,44 @@ def create_service_app(
             g.principal = platform.verifier.verify(header[7:].strip())
         elif request.path.startswith(api_prefix) and not request.path.startswith(public):
             raise Problem(401, "auth.missing", headers={"WWW-Authenticate": "Bearer"})
-        if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
-            mimetype = request.mimetype or ""
+        check_text(request.args.items(multi=True))
+        if request.method in ("POST", "PUT", "PATCH"):
+            _body_limits()
+            _body_content()
+
+    def _body_limits():
+        """JSON, CSV and form bodies: at most ``max_content_length`` bytes, whether the client says
+        so (Content-Length) or streams them (Transfer-Encoding: chunked, read here up to the limit
+        and no further); multipart uploads keep werkzeug's larger MAX_CONTENT_LENGTH."""
+        length, mimetype = request.content_length, request.mimetype or ""
+        streamed = length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if streamed and mimetype != "multipart/form-data":
+            request.max_content_length = config.max_content_length + 1  # werkzeug stops reading there
+            try:
+                body = request.get_data(cache=True)
+            except RequestEntityTooLarge:
+                body = None
+            if body is None or len(body) > config.max_content_length:
+                raise Problem(413, "http.too_large", limit=config.max_content_length)
+            streamed = bool(body)
+        if (length or 0) > 0 or streamed:
             if mimetype not in BODY_TYPES:
                 raise Problem(415, "http.media_type", expected="application/json")
-            if mimetype in JSON_TYPES and request.content_length > config.max_content_length:
+            if mimetype in JSON_TYPES and (length or 0) > config.max_content_length:
                 raise Problem(413, "http.too_large", limit=config.max_content_length)
+
+    def _body_content():
+        """What no service can store is refused here, once for every service (``check_json_body``)."""
+        mimetype = request.mimetype or ""
+        if mimetype in JSON_TYPES:
+            raw = request.get_data(cache=True)
+            if raw:
+                check_json_body(raw)
+        elif mimetype == "application/x-www-form-urlencoded":
+            request.get_data(cache=True)  # kept: the form is parsed from it and idempotency hashes it
+            check_text(request.form.items(multi=True))
+        elif mimetype == "text/csv" and b"\x00" in request.get_data(cache=True):
+            raise Problem(422, "validation", errors=[FieldError("body", "field.nul")])
 
     idempotency.install(app)
 

@@ -2,14 +2,18 @@
 
 Claims: ``sub`` and ``exp`` (required), ``roles`` (subset of ROLES), ``agency`` (agency code),
 ``nip`` for people. Embedded mode verifies HS256 with JWT_SECRET; production verifies RS256
-against the identity provider's JWKS (JWT_JWKS_URL).
+against the identity provider's JWKS (JWT_JWKS_URL), refetched for an unknown ``kid`` at most once
+per JWT_JWKS_MIN_REFRESH seconds. No token may live longer than JWT_MAX_TTL seconds (24 h).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 
 import jwt
 from flask import g
@@ -17,6 +21,7 @@ from flask import g
 from .config import Config
 from .errors import Problem
 
+log = logging.getLogger("kinerja.auth")
 ROLES = ("employee", "supervisor", "hr", "agency", "admin")
 
 
@@ -36,12 +41,79 @@ class Principal:
         return "admin" in self.roles
 
 
+class JwksCache:
+    """The identity provider's signing keys by ``kid``, fetched when first needed and again after
+    ``lifespan`` seconds. A ``kid`` it does not know refetches them at most once per ``min_refresh``
+    seconds (the provider rotated its key); within that time the token is refused at once, so tokens
+    with made-up kids cannot make every request call the provider. A failed fetch keeps the keys
+    it had."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refresh: float = 60,
+        lifespan: float = 300,
+        timeout: float = 10,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.url, self.min_refresh, self.lifespan, self.clock = url, min_refresh, lifespan, clock
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=timeout)
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._loaded_at: float | None = None  # the last fetch that gave keys
+        self._tried_at: float | None = None  # the last fetch, successful or not
+        self._lock = threading.Lock()
+
+    def key(self, kid: str | None) -> jwt.PyJWK:
+        if not kid or not isinstance(kid, str):
+            raise jwt.PyJWKClientError("the token names no signing key (kid)")
+        key = self._keys.get(kid)
+        if key is not None and not self._stale(self.clock()):
+            return key
+        with self._lock:  # one fetch at a time; the others then find its keys
+            now = self.clock()
+            key = self._keys.get(kid)
+            wanted = key is None or self._stale(now)
+            if wanted and (self._tried_at is None or now - self._tried_at >= self.min_refresh):
+                self._fetch(now)
+                key = self._keys.get(kid)
+        if key is None:
+            if not self._keys:
+                raise jwt.PyJWKClientError(f"the identity provider's keys could not be fetched from {self.url}")
+            raise jwt.PyJWKClientError(f'no signing key matches the kid "{kid}"')
+        return key
+
+    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
+        """The key named by the token's ``kid`` (PyJWKClient's name for it)."""
+        return self.key(jwt.get_unverified_header(token).get("kid"))
+
+    def _stale(self, now: float) -> bool:
+        return self._loaded_at is None or now - self._loaded_at >= self.lifespan
+
+    def _fetch(self, now: float) -> None:
+        self._tried_at = now
+        try:
+            keys = jwt.PyJWKSet.from_dict(self._client.fetch_data()).keys
+        except Exception as exc:  # noqa: BLE001 - unreachable, not JSON, no usable key: keep what we had
+            log.warning("JWKS fetch from %s failed: %s", self.url, exc)
+            return
+        usable = {k.key_id: k for k in keys if k.key_id and k.public_key_use in ("sig", None)}
+        if usable:
+            self._keys, self._loaded_at = usable, now
+        else:
+            log.warning("JWKS at %s holds no signing key", self.url)
+
+
 class TokenVerifier:
-    def __init__(self, config: Config):
+    """Checks a bearer token: signature (HS256 with JWT_SECRET embedded, RS256 against the JWKS in
+    production), ``exp`` and ``sub`` required, a lifetime of at most ``JWT_MAX_TTL`` seconds
+    (``exp − iat``, or ``exp − now`` without ``iat``), audience, issuer and roles."""
+
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic):
         self.config = config
         self._jwks = None
         if not config.embedded:
-            self._jwks = jwt.PyJWKClient(config.jwt_jwks_url, cache_keys=True, lifespan=300)
+            self._jwks = JwksCache(config.jwt_jwks_url, min_refresh=config.jwt_jwks_min_refresh, clock=clock)
 
     def verify(self, token: str) -> Principal:
         options = {"require": ["exp", "sub"]}
@@ -66,6 +138,7 @@ class TokenVerifier:
             raise Problem(
                 401, "auth.invalid", reason=str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        self._check_lifetime(claims)
         roles = claims.get("roles") or []
         if isinstance(roles, str):
             roles = roles.split()
@@ -78,6 +151,23 @@ class TokenVerifier:
             nip=claims.get("nip"),
             claims=claims,
         )
+
+    def _check_lifetime(self, claims: dict) -> None:
+        """A token valid for longer than ``JWT_MAX_TTL`` is refused: a leaked one would work for
+        that long. Measured from ``iat`` (from now when it is missing or in the future)."""
+        now = time.time()
+        exp = claims["exp"]  # a number: PyJWT refused anything else
+        iat = claims.get("iat")
+        start = min(iat, now) if isinstance(iat, (int, float)) and not isinstance(iat, bool) else now
+        limit = self.config.jwt_max_ttl
+        if exp - start > limit:
+            raise Problem(
+                401,
+                "auth.lifetime",
+                limit=limit,
+                lifetime=int(exp - start),
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
 
 
 def issue_token(

@@ -163,13 +163,18 @@ def cursor_pages(fetch: Callable[[str | None], dict], error: type[ApiError] = Ap
     """Every item of a cursor-paginated list: ``fetch(cursor)`` returns one page
     ``{"items": [...], "next_cursor": str | None}`` (the first with ``cursor=None``), as
     ``services.common.http.paginate`` answers. A cursor that comes back is a server bug, raised as
-    ``error`` (502 ``pagination.loop``) rather than walked forever."""
+    ``error`` (502 ``pagination.loop``) rather than walked forever; so is a page of another shape (a
+    truncated or foreign reply: not an object, ``items`` not a list, ``next_cursor`` not a string),
+    raised as 502 ``pagination.malformed``."""
     cursor: str | None = None
     seen: set[str] = set()
     while True:
-        page = fetch(cursor) or {}
-        yield from page.get("items") or []
-        cursor = page.get("next_cursor")
+        page = fetch(cursor) or {"items": []}  # no body: nothing (more) to list
+        items, cursor = (page.get("items"), page.get("next_cursor")) if isinstance(page, dict) else (None, None)
+        if not isinstance(items, list) or not isinstance(cursor, (str, type(None))):
+            detail = f'{what or "the list"} answered a page that is not {{"items": [...], "next_cursor": ...}}'
+            raise error(502, "pagination.malformed", detail, method="GET", url=what)
+        yield from items
         if not cursor:
             return
         if cursor in seen:

@@ -110,6 +110,8 @@ class Config:
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_max_ttl: int = 24 * 3600  # the longest lifetime (exp - iat) a token may have, in seconds
+    jwt_jwks_min_refresh: int = 60  # an unknown kid refetches the JWKS at most this often, in seconds
     max_content_length: int = 1 * 1024 * 1024  # JSON bodies and CSV imports
     max_upload_bytes: int = 10 * 1024 * 1024  # evidence files
     page_size_default: int = 50
@@ -143,6 +145,8 @@ class Config:
             jwt_jwks_url=_env(env, "JWT_JWKS_URL"),
             jwt_audience=_env(env, "JWT_AUDIENCE"),
             jwt_issuer=_env(env, "JWT_ISSUER"),
+            jwt_max_ttl=env_int(env, "JWT_MAX_TTL", 24 * 3600),
+            jwt_jwks_min_refresh=env_int(env, "JWT_JWKS_MIN_REFRESH", 60),
             max_content_length=env_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
             max_upload_bytes=env_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             timezone=env_timezone(env),
@@ -157,6 +161,8 @@ class Config:
         return cfg
 
     def validate(self) -> None:
+        if self.jwt_max_ttl < 1:
+            raise ConfigError("JWT_MAX_TTL is the longest token lifetime in seconds: at least 1")
         if self.mode == PRODUCTION:
             if not self.jwt_jwks_url:
                 raise ConfigError("production mode verifies RS256 tokens: set JWT_JWKS_URL")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from .context import get_request_id
@@ -54,6 +55,44 @@ class Problem(Exception):
         self.errors = errors or []
         self.headers = headers or {}
         self.params = params
+
+
+class FieldErrorSchema(Schema):
+    """One field's error in a problem: the field's path, its JSON pointer, the catalogue code, the text."""
+
+    field = fields.String(required=True, metadata={"example": "rhk[0].iki[1].aspect"})
+    pointer = fields.String(required=True, metadata={"example": "#/rhk/0/iki/1/aspect"})
+    code = fields.String(required=True, metadata={"example": "iki.aspect"})
+    detail = fields.String(required=True)
+    params = fields.Dict(keys=fields.String())
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error is answered (``application/problem+json``); a problem
+    may carry more members (the parameters of its ``detail``, e.g. ``etag``, ``retry_after``)."""
+
+    type = fields.String(required=True, metadata={"example": "https://kinerja.go.id/problems/validation"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True)
+    code = fields.String(required=True, metadata={"example": "validation"})
+    request_id = fields.String(required=True)
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+
+
+def document_problems(api) -> None:
+    """The OpenAPI of a flask-smorest ``api`` says what the server sends: every error response (the
+    shared ones each operation refers to) is ``application/problem+json`` with the Problem schema."""
+    spec = api.spec
+    if "Problem" not in spec.components.schemas:
+        spec.components.schema("Problem", schema=ProblemSchema)
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    spec.components.schemas.pop("Error", None)  # flask-smorest's JSON error, never sent
+    for responses in (spec.components.responses_lazy, spec.components.responses):
+        for response in responses.values():
+            if "content" in response:
+                response["content"] = dict(content)
 
 
 def field_problem(field_name: str, code: str, status: int = 422, **params) -> Problem:
@@ -167,8 +206,11 @@ _HTTP_CODES = {
 
 def register_error_handlers(app: Flask, domain_errors: dict[type, int] | None = None) -> None:
     """``domain_errors`` maps a service's exception classes (with ``code``, ``field``,
-    ``params`` attributes) to HTTP statuses; field-bearing ones become field errors."""
+    ``params`` attributes) to HTTP statuses; field-bearing ones become field errors. Called after
+    the flask-smorest Api: its OpenAPI documents the errors as they are sent (:func:`document_problems`)."""
     domain_errors = domain_errors or {}
+    for entry in app.extensions.get("flask-smorest", {}).get("apis", {}).values():
+        document_problems(entry["ext_obj"])
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -130,6 +132,98 @@ def paginate(session: Session, stmt: Select, key_column, cursor: str | None, lim
     return {"items": rows, "next_cursor": next_cursor}
 
 
+# ------------------------------------------------------------------ what a JSON body may hold
+
+MAX_JSON_DEPTH = 32  # the deepest body the APIs take (an SKP: rhk[].iki[].… ) is far shallower
+_INT_LIMIT = 2**63  # a whole number beyond a 64-bit integer fits no column
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_REPORTED = 20
+
+
+class _OutOfRange:
+    """A number json.loads read that no field can take (too many digits, NaN, ±Infinity)."""
+
+
+def _bounded_int(text: str):
+    if len(text) > 20:  # parsed no further: Python refuses ints beyond 4,300 digits with a ValueError (a 500)
+        return _OutOfRange()
+    value = int(text)
+    return value if -_INT_LIMIT <= value < _INT_LIMIT else _OutOfRange()
+
+
+def _string_error(text: str) -> str | None:
+    if "\x00" in text:
+        return "field.nul"  # PostgreSQL stores no NUL character
+    if _SURROGATE.search(text):
+        return "field.surrogate"  # half of a UTF-16 pair: no UTF-8 encoding, no column takes it
+    return None
+
+
+def _value_error(value) -> str | None:
+    if isinstance(value, str):
+        return _string_error(value)
+    if isinstance(value, _OutOfRange) or (isinstance(value, float) and not math.isfinite(value)):
+        return "field.number_range"
+    return None
+
+
+def _shown(name: str) -> str:
+    """A name as the problem can carry it (a lone surrogate has no UTF-8: shown as ``?``)."""
+    return name.encode("utf-8", "replace").decode()
+
+
+def check_json_body(raw: bytes) -> None:
+    """Refuse a JSON body the services cannot take, before any view parses it: malformed (400
+    ``http.bad_json``), nested deeper than :data:`MAX_JSON_DEPTH` (400 ``http.json_depth``), or
+    holding a number beyond a 64-bit integer or not finite (``field.number_range``), a NUL character
+    (``field.nul``) or a lone surrogate (``field.surrogate``) in any string or key (422, field by field)."""
+    try:
+        body = json.loads(raw, parse_int=_bounded_int, parse_constant=lambda _: _OutOfRange())
+    except RecursionError:
+        raise Problem(400, "http.json_depth", limit=MAX_JSON_DEPTH) from None
+    except ValueError:  # not UTF-8, not JSON
+        raise Problem(400, "http.bad_json") from None
+    errors: list[FieldError] = []
+    code = _value_error(body)
+    if code:
+        errors.append(FieldError("body", code))
+    stack = [(body, "", 1)] if isinstance(body, (dict, list)) else []
+    while stack and len(errors) < _MAX_REPORTED:  # containers only: scalars are checked in place
+        value, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise Problem(400, "http.json_depth", limit=MAX_JSON_DEPTH)
+        is_dict = isinstance(value, dict)
+        for key, item in value.items() if is_dict else enumerate(value):
+            if is_dict:
+                key_code = _string_error(key)
+                if key_code:
+                    errors.append(FieldError(path or "body", key_code, {"key": _shown(key)}))
+            code = _value_error(item)
+            if code or isinstance(item, (dict, list)):
+                where = (f"{path}.{_shown(key)}" if path else _shown(key)) if is_dict else f"{path}[{key}]"
+                if code:
+                    errors.append(FieldError(where, code))
+                else:
+                    stack.append((item, where, depth + 1))
+    if errors:
+        raise Problem(422, "validation", errors=sorted(errors, key=lambda e: e.field))
+
+
+def check_text(values) -> None:
+    """Refuse NUL characters and lone surrogates in query parameters and form fields
+    (``(name, value)`` pairs): 422 field by field."""
+    errors = []
+    for name, value in values:
+        code = _string_error(name) or (_string_error(value) if isinstance(value, str) else None)
+        if code:
+            errors.append(FieldError(_shown(name), code))
+    if errors:
+        raise Problem(422, "validation", errors=errors[:_MAX_REPORTED])
+
+
+# ------------------------------------------------------------------ rebuilding from another service
+
+
 def remote_fetcher(base_url: str, authorization: str, unreachable_code: str, timeout: float = 30.0):
     """``fetch(path) -> json`` against another service's API with the caller's ``Authorization``
     (how a service rebuilds a read model from its owner), through the one client
@@ -143,11 +237,24 @@ def remote_fetcher(base_url: str, authorization: str, unreachable_code: str, tim
         except (ApiError, ValueError) as exc:
             raise Problem(503, unreachable_code, reason=str(exc)[:200])
 
+    fetch.unreachable_code = unreachable_code  # walk_pages answers a malformed page with it too
     return fetch
 
 
 def walk_pages(fetch, path: str, limit: int = 200):
     """Every item of a cursor-paginated list, page by page (the one pagination helper,
-    :func:`~services.common.client.cursor_pages`, over ``fetch(path) -> json``)."""
+    :func:`~services.common.client.cursor_pages`, over ``fetch(path) -> json``). A page that is not
+    ``{"items": [{...}], "next_cursor": ...}`` (a truncated reply), or a cursor given twice, is the
+    503 of ``fetch`` (its ``unreachable_code``), never a 500."""
     sep = "&" if "?" in path else "?"
-    return cursor_pages(lambda cursor: fetch(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")))
+    pages = cursor_pages(
+        lambda cursor: fetch(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")), what=path
+    )
+    code = getattr(fetch, "unreachable_code", "problem.503")
+    try:
+        for item in pages:
+            if not isinstance(item, dict):
+                raise Problem(503, code, reason=f"{path} answered an item that is not an object")
+            yield item
+    except ApiError as exc:
+        raise Problem(503, code, reason=str(exc)[:200]) from None

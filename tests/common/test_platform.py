@@ -239,6 +239,9 @@ def test_cli_token_prints_a_verifiable_token():
     assert result.exit_code == 0, result.output
     p = _verifier().verify(result.output.strip())
     assert p.roles == {"hr"} and p.agency == "PKTD"
+    # a lifetime the services would refuse (JWT_MAX_TTL, 24 h) is not issued at all
+    longer = CliRunner().invoke(main, ["token", "--role", "hr", "--ttl", str(25 * 3600)])
+    assert longer.exit_code == 2 and "JWT_MAX_TTL" in longer.output
 
 
 def test_embedded_dispatcher_mounts_services_at_their_prefix(tmp_path):
