@@ -174,6 +174,26 @@ def valid_pattern(pattern: str) -> bool:
     return isinstance(pattern, str) and 0 < len(pattern) <= 120 and bool(_PATTERN.match(pattern))
 
 
+#: What a machine client of an agency (role ``agency``) may receive by webhook: the directory, the
+#: cycles, the calibration's verdict per unit, the surveys' campaigns, response counts and index —
+#: nothing about one person's plan, progress, feedback, appraisal, objection or follow-up.
+MACHINE_EVENT_FAMILIES = (
+    "plans.unit",
+    "plans.employee",
+    "plans.cycle",
+    "reviews.calibration",
+    "surveys.campaign",
+    "surveys.response",
+    "surveys.ikm",
+)
+
+
+def machine_pattern(pattern: str) -> bool:
+    """A pattern a machine client may subscribe with: its first two words, without wildcards, name
+    one of :data:`MACHINE_EVENT_FAMILIES` (so it can match no other event type)."""
+    return ".".join(pattern.split(".")[:2]) in MACHINE_EVENT_FAMILIES
+
+
 def rule_from_dict(d: Mapping) -> Rule:
     """Validate one rule as HR sends it; raises :class:`DomainError` naming the field."""
     event_type = d.get("event_type")

@@ -29,4 +29,5 @@ class Settings:
     dispatch_interval: float = setting("NOTIFICATIONS_DISPATCH_INTERVAL", 5.0)
     default_timezone: str = setting("NOTIFICATIONS_TIMEZONE", "Asia/Jakarta")
     portal_url: str = setting("PORTAL_URL", "http://127.0.0.1:8000")  # links in messages
-    plans_url: str = setting("PLANS_URL", "http://127.0.0.1:8000")  # where the read model is rebuilt from
+    # where the read model is rebuilt from; unset: this server in embedded mode, a 503 in production (no guess)
+    plans_url: str | None = setting("PLANS_URL", None)

@@ -104,12 +104,17 @@ def check_webhook_url(url: str) -> None:
         raise validation([("url", "webhook.url_private", {"address": address})])
 
 
-def _check_patterns(patterns: list[str]) -> None:
-    errors = [
-        FieldError(f"event_types[{i}]", "webhook.pattern")
-        for i, pat in enumerate(patterns)
-        if not domain.valid_pattern(pat)
-    ]
+def _check_patterns(p: Principal, patterns: list[str]) -> None:
+    """Valid patterns; for a machine client (not HR, not an admin) only the event families that name
+    no person (``domain.MACHINE_EVENT_FAMILIES``), field by field."""
+    machine = not (p.is_admin or p.has("hr"))
+    families = ", ".join(f"{f}.*" for f in domain.MACHINE_EVENT_FAMILIES)
+    errors = []
+    for i, pat in enumerate(patterns):
+        if not domain.valid_pattern(pat):
+            errors.append(FieldError(f"event_types[{i}]", "webhook.pattern"))
+        elif machine and not domain.machine_pattern(pat):
+            errors.append(FieldError(f"event_types[{i}]", "webhook.person_data", {"allowed": families}))
     if errors:
         raise validation(errors)
 
@@ -152,7 +157,7 @@ def _state(sub: WebhookSubscription) -> dict:
 def create_subscription(s: Session, p: Principal, data: dict) -> tuple[WebhookSubscription, str]:
     agency = agency_of(p, data.get("agency_code"), roles=("hr", "agency"))
     check_webhook_url(data["url"])
-    _check_patterns(data["event_types"])
+    _check_patterns(p, data["event_types"])
     secret = domain.new_webhook_secret(os.urandom(32))
     at = now()
     sub = WebhookSubscription(
@@ -181,7 +186,7 @@ def update_subscription(s: Session, p: Principal, sub: WebhookSubscription, data
             check_webhook_url(data["url"])
             sub.url = data["url"]
         if "event_types" in data:
-            _check_patterns(data["event_types"])
+            _check_patterns(p, data["event_types"])
             sub.event_types = list(data["event_types"])
         if "description" in data:
             sub.description = data["description"]
@@ -287,7 +292,10 @@ class Webhooks(MethodView):
     @blp.arguments(WebhookIn)
     @blp.response(201, WebhookCreated)
     def post(self, data):
-        """Subscribe a URL to event types (role agency or HR). The secret (``whsec_…``) is shown only
+        """Subscribe a URL to event types (role agency or HR). A machine client (role agency) may name
+        only events about no one person: ``plans.unit``, ``plans.employee``, ``plans.cycle``,
+        ``reviews.calibration``, ``surveys.campaign``, ``surveys.response``, ``surveys.ikm`` (422
+        ``webhook.person_data`` otherwise). The secret (``whsec_…``) is shown only
         in this response. In production, URLs resolving to loopback, private or link-local
         addresses are refused unless WEBHOOK_ALLOW_PRIVATE=1."""
         with uow() as s:

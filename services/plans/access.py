@@ -1,6 +1,8 @@
 """Who may read and act on what in the plans service, shared by every capability module: HR of an
 agency, the reporting line (direct, indirect, or through an acting official, Plt/Plh) and the
-subtree below a person. Also the API's URL prefix every blueprint mounts under."""
+subtree below a person. A machine client of an agency (role ``agency``) reads the directory and
+the cycles, never a person's records (plans, progress, evidence, feedback, daily logs). Also the
+API's URL prefix every blueprint mounts under."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
+from services.common.errors import Problem
 from services.common.usecase import today
 
 from . import domain
@@ -18,8 +21,20 @@ from .models import ActingAssignment, Employee
 PREFIX = "/plans/api/v1"
 
 
-def in_agency(p: Principal, agency_code: str, roles=("hr", "agency")) -> bool:
+def in_agency(p: Principal, agency_code: str, roles=("hr",)) -> bool:
     return p.is_admin or (p.has(*roles) and p.agency == agency_code)
+
+
+def machine_client(p: Principal) -> bool:
+    """A machine client of an agency: role ``agency``, no person behind the token (no NIP), not HR."""
+    return p.has("agency") and not (p.is_admin or p.has("hr") or p.nip)
+
+
+def refuse_machine_client(p: Principal) -> None:
+    """403 ``auth.person_data`` for a machine client asking for a person's records: the problem names
+    nothing of them, whether they exist or not (scopes may open some later)."""
+    if machine_client(p):
+        raise Problem(403, "auth.person_data")
 
 
 def require_hr(p: Principal, agency_code: str) -> None:
@@ -63,7 +78,13 @@ def supervises(s: Session, p: Principal, employee_nip: str) -> bool:
 
 
 def can_read_person(s: Session, p: Principal, agency_code: str, nip: str) -> bool:
+    """A person's records: HR of the agency, the person, their reporting line."""
     return in_agency(p, agency_code) or p.nip == nip or supervises(s, p, nip)
+
+
+def in_directory(s: Session, p: Principal, agency_code: str, nip: str) -> bool:
+    """A person's directory entry: also the agency's machine clients."""
+    return in_agency(p, agency_code, ("hr", "agency")) or can_read_person(s, p, agency_code, nip)
 
 
 def subtree(s: Session, agency_code: str, root_nips: set[str]) -> set[str]:

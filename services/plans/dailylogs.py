@@ -15,7 +15,7 @@ from services.common.errors import Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
 from services.common.usecase import not_found, now, platform, record, today, validation
 
-from .access import PREFIX, acting_for, can_read_person
+from .access import PREFIX, acting_for, can_read_person, refuse_machine_client
 from .cycles import guard_stage
 from .models import Cycle, DailyLog, Employee, Iki, Plan, Rhk
 
@@ -91,6 +91,7 @@ def write_daily_log(s: Session, p: Principal, data: dict) -> DailyLog:
 
 
 def daily_log_query(s: Session, p: Principal, args: dict):
+    refuse_machine_client(p)
     stmt = select(DailyLog)
     if args.get("team"):
         if not p.nip:

@@ -20,6 +20,7 @@ from services.common.usecase import not_found, now, platform, record, validation
 
 from .access import PREFIX, require_hr
 from .models import Agency, Unit
+from .schemas import NIP_OPT_DOC
 
 blp = Blueprint("directory", __name__, url_prefix=PREFIX, description="Agencies and their unit trees")
 
@@ -39,8 +40,8 @@ class AgencyOut(Schema):
 class UnitIn(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,40}$"))
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    parent_code = fields.String(load_default=None, allow_none=True)
-    head_nip = fields.String(load_default=None, allow_none=True)
+    parent_code = fields.String(load_default=None, allow_none=True, metadata={"maxLength": 40})
+    head_nip = fields.String(load_default=None, allow_none=True, metadata=NIP_OPT_DOC)
 
 
 class UnitOut(Schema):

@@ -18,9 +18,10 @@ from services.common.http import PageArgs, page_schema, paginate, require_if_mat
 from services.common.usecase import not_found, now, platform, record, today, validation
 
 from . import domain
-from .access import PREFIX, can_read_person, in_agency, require_hr, superior_lookup, visible_people
+from .access import PREFIX, in_agency, in_directory, require_hr, superior_lookup, visible_people
 from .directory import get_agency, save, unit_by_code
 from .models import ActingAssignment, Employee, Unit
+from .schemas import NIP_DOC, NIP_OPT_DOC, UNIT_CODE_DOC
 
 blp = Blueprint(
     "employees", __name__, url_prefix=PREFIX, description="Employees, reporting lines, acting officials (Plt/Plh)"
@@ -32,14 +33,14 @@ LANG = validate.OneOf(("id", "en"))
 
 
 class EmployeeIn(Schema):
-    nip = fields.String(required=True)
+    nip = fields.String(required=True, metadata=NIP_DOC)
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     email = fields.Email(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$"))
     position = fields.String(required=True, validate=validate.Length(min=2, max=200))
     grade = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    unit_code = fields.String(required=True)
-    superior_nip = fields.String(load_default=None, allow_none=True)
+    unit_code = fields.String(required=True, metadata=UNIT_CODE_DOC)
+    superior_nip = fields.String(load_default=None, allow_none=True, metadata=NIP_OPT_DOC)
     language = fields.String(load_default="id", validate=LANG)
     active = fields.Boolean(load_default=True)
 
@@ -50,8 +51,8 @@ class EmployeeUpdate(Schema):
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$"))
     position = fields.String(validate=validate.Length(min=2, max=200))
     grade = fields.String(allow_none=True, validate=validate.Length(max=20))
-    unit_code = fields.String()
-    superior_nip = fields.String(allow_none=True)
+    unit_code = fields.String(metadata=UNIT_CODE_DOC)
+    superior_nip = fields.String(allow_none=True, metadata=NIP_OPT_DOC)
     language = fields.String(validate=LANG)
     active = fields.Boolean()
 
@@ -80,8 +81,8 @@ class EmployeeQuery(PageArgs):
 
 
 class ActingIn(Schema):
-    acting_nip = fields.String(required=True)
-    for_nip = fields.String(required=True)
+    acting_nip = fields.String(required=True, metadata=NIP_DOC)
+    for_nip = fields.String(required=True, metadata=NIP_DOC)
     kind = fields.String(required=True, validate=validate.OneOf(("plt", "plh")))
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
@@ -224,14 +225,14 @@ def update_employee(s: Session, p: Principal, emp: Employee, changes: dict) -> E
 
 def get_employee(s: Session, p: Principal, nip: str) -> Employee:
     emp = s.scalar(select(Employee).where(Employee.nip == nip))
-    if emp is None or not can_read_person(s, p, emp.agency_code, emp.nip):
+    if emp is None or not in_directory(s, p, emp.agency_code, emp.nip):
         raise not_found("employee", nip)  # 404, not 403: do not reveal who exists elsewhere
     return emp
 
 
 def employee_query(s: Session, p: Principal, args: dict):
     stmt = select(Employee)
-    if in_agency(p, p.agency or "") or p.is_admin:
+    if in_agency(p, p.agency or "", ("hr", "agency")):
         if not p.is_admin:
             stmt = stmt.where(Employee.agency_code == p.agency)
     else:

@@ -19,7 +19,7 @@ from services.common.errors import Problem
 from services.common.http import UtcDateTime
 from services.common.usecase import not_found, now, platform, record, validation
 
-from .access import PREFIX
+from .access import PREFIX, refuse_machine_client
 from .cycles import guard_stage, period_of
 from .models import Cycle, Evidence, Iki, Period, Plan, Realisation
 from .schemas import ID
@@ -280,6 +280,7 @@ def add_evidence(
 
 
 def get_evidence(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, bytes]:
+    refuse_machine_client(p)
     ev = s.get(Evidence, evidence_id)
     if ev is None:
         raise not_found("evidence", evidence_id)

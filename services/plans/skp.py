@@ -19,10 +19,10 @@ from services.common.http import PageArgs, UtcDateTime, page_schema, paginate, r
 from services.common.usecase import changing, not_found, now, platform, record, validation
 
 from . import domain
-from .access import PREFIX, can_read_person, visible_people
+from .access import PREFIX, can_read_person, refuse_machine_client, visible_people
 from .cycles import guard_stage
 from .models import Cycle, Employee, Iki, Plan, PlanVersion, Realisation, Rhk, Unit, new_id
-from .schemas import ID, PlanOut
+from .schemas import ID, TEXT_DOC, PlanOut
 
 blp = Blueprint("plans", __name__, url_prefix=f"{PREFIX}/plans", description="SKP plans and their versions")
 
@@ -31,8 +31,8 @@ blp = Blueprint("plans", __name__, url_prefix=f"{PREFIX}/plans", description="SK
 
 class IkiIn(Schema):
     id = fields.String(load_default=None, allow_none=True)
-    aspect = fields.String(required=True)
-    indicator = fields.String(required=True)
+    aspect = fields.String(required=True, metadata={"enum": list(domain.ASPECTS)})
+    indicator = fields.String(required=True, metadata=TEXT_DOC)
     target_value = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     target_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     target_text = fields.String(load_default=None, allow_none=True)
@@ -46,8 +46,8 @@ class IkiIn(Schema):
 
 class RhkIn(Schema):
     id = fields.String(load_default=None, allow_none=True)
-    kind = fields.String(required=True)
-    description = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": list(domain.RHK_KINDS)})
+    description = fields.String(required=True, metadata=TEXT_DOC)
     parent_rhk_id = fields.String(load_default=None, allow_none=True)
     organisation_goal = fields.String(load_default=None, allow_none=True)
     iki = fields.List(fields.Nested(IkiIn), load_default=list)
@@ -248,6 +248,7 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
 
 
 def get_plan(s: Session, p: Principal, plan_id: int) -> Plan:
+    refuse_machine_client(p)
     plan = s.get(Plan, plan_id)
     if plan is None or not can_read_person(s, p, plan.agency_code, plan.employee_nip):
         raise not_found("plan", plan_id)
@@ -284,10 +285,11 @@ def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
 
 
 def plan_query(s: Session, p: Principal, args: dict):
+    refuse_machine_client(p)
     stmt = select(Plan).options(lazyload(Plan.rhk))  # list rows are summaries: no RHK/IKI loading
     if p.is_admin:
         pass
-    elif p.has("hr", "agency"):
+    elif p.has("hr"):
         stmt = stmt.where(Plan.agency_code == p.agency)
     else:
         stmt = stmt.where(Plan.employee_nip.in_(visible_people(s, p) or {"\0"}))

@@ -28,8 +28,21 @@ def uow():
 # ------------------------------------------------------------------ who
 
 
-def in_agency(p: Principal, agency: str, roles=("hr", "agency")) -> bool:
+def in_agency(p: Principal, agency: str, roles=("hr",)) -> bool:
     return p.is_admin or (p.has(*roles) and p.agency == agency)
+
+
+def machine_client(p: Principal) -> bool:
+    """A machine client of an agency: role ``agency``, no person behind the token (no NIP), not HR."""
+    return p.has("agency") and not (p.is_admin or p.has("hr") or p.nip)
+
+
+def refuse_machine_client(p: Principal) -> None:
+    """403 ``auth.person_data``: a machine client reads the calibration aggregate, organisation results
+    and rules, never a person's appraisal (evaluations, documents, peers, objections, follow-up) —
+    whether it exists or not. Scopes may open some later."""
+    if machine_client(p):
+        raise Problem(403, "auth.person_data")
 
 
 def can_read(p: Principal, ev: Evaluation) -> bool:
@@ -39,6 +52,7 @@ def can_read(p: Principal, ev: Evaluation) -> bool:
 
 
 def get_evaluation(s: Session, p: Principal, evaluation_id: int) -> Evaluation:
+    refuse_machine_client(p)
     ev = s.get(Evaluation, evaluation_id)
     if ev is None or not can_read(p, ev):
         raise not_found("evaluation", evaluation_id)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.errors import Problem
+from services.common.http import UtcDateTime
 from services.common.usecase import emit, now, platform, record
 
 from . import domain
@@ -32,7 +33,7 @@ from .access import (
 )
 from .models import Adjustment, CalibrationOverride, CycleRef, Evaluation, OrgResult
 from .orgresults import rules_for
-from .schemas import ID, RATING, SEQ, CalibrationQuery, EvaluationOut
+from .schemas import ID, RATING, SEQ, UNIT_CODE_DOC, CalibrationQuery, EvaluationOut
 
 blp = Blueprint(
     "calibration",
@@ -51,7 +52,7 @@ class CalibrationOut(Schema):
 class OverrideIn(Schema):
     cycle_id = fields.Integer(required=True, validate=ID)
     period_seq = fields.Integer(load_default=0, validate=SEQ)
-    unit_code = fields.String(required=True)
+    unit_code = fields.String(required=True, metadata=UNIT_CODE_DOC)
     reason = fields.String(required=True, validate=validate.Length(min=10, max=4000))
 
 
@@ -62,7 +63,7 @@ class OverrideOut(Schema):
     reason = fields.String()
     violations = fields.List(fields.Dict())
     set_by = fields.String()
-    set_at = fields.DateTime()
+    set_at = UtcDateTime()
 
 
 class AdjustIn(Schema):

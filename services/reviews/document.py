@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import current_principal
+from services.common.http import UtcDateTime
 from services.common.usecase import now
 
 from . import domain
@@ -35,7 +36,7 @@ class DocumentOut(Schema):
     content_hash = fields.String()
     previous_hash = fields.String(allow_none=True)
     reason = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     content = fields.Dict()
 
 

@@ -26,6 +26,7 @@ from .access import (
     only_employee,
     only_penilai,
     rated_ref,
+    refuse_machine_client,
     uow,
 )
 from .models import Evaluation, PlanRef, RealisationRef
@@ -85,10 +86,11 @@ class RatingIn(Schema):
 
 
 def evaluation_query(p: Principal, args: dict):
+    refuse_machine_client(p)
     stmt = select(Evaluation)
     if p.is_admin:
         pass
-    elif p.has("hr", "agency"):
+    elif p.has("hr"):
         stmt = stmt.where(Evaluation.agency_code == p.agency)
     else:
         nip = p.nip or "\0"

@@ -17,7 +17,7 @@ from services.common.http import PageArgs, page_schema, paginate
 from services.common.usecase import changing, emit, not_found, now, today
 
 from . import domain
-from .access import PREFIX, penilai_or_hr, uow
+from .access import PREFIX, penilai_or_hr, refuse_machine_client, uow
 from .models import Evaluation, FollowUp
 
 blp = Blueprint("followup", __name__, url_prefix=PREFIX, description="Follow-up: development plans and recognitions")
@@ -127,9 +127,10 @@ def update_follow_up(s: Session, p: Principal, fu: FollowUp, data: dict) -> Foll
 def followup_query(p: Principal, args: dict):
     """Development plans and recognitions the caller may see: HR the agency's, others their own
     and those they own."""
+    refuse_machine_client(p)
     stmt = select(FollowUp)
     if not p.is_admin:
-        if p.has("hr", "agency"):
+        if p.has("hr"):
             stmt = stmt.where(FollowUp.agency_code == p.agency)
         else:
             stmt = stmt.where((FollowUp.employee_nip == (p.nip or "\0")) | (FollowUp.owner_nip == (p.nip or "\0")))

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
-from services.common.http import PageArgs, page_schema, paginate
+from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
 from services.common.usecase import not_found, now, platform, record, settings, today, validation
 
 from . import domain
-from .access import PREFIX, get_evaluation, guard, only_atasan, only_employee, uow
+from .access import PREFIX, get_evaluation, guard, only_atasan, only_employee, refuse_machine_client, uow
 from .document import store_document
 from .followup import plan_follow_up
 from .models import Evaluation, Objection
@@ -54,19 +54,19 @@ class ObjectionQuery(PageArgs):
 
 
 class ObjectionOut(Schema):
-    id = fields.Integer()
-    evaluation_id = fields.Integer()
-    employee_nip = fields.String()
-    atasan_nip = fields.String(allow_none=True)
-    reasons = fields.String()
-    status = fields.String()
-    statements = fields.List(fields.Dict())
-    decision = fields.String(allow_none=True)
-    decision_reason = fields.String(allow_none=True)
-    before = fields.Dict(allow_none=True)
-    after = fields.Dict(allow_none=True)
-    filed_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
+    id = fields.Integer(required=True)
+    evaluation_id = fields.Integer(required=True)
+    employee_nip = fields.String(required=True)
+    atasan_nip = fields.String(allow_none=True, required=True)
+    reasons = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["filed", "under_review", "decided"]})
+    statements = fields.List(fields.Dict(), required=True)
+    decision = fields.String(allow_none=True, required=True, metadata={"enum": ["upheld", "changed", None]})
+    decision_reason = fields.String(allow_none=True, required=True)
+    before = fields.Dict(allow_none=True, required=True)
+    after = fields.Dict(allow_none=True, required=True)
+    filed_at = UtcDateTime(required=True)
+    decided_at = UtcDateTime(allow_none=True, required=True)
 
 
 # ------------------------------------------------------------------ use cases
@@ -126,6 +126,7 @@ def objection_ref(obj: Objection, ev: Evaluation) -> dict:
 
 
 def get_objection(s: Session, p: Principal, objection_id: int) -> tuple[Objection, Evaluation]:
+    refuse_machine_client(p)
     obj = s.get(Objection, objection_id)
     if obj is None:
         raise not_found("objection", objection_id)
@@ -206,9 +207,10 @@ def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, d
 def objection_query(p: Principal, args: dict):
     """Objections HR of the agency sees (or, for a person, those they filed, answer as penilai or
     decide), filtered by cycle, evaluation, status and decision."""
+    refuse_machine_client(p)
     stmt = select(Objection)
     if not p.is_admin:
-        if p.has("hr", "agency"):
+        if p.has("hr"):
             stmt = stmt.where(Objection.agency_code == p.agency)
         else:
             nip = p.nip or "\0"

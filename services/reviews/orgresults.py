@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
+from services.common.http import UtcDateTime
 from services.common.usecase import now, parse_each, record, validation
 
 from . import domain
@@ -38,22 +39,27 @@ class OrgResultIn(Schema):
 
 
 class OrgResultOut(Schema):
-    id = fields.Integer()
-    cycle_id = fields.Integer()
-    period_seq = fields.Integer()
-    unit_code = fields.String()
-    result = fields.String()
-    set_by = fields.String()
-    set_at = fields.DateTime()
+    id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    period_seq = fields.Integer(required=True)
+    unit_code = fields.String(required=True)
+    result = fields.String(required=True, metadata={"enum": list(domain.ORG_RESULTS)})
+    set_by = fields.String(required=True)
+    set_at = UtcDateTime(required=True)
 
 
 class RuleSchema(Schema):
-    org_result = fields.String(required=True)
-    bound = fields.String(required=True)
-    predikats = fields.List(fields.String(), required=True)
-    percent = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    count = fields.Integer(load_default=None, allow_none=True)
-    rounding = fields.String(load_default="nearest")
+    # the enums and ranges are checked by domain.DistributionRule (curve.* codes): documented here
+    org_result = fields.String(required=True, metadata={"enum": list(domain.ORG_RESULTS)})
+    bound = fields.String(required=True, metadata={"enum": list(domain.BOUNDS)})
+    predikats = fields.List(
+        fields.String(metadata={"enum": list(domain.PREDIKATS)}),
+        required=True,
+        metadata={"minItems": 1, "uniqueItems": True},
+    )
+    percent = fields.Float(load_default=None, allow_none=True, allow_nan=False, metadata={"minimum": 0, "maximum": 100})
+    count = fields.Integer(load_default=None, allow_none=True, metadata={"minimum": 0})
+    rounding = fields.String(load_default="nearest", metadata={"enum": list(domain.ROUNDINGS)})
 
 
 class RulesIn(Schema):

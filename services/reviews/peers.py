@@ -1,6 +1,11 @@
 """Peer feedback on behaviour: the penilai nominates colleagues, each answers per BerAKHLAK value
-(above / meets / below), and the parties see the answers only in aggregate, once enough raters
-answered (DOMAIN.md §4)."""
+(above / meets / below), and the parties see the answers only in aggregate (DOMAIN.md §4).
+
+The aggregate must not reveal any single answer, so it is shown once, final: when at least
+``peer_min_raters`` answered AND the round is closed — every nominated rater answered (no rater can be
+added after that) or the evaluation is frozen (no answer is taken after that). Shown earlier, the next
+answer would change it by exactly that answer. The nominated raters are never in an audit row the rated
+employee can read (the nomination's row has no ``subject``; HR sees it by agency)."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from services.common.usecase import not_found, now, record, settings, validation
 from . import domain
 from .access import PREFIX, get_evaluation, not_frozen, only_penilai, uow
 from .models import Evaluation, PeerRater, Person
-from .schemas import RATING, TEXT
+from .schemas import NIP_DOC, RATING, TEXT
 
 blp = Blueprint(
     "peers", __name__, url_prefix=f"{PREFIX}/evaluations", description="Peer feedback on behaviour, in aggregate"
@@ -25,7 +30,7 @@ blp = Blueprint(
 
 
 class PeersIn(Schema):
-    rater_nips = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=20))
+    rater_nips = fields.List(fields.String(metadata=NIP_DOC), required=True, validate=validate.Length(min=1, max=20))
 
 
 class PeerAnswerIn(Schema):
@@ -36,10 +41,17 @@ class PeerAnswerIn(Schema):
 
 
 class PeerSummaryOut(Schema):
-    nominated = fields.Integer()
-    answered = fields.Integer()
-    minimum = fields.Integer()
-    aggregate = fields.Dict(allow_none=True)
+    nominated = fields.Integer(required=True)
+    answered = fields.Integer(required=True)
+    minimum = fields.Integer(required=True)
+    closed = fields.Boolean(
+        required=True, metadata={"description": "every nominated rater answered (or the evaluation is frozen)"}
+    )
+    aggregate = fields.Dict(
+        allow_none=True,
+        required=True,
+        metadata={"description": "per BerAKHLAK value; null until the round is closed with enough answers"},
+    )
 
 
 # ------------------------------------------------------------------ use cases
@@ -55,9 +67,14 @@ def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) ->
             errors.append((f"rater_nips[{i}]", "peer.unknown"))
         elif nip == ev.employee_nip:
             errors.append((f"rater_nips[{i}]", "peer.self"))
+        elif nip in (ev.penilai_nip, p.nip):
+            errors.append((f"rater_nips[{i}]", "peer.penilai"))
     if errors:
         raise validation(errors)
-    existing = {r.rater_nip for r in s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id))}
+    raters = s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)).all()
+    if round_closed(ev, raters):
+        raise Problem(409, "peer.round_closed")
+    existing = {r.rater_nip for r in raters}
     for nip in nips:
         if nip not in existing:
             s.add(PeerRater(evaluation_id=ev.id, rater_nip=nip, nominated_by=p.sub))
@@ -69,8 +86,7 @@ def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) ->
         "evaluation",
         ev.id,
         after={"raters": sorted(set(nips) | existing)},
-        agency=ev.agency_code,
-        subject=ev.employee_nip,
+        agency=ev.agency_code,  # no subject: the rated employee's audit view must not list the raters
     )
     return list(s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)))
 
@@ -94,6 +110,15 @@ def answer_peer(s: Session, p: Principal, evaluation_id: int, data: dict) -> Pee
     return rater
 
 
+def round_closed(ev: Evaluation, raters) -> bool:
+    """Whether the peer round is over: enough raters, every one of them answered, or the evaluation is
+    frozen. From then on the aggregate is final, so showing it reveals no single answer."""
+    answered = sum(1 for r in raters if r.answers)
+    if answered < int(settings().peer_min_raters):
+        return False
+    return answered == len(raters) or domain.frozen(ev.status)
+
+
 def peer_summary(s: Session, p: Principal, ev: Evaluation) -> dict:
     raters = s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)).all()
     answers = [r.answers for r in raters if r.answers]
@@ -102,7 +127,8 @@ def peer_summary(s: Session, p: Principal, ev: Evaluation) -> dict:
         "nominated": len(raters),
         "answered": len(answers),
         "minimum": minimum,
-        "aggregate": domain.peer_aggregate(answers, minimum),
+        "closed": round_closed(ev, raters),
+        "aggregate": domain.peer_aggregate(answers, minimum) if round_closed(ev, raters) else None,
     }
 
 
@@ -126,7 +152,8 @@ class Peers(MethodView):
 class PeerFeedback(MethodView):
     @blp.response(200, PeerSummaryOut)
     def get(self, evaluation_id):
-        """Peer feedback in aggregate only, and only once at least three raters answered."""
+        """Peer feedback in aggregate only: once at least ``peer_min_raters`` answered and the round is
+        closed (every nominated rater answered, or the evaluation is frozen), so no single answer shows."""
         p = current_principal()
         with uow() as s:
             ev = get_evaluation(s, p, evaluation_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.common.http import UtcDateTime
+
 from .domain import PREDIKATS
 
 RATING = validate.OneOf(("above", "meets", "below"))
@@ -12,6 +14,9 @@ PREDIKAT = validate.OneOf(PREDIKATS)
 TEXT = validate.Length(max=8000)
 ID = validate.Range(min=1, max=2**31 - 1)  # a database id in a query or a body
 SEQ = validate.Range(min=0, max=12)  # a period of the cycle; 0 is the annual evaluation
+# OpenAPI only (``metadata``): what the use cases check, documented; the checks keep their own error codes
+NIP_DOC = {"pattern": r"^[0-9]{18}$", "description": "the 18-digit NIP of a person of the agency"}
+UNIT_CODE_DOC = {"minLength": 1, "maxLength": 40, "description": "the code of a unit of the agency"}
 
 
 class EvaluationSummary(Schema):
@@ -44,7 +49,7 @@ class EvaluationOut(EvaluationSummary):
     penilai_position = fields.String(allow_none=True)
     atasan_name = fields.String(allow_none=True)
     self_assessment = fields.Dict()
-    self_submitted_at = fields.DateTime(allow_none=True)
+    self_submitted_at = UtcDateTime(allow_none=True)
     iki_feedback = fields.Dict()
     value_feedback = fields.Dict()
     suggestion = fields.Dict(allow_none=True)
@@ -53,10 +58,10 @@ class EvaluationOut(EvaluationSummary):
     org_result = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     recommendations = fields.String(allow_none=True)
-    rated_at = fields.DateTime(allow_none=True)
-    signed_at = fields.DateTime(allow_none=True)
-    acknowledged_at = fields.DateTime(allow_none=True)
-    countersigned_at = fields.DateTime(allow_none=True)
+    rated_at = UtcDateTime(allow_none=True)
+    signed_at = UtcDateTime(allow_none=True)
+    acknowledged_at = UtcDateTime(allow_none=True)
+    countersigned_at = UtcDateTime(allow_none=True)
     content_hash = fields.String(allow_none=True)
     document_version = fields.Integer()
 

@@ -17,4 +17,5 @@ class Settings:
     peer_min_raters: int = setting("REVIEWS_PEER_MIN_RATERS", domain.PEER_MIN_RATERS)
     require_self_assessment: bool = setting("REVIEWS_REQUIRE_SELF_ASSESSMENT", False)
     head_takes_org_result: bool = setting("REVIEWS_HEAD_TAKES_ORG_RESULT", True)
-    plans_url: str = setting("PLANS_URL", "http://127.0.0.1:8000")  # where the read model is rebuilt from
+    # where the read model is rebuilt from; unset: this server in embedded mode, a 503 in production (no guess)
+    plans_url: str | None = setting("PLANS_URL", None)

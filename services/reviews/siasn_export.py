@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.errors import Problem
+from services.common.http import UtcDateTime
 from services.common.usecase import now, record, validation
 
 from .access import ANNUAL, PREFIX, agency_cycle, uow
@@ -248,7 +249,7 @@ class PushRecordOut(Schema):
     response_status = fields.Integer(allow_none=True)
     response_body = fields.String(allow_none=True)
     payload = fields.Dict()
-    at = fields.DateTime()
+    at = UtcDateTime()
 
 
 def make_client() -> SiasnClient:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate, require_if_match
-from services.common.usecase import now, record, validation
+from services.common.usecase import now, record, settings, validation
 
 from . import domain, index, qr
 from .access import (
@@ -94,9 +94,20 @@ class CampaignIn(Schema):
         load_default=0,
         strict=True,
         validate=validate.Range(min=0, max=10_000),
+        metadata={"description": "one-time tokens to issue now (more: POST /campaigns/{id}/tokens)"},
+    )
+    open_form = fields.Boolean(
+        load_default=False,
         metadata={
-            "description": "one-time tokens to issue now (0: the form is open to anyone, rate-limited per address)"
+            "description": "admit anyone without a token (rate-limited per address and day) instead of one response "
+            "per one-time token, the default; needs open_form_reason"
         },
+    )
+    open_form_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=10, max=500),
+        metadata={"description": "why this campaign's form is open to anyone (kept in the audit trail)"},
     )
 
 
@@ -176,6 +187,9 @@ def create_campaign(s: Session, p: Principal, data: dict) -> Campaign:
     if not p.agency:
         raise Problem(403, "campaign.no_agency")
     errors = domain.validate_period(data["start_date"], data["end_date"])
+    reason = (data.get("open_form_reason") or "").strip()
+    if data.get("open_form") and len(reason) < 10:
+        errors = [*errors, ("open_form_reason", "campaign.open_form_reason")]
     if errors:
         raise validation(errors)
     c = Campaign(
@@ -193,7 +207,7 @@ def create_campaign(s: Session, p: Principal, data: dict) -> Campaign:
         min_sample=min_sample(data["population"], data["sample_method"], data["margin"]),
         status="draft",
         slug=secrets.token_urlsafe(24),
-        uses_tokens=False,
+        uses_tokens=bool(settings().tokens_by_default and not data.get("open_form")),
         created_by=p.sub,
         respondents=0,
         created_at=now(),
@@ -201,7 +215,10 @@ def create_campaign(s: Session, p: Principal, data: dict) -> Campaign:
     )
     s.add(c)
     s.flush()
-    record(s, p, "campaign.created", "campaign", c.id, agency=c.agency_code, after=campaign_state(c))
+    after = campaign_state(c) | {"uses_tokens": c.uses_tokens}
+    if data.get("open_form"):
+        after["open_form_reason"] = reason
+    record(s, p, "campaign.created", "campaign", c.id, agency=c.agency_code, after=after)
     if data.get("tokens"):
         issue_tokens(s, p, c, data["tokens"])
     return c
@@ -342,7 +359,9 @@ class Campaigns(MethodView):
     @blp.response(201, CampaignOut)
     def post(self, data):
         """Create a campaign for a service unit, service type and period (HR); it starts as ``draft``.
-        The minimum sample follows from ``population``; ``tokens`` issues one-time codes now."""
+        The minimum sample follows from ``population``; ``tokens`` issues one-time codes now. The public
+        form and the kiosk admit one response per one-time token unless ``open_form`` (with
+        ``open_form_reason``) opens them to anyone, rate-limited per address and day."""
         with uow() as s:
             c = create_campaign(s, current_principal(), data)
             return out(s, c)

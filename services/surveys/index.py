@@ -303,15 +303,21 @@ class CampaignSuggestions(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(SuggestionOut))
     def get(self, args, campaign_id):
-        """The respondents' suggestions (saran), oldest first, paginated."""
+        """The respondents' suggestions (saran), oldest first, paginated (HR: what citizens wrote is
+        not for the agency's machine clients)."""
+        p = current_principal()
         with uow() as s:
-            c = get_campaign(s, current_principal(), campaign_id)
+            c = get_campaign(s, p, campaign_id)
+            require_hr(p, c)
             return paginate(s, suggestion_query(c), Response.id, args.get("cursor"), args["limit"])
 
 
 def _report(campaign_id: int) -> tuple[Campaign, dict]:
+    """The report lists suggestions: HR only (a machine client reads the index instead)."""
+    p = current_principal()
     with uow() as s:
-        c = get_campaign(s, current_principal(), campaign_id)
+        c = get_campaign(s, p, campaign_id)
+        require_hr(p, c)
         return c, report(s, c, host_url())
 
 

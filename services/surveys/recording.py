@@ -13,7 +13,7 @@ from services.common.usecase import now, record, settings, today, validation
 
 from . import domain
 from .models import Campaign, Response, SurveyToken
-from .ratelimit import client_key, note_bad_token, rate_count, rate_hit, too_many
+from .ratelimit import DAY, client_key, note_bad_token, rate_count, rate_hit, too_many, too_many_today
 from .schemas import load_response
 
 PUBLIC_CHANNELS = ("form", "kiosk")
@@ -172,6 +172,8 @@ def record_responses(
         limit = settings().rate_limit_per_minute
         if rate_hit(s, client_key(c.id, address)) > limit:
             raise too_many()
+        if rate_hit(s, client_key(c.id, address, DAY)) > settings().open_form_per_day:
+            raise too_many_today()
 
     at = now()
     rows = [_row(c, item, channel, at, token_ids, form_nonce) for item in items]

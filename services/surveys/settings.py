@@ -40,6 +40,11 @@ class Settings:
     timezone: str | None = setting("SURVEYS_TIMEZONE", None, _timezone)  # campaign dates are local dates
     csrf_max_age: int = setting("SURVEYS_FORM_MAX_AGE", 4 * 3600, _whole)  # seconds a rendered form stays valid
     batch_max: int = setting("SURVEYS_BATCH_MAX", 1000, _whole)  # responses per batch request
+    # the index feeds employees' results: a new campaign admits one response per one-time token unless HR
+    # opens its form to anyone, with a reason (``open_form``); 0 restores the former default (tokens only once issued)
+    tokens_by_default: bool = setting("SURVEYS_TOKENS_BY_DEFAULT", True)
+    # a form open to anyone (no tokens): responses per address, campaign and day (UTC), on top of the minute's limit
+    open_form_per_day: int = setting("SURVEYS_OPEN_FORM_PER_DAY", 20, _whole)
 
     @classmethod
     def from_env(cls, config: Config, env: dict | None = None) -> Settings:

@@ -25,11 +25,24 @@ PLAN = {
 }
 
 
+# what a machine client may receive (issue 14: no event about one person's records)
+RESPONSE = {
+    "campaign_id": 3,
+    "agency_code": "PKMB",
+    "unit_code": "SEK-A",
+    "channel": "kiosk",
+    "count": 1,
+    "first_response_id": 41,
+    "last_response_id": 41,
+    "respondents": 12,
+}
+
+
 def _client(org, sub="bkd-sync", agency="PKMB"):
     return org.tokens.headers("agency", agency=agency, sub=sub)
 
 
-def _subscribe(notif, headers, url, types=("plans.plan.*",)):
+def _subscribe(notif, headers, url, types=("surveys.response.*",)):
     r = notif.post("/webhooks", headers, {"url": url, "event_types": list(types), "description": "BKD"})
     assert r.status_code == 201, r.get_json()
     return r.get_json()
@@ -37,13 +50,13 @@ def _subscribe(notif, headers, url, types=("plans.plan.*",)):
 
 def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiver, clock):
     client = _client(org)
-    sub = _subscribe(notif, client, receiver.url, ("plans.plan.*", "reviews.evaluation.#"))
+    sub = _subscribe(notif, client, receiver.url, ("surveys.response.*", "plans.cycle.#"))
     assert sub["secret"].startswith("whsec_") and sub["active"] is True and sub["owner"] == "bkd-sync"
     shown = notif.get(f"/webhooks/{sub['id']}", client).get_json()
     assert "secret" not in shown and shown["url"] == receiver.url  # shown once only
 
-    env = notif.publish("plans.plan.returned", PLAN)
-    notif.publish("plans.plan.returned", {**PLAN, "agency_code": "OTHER", "employee_nip": "1" * 18})
+    env = notif.publish("surveys.response.recorded", RESPONSE)
+    notif.publish("surveys.response.recorded", {**RESPONSE, "agency_code": "OTHER", "campaign_id": 9})
     notif.publish(
         "plans.feedback.given",
         {
@@ -68,15 +81,15 @@ def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiv
     assert req.headers["content-type"] == "application/json"
     event = req.json()
     assert event == env  # the CloudEvent itself
-    assert (event["specversion"], event["type"], event["data"]["note"]) == (
+    assert (event["specversion"], event["type"], event["data"]["respondents"]) == (
         "1.0",
-        "plans.plan.returned",
-        "Lengkapi IKI.",
+        "surveys.response.recorded",
+        12,
     )
     (d,) = notif.rows(Delivery, Delivery.channel == "webhook")
     assert (d.status, d.attempts) == ("sent", 1)
     log = notif.get(f"/webhooks/{sub['id']}/deliveries", client).get_json()["items"]
-    assert [(i["event_type"], i["status"]) for i in log] == [("plans.plan.returned", "sent")]
+    assert [(i["event_type"], i["status"]) for i in log] == [("surveys.response.recorded", "sent")]
 
     # visibility: the agency's HR sees it; another client of the agency and another agency's HR do not
     assert [w["id"] for w in notif.get("/webhooks", org.hr).get_json()["items"]] == [sub["id"]]
@@ -88,7 +101,7 @@ def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiv
 
     # a new secret signs from now on
     secret = notif.post(f"/webhooks/{sub['id']}/rotate-secret", client).get_json()["secret"]
-    env2 = notif.publish("plans.plan.returned", {**PLAN, "plan_id": 6})
+    env2 = notif.publish("surveys.response.recorded", {**RESPONSE, "first_response_id": 42})
     notif.dispatch()
     req = receiver.requests[-1]
     assert req.headers["webhook-id"] == env2["id"]
@@ -99,7 +112,7 @@ def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiv
 def test_a_failing_receiver_is_retried_for_24_hours_then_disabled_with_a_notice(notif, org, receiver, smtp, clock):
     notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
     owner = org.tokens.headers("hr", agency="PKMB", nip=HEAD, sub="budi@pkmb")
-    sub = _subscribe(notif, owner, receiver.url)
+    sub = _subscribe(notif, owner, receiver.url, ("plans.plan.*",))  # HR subscribes to anything
     receiver.status = 500
     env = notif.publish("plans.plan.returned", PLAN)
     start = clock.now
@@ -155,7 +168,7 @@ def test_consecutive_failed_deliveries_or_410_gone_disable_the_subscription(noti
     client = _client(org)
     sub = _subscribe(notif, client, receiver.url)
     receiver.status = 410  # the receiver says: gone for good
-    notif.publish("plans.plan.returned", PLAN)
+    notif.publish("surveys.response.recorded", RESPONSE)
     notif.dispatch()
     (s,) = notif.rows(WebhookSubscription)
     assert (s.active, s.disabled_reason) == (False, "gone")
@@ -164,8 +177,8 @@ def test_consecutive_failed_deliveries_or_410_gone_disable_the_subscription(noti
     notif.patch(f"/webhooks/{sub['id']}", client, {"active": True})
     notif.platform.settings.webhook_retry_hours = 1
     receiver.status = 503
-    notif.publish("plans.plan.returned", {**PLAN, "plan_id": 7})
-    notif.publish("plans.plan.returned", {**PLAN, "plan_id": 8})
+    notif.publish("surveys.response.recorded", {**RESPONSE, "first_response_id": 7})
+    notif.publish("surveys.response.recorded", {**RESPONSE, "first_response_id": 8})
     for _ in range(40):
         notif.dispatch()
         clock.advance(minutes=10)
@@ -180,7 +193,7 @@ def test_a_hanging_receiver_times_out_and_its_other_deliveries_wait(notif, org, 
     receiver.hang = 2.5  # WEBHOOK_TIMEOUT=1 in these tests
     _subscribe(notif, _client(org), receiver.url)
     for i in range(3):
-        notif.publish("plans.plan.returned", {**PLAN, "plan_id": 10 + i})
+        notif.publish("surveys.response.recorded", {**RESPONSE, "first_response_id": 10 + i})
     counts = notif.dispatch()
     assert counts["retry"] == 1 and counts["postponed"] == 2
     rows = notif.rows(Delivery, Delivery.channel == "webhook")
@@ -202,17 +215,19 @@ def test_production_refuses_private_targets_unless_allowed(notif, org, receiver)
         "http://169.254.169.254/latest",
         "http://[::1]:8080/",
     ):
-        body = problem(notif.post("/webhooks", client, {"url": url, "event_types": ["#"]}), 422)
+        body = problem(notif.post("/webhooks", client, {"url": url, "event_types": ["surveys.ikm.*"]}), 422)
         (err,) = body["errors"]
         assert err["field"] == "url" and err["code"] == "webhook.url_private", (url, err)
         assert "jaringan internal" in err["detail"]
-    body = problem(notif.post("/webhooks", client, {"url": "http://no-such-host.invalid/", "event_types": ["#"]}), 422)
+    body = problem(
+        notif.post("/webhooks", client, {"url": "http://no-such-host.invalid/", "event_types": ["surveys.ikm.*"]}), 422
+    )
     assert body["errors"][0]["code"] == "webhook.url_unresolvable"
     notif.platform.settings.webhook_allow_private = True
     sub = _subscribe(notif, client, receiver.url)
     # allowed when created; refused at send time once the exception is withdrawn
     notif.platform.settings.webhook_allow_private = False
-    notif.publish("plans.plan.returned", PLAN)
+    notif.publish("surveys.response.recorded", RESPONSE)
     notif.dispatch()
     (d,) = notif.rows(Delivery, Delivery.subscription_id == sub["id"])
     assert d.status == "failed" and d.last_error.startswith("target refused") and receiver.requests == []

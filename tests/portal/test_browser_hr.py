@@ -105,6 +105,9 @@ def test_citizen_answers_the_survey_on_a_phone(live, phone):
             "start_date": "2026-01-01",
             "end_date": "2026-03-31",
             "population": 200,
+            # a form anyone may answer (no receipt token): HR must say why
+            "open_form": True,
+            "open_form_reason": "Layanan lapangan tanpa loket: formulir dibagikan lewat QR di lokasi",
         },
     )
     assert r.status_code == 201, r.get_json()

@@ -42,6 +42,9 @@ def campaign_body(**overrides) -> dict:
         "service_type": "Pelayanan rawat jalan",
         **Q1,
         "population": 1000,
+        # tokens are on by default (the index feeds results); most tests use the form open to anyone
+        "open_form": True,
+        "open_form_reason": "Loket tanpa struk: formulir terbuka untuk semua pengunjung",
     }
     body.update(overrides)
     return body

@@ -1,0 +1,26 @@
+"""The read-model rebuild sends the caller's HR token only to the plans service it is configured
+with: in embedded mode (PLANS_URL unset) this very server, never a guessed 127.0.0.1:8000; in
+production without PLANS_URL a 503 naming the variable."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.plans.support import STAFF_A, problem
+from tests.rebuild_origin import served
+
+
+def test_the_rebuild_reads_this_server_and_never_a_guessed_address(emb, org, monkeypatch):
+    with served(emb.wsgi, monkeypatch) as (base, targets, listener):
+        r = httpx.post(f"{base}/reviews/api/v1/read-model/rebuild", headers=org.hr, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.json()["counts"]["people"] > 0 and r.json()["counts"]["units"] > 0
+        assert targets == [base]
+        assert listener.received == []  # nothing, let alone the token, reached 127.0.0.1:8000
+
+
+def test_production_without_plans_url_refuses_to_guess(emb, org, monkeypatch):
+    monkeypatch.setattr(emb.platform("reviews").config, "mode", "production")
+    body = problem(org.client.post("/reviews/api/v1/read-model/rebuild", headers=org.hr), 503)
+    assert body["code"] == "readmodel.plans_url_missing" and "PLANS_URL" in body["detail"]
+    problem(org.client.post("/reviews/api/v1/read-model/rebuild", headers=org.as_(STAFF_A[0])), 403)
