@@ -39,15 +39,37 @@ def main():
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host, port):
-    """Start every service in one process on embedded defaults (SQLite, memory bus)."""
+@click.option(
+    "--expose",
+    is_flag=True,
+    help="Listen on an address other machines reach, knowing its development login signs anyone in as anyone.",
+)
+def serve(host, port, expose):
+    """Start every service in one process on embedded defaults (SQLite, memory bus). It is for one
+    machine: its portal's development login lets whoever reaches it sign in as anyone, so an
+    address other than loopback needs --expose."""
+    import ipaddress
+
     from werkzeug.serving import run_simple
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not expose:
+        raise click.UsageError(
+            f"--host {host} lets other machines reach the embedded runner, whose development login signs "
+            "anyone in as anyone (HR and admin included). Use 127.0.0.1, or add --expose on a network you "
+            "trust; for an agency, run the production wiring (make up, deploy/)."
+        )
 
     from services.common.observability import configure_logging
 
     from .embedded import Embedded
 
     configure_logging()
+    if not loopback:
+        click.echo(f"WARNING: reachable from other machines at {host}:{port} with the development login", err=True)
     emb = Embedded()
     emb.start_worker()
     click.echo(

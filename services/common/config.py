@@ -8,6 +8,7 @@ PostgreSQL, RabbitMQ, RS256 JWTs verified against the agency's JWKS.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,25 @@ def env_flag(env: dict, name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
+def embedded_secret(var_dir: Path) -> str:
+    """The embedded installation's own HS256 secret: random, made once into ``<var>/jwt-secret``
+    (readable by this user only) and shared by every service, the portal and ``kinerja token`` of
+    this folder — never the development secret published in the repository."""
+    path = Path(var_dir) / "jwt-secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text().strip()
+
+
 def service_database_url(service: str, env: dict | None = None, var_dir: Path | None = None) -> str:
     """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL`` with the database ``kinerja_<service>``,
     else a SQLite file ``var/<service>.db``."""
@@ -141,7 +161,8 @@ class Config:
             mode=mode,
             database_url=service_database_url(service, env, var_dir),
             broker_url=_env(env, "BROKER_URL", "memory://"),
-            jwt_secret=_env(env, "JWT_SECRET", DEV_JWT_SECRET),
+            # embedded without JWT_SECRET: this installation's own random secret, not the published one
+            jwt_secret=_env(env, "JWT_SECRET") or (embedded_secret(var_dir) if mode == EMBEDDED else DEV_JWT_SECRET),
             jwt_jwks_url=_env(env, "JWT_JWKS_URL"),
             jwt_audience=_env(env, "JWT_AUDIENCE"),
             jwt_issuer=_env(env, "JWT_ISSUER"),

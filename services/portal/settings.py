@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.common.config import (
-    DEV_JWT_SECRET,
     ConfigError,
+    embedded_secret,
     env_log_level,
     env_timezone,
     load_settings,
@@ -49,7 +50,9 @@ class PortalSettings:
     api_url: str | None = setting("PORTAL_API_URL", None)  # the gateway; None = the embedded services in-process
     # Flask's secret key (the session cookie is an opaque id, see sessions.py); embedded and unset: derived
     secret_key: str = setting("PORTAL_SECRET_KEY", "")
-    jwt_secret: str = setting("JWT_SECRET", DEV_JWT_SECRET)  # embedded development login only
+    # embedded development login only; unset: this installation's secret in KINERJA_VAR, as the services read it
+    jwt_secret: str = setting("JWT_SECRET", "")
+    var_dir: str = setting("KINERJA_VAR", "var")
     oidc_metadata_url: str | None = setting("PORTAL_OIDC_METADATA_URL", None)  # production: the provider's discovery
     oidc_client_id: str | None = setting("PORTAL_OIDC_CLIENT_ID", None)
     oidc_client_secret: str | None = setting("PORTAL_OIDC_CLIENT_SECRET", None)
@@ -80,6 +83,8 @@ class PortalSettings:
             self.secure_cookies = self.mode == "production"
         if not self.database_url:  # made directly (tests): the embedded default, no environment read
             self.database_url = service_database_url("portal", {})
+        if not self.jwt_secret and self.embedded:
+            self.jwt_secret = embedded_secret(Path(self.var_dir))
         if not self.secret_key and self.embedded:
             self.secret_key = hashlib.sha256(f"kinerja.portal:{self.jwt_secret}".encode()).hexdigest()
 

@@ -73,7 +73,8 @@ def test_production_refuses_embedded_parts_and_the_dev_secret():
 
 
 def _verifier(**env):
-    return TokenVerifier(Config.from_env("plans", env=env))
+    # HS256 with a given secret (embedded mode's default is the folder's own random one)
+    return TokenVerifier(Config.from_env("plans", env={"JWT_SECRET": DEV_JWT_SECRET} | env))
 
 
 def test_hs256_token_round_trip_with_claims():
@@ -237,7 +238,7 @@ def test_cli_token_prints_a_verifiable_token():
 
     result = CliRunner().invoke(main, ["token", "--role", "hr", "--agency", "PKTD"])
     assert result.exit_code == 0, result.output
-    p = _verifier().verify(result.output.strip())
+    p = TokenVerifier(Config.from_env("plans")).verify(result.output.strip())  # the folder's own secret
     assert p.roles == {"hr"} and p.agency == "PKTD"
     # a lifetime the services would refuse (JWT_MAX_TTL, 24 h) is not issued at all
     longer = CliRunner().invoke(main, ["token", "--role", "hr", "--ttl", str(25 * 3600)])

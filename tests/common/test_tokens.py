@@ -165,7 +165,7 @@ def test_a_hundred_year_token_is_refused_with_a_clear_code(tmp_path, idp):
 
 
 def test_max_ttl_applies_to_hs256_tokens_and_a_token_without_exp_is_refused():
-    verifier = TokenVerifier(Config.from_env("plans", env={"JWT_MAX_TTL": "3600"}))
+    verifier = TokenVerifier(Config.from_env("plans", env={"JWT_MAX_TTL": "3600", "JWT_SECRET": DEV_JWT_SECRET}))
     assert verifier.verify(issue_token(DEV_JWT_SECRET, roles=["hr"], ttl_seconds=3600)).roles == {"hr"}
     with pytest.raises(Problem) as exc:
         verifier.verify(issue_token(DEV_JWT_SECRET, roles=["hr"], ttl_seconds=3601 + 60))
