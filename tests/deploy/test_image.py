@@ -292,10 +292,11 @@ def test_kinerja_commands_run_from_the_installed_package(image):
     ):
         out = _venv_run(image, *args).stdout
         assert "Usage:" in out, args
-    # the migrate one-shot: every service's migrations ship in the wheel and apply
+    # the migrate one-shot: every service's migrations ship in the wheel and apply, and the portal's
+    # session store is made beside them
     _venv_run(image, "kinerja", "db", "upgrade")
     dbs = sorted(p.name for p in Path(image.env["KINERJA_VAR"]).glob("*.db"))
-    assert dbs == sorted(f"{s}.db" for s in h.SERVICES), dbs
+    assert dbs == sorted(f"{s}.db" for s in (*h.SERVICES, "portal")), dbs
 
 
 def test_each_app_loads_the_way_gunicorn_loads_it(image):
