@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import request
+
+from .errors import Problem
+from .usecase import platform
+
 
 def event_time(envelope: dict) -> datetime | None:
     """The CloudEvent's ``time`` as an aware datetime (``None`` when it has none or it is unreadable)."""
@@ -42,3 +47,19 @@ def upsert_if_newer(s, model, key: dict, as_of: datetime | None, values: dict):
         setattr(row, name, value)
     s.add(row)
     return row
+
+
+def source_url(configured: str | None, variable: str, code: str) -> str:
+    """Where a read model is rebuilt from, with the caller's token: the configured URL (``variable``,
+    e.g. ``PLANS_URL``); unset, in embedded mode, this very server (every service is mounted in this
+    process: the address and port of the socket the request came in on, never a guessed host or
+    port); unset in production, a 503 ``code`` naming the variable."""
+    if configured:
+        return configured
+    if not platform().config.embedded:
+        raise Problem(503, code, variable=variable)
+    env = request.environ.get("werkzeug.proxy_fix.orig") or request.environ  # the socket, not X-Forwarded-*
+    name = env.get("SERVER_NAME") or ""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(name, name)
+    host = f"[{host}]" if ":" in host else host
+    return f"{env.get('wsgi.url_scheme', 'http')}://{host}:{env.get('SERVER_PORT') or '80'}"

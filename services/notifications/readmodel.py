@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import require_roles
 from services.common.bus import Reject
-from services.common.errors import Problem
 from services.common.http import remote_fetcher, walk_pages
 from services.common.i18n import LANGUAGES
-from services.common.readmodel import upsert_if_newer
-from services.common.usecase import now, platform, settings
+from services.common.readmodel import source_url, upsert_if_newer
+from services.common.usecase import now, settings
 
 from . import recording
 from .models import Person, UnitRef
@@ -103,18 +102,8 @@ def rebuild_read_model(s: Session, fetch) -> dict:
 
 
 def plans_base_url() -> str:
-    """Where the rebuild reads the plans API with the caller's token: ``PLANS_URL``; unset, in embedded
-    mode, this very server (every service is mounted in this process: the address and port of the socket
-    the request came in on, never a guessed host or port); unset in production, a 503 naming PLANS_URL."""
-    if settings().plans_url:
-        return settings().plans_url
-    if not platform().config.embedded:
-        raise Problem(503, "readmodel.plans_url_missing", variable="PLANS_URL")
-    env = request.environ.get("werkzeug.proxy_fix.orig") or request.environ  # the socket, not X-Forwarded-*
-    name = env.get("SERVER_NAME") or ""
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(name, name)
-    host = f"[{host}]" if ":" in host else host
-    return f"{env.get('wsgi.url_scheme', 'http')}://{host}:{env.get('SERVER_PORT') or '80'}"
+    """Where the rebuild reads the plans API (``services.common.readmodel.source_url``)."""
+    return source_url(settings().plans_url, "PLANS_URL", "readmodel.plans_url_missing")
 
 
 # ------------------------------------------------------------------ views
