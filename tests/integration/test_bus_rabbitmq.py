@@ -320,3 +320,18 @@ def test_bus_worker_end_to_end(env):
     finally:
         worker.stop()
     assert not worker.is_alive()
+
+
+def test_events_written_before_the_worker_starts_reach_its_consumers(env):
+    """A fresh broker (no queue declared yet) and events already in the outbox when the worker
+    starts: its first round declares the consumers' queues before the relay publishes, so none of
+    them is unroutable (it once raced: the relay went first and the events went to kinerja.unrouted)."""
+    for _ in range(5):
+        env.emit()
+    worker = bus.BusWorker([env.relay()], [env.consumer({"svc.#": env.record})], interval=0.01)
+    worker.start()
+    try:
+        env.wait_for(lambda: env.effect_count() == 5)
+    finally:
+        worker.stop()
+    assert env.message_count(env.topology.unrouted_queue) == 0

@@ -56,15 +56,8 @@ class BusWorker(threading.Thread):
         try:
             while not self._stopping.is_set():
                 busy = 0
-                for relay in self.relays:
-                    if not self._due(relay):
-                        continue
-                    try:
-                        busy += relay.run_once()
-                        self._after(relay, relay.last_error is not None)
-                    except Exception:
-                        log.exception("bus worker: relay round failed")
-                        self._after(relay, True)
+                # consumers first: the first round declares their queues and bindings before any
+                # relay publishes, so an event written as the worker starts is never unroutable
                 for consumer in self.consumers:
                     if self._stopping.is_set():
                         break
@@ -76,6 +69,15 @@ class BusWorker(threading.Thread):
                     except Exception as exc:
                         log.warning("bus worker: consumer %s failed: %s", consumer.service, _describe(exc))
                         self._after(consumer, True)
+                for relay in self.relays:
+                    if not self._due(relay):
+                        continue
+                    try:
+                        busy += relay.run_once()
+                        self._after(relay, relay.last_error is not None)
+                    except Exception:
+                        log.exception("bus worker: relay round failed")
+                        self._after(relay, True)
                 if not busy:
                     self._stopping.wait(self.interval)
         finally:
