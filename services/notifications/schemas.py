@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-LANG = validate.OneOf(("id", "en"))
+from services.common.i18n import LANGUAGES
+
+LANG = validate.OneOf(LANGUAGES)
 NIP = validate.Length(min=1, max=18)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import FieldError
 from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
+from services.common.i18n import LANGUAGES
 from services.common.usecase import not_found, now, platform, record, today, validation
 
 from . import domain
@@ -27,7 +28,7 @@ blp = Blueprint(
     "employees", __name__, url_prefix=PREFIX, description="Employees, reporting lines, acting officials (Plt/Plh)"
 )
 
-LANG = validate.OneOf(("id", "en"))
+LANG = validate.OneOf(LANGUAGES)
 
 # ------------------------------------------------------------------ schemas
 

@@ -40,7 +40,7 @@ class StatementIn(Schema):
 
 
 class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("upheld", "changed")))
+    decision = fields.String(required=True, validate=validate.OneOf(domain.DECISIONS))
     reason = fields.String(required=True, validate=validate.Length(min=5, max=8000))
     rating_hasil = fields.String(load_default=None, allow_none=True, validate=RATING)
     rating_perilaku = fields.String(load_default=None, allow_none=True, validate=RATING)
@@ -50,7 +50,7 @@ class ObjectionQuery(PageArgs):
     cycle_id = fields.Integer(validate=ID)
     evaluation_id = fields.Integer(validate=ID)
     status = fields.String(validate=validate.OneOf(("filed", "under_review", "decided")))
-    decision = fields.String(validate=validate.OneOf(("upheld", "changed")))
+    decision = fields.String(validate=validate.OneOf(domain.DECISIONS))
 
 
 class ObjectionOut(Schema):

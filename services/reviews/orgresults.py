@@ -28,7 +28,7 @@ blp = Blueprint(
     description="Organisation results per unit and period, and the agency's distribution rules",
 )
 
-ORG_RESULT = validate.OneOf(("ISTIMEWA", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"))
+ORG_RESULT = validate.OneOf(domain.ORG_RESULTS)
 
 
 class OrgResultIn(Schema):

@@ -7,9 +7,9 @@ from marshmallow import Schema, fields, validate
 
 from services.common.http import UtcDateTime
 
-from .domain import PREDIKATS
+from .domain import PREDIKATS, RATINGS
 
-RATING = validate.OneOf(("above", "meets", "below"))
+RATING = validate.OneOf(RATINGS)
 PREDIKAT = validate.OneOf(PREDIKATS)
 TEXT = validate.Length(max=8000)
 ID = validate.Range(min=1, max=2**31 - 1)  # a database id in a query or a body
