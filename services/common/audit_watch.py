@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from .audit import ChainReport, _canonical, check, intact
-from .config import load_settings, setting
+from .config import load_settings, local_secret, setting
 
 log = logging.getLogger("kinerja.audit")
 #: rows one ``/audit`` request verifies at most after its trusted head (~0.2 s; the rest is the worker's)
@@ -71,15 +71,9 @@ class AnchorBook:
 
     def key(self, create: bool = False) -> bytes | None:
         if self._key is None and self.key_file is not None:
-            if create and not self.key_file.exists():
-                self.directory.mkdir(parents=True, exist_ok=True)
-                try:
-                    fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "w") as f:
-                        f.write(secrets.token_hex(32))
-                except FileExistsError:  # another process made it first
-                    pass
-            if self.key_file.exists():
+            if create:
+                self._key = local_secret(self.key_file, lambda: secrets.token_hex(32)).encode()
+            elif self.key_file.exists():
                 self._key = self.key_file.read_text().strip().encode() or None
         return self._key
 

@@ -81,11 +81,10 @@ def env_flag(env: dict, name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
-def embedded_secret(var_dir: Path) -> str:
-    """The embedded installation's own HS256 secret: random, made once into ``<var>/jwt-secret``
-    (readable by this user only) and shared by every service, the portal and ``kinerja token`` of
-    this folder — never the development secret published in the repository."""
-    path = Path(var_dir) / "jwt-secret"
+def local_secret(path: Path, make=lambda: secrets.token_urlsafe(48)) -> str:
+    """A random secret kept in ``path``: made once by ``make()`` (readable by this user only; two
+    processes starting together agree on the first one written), then read."""
+    path = Path(path)
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -96,8 +95,15 @@ def embedded_secret(var_dir: Path) -> str:
     except FileExistsError:  # another process made it first
         return path.read_text().strip()
     with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(48) + "\n")
+        f.write(make())
     return path.read_text().strip()
+
+
+def embedded_secret(var_dir: Path) -> str:
+    """The embedded installation's own HS256 secret (``<var>/jwt-secret``), shared by every service,
+    the portal and ``kinerja token`` of this folder — never the development secret published in
+    the repository."""
+    return local_secret(Path(var_dir) / "jwt-secret")
 
 
 def service_database_url(service: str, env: dict | None = None, var_dir: Path | None = None) -> str:
