@@ -46,7 +46,27 @@ def test_kinerja_token_signs_with_the_folder_secret(tmp_path, monkeypatch):
     assert TokenVerifier(cfg).verify(result.output.strip()).agency == "PKTD"
 
 
-def test_serve_refuses_a_public_address_without_expose():
-    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "1"])
-    assert result.exit_code == 2
+def test_serve_refuses_a_public_address_without_expose(monkeypatch):
+    served = []
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *a, **kw: served.append(a))  # never listen here
+    monkeypatch.setattr("kinerja.embedded.Embedded", _NoServices)
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8765"])
+    assert result.exit_code == 2 and not served
     assert "development login" in result.output and "--expose" in result.output
+    # with --expose it listens there, and says so
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8765", "--expose"])
+    assert result.exit_code == 0, result.output
+    assert served and served[0][:2] == ("0.0.0.0", 8765) and "WARNING" in result.output
+
+
+class _NoServices:
+    """Stands in for the embedded runner: the refusal must come before anything starts."""
+
+    apps: dict = {}
+    wsgi = None
+
+    def start_worker(self):
+        pass
+
+    def close(self):
+        pass
