@@ -57,3 +57,14 @@ def rabbitmq_url():
 def unique():
     """A unique suffix for queue and exchange names so tests never share broker state."""
     return uuid.uuid4().hex[:8]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The guarantee suites' figures (tests/figures.py), after the run's own summary."""
+    from tests.figures import write_and_render
+
+    lines = write_and_render()
+    if lines:
+        terminalreporter.write_sep("=", "Guarantees")
+        for line in lines:
+            terminalreporter.write_line(line)
