@@ -192,34 +192,34 @@ def verify_chain(session: Session, tables: PlatformTables) -> tuple[bool, int | 
 
 # ---------------------------------------------------------------------------- append-only triggers
 
-TRIGGERS = ("audit_log_no_update", "audit_log_no_delete", "audit_log_no_truncate")
 
-
-def append_only_ddl(dialect: str) -> list[str]:
-    """Triggers refusing UPDATE and DELETE (PostgreSQL: and TRUNCATE) on ``audit_log``: tampering
-    needs deliberate DDL. Used by each service's migration; change it only with a new migration."""
+def append_only_ddl(dialect: str, table: str = "audit_log") -> list[str]:
+    """Triggers refusing UPDATE and DELETE (PostgreSQL: and TRUNCATE) on ``table`` (the audit log;
+    reviews' signed evaluation documents): tampering needs deliberate DDL. Used by the services'
+    migrations; change it only with a new migration."""
     if dialect == "postgresql":
-        run = "EXECUTE FUNCTION audit_log_append_only()"
+        run = f"EXECUTE FUNCTION {table}_append_only()"
         return [
-            "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"RAISE EXCEPTION '{table} is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
             "END $$",
-            f"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW {run}",
-            f"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW {run}",
-            f"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT {run}",
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} FOR EACH ROW {run}",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} FOR EACH ROW {run}",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT {run}",
         ]
     return [
-        f"CREATE TRIGGER audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
-        f"BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: {op} refused'); END"
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
         for op in ("UPDATE", "DELETE")
     ]
 
 
-def drop_append_only_ddl(dialect: str) -> list[str]:
+def drop_append_only_ddl(dialect: str, table: str = "audit_log") -> list[str]:
+    names = [f"{table}_no_{op}" for op in ("update", "delete", "truncate")]
     if dialect == "postgresql":
-        drops = [f"DROP TRIGGER IF EXISTS {name} ON audit_log" for name in TRIGGERS]
-        return drops + ["DROP FUNCTION IF EXISTS audit_log_append_only()"]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS[:2]]
+        drops = [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name in names]
+        return drops + [f"DROP FUNCTION IF EXISTS {table}_append_only()"]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in names[:2]]
 
 
 # ---------------------------------------------------------------------------- the API
