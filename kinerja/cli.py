@@ -91,11 +91,21 @@ def db():
 
 @db.command("upgrade")
 @click.option("--service", "services", multiple=True, help="Only these services, or 'portal' (default: all).")
-def db_upgrade(services):
+@click.option(
+    "--grant-to",
+    "app_role",
+    default=None,
+    envvar="DATABASE_APP_ROLE",
+    help="PostgreSQL role the services connect as: may read and write, but not change or delete the "
+    "append-only tables (audit log, signed documents). Run as the tables' owner.",
+)
+def db_upgrade(services, app_role):
     """Create each service's database if missing (PostgreSQL) and apply its Alembic migrations; then
-    the portal's session store (``kinerja_portal``)."""
+    the portal's session store (``kinerja_portal``). With ``--grant-to ROLE`` (``DATABASE_APP_ROLE``),
+    grant that role what the services need and revoke UPDATE, DELETE and TRUNCATE on the append-only
+    tables."""
     from services.common.config import Config, service_database_url
-    from services.common.db import upgrade
+    from services.common.db import grant_app_role, upgrade
     from services.portal.sessions import upgrade as upgrade_sessions
 
     from . import registry
@@ -106,10 +116,23 @@ def db_upgrade(services):
         cfg = Config.from_env(name)
         upgrade(registry.migrations_dir(name), cfg.database_url)
         click.echo(f"{name}: migrated ({_safe_url(cfg.database_url)})")
+        _grant(cfg.database_url, app_role, name, grant_app_role)
     if not services or "portal" in services:
         url = service_database_url("portal")
         upgrade_sessions(url)
         click.echo(f"portal: sessions ready ({_safe_url(url)})")
+        _grant(url, app_role, "portal", grant_app_role)
+
+
+def _grant(url: str, role: str | None, name: str, grant_app_role) -> None:
+    if not role:
+        return
+    try:
+        append_only = grant_app_role(url, role)
+    except ValueError as exc:
+        raise click.ClickException(f"{name}: {exc}")
+    kept = f"; append-only for it: {', '.join(append_only)}" if append_only else ""
+    click.echo(f"{name}: {role} may read and write{kept}")
 
 
 def _safe_url(url: str) -> str:

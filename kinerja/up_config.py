@@ -74,6 +74,7 @@ def persistent_secrets(base: Path) -> dict:
         "flows_client_secret",
         "audit_anchor_key",
         "hr_password",
+        "db_app_password",
     ):
         if not data.get(key):
             data[key] = secrets.token_urlsafe(18 if key == "hr_password" else 32)
@@ -86,16 +87,31 @@ def persistent_secrets(base: Path) -> dict:
     return data
 
 
+def owner_database_url() -> str:
+    """``UP_POSTGRES_URL``: a role that may create databases and roles (it owns the tables; only
+    ``kinerja db upgrade`` and the Prefect server connect as it)."""
+    return os.environ.get("UP_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def app_role() -> str:
+    """The role the services connect as (``<UP_NAME>_app``): reads and writes, but may not change
+    the append-only tables (``kinerja db upgrade --grant-to``)."""
+    return f"{up_name().lower()}_app"
+
+
 def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
     """The environment every process of the topology gets (the variables of README 'Run in production')."""
+    from sqlalchemy.engine import make_url
+
     PORTS, DB_PREFIX, VHOST = ports(), up_name() + "_", up_name()
-    pg = os.environ.get("UP_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    pg = owner_database_url()
+    as_app = make_url(pg).set(username=app_role(), password=sec["db_app_password"])
     amqp = os.environ.get("UP_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
     gateway = f"http://127.0.0.1:{port}"
     issuer = f"http://127.0.0.1:{PORTS['idp']}"
     return {
         "KINERJA_MODE": "production",
-        "DATABASE_URL": pg,
+        "DATABASE_URL": as_app.render_as_string(hide_password=False),
         "DATABASE_PREFIX": DB_PREFIX,
         "BROKER_URL": amqp.rstrip("/") + "/" + VHOST,
         "JWT_JWKS_URL": f"{issuer}/jwks.json",

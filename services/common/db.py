@@ -113,3 +113,46 @@ def upgrade(migrations_dir: Path, url: str, engine: Engine | None = None) -> Non
             command.upgrade(cfg, "head")
     else:
         command.upgrade(cfg, "head")
+
+
+_ROLE_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
+
+
+def grant_app_role(url: str, role: str) -> list[str]:
+    """Let ``role`` (the role the services connect as, not the tables' owner) read and write the
+    database of ``url`` — and nothing more on its append-only tables: UPDATE, DELETE and TRUNCATE
+    are revoked on every table that carries the append-only triggers (``*_append_only()``: the audit
+    log, reviews' signed documents), so changing them needs the owner, not a stolen app password.
+    Returns the append-only tables. PostgreSQL only; the role must exist (the operator creates it)."""
+    import re
+
+    if not re.match(_ROLE_NAME, role):
+        raise ValueError(f"a database role name is lower-case letters, digits and _, not {role!r}")
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        raise ValueError("grant_app_role: PostgreSQL only (SQLite has no roles)")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
+                raise ValueError(f"database role {role!r} does not exist: CREATE ROLE {role} LOGIN PASSWORD '…' first")
+            append_only = sorted(
+                conn.execute(
+                    text(
+                        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                        "JOIN pg_proc p ON p.oid = t.tgfoid "
+                        "WHERE NOT t.tgisinternal AND p.proname LIKE '%\\_append\\_only'"
+                    )
+                ).scalars()
+            )
+            for statement in (
+                f'GRANT CONNECT ON DATABASE "{u.database}" TO {role}',
+                f"GRANT USAGE ON SCHEMA public TO {role}",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+                f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+                *(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{t}" FROM {role}' for t in append_only),
+            ):
+                conn.execute(text(statement))
+        return append_only
+    finally:
+        engine.dispose()

@@ -162,6 +162,35 @@ def test_make_up_twice_starts_nothing_new(topology):
     assert pids == topology["pids"]
 
 
+def test_the_services_connect_as_a_role_that_cannot_rewrite_the_audit_log(topology, api):
+    """The services use ``kinerja_e2e_app``, granted by ``kinerja db upgrade --grant-to``: it writes
+    their tables but may not UPDATE, DELETE or TRUNCATE the append-only ones."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ProgrammingError
+
+    secrets_ = json.loads((topology["dir"] / "secrets.json").read_text())
+    role = f"{NAME}_app"
+    assert api.get("/plans/readyz").status_code == 200
+    owner = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    with owner.connect() as conn:  # who is connected to the services' databases (not Prefect's)
+        users = set(
+            conn.execute(
+                text("SELECT usename FROM pg_stat_activity WHERE datname LIKE :d AND datname <> :p"),
+                {"d": f"{NAME}\\_%", "p": f"{NAME}_prefect"},
+            ).scalars()
+        )
+    owner.dispose()
+    assert users == {role}, users
+    as_app = create_engine(f"postgresql+psycopg://{role}:{secrets_['db_app_password']}@127.0.0.1:5432/{NAME}_reviews")
+    try:
+        for table in ("audit_log", "evaluation_documents"):
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                with as_app.begin() as conn:
+                    conn.execute(text(f"DELETE FROM {table}"))
+    finally:
+        as_app.dispose()
+
+
 def test_the_gateway_refuses_bad_tokens_and_hides_metrics(topology, api):
     hr = {
         "Authorization": "Bearer "
