@@ -6,7 +6,8 @@ services through it (each with a thin layer of its own defaults: ``flows/client.
   a timeout; ``Accept`` asks for JSON and RFC 9457 ``application/problem+json``.
 - Bounded retries with exponential backoff and jitter on connection errors, timeouts and
   :data:`TRANSIENT_STATUSES` (``Retry-After`` honoured up to the backoff cap); never on a 4xx,
-  which is an answer, not an accident. ``retries=0`` (the default) sends each request once.
+  which is an answer, not an accident — but for the 409 of a concurrent insert
+  (:data:`CONCURRENT_INSERT`), which another try answers. ``retries=0`` (the default) sends each request once.
 - Every answer other than 2xx is one error type, :class:`ApiError`: the status, the problem's
   ``type``, ``code``, ``title``, ``detail``, its field ``errors`` and the whole body. A service
   that cannot be reached is an :class:`ApiError` too, with ``status=None`` and code
@@ -51,6 +52,10 @@ __all__ = [
 
 #: Statuses worth another try: the service or a proxy in front of it is in trouble, not the request.
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+#: The 409 of a unique key a concurrent request took between the service's check and its insert
+#: (``services/common/errors.py``): all was rolled back, and the same request again finds what the
+#: other one wrote (a flow run started again while the killed run's last request was still served).
+CONCURRENT_INSERT = "problem.409"
 PAGE_LIMIT = 200  # the APIs' largest page
 ACCEPT = "application/json, application/problem+json"
 
@@ -95,7 +100,10 @@ class ApiError(RuntimeError):
 
     @property
     def transient(self) -> bool:
-        """Whether trying again later may succeed (no answer, or one of :data:`TRANSIENT_STATUSES`)."""
+        """Whether trying again later may succeed (no answer, one of :data:`TRANSIENT_STATUSES`, or
+        the 409 of a concurrent insert: :data:`CONCURRENT_INSERT`)."""
+        if self.status == 409:
+            return self.code == CONCURRENT_INSERT
         return self.status is None or self.status in TRANSIENT_STATUSES
 
     def field_errors(self) -> dict[str, str]:
@@ -365,7 +373,7 @@ class ApiClient:
             if resp.status_code < 400:
                 return resp
             last, retry_after = self.error.from_response(resp, method, url), resp.headers.get("Retry-After")
-            if resp.status_code not in TRANSIENT_STATUSES:
+            if not last.transient:
                 raise last
         if last is not None:
             raise last

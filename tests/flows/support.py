@@ -53,8 +53,8 @@ def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
 class Stack:
     """Embedded services on a local port, a shared settable clock, the seeded agency."""
 
-    def __init__(self, var_dir, start=START, period_type: str = "quarterly"):
-        self.clock = SettableClock(start)
+    def __init__(self, var_dir, start=START, period_type: str = "quarterly", clock: SettableClock | None = None):
+        self.clock = clock or SettableClock(start)  # another kind: shared with a flow in another process
         set_clock(self.clock)
         self.emb = Embedded(
             env={"KINERJA_VAR": str(var_dir)},
