@@ -24,6 +24,7 @@ from .access import (
     campaign_out,
     campaign_ref,
     campaign_state,
+    forbidden,
     get_campaign,
     host_url,
     out,
@@ -342,8 +343,11 @@ class Campaigns(MethodView):
     @blp.arguments(CampaignQuery, location="query")
     @blp.response(200, page_schema(CampaignOut))
     def get(self, args):
-        """Campaigns of the caller's agency, filtered by unit, service type or status."""
+        """Campaigns of the caller's agency, filtered by unit, service type or status (HR and the
+        agency's machine clients, as for one campaign: an employee reads none of them)."""
         p = current_principal()
+        if not p.is_admin and not p.has("hr", "agency"):
+            raise forbidden(p, "hr, agency")
         with uow() as s:
             stmt = select(Campaign)
             if not p.is_admin:
