@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from .context import get_request_id
@@ -70,6 +70,9 @@ class FieldErrorSchema(Schema):
 class ProblemSchema(Schema):
     """RFC 9457 problem details, as every error is answered (``application/problem+json``); a problem
     may carry more members (the parameters of its ``detail``, e.g. ``etag``, ``retry_after``)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open (additionalProperties), as RFC 9457 extension members are
 
     type = fields.String(required=True, metadata={"example": "https://kinerja.go.id/problems/validation"})
     title = fields.String(required=True)
@@ -280,8 +283,22 @@ def register_error_handlers(app: Flask, domain_errors: dict[type, int] | None = 
         log.warning("database refused the data: %s", getattr(exc, "orig", exc))
         return problem_response(422, "validation", errors=[FieldError("body", "field.invalid")])
 
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc):
+        # the database is restarting or unreachable: the transaction was rolled back, nothing is half
+        # done, and the client may try again (a 500 would say the server is broken)
+        log.warning("database unavailable: %s", (str(getattr(exc, "orig", exc)).splitlines() or [""])[0][:300])
+        return problem_response(503, "database.unavailable", headers={"Retry-After": "5"})
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:  # a connection the server closed
+            return _database_unavailable(exc)
         if isinstance(exc, HTTPException):
             return _http(exc)
         log.exception("unhandled error")

@@ -134,6 +134,9 @@ def install(app: Flask, service: str, prefix: str) -> Metrics:
 
     @app.get(f"{prefix}/metrics")
     def metrics_view():
-        return Response(generate_latest(exposition_registry(metrics.registry)), mimetype=CONTENT_TYPE_LATEST)
+        from .dead_letters import exposition as dead_letters  # counted from the database: the workers write it
+
+        body = generate_latest(exposition_registry(metrics.registry)) + dead_letters(current_app.extensions["kinerja"])
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -33,6 +33,7 @@ class PlatformTables:
     inbox: Table
     idempotency: Table
     audit: Table
+    dead_letters: Table
 
 
 def define_platform_tables(metadata: MetaData) -> PlatformTables:
@@ -92,4 +93,8 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Index("ix_audit_entity", "entity_type", "entity_id"),
         Index("ix_audit_subject", "subject"),
     )
-    return PlatformTables(outbox=outbox, inbox=inbox, idempotency=idempotency, audit=audit)
+    from .dead_letters import columns as dead_letter_columns
+
+    # one row per message the consumer sent to the dead-letter queue (services/common/dead_letters.py)
+    dead_letters = Table("dead_letters", metadata, *dead_letter_columns())
+    return PlatformTables(outbox=outbox, inbox=inbox, idempotency=idempotency, audit=audit, dead_letters=dead_letters)

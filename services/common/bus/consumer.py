@@ -16,6 +16,7 @@ from kombu import Consumer as KombuConsumer
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from .. import dead_letters
 from ..rules import topic_matches
 from .envelope import InvalidEvent, Reject, validate_envelope
 from .topology import (
@@ -238,14 +239,16 @@ class Consumer:
             envelope = validate_envelope(body)
         except InvalidEvent as exc:
             log.warning("consumer %s: dead-lettering an invalid event: %s", self.service, exc.reason)
-            self._dead_letter(message, headers, attempts, f"invalid event: {exc.reason}")
+            self._dead_letter(message, headers, attempts, f"invalid event: {exc.reason}", reason="invalid")
             return
         handler = self._handler_for(envelope["type"])
         if handler is None:
             log.warning(
                 "consumer %s: no handler for %s, dead-lettering %s", self.service, envelope["type"], envelope["id"]
             )
-            self._dead_letter(message, headers, attempts, f"no handler for type {envelope['type']}")
+            self._dead_letter(
+                message, headers, attempts, f"no handler for type {envelope['type']}", reason="unknown_type"
+            )
             return
 
         session = self.session_factory()
@@ -268,7 +271,7 @@ class Consumer:
             except Reject as exc:
                 session.rollback()
                 log.warning("consumer %s: %s %s rejected: %s", self.service, envelope["type"], envelope["id"], exc)
-                self._dead_letter(message, headers, attempts, f"rejected: {_describe(exc)}")
+                self._dead_letter(message, headers, attempts, f"rejected: {_describe(exc)}", reason="rejected")
                 return
             except Exception as exc:
                 session.rollback()
@@ -309,7 +312,7 @@ class Consumer:
             )
             self._dead_letter(message, headers, attempts, error)
 
-    def _dead_letter(self, message, headers: dict, attempts: int, error: str) -> None:
+    def _dead_letter(self, message, headers: dict, attempts: int, error: str, reason: str = "failed") -> None:
         self._republish(
             message,
             {**headers, ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:_MAX_ERROR_CHARS]},
@@ -319,6 +322,16 @@ class Consumer:
         event_id = (message.properties or {}).get("message_id")
         if event_id and _is_memory(self.broker_url):
             self.dead_lettered.add(str(event_id))
+        if getattr(self.tables, "dead_letters", None) is not None:  # counted for /metrics (dead_letters.py)
+            dead_letters.record(
+                self.session_factory,
+                self.tables,
+                consumer=self.service,
+                reason=reason,
+                event_id=event_id,
+                error=error,
+                at=self.clock(),
+            )
         message.ack()
 
     def _republish(self, message, headers: dict, *, exchange: str, routing_key: str) -> None:

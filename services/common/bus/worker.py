@@ -49,7 +49,9 @@ class BusWorker(threading.Thread):
         if not failed:
             self._backoff.pop(id(component), None)
             return
-        delay = min(self._backoff.get(id(component), (0.0, 0.25))[1] * 2, 30.0)
+        # at most 5 s: a broker or database back from an outage is used again within seconds (at 30 s,
+        # events written during a 30 s RabbitMQ outage reached their consumers 30 s after it returned)
+        delay = min(self._backoff.get(id(component), (0.0, 0.25))[1] * 2, 5.0)
         self._backoff[id(component)] = (_time.monotonic() + delay, delay)
 
     def run(self) -> None:
