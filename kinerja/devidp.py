@@ -35,7 +35,8 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 
-from services.common.config import ConfigError
+from services.common import public_limit
+from services.common.config import ConfigError, env_int
 
 from .devidp_store import CodeStore, IdpStore, b64
 
@@ -50,6 +51,7 @@ class IdpSettings:
     issuer: str
     audience: str | None = "kinerja"
     token_seconds: int = 8 * 3600
+    public_rate_per_minute: int = 60  # /authorize and /token per client address and minute (0: no limit)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "IdpSettings":
@@ -74,7 +76,8 @@ class IdpSettings:
         except ValueError:
             raise ConfigError("DEV_IDP_TOKEN_SECONDS must be a whole number of seconds") from None
         # access tokens always name an audience (an ID token, whose audience is the client, is never one)
-        return cls(Path(directory), issuer, (env.get("JWT_AUDIENCE") or "").strip() or "kinerja", seconds)
+        audience = (env.get("JWT_AUDIENCE") or "").strip() or "kinerja"
+        return cls(Path(directory), issuer, audience, seconds, env_int(env, "PUBLIC_RATE_PER_MINUTE", 60))
 
 
 # ---------------------------------------------------------------------- the web app
@@ -127,6 +130,15 @@ def create_app(settings: IdpSettings | None = None):
 
     def oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None):
         return no_store({"error": error, "error_description": description}, status, headers)
+
+    limit = public_limit.PublicLimit(settings.public_rate_per_minute)
+
+    @app.before_request
+    def _limit():
+        """Password and client-secret guesses are slowed down: the sign-in form and the token endpoint
+        are counted per client address and minute (429 problem+json past the limit)."""
+        if request.path in ("/authorize", "/token"):
+            return public_limit.check(limit)
 
     @app.get("/healthz")
     def healthz():

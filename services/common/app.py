@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from . import audit as audit_log
-from . import idempotency, observability
+from . import idempotency, observability, public_limit
 from .auth import TokenVerifier
 from .config import Config
 from .context import get_traceparent
@@ -62,6 +62,8 @@ class Platform:
         self.metrics: observability.Metrics | None = None
         self.event_types: dict = {}  # type → EventSpec of what the service publishes
         self.settings = None  # the service's own typed settings (services/<service>/settings.py), if any
+        # requests without a login per client address and minute, on the platform's clock (public_limit.py)
+        self.public_limit = public_limit.PublicLimit(config.public_rate_per_minute, lambda: self.clock())
 
     def local_date(self, when: datetime) -> date:
         """The agency's calendar date of an instant (a naive time is taken as UTC, as stored)."""
@@ -223,6 +225,10 @@ def create_service_app(
             g.principal = platform.verifier.verify(header[7:].strip())
         elif request.path.startswith(api_prefix) and not request.path.startswith(public):
             raise Problem(401, "auth.missing", headers={"WWW-Authenticate": "Bearer"})
+        else:  # no login, on a path that needs none: counted per client address (public_limit.py)
+            refused = public_limit.check(platform.public_limit)
+            if refused is not None:
+                return refused
         check_text(request.args.items(multi=True))
         if request.method in ("POST", "PUT", "PATCH"):
             _body_limits()

@@ -147,6 +147,7 @@ class Config:
     var_dir: Path = field(default_factory=lambda: Path("var"))
     timezone: str = "Asia/Jakarta"  # "today" for deadlines and windows: the agency's local date
     proxy_hops: int = 0  # trusted reverse proxies in front (the gateway: 1) whose X-Forwarded-* count
+    public_rate_per_minute: int = 60  # requests without a login per client address and minute (0: no limit)
     log_level: str = "INFO"
     testing: bool = False
     extra: dict = field(default_factory=dict)
@@ -178,6 +179,7 @@ class Config:
             max_upload_bytes=env_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             timezone=env_timezone(env),
             proxy_hops=env_int(env, "PROXY_HOPS", 0),
+            public_rate_per_minute=env_int(env, "PUBLIC_RATE_PER_MINUTE", 60),
             log_level=env_log_level(env),
             var_dir=var_dir,
             extra={"jwt_secret_set": bool(_env(env, "JWT_SECRET"))},

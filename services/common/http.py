@@ -104,6 +104,20 @@ class PageArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+LIST_CAP = 1000  # the most items an endpoint that answers a plain list (not pages) sends at once
+
+
+def capped(session: Session, stmt: Select, what: str, cap: int | None = None) -> list:
+    """The rows of ``stmt`` for an endpoint answering a plain list, bounded by its nature (one plan's
+    versions, realisations or feedback; one evaluation's documents): at most ``cap``, and beyond it a
+    422 ``list.too_long`` naming ``what`` — never an answer of unbounded size."""
+    cap = LIST_CAP if cap is None else cap
+    rows = list(session.scalars(stmt.limit(cap + 1)))
+    if len(rows) > cap:
+        raise Problem(422, "list.too_long", what=what, limit=cap)
+    return rows
+
+
 def page_schema(item_schema) -> type[Schema]:
     name = item_schema.__name__ if isinstance(item_schema, type) else type(item_schema).__name__
     return Schema.from_dict(
@@ -232,6 +246,7 @@ def remote_fetcher(base_url: str, authorization: str, unreachable_code: str, tim
     client = ApiClient(base_url, timeout=timeout, user_agent="kinerja-readmodel")
 
     def fetch(path: str):
+        fetch.last_path = path.partition("?")[0]  # named by a 502 when its reply lacks a field (complete_reply)
         try:
             return client.request("GET", path, headers={"Authorization": authorization}).json()
         except (ApiError, ValueError) as exc:

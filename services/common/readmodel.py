@@ -5,12 +5,17 @@ after a newer one — changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from datetime import datetime
 
 from flask import request
 
+from .bus import Reject
 from .errors import Problem
 from .usecase import platform
+
+log = logging.getLogger("kinerja.readmodel")
 
 
 def event_time(envelope: dict) -> datetime | None:
@@ -63,3 +68,19 @@ def source_url(configured: str | None, variable: str, code: str) -> str:
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(name, name)
     host = f"[{host}]" if ":" in host else host
     return f"{env.get('wsgi.url_scheme', 'http')}://{host}:{env.get('SERVER_PORT') or '80'}"
+
+
+@contextlib.contextmanager
+def complete_reply(fetch):
+    """Around a rebuild from another service's API (inside its unit of work): an item of a well-formed
+    page that lacks a field the read model needs (a ``KeyError``, a null where a list or a number is
+    expected, a ``Reject`` of an event handler fed the item) is that service's incomplete reply — 502
+    ``readmodel.incomplete`` naming the path last read and the field, and the transaction rolled back,
+    so nothing changes — never a 500."""
+    try:
+        yield
+    except (KeyError, TypeError, Reject) as exc:
+        path = getattr(fetch, "last_path", None) or "?"
+        missing = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)[:200]
+        log.warning("read-model rebuild: incomplete reply of %s (%s: %s)", path, type(exc).__name__, missing)
+        raise Problem(502, "readmodel.incomplete", path=path, missing=missing) from None

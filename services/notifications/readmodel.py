@@ -18,7 +18,7 @@ from services.common.auth import require_roles
 from services.common.bus import Reject
 from services.common.http import remote_fetcher, walk_pages
 from services.common.i18n import LANGUAGES
-from services.common.readmodel import source_url, upsert_if_newer
+from services.common.readmodel import complete_reply, source_url, upsert_if_newer
 from services.common.usecase import now, settings
 
 from . import recording
@@ -118,5 +118,5 @@ class Rebuild(MethodView):
         fetch = remote_fetcher(
             plans_base_url(), request.headers.get("Authorization", ""), "readmodel.plans_unreachable"
         )
-        with uow() as s:
+        with uow() as s, complete_reply(fetch):  # a reply lacking a field: 502, nothing changed
             return {"counts": rebuild_read_model(s, fetch)}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
-from services.common.http import UtcDateTime
+from services.common.http import UtcDateTime, capped
 from services.common.usecase import now, platform, record, validation
 
 from . import domain
@@ -93,7 +93,7 @@ def give_feedback(s: Session, p: Principal, plan: Plan, data: dict) -> Feedback:
 
 
 def list_feedback(s: Session, plan: Plan) -> list[Feedback]:
-    rows = list(s.scalars(select(Feedback).where(Feedback.plan_id == plan.id).order_by(Feedback.id)))
+    rows = capped(s, select(Feedback).where(Feedback.plan_id == plan.id).order_by(Feedback.id), "feedback")
     seqs = {pr.id: pr.seq for pr in s.scalars(select(Period).where(Period.cycle_id == plan.cycle_id))}
     for fb in rows:
         fb.period_seq = seqs.get(fb.period_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
-from services.common.http import UtcDateTime
+from services.common.http import UtcDateTime, capped
 from services.common.usecase import not_found, now, platform, record, validation
 
 from .access import PREFIX, refuse_machine_client
@@ -215,7 +215,7 @@ def list_realisations(s: Session, plan: Plan, period_seq: int | None) -> list[Re
     stmt = select(Realisation).where(Realisation.plan_id == plan.id)
     if period_seq is not None:
         stmt = stmt.join(Period, Realisation.period_id == Period.id).where(Period.seq == period_seq)
-    return [realisation_out(r, s) for r in s.scalars(stmt.order_by(Realisation.id))]
+    return [realisation_out(r, s) for r in capped(s, stmt.order_by(Realisation.id), "realisations")]
 
 
 # ------------------------------------------------------------------ evidence

@@ -15,7 +15,15 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
-from services.common.http import PageArgs, UtcDateTime, page_schema, paginate, require_if_match, with_etag
+from services.common.http import (
+    PageArgs,
+    UtcDateTime,
+    capped,
+    page_schema,
+    paginate,
+    require_if_match,
+    with_etag,
+)
 from services.common.usecase import changing, not_found, now, platform, record, validation
 
 from . import domain
@@ -350,7 +358,9 @@ class PlanVersions(MethodView):
     @blp.response(200, PlanVersionOut(many=True))
     def get(self, plan_id):
         with platform().uow() as s:
-            return plan_versions(s, get_plan(s, current_principal(), plan_id))
+            plan = get_plan(s, current_principal(), plan_id)
+            stmt = select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.revision)
+            return capped(s, stmt, "versions")  # one per approval: bounded, and capped all the same
 
 
 @blp.route("/<int:plan_id>/versions/<int:revision>")

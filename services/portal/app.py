@@ -11,7 +11,7 @@ import httpx
 from flask import Flask, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.common import observability
+from services.common import observability, public_limit
 from services.common.i18n import Catalogue, negotiate
 
 from . import auth
@@ -35,6 +35,8 @@ class Portal:
         dirs = [MESSAGES, *sorted(p for p in MESSAGES.iterdir() if p.is_dir())]
         self.catalogue = Catalogue(*dirs)
         self.oidc = None
+        # the login pages, the OpenID Connect callback: requests of nobody signed in, per address and minute
+        self.public_limit = public_limit.PublicLimit(settings.public_rate_per_minute, self.clock)
         self.sessions = SessionStore(
             settings.database_url,
             absolute_minutes=settings.session_minutes,
@@ -97,6 +99,10 @@ def create_app(settings=None, *, wsgi=None, clock: Callable[[], datetime] | None
             session["lang"] = override
         g.lang = session.get("lang") or negotiate(None)
         auth.load_user()
+        if g.user is None and not request.path.startswith(f"{app.static_url_path}/"):
+            refused = public_limit.check(portal.public_limit)  # no login: counted per client address
+            if refused is not None:
+                return refused
         if request.method == "POST":
             check_csrf()
 

@@ -59,6 +59,8 @@ class PortalSettings:
     oidc_scope: str = setting("PORTAL_OIDC_SCOPE", "openid profile")
     session_minutes: int = setting("PORTAL_SESSION_MINUTES", 480, _count)  # a session ends this long after sign-in
     session_idle_minutes: int = setting("PORTAL_SESSION_IDLE_MINUTES", 60, _count)  # ... or without a request; 0: never
+    # the longest token lifetime the services accept (seconds, as they read it): a session may not outlast it
+    jwt_max_ttl: int = setting("JWT_MAX_TTL", 24 * 3600, _count)
     # the sessions' store, shared by every worker and instance; unset: DATABASE_URL's server with the
     # database kinerja_portal (DATABASE_PREFIX), else (embedded) the SQLite file var/portal.db
     database_url: str = setting("PORTAL_DATABASE_URL", "")
@@ -66,6 +68,8 @@ class PortalSettings:
     # None = in production only; PORTAL_SECURE_COOKIES=0 only for plain HTTP on this machine (make up)
     secure_cookies: bool | None = setting("PORTAL_SECURE_COOKIES", None)
     proxy_hops: int = setting("PROXY_HOPS", 0, _count)  # trusted proxies in front (the gateway: 1)
+    # requests of nobody signed in (login pages, the OpenID Connect callback) per client address and minute; 0: no limit
+    public_rate_per_minute: int = setting("PUBLIC_RATE_PER_MINUTE", 60, _count)
     log_level: str = setting("LOG_LEVEL", "INFO", _log_level)
     # the agency's time zone, as the services read it: dates and times on the pages, "today" for windows
     timezone: str = setting("KINERJA_TIMEZONE", "Asia/Jakarta", _zone)
@@ -105,6 +109,14 @@ class PortalSettings:
     def validate(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"KINERJA_MODE must be 'embedded' or 'production', not {self.mode!r}")
+        if self.session_minutes * 60 > self.jwt_max_ttl:
+            # the development login mints the session's token for its whole length, and the services refuse
+            # a token that lives longer than JWT_MAX_TTL: every page would send the person back to the login
+            raise ConfigError(
+                f"PORTAL_SESSION_MINUTES ({self.session_minutes}) is longer than JWT_MAX_TTL ({self.jwt_max_ttl} s, "
+                f"{self.jwt_max_ttl // 60} minutes), the longest token the services accept: a session must end "
+                "before its token does; lower PORTAL_SESSION_MINUTES or raise JWT_MAX_TTL"
+            )
         if self.mode == "production":
             if not self.secret_key:
                 raise ConfigError("the portal in production needs PORTAL_SECRET_KEY (Flask's secret key)")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import current_principal
-from services.common.http import UtcDateTime
+from services.common.http import UtcDateTime, capped
 from services.common.usecase import now
 
 from . import domain
@@ -176,7 +176,9 @@ class Documents(MethodView):
         """Every signed version of the evaluation document with its content hash."""
         p = current_principal()
         with uow() as s:
-            return documents(s, get_evaluation(s, p, evaluation_id))
+            ev = get_evaluation(s, p, evaluation_id)
+            stmt = select(EvaluationDocument).where(EvaluationDocument.evaluation_id == ev.id)
+            return capped(s, stmt.order_by(EvaluationDocument.version), "documents")  # one per signed version
 
 
 @blp.route("/<int:evaluation_id>/document.pdf")

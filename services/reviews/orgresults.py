@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
-from services.common.http import UtcDateTime
+from services.common.http import UtcDateTime, capped
 from services.common.usecase import now, parse_each, record, validation
 
 from . import domain
@@ -29,6 +29,7 @@ blp = Blueprint(
 )
 
 ORG_RESULT = validate.OneOf(domain.ORG_RESULTS)
+ORG_RESULTS_CAP = 5000  # a cycle's organisation results (units × periods) answered at once; more: per unit_code
 
 
 class OrgResultIn(Schema):
@@ -186,7 +187,9 @@ class OrgResults(MethodView):
             )
             if "unit_code" in args:
                 stmt = stmt.where(OrgResult.unit_code == args["unit_code"])
-            return list(s.scalars(stmt.order_by(OrgResult.period_seq, OrgResult.unit_code)))
+            # units × periods of one cycle: bounded by the directory; past the cap, ask per unit_code
+            stmt = stmt.order_by(OrgResult.period_seq, OrgResult.unit_code)
+            return capped(s, stmt, "org-results", cap=ORG_RESULTS_CAP)
 
     @blp.arguments(OrgResultIn)
     @blp.response(200, OrgResultOut)

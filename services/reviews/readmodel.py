@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import require_roles
 from services.common.http import remote_fetcher, walk_pages
-from services.common.readmodel import source_url, upsert_if_newer
+from services.common.readmodel import complete_reply, source_url, upsert_if_newer
 from services.common.usecase import emit, now, settings
 
 from .access import ANNUAL, PREFIX, ev_ref, uow
@@ -46,8 +46,14 @@ PERSON_FIELDS = (
 )
 
 
+PERSON_REQUIRED = ("agency_code", "name", "position", "unit_code", "unit_name")  # NOT NULL columns
+
+
 def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
-    upsert_if_newer(s, Person, {"nip": d["nip"]}, as_of, {key: d.get(key) for key in PERSON_FIELDS})
+    """A person lacking a required field is a KeyError naming it (a rebuild's 502), not a NOT NULL
+    violation at the flush (a 409 that blamed the caller)."""
+    values = {key: d[key] if key in PERSON_REQUIRED else d.get(key) for key in PERSON_FIELDS}
+    upsert_if_newer(s, Person, {"nip": d["nip"]}, as_of, values)
 
 
 def rm_cycle_opened(s: Session, d: dict) -> None:
@@ -301,5 +307,5 @@ class Rebuild(MethodView):
             plans_base_url(), request.headers.get("Authorization", ""), "readmodel.plans_unreachable"
         )
 
-        with uow() as s:
+        with uow() as s, complete_reply(fetch):  # a reply lacking a field: 502, nothing changed
             return {"counts": rebuild_read_model(s, fetch)}

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.errors import Problem
-from services.common.http import UtcDateTime
+from services.common.http import PageArgs, UtcDateTime, decode_cursor, encode_cursor, page_schema
 from services.common.usecase import now, record, validation
 
 from .access import ANNUAL, PREFIX, agency_cycle, uow
@@ -181,7 +181,10 @@ def push_results(
     return record_push(s, p, send_all(plan, client))
 
 
-def pushes(s: Session, p: Principal, cycle_id: int, status: str | None = None) -> list[dict]:
+def pushes(
+    s: Session, p: Principal, cycle_id: int, status: str | None = None, cursor: str | None = None, limit: int = 50
+) -> dict:
+    """One page of the cycle's push records, oldest first: a log that grows with every push and retry."""
     agency_cycle(s, p, cycle_id, ("hr",))
     stmt = (
         select(SiasnPush, Evaluation.employee_nip, Evaluation.period_seq, Evaluation.kind)
@@ -190,7 +193,14 @@ def pushes(s: Session, p: Principal, cycle_id: int, status: str | None = None) -
     )
     if status:
         stmt = stmt.where(SiasnPush.status == status)
-    return [
+    if cursor:
+        after = decode_cursor(cursor)
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise validation([("cursor", "pagination.cursor")])
+        stmt = stmt.where(SiasnPush.id > after)
+    rows = s.execute(stmt.order_by(SiasnPush.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    items = [
         {
             "id": row.id,
             "evaluation_id": row.evaluation_id,
@@ -205,8 +215,9 @@ def pushes(s: Session, p: Principal, cycle_id: int, status: str | None = None) -
             "payload": row.payload,
             "at": row.at,
         }
-        for row, nip, seq, kind in s.execute(stmt.order_by(SiasnPush.id))
+        for row, nip, seq, kind in rows[:limit]
     ]
+    return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
 
 
 # ------------------------------------------------------------------ HTTP
@@ -232,7 +243,7 @@ class PushOut(Schema):
     failed_evaluation_ids = fields.List(fields.Integer())
 
 
-class PushQuery(Schema):
+class PushQuery(PageArgs):
     cycle_id = fields.Integer(required=True, validate=ID)
     status = fields.String(validate=validate.OneOf(("sent", "failed")))
 
@@ -296,9 +307,9 @@ class Push(MethodView):
 @blp.route("/pushes")
 class Pushes(MethodView):
     @blp.arguments(PushQuery, location="query")
-    @blp.response(200, PushRecordOut(many=True))
+    @blp.response(200, page_schema(PushRecordOut))
     def get(self, args):
-        """Every push record of the cycle, oldest first (HR of the agency)."""
+        """The cycle's push records, oldest first, page by page (HR of the agency)."""
         p = current_principal()
         with uow() as s:
-            return pushes(s, p, args["cycle_id"], args.get("status"))
+            return pushes(s, p, args["cycle_id"], args.get("status"), args["cursor"], args["limit"])

@@ -487,11 +487,14 @@ def test_endpoints_push_and_list(app, seeded, fake, monkeypatch):
 
     r = http.get("/reviews/api/v1/siasn/pushes?cycle_id=7", headers=auth)
     assert r.status_code == 200
-    items = r.get_json()
+    items = r.get_json()["items"]  # a page (limit ≤ 200, next_cursor): the log grows with every push
     assert len(items) == 3 and {i["status"] for i in items} == {"sent", "failed"}
+    first = http.get("/reviews/api/v1/siasn/pushes?cycle_id=7&limit=2", headers=auth).get_json()
+    rest = http.get(f"/reviews/api/v1/siasn/pushes?cycle_id=7&cursor={first['next_cursor']}", headers=auth).get_json()
+    assert [i["id"] for i in first["items"] + rest["items"]] == [i["id"] for i in items] and not rest["next_cursor"]
     assert all(i["kind"] == "annual" and i["endpoint"] == "/skp22/save" for i in items)
     r = http.get("/reviews/api/v1/siasn/pushes?cycle_id=7&status=failed", headers=auth)
-    assert [i["employee_nip"] for i in r.get_json()] == ["198801012010011001"]
+    assert [i["employee_nip"] for i in r.get_json()["items"]] == ["198801012010011001"]
 
     assert (
         http.post("/reviews/api/v1/siasn/push", json={"cycle_id": 7, "kind": "weekly"}, headers=auth).status_code == 422
