@@ -99,34 +99,58 @@ def db():
     help="PostgreSQL role the services connect as: may read and write, but not change or delete the "
     "append-only tables (audit log, signed documents). Run as the tables' owner.",
 )
-def db_upgrade(services, app_role):
+@click.option(
+    "--app-password",
+    default=None,
+    envvar="DATABASE_APP_PASSWORD",
+    help="Create the --grant-to role (LOGIN) with this password, or set it if the role exists: the owner "
+    "needs CREATEROLE. Give it in the environment (DATABASE_APP_PASSWORD), not on the command line.",
+)
+def db_upgrade(services, app_role, app_password):
     """Create each service's database if missing (PostgreSQL) and apply its Alembic migrations; then
     the portal's session store (``kinerja_portal``). With ``--grant-to ROLE`` (``DATABASE_APP_ROLE``),
     grant that role what the services need and revoke UPDATE, DELETE and TRUNCATE on the append-only
-    tables."""
+    tables; with ``DATABASE_APP_PASSWORD`` too, create that role first (or set its password), so a
+    deployment's manifests need nothing run by hand on the database server."""
     from services.common.config import Config, service_database_url
     from services.common.db import grant_app_role, upgrade
     from services.portal.sessions import upgrade as upgrade_sessions
 
     from . import registry
 
+    if app_password and not app_role:
+        raise click.UsageError("DATABASE_APP_PASSWORD (--app-password) needs the role: --grant-to / DATABASE_APP_ROLE")
+    servers: set = set()  # the role is the server's, not a database's: once per server
     for name in services or registry.SERVICES:
         if name == "portal":
             continue
         cfg = Config.from_env(name)
         upgrade(registry.migrations_dir(name), cfg.database_url)
         click.echo(f"{name}: migrated ({_safe_url(cfg.database_url)})")
-        _grant(cfg.database_url, app_role, name, grant_app_role)
+        _grant(cfg.database_url, app_role, app_password, servers, name, grant_app_role)
     if not services or "portal" in services:
         url = service_database_url("portal")
         upgrade_sessions(url)
         click.echo(f"portal: sessions ready ({_safe_url(url)})")
-        _grant(url, app_role, "portal", grant_app_role)
+        _grant(url, app_role, app_password, servers, "portal", grant_app_role)
 
 
-def _grant(url: str, role: str | None, name: str, grant_app_role) -> None:
+def _grant(url: str, role: str | None, password: str | None, servers: set, name: str, grant_app_role) -> None:
     if not role:
         return
+    from sqlalchemy.engine import make_url
+
+    from services.common.db import ensure_login_role
+
+    u = make_url(url)
+    server = (u.host, u.port, u.username)
+    if password and server not in servers:
+        try:
+            created = ensure_login_role(url, role, password)
+        except ValueError as exc:
+            raise click.ClickException(f"{name}: {exc}")
+        servers.add(server)
+        click.echo(f"{name}: database role {role} {'created' if created else 'password set'} on {u.host or 'local'}")
     try:
         append_only = grant_app_role(url, role)
     except ValueError as exc:

@@ -135,31 +135,6 @@ def ensure_vhost(env: dict) -> None:
         ) from None
 
 
-def ensure_app_role(password: str) -> str:
-    """The services' database role (``<UP_NAME>_app``, login with the topology's own password),
-    created on the owner's server if missing; ``kinerja db upgrade --grant-to`` then grants it."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
-
-    role = app_role()
-    owner = make_url(owner_database_url()).set(drivername="postgresql+psycopg")
-    engine = create_engine(owner, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
-            verb = "ALTER" if exists else "CREATE"  # the password is token_urlsafe: no quote can occur in it
-            conn.execute(text(f"{verb} ROLE {role} LOGIN PASSWORD '{password}'"))
-    except DBAPIError as exc:
-        raise UpError(
-            f"cannot create the services' database role {role} as {owner.username}: {exc.orig}; "
-            "UP_POSTGRES_URL must name a role that may create roles (CREATEROLE)"
-        ) from None
-    finally:
-        engine.dispose()
-    return role
-
-
 def ensure_prefect_database(env: dict) -> None:
     from services.common.db import ensure_database
 
@@ -216,8 +191,13 @@ def _up(port: int | None, agency: str | None) -> dict:
     ensure_vhost(env)
     ensure_prefect_database(env)
     say(f"databases: {DB_PREFIX}<service> on {env['DATABASE_URL'].rsplit('@', 1)[-1]}; RabbitMQ vhost {VHOST}")
-    role = ensure_app_role(sec["db_app_password"])
-    owner_env = {**env, "DATABASE_URL": owner_database_url(), "DATABASE_APP_ROLE": role}
+    # as the owner: creates the services' role (or sets its password) and grants it (kinerja db upgrade)
+    owner_env = {
+        **env,
+        "DATABASE_URL": owner_database_url(),
+        "DATABASE_APP_ROLE": app_role(),
+        "DATABASE_APP_PASSWORD": sec["db_app_password"],
+    }
     run_once([program("kinerja"), "db", "upgrade"], owner_env, "kinerja db upgrade", base)
 
     # the identity provider's clients: the portal (code + PKCE) and the flows' worker (client credentials)

@@ -118,6 +118,49 @@ def upgrade(migrations_dir: Path, url: str, engine: Engine | None = None) -> Non
 _ROLE_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
 
 
+def ensure_login_role(url: str, role: str, password: str) -> bool:
+    """Create ``role`` (LOGIN, no other attribute) on the server of ``url`` with ``password``, or
+    set the password of the existing role — so the deployment's secret stays the one truth and a
+    changed secret takes effect on the next ``kinerja db upgrade``. The password is hashed here
+    (SCRAM, libpq's ``PQencryptPasswordConn``, as psql's ``\\password``): it never reaches the
+    server's statement log. Refuses the connecting role itself and superusers (a superuser ignores
+    every REVOKE). The connecting role needs CREATEROLE. Returns True when the role was created."""
+    import re
+
+    from sqlalchemy.exc import DBAPIError
+
+    if not re.match(_ROLE_NAME, role):
+        raise ValueError(f"a database role name is lower-case letters, digits and _, not {role!r}")
+    if not password:
+        raise ValueError(f"no password for database role {role!r}")
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        raise ValueError("ensure_login_role: PostgreSQL only (SQLite has no roles)")
+    engine = create_engine(u.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            me = conn.execute(text("SELECT current_user")).scalar()
+            if role == me:
+                raise ValueError(f"the services' role {role!r} is the role migrating (the tables' owner): name another")
+            found = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+            if found is not None and found.rolsuper:
+                raise ValueError(f"database role {role!r} is a superuser: no REVOKE holds for it; name another")
+            pgconn = conn.connection.dbapi_connection.pgconn
+            hashed = pgconn.encrypt_password(password.encode(), role.encode(), None).decode()
+            # the hash is base64, digits, '$', ':' and '=' only: no quote can occur in it
+            verb = "CREATE" if found is None else "ALTER"
+            try:
+                conn.exec_driver_sql(f"{verb} ROLE {role} LOGIN PASSWORD '{hashed}'")  # no bind parameters
+            except DBAPIError as exc:
+                raise ValueError(
+                    f"cannot {verb.lower()} database role {role!r} as {me!r}: {str(exc.orig).strip()} — give "
+                    f"{me!r} CREATEROLE, or create {role!r} yourself and leave DATABASE_APP_PASSWORD unset"
+                ) from None
+            return found is None
+    finally:
+        engine.dispose()
+
+
 def grant_app_role(url: str, role: str) -> list[str]:
     """Let ``role`` (the role the services connect as, not the tables' owner) read and write the
     database of ``url`` — and nothing more on its append-only tables: UPDATE, DELETE and TRUNCATE
@@ -134,8 +177,13 @@ def grant_app_role(url: str, role: str) -> list[str]:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
+            found = conn.execute(
+                text("SELECT rolsuper, rolname = current_user AS me FROM pg_roles WHERE rolname = :r"), {"r": role}
+            ).first()
+            if found is None:
                 raise ValueError(f"database role {role!r} does not exist: CREATE ROLE {role} LOGIN PASSWORD '…' first")
+            if found.rolsuper or found.me:  # a superuser ignores every REVOKE; the owner may grant itself back
+                raise ValueError(f"database role {role!r} is a superuser or the tables' owner: name another")
             append_only = sorted(
                 conn.execute(
                     text(

@@ -404,7 +404,7 @@ def required_env(kind: str, name: str | None) -> tuple[str, ...]:
     if kind == "worker":
         return KINERJA_BASE + PER_SERVICE[name]
     if kind == "migrate":
-        return KINERJA_BASE
+        return KINERJA_BASE + ("DATABASE_APP_ROLE",)  # the role it grants; the services connect as it
     if kind == "flows-deploy":
         return ("PREFECT_API_URL", "KINERJA_BASE_URL")
     if kind == "prefect-worker":
@@ -423,6 +423,66 @@ def missing_env(kind: str, name: str | None, env: dict[str, str]) -> list[str]:
         # a static token, or client credentials at the identity provider (flows/client.py)
         missing += [v for v in ("KINERJA_TOKEN_URL", "KINERJA_CLIENT_ID", "KINERJA_CLIENT_SECRET") if not env.get(v)]
     return missing
+
+
+# Who may connect to PostgreSQL as the tables' owner: the migration (it creates, migrates and
+# grants) and the Prefect server (its own database, outside Kinerja's).
+OWNER_KINDS = ("migrate", "prefect-server")
+
+
+def check_database_roles(processes: dict[str, tuple[tuple[str, str | None], dict[str, str]]]) -> dict[str, str]:
+    """The split of issue 14: ``processes`` is ``{name: ((kind, app), environment)}``. The one
+    migration connects as the owner and names ``DATABASE_APP_ROLE``; every service, worker and the
+    portal connect as that role (every ``*DATABASE_URL`` they get), on the migration's server, with
+    ``DATABASE_APP_PASSWORD`` when the migration sets it; no other process connects as the owner.
+    Returns ``{"owner", "app_role", "server", "as_app": [names], "as_owner": [names]}``."""
+    import re as _re
+
+    from sqlalchemy.engine import make_url
+
+    def pg_urls(env):
+        for var, value in env.items():
+            if var.endswith("DATABASE_URL") or var == "PREFECT_SERVER_DATABASE_CONNECTION_URL":
+                if value.startswith("postgresql"):
+                    yield var, make_url(value)
+
+    migrations = [(name, env) for name, ((kind, _), env) in processes.items() if kind == "migrate"]
+    assert len(migrations) == 1, f"one migration: {[n for n, _ in migrations]}"
+    mig_name, mig = migrations[0]
+    owner_url = make_url(mig["DATABASE_URL"])
+    owner, role = owner_url.username, mig.get("DATABASE_APP_ROLE", "")
+    assert _re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role), f"{mig_name}: DATABASE_APP_ROLE={role!r}"
+    assert owner and role != owner, f"{mig_name}: the app role must not be the owner {owner!r}"
+    password = mig.get("DATABASE_APP_PASSWORD")
+    served, as_app, as_owner = set(), [], []
+    for name, ((kind, app), env) in processes.items():
+        urls = dict(pg_urls(env))
+        if kind in ("web", "worker"):
+            assert "DATABASE_URL" in urls, f"{name}: no PostgreSQL DATABASE_URL"
+            for var, url in urls.items():
+                assert url.username == role, f"{name}: {var} connects as {url.username!r}, not {role!r}"
+                assert (url.host, url.port) == (owner_url.host, owner_url.port), (
+                    f"{name}: {var} is on another server than the migration's, where {role} is created and granted"
+                )
+                if password is not None:
+                    assert url.password == password, (
+                        f"{name}: {var}'s password is not {mig_name}'s DATABASE_APP_PASSWORD"
+                    )
+            served.add(app)
+            as_app.append(name)
+        elif kind not in OWNER_KINDS:
+            for var, url in urls.items():
+                assert url.username != owner, f"{name} ({kind}): {var} connects as the owner {owner!r}"
+        if any(url.username == owner for url in urls.values()):
+            as_owner.append(name)
+    assert served == set(WEB_APPS), f"connect as {role}: {sorted(served)}"
+    return {
+        "owner": owner,
+        "app_role": role,
+        "server": f"{owner_url.host}:{owner_url.port}",
+        "as_app": sorted(as_app),
+        "as_owner": sorted(as_owner),
+    }
 
 
 def url_host_port(url: str) -> tuple[str | None, int | None]:

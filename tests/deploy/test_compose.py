@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests import figures
+
 from . import helpers as h
 
 # Variables the code reads that are neither set in compose nor in README's tables yet (reported to
@@ -139,6 +141,7 @@ def test_required_variables_stop_compose_with_a_message():
     required = {n for n, v in variables.items() if v["required"] is not None}
     assert {
         "POSTGRES_PASSWORD",
+        "POSTGRES_APP_PASSWORD",
         "RABBITMQ_PASSWORD",
         "SURVEYS_FORM_SECRET",
         "PORTAL_SECRET_KEY",
@@ -326,10 +329,35 @@ def test_shared_settings_have_one_value(services):
     values: dict[str, dict[str, str]] = {}
     for name, s in _kinerja_processes(services).items():
         for var, value in h.service_environment(s).items():
+            if var == "DATABASE_URL" and _kind(s)[0] == "migrate":
+                continue  # the owner's: test_only_the_migration_connects_as_the_tables_owner
             if var not in per_process:
                 values.setdefault(var, {})[name] = value
     for var, by_service in values.items():
         assert len(set(by_service.values())) == 1, f"{var} differs between processes: {by_service}"
+
+
+def test_only_the_migration_connects_as_the_tables_owner(services):
+    """Issue 14: the services' database role cannot change the audit log or the signed documents.
+    `migrate` connects as the owner and creates, grants and sets the password of DATABASE_APP_ROLE;
+    every service, worker and the portal connect as that role with POSTGRES_APP_PASSWORD; only the
+    Prefect server (its own database) shares the owner."""
+    processes = {name: (_kind(s), h.compose_process_env(s)) for name, s in _kinerja_processes(services).items()}
+    roles = h.check_database_roles(processes)
+    figures.record(
+        "audit", "compose: database role of each process", as_app=len(roles["as_app"]), as_owner=len(roles["as_owner"])
+    )
+    assert (roles["owner"], roles["app_role"], roles["server"]) == ("kinerja", "kinerja_app", "postgres:5432")
+    assert roles["as_owner"] == ["migrate", "prefect-server"]
+    assert len(roles["as_app"]) == 2 * len(h.SERVICES) + 1  # web app and worker of each service, the portal
+    assert h.service_environment(services["postgres"])["POSTGRES_USER"] == roles["owner"]
+    migrate = h.compose_process_env(services["migrate"])
+    assert migrate["DATABASE_APP_PASSWORD"] == h.sample_value("POSTGRES_APP_PASSWORD")
+    assert h.sample_value("POSTGRES_PASSWORD") not in migrate["DATABASE_APP_PASSWORD"]
+    # the check fails on a service given the owner's URL (as every one was before the split)
+    processes["plans-worker"][1]["DATABASE_URL"] = migrate["DATABASE_URL"]
+    with pytest.raises(AssertionError, match="plans-worker: DATABASE_URL connects as 'kinerja'"):
+        h.check_database_roles(processes)
 
 
 def test_urls_name_services_and_their_ports(services):
@@ -570,3 +598,23 @@ def test_commands_the_comments_tell_operators_to_run_exist(services):
                 h.check_kinerja_command(h.argv(m.group(1)), env)
                 found += 1
     assert found >= 2
+
+
+def test_audit_anchors_are_on_one_volume_shared_by_workers_and_web_apps(spec, services):
+    """The workers write the anchors and the web apps read them for /audit: the same named volume at
+    AUDIT_ANCHOR_DIR in each (a container's own disk is gone with the container)."""
+    used, seen = set(), []
+    for name, s in services.items():
+        kind, app = _kind(s)
+        if kind not in ("web", "worker") or app == "portal":
+            continue
+        env = h.compose_process_env(s)
+        assert env.get("AUDIT_ANCHOR_KEY"), name
+        mounts = [m.split(":") for m in s.get("volumes") or []]
+        found = [(src, opts) for src, dst, *opts in mounts if dst.rstrip("/") == env["AUDIT_ANCHOR_DIR"].rstrip("/")]
+        assert len(found) == 1 and found[0][0] in (spec.get("volumes") or {}), f"{name}: no volume at AUDIT_ANCHOR_DIR"
+        assert ("ro" in found[0][1]) == (kind == "web"), f"{name}: workers write the anchors, web apps only read"
+        used.add(found[0][0])
+        seen.append((kind, app))
+    assert sorted(seen) == sorted((k, s) for k in ("web", "worker") for s in h.SERVICES), seen
+    assert len(used) == 1, used

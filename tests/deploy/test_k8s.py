@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from tests import figures
+
 from . import helpers as h
 
 KUBERNETES_VERSION = "1.30.0"
@@ -155,9 +157,9 @@ def test_services_select_one_deployment_and_reach_a_container_port(resources):
 
 def test_ingress_routes_the_prefixes_and_keeps_metrics_private(resources):
     services = _of(resources, "Service")
-    ingresses = list(_of(resources, "Ingress").values())
-    assert len(ingresses) == 1
-    ingress = ingresses[0]
+    ingresses = _of(resources, "Ingress")
+    assert set(ingresses) == {"kinerja", "kinerja-public"}  # the public paths' limits: test_gateway_limits.py
+    ingress = ingresses["kinerja"]
     assert ingress["spec"]["ingressClassName"] == "nginx"
     routes = {}
     for rule in ingress["spec"]["rules"]:
@@ -364,3 +366,75 @@ def test_every_variable_given_is_read(resources):
             assert var in h.prefect_setting_names(), f"{where}: {var} is not a Prefect setting"
         else:
             assert var in read, f"{where}: {var} is read by nothing"
+
+
+# ---------------------------------------------------------------------------------- guarantees (issue 14)
+
+
+def _secrets_used(c) -> set[str]:
+    used = {s["secretRef"]["name"] for s in c.get("envFrom", []) if "secretRef" in s}
+    used |= {
+        e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    return used
+
+
+def test_only_the_migration_connects_as_the_tables_owner(resources):
+    """The migrate Job connects as the owner (Secret kinerja-db-owner, which no other container
+    reads) and creates and grants DATABASE_APP_ROLE with DATABASE_APP_PASSWORD; every service,
+    worker and the portal connect as that role, so none can change the audit log or a signed document."""
+    processes = {
+        name: (h.process_kind(c["command"]), _container_env(resources, c)) for _, name, _, c in _containers(resources)
+    }
+    roles = h.check_database_roles(processes)
+    figures.record(
+        "audit", "k8s: database role of each container", as_app=len(roles["as_app"]), as_owner=len(roles["as_owner"])
+    )
+    assert roles["app_role"] == "kinerja_app" and roles["owner"] != roles["app_role"]
+    assert roles["as_owner"] == ["kinerja-migrate"]  # the Prefect server has a Secret (and user) of its own
+    assert len(roles["as_app"]) == 2 * len(h.SERVICES) + 1
+    readers = sorted(name for _, name, _, c in _containers(resources) if "kinerja-db-owner" in _secrets_used(c))
+    assert readers == ["kinerja-migrate"], f"the owner's Secret is read by {readers}"
+    migrate = processes["kinerja-migrate"][1]
+    assert migrate["DATABASE_APP_PASSWORD"], "the Job creates the role with the services' password"
+    # the check fails on a worker given the owner's URL (as every container was before the split)
+    processes["plans-worker"][1]["DATABASE_URL"] = migrate["DATABASE_URL"]
+    with pytest.raises(AssertionError, match="plans-worker: DATABASE_URL connects as"):
+        h.check_database_roles(processes)
+
+
+def test_audit_anchors_are_on_one_persistent_volume_shared_by_workers_and_web_apps(resources):
+    """The workers write the anchors and the web apps read them for /audit (services/common/
+    audit_watch.py): at AUDIT_ANCHOR_DIR every one of them mounts the same PersistentVolumeClaim,
+    ReadWriteMany (pods on any node), the workers read-write, the web apps read-only. On a pod's own
+    disk an anchor would vanish with the pod, and deleting the last audit rows would go unnoticed."""
+    claims = _of(resources, "PersistentVolumeClaim")
+    used, seen = set(), []
+    for _kind, name, pod, c in _containers(resources):
+        k, app = h.process_kind(c["command"])
+        if k not in ("web", "worker") or app == "portal":
+            continue
+        env = _container_env(resources, c)
+        directory = env.get("AUDIT_ANCHOR_DIR")
+        assert directory and env.get("AUDIT_ANCHOR_KEY"), f"{name}: AUDIT_ANCHOR_DIR and AUDIT_ANCHOR_KEY"
+        mounts = [m for m in c.get("volumeMounts", []) if m["mountPath"].rstrip("/") == directory.rstrip("/")]
+        assert len(mounts) == 1, f"{name}: nothing mounted at AUDIT_ANCHOR_DIR {directory}"
+        volume = {v["name"]: v for v in pod.get("volumes", [])}[mounts[0]["name"]]
+        assert "persistentVolumeClaim" in volume, f"{name}: the anchors are on {volume}, not a persistent volume"
+        claim = volume["persistentVolumeClaim"]["claimName"]
+        assert claim in claims, f"{name}: no PersistentVolumeClaim {claim}"
+        assert bool(mounts[0].get("readOnly")) == (k == "web"), f"{name}: workers write the anchors, web apps only read"
+        used.add(claim)
+        seen.append((k, app))
+    figures.record(
+        "audit",
+        "k8s: audit anchors on one ReadWriteMany claim",
+        writers=sum(k == "worker" for k, _ in seen),
+        readers=sum(k == "web" for k, _ in seen),
+        claims=len(used),
+    )
+    assert sorted(seen) == sorted((k, s) for k in ("web", "worker") for s in h.SERVICES), seen
+    assert len(used) == 1, f"one volume for every anchor reader and writer: {used}"
+    spec = claims[used.pop()]["spec"]
+    assert "ReadWriteMany" in spec["accessModes"], "pods on several nodes share the anchors"
+    assert spec["resources"]["requests"]["storage"]

@@ -98,3 +98,113 @@ def test_db_upgrade_grants_the_app_role_no_change_to_the_append_only_tables(post
         with admin.connect() as conn:
             conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
         admin.dispose()
+
+
+def _scram_matches(stored: str, password: str) -> bool:
+    """Whether PostgreSQL's ``SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`` is the
+    hash of ``password`` (RFC 5802/7677): the role signs in with exactly the secret the services get."""
+    import base64
+    import hashlib
+    import hmac
+
+    method, rest = stored.split("$", 1)
+    assert method == "SCRAM-SHA-256", stored[:20]
+    params, keys = rest.split("$")
+    iterations, salt = params.split(":")
+    stored_key = keys.split(":")[0]
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(hashlib.sha256(client_key).digest()).decode(), stored_key)
+
+
+def test_db_upgrade_creates_the_app_role_with_the_deployments_password(postgres_url, monkeypatch):
+    """``DATABASE_APP_ROLE`` with ``DATABASE_APP_PASSWORD`` (what deploy/compose.yaml and the
+    Kubernetes migrate Job give): the role is created (LOGIN, nothing more) with that password and
+    granted; a changed password is set on the next run; the owner itself or a superuser is refused
+    and left unchanged, so a wrong variable cannot reset the owner's password or give the services
+    a role no REVOKE binds."""
+    from sqlalchemy import text
+
+    from kinerja.cli import main
+
+    prefix = f"kinerja_r{uuid.uuid4().hex[:8]}_"
+    role = f"kinerja_app_{uuid.uuid4().hex[:8]}"
+    boss = f"kinerja_su_{uuid.uuid4().hex[:8]}"
+    server = make_url(postgres_url).set(database="postgres", drivername="postgresql+psycopg")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    me = server.username or "postgres"
+
+    def authid(name):
+        with admin.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT rolpassword, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolinherit "
+                    "FROM pg_authid WHERE rolname = :r"
+                ),
+                {"r": name},
+            ).first()
+
+    def upgrade(role_name, password):
+        monkeypatch.setenv("DATABASE_APP_ROLE", role_name)
+        monkeypatch.setenv("DATABASE_APP_PASSWORD", password)
+        return CliRunner().invoke(main, ["db", "upgrade", "--service", "plans", "--service", "portal"])
+
+    monkeypatch.setenv("DATABASE_URL", server.render_as_string(hide_password=False))
+    monkeypatch.setenv("DATABASE_PREFIX", prefix)
+    try:
+        assert authid(role) is None
+        result = upgrade(role, "first0secret")
+        assert result.exit_code == 0, result.output
+        assert f"plans: database role {role} created" in result.output
+        assert result.output.count(f"database role {role}") == 1, "once per server, not per database"
+        assert f"portal: {role} may read and write" in result.output
+        row = authid(role)
+        assert row.rolcanlogin and not (row.rolsuper or row.rolcreaterole or row.rolcreatedb)
+        assert _scram_matches(row.rolpassword, "first0secret") and not _scram_matches(row.rolpassword, "other")
+        with admin.connect() as conn:
+            for db in (f"{prefix}plans", f"{prefix}portal"):
+                assert conn.execute(text("SELECT has_database_privilege(:r, :d, 'CONNECT')"), {"r": role, "d": db})
+        owner = create_engine(server.set(database=f"{prefix}plans"))
+        try:
+            with owner.connect() as conn:
+                granted = conn.execute(
+                    text(
+                        "SELECT has_table_privilege(:r, 'outbox', 'UPDATE'), "
+                        "has_table_privilege(:r, 'audit_log', 'DELETE')"
+                    ),
+                    {"r": role},
+                ).one()
+            assert tuple(granted) == (True, False)
+        finally:
+            owner.dispose()
+
+        result = upgrade(role, "second0secret")  # the secret rotated: the next migration sets it
+        assert result.exit_code == 0, result.output
+        assert f"plans: database role {role} password set" in result.output
+        assert _scram_matches(authid(role).rolpassword, "second0secret")
+
+        before = authid(me).rolpassword
+        result = upgrade(me, "reset0owner")
+        assert result.exit_code == 1 and "the role migrating" in result.output, result.output
+        assert authid(me).rolpassword == before, "the owner's password must stay as it was"
+
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE ROLE {boss} LOGIN SUPERUSER"))
+        result = upgrade(boss, "x0secret")
+        assert result.exit_code == 1 and "superuser" in result.output, result.output
+        assert authid(boss).rolpassword is None
+        monkeypatch.delenv("DATABASE_APP_PASSWORD")  # granting alone refuses a superuser too
+        result = CliRunner().invoke(main, ["db", "upgrade", "--service", "portal"])
+        assert result.exit_code == 1 and "superuser" in result.output, result.output
+
+        monkeypatch.delenv("DATABASE_APP_ROLE")
+        monkeypatch.setenv("DATABASE_APP_PASSWORD", "x0secret")
+        result = CliRunner().invoke(main, ["db", "upgrade", "--service", "portal"])
+        assert result.exit_code == 2 and "DATABASE_APP_ROLE" in result.output, result.output
+    finally:
+        for service in ("plans", "portal"):
+            drop_database(server.set(database=f"{prefix}{service}").render_as_string(hide_password=False))
+        with admin.connect() as conn:
+            for name in (role, boss):
+                conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
+        admin.dispose()
