@@ -24,6 +24,7 @@ from services.common.observability import JsonFormatter
 from services.common.tables import define_platform_tables
 from services.plans.app import create_app
 from services.plans.models import platform_tables
+from tests.figures import record
 from tests.plans.support import HEAD, KASI_A, STAFF_A, FakeClock, Org, Tokens, seed
 
 T = platform_tables.audit
@@ -130,8 +131,11 @@ def test_the_periodic_job_detects_each_attack_with_the_metric_and_an_error_line(
     do(app, ids)
     with caplog.at_level(logging.ERROR, logger="kinerja.audit"):
         run_job(app)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    named = sum(f"first_bad_id={first_bad(ids)}" in r.getMessage() for r in errors)
+    record("audit", f"tampering: {attack}", rows=len(ids), detected=int(chain_ok_metric(app) == 0.0), row_named=named)
     assert chain_ok_metric(app) == 0.0
-    (line,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    (line,) = errors
     entry = json.loads(JsonFormatter().format(line))
     assert entry["level"] == "error" and entry["service"] == "plans"
     assert f"first_bad_id={first_bad(ids)}" in entry["message"]
