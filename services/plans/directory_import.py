@@ -63,6 +63,7 @@ def import_directory(
         errs += [FieldError("header", "import.column_unknown", {"column": c}) for c in unknown]
         raise Problem(422, "validation", errors=errs)
     rows: list[tuple[int, dict]] = []
+    broken: list[tuple[int, dict, set[str]]] = []  # rows the schema refused: what is left, what was refused
     errors: list[dict] = []
     seen: dict[str, int] = {}
     key = "code" if kind == "units" else "nip"
@@ -75,6 +76,10 @@ def import_directory(
         for fe in field_errors:
             errors.append({"row": line, "field": fe.field, "code": fe.code, "params": fe.params, "message": fe.message})
         if data is None:
+            # the cells the schema did not refuse are still checked, so that a row shows every error
+            # at once (a bad NIP is not hidden behind a missing position); such a row is never applied
+            refused = {fe.field.split(".")[0] for fe in field_errors}
+            broken.append((line, {k: v for k, v in clean.items() if k not in refused}, refused))
             continue
         k = data[key]
         if k in seen:
@@ -82,10 +87,11 @@ def import_directory(
             continue
         seen[k] = line
         rows.append((line, data))
-    if kind == "units":
-        errors += _unit_errors(s, agency_code, rows)
-    else:
-        errors += _employee_errors(s, agency_code, rows)
+    check = _unit_errors if kind == "units" else _employee_errors
+    errors += check(s, agency_code, rows)
+    for line, partial, refused in broken:
+        errors += [e for e in check(s, agency_code, [(line, partial)], others=rows) if e["field"] not in refused]
+    errors.sort(key=lambda e: e["row"])  # stable: a row's errors stay in the order they were found
     report = {
         "kind": kind,
         "dry_run": dry_run,
@@ -113,17 +119,20 @@ def import_directory(
     return report
 
 
-def _unit_errors(s: Session, agency_code: str, rows: list[tuple[int, dict]]) -> list[dict]:
-    """Parents neither in the file nor in the directory, and units that would sit below themselves."""
+def _unit_errors(
+    s: Session, agency_code: str, rows: list[tuple[int, dict]], others: list[tuple[int, dict]] = ()
+) -> list[dict]:
+    """Parents neither in the file nor in the directory, and units that would sit below themselves.
+    ``others``: the file's valid rows when ``rows`` is one the schema refused (its code may be missing)."""
     errors = []
-    pending_units = {d["code"] for _, d in rows}
-    parents = {d["code"]: d.get("parent_code") for _, d in rows}
+    pending_units = {d["code"] for _, d in [*rows, *others] if d.get("code")}
+    parents = {d["code"]: d.get("parent_code") for _, d in [*others, *rows] if d.get("code")}
     for line, d in rows:
         pc = d.get("parent_code")
         if pc and pc not in pending_units and unit_by_code(s, agency_code, pc) is None:
             errors.append({"row": line, "field": "parent_code", "code": "unit.parent_unknown", "params": {}})
         walk, hops = pc, 0
-        while walk and hops < 1000:
+        while walk and d.get("code") and hops < 1000:
             if walk == d["code"]:
                 errors.append({"row": line, "field": "parent_code", "code": "unit.parent_cycle", "params": {}})
                 break
@@ -132,18 +141,23 @@ def _unit_errors(s: Session, agency_code: str, rows: list[tuple[int, dict]]) -> 
     return errors
 
 
-def _employee_errors(s: Session, agency_code: str, rows: list[tuple[int, dict]]) -> list[dict]:
+def _employee_errors(
+    s: Session, agency_code: str, rows: list[tuple[int, dict]], others: list[tuple[int, dict]] = ()
+) -> list[dict]:
     """Each employee checked against the directory and the file's other rows (superiors from the
-    same file count); a NIP of another agency is refused."""
+    same file count); a NIP of another agency is refused. ``others``: the file's valid rows when
+    ``rows`` is one the schema refused (its NIP may be missing)."""
     errors = []
-    pending = {d["nip"]: normalise_nip(d.get("superior_nip")) for _, d in rows}
+    pending = {d["nip"]: normalise_nip(d.get("superior_nip")) for _, d in [*others, *rows] if d.get("nip")}
     for line, d in rows:
         d["superior_nip"] = normalise_nip(d.get("superior_nip"))
         for fe in check_employee(s, agency_code, d, pending=pending):
             errors.append({"row": line, "field": fe.field, "code": fe.code, "params": fe.params})
+        if not d.get("nip"):
+            continue
         other = s.scalar(select(Employee.agency_code).where(Employee.nip == d["nip"]))
         if other and other != agency_code:
-            errors.append({"row": line, "field": "nip", "code": "employee.other_agency", "params": {}})
+            errors.append({"row": line, "field": "nip", "code": "employee.nip_unavailable", "params": {}})
     return errors
 
 

@@ -4,16 +4,17 @@ validated, the superior known, no reporting cycles), who may see whom, and actin
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.common.auth import Principal, current_principal
-from services.common.errors import FieldError
+from services.common.auth import Principal, current_principal, forbid
+from services.common.errors import FieldError, Problem
 from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
 from services.common.i18n import LANGUAGES
 from services.common.usecase import not_found, now, platform, record, today, validation
@@ -23,6 +24,8 @@ from .access import PREFIX, in_agency, in_directory, require_hr, superior_lookup
 from .directory import get_agency, save, unit_by_code
 from .models import ActingAssignment, Employee, Unit
 from .schemas import NIP_DOC, NIP_OPT_DOC, UNIT_CODE_DOC
+
+log = logging.getLogger("kinerja.plans.directory")
 
 blp = Blueprint(
     "employees", __name__, url_prefix=PREFIX, description="Employees, reporting lines, acting officials (Plt/Plh)"
@@ -76,6 +79,9 @@ class EmployeeOut(Schema):
 
 
 class EmployeeQuery(PageArgs):
+    q = fields.String(
+        validate=validate.Length(min=1, max=100), metadata={"description": "part of the name, or the NIP's beginning"}
+    )
     unit_code = fields.String()
     superior_nip = fields.String()
     active = fields.Boolean()
@@ -96,6 +102,17 @@ class ActingIn(Schema):
 
 class ActingOut(ActingIn):
     id = fields.Integer()
+    agency_code = fields.String()
+
+
+class ActingQuery(PageArgs):
+    for_nip = fields.String()
+    acting_nip = fields.String()
+    current = fields.Boolean(metadata={"description": "only appointments not yet ended (end date today or later)"})
+
+
+class ActingEnd(Schema):
+    end_date = fields.Date(load_default=None, metadata={"description": "the last day acting; default today"})
 
 
 # ------------------------------------------------------------------ employees and reporting lines
@@ -162,6 +179,15 @@ def check_employee(
     return errors
 
 
+def nip_unavailable(p: Principal, agency_code: str) -> Problem:
+    """A NIP held by another agency's directory (a NIP belongs to one agency): refused without
+    saying so — neither that the person exists, nor where, nor anything of them; the text only asks
+    to check the NIP and to contact the administrator if it is right. The refusal is logged (without
+    the NIP) so that an agency probing for NIPs can be noticed."""
+    log.warning("employee NIP refused to %s of agency %s: it belongs to another directory", p.sub, agency_code)
+    return validation([("nip", "employee.nip_unavailable")])
+
+
 def upsert_employee(s: Session, p: Principal, agency_code: str, data: dict) -> tuple[Employee, str]:
     require_hr(p, agency_code)
     get_agency(s, agency_code)
@@ -173,7 +199,7 @@ def upsert_employee(s: Session, p: Principal, agency_code: str, data: dict) -> t
         raise validation(errors)
     existing = s.scalar(select(Employee).where(Employee.nip == data["nip"]))
     if existing is not None and existing.agency_code != agency_code:
-        raise validation([("nip", "employee.other_agency")])
+        raise nip_unavailable(p, agency_code)
     return write_employee(s, p, agency_code, existing, data)
 
 
@@ -242,6 +268,9 @@ def employee_query(s: Session, p: Principal, args: dict):
         stmt = stmt.join(Unit, Employee.unit_id == Unit.id).where(Unit.code == args["unit_code"])
     if "superior_nip" in args:
         stmt = stmt.where(Employee.superior_nip == args["superior_nip"])
+    if args.get("q", "").strip():
+        q = args["q"].strip()
+        stmt = stmt.where(or_(Employee.name.icontains(q, autoescape=True), Employee.nip.startswith(q, autoescape=True)))
     if "active" in args:
         stmt = stmt.where(Employee.active == args["active"])
     return stmt
@@ -261,6 +290,50 @@ def create_acting(s: Session, p: Principal, data: dict) -> ActingAssignment:
     s.flush()
     after = {k: str(v) for k, v in data.items()}
     record(s, p, "acting.created", "acting", a.id, after=after, agency=agency_code, subject=data["acting_nip"])
+    return a
+
+
+def acting_query(p: Principal, args: dict):
+    """HR's list of its agency's acting appointments (an admin's: every agency's)."""
+    if not in_agency(p, p.agency or "", ("hr",)):
+        raise forbid()
+    stmt = select(ActingAssignment)
+    if not p.is_admin:
+        stmt = stmt.where(ActingAssignment.agency_code == p.agency)
+    for fld in ("for_nip", "acting_nip"):
+        if fld in args:
+            stmt = stmt.where(getattr(ActingAssignment, fld) == args[fld])
+    if args.get("current"):
+        stmt = stmt.where(ActingAssignment.end_date >= today())
+    return stmt
+
+
+def end_acting(s: Session, p: Principal, acting_id: int, end_date) -> ActingAssignment:
+    """End an appointment early: its last day becomes ``end_date`` (today by default). It may not
+    end before it began, nor later than it was to end (ending never extends it)."""
+    a = s.get(ActingAssignment, acting_id)
+    if a is None or not in_agency(p, a.agency_code, ("hr",)):
+        raise not_found("acting", acting_id)  # another agency's appointment is not revealed
+    end = end_date or today()
+    if end < a.start_date:
+        raise validation([("end_date", "acting.end_before_start")])
+    if end > a.end_date:
+        raise validation([("end_date", "acting.end_after_end")])
+    if end != a.end_date:
+        before = {"end_date": str(a.end_date)}
+        a.end_date = end
+        s.flush()
+        record(
+            s,
+            p,
+            "acting.ended",
+            "acting",
+            a.id,
+            before=before,
+            after={"end_date": str(end)},
+            agency=a.agency_code,
+            subject=a.acting_nip,
+        )
     return a
 
 
@@ -307,9 +380,27 @@ class EmployeeItem(MethodView):
 
 @blp.route("/acting")
 class Acting(MethodView):
+    @blp.arguments(ActingQuery, location="query")
+    @blp.response(200, page_schema(ActingOut))
+    def get(self, args):
+        """Acting officials (Plt/Plh) of the caller's agency (HR), oldest first; ``current`` leaves out ended ones."""
+        p = current_principal()
+        with platform().uow() as s:
+            return paginate(s, acting_query(p, args), ActingAssignment.id, args.get("cursor"), args["limit"])
+
     @blp.arguments(ActingIn)
     @blp.response(201, ActingOut)
     def post(self, data):
         """Record an acting official (Plt/Plh) who stands in as penilai for someone (HR)."""
         with platform().uow() as s:
             return create_acting(s, current_principal(), data)
+
+
+@blp.route("/acting/<int:acting_id>/end")
+class ActingEndView(MethodView):
+    @blp.arguments(ActingEnd)
+    @blp.response(200, ActingOut)
+    def post(self, data, acting_id):
+        """End an acting appointment early (HR of its agency): the last day is ``end_date``, default today."""
+        with platform().uow() as s:
+            return end_acting(s, current_principal(), acting_id, data.get("end_date"))

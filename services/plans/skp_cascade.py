@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
@@ -17,7 +17,7 @@ from services.common.usecase import not_found, platform
 
 from . import domain
 from .access import PREFIX
-from .models import Cycle, Employee, Plan
+from .models import Cycle, Employee, Plan, PlanVersion
 from .schemas import ID
 from .skp import get_plan, is_head_of_unit
 
@@ -52,6 +52,13 @@ class CoverageOut(Schema):
     unsupported = fields.List(fields.String())
     idle_subordinates = fields.List(fields.String())
     subordinates_without_plan = fields.List(fields.String())
+    subordinates_not_approved = fields.List(
+        fields.String(),
+        metadata={
+            "description": "subordinates whose SKP was never approved (draft, submitted, returned): "
+            "their RHK do not count as support until their penilai approves them"
+        },
+    )
     ratio = fields.Float()
 
 
@@ -91,6 +98,32 @@ def cascade_options(s: Session, p: Principal, cycle_id: int) -> dict:
     return out
 
 
+def agreed_links(s: Session, plans: list[Plan]) -> dict[str, list[str | None]]:
+    """``{employee NIP: the cascade link of each RHK}`` of the SKP their penilai agreed to. Only an
+    agreed plan is a commitment that supports the superior's RHK (DOMAIN.md §3: draft → submitted →
+    approved; a draft or a submitted plan is still a proposal the penilai may return). An approved
+    plan's live RHK; a plan reopened for revision (revised, or resubmitted or returned since) keeps
+    its last approved version in force until the revision is approved; a plan never approved
+    (draft, submitted, returned) is left out."""
+    links = {p.employee_nip: [r.parent_rhk_id for r in p.rhk] for p in plans if p.status == "approved"}
+    reopened = {p.id: p.employee_nip for p in plans if p.status != "approved" and p.revision > 0}
+    if reopened:
+        latest = (
+            select(PlanVersion.plan_id, func.max(PlanVersion.revision).label("revision"))
+            .where(PlanVersion.plan_id.in_(reopened))
+            .group_by(PlanVersion.plan_id)
+            .subquery()
+        )
+        versions = s.scalars(
+            select(PlanVersion).join(
+                latest, (PlanVersion.plan_id == latest.c.plan_id) & (PlanVersion.revision == latest.c.revision)
+            )
+        )
+        for v in versions:
+            links[reopened[v.plan_id]] = [r.get("parent_rhk_id") for r in v.snapshot.get("rhk") or []]
+    return links
+
+
 def coverage(s: Session, plan: Plan) -> dict:
     subs = s.scalars(
         select(Employee.nip).where(Employee.superior_nip == plan.employee_nip, Employee.active.is_(True))
@@ -98,7 +131,7 @@ def coverage(s: Session, plan: Plan) -> dict:
     sub_plans = s.scalars(
         select(Plan).where(Plan.cycle_id == plan.cycle_id, Plan.employee_nip.in_(subs or ["\0"]))
     ).all()
-    links = {sp.employee_nip: [r.parent_rhk_id for r in sp.rhk] for sp in sub_plans}
+    links = agreed_links(s, list(sub_plans))
     cov = domain.cascade_coverage([r.id for r in plan.rhk], links)
     return {
         "plan_id": plan.id,
@@ -108,7 +141,8 @@ def coverage(s: Session, plan: Plan) -> dict:
         ],
         "unsupported": cov.unsupported,
         "idle_subordinates": [n for n in cov.idle_subordinates if n in links],
-        "subordinates_without_plan": sorted(set(subs) - set(links)),
+        "subordinates_without_plan": sorted(set(subs) - {sp.employee_nip for sp in sub_plans}),
+        "subordinates_not_approved": sorted({sp.employee_nip for sp in sub_plans} - set(links)),
         "ratio": cov.ratio,
     }
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.plans.support import (
     HEAD,
+    JAKARTA,
     KASI_A,
     KASI_B,
     NEW_A,
@@ -185,7 +186,7 @@ def test_hr_sees_agency_and_other_agency_hr_sees_nothing_of_it(org):
     body = problem(
         org.post("/employees", org.other_hr, new_employee(nip=STAFF_A[0], unit_code="BIRO", superior_nip=None)), 422
     )
-    assert field_errors(body) == {"nip": "employee.other_agency"}
+    assert field_errors(body) == {"nip": "employee.nip_unavailable"}
     body = problem(
         org.import_csv(
             "employees", f"nip,name,position,unit_code\n{STAFF_A[0]},Dibajak,Analis,BIRO\n", headers=org.other_hr
@@ -193,7 +194,7 @@ def test_hr_sees_agency_and_other_agency_hr_sees_nothing_of_it(org):
         422,
         "import.rejected",
     )
-    assert field_errors(body) == {"rows[2].nip": "employee.other_agency"}
+    assert field_errors(body) == {"rows[2].nip": "employee.nip_unavailable"}
     # nor may HR act in another agency's directory through the acting endpoint
     body = problem(
         org.post(
@@ -255,3 +256,43 @@ def test_acting_official_sees_the_line_they_stand_in_for(org):
     assert set(STAFF_A) <= nips(org.get("/employees", org.as_(KASI_B)))
     org.clock.advance(days=40)  # the assignment has ended
     problem(org.get(f"/employees/{STAFF_A[0]}", org.as_(KASI_B)), 404)
+
+
+def test_acting_officials_are_listed_and_ended_early_by_hr(org):
+    """HR lists its agency's Plt/Plh and ends one early (today by default); ending never extends an
+    appointment nor moves it before its start; others may neither list nor end."""
+    body = {
+        "acting_nip": KASI_B,
+        "for_nip": KASI_A,
+        "kind": "plt",
+        "start_date": "2026-01-01",
+        "end_date": "2026-03-31",
+    }
+    a = org.post("/acting", org.hr, body).get_json()
+    listed = org.get("/acting", org.hr).get_json()["items"]
+    assert [(x["id"], x["acting_nip"], x["end_date"]) for x in listed] == [(a["id"], KASI_B, "2026-03-31")]
+    assert org.get("/acting", org.other_hr).get_json()["items"] == []
+    problem(org.get("/acting", org.as_(HEAD)), 403)
+    problem(org.post(f"/acting/{a['id']}/end", org.other_hr, {}), 404)
+    problem(org.post(f"/acting/{a['id']}/end", org.as_(HEAD), {}), 404)
+    bad = problem(org.post(f"/acting/{a['id']}/end", org.hr, {"end_date": "2026-04-30"}), 422)
+    assert field_errors(bad) == {"end_date": "acting.end_after_end"}
+    bad = problem(org.post(f"/acting/{a['id']}/end", org.hr, {"end_date": "2025-12-31"}), 422)
+    assert field_errors(bad) == {"end_date": "acting.end_before_start"}
+    assert org.get(f"/employees/{STAFF_A[0]}", org.as_(KASI_B)).status_code == 200
+    org.clock.advance(days=2)
+    r = org.post(f"/acting/{a['id']}/end", org.hr, {})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["end_date"] == org.clock().astimezone(JAKARTA).date().isoformat()
+    assert org.get("/acting?current=true", org.hr).get_json()["items"][0]["id"] == a["id"]  # today is its last day
+    org.clock.advance(days=1)
+    assert org.get("/acting?current=true", org.hr).get_json()["items"] == []
+    problem(org.get(f"/employees/{STAFF_A[0]}", org.as_(KASI_B)), 404)
+
+
+def test_employees_are_searched_by_name_or_nip(org):
+    """``q``: part of the name (any case) or the NIP's beginning; a ``%`` is a character, not a wildcard."""
+    assert nips(org.get("/employees?q=aminah", org.hr)) == {KASI_A}
+    assert nips(org.get(f"/employees?q={STAFF_A[0][:10]}", org.hr)) == {STAFF_A[0]}
+    assert nips(org.get("/employees?q=%25", org.hr)) == set()
+    assert nips(org.get("/employees?q=a&unit_code=SEK-B", org.hr)) == {KASI_B, *STAFF_B}

@@ -23,7 +23,13 @@ def test_csv_dry_run_reports_row_errors_and_writes_nothing(org):
     report = r.get_json()
     assert report["dry_run"] is True and report["created"] == 0
     got = {(e["row"], e["field"], e["code"]) for e in report["errors"]}
-    assert got == {(3, "nip", "nip.sequence"), (4, "language", "field.invalid"), (5, "nip", "import.duplicate")}
+    assert got == {
+        (3, "nip", "nip.sequence"),
+        (4, "language", "field.invalid"),
+        (4, "unit_code", "employee.unit_unknown"),  # checked although the language was refused (bug 5)
+        (4, "superior_nip", "employee.superior_unknown"),
+        (5, "nip", "import.duplicate"),
+    }
     assert all(e["detail"] for e in report["errors"])
     # a row whose schema is fine is checked against the directory: unit and superior
     r = org.import_csv("employees", CSV_HEADER + f"{NEW_B},Pegawai B,,,Analis,III/a,NOPE,{NEW_C},id\n", dry_run=True)
@@ -40,6 +46,36 @@ def test_csv_dry_run_reports_row_errors_and_writes_nothing(org):
     assert {k: r.get_json()[k] for k in ("created", "updated", "errors")} == {"created": 1, "updated": 1, "errors": []}
     assert org.counts() == before
     problem(org.get(f"/employees/{NEW_A}", org.hr), 404)
+
+
+def test_csv_dry_run_reports_every_error_of_every_row(org):
+    """Bug 5: a row the schema refuses (position missing) still has its other cells checked, so its
+    bad NIP is reported too, each error with its row and column; nothing is written."""
+    before = org.counts()
+    text = CSV_HEADER + (
+        f"199609092021011000,Pegawai Nol,,,,III/a,SEK-A,{KASI_A},id\n"  # row 2: NIP sequence 000, no position
+        f"{NEW_B},Pegawai B,,,Analis,III/a,SEK-A,{KASI_A},id\n"  # row 3: fine
+        f"1997020220220320,X,,,,III/a,NOPE,{NEW_B},id\n"  # row 4: NIP, name, position, unit (superior from row 3)
+    )
+    r = org.import_csv("employees", text, dry_run=True)
+    assert r.status_code == 200, r.get_json()
+    got = [(e["row"], e["field"], e["code"]) for e in r.get_json()["errors"]]
+    assert sorted(got) == sorted(
+        [
+            (2, "position", "field.required"),
+            (2, "nip", "nip.sequence"),
+            (4, "name", "field.invalid"),
+            (4, "position", "field.required"),
+            (4, "nip", "nip.format"),
+            (4, "unit_code", "employee.unit_unknown"),
+        ]
+    )
+    assert [e["row"] for e in r.get_json()["errors"]] == sorted(e[0] for e in got)  # in row order
+    assert org.counts() == before
+    # the real import refuses the same errors, per row and column, and applies nothing
+    body = problem(org.import_csv("employees", text), 422, "import.rejected")
+    assert {"rows[2].nip", "rows[2].position", "rows[4].nip", "rows[4].unit_code"} <= set(field_errors(body))
+    assert org.counts() == before
 
 
 def test_csv_with_one_broken_row_applies_nothing(org):
