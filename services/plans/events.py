@@ -139,7 +139,10 @@ class FeedbackGiven(Schema):
 
 PUBLISHES = [
     EventSpec(
-        "plans.unit.upserted", UnitUpserted, "A unit of an agency was created or changed.", ("reviews", "notifications")
+        "plans.unit.upserted",
+        UnitUpserted,
+        "A unit of an agency was created or changed.",
+        ("reviews", "notifications", "surveys"),
     ),
     EventSpec(
         "plans.employee.upserted",

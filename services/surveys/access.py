@@ -75,6 +75,11 @@ def public_path(c: Campaign) -> str:
     return f"/surveys/s/{c.slug}"
 
 
+def results_path(c: Campaign) -> str | None:
+    """The public results page (``results.py``): a closed campaign's results are published."""
+    return f"/surveys/results/{c.agency_code}/{c.id}" if c.status == "closed" else None
+
+
 def public_url(c: Campaign, host_url: str | None = None) -> str:
     base = settings().public_url or (host_url or "").rstrip("/")
     return f"{base}{public_path(c)}"
@@ -113,6 +118,8 @@ def campaign_out(s: Session, c: Campaign, host_url: str | None = None) -> dict:
         "created_at": c.created_at,
         "opened_at": c.opened_at,
         "closed_at": c.closed_at,
+        "follow_up": c.follow_up,
+        "results_path": results_path(c),
         "version": c.version,
     }
 

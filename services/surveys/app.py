@@ -11,7 +11,8 @@ from flask import Flask
 from services.common.app import create_service_app
 from services.common.config import Config
 
-from . import campaigns, domain, events, index, models, public, responses
+from . import campaigns, directory, domain, events, index, models, public, responses
+from .results import RESULTS_PREFIX, results
 from .settings import Settings
 from .web import PUBLIC_PREFIX as FORM_PREFIX
 from .web import web
@@ -19,7 +20,7 @@ from .web import web
 SERVICE = "surveys"
 HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
-BLUEPRINTS = [campaigns.blp, responses.blp, index.blp, public.blp]
+BLUEPRINTS = [campaigns.blp, responses.blp, index.blp, public.blp, directory.blp]
 
 
 #: the HTTP status of each rule-book error
@@ -47,8 +48,9 @@ def create_app(
         migrate=migrate,
         domain_errors=DOMAIN_ERRORS,
         settings=settings,
-        # the public form, the kiosk API and the sample-size calculator need no bearer token
-        public_paths=(FORM_PREFIX, public.PUBLIC_PREFIX, campaigns.SAMPLE_SIZE_PATH),
+        # the public form, the kiosk API, the sample-size calculator and the published results need no bearer token
+        public_paths=(FORM_PREFIX, public.PUBLIC_PREFIX, campaigns.SAMPLE_SIZE_PATH, RESULTS_PREFIX),
     )
     app.register_blueprint(web)
+    app.register_blueprint(results)
     return app

@@ -18,7 +18,7 @@ from services.common.errors import Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate, require_if_match
 from services.common.usecase import now, record, settings, validation
 
-from . import domain, index, qr
+from . import directory, domain, index, qr
 from .access import (
     PREFIX,
     campaign_out,
@@ -114,6 +114,14 @@ class CampaignIn(Schema):
 
 class CampaignUpdate(Schema):
     unit_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    follow_up = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=4000),
+        metadata={
+            "description": "the unit's follow-up of the results (rencana tindak lanjut), published with them; "
+            "the one field that may still change once the campaign is closed"
+        },
+    )
     title = fields.String(allow_none=True, validate=validate.Length(max=200))
     service_options = fields.List(SERVICE_OPTION, allow_none=True, validate=validate.Length(max=50))
     end_date = fields.Date()
@@ -191,12 +199,15 @@ def create_campaign(s: Session, p: Principal, data: dict) -> Campaign:
     reason = (data.get("open_form_reason") or "").strip()
     if data.get("open_form") and len(reason) < 10:
         errors = [*errors, ("open_form_reason", "campaign.open_form_reason")]
+    unit = directory.find_unit(s, p.agency, data["unit_code"])
+    if unit is None:  # a survey of a unit the agency's directory does not have feeds no one's indicator
+        errors = [*errors, ("unit_code", "unit.unknown", {"unit_code": data["unit_code"]})]
     if errors:
         raise validation(errors)
     c = Campaign(
         agency_code=p.agency,
-        unit_code=data["unit_code"],
-        unit_name=data.get("unit_name"),
+        unit_code=unit.code,
+        unit_name=data.get("unit_name") or unit.name,
         service_type=data["service_type"].strip(),
         service_options=_clean_options(data.get("service_options")),
         title=data.get("title"),
@@ -227,9 +238,11 @@ def create_campaign(s: Session, p: Principal, data: dict) -> Campaign:
 
 def update_campaign(s: Session, p: Principal, c: Campaign, changes: dict) -> Campaign:
     require_hr(p, c)
-    if c.status == "closed":
+    if c.status == "closed" and set(changes) - {"follow_up"}:  # the results are final; their follow-up is not
         raise Problem(409, "campaign.closed_immutable", status=c.status)
-    before = campaign_state(c)
+    before = campaign_state(c) | {"follow_up": c.follow_up}
+    if "follow_up" in changes:
+        changes["follow_up"] = (changes["follow_up"] or "").replace("\x00", "").strip() or None
     if "end_date" in changes:
         errors = domain.validate_period(c.start_date, changes["end_date"])
         if errors:
@@ -241,7 +254,7 @@ def update_campaign(s: Session, p: Principal, c: Campaign, changes: dict) -> Cam
     c.min_sample = min_sample(c.population, c.sample_method, c.margin)
     c.updated_at = now()
     s.flush()
-    after = campaign_state(c) | {"service_options": c.service_options, "title": c.title}
+    after = campaign_state(c) | {"service_options": c.service_options, "title": c.title, "follow_up": c.follow_up}
     record(s, p, "campaign.updated", "campaign", c.id, agency=c.agency_code, before=before, after=after)
     return c
 

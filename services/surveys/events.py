@@ -5,6 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from services.common.catalogue import EventSpec
+from services.common.consumers import on
+
+from . import directory
 
 
 class CampaignRef(Schema):
@@ -96,4 +99,7 @@ PUBLISHES = [
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
-CONSUMES: dict = {}
+CONSUMES = {
+    # the directory's units: a campaign must name one of its agency (directory.py)
+    "plans.unit.upserted": on(directory.rm_unit, timed=True),
+}

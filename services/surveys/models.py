@@ -63,6 +63,8 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the unit's follow-up of the results (rencana tindak lanjut), shown on the public results page
+    follow_up: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
@@ -119,6 +121,19 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UnitRef(Base):
+    """The read model of the plans directory's units (``plans.unit.upserted``): a campaign is for a
+    unit of its agency that exists."""
+
+    __tablename__ = "rm_units"
+    __table_args__ = (UniqueConstraint("agency_code", "code", name="uq_rm_unit"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans unit id
+    agency_code: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 ANSWER_COLUMNS = {u: getattr(Response, u.lower()) for u in UNSUR}

@@ -45,6 +45,10 @@ class CampaignOut(Schema):
     created_at = UtcDateTime()
     opened_at = UtcDateTime(allow_none=True)
     closed_at = UtcDateTime(allow_none=True)
+    follow_up = fields.String(allow_none=True, metadata={"description": "the unit's follow-up of the results"})
+    results_path = fields.String(
+        allow_none=True, metadata={"description": "the public results page, once the campaign is closed (published)"}
+    )
     version = fields.Integer()
 
 

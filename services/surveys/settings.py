@@ -45,6 +45,8 @@ class Settings:
     tokens_by_default: bool = setting("SURVEYS_TOKENS_BY_DEFAULT", True)
     # a form open to anyone (no tokens): responses per address, campaign and day (UTC), on top of the minute's limit
     open_form_per_day: int = setting("SURVEYS_OPEN_FORM_PER_DAY", 20, _whole)
+    # where the units read model is rebuilt from (POST /read-model/rebuild); embedded: this very server
+    plans_url: str | None = setting("PLANS_URL", None, _url)
 
     @classmethod
     def from_env(cls, config: Config, env: dict | None = None) -> Settings:

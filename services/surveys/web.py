@@ -162,10 +162,18 @@ def form(slug: str):
         c = _campaign(s, slug)
         reason = domain.accepts_responses(c.status, c.start_date, c.end_date, today())
         if reason:
-            return _message(
-                "form.closed_title",
-                _t(reason, status=c.status, start_date=_date(c.start_date), end_date=_date(c.end_date)),
-                409 if c.status != "closed" else 410,
+            text = _t(reason, status=c.status, start_date=_date(c.start_date), end_date=_date(c.end_date))
+            if c.status != "closed":
+                return _message("form.closed_title", text, 409)
+            # a closed survey's QR code still hangs at the counter: it leads to the published results
+            results = url_for("surveys_results.campaign", agency=c.agency_code, campaign_id=c.id, lang=g.lang)
+            return _page(
+                "surveys/message.html",
+                410,
+                title=_t("form.closed_title"),
+                body=text,
+                back_url=None,
+                results_url=results,
             )
         token = request.args.get("t") or ""
         values = {"token": token} if token.isalnum() and len(token) <= 32 else {}

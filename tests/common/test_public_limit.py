@@ -56,6 +56,7 @@ def public_endpoints(emb) -> list[tuple[str, str]]:
                     found.append((method.upper(), filled))
         found += [("GET", f"/{service}/openapi.json"), ("GET", f"/{service}/docs")]
     found += [("GET", "/surveys/s/tidak-ada"), ("POST", "/surveys/s/tidak-ada")]
+    found += [("GET", "/surveys/results/PKMB"), ("GET", "/surveys/results/PKMB/1")]  # the published results
     found += [("GET", "/login"), ("POST", "/login"), ("GET", "/auth/callback"), ("GET", "/")]
     return found
 

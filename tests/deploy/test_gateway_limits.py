@@ -33,6 +33,8 @@ PUBLIC = [
     "/surveys/api/v1/public/loket-ktp",
     "/surveys/api/v1/public/loket-ktp/responses",
     "/surveys/api/v1/sample-size",
+    "/surveys/results/PKMB",
+    "/surveys/results/PKMB/7",
     "/login",
     "/login/oidc",
     "/auth/callback",

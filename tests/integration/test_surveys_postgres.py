@@ -11,7 +11,7 @@ import pytest
 from services.common.config import Config
 from services.surveys.app import create_app
 from services.surveys.settings import Settings
-from tests.surveys.support import API, Surveys, questionnaire
+from tests.surveys.support import API, Surveys, questionnaire, seed_units
 from tests.surveys.test_domain import _respondents
 
 pytestmark = pytest.mark.integration
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 def pg(postgres_url):
     cfg = Config.from_env("surveys", env={"SURVEYS_DATABASE_URL": postgres_url}, testing=True)
     app = create_app(cfg, migrate=True, settings=Settings.from_env(cfg, env={"SURVEYS_RATE_LIMIT_PER_MINUTE": "5"}))
+    seed_units(app)
     yield Surveys(app, app.test_client())
     app.extensions["kinerja"].engine.dispose()
 

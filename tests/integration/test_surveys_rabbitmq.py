@@ -21,6 +21,7 @@ from services.plans.app import create_app as create_plans
 from services.plans.domain import BERAKHLAK
 from services.surveys.app import create_app as create_surveys
 from services.surveys.settings import Settings
+from tests.surveys.support import seed_units
 
 pytestmark = pytest.mark.integration
 
@@ -137,6 +138,7 @@ def test_closed_campaign_reaches_the_mapped_iki_through_rabbitmq_once(postgres_u
         "surveys", env={"SURVEYS_DATABASE_URL": postgres_url, "BROKER_URL": rabbitmq_url}, testing=True
     )
     surveys_app = create_surveys(scfg, migrate=True, settings=Settings.from_env(scfg, env={}))
+    seed_units(surveys_app, {AGENCY: [("PKM-01", "Puskesmas Teluk Damar")]})  # its read model of plans' units
     plans_platform, surveys_platform = plans_app.extensions["kinerja"], surveys_app.extensions["kinerja"]
     consumer = plans_platform.consumer(plans_events.CONSUMES, topology=topo)
     relay = surveys_platform.relay(topology=topo)

@@ -10,7 +10,7 @@ from services.common.config import Config
 from services.surveys.app import create_app
 from services.surveys.settings import Settings
 from tests.plans.support import FakeClock
-from tests.surveys.support import NOW, Surveys
+from tests.surveys.support import NOW, Surveys, seed_units
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def surveys_app(tmp_path, clock):
     config = Config.from_env("surveys", env={"KINERJA_VAR": str(tmp_path)}, testing=True)
     settings = Settings.from_env(config, env={"SURVEYS_RATE_LIMIT_PER_MINUTE": "3"})
     app = create_app(config, clock=clock, settings=settings)
+    seed_units(app)
     yield app
     app.extensions["kinerja"].engine.dispose()
 

@@ -20,6 +20,22 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=JAKARTA).astimezone(timezone.utc)
 Q1 = {"start_date": "2026-01-01", "end_date": "2026-03-31"}
 
 
+# the directory's units surveys knows (its read model of plans.unit.upserted): a campaign names one of them
+UNITS = {"PKTD": [("PKM-01", "Puskesmas Teluk Damar"), ("DISDUK", "Dinas Kependudukan dan Pencatatan Sipil")]}
+
+
+def seed_units(app, units: dict[str, list[tuple[str, str]]] | None = None) -> None:
+    """Feed the surveys read model the units of each agency, as ``plans.unit.upserted`` would."""
+    from services.surveys.directory import rm_unit
+
+    n = 9000
+    with app.extensions["kinerja"].session_factory() as s, s.begin():
+        for agency, pairs in (UNITS if units is None else units).items():
+            for code, name in pairs:
+                n += 1
+                rm_unit(s, {"id": n, "agency_code": agency, "code": code, "name": name})
+
+
 def answers(value: int = 4, **overrides) -> dict:
     """All nine unsur answered ``value``; ``U4=1`` style overrides."""
     a = {u: value for u in UNSUR}

@@ -39,6 +39,10 @@ def org(emb) -> Org:
     plans_app = emb.apps["plans"]
     o = Org(plans_app, Client(emb.wsgi), Tokens(plans_app.extensions["kinerja"].config.jwt_secret), emb.clock)
     seed(o)
+    # the units the campaigns survey: surveys learns them from plans.unit.upserted
+    r = o.import_csv("units", "code,name,parent_code\nPKM-01,Puskesmas Teluk Damar,DINAS\nDISDUK,Disdukcapil,DINAS\n")
+    assert r.status_code == 200, r.get_json()
+    emb.pump()
     return o
 
 

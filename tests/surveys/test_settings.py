@@ -13,7 +13,7 @@ from services.common.config import PRODUCTION, Config, ConfigError
 from services.surveys.app import create_app
 from services.surveys.settings import Settings
 from tests.plans.support import FakeClock
-from tests.surveys.support import API, Surveys, questionnaire
+from tests.surveys.support import API, Surveys, questionnaire, seed_units
 
 
 def embedded(**env) -> Config:
@@ -76,6 +76,7 @@ def test_the_public_channels_check_the_period_on_the_surveys_time_zone(tmp_path,
     config = Config.from_env("surveys", env={"KINERJA_VAR": str(tmp_path)}, testing=True)
     app = create_app(config, clock=clock, settings=Settings.from_env(config, env={"SURVEYS_TIMEZONE": zone}))
     try:
+        seed_units(app)
         sv = Surveys(app, app.test_client())
         c = sv.open()
         clock.set(datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from services.common.config import Config
 from services.surveys.app import create_app
 from services.surveys.settings import Settings
-from tests.surveys.support import API, Surveys, campaign_body, field_errors, problem, questionnaire
+from tests.surveys.support import API, Surveys, campaign_body, field_errors, problem, questionnaire, seed_units
 
 
 def open_default(sv) -> dict:
@@ -64,6 +64,7 @@ def test_the_former_default_can_be_restored(tmp_path, clock):
     settings = Settings.from_env(config, env={"SURVEYS_TOKENS_BY_DEFAULT": "0", "SURVEYS_OPEN_FORM_PER_DAY": "2"})
     app = create_app(config, clock=clock, settings=settings)
     try:
+        seed_units(app)
         sv = Surveys(app, app.test_client())
         c = open_default(sv)
         assert c["uses_tokens"] is False
