@@ -17,7 +17,7 @@ role in the evaluation and the cycle's stage."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
@@ -32,7 +32,6 @@ from .web import (
     forbidden,
     form_errors,
     get_own,
-    local_time,
     local_zone,
     page,
     settings,
@@ -121,10 +120,10 @@ def _parse_dt(value: str | None) -> datetime | None:
 
 
 def objection_closes_on(ev: dict) -> date | None:
-    """The last day to object: the day of acknowledging + the window, both days in the agency's zone, the
-    agency's calendar in which the reviews service counts them."""
-    ack = local_time(ev["acknowledged_at"]) if ev.get("acknowledged_at") else None
-    return ack.date() + timedelta(days=settings().objection_days) if ack else None
+    """The last day to object, as the evaluation states it (``objection_deadline``, set once acknowledged):
+    the reviews service counts the window on the agency's calendar, the page does not count again."""
+    deadline = ev.get("objection_deadline")
+    return date.fromisoformat(deadline) if deadline else None
 
 
 def plan_snapshot(ev: dict) -> dict | None:

@@ -31,7 +31,7 @@ from .access import (
     rated_ref,
     uow,
 )
-from .models import Adjustment, CalibrationOverride, CycleRef, Evaluation, OrgResult
+from .models import Adjustment, CalibrationOverride, CycleRef, Evaluation, OrgResult, Person, UnitRef
 from .orgresults import rules_for
 from .schemas import ID, RATING, SEQ, UNIT_CODE_DOC, CalibrationQuery, EvaluationOut
 
@@ -277,8 +277,22 @@ def adjust(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
 # ------------------------------------------------------------------ rater consistency
 
 
+def _subtree(children: dict[str | None, list[str]], unit_code: str) -> set[str]:
+    """The unit and every unit below it."""
+    found, todo = set(), [unit_code]
+    while todo:
+        code = todo.pop()
+        if code not in found:
+            found.add(code)
+            todo += children.get(code, [])
+    return found
+
+
 def rater_consistency(s: Session, p: Principal, cycle_id: int, seq: int | None) -> dict:
-    agency_cycle(s, p, cycle_id, ("hr",))
+    """Each penilai under their own unit (the directory's, not a ratee's: a head of office rates the
+    heads of the sections below), against the ratings given in that unit and the units below it —
+    for a head of office, the whole office — and against the agency."""
+    c = agency_cycle(s, p, cycle_id, ("hr",))
     stmt = select(
         Evaluation.penilai_nip,
         Evaluation.penilai_name,
@@ -290,23 +304,31 @@ def rater_consistency(s: Session, p: Principal, cycle_id: int, seq: int | None) 
         stmt = stmt.where(Evaluation.period_seq == seq)
     by_rater: dict[str, list[str]] = defaultdict(list)
     by_unit: dict[str, list[str]] = defaultdict(list)
-    names, units = {}, {}
+    names = {}
     everything = []
     for nip, name, unit, hasil, perilaku in s.execute(stmt):
         key = nip or "-"
         by_rater[key] += [hasil, perilaku]
         by_unit[unit] += [hasil, perilaku]
         everything += [hasil, perilaku]
-        names[key], units[key] = name, unit
+        names[key] = name
+    units = dict(s.execute(select(Person.nip, Person.unit_code).where(Person.nip.in_(list(by_rater)))).all())
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for code, parent in s.execute(
+        select(UnitRef.code, UnitRef.parent_code).where(UnitRef.agency_code == c.agency_code)
+    ):
+        children[parent].append(code)
+    unit_refs = {code: [r for u in _subtree(children, code) for r in by_unit[u]] for code in set(units.values())}
     agency_stats = {st.rater: st for st in domain.rater_consistency(by_rater, everything)}
     out = []
     for rater, st in agency_stats.items():
-        unit_ref = domain.rater_consistency({rater: by_rater[rater]}, by_unit[units[rater]])[0]
+        unit = units.get(rater)  # None: a penilai outside the directory (HR recording the top official's)
+        unit_ref = domain.rater_consistency({rater: by_rater[rater]}, unit_refs[unit] if unit else everything)[0]
         out.append(
             {
                 "penilai_nip": rater,
                 "penilai_name": names.get(rater),
-                "unit_code": units.get(rater),
+                "unit_code": unit,
                 "n": st.n,
                 "counts": st.counts,
                 "mean": st.mean,

@@ -61,6 +61,16 @@ class SelfAssessmentIn(Schema):
     iki_comments = fields.Dict(keys=fields.String(), values=fields.String(validate=TEXT), load_default=dict)
 
 
+class SelfAssessmentSubmitIn(Schema):
+    """What the submit changes in the saved draft: a field left out keeps the draft's (no body submits
+    the draft as saved), a field given replaces it."""
+
+    achievements = fields.String(allow_none=True, validate=TEXT)
+    challenges = fields.String(allow_none=True, validate=TEXT)
+    improvement_plan = fields.String(allow_none=True, validate=TEXT)
+    iki_comments = fields.Dict(keys=fields.String(), values=fields.String(validate=TEXT))
+
+
 class ValueFeedback(Schema):
     level = fields.String(required=True, validate=RATING)
     text = fields.String(load_default="", validate=TEXT)
@@ -316,10 +326,11 @@ class SelfAssessment(MethodView):
 
 @blp.route("/<int:evaluation_id>/self-assessment/submit")
 class SelfAssessmentSubmit(MethodView):
-    @blp.arguments(SelfAssessmentIn)
+    @blp.arguments(SelfAssessmentSubmitIn, required=False)
     @blp.response(200, EvaluationOut)
     def post(self, data, evaluation_id):
-        """Submit my self-assessment (achievements, challenges and improvement plan required)."""
+        """Submit my self-assessment: the saved draft with the fields given here replacing its own (no body:
+        the draft as saved); achievements, challenges and improvement plan required in the result."""
         return evaluation_action(evaluation_id, lambda s, p, ev: save_self_assessment(s, p, ev, data, submit=True))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
@@ -93,6 +93,25 @@ def unit_heads(s: Session, agency: str, unit_code: str) -> set[str]:
     return {p.nip for p in people if not p.superior_nip or units_of.get(p.superior_nip) != unit_code}
 
 
+def _refuse_after_sign_off(s: Session, c: CycleRef, seq: int, unit_code: str) -> None:
+    """The organisation result comes first (DOMAIN.md §5: it sets the curve the penilai rate within)
+    and is part of each signed document. So it is fixed once the cycle is closed, and once any of the
+    unit's evaluations of that period is signed: a signed rating can no longer be calibrated to a new
+    curve, and its document would state a result the unit no longer has (409 either way)."""
+    if c.stage == "closed":
+        raise Problem(409, "org_result.cycle_closed", unit_code=unit_code, cycle=c.name)
+    signed = s.scalar(
+        select(func.count()).where(
+            Evaluation.cycle_id == c.id,
+            Evaluation.period_seq == seq,
+            Evaluation.unit_code == unit_code,
+            Evaluation.status.in_([st for st in domain.EVALUATION_STATUSES if domain.frozen(st)]),
+        )
+    )
+    if signed:
+        raise Problem(409, "org_result.signed", unit_code=unit_code, signed=signed)
+
+
 def set_org_result(s: Session, p: Principal, data: dict) -> OrgResult:
     c = s.get(CycleRef, data["cycle_id"])
     if c is None or not (p.is_admin or p.agency == c.agency_code):
@@ -110,6 +129,7 @@ def set_org_result(s: Session, p: Principal, data: dict) -> OrgResult:
         superiors = {s.scalar(select(Person.superior_nip).where(Person.nip == h)) for h in heads}
         if not p.nip or p.nip not in superiors:
             raise Problem(403, "org_result.only_head_above")
+    _refuse_after_sign_off(s, c, seq, data["unit_code"])
     row = s.scalar(
         select(OrgResult).where(
             OrgResult.cycle_id == c.id, OrgResult.period_seq == seq, OrgResult.unit_code == data["unit_code"]

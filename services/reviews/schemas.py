@@ -6,8 +6,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.common.http import UtcDateTime
+from services.common.usecase import platform, settings
 
-from .domain import PREDIKATS, RATINGS
+from .domain import PREDIKATS, RATINGS, objection_closes_on
 
 RATING = validate.OneOf(RATINGS)
 PREDIKAT = validate.OneOf(PREDIKATS)
@@ -17,6 +18,17 @@ SEQ = validate.Range(min=0, max=12)  # a period of the cycle; 0 is the annual ev
 # OpenAPI only (``metadata``): what the use cases check, documented; the checks keep their own error codes
 NIP_DOC = {"pattern": r"^[0-9]{18}$", "description": "the 18-digit NIP of a person of the agency"}
 UNIT_CODE_DOC = {"minLength": 1, "maxLength": 40, "description": "the code of a unit of the agency"}
+
+
+class ObjectionDeadline(fields.Date):
+    """The objection window's last day, computed as filing an objection checks it (the acknowledgement's
+    date in the agency's zone + the window), so the evaluation states the date the inbox announced."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        acknowledged_at = getattr(obj, "acknowledged_at", None)
+        if acknowledged_at is None:
+            return None
+        return objection_closes_on(platform().local_date(acknowledged_at), int(settings().objection_days))
 
 
 class EvaluationSummary(Schema):
@@ -64,6 +76,14 @@ class EvaluationOut(EvaluationSummary):
     countersigned_at = UtcDateTime(allow_none=True)
     content_hash = fields.String(allow_none=True)
     document_version = fields.Integer()
+    objection_deadline = ObjectionDeadline(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "the last day an objection may be filed (inclusive), a date in the agency's time zone: "
+            "the day the employee acknowledged receipt + REVIEWS_OBJECTION_DAYS (14); null until acknowledged"
+        },
+    )
 
 
 class CalibrationQuery(Schema):
