@@ -15,6 +15,7 @@ from services.common.config import Config, load_settings
 from . import (
     calibration,
     document,
+    document_verify,
     domain,
     evaluations,
     events,
@@ -38,6 +39,7 @@ BLUEPRINTS = [
     peers.blp,
     signoff.blp,
     document.blp,
+    document_verify.blp,
     objections.blp,
     orgresults.blp,
     calibration.blp,

@@ -1,9 +1,13 @@
 """The evaluation document (DOMAIN.md §6): what it shows, gathered from the evaluation, its SKP,
-the realisations and the distribution pattern; each signed version stored with the SHA-256 hash
-of its content (a changed version linked to the one before by ``previous_hash``); the versions and
-the PDF (``document_pdf.render_pdf``) served to the parties."""
+the realisations and the distribution pattern; each version stored with the SHA-256 hash of its
+content — signed, acknowledged, countersigned, changed by an objection's decision — appended and
+linked to the one before by ``previous_hash``, which is also part of the hashed content; the versions
+and the PDF (``document_pdf.render_pdf``, the same bytes on every download of a version) served to
+the parties. ``document_verify`` checks a PDF against them."""
 
 from __future__ import annotations
+
+from datetime import timezone
 
 from flask import Response, g
 from flask.views import MethodView
@@ -103,16 +107,16 @@ def document_content(s: Session, ev: Evaluation) -> dict:
         "deviation_reason": ev.deviation_reason,
         "notes": ev.notes,
         "recommendations": ev.recommendations,
-        "signatures": {
-            "penilai": _iso(ev.signed_at),
-            "employee": _iso(ev.acknowledged_at),
-            "atasan_penilai": _iso(ev.countersigned_at),
-        },
+        "signatures": signatures_of(ev),
     }
 
 
 def _iso(d):
-    return d.isoformat() if d else None
+    """A time as ISO 8601 in UTC, however the database gave it back (SQLite: naive UTC), so a step's
+    time reads the same in every version that carries it."""
+    if not d:
+        return None
+    return (d if d.tzinfo else d.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
 
 
 def _target(i: dict) -> str:
@@ -133,15 +137,37 @@ def calibration_for_document(s: Session, ev: Evaluation) -> dict | None:
     }
 
 
-def store_document(s: Session, ev: Evaluation, reason: str) -> EvaluationDocument:
-    """A new frozen version of the document (signed, or changed by an objection's decision)."""
-    content = document_content(s, ev)
-    previous = s.scalar(
+def latest_document(s: Session, ev: Evaluation) -> EvaluationDocument | None:
+    return s.scalar(
         select(EvaluationDocument)
         .where(EvaluationDocument.evaluation_id == ev.id)
         .order_by(EvaluationDocument.version.desc())
         .limit(1)
     )
+
+
+def signatures_of(ev: Evaluation) -> dict:
+    """Each step of the sign-off chain with its time: what every version's hash covers."""
+    return {
+        "penilai": _iso(ev.signed_at),
+        "employee": _iso(ev.acknowledged_at),
+        "atasan_penilai": _iso(ev.countersigned_at),
+    }
+
+
+def store_document(s: Session, ev: Evaluation, reason: str, *, regather: bool = True) -> EvaluationDocument:
+    """A new frozen version of the document, appended (``evaluation_documents`` is append-only).
+
+    ``signed`` and ``objection_changed`` gather the content afresh; ``acknowledged`` and
+    ``countersigned`` (``regather=False``) copy the version before and add only their step, so what the
+    penilai signed stays exactly as signed. Every version's content names the hash of the one before
+    (``previous_hash``) and carries every step with its time, so its own hash covers the whole chain."""
+    previous = latest_document(s, ev)
+    if regather or previous is None:
+        content = document_content(s, ev)
+    else:
+        content = {**previous.content, "signatures": signatures_of(ev)}
+    content["previous_hash"] = previous.content_hash if previous else None
     doc = EvaluationDocument(
         evaluation_id=ev.id,
         version=(previous.version + 1) if previous else 1,
@@ -189,17 +215,17 @@ class DocumentPdf(MethodView):
         p = current_principal()
         with uow() as s:
             ev = get_evaluation(s, p, evaluation_id)
-            docs = documents(s, ev)
-            if docs:
-                content, digest, version = docs[-1].content, docs[-1].content_hash, docs[-1].version
+            latest = latest_document(s, ev)
+            if latest is not None:  # exactly the stored version: every signature in it is covered by its hash
+                content, digest, version, created = (
+                    latest.content,
+                    latest.content_hash,
+                    latest.version,
+                    latest.created_at,
+                )
             else:
-                content, digest, version = document_content(s, ev), None, 0
-            signatures = {
-                "penilai": ev.signed_at,
-                "employee": ev.acknowledged_at,
-                "atasan_penilai": ev.countersigned_at,
-            }  # the later signatures come after the freeze
-        pdf = render_pdf(content, digest, version, lang=g.get("lang", "id"), signatures=signatures)
+                content, digest, version, created = document_content(s, ev), None, 0, ev.updated_at
+        pdf = render_pdf(content, digest, version, lang=g.get("lang", "id"), created_at=created)
         return Response(
             pdf,
             mimetype="application/pdf",

@@ -11,6 +11,8 @@ its layout helpers are in ``document_layout``, the words in ``document_text``.""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
@@ -258,15 +260,40 @@ def annexes(doc: Layout) -> None:
         doc.pdf.ln(2)
 
 
-def metadata(doc: Layout) -> None:
-    """The PDF's title, author and subject (the content hash of a signed version)."""
+FIXED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)  # a document with no time of its own (a bare draft)
+
+
+def creation_date(content: dict, created_at) -> datetime:
+    """The PDF's CreationDate, from the document itself rather than the clock, so the same version
+    renders to the same bytes on every download (fpdf2 also derives the file /ID from it and the
+    bytes): the time the version was stored, else its latest sign-off step, else a fixed date.
+    A naive time (SQLite gives them back so) is UTC, never the host's zone."""
+    when = created_at or max((v for v in (content.get("signatures") or {}).values() if v), default=None)
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            when = None
+    if not isinstance(when, datetime):
+        return FIXED_DATE
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+
+
+def metadata(doc: Layout, created_at=None) -> None:
+    """The PDF's title, author, subject (the content hash of a signed version), keywords naming the
+    evaluation and version (how ``document_verify`` finds the stored version to compare against) and a
+    creation date taken from the document, never the clock."""
     pdf, c, L = doc.pdf, doc.c, doc.L
     emp = c.get("employee") or {}
     pdf.set_title(doc.t(f"{L['title']} - {emp.get('name') or ''} - {c.get('period') or ''}"))
     pdf.set_author("Kinerja")
     pdf.set_creator("Kinerja reviews service")
+    pdf.set_creation_date(creation_date(c, created_at))
     if doc.hash:
         pdf.set_subject(f"SHA-256 {doc.hash}")
+        pdf.set_keywords(
+            f"kinerja-evaluation={c.get('evaluation_id')} version={doc.version} lang={doc.lang} sha256={doc.hash}"
+        )
 
 
 def rating_hasil(doc: Layout) -> None:
@@ -282,7 +309,13 @@ def rating_hasil(doc: Layout) -> None:
 
 
 def render_pdf(
-    content: dict, content_hash: str | None, version: int, lang: str = "id", *, signatures: dict | None = None
+    content: dict,
+    content_hash: str | None,
+    version: int,
+    lang: str = "id",
+    *,
+    signatures: dict | None = None,
+    created_at: datetime | str | None = None,
 ) -> bytes:
     """The evaluation document ``content`` as PDF bytes, in Bahasa Indonesia (``lang="id"``,
     the default) or English (``"en"``). ``content_hash`` is the SHA-256 that froze this
@@ -291,9 +324,13 @@ def render_pdf(
     ``signatures`` ({"penilai", "employee", "atasan_penilai"} → datetime or ISO string or
     None) overrides ``content["signatures"]``: a signed version's content is frozen when the
     penilai signs, so the employee's receipt and the countersignature that come later are
-    passed here from the live evaluation."""
+    passed here from the live evaluation. The service no longer does: each step appends a version
+    whose content carries it, so the PDF shows only what its hash covers.
+
+    The output is byte-stable: the same arguments give the same bytes. ``created_at`` (the stored
+    version's time) becomes the PDF's CreationDate (see :func:`creation_date`)."""
     doc = Layout(content, content_hash, version, lang, signatures)
-    metadata(doc)
+    metadata(doc, created_at)
     doc.pdf.add_page()
     title(doc)
     parties(doc)

@@ -172,7 +172,7 @@ class EvaluationDocument(Base):
     content: Mapped[dict] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     previous_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    reason: Mapped[str] = mapped_column(String(40))  # signed | objection_changed
+    reason: Mapped[str] = mapped_column(String(40))  # signed | acknowledged | countersigned | objection_changed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -1,7 +1,9 @@
 """The sign-off chain (DOMAIN.md §6): the penilai signs (the document is frozen with its content
 hash; blocked while the unit breaks the distribution curve without an override), the employee
 acknowledges receipt (the objection window starts), and the atasan penilai countersigns (follow-up
-is planned)."""
+is planned). Each step appends a version of the document (``evaluation_documents`` is append-only)
+whose content adds the step with its time and the hash of the version before, so the latest hash
+covers the whole chain."""
 
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ def acknowledge(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     ev.status = domain.evaluation_transition(ev.status, "acknowledge")
     ev.acknowledged_at, ev.updated_at = now(), now()
     s.flush()
+    store_document(s, ev, "acknowledged", regather=False)  # a new version: the hash covers the receipt
+    s.flush()
     closes_on = domain.objection_closes_on(platform().local_date(ev.acknowledged_at), objection_days())
     record(
         s,
@@ -83,6 +87,8 @@ def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     guard(s, ev, "countersign")
     ev.status = domain.evaluation_transition(ev.status, "countersign")
     ev.countersigned_at, ev.countersigned_by, ev.updated_at = now(), p.sub, now()
+    s.flush()
+    store_document(s, ev, "countersigned", regather=False)  # a new version: the hash covers the countersignature
     s.flush()
     record(
         s,

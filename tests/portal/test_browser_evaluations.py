@@ -114,9 +114,9 @@ def test_employee_acknowledges_and_objects_then_the_atasan_changes_the_result(li
     page.get_by_role("link", name="Tahunan 2026").click()
     expect(page.locator("#hasil .predikat")).to_have_text("Baik")
     assert "Hasil penilaian diubah" in page.locator("#keberatan").inner_text()
-    assert "versi 2" in page.locator("#dokumen").inner_text()
+    assert "versi 3" in page.locator("#dokumen").inner_text()  # signed, acknowledged, changed
     ev = team.evaluation(STAFF_A[0])
-    assert (ev["predikat"], ev["document_version"]) == ("BAIK", 2)
+    assert (ev["predikat"], ev["document_version"]) == ("BAIK", 3)
 
 
 def test_employee_downloads_the_evaluation_pdf(live, team, page):

@@ -552,14 +552,14 @@ def test_the_atasan_decides_an_objection_changed_with_new_ratings(team):
     assert resp.status_code == 200
     page = plain(resp)
     assert "Keberatan telah diputus." in page and "Hasil penilaian diubah" in page and "final" in page
-    assert "Dokumen versi 2 diterbitkan" in page and "Putuskan keberatan" not in page
+    assert "Dokumen versi 3 diterbitkan" in page and "Putuskan keberatan" not in page
     decided = team.api("GET", f"/objections/{obj['id']}").get_json()
     assert decided["decision"] == "changed" and decided["after"]["predikat"] == "BAIK"
     # the employee sees the final state and the new document version
     emp = team.stack.browser()
     emp.login(STAFF_A[0])
     page = plain(emp.get(f"/evaluasi/{obj['evaluation_id']}"))
-    assert "Diputus" in page and "Hasil penilaian diubah" in page and "Unduh dokumen (PDF, versi 2)" in page
+    assert "Diputus" in page and "Hasil penilaian diubah" in page and "Unduh dokumen (PDF, versi 3)" in page
     assert "Diubah atas keputusan keberatan" in page
     assert "Tambahkan pernyataan" not in plain(emp.get(f"/keberatan/{obj['id']}"))  # final
 

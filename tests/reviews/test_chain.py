@@ -120,7 +120,8 @@ def test_curve_blocks_sign_off_until_fixed_or_overridden_then_the_document_is_fr
     r = chain.post(f"/evaluations/{ev['id']}/countersign", chain.as_(HEAD))
     assert r.status_code == 200 and r.get_json()["status"] == "countersigned"
     docs = chain.get(f"/evaluations/{ev['id']}/documents", chain.as_(STAFF_A[0])).get_json()
-    assert [d["version"] for d in docs] == [1] and docs[0]["content_hash"] == signed["content_hash"]
+    assert [d["version"] for d in docs] == [1, 2, 3] and docs[0]["content_hash"] == signed["content_hash"]
+    assert [d["reason"] for d in docs] == ["signed", "acknowledged", "countersigned"]  # each step appended
     assert docs[0]["content"]["employee"]["nip"] == STAFF_A[0]
     assert docs[0]["content"]["penilai"]["nip"] == KASI_A
 
@@ -193,7 +194,7 @@ def test_objection_window_is_fourteen_days_and_a_change_makes_a_new_document_ver
     assert r.status_code == 200, r.get_json()
     decided = r.get_json()
     assert decided["status"] == "decided" and decided["before"]["predikat"] == "KURANG_MISCONDUCT"
-    assert decided["after"]["predikat"] == "BAIK" and decided["after"]["document_version"] == 2
+    assert decided["after"]["predikat"] == "BAIK" and decided["after"]["document_version"] == 3  # signed, acknowledged
     problem(
         chain.post(f"/objections/{obj['id']}/decide", chain.as_(HEAD), {"decision": "upheld", "reason": "Ubah lagi."}),
         409,
@@ -209,9 +210,9 @@ def test_objection_window_is_fourteen_days_and_a_change_makes_a_new_document_ver
     assert chain.get(f"/objections?evaluation_id={late['id']}", chain.as_(KASI_B)).get_json()["items"] == []
     assert chain.get("/objections", chain.org.other_hr).get_json()["items"] == []
     docs = chain.get(f"/evaluations/{ev['id']}/documents", chain.as_(STAFF_B[0])).get_json()
-    assert [d["version"] for d in docs] == [1, 2]
-    assert docs[1]["previous_hash"] == docs[0]["content_hash"] and docs[1]["reason"] == "objection_changed"
-    assert docs[1]["content"]["predikat"] == "BAIK"
+    assert [d["version"] for d in docs] == [1, 2, 3]
+    assert docs[2]["previous_hash"] == docs[1]["content_hash"] and docs[2]["reason"] == "objection_changed"
+    assert docs[2]["content"]["predikat"] == "BAIK"
 
 
 def test_follow_up_after_countersign(chain):
