@@ -11,6 +11,7 @@ from flask import Response, flash, redirect, request, url_for
 from .auth import api, current_user, login_required
 from .client import ApiProblem
 from .pages_employee import EDITABLE, bp, cycle_of, cycles, load_plan, my_plan, my_rhk_labels, parent_labels
+from .pages_hr import units_in_tree_order
 from .skp_form import (
     APPROACHES,
     ASPECTS,
@@ -39,12 +40,29 @@ def _options(cycle_id: int) -> dict:
         raise
 
 
+def _unit_choices(plan: dict | None) -> list[tuple[str, str]]:
+    """The service units an IKI's realisation may come from (the unit's IKM, from the surveys): the
+    agency's units in tree order, plus any code this plan already holds that is no longer a unit,
+    so that saving the form never drops a link it did not show."""
+    units = units_in_tree_order(api().all(f"{P}/units"))
+    choices = [(u["code"], f"{'· ' * u['depth']}{u['name']} ({u['code']})") for u in units]
+    known = {code for code, _ in choices}
+    for r in (plan or {}).get("rhk", []):
+        for k in r["iki"]:
+            code = k.get("satisfaction_unit_code")
+            if code and code not in known:
+                known.add(code)
+                choices.append((code, code))
+    return choices
+
+
 def _form_page(
     status: int,
     *,
     form: dict,
     errors: dict,
     options: dict,
+    unit_choices: list,
     cycle: dict,
     plan: dict | None = None,
     etag: str | None = None,
@@ -67,6 +85,7 @@ def _form_page(
         options=options,
         field_labels=field_labels(errors),
         parent_choices=choices,
+        unit_choices=unit_choices,
         cycle=cycle,
         plan=plan,
         etag=etag,
@@ -93,7 +112,8 @@ def _form_flow(
     sent_etag = request.form.get("etag") or etag
     if request.form.get("more"):
         return _form_page(200, form=form, errors={}, etag=sent_etag, **kw)
-    content, errors, slots = content_from_form(form, head_of_unit)
+    unit_codes = frozenset(code for code, _ in kw["unit_choices"])
+    content, errors, slots = content_from_form(form, head_of_unit, unit_codes)
     if errors:
         return _form_page(422, form=form, errors=errors, etag=sent_etag, **kw)
     try:
@@ -154,6 +174,7 @@ def plan_new():
         create,
         head_of_unit=options.get("is_head_of_unit", False),
         options=options,
+        unit_choices=_unit_choices(None),
         cycle=cycle,
         action=url_for("employee.plan_new", cycle_id=cycle["id"]),
     )
@@ -239,6 +260,7 @@ def plan_edit(plan_id: int):
         head_of_unit=options.get("is_head_of_unit", data.get("is_head_of_unit")),
         etag=etag,
         options=options,
+        unit_choices=_unit_choices(data),
         cycle=cycle_of(data),
         plan=data,
         action=url_for("employee.plan_edit", plan_id=plan_id),
@@ -271,6 +293,7 @@ def _submit(plan_id: int):
             form=form_from_plan(data),
             errors=errors,
             options=options,
+            unit_choices=_unit_choices(data),
             cycle=cycle_of(data),
             plan=data,
             etag=etag,

@@ -18,7 +18,7 @@ ASPECTS = ("kuantitas", "kualitas", "waktu", "biaya")
 KINDS = ("utama", "tambahan")
 APPROACHES = ("kuantitatif", "kualitatif")
 RHK_SLOTS, IKI_SLOTS, MAX_RHK, MAX_IKI = 3, 3, 12, len(ASPECTS)
-IKI_FIELDS = ("aspect", "indicator", "target_value", "target_unit", "target_text")
+IKI_FIELDS = ("aspect", "indicator", "target_value", "target_unit", "target_text", "satisfaction_unit_code")
 _API_FIELD = re.compile(r"^rhk\[(\d+)\](?:\.iki\[(\d+)\])?(?:\.(\w+))?$")
 _RHK_FIELD = {
     "description": "description",
@@ -60,6 +60,7 @@ def _blank_iki(j: int) -> dict:
         "target_value": "",
         "target_unit": "",
         "target_text": "",
+        "satisfaction_unit_code": "",
     }
 
 
@@ -85,6 +86,7 @@ def form_from_plan(plan: dict) -> dict:
                 "target_value": "" if value is None else fmt_num(value),
                 "target_unit": k.get("target_unit") or "",
                 "target_text": k.get("target_text") or "",
+                "satisfaction_unit_code": k.get("satisfaction_unit_code") or "",
             }
     form["behaviour"] = {v: (plan.get("behaviour") or {}).get(v, "") for v in BERAKHLAK}
     annex = plan.get("annex") or {}
@@ -139,16 +141,20 @@ def form_from_request() -> dict:
 
 
 def _iki_blank(k: dict) -> bool:
-    return not (k["id"] or k["indicator"] or k["target_value"] or k["target_unit"] or k["target_text"])
+    return not any(k.get(name) for name in ("id", *IKI_FIELDS[1:]))
 
 
 def _rhk_blank(r: dict) -> bool:
     return not (r["id"] or r["description"] or r["parent"] or r["goal"]) and all(_iki_blank(k) for k in r["iki"])
 
 
-def content_from_form(form: dict, head_of_unit: bool) -> tuple[dict, dict, list]:
+def content_from_form(
+    form: dict, head_of_unit: bool, unit_codes: frozenset[str] = frozenset()
+) -> tuple[dict, dict, list]:
     """``(API content, {form field: message}, [(rhk slot, [iki slots])])`` — the slot map turns the
-    API's ``rhk[i].iki[j]`` back into the slot the person typed in."""
+    API's ``rhk[i].iki[j]`` back into the slot the person typed in. ``unit_codes``: the service units
+    an IKI may take its realisation from (the unit's survey index, IKM); the API stores any code, so a
+    code the form did not offer is refused here, beside the field, before anything is saved."""
     errors: dict[str, str] = {}
     slots: list[tuple[int, list[int]]] = []
     rhks = []
@@ -186,6 +192,9 @@ def content_from_form(form: dict, head_of_unit: bool) -> tuple[dict, dict, list]
                     errors[q + "target_unit"] = t("form.required")
             elif not k["target_text"] and not (k["target_value"] and k["target_unit"]):
                 errors[q + "target_text"] = t("employee.error.target_text")
+            unit_code = k.get("satisfaction_unit_code") or ""
+            if unit_code and unit_code not in unit_codes:
+                errors[q + "satisfaction_unit_code"] = t("employee.error.satisfaction_unit")
             kept.append(j)
             ikis.append(
                 {
@@ -195,6 +204,7 @@ def content_from_form(form: dict, head_of_unit: bool) -> tuple[dict, dict, list]
                     "target_value": value,
                     "target_unit": k["target_unit"] or None,
                     "target_text": k["target_text"] or None,
+                    "satisfaction_unit_code": unit_code or None,
                 }
             )
         if not ikis:
@@ -260,6 +270,7 @@ _LABELS = {
     "target_value": "employee.iki.target_value",
     "target_unit": "employee.iki.target_unit",
     "target_text": "employee.iki.target_text",
+    "satisfaction_unit_code": "employee.iki.satisfaction_unit",
 }
 _SLOT = re.compile(r"^rhk-(\d+)-(?:iki-(\d+)-)?(\w+)$")
 
