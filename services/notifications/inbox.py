@@ -1,5 +1,11 @@
 """The in-app inbox: a person's own notifications (another person's are 404), unread count, marking
-read. Its rows are written by ``recording`` in the consumer's transaction."""
+read. Its rows are written by ``recording`` in the consumer's transaction.
+
+HR officers sign in without a NIP, and the ``hr`` audience reaches the agency's HR contacts: a
+contact that is a person of the directory reads those messages in their own inbox, a contact that
+is only an address (``hr:<id>``) had them nowhere but in e-mail. A caller with the ``hr`` role and
+no NIP therefore reads the agency's HR inbox: the messages of its address-only HR contacts, one per
+event and template (two such contacts got the same message twice), read and marked read together."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
 from services.common.usecase import not_found, now
 
 from .models import Notification
+from .recording import DIGEST_EVENT
 from .shared import PREFIX, require_person, uow
 
 blp = Blueprint("inbox", __name__, url_prefix=PREFIX, description="My notifications (in-app inbox)")
@@ -56,9 +63,33 @@ class MarkedOut(Schema):
 # ------------------------------------------------------------------ use cases
 
 
+def hr_agency(p: Principal) -> str | None:
+    """The agency whose HR inbox the caller reads: HR without a NIP (None: the caller's own inbox)."""
+    if p.nip or p.is_admin or not p.has("hr") or not p.agency:
+        return None
+    return p.agency
+
+
+def _mine(p: Principal) -> list:
+    """The conditions of the caller's messages: a person's own, or (HR without a NIP) the agency's
+    address-only HR contacts' (digests excluded: their items are in the inbox already)."""
+    agency = hr_agency(p)
+    if agency is None:
+        return [Notification.recipient_nip == require_person(p), Notification.in_inbox.is_(True)]
+    return [
+        Notification.agency_code == agency,
+        Notification.recipient_nip.is_(None),
+        Notification.recipient_key.like("hr:%"),
+        Notification.event_type != DIGEST_EVENT,
+    ]
+
+
 def inbox_query(p: Principal, unread: bool | None = None):
-    nip = require_person(p)
-    stmt = select(Notification).where(Notification.recipient_nip == nip, Notification.in_inbox.is_(True))
+    mine = _mine(p)
+    stmt = select(Notification).where(*mine)
+    if hr_agency(p) is not None:  # one row per event and template, however many address-only contacts
+        first = select(func.min(Notification.id)).where(*mine).group_by(Notification.event_id, Notification.template)
+        stmt = stmt.where(Notification.id.in_(first))
     if unread is True:
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread is False:
@@ -67,9 +98,8 @@ def inbox_query(p: Principal, unread: bool | None = None):
 
 
 def get_notification(s: Session, p: Principal, notification_id: int) -> Notification:
-    nip = require_person(p)
-    n = s.get(Notification, notification_id)
-    if n is None or n.recipient_nip != nip or not n.in_inbox:
+    n = s.scalar(inbox_query(p).where(Notification.id == notification_id))
+    if n is None:
         raise not_found("notification", notification_id)
     return n
 
@@ -81,19 +111,26 @@ def unread_count(s: Session, p: Principal) -> int:
 def mark_read(s: Session, p: Principal, notification_id: int) -> Notification:
     n = get_notification(s, p, notification_id)
     if n.read_at is None:
-        n.read_at = now()
+        at = now()
+        if hr_agency(p) is not None:  # the same message to the agency's other address-only contacts too
+            s.execute(
+                update(Notification)
+                .where(*_mine(p), Notification.event_id == n.event_id, Notification.template == n.template)
+                .where(Notification.read_at.is_(None))
+                .values(read_at=at),
+                execution_options={"synchronize_session": False},
+            )
+        n.read_at = at
     return n
 
 
 def mark_all_read(s: Session, p: Principal) -> int:
-    nip = require_person(p)
+    shown = unread_count(s, p) if hr_agency(p) is not None else None  # HR: the messages as its inbox shows them
     result = s.execute(
-        update(Notification)
-        .where(Notification.recipient_nip == nip, Notification.in_inbox.is_(True), Notification.read_at.is_(None))
-        .values(read_at=now()),
+        update(Notification).where(*_mine(p), Notification.read_at.is_(None)).values(read_at=now()),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return shown if shown is not None else (result.rowcount or 0)
 
 
 # ------------------------------------------------------------------ views
@@ -104,7 +141,8 @@ class Inbox(MethodView):
     @blp.arguments(InboxQuery, location="query")
     @blp.response(200, page_schema(NotificationOut))
     def get(self, args):
-        """My notifications, oldest first (cursor pagination); ``unread=true`` for the unread ones."""
+        """My notifications, oldest first (cursor pagination); ``unread=true`` for the unread ones.
+        HR without a NIP: the agency's HR inbox (the messages of its HR contacts that are only an address)."""
         p = current_principal()
         with uow() as s:
             return paginate(s, inbox_query(p, args.get("unread")), Notification.id, args.get("cursor"), args["limit"])

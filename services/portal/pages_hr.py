@@ -5,7 +5,7 @@ words, units in tree order, and a refusal of a one-field form shown beside that 
 The pages: ``pages_hr_cycles.py`` (evaluation cycles with their completion per unit and stage),
 ``pages_hr_calibration.py`` (calibration against the distribution curve), ``pages_hr_surveys.py``
 (public satisfaction surveys, IKM) and ``pages_hr_reports.py`` (rater consistency, follow-up,
-audit log).
+audit log) and ``pages_hr_directory.py`` (units tree, employees, CSV import, acting officials).
 
 Every page calls the services' APIs with the signed-in HR user's own token, so an HR officer of
 another agency sees nothing of this one (the APIs scope each list and refuse each object)."""

@@ -28,7 +28,7 @@ def surveys():
     return _surveys_page({}, {}, 200)
 
 
-def _surveys_page(values: dict, errors: dict, status: int) -> Response:
+def _surveys_page(values: dict, errors: dict, status: int, follow_up: dict | None = None) -> Response:
     client = api()
     campaigns = client.all(f"{S}/campaigns")
     rows = []
@@ -48,6 +48,7 @@ def _surveys_page(values: dict, errors: dict, status: int) -> Response:
         values=values,
         errors=errors,
         unit_options=[(u["code"], f"{u['code']} — {u['name']}") for u in units],
+        follow_up=follow_up or {},  # a refused follow-up: its campaign, text and error, shown beside the field
     )
 
 
@@ -111,6 +112,30 @@ def survey_action(campaign_id: int, action: str):
         ),
         "ok",
     )
+    return redirect(url_for("hr.surveys") + f"#kampanye-{campaign_id}")
+
+
+FOLLOW_UP_MAX = 4000  # as the surveys API allows
+
+
+@bp.post("/survei/<int:campaign_id>/tindak-lanjut")
+@login_required("hr")
+def survey_follow_up(campaign_id: int):
+    """The unit's follow-up of a campaign's results (rencana tindak lanjut), published beside them on
+    the public results page; kept even after the campaign is closed."""
+    text = (request.form.get("follow_up") or "").strip()
+    if len(text) > FOLLOW_UP_MAX:
+        error = t("hr.survey.follow_up_too_long", n=FOLLOW_UP_MAX)
+        return _surveys_page({}, {}, 422, {"id": campaign_id, "value": text, "error": error})
+    try:
+        _, etag = api().get_with_etag(f"{S}/campaigns/{campaign_id}")
+        api().patch(f"{S}/campaigns/{campaign_id}", {"follow_up": text or None}, etag)
+    except ApiProblem as exc:
+        if exc.status not in (409, 412, 422):
+            raise
+        error = form_errors(exc, {"follow_up": "follow_up"}).get("follow_up") or exc.detail or t("error.generic.body")
+        return _surveys_page({}, {}, 422, {"id": campaign_id, "value": text, "error": error})
+    flash(t("hr.survey.follow_up_saved"), "ok")
     return redirect(url_for("hr.surveys") + f"#kampanye-{campaign_id}")
 
 

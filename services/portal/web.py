@@ -2,7 +2,8 @@
 and the error pages; each area's pages live beside this file (``AREAS``): the employee's
 (``pages_employee``: ``pages_plan``, ``pages_progress``), the supervisor's, the evaluations'
 (``pages_evaluations``: ``pages_rating``, ``pages_signoff``) and HR's (``pages_hr``: ``pages_hr_cycles``,
-``pages_hr_calibration``, ``pages_hr_surveys``, ``pages_hr_reports``).
+``pages_hr_calibration``, ``pages_hr_surveys``, ``pages_hr_reports``, ``pages_hr_directory``), and the
+notification pages (``pages_notifications``: everyone's settings; ``pages_hr_notifications``: HR's).
 
 Helpers every page uses: :func:`t` words a message in the page's language, :func:`page` renders a
 template, :func:`form_errors` turns an API's 422 problem into ``{form field: message}`` shown
@@ -47,8 +48,16 @@ bp = Blueprint("portal", __name__)
 AREAS = (
     ("pages_employee", "pages_plan", "pages_progress"),
     ("pages_supervisor",),
-    ("pages_evaluations", "pages_rating", "pages_signoff"),
-    ("pages_hr", "pages_hr_cycles", "pages_hr_calibration", "pages_hr_surveys", "pages_hr_reports"),
+    ("pages_evaluations", "pages_rating", "pages_signoff", "pages_verify"),
+    (
+        "pages_hr",
+        "pages_hr_cycles",
+        "pages_hr_calibration",
+        "pages_hr_surveys",
+        "pages_hr_reports",
+        "pages_hr_directory",
+    ),
+    ("pages_notifications", "pages_hr_notifications"),  # everyone's settings; HR's rules, contacts, webhooks, SIASN
 )
 P = "/plans/api/v1"
 R = "/reviews/api/v1"
@@ -388,7 +397,9 @@ NAV = {  # role → (endpoint, label key); an area not built yet is simply absen
         ("hr.cycles", "nav.hr_cycles"),
         ("hr.calibration", "nav.calibration"),
         ("hr.surveys", "nav.surveys"),
+        ("hr.directory", "nav.hr_directory"),
         ("hr.more", "nav.hr_more"),
+        ("hr.notifications", "notif.nav.hr"),
     ),
 }
 

@@ -186,6 +186,17 @@ def _(w, o):
     return Req(f"{P}/acting", json=body | {"end_date": "2027-01-31"})
 
 
+@spec("GET /plans/api/v1/acting")
+def _(w, o):
+    return Req(f"{P}/acting?limit=200&for_nip={PEOPLE[o]}", seen=items_with("id", w.ids["acting"][o]))
+
+
+@spec("POST /plans/api/v1/acting/<int:acting_id>/end")
+def _(w, o):
+    # ends on the day it was to end anyway: allowed calls change nothing
+    return Req(f"{P}/acting/{w.ids['acting'][o]}/end", json={"end_date": "2027-02-28"})
+
+
 @spec("GET /plans/api/v1/evidence/<int:evidence_id>")
 def _(w, o):
     return Req(f"{P}/evidence/{w.ids['evidence'][o]}")
@@ -331,6 +342,19 @@ for _action in ("acknowledge", "countersign", "sign"):
         (lambda w, o, a=_action: Req(ev(w, o, f"/{a}"))),
         True,
     )
+
+
+@spec("POST /reviews/api/v1/evaluations/documents:verify")
+def _(w, o):
+    """The object's stored PDF: an allowed caller is told it is authentic, a refused one that it is unknown."""
+    pdf = w.ids["document_pdf"][o]
+    return Req(
+        f"{R}/evaluations/documents:verify",
+        data={"file": (io.BytesIO(pdf), "penilaian.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+        seen=lambda resp: (resp.get_json(silent=True) or {}).get("verdict") == "authentic",
+    )
+
 
 SELF = {"achievements": "Dokumen selesai.", "challenges": "Data terlambat.", "improvement_plan": "Jadwal dimajukan."}
 
@@ -532,6 +556,22 @@ def _(w, o):
 @spec("GET /surveys/s/<slug>/thanks")
 def _(w, o):
     return Req(f"/surveys/s/{w.ids['slug'][o]}/thanks")
+
+
+@spec("POST /surveys/api/v1/read-model/rebuild", False)
+def _(w, o):
+    return Req(f"{S}/read-model/rebuild", real_server=True)
+
+
+@spec("GET /surveys/results/<agency>")
+def _(w, o):
+    return Req(f"/surveys/results/{w.ids['campaign_closed'][o][0]}")
+
+
+@spec("GET /surveys/results/<agency>/<int:campaign_id>")
+def _(w, o):
+    agency, campaign_id = w.ids["campaign_closed"][o]
+    return Req(f"/surveys/results/{agency}/{campaign_id}")
 
 
 # ================================================================== notifications

@@ -217,6 +217,16 @@ def _directory(w: World) -> None:
     r = org.post("/cycles", org.other_hr, {"year": 2027, "period_type": "quarterly"})
     w.ids["cycle_w"]["agency"] = w.ok(r)["id"]
     w.ids["cycle"]["other"] = w.ids["cycle_w"]["other"]
+    # acting appointments (Plt) for next year, so nobody's reach changes during the run
+    w.ids["acting"] = {}
+    for obj, acting, hr in (
+        ("own", STAFF_B[1], org.hr),
+        ("other", STAFF_B[2], org.hr),
+        ("agency", OTHER_PEERS[0], org.other_hr),
+    ):
+        body = {"acting_nip": acting, "for_nip": PEOPLE[obj], "kind": "plt"}
+        r = org.post("/acting", hr, body | {"start_date": "2027-02-01", "end_date": "2027-02-28"})
+        w.ids["acting"][obj] = w.ok(r)["id"]
 
 
 def advance_to(w: World, label: str, cycle_id: int, hr: dict) -> None:
@@ -286,10 +296,13 @@ def _progress(w: World) -> None:
 
 
 def _reviews(w: World) -> None:
-    from services.reviews.models import Evaluation, FollowUp, Objection
+    from services.reviews.document_pdf import render_pdf
+    from services.reviews.domain import content_hash
+    from services.reviews.models import Evaluation, EvaluationDocument, FollowUp, Objection
 
     app = w.emb.apps["reviews"]
     w.ids["evaluation"], w.ids["objection"], w.ids["followup"] = {}, {}, {}
+    w.ids["document_pdf"] = {}
     now = datetime(2026, 1, 6, tzinfo=timezone.utc)
     with app.extensions["kinerja"].session_factory() as s:
         for obj, nip in PEOPLE.items():
@@ -325,6 +338,20 @@ def _reviews(w: World) -> None:
             s.add_all([o, f])
             s.flush()
             w.ids["objection"][obj], w.ids["followup"][obj] = o.id, f.id
+            # a stored document version (the evaluation itself stays open) and its PDF, for the verify endpoint
+            content = {"evaluation_id": ev.id, "employee": {"nip": nip, "name": ev.employee_name}}
+            digest = content_hash(content)
+            s.add(
+                EvaluationDocument(
+                    evaluation_id=ev.id,
+                    version=1,
+                    content=content,
+                    content_hash=digest,
+                    reason="signed",
+                    created_at=now,
+                )
+            )
+            w.ids["document_pdf"][obj] = render_pdf(content, digest, 1, created_at=now)
         s.commit()
     w.ids["org_result"] = {}
     for obj, u, h in (("own", "SEK-A", w.org.hr), ("other", "INSP", w.org.hr), ("agency", "BIRO", w.org.other_hr)):
@@ -341,9 +368,10 @@ OTHER_PEERS = ["198909092012011011", "199010102013012012", "199111112014011013"]
 
 
 def _surveys(w: World) -> None:
+    w.pump()  # surveys learns the units from plans.unit.upserted
     body = {
-        "unit_code": "SEK-A",
-        "unit_name": "Seksi Perencanaan",
+        "unit_code": "UMUM",  # a unit both agencies have: the creates of either HR name it
+        "unit_name": "Bagian Umum",
         "service_type": "Pelayanan perizinan",
         "start_date": "2026-01-01",
         "end_date": "2026-03-31",
@@ -360,6 +388,15 @@ def _surveys(w: World) -> None:
     w.ids["campaign_w"] = {}
     for obj, h in (("own", w.org.hr), ("other", w.org.hr), ("agency", w.org.other_hr)):
         w.ids["campaign_w"][obj] = w.ok(w.client.post(f"{SAPI}/campaigns", headers=h, json=body))["id"]
+    # closed campaigns: their results are published (the public results pages)
+    w.ids["campaign_closed"] = {}
+    for obj, h in (("own", w.org.hr), ("other", w.org.hr), ("agency", w.org.other_hr)):
+        c = w.ok(w.client.post(f"{SAPI}/campaigns", headers=h, json=body))
+        w.ok(w.client.post(f"{SAPI}/campaigns/{c['id']}/open", headers=h))
+        w.ids["campaign_closed"][obj] = (
+            c["agency_code"],
+            w.ok(w.client.post(f"{SAPI}/campaigns/{c['id']}/close", headers=h))["id"],
+        )
     w.ids["campaign_body"] = body
 
 
