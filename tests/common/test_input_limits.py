@@ -36,7 +36,7 @@ from services.reviews.app import create_app as create_reviews_app
 from services.surveys.app import create_app as create_surveys_app
 from tests.conftest import PG_URL, _reachable
 from tests.plans.support import STAFF_A, FakeClock, Org, Tokens, seed
-from tests.surveys.support import NOW, Surveys, questionnaire
+from tests.surveys.support import NOW, Surveys, questionnaire, seed_units
 
 MiB = 1024 * 1024
 PROBLEM = "application/problem+json"
@@ -267,6 +267,7 @@ def test_surveys_kiosk_response_refuses_json_it_cannot_store(tmp_path):
     config = Config.from_env("surveys", env={"KINERJA_VAR": str(tmp_path)}, testing=True)
     app = create_surveys_app(config, clock=FakeClock(NOW))
     try:
+        seed_units(app)  # a campaign names a unit the directory has
         sv = Surveys(app, app.test_client())
         campaign = sv.open()
         path = f"/surveys/api/v1/campaigns/{campaign['id']}/responses"
