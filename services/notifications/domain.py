@@ -69,7 +69,7 @@ PERSON_CHANNELS = ("email", "apprise")
 #: queued → sent | failed (after retries); deferred (quiet hours / digest) → queued/sent; skipped (not sent on purpose)
 DELIVERY_STATUSES = ("queued", "sent", "failed", "deferred", "skipped")
 #: Who a rule addresses, relative to the event's payload.
-AUDIENCES = ("employee", "penilai", "atasan", "hr", "owner", "agency_all")
+AUDIENCES = ("employee", "penilai", "atasan", "hr", "owner", "agency_all", "rater")
 #: Reminder escalation ladder: the recipient's superior first, then the agency's HR contacts.
 ESCALATION_TARGETS = ("none", "superior", "hr")
 
@@ -80,6 +80,7 @@ TEMPLATES = (
     "plan.approved",
     "plan.revised",
     "feedback.given",
+    "evidence.reviewed",
     "cycle.stage_changed",
     "cycle.stage_opened",
     "evaluation.opened",
@@ -93,6 +94,8 @@ TEMPLATES = (
     "objection.decided",
     "calibration.violation_found",
     "followup.planned",
+    "peers.proposed",
+    "peer.requested",
     "ikm.computed",
     "reminder.generic",
     "reminder.skp_submission",
@@ -146,6 +149,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r("plans.plan.approved", "employee", "plan.approved"),
     _r("plans.plan.revised", "penilai", "plan.revised"),
     _r("plans.feedback.given", "employee", "feedback.given"),
+    _r("plans.evidence.reviewed", "employee", "evidence.reviewed"),
     _r("plans.cycle.stage_changed", "hr", "cycle.stage_changed"),
     _r("plans.cycle.stage_changed", "agency_all", "cycle.stage_opened", state=STAGE_OPENINGS),
     _r("reviews.evaluation.opened", "employee", "evaluation.opened"),
@@ -163,6 +167,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r("reviews.calibration.violation_found", "hr", "calibration.violation_found"),
     _r("reviews.followup.planned", "employee", "followup.planned"),
     _r("reviews.followup.planned", "owner", "followup.planned"),
+    _r("reviews.peers.proposed", "penilai", "peers.proposed"),
+    _r("reviews.peer.requested", "rater", "peer.requested"),
     _r("surveys.ikm.computed", "hr", "ikm.computed"),
 )
 

@@ -94,6 +94,8 @@ RULE_TYPES = (
     "reviews.objection.decided",
     "reviews.calibration.violation_found",
     "reviews.followup.planned",
+    "reviews.peers.proposed",
+    "reviews.peer.requested",
     "surveys.ikm.computed",
 )
 #: … and the wildcards that bring every other plans/reviews/surveys event for agency webhooks.

@@ -143,6 +143,8 @@ class Recipients:
             nip = data.get("employee_nip")
         elif audience == "owner":
             nip = data.get("owner_nip")
+        elif audience == "rater":  # a colleague asked for peer feedback
+            nip = data.get("rater_nip")
         elif audience == "penilai":
             nip = data["penilai_nip"] if "penilai_nip" in data else self.superior_of(data.get("employee_nip"))
         elif audience == "atasan":

@@ -25,6 +25,7 @@ from . import (
     skp,
     skp_approval,
     skp_cascade,
+    skp_print,
 )
 
 SERVICE = "plans"
@@ -40,6 +41,7 @@ BLUEPRINTS = [
     skp.blp,
     skp_cascade.blp,
     skp_approval.blp,
+    skp_print.blp,
     progress.blp,
     dailylogs.blp,
     feedback.blp,

@@ -307,6 +307,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "realisation.record": frozenset({"monitoring", "annual_evaluation"}),
     "dailylog.write": frozenset({"planning", "monitoring", "annual_evaluation"}),
     "feedback.give": frozenset({"monitoring", "annual_evaluation"}),
+    "feedback.reply": frozenset({"monitoring", "annual_evaluation"}),
 }
 
 #: Optional narrowing inside ``monitoring``: action → the phases that allow it. An action

@@ -131,10 +131,37 @@ class FeedbackGiven(Schema):
     cycle_id = fields.Integer(required=True)
     employee_nip = fields.String(required=True)
     giver_nip = fields.String(required=True)
+    kind = fields.String(load_default="feedback")  # feedback | coaching (bimbingan kinerja)
     rhk_id = fields.String(allow_none=True)
     value_code = fields.String(allow_none=True)
     period_seq = fields.Integer(allow_none=True)
     text = fields.String(required=True)
+
+
+class FeedbackReplied(Schema):
+    reply_id = fields.Integer(required=True)
+    feedback_id = fields.Integer(required=True)
+    plan_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    employee_nip = fields.String(required=True)
+    giver_nip = fields.String(required=True)
+    kind = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class EvidenceReviewed(Schema):
+    evidence_id = fields.Integer(required=True)
+    realisation_id = fields.Integer(required=True)
+    plan_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    penilai_nip = fields.String(allow_none=True, metadata={"description": "who reviewed (the penilai or Plt/Plh)"})
+    iki_id = fields.String(required=True)
+    period_seq = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "accepted | needs_replacement"})
+    note = fields.String(allow_none=True)
 
 
 PUBLISHES = [
@@ -180,7 +207,17 @@ PUBLISHES = [
         ("reviews",),
     ),
     EventSpec(
-        "plans.feedback.given", FeedbackGiven, "The superior gave continuous feedback.", ("reviews", "notifications")
+        "plans.feedback.given",
+        FeedbackGiven,
+        "The superior gave continuous feedback or recorded a coaching session (kind).",
+        ("reviews", "notifications"),
+    ),
+    EventSpec("plans.feedback.replied", FeedbackReplied, "The employee replied to feedback or a coaching record."),
+    EventSpec(
+        "plans.evidence.reviewed",
+        EvidenceReviewed,
+        "The penilai accepted an evidence file or asked for another (with a note).",
+        ("notifications",),
     ),
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}

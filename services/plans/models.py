@@ -239,6 +239,11 @@ class Evidence(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by: Mapped[str] = mapped_column(String(200))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the penilai's check of the file: pending | accepted | needs_replacement (with a note saying what to send)
+    review_status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DailyLog(Base):
@@ -269,5 +274,18 @@ class Feedback(Base):
     rhk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     value_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     period_id: Mapped[int | None] = mapped_column(ForeignKey("periods.id"), nullable=True)
+    # feedback (umpan balik) or coaching (bimbingan kinerja): a record of a coaching session
+    kind: Mapped[str] = mapped_column(String(20), default="feedback", server_default="feedback")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedbackReply(Base):
+    """The employee's answer to a feedback or coaching record: the conversation stays beside the note."""
+
+    __tablename__ = "feedback_replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
+    author_nip: Mapped[str] = mapped_column(String(18))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

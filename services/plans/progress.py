@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import UtcDateTime, capped
-from services.common.usecase import not_found, now, platform, record, validation
+from services.common.usecase import not_found, now, platform, record, today, validation
 
-from .access import PREFIX, refuse_machine_client
+from .access import PREFIX, acting_for, in_agency, refuse_machine_client, superior_lookup
 from .cycles import guard_stage, period_of
 from .models import Cycle, Evidence, Iki, Period, Plan, Realisation
 from .schemas import ID
 from .skp import get_plan, require_owner
+from .skp_approval import require_penilai
 
 blp = Blueprint("progress", __name__, url_prefix=PREFIX, description="Realisation of IKI and its evidence")
 
@@ -41,6 +42,9 @@ EVIDENCE_TYPES = {
     "text/plain": (),
     "text/csv": (),
 }
+
+#: what the penilai may say of a file (a new upload starts ``pending``)
+EVIDENCE_REVIEW_STATUSES = ("accepted", "needs_replacement")
 
 # ------------------------------------------------------------------ schemas
 
@@ -66,6 +70,10 @@ class EvidenceOut(Schema):
     size = fields.Integer()
     sha256 = fields.String()
     uploaded_at = UtcDateTime()
+    review_status = fields.String(metadata={"description": "pending | accepted | needs_replacement"})
+    review_note = fields.String(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
 
 
 class RealisationOut(Schema):
@@ -90,6 +98,11 @@ class RealisationQuery(Schema):
 
 class EvidenceUpload(Schema):
     file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+class EvidenceReviewIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(EVIDENCE_REVIEW_STATUSES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 # ------------------------------------------------------------------ realisation
@@ -279,15 +292,85 @@ def add_evidence(
     return ev
 
 
-def get_evidence(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, bytes]:
+def may_open_evidence(s: Session, p: Principal, plan: Plan) -> bool:
+    """An evidence file opens for its owner, HR of the agency (and admin), the penilai and the atasan
+    penilai — each as today's directory has them, or their acting official (Plt/Plh). The atasan
+    penilai is included because they countersign the evaluation and decide an objection, which
+    weighs the realisation "based on evidence" (PP 30/2019 Pasal 59); officials higher up the line
+    see the plan and its realisations but not the files (the issue: owner, penilai and HR)."""
+    if p.nip == plan.employee_nip or in_agency(p, plan.agency_code):
+        return True
+    if not p.nip:
+        return False
+    stand_in_for = acting_for(s, p.nip, today())
+    superior_of = superior_lookup(s)
+    penilai = superior_of(plan.employee_nip)
+    atasan = superior_of(penilai) if penilai else None
+    return any(n and (n == p.nip or n in stand_in_for) for n in (penilai, atasan))
+
+
+def _evidence_and_plan(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, Plan]:
+    """The file and its plan, 404 for whoever may not read the plan (nothing said of its existence)."""
     refuse_machine_client(p)
     ev = s.get(Evidence, evidence_id)
     if ev is None:
         raise not_found("evidence", evidence_id)
     r = s.get(Realisation, ev.realisation_id)
-    get_plan(s, p, r.plan_id)
+    return ev, get_plan(s, p, r.plan_id)
+
+
+def get_evidence(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, bytes]:
+    ev, plan = _evidence_and_plan(s, p, evidence_id)
+    if not may_open_evidence(s, p, plan):
+        raise Problem(403, "evidence.only_reader")
     content = s.scalar(select(Evidence.content).where(Evidence.id == evidence_id))
     return ev, content
+
+
+def _review_state(ev: Evidence) -> dict:
+    return {"status": ev.review_status, "note": ev.review_note}
+
+
+def review_evidence(s: Session, p: Principal, evidence_id: int, data: dict) -> Evidence:
+    """The penilai (or their Plt/Plh) accepts a file or asks for another — then a note saying what
+    to send is required. Audited; ``plans.evidence.reviewed`` tells the employee."""
+    ev, plan = _evidence_and_plan(s, p, evidence_id)
+    require_penilai(s, p, plan)
+    note = (data.get("note") or "").strip() or None
+    if data["status"] == "needs_replacement" and not note:
+        raise validation([("note", "evidence.note_required")])
+    before = _review_state(ev)
+    ev.review_status, ev.review_note = data["status"], note
+    ev.reviewed_by, ev.reviewed_at = p.sub, now()
+    s.flush()
+    r = s.get(Realisation, ev.realisation_id)
+    record(
+        s,
+        p,
+        "evidence.reviewed",
+        "evidence",
+        ev.id,
+        before=before,
+        after=_review_state(ev),
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+        event="plans.evidence.reviewed",
+        data={
+            "evidence_id": ev.id,
+            "realisation_id": r.id,
+            "plan_id": plan.id,
+            "cycle_id": plan.cycle_id,
+            "agency_code": plan.agency_code,
+            "employee_nip": plan.employee_nip,
+            "penilai_nip": p.nip,
+            "iki_id": r.iki_id,
+            "period_seq": s.scalar(select(Period.seq).where(Period.id == r.period_id)),
+            "filename": ev.filename,
+            "status": ev.review_status,
+            "note": ev.review_note,
+        },
+    )
+    return ev
 
 
 # ------------------------------------------------------------------ views
@@ -357,3 +440,15 @@ class EvidenceDownload(MethodView):
                 "X-Content-Type-Options": "nosniff",
             },
         )
+
+
+@blp.route("/evidence/<int:evidence_id>/review")
+class EvidenceReview(MethodView):
+    @blp.arguments(EvidenceReviewIn)
+    @blp.response(200, EvidenceOut)
+    def post(self, data, evidence_id):
+        """Accept an evidence file or ask for another (``needs_replacement``, a note required): the
+        penilai or their acting official; the employee is notified."""
+        p = current_principal()
+        with platform().uow() as s:
+            return review_evidence(s, p, evidence_id, data)

@@ -26,7 +26,7 @@ from .skp_form import (
     form_from_request,
     is_slot,
 )
-from .web import BERAKHLAK, NotYours, P, forbidden, page, t
+from .web import BERAKHLAK, NotYours, P, error_page, forbidden, page, t
 
 OPEN_STAGES = ("planning", "monitoring")  # an SKP may be drafted while the cycle is in one of these
 
@@ -192,8 +192,13 @@ def plan(plan_id: int):
     cycle = cycle_of(data)
     options = _options(data["cycle_id"])
     versions = api().get(f"{P}/plans/{plan_id}/versions") if data["revision"] else []
+    from .pages_feedback import feedback_of, grouped, superior_name  # the superior's notes and my replies
+
+    notes = feedback_of(plan_id) if data["status"] in ("approved", "revised") else []
     return page(
         "portal/employee/plan.html",
+        feedback_groups=grouped(data, notes, cycle, {user.nip: user.name} | superior_name(options)),
+        feedback_count=len(notes),
         plan=data,
         etag=etag,
         cycle=cycle,
@@ -238,6 +243,33 @@ def plan_version(plan_id: int, revision: int):
         parents=parents,
         berakhlak=BERAKHLAK,
         penilai_name=None,
+    )
+
+
+@bp.get("/skp/<int:plan_id>/cetak.pdf")
+@login_required()
+def plan_pdf(plan_id: int):
+    """The printable SKP (``?versi=`` a kept approved version), fetched from the plans service with the
+    user's token and language and passed on as it is: the service decides who may print it."""
+    revision = request.args.get("versi", type=int)
+    try:
+        upstream = api().request(
+            "GET",
+            f"{P}/plans/{plan_id}/skp.pdf",
+            params={"version": revision},
+            headers={"Accept": "application/pdf"},
+        )
+    except ApiProblem as exc:
+        if exc.status in (403, 404, 422):
+            return forbidden()
+        raise
+    if not upstream.headers.get("content-type", "").startswith("application/pdf"):
+        return error_page(503, "error.unavailable")
+    disposition = upstream.headers.get("content-disposition") or f'inline; filename="skp-{plan_id}.pdf"'
+    return Response(
+        upstream.content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
     )
 
 

@@ -21,6 +21,7 @@ from .pages_evaluations import (
     shown,
     stage_allows,
 )
+from .pages_feedback import rating_notes
 from .web import BERAKHLAK, P, R, forbidden, page, settings, t
 
 
@@ -92,6 +93,7 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
         values=BERAKHLAK,
         behaviour=(plan or {}).get("behaviour") or {},
         peers=_peer_summary(evaluation_id),
+        continuous=rating_notes(ev, plan, cycle),  # continuous feedback and coaching per RHK and value
         can_rate=ev["status"] in ("open", "self_assessed", "rated") and stage_allows(cycle, ev, "rate"),
         can_sign=ev["status"] == "rated" and stage_allows(cycle, ev, "sign"),
     )

@@ -48,16 +48,22 @@ bp = Blueprint("portal", __name__)
 AREAS = (
     ("pages_employee", "pages_plan", "pages_progress"),
     ("pages_supervisor",),
+    ("pages_evidence",),  # evidence review: the penilai opens each file, accepts it or asks for another
+    ("pages_feedback",),  # continuous feedback and coaching: the superior writes, the employee replies
     ("pages_evaluations", "pages_rating", "pages_signoff", "pages_verify"),
     (
         "pages_hr",
         "pages_hr_cycles",
         "pages_hr_calibration",
+        "pages_hr_orgresults",  # organisation results per unit, the distribution rules, rating adjustments
         "pages_hr_surveys",
         "pages_hr_reports",
         "pages_hr_directory",
     ),
     ("pages_notifications", "pages_hr_notifications"),  # everyone's settings; HR's rules, contacts, webhooks, SIASN
+    ("pages_exports",),  # Excel exports for HR (/hr/ekspor) and supervisors (/tim/ekspor)
+    ("pages_bulk",),  # a supervisor's bulk approve and bulk sign (/tim/massal)
+    ("pages_peers",),  # peer nomination: the employee proposes, the penilai approves, peers answer (/rekan)
 )
 P = "/plans/api/v1"
 R = "/reviews/api/v1"
@@ -341,6 +347,7 @@ def home():
         mine = client.get(f"{P}/plans", cycle_id=cycle["id"], employee_nip=user.nip, limit=5)["items"]
         ctx["my_plan"] = mine[0] if mine else None
         ctx["my_evaluations"] = client.get(f"{R}/evaluations", role="employee", cycle_id=cycle["id"], limit=50)["items"]
+        ctx["peer_requests"] = client.get(f"{R}/evaluations", role="peer", limit=50)["items"]  # pages_peers answers
     if user.is_supervisor and cycle:
         ctx["waiting_plans"] = client.get(
             f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip, status="submitted", limit=200
@@ -391,6 +398,7 @@ NAV = {  # role → (endpoint, label key); an area not built yet is simply absen
         ("employee.plans", "nav.my_skp"),
         ("employee.daily_logs", "nav.daily_log"),
         ("evaluations.mine", "nav.my_evaluations"),
+        ("peers.index", "peers.nav"),
     ),
     "supervisor": (("supervisor.team", "nav.team"), ("evaluations.team", "nav.team_evaluations")),
     "hr": (

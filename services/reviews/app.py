@@ -23,6 +23,7 @@ from . import (
     models,
     objections,
     orgresults,
+    peer_proposals,
     peers,
     readmodel,
     siasn_export,
@@ -37,6 +38,7 @@ MIGRATIONS = HERE / "migrations"
 BLUEPRINTS = [
     evaluations.blp,
     peers.blp,
+    peer_proposals.blp,
     signoff.blp,
     document.blp,
     document_verify.blp,

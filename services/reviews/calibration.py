@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.errors import Problem
-from services.common.http import UtcDateTime
+from services.common.http import UtcDateTime, capped
 from services.common.usecase import emit, now, platform, record
 
 from . import domain
@@ -25,6 +25,7 @@ from .access import (
     PREFIX,
     agency_cycle,
     evaluation_action,
+    get_evaluation,
     guard,
     not_frozen,
     penilai_or_hr,
@@ -70,6 +71,16 @@ class AdjustIn(Schema):
     rating_hasil = fields.String(validate=RATING)
     rating_perilaku = fields.String(validate=RATING)
     reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
+
+
+class AdjustmentOut(Schema):
+    id = fields.Integer(required=True)
+    evaluation_id = fields.Integer(required=True)
+    before = fields.Dict(required=True)
+    after = fields.Dict(required=True)
+    reason = fields.String(required=True)
+    by = fields.String(required=True)
+    at = UtcDateTime(required=True)
 
 
 class ConsistencyQuery(Schema):
@@ -274,6 +285,15 @@ def adjust(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     return ev
 
 
+def adjustments_of(s: Session, p: Principal, ev: Evaluation) -> list[Adjustment]:
+    """The calibration history of one rating, oldest first: who may adjust it (HR, the penilai)
+    may see what was changed before, from what to what and why."""
+    if not penilai_or_hr(p, ev.agency_code, ev.penilai_nip):
+        raise Problem(403, "evaluation.only_penilai")
+    stmt = select(Adjustment).where(Adjustment.evaluation_id == ev.id).order_by(Adjustment.at, Adjustment.id)
+    return capped(s, stmt, "adjustments")  # one per calibration change of one rating
+
+
 # ------------------------------------------------------------------ rater consistency
 
 
@@ -383,6 +403,17 @@ class Adjust(MethodView):
     def post(self, data, evaluation_id):
         """Calibration adjustment with a reason (HR or the penilai); before and after are kept."""
         return evaluation_action(evaluation_id, adjust, data)
+
+
+@blp.route("/evaluations/<int:evaluation_id>/adjustments")
+class Adjustments(MethodView):
+    @blp.response(200, AdjustmentOut(many=True))
+    def get(self, evaluation_id):
+        """The rating's calibration adjustments, oldest first, each with before, after and reason
+        (HR or the penilai)."""
+        p = current_principal()
+        with uow() as s:
+            return adjustments_of(s, p, get_evaluation(s, p, evaluation_id))
 
 
 @blp.route("/rater-consistency")

@@ -29,7 +29,7 @@ from .access import (
     refuse_machine_client,
     uow,
 )
-from .models import Evaluation, PlanRef, RealisationRef
+from .models import Evaluation, PeerRater, PlanRef, RealisationRef
 from .orgresults import org_result_of
 from .schemas import PREDIKAT, RATING, SEQ, TEXT, EvaluationOut, EvaluationSummary
 
@@ -51,7 +51,10 @@ class EvaluationQuery(PageArgs):
     status = fields.String()
     predikat = fields.String(validate=PREDIKAT)
     employee_nip = fields.String()
-    role = fields.String(validate=validate.OneOf(("employee", "penilai", "atasan")))
+    role = fields.String(
+        validate=validate.OneOf(("employee", "penilai", "atasan", "peer")),
+        metadata={"description": "peer: the evaluations I am asked to give peer feedback on, not answered yet"},
+    )
 
 
 class SelfAssessmentIn(Schema):
@@ -92,13 +95,23 @@ class RatingIn(Schema):
     recommendations = fields.String(load_default=None, allow_none=True, validate=TEXT)
 
 
+#: what a peer rater's list shows of an evaluation: whom and which period, nothing of the appraisal
+PEER_VIEW = ("id", "cycle_id", "kind", "period_seq", "period_name", "employee_nip", "employee_name", "unit_code")
+
+
 # ------------------------------------------------------------------ use cases
 
 
 def evaluation_query(p: Principal, args: dict):
     refuse_machine_client(p)
     stmt = select(Evaluation)
-    if p.is_admin:
+    if args.get("role") == "peer":  # open peer requests, whoever asks (HR and admin rate as people too)
+        asked = select(PeerRater.evaluation_id).where(
+            PeerRater.rater_nip == (p.nip or "\0"), PeerRater.answered_at.is_(None)
+        )
+        frozen = [st for st in domain.EVALUATION_STATUSES if domain.frozen(st)]
+        stmt = stmt.where(Evaluation.id.in_(asked), Evaluation.status.not_in(frozen))
+    elif p.is_admin:
         pass
     elif p.has("hr"):
         stmt = stmt.where(Evaluation.agency_code == p.agency)
@@ -291,10 +304,14 @@ class Evaluations(MethodView):
     @blp.response(200, page_schema(EvaluationSummary))
     def get(self, args):
         """Evaluations the caller may see: their own, those they rate (``role=penilai``) or
-        countersign (``role=atasan``); HR their agency. Filters: cycle, period, unit, status, predikat."""
+        countersign (``role=atasan``); HR their agency. Filters: cycle, period, unit, status, predikat.
+        ``role=peer``: the open peer requests of the caller, each with who and which period only."""
         p = current_principal()
         with uow() as s:
-            return paginate(s, evaluation_query(p, args), Evaluation.id, args.get("cursor"), args["limit"])
+            page = paginate(s, evaluation_query(p, args), Evaluation.id, args.get("cursor"), args["limit"])
+            if args.get("role") == "peer":  # a peer learns whom and which period, nothing of the appraisal
+                page["items"] = [{k: getattr(ev, k) for k in PEER_VIEW} for ev in page["items"]]
+            return page
 
 
 @blp.route("/<int:evaluation_id>")

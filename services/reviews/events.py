@@ -80,6 +80,20 @@ class FollowUpPlanned(Schema):
     due_date = fields.Date(allow_none=True)
 
 
+class PeersProposed(EvaluationRef):
+    proposed = fields.Integer(required=True, metadata={"description": "how many colleagues were proposed"})
+
+
+class PeerRequested(Schema):
+    evaluation_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    period_name = fields.String(required=True)
+    employee_nip = fields.String(required=True, metadata={"description": "the employee whose behaviour is rated"})
+    employee_name = fields.String(required=True)
+    rater_nip = fields.String(required=True, metadata={"description": "the colleague asked to answer"})
+
+
 PUBLISHES = [
     EventSpec(
         "reviews.evaluation.opened",
@@ -118,6 +132,18 @@ PUBLISHES = [
         "reviews.objection.decided",
         ObjectionDecided,
         "The atasan penilai decided the objection (final).",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.peers.proposed",
+        PeersProposed,
+        "The employee proposed colleagues as peer raters; the penilai approves by nominating.",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.peer.requested",
+        PeerRequested,
+        "A colleague was nominated as peer rater and is asked for feedback per BerAKHLAK value (one per rater).",
         ("notifications",),
     ),
     EventSpec(

@@ -188,6 +188,17 @@ class PeerRater(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class PeerProposal(Base):
+    """The employee's proposal of peer raters; the penilai approves it by nominating (``approved_at``)."""
+
+    __tablename__ = "peer_proposals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    rater_nips: Mapped[list] = mapped_column(JSON)
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class OrgResult(Base):
     """Capaian kinerja organisasi of a unit for a period (period_seq 0 = annual)."""
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
-from services.common.usecase import not_found, now, record, settings, validation
+from services.common.usecase import emit, not_found, now, record, settings, validation
 
-from . import domain
+from . import domain, peer_proposals
 from .access import PREFIX, get_evaluation, not_frozen, only_penilai, uow
 from .models import Evaluation, PeerRater, Person
 from .schemas import NIP_DOC, RATING, TEXT
@@ -75,10 +75,14 @@ def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) ->
     if round_closed(ev, raters):
         raise Problem(409, "peer.round_closed")
     existing = {r.rater_nip for r in raters}
-    for nip in nips:
-        if nip not in existing:
-            s.add(PeerRater(evaluation_id=ev.id, rater_nip=nip, nominated_by=p.sub))
+    added = list(dict.fromkeys(n for n in nips if n not in existing))
+    for nip in added:
+        s.add(PeerRater(evaluation_id=ev.id, rater_nip=nip, nominated_by=p.sub))
+    peer_proposals.approve_proposal(s, ev)
     s.flush()
+    employee = s.get(Person, ev.employee_nip)
+    for nip in added:  # each rater is asked (notified); the rated employee reads no event
+        emit(s, "reviews.peer.requested", ev.id, peer_request_ref(ev, employee, nip))
     record(
         s,
         p,
@@ -89,6 +93,19 @@ def nominate_peers(s: Session, p: Principal, ev: Evaluation, nips: list[str]) ->
         agency=ev.agency_code,  # no subject: the rated employee's audit view must not list the raters
     )
     return list(s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)))
+
+
+def peer_request_ref(ev: Evaluation, employee: Person | None, rater_nip: str) -> dict:
+    """The payload of ``reviews.peer.requested`` (``events.PeerRequested``)."""
+    return {
+        "evaluation_id": ev.id,
+        "cycle_id": ev.cycle_id,
+        "agency_code": ev.agency_code,
+        "period_name": ev.period_name,
+        "employee_nip": ev.employee_nip,
+        "employee_name": employee.name if employee else ev.employee_nip,
+        "rater_nip": rater_nip,
+    }
 
 
 def answer_peer(s: Session, p: Principal, evaluation_id: int, data: dict) -> PeerRater:

@@ -202,6 +202,11 @@ def _(w, o):
     return Req(f"{P}/evidence/{w.ids['evidence'][o]}")
 
 
+@spec("POST /plans/api/v1/evidence/<int:evidence_id>/review")
+def _(w, o):
+    return Req(f"{P}/evidence/{w.ids['evidence'][o]}/review", json={"status": "accepted"})
+
+
 @spec("GET /plans/api/v1/plans")
 def _(w, o):
     return Req(f"{P}/plans?limit=200&employee_nip={PEOPLE[o]}", seen=items_with("id", w.ids["plan"][o]))
@@ -217,7 +222,7 @@ def plan_path(w, o, tail=""):
     return f"{P}/plans/{w.ids['plan'][o]}{tail}"
 
 
-for _tail in ("", "/versions", "/versions/1", "/coverage", "/realisations", "/feedback"):
+for _tail in ("", "/versions", "/versions/1", "/coverage", "/realisations", "/feedback", "/skp.pdf"):
     _key = {"": "/plans/<int:plan_id>", "/versions/1": "/plans/<int:plan_id>/versions/<int:revision>"}.get(
         _tail, f"/plans/<int:plan_id>{_tail}"
     )
@@ -247,6 +252,11 @@ def _(w, o):
 @spec("POST /plans/api/v1/plans/<int:plan_id>/feedback")
 def _(w, o):
     return Req(plan_path(w, o, "/feedback"), json={"value_code": "akuntabel", "text": "Laporan tepat waktu."})
+
+
+@spec("POST /plans/api/v1/plans/<int:plan_id>/feedback/<int:feedback_id>/replies")
+def _(w, o):
+    return Req(plan_path(w, o, f"/feedback/{w.ids['feedback'][o]}/replies"), json={"text": "Terima kasih."})
 
 
 def _iki(w, o) -> str:
@@ -335,7 +345,7 @@ def _(w, o):
     return Req(f"{R}/evaluations?limit=200&employee_nip={PEOPLE[o]}", seen=items_with("id", w.ids["evaluation"][o]))
 
 
-for _tail in ("", "/suggestion", "/documents", "/document.pdf", "/peer-feedback"):
+for _tail in ("", "/suggestion", "/documents", "/document.pdf", "/peer-feedback", "/peer-proposal", "/adjustments"):
     SPECS[f"GET {R}/evaluations/<int:evaluation_id>{_tail}"] = ((lambda w, o, t=_tail: Req(ev(w, o, t))), True)
 for _action in ("acknowledge", "countersign", "sign"):
     SPECS[f"POST {R}/evaluations/<int:evaluation_id>/{_action}"] = (
@@ -388,6 +398,11 @@ def _(w, o):
 @spec("POST /reviews/api/v1/evaluations/<int:evaluation_id>/peers")
 def _(w, o):
     return Req(ev(w, o, "/peers"), json={"rater_nips": OTHER_PEERS} if o == "agency" else PEERS)
+
+
+@spec("PUT /reviews/api/v1/evaluations/<int:evaluation_id>/peer-proposal")
+def _(w, o):
+    return Req(ev(w, o, "/peer-proposal"), json={"rater_nips": OTHER_PEERS} if o == "agency" else PEERS)
 
 
 @spec("POST /reviews/api/v1/evaluations/<int:evaluation_id>/peer-feedback")

@@ -292,7 +292,31 @@ def _progress(w: World) -> None:
         )
         w.ids["evidence"][obj] = w.ok(r)["id"]
         w.ok(org.post("/daily-logs", h, {"date": "2026-01-05", "activity": "Menyusun laporan", "minutes": 60}))
+    _feedback(w)
     w.pump()
+
+
+def _feedback(w: World) -> None:
+    """A coaching record on each object's plan (the agency's employee has no superior to give one
+    through the API, so they are written directly), for the employee's replies."""
+    from services.plans.models import Feedback
+
+    givers = {"own": KASI_A, "other": X, "agency": OTHER_EMP}
+    w.ids["feedback"] = {}
+    with w.emb.apps["plans"].extensions["kinerja"].session_factory() as s:
+        for obj, giver in givers.items():
+            fb = Feedback(
+                plan_id=w.ids["plan"][obj],
+                giver_nip=giver,
+                value_code="akuntabel",
+                kind="coaching",
+                text="Sesi bimbingan.",
+                created_at=datetime(2026, 1, 5, tzinfo=timezone.utc),
+            )
+            s.add(fb)
+            s.flush()
+            w.ids["feedback"][obj] = fb.id
+        s.commit()
 
 
 def _reviews(w: World) -> None:

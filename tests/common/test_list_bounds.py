@@ -31,6 +31,7 @@ CAPPED = {  # plain lists, bounded by capped() (LIST_CAP, org-results: ORG_RESUL
     "/plans/api/v1/plans/{plan_id}/realisations": "one per IKI and period of the plan",
     "/plans/api/v1/plans/{plan_id}/feedback": "the superiors' feedback on one plan",
     "/reviews/api/v1/evaluations/{evaluation_id}/documents": "one per signed version of the evaluation",
+    "/reviews/api/v1/evaluations/{evaluation_id}/adjustments": "one per calibration change of one rating",
     "/reviews/api/v1/org-results": "units × periods of one cycle (narrow with unit_code)",
 }
 STRUCTURAL = {  # objects holding lists bounded by what they describe
@@ -39,6 +40,7 @@ STRUCTURAL = {  # objects holding lists bounded by what they describe
     "/plans/api/v1/plans/cascade-options": "the superior's RHK (one plan)",
     "/plans/api/v1/plans/{plan_id}/coverage": "one plan's RHK and the superior's direct subordinates",
     "/reviews/api/v1/objections/{objection_id}": "the statements of one objection",
+    "/reviews/api/v1/evaluations/{evaluation_id}/peer-proposal": "at most 20 proposed; candidates capped at 200",
     "/reviews/api/v1/distribution-rules": "one rule per predikat",
     "/reviews/api/v1/calibration": "one row per unit of the cycle",
     "/reviews/api/v1/rater-consistency": "one row per rater of the cycle",

@@ -38,6 +38,8 @@ EXPECTED = {  # the issue's table: event → audiences
     "reviews.objection.decided": ["employee", "penilai"],
     "reviews.calibration.violation_found": ["hr"],
     "reviews.followup.planned": ["employee", "owner"],
+    "reviews.peers.proposed": ["penilai"],
+    "reviews.peer.requested": ["rater"],
     "surveys.ikm.computed": ["hr"],
 }
 

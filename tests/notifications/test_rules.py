@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from werkzeug.serving import make_server
 
+from services.notifications.domain import DEFAULT_RULES
 from services.notifications.models import Delivery, HrContact, Notification, Person, UnitRef
 from tests.plans.support import ALL_PKMB, HEAD, KASI_A, KASI_B, OTHER_EMP, STAFF_A, problem
 
@@ -135,6 +136,19 @@ CASES = {
         },
         {RINA: "Rencana pengembangan untuk Rina Wati", KASI_A: "Rencana pengembangan untuk Rina Wati"},
     ),
+    "reviews.peers.proposed": ({**EV, "proposed": 3}, {KASI_A: "Usulan rekan penilai dari Rina Wati"}),
+    "reviews.peer.requested": (
+        {
+            "evaluation_id": 7,
+            "cycle_id": 1,
+            "agency_code": "PKMB",
+            "period_name": "Triwulan I",
+            "employee_nip": RINA,
+            "employee_name": "Rina Wati",
+            "rater_nip": STAFF_A[1],
+        },
+        {STAFF_A[1]: "Permintaan umpan balik rekan untuk Rina Wati"},  # the rater only, never the employee
+    ),
     "surveys.ikm.computed": (
         {
             "campaign_id": 4,
@@ -228,7 +242,7 @@ def test_a_new_period_tells_everyone_in_the_agency_once_and_hr(notif, org):
 def test_hr_edits_the_rules_as_data(notif, org):
     r = notif.get("/rules", org.hr)
     body = r.get_json()
-    assert body["default"] is True and len(body["rules"]) == 23 and "plan.returned" in body["templates"]
+    assert body["default"] is True and len(body["rules"]) == len(DEFAULT_RULES) and "plan.returned" in body["templates"]
     rules = [x for x in body["rules"] if x["event_type"] != "plans.plan.returned"]
     rules.append({"event_type": "plans.plan.approved", "audience": "penilai", "template": "plan.approved"})
     r = notif.put("/rules", org.hr, {"rules": rules})

@@ -56,3 +56,46 @@ def test_feedback_needs_monitoring(org):
         "stage.not_allowed",
     )
     assert body["stage"] == "planning"
+
+
+def test_coaching_record_and_the_employees_reply(org, team):
+    hp, ka, sa = team
+    url = f"/plans/{sa['id']}/feedback"
+    r = org.post(
+        url, org.as_(KASI_A), {"kind": "coaching", "rhk_id": sa["rhk"][0]["id"], "text": "Sesi bimbingan: rencana"}
+    )
+    assert r.status_code == 201, r.get_json()
+    fb = r.get_json()
+    assert (fb["kind"], fb["replies"]) == ("coaching", [])
+    assert org.outbox("plans.feedback.given")[-1]["envelope"]["data"]["kind"] == "coaching"
+    plain = org.post(url, org.as_(KASI_A), {"value_code": "adaptif", "text": "Cepat belajar"}).get_json()
+    assert plain["kind"] == "feedback"  # the default keeps the existing callers' meaning
+    r = org.post(f"{url}/{fb['id']}/replies", org.as_(STAFF_A[0]), {"text": "Siap, saya jadwalkan"})
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["author_nip"], r.get_json()["feedback_id"]) == (STAFF_A[0], fb["id"])
+    event = org.outbox("plans.feedback.replied")[-1]["envelope"]["data"]
+    assert (event["giver_nip"], event["employee_nip"], event["kind"]) == (KASI_A, STAFF_A[0], "coaching")
+    # the superior reads the reply beside the note
+    listed = {f["id"]: f for f in org.get(url, org.as_(KASI_A)).get_json()}
+    assert [x["text"] for x in listed[fb["id"]]["replies"]] == ["Siap, saya jadwalkan"]
+    assert listed[plain["id"]]["replies"] == []
+
+
+def test_reply_refusals(org, team):
+    hp, ka, sa = team
+    url = f"/plans/{sa['id']}/feedback"
+    fb = org.post(url, org.as_(KASI_A), {"value_code": "akuntabel", "text": "Tepat waktu"}).get_json()
+    other = org.post(f"/plans/{ka['id']}/feedback", org.as_(HEAD), {"value_code": "loyal", "text": "Baik"}).get_json()
+    body = problem(org.post(url, org.as_(KASI_A), {"value_code": "akuntabel", "kind": "teguran", "text": "x y"}), 422)
+    assert field_errors(body) == {"kind": "field.invalid"}
+    before = org.counts()
+    good = {"text": "Terima kasih"}
+    problem(org.post(f"{url}/{fb['id']}/replies", org.as_(KASI_A), good), 403, "feedback.only_employee")
+    problem(org.post(f"{url}/{fb['id']}/replies", org.hr, good), 403, "feedback.only_employee")
+    problem(org.post(f"{url}/{fb['id']}/replies", org.as_(STAFF_A[1]), good), 404)
+    # a feedback id of another plan is not found through this plan
+    problem(org.post(f"{url}/{other['id']}/replies", org.as_(STAFF_A[0]), good), 404)
+    problem(org.post(f"{url}/99999/replies", org.as_(STAFF_A[0]), good), 404)
+    body = problem(org.post(f"{url}/{fb['id']}/replies", org.as_(STAFF_A[0]), {"text": "x"}), 422, "validation")
+    assert field_errors(body) == {"text": "field.invalid"}
+    assert org.counts() == before

@@ -495,8 +495,16 @@ EXPECTED_BY_STAGE = {
         "realisation.record",
         "dailylog.write",
         "feedback.give",
+        "feedback.reply",
     },
-    "annual_evaluation": {"directory.edit", "plan.revise", "realisation.record", "dailylog.write", "feedback.give"},
+    "annual_evaluation": {
+        "directory.edit",
+        "plan.revise",
+        "realisation.record",
+        "dailylog.write",
+        "feedback.give",
+        "feedback.reply",
+    },
     "calibration": {"directory.edit"},
     "sign_off": {"directory.edit"},
     "objections": {"directory.edit"},
@@ -515,6 +523,7 @@ ALL_ACTIONS = {
     "realisation.record",
     "dailylog.write",
     "feedback.give",
+    "feedback.reply",
 }
 
 REPRESENTATIVE_STATES = [CycleState(stage) for stage in STAGES if stage != "monitoring"] + [

@@ -432,8 +432,8 @@ def test_every_catalogue_key_used_by_these_pages_exists_in_both_languages(stack)
     catalogues = {}
     for lang in ("id", "en"):
         merged = json.loads((root / "messages" / f"{lang}.json").read_text(encoding="utf-8"))
-        for area in ("employee", "supervisor"):
-            merged |= json.loads((root / "messages" / area / f"{lang}.json").read_text(encoding="utf-8"))
+        for area in sorted(p for p in (root / "messages").iterdir() if p.is_dir()):  # every area, as the portal
+            merged |= json.loads((area / f"{lang}.json").read_text(encoding="utf-8"))
         catalogues[lang] = merged
     for area in ("employee", "supervisor"):
         ids = json.loads((root / "messages" / area / "id.json").read_text(encoding="utf-8"))
