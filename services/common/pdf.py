@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
 _REPLACEMENTS = {
     "\u2018": "'",
     "\u2019": "'",
@@ -89,3 +92,49 @@ def latin1(text) -> str:
             decomposed = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
             out.append(decomposed if decomposed and all(ord(c) < 256 for c in decomposed) else "?")
     return _CONTROL.sub(" ", "".join(out))
+
+
+class A4Page(FPDF):
+    """An A4 document page (fpdf2, core fonts): a running header from the second page, a footer with
+    its text and ``page_label`` (``{n}`` of ``{nb}``), and, for a draft, ``draft_mark`` as a grey
+    diagonal watermark on every page. The evaluation document and the printable SKP both draw on it."""
+
+    def __init__(
+        self, *, header_text: str, footer_text: str, page_label: str, draft_mark: str | None, watermark_grey: int = 238
+    ):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.header_text, self.footer_text, self.page_label = header_text, footer_text, page_label
+        self.draft_mark, self.watermark_grey = draft_mark, watermark_grey
+        self.set_margins(15, 14, 15)
+        self.set_auto_page_break(True, margin=18)
+        self.alias_nb_pages("{nb}")
+
+    def header(self):
+        if self.draft_mark:
+            self.set_font("Helvetica", "B", 90)
+            self.set_text_color(self.watermark_grey, self.watermark_grey, self.watermark_grey)
+            with self.rotation(50, x=self.w / 2, y=self.h / 2):
+                width = self.get_string_width(self.draft_mark)
+                self.text(self.w / 2 - width / 2, self.h / 2 + 12, self.draft_mark)
+            self.set_text_color(0, 0, 0)
+        if self.page_no() > 1:
+            self.set_font("Helvetica", "", 7)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 4, self.header_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_draw_color(180, 180, 180)
+            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+            self.ln(3)
+            self.set_text_color(0, 0, 0)
+
+    def footer(self):
+        self.set_y(-13)
+        self.set_draw_color(180, 180, 180)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(1)
+        self.set_font("Helvetica", "", 7)
+        self.set_text_color(90, 90, 90)
+        page = self.page_label.format(n=self.page_no(), nb=self.str_alias_nb_pages)
+        width = self.get_string_width(page) + 2
+        self.cell(self.epw - width, 4, self.footer_text)
+        self.cell(width, 4, page, align="R")
+        self.set_text_color(0, 0, 0)

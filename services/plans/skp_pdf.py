@@ -17,12 +17,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from services.common.i18n import long_date
-from services.common.pdf import latin1
+from services.common.pdf import A4Page, latin1
 
 MAX_CELL_LINES = 24
 BODY_PT = 8.0
@@ -34,52 +33,6 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 FIXED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)  # a plan with no time of its own
 
 
-class _Page(FPDF):
-    """A4 portrait with the SKP's running header from page 2, a footer with the page number, and the
-    draft watermark on every page of an SKP that is not approved."""
-
-    def __init__(self, header_text: str, footer_text: str, page_label: str, draft_mark: str | None):
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.header_text, self.footer_text, self.page_label, self.draft_mark = (
-            header_text,
-            footer_text,
-            page_label,
-            draft_mark,
-        )
-        self.set_margins(15, 14, 15)
-        self.set_auto_page_break(True, margin=18)
-
-    def header(self):
-        if self.draft_mark:
-            self.set_font("Helvetica", "B", 90)
-            self.set_text_color(235, 235, 235)
-            with self.rotation(50, x=self.w / 2, y=self.h / 2):
-                width = self.get_string_width(self.draft_mark)
-                self.text(self.w / 2 - width / 2, self.h / 2 + 12, self.draft_mark)
-            self.set_text_color(0, 0, 0)
-        if self.page_no() > 1:
-            self.set_font("Helvetica", "", 7)
-            self.set_text_color(110, 110, 110)
-            self.cell(0, 4, self.header_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_draw_color(180, 180, 180)
-            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-            self.ln(3)
-            self.set_text_color(0, 0, 0)
-
-    def footer(self):
-        self.set_y(-13)
-        self.set_draw_color(180, 180, 180)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.ln(1)
-        self.set_font("Helvetica", "", 7)
-        self.set_text_color(90, 90, 90)
-        page = self.page_label.format(n=self.page_no(), nb=self.str_alias_nb_pages)
-        width = self.get_string_width(page) + 2
-        self.cell(self.epw - width, 4, self.footer_text)
-        self.cell(width, 4, page, align="R")
-        self.set_text_color(0, 0, 0)
-
-
 class _Doc:
     """One SKP being drawn: the content, the labels, the pdf and the texts moved to the end."""
 
@@ -89,7 +42,7 @@ class _Doc:
         self.approved = bool(content.get("approved_at"))
         self.overflow: list[tuple[str, str]] = []
         emp = content.get("employee") or {}
-        self.pdf = _Page(
+        self.pdf = A4Page(
             header_text=latin1(f"{self.L['title']} - {emp.get('name') or '-'} (NIP {emp.get('nip') or '-'})"),
             footer_text=latin1(
                 self.L["footer.approved"].format(plan=content.get("plan_id"), revision=content.get("revision"))
@@ -98,6 +51,7 @@ class _Doc:
             ),
             page_label=self.L["page"],
             draft_mark=None if self.approved else self.L["draft_mark"],
+            watermark_grey=235,
         )
         self.pdf.alias_nb_pages()
 

@@ -10,11 +10,10 @@ their ASCII look-alikes and strips accents outside latin-1, so user text never c
 
 from __future__ import annotations
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from services.common.pdf import latin1
+from services.common.pdf import A4Page, latin1
 
 from .document_text import LABELS, language
 
@@ -24,54 +23,6 @@ LINE_MM = 3.6
 PAD_MM = 1.2
 GREY_HEAD = (225, 230, 238)
 GREY_ROW = (244, 246, 249)
-
-
-class Page(FPDF):
-    """An A4 page with the document's header, footer and (for a draft) watermark."""
-
-    def __init__(self, *, header_text: str, footer_text: str, page_label: str, draft_mark: str | None):
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.header_text = header_text
-        self.footer_text = footer_text
-        self.page_label = page_label
-        self.draft_mark = draft_mark
-        self.set_margins(15, 14, 15)
-        self.set_auto_page_break(True, margin=18)
-        self.alias_nb_pages("{nb}")
-
-    def header(self):
-        if self.draft_mark:
-            self.set_font("Helvetica", "B", 90)
-            self.set_text_color(238, 238, 238)
-            with self.rotation(50, x=self.w / 2, y=self.h / 2):
-                width = self.get_string_width(self.draft_mark)
-                self.text(self.w / 2 - width / 2, self.h / 2 + 12, self.draft_mark)
-            self.set_text_color(0, 0, 0)
-        if self.page_no() > 1:
-            self.set_font("Helvetica", "", 7)
-            self.set_text_color(110, 110, 110)
-            self.cell(0, 4, self.header_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_draw_color(180, 180, 180)
-            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-            self.ln(3)
-            self.set_text_color(0, 0, 0)
-
-    def footer(self):
-        self.set_y(-13)
-        self.set_draw_color(180, 180, 180)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.ln(1)
-        self.set_font("Helvetica", "", 7)
-        self.set_text_color(90, 90, 90)
-        page = self.page_label.format(n=self.page_no(), nb=self.alias_nb_pages_str)
-        width = self.get_string_width(page) + 2
-        self.cell(self.epw - width, 4, self.footer_text)
-        self.cell(width, 4, page, align="R")
-        self.set_text_color(0, 0, 0)
-
-    @property
-    def alias_nb_pages_str(self) -> str:
-        return self.str_alias_nb_pages
 
 
 class Layout:
@@ -95,7 +46,7 @@ class Layout:
             if content_hash
             else self.L["footer.draft"]
         )
-        self.pdf = Page(
+        self.pdf = A4Page(
             header_text=latin1(header),
             footer_text=latin1(footer),
             page_label=self.L["page"],
