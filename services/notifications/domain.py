@@ -69,7 +69,7 @@ PERSON_CHANNELS = ("email", "apprise")
 #: queued → sent | failed (after retries); deferred (quiet hours / digest) → queued/sent; skipped (not sent on purpose)
 DELIVERY_STATUSES = ("queued", "sent", "failed", "deferred", "skipped")
 #: Who a rule addresses, relative to the event's payload.
-AUDIENCES = ("employee", "penilai", "atasan", "hr", "owner", "agency_all", "rater")
+AUDIENCES = ("employee", "penilai", "atasan", "hr", "owner", "agency_all", "rater", "giver")
 #: Reminder escalation ladder: the recipient's superior first, then the agency's HR contacts.
 ESCALATION_TARGETS = ("none", "superior", "hr")
 
@@ -80,6 +80,7 @@ TEMPLATES = (
     "plan.approved",
     "plan.revised",
     "feedback.given",
+    "feedback.replied",
     "evidence.reviewed",
     "cycle.stage_changed",
     "cycle.stage_opened",
@@ -149,6 +150,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r("plans.plan.approved", "employee", "plan.approved"),
     _r("plans.plan.revised", "penilai", "plan.revised"),
     _r("plans.feedback.given", "employee", "feedback.given"),
+    _r("plans.feedback.replied", "giver", "feedback.replied"),
     _r("plans.evidence.reviewed", "employee", "evidence.reviewed"),
     _r("plans.cycle.stage_changed", "hr", "cycle.stage_changed"),
     _r("plans.cycle.stage_changed", "agency_all", "cycle.stage_opened", state=STAGE_OPENINGS),
@@ -243,9 +245,16 @@ def audiences_for(rules: Iterable[Rule], event_type: str, data: Mapping) -> list
     return out
 
 
-def link_path(data: Mapping) -> str:
+#: Events whose message points elsewhere than the page their payload's ids name: a reply to feedback
+#: takes the superior who wrote it to their team member's feedback page, not the employee's own SKP.
+EVENT_LINKS = {"plans.feedback.replied": ("plan_id", "/tim/skp/{}/umpan-balik")}
+
+
+def link_path(data: Mapping, event_type: str | None = None) -> str:
     """The portal page a notification points to (relative to the portal's base URL)."""
+    special = EVENT_LINKS.get(event_type or "")
     for key, path in (
+        *((special,) if special else ()),
         ("objection_id", "/keberatan/{}"),
         ("evaluation_id", "/evaluasi/{}"),
         ("plan_id", "/skp/{}"),

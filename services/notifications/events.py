@@ -83,6 +83,7 @@ RULE_TYPES = (
     "plans.plan.approved",
     "plans.plan.revised",
     "plans.feedback.given",
+    "plans.feedback.replied",
     "plans.cycle.stage_changed",
     "reviews.evaluation.opened",
     "reviews.self_assessment.submitted",

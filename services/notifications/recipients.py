@@ -145,6 +145,8 @@ class Recipients:
             nip = data.get("owner_nip")
         elif audience == "rater":  # a colleague asked for peer feedback
             nip = data.get("rater_nip")
+        elif audience == "giver":  # the superior who wrote the feedback an employee replied to
+            nip = data.get("giver_nip")
         elif audience == "penilai":
             nip = data["penilai_nip"] if "penilai_nip" in data else self.superior_of(data.get("employee_nip"))
         elif audience == "atasan":

@@ -181,7 +181,7 @@ class Recorder(Recipients):
             "recipient": {"name": target.name, "nip": target.nip, "audience": target.audience},
             "data": data,
             "event": {"id": self.event_id, "type": self.event_type},
-            "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data),
+            "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data, self.event_type),
             "timezone": tz,
         }
         for role, key in PERSON_FIELDS:
@@ -283,7 +283,7 @@ class Recorder(Recipients):
                 "title": rendered.subject,
                 "body_text": rendered.text,
                 "body_html": rendered.html,
-                "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data),
+                "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data, self.event_type),
                 "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT,
                 "created_at": self.at,
             }

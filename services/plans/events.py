@@ -212,7 +212,12 @@ PUBLISHES = [
         "The superior gave continuous feedback or recorded a coaching session (kind).",
         ("reviews", "notifications"),
     ),
-    EventSpec("plans.feedback.replied", FeedbackReplied, "The employee replied to feedback or a coaching record."),
+    EventSpec(
+        "plans.feedback.replied",
+        FeedbackReplied,
+        "The employee replied to feedback or a coaching record; the superior who wrote it is told.",
+        ("notifications",),
+    ),
     EventSpec(
         "plans.evidence.reviewed",
         EvidenceReviewed,

@@ -113,6 +113,7 @@ def test_events_declared_for_the_catalogue():
         "plans.plan.approved",
         "plans.plan.revised",
         "plans.feedback.given",
+        "plans.feedback.replied",
         "plans.cycle.stage_changed",
         "reviews.objection.filed",
         "surveys.ikm.computed",

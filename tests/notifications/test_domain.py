@@ -28,6 +28,7 @@ EXPECTED = {  # the issue's table: event → audiences
     "plans.plan.approved": ["employee"],
     "plans.plan.revised": ["penilai"],
     "plans.feedback.given": ["employee"],
+    "plans.feedback.replied": ["giver"],
     "reviews.evaluation.opened": ["employee"],
     "reviews.self_assessment.submitted": ["penilai"],
     "reviews.evaluation.rated": ["employee"],
@@ -256,3 +257,5 @@ def test_links_point_to_the_most_specific_page():
     assert d.link_path({"objection_id": 1, "evaluation_id": 4}) == "/keberatan/1"
     assert d.link_path({"plan_id": "7"}) == "/skp/7"
     assert d.link_path({"plan_id": "../x"}) == "/"
+    assert d.link_path({"plan_id": 7, "cycle_id": 1}, "plans.feedback.replied") == "/tim/skp/7/umpan-balik"
+    assert d.link_path({"plan_id": "../x"}, "plans.feedback.replied") == "/"

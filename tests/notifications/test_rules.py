@@ -76,6 +76,19 @@ CASES = {
         },
         {RINA: "Umpan balik baru dari Siti Aminah"},
     ),
+    "plans.feedback.replied": (
+        {
+            "reply_id": 2,
+            "feedback_id": 1,
+            "plan_id": 5,
+            "cycle_id": 1,
+            "employee_nip": RINA,
+            "giver_nip": KASI_A,
+            "kind": "feedback",
+            "text": "Siap.",
+        },
+        {KASI_A: "Rina Wati membalas umpan balik Anda"},
+    ),
     "reviews.evaluation.opened": (EV, {RINA: "Penilaian kinerja Triwulan I dibuka"}),
     "reviews.self_assessment.submitted": (EV, {KASI_A: "Penilaian diri Rina Wati siap dinilai"}),
     "reviews.evaluation.rated": (

@@ -229,6 +229,7 @@ def test_rules_edit_add_remove_and_back_to_the_defaults(stack):
     page = text(hr.get("/hr/notifikasi/aturan"))
     assert "plans.plan.submitted" in page and "Instansi memakai aturan bawaan." in page
     assert "state: planning" in page  # a rule's condition is shown (and kept)
+    assert "Pemberi umpan balik (atasan yang menulisnya)" in page  # every audience is named, in words
     form = _rules_form(data["rules"])
     form["rule-0-enabled"] = ""  # plans.plan.submitted off
     form["rule-1-remove"] = "1"  # plans.plan.returned gone
