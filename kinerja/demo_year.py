@@ -16,6 +16,8 @@ from .report import build_report
 
 LOWER_IS_BETTER = ("waktu", "biaya")
 ORG_RESULTS = ("ISTIMEWA", "BAIK", "BAIK", "BAIK", "BUTUH_PERBAIKAN")
+#: the BerAKHLAK value codes a "below" rating perilaku names (the demo imports no service)
+BELOW_VALUES = ("kolaboratif", "adaptif", "akuntabel")
 
 
 def run_year(api: Api, emb: Embedded, ctx: dict, say) -> dict:
@@ -102,6 +104,8 @@ def run_year(api: Api, emb: Embedded, ctx: dict, say) -> dict:
             "iki_feedback": {i["id"]: "Sesuai bukti dukung." for r in sug["rhk"] for i in r["iki"]},
             "notes": "Pertahankan kinerja dan dokumentasi bukti dukung.",
         }
+        if body["rating_perilaku"] == "below":  # a "below" names its BerAKHLAK values (issue 15); no rng draw
+            body["perilaku_below_values"] = [BELOW_VALUES[ev["id"] % len(BELOW_VALUES)]]
         if rng.random() < 0.05 or sug["rating"] is None:
             body["rating_hasil"] = "meets" if hasil != "meets" else "above"
             body["deviation_reason"] = "Pertimbangan kualitas pekerjaan di luar indikator."

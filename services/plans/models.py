@@ -147,6 +147,8 @@ class Plan(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)  # number of approved versions
     return_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     behaviour: Mapped[dict] = mapped_column(JSON, default=dict)  # BerAKHLAK value → ekspektasi khusus pimpinan
+    #: the values whose expectation the penilai wrote: the employee's own edits keep those texts
+    behaviour_by_penilai: Mapped[list | None] = mapped_column(JSON, nullable=True)
     annex: Mapped[dict] = mapped_column(JSON, default=dict)  # resources, accountability, consequences
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

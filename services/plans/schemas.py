@@ -55,6 +55,7 @@ class PlanOut(Schema):
     return_note = fields.String(allow_none=True)
     rhk = fields.List(fields.Nested(RhkOut))
     behaviour = fields.Dict()
+    behaviour_by_penilai = fields.List(fields.String(), allow_none=True)
     annex = fields.Dict()
     submitted_at = UtcDateTime(allow_none=True)
     approved_at = UtcDateTime(allow_none=True)

@@ -273,6 +273,10 @@ def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     require_owner(p, plan)
     guard_stage(s.get(Cycle, plan.cycle_id), "plan.edit")
     domain.plan_transition(plan.status, "edit")
+    # the expectations the penilai wrote stay the penilai's: the employee's form sends the plan back whole,
+    # so a changed or dropped text for such a value is kept as the penilai wrote it rather than refused
+    kept = {k: v for k, v in (plan.behaviour or {}).items() if k in (plan.behaviour_by_penilai or ())}
+    data = {**data, "behaviour": {**data["behaviour"], **kept}}
     with changing(
         s,
         p,
@@ -287,6 +291,57 @@ def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
         plan.updated_at = now()
         # always UPDATE the plan row, so its version check runs (and the version moves) even when only
         # RHK/IKI rows changed and the clock has not moved: two writers with one ETag give one 412
+        flag_modified(plan, "updated_at")
+        s.flush()
+    return plan
+
+
+class BehaviourIn(Schema):
+    behaviour = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "BerAKHLAK value code → ekspektasi khusus pimpinan; an empty text removes it"},
+    )
+
+
+def set_behaviour(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
+    """The penilai writes the ekspektasi khusus pimpinan per BerAKHLAK value of a subordinate's SKP
+    (PermenPANRB 6/2022: they are the leader's expectations) while the SKP may still change — also while
+    it waits for approval. Audited; the values named are marked the penilai's (see :func:`update_plan`)."""
+    from .skp_approval import require_penilai  # as approving: skp_approval builds on this module
+
+    require_penilai(s, p, plan)
+    guard_stage(s.get(Cycle, plan.cycle_id), "plan.edit")
+    if plan.status != "submitted":
+        domain.plan_transition(plan.status, "edit")
+    errors = [(f"behaviour.{k}", "behaviour.unknown_value") for k in data["behaviour"] if k not in domain.BERAKHLAK]
+    if errors:
+        raise validation(errors)
+    with changing(
+        s,
+        p,
+        "plan.behaviour_set",
+        "plan",
+        plan.id,
+        lambda: {
+            "behaviour": dict(plan.behaviour or {}),
+            "behaviour_by_penilai": list(plan.behaviour_by_penilai or []),
+        },
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    ):
+        behaviour, by = dict(plan.behaviour or {}), set(plan.behaviour_by_penilai or ())
+        for code, text in data["behaviour"].items():
+            if (text or "").strip():
+                behaviour[code] = text.strip()
+                by.add(code)
+            else:
+                behaviour.pop(code, None)
+                by.discard(code)
+        plan.behaviour = behaviour
+        plan.behaviour_by_penilai = [v for v in domain.BERAKHLAK if v in by]
+        plan.updated_at = now()
         flag_modified(plan, "updated_at")
         s.flush()
     return plan
@@ -351,6 +406,20 @@ class PlanItem(MethodView):
             plan = get_plan(s, p, plan_id)
             require_if_match(plan.version)
             return with_etag(update_plan(s, p, plan, data))
+
+
+@blp.route("/<int:plan_id>/behaviour")
+class PlanBehaviour(MethodView):
+    @blp.arguments(BehaviourIn)
+    @blp.response(200, PlanOut)
+    def put(self, data, plan_id):
+        """The penilai writes the ekspektasi khusus pimpinan per BerAKHLAK value (requires If-Match); the
+        values written stay as the penilai wrote them when the employee edits the SKP."""
+        p = current_principal()
+        with platform().uow() as s:
+            plan = get_plan(s, p, plan_id)
+            require_if_match(plan.version)
+            return with_etag(set_behaviour(s, p, plan, data))
 
 
 @blp.route("/<int:plan_id>/versions")

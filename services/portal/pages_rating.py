@@ -68,6 +68,7 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
             "deviation_reason": ev.get("deviation_reason") or "",
             "notes": ev.get("notes") or "",
             "recommendations": ev.get("recommendations") or "",
+            "perilaku_below_values": list(ev.get("perilaku_below_values") or []),
         }
         for k, v in (ev.get("iki_feedback") or {}).items():
             form[f"iki_feedback.{k}"] = v
@@ -197,6 +198,14 @@ def rate_save(evaluation_id: int):
             values[code] = {"level": level, "text": text}
         check_length(errors, f"value_text.{code}", text)
     body["value_feedback"] = values
+    # the values behind a "below" rating perilaku (checkboxes, always shown: no script decides when)
+    below = [v for v in f.getlist("perilaku_below_values") if v]
+    form["perilaku_below_values"] = below
+    if any(v not in BERAKHLAK for v in below):
+        errors["perilaku_below_values"] = t("evaluations.rate.below_values_unknown")
+    elif body["rating_perilaku"] == "below" and not below:
+        errors["perilaku_below_values"] = t("evaluations.rate.below_values_needed")
+    body["perilaku_below_values"] = below if body["rating_perilaku"] == "below" else []
     for k, v in body["iki_feedback"].items():
         check_length(errors, f"iki_feedback.{k}", v)
     if errors:
@@ -219,6 +228,12 @@ def rate_save(evaluation_id: int):
             {"iki_feedback.": "iki_feedback.", "iki_judgements.": "iki_judgements.", "value_feedback.": "value_level."},
             suggested=suggested,
         )
+        for key in list(errors):  # any refused value code → the values' checkbox group
+            if key.startswith("perilaku_below_values"):
+                errors.pop(key)
+                errors["perilaku_below_values"] = t("evaluations.rate.below_values_unknown")
+        if any(e.get("code") == "rating.perilaku_below_values_required" for e in exc.errors):
+            errors["perilaku_below_values"] = t("evaluations.rate.below_values_needed")
         for key in list(errors):  # value_feedback.<code>.level / .text → the value's radio group / text
             if key.startswith("value_level.") and key.count(".") == 2:
                 code, part = key[len("value_level.") :].split(".")

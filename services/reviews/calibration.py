@@ -265,6 +265,8 @@ def adjust(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     ev.rating_hasil = data.get("rating_hasil", ev.rating_hasil)
     ev.rating_perilaku = data.get("rating_perilaku", ev.rating_perilaku)
     ev.predikat = domain.predikat(ev.rating_hasil, ev.rating_perilaku)
+    if ev.rating_perilaku != "below":  # the values named below went with the "below" they explained
+        ev.perilaku_below_values = None
     ev.updated_at = now()
     after = {"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat}
     s.add(Adjustment(evaluation_id=ev.id, before=before, after=after, reason=data["reason"], by=p.sub, at=now()))

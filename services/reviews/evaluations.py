@@ -91,6 +91,11 @@ class RatingIn(Schema):
         metadata={"description": "per-IKI judgement for qualitative indicators"},
     )
     value_feedback = fields.Dict(keys=fields.String(), values=fields.Nested(ValueFeedback), load_default=dict)
+    perilaku_below_values = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={"description": "BerAKHLAK value codes behind a 'below' rating_perilaku; required then"},
+    )
     notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
     recommendations = fields.String(load_default=None, allow_none=True, validate=TEXT)
 
@@ -252,6 +257,7 @@ def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
             "predikat": ev.predikat,
             "suggested_hasil": ev.suggested_hasil,
             "deviation_reason": ev.deviation_reason,
+            "perilaku_below_values": ev.perilaku_below_values,
         },
         agency=ev.agency_code,
         subject=ev.employee_nip,
@@ -270,6 +276,14 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
         for k in (data.get("value_feedback") or {})
         if k not in domain.BERAKHLAK
     ]
+    below_values = data.get("perilaku_below_values") or []
+    errors += [
+        (f"perilaku_below_values[{i}]", "behaviour.unknown_value")
+        for i, v in enumerate(below_values)
+        if v not in domain.BERAKHLAK
+    ]
+    if data["rating_perilaku"] == "below" and not below_values:  # DOMAIN.md: a "below" names its values
+        errors.append(("perilaku_below_values", "rating.perilaku_below_values_required"))
     if errors:
         raise validation(errors)
     sug = suggestion_for(s, ev, data.get("iki_judgements"))
@@ -283,6 +297,10 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
         raise validation([("deviation_reason", "rating.deviation_reason_required")], suggested=sug.rating)
     ev.iki_feedback = data.get("iki_feedback") or {}
     ev.value_feedback = data.get("value_feedback") or {}
+    # kept in BerAKHLAK order, once each; only a "below" rating names values
+    ev.perilaku_below_values = (
+        [v for v in domain.BERAKHLAK if v in below_values] if data["rating_perilaku"] == "below" else None
+    )
     ev.suggestion, ev.suggested_hasil = suggestion_dict(sug), sug.rating
     ev.rating_hasil, ev.rating_perilaku = hasil, data["rating_perilaku"]
     ev.deviation_reason = (data.get("deviation_reason") or None) if hasil != sug.rating else None

@@ -60,6 +60,8 @@ def plan_follow_up(s: Session, ev: Evaluation, replace: bool = False) -> FollowU
     suggestion = ev.suggestion or {}
     iki_levels = {i["id"]: i["level"] for r in suggestion.get("rhk", []) for i in r["iki"]}
     value_levels = {v: (f or {}).get("level") for v, f in (ev.value_feedback or {}).items()}
+    # the values the penilai named behind a "below" rating perilaku are below, whatever the per-value feedback says
+    value_levels.update({v: "below" for v in ev.perilaku_below_values or ()})
     fu = domain.follow_up(ev.predikat, iki_levels, value_levels)
     existing = s.scalar(select(FollowUp).where(FollowUp.evaluation_id == ev.id))
     if existing is not None:

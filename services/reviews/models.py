@@ -141,6 +141,8 @@ class Evaluation(Base):
     suggested_hasil: Mapped[str | None] = mapped_column(String(10), nullable=True)
     rating_hasil: Mapped[str | None] = mapped_column(String(10), nullable=True)
     rating_perilaku: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    #: the BerAKHLAK values a "below" rating perilaku names (none otherwise)
+    perilaku_below_values: Mapped[list | None] = mapped_column(JSON, nullable=True)
     deviation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     predikat: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     org_result: Mapped[str | None] = mapped_column(String(20), nullable=True)

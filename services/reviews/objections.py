@@ -174,6 +174,8 @@ def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, d
             raise validation([(f, "objection.new_rating_required") for f in missing])
         ev.rating_hasil, ev.rating_perilaku = data["rating_hasil"], data["rating_perilaku"]
         ev.predikat = domain.predikat(ev.rating_hasil, ev.rating_perilaku)
+        if ev.rating_perilaku != "below":  # the values named below went with the "below" they explained
+            ev.perilaku_below_values = None
         ev.notes = ((ev.notes or "") + f"\nKeberatan #{obj.id}: {data['reason']}").strip()
         ev.updated_at = now()
         s.flush()

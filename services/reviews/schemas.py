@@ -64,6 +64,7 @@ class EvaluationOut(EvaluationSummary):
     self_submitted_at = UtcDateTime(allow_none=True)
     iki_feedback = fields.Dict()
     value_feedback = fields.Dict()
+    perilaku_below_values = fields.List(fields.String(), allow_none=True)
     suggestion = fields.Dict(allow_none=True)
     suggested_hasil = fields.String(allow_none=True)
     deviation_reason = fields.String(allow_none=True)

@@ -244,6 +244,15 @@ def _(w, o):
     return Req(plan_path(w, o), json=body, etag_of=plan_path(w, o))
 
 
+@spec("PUT /plans/api/v1/plans/<int:plan_id>/behaviour")
+def _(w, o):
+    return Req(
+        plan_path(w, o, "/behaviour"),
+        json={"behaviour": {"akuntabel": "Laporan tepat waktu."}},
+        etag_of=plan_path(w, o),
+    )
+
+
 @spec("GET /plans/api/v1/plans/cascade-options", False)
 def _(w, o):
     return Req(f"{P}/plans/cascade-options?cycle_id={w.ids['cycle']['own']}")

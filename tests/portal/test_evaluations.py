@@ -117,6 +117,8 @@ class Team:
         return self.api("GET", f"/evaluations/{found[0]['id']}").get_json()
 
     def rate(self, nip: str, hasil="meets", perilaku="meets", **extra) -> dict:
+        if perilaku == "below":  # a "below" names its BerAKHLAK values (issue 15)
+            extra.setdefault("perilaku_below_values", ["kolaboratif"])
         ev = self.evaluation(nip)
         etag = self.api("GET", f"/evaluations/{ev['id']}").headers["ETag"]
         r = self.api(
@@ -625,7 +627,13 @@ def test_a_stale_rating_form_and_a_head_of_unit_without_organisation_result(team
     team.rate(STAFF_A[0], "meets", "meets")  # the penilai, in another tab
     resp = kasi.post(
         f"/evaluasi/{ev['id']}/nilai",
-        {"etag": stale, "rating_hasil": "below", "rating_perilaku": "below", "deviation_reason": "Laporan terlambat."},
+        {
+            "etag": stale,
+            "rating_hasil": "below",
+            "rating_perilaku": "below",
+            "perilaku_below_values": ["loyal"],
+            "deviation_reason": "Laporan terlambat.",
+        },
     )
     assert resp.status_code == 422 and "diubah orang lain" in plain(resp)
     assert team.evaluation(STAFF_A[0])["rating_hasil"] == "meets"

@@ -41,7 +41,9 @@ def test_every_write_on_a_signed_evaluation_is_refused_and_its_documents_stay_as
     self_body = {"achievements": "Diubah.", "challenges": "Diubah.", "improvement_plan": "Diubah."}
     attempts = {
         "rating again (penilai)": lambda: chain.put(
-            f"/evaluations/{ev['id']}/rating", etag(KASI_B), {"rating_hasil": "below", "rating_perilaku": "below"}
+            f"/evaluations/{ev['id']}/rating",
+            etag(KASI_B),
+            {"rating_hasil": "below", "rating_perilaku": "below", "perilaku_below_values": ["loyal"]},
         ),
         "self-assessment draft (employee)": lambda: chain.put(
             f"/evaluations/{ev['id']}/self-assessment", etag(STAFF_B[0]), self_body
