@@ -78,6 +78,8 @@ def year(tmp_path_factory):
                         "rating_hasil": hasil,
                         "rating_perilaku": perilaku,
                         "deviation_reason": "Penilaian berdasarkan bukti dukung.",
+                        # a perilaku below expectations names the values below (DOMAIN.md: the development plan)
+                        **({"perilaku_below_values": ["kolaboratif"]} if perilaku == "below" else {}),
                     },
                 )
             )

@@ -37,6 +37,7 @@ CAPPED = {  # plain lists, bounded by capped() (LIST_CAP, org-results: ORG_RESUL
 STRUCTURAL = {  # objects holding lists bounded by what they describe
     "/plans/api/v1/cycles/{cycle_id}": "the cycle's periods (at most 12) and units",
     "/plans/api/v1/plans/{plan_id}": "the plan's own RHK and IKI (its body is at most MAX_CONTENT_LENGTH)",
+    "/reviews/api/v1/evaluations/{evaluation_id}": "the BerAKHLAK values rated below (at most the seven values)",
     "/plans/api/v1/plans/cascade-options": "the superior's RHK (one plan)",
     "/plans/api/v1/plans/{plan_id}/coverage": "one plan's RHK and the superior's direct subordinates",
     "/reviews/api/v1/objections/{objection_id}": "the statements of one objection",
