@@ -143,6 +143,18 @@ def _chosen() -> tuple[list[int], str | None]:
     return ids, None
 
 
+def _choose_again(action, ids: list, error: str):
+    """The list again with what was ticked and why it cannot go on (422), nothing done."""
+    return page(
+        "portal/bulk/choose.html",
+        422,
+        action=action,
+        items=action.candidates(),
+        errors={"item": error},
+        chosen=set(ids),
+    )
+
+
 @bp.get("/<slug>")
 @login_required("supervisor")
 def choose(slug: str):
@@ -157,14 +169,7 @@ def confirm(slug: str):
     action = _action(slug)
     ids, error = _chosen()
     if error:
-        return page(
-            "portal/bulk/choose.html",
-            422,
-            action=action,
-            items=action.candidates(),
-            errors={"item": error},
-            chosen=set(ids),
-        )
+        return _choose_again(action, ids, error)
     known = {c["id"]: c for c in action.candidates()}
     items = []
     for i in ids:
@@ -187,14 +192,7 @@ def perform(slug: str):
     action = _action(slug)
     ids, error = _chosen()
     if error:
-        return page(
-            "portal/bulk/choose.html",
-            422,
-            action=action,
-            items=action.candidates(),
-            errors={"item": error},
-            chosen=set(ids),
-        )
+        return _choose_again(action, ids, error)
     results = []
     for i in ids:
         label = (request.form.get(f"label.{i}") or "").strip()[:200] or t(f"bulk.{action.key}.unnamed", id=i)
