@@ -1,6 +1,7 @@
 """The demo's planning stage, through the plans API: the sample agency's directory imported, the
-cycle opened, cascaded SKPs drafted for everyone top-down, submitted and approved (a few left
-returned, submitted or in draft, as in a real office), and how well the plans cascade."""
+cycle opened, cascaded SKPs drafted for everyone top-down, submitted, the superior's expectations
+per BerAKHLAK value written and the SKP approved (a few left returned, submitted or in draft, as in
+a real office), and how well the plans cascade."""
 
 from __future__ import annotations
 
@@ -110,8 +111,7 @@ def draft_plans(api: Api, cycle: dict, order: list[str], by_nip: dict, person_to
         body = {
             "cycle_id": cycle["id"],
             "approach": "kuantitatif",
-            "rhk": rhk,
-            "behaviour": dict(EXPECTATIONS),
+            "rhk": rhk,  # no behaviour: the ekspektasi khusus pimpinan are the superior's to write
             "annex": {
                 "resources": "Anggaran DPA unit, sarana kantor, aplikasi e-Kinerja.",
                 "accountability": "Laporan bulanan kepada atasan langsung.",
@@ -143,9 +143,17 @@ def submit_and_approve(
         )
         if fate == "draft":
             continue
-        plan, _ = api.call("POST", f"/plans/api/v1/plans/{plan['id']}/submit", person_token(nip))
+        plan, resp = api.call("POST", f"/plans/api/v1/plans/{plan['id']}/submit", person_token(nip))
         sup = by_nip[nip].superior_nip
         approver = person_token(sup) if sup else hr
+        if fate != "submitted":  # reviewing it, the superior writes the expectations per BerAKHLAK value
+            plan, resp = api.call(
+                "PUT",
+                f"/plans/api/v1/plans/{plan['id']}/behaviour",
+                approver,
+                json_body={"behaviour": dict(EXPECTATIONS)},
+                headers={"If-Match": resp.headers["ETag"]},
+            )
         if fate == "returned":
             api.call(
                 "POST",

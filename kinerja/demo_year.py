@@ -104,8 +104,12 @@ def run_year(api: Api, emb: Embedded, ctx: dict, say) -> dict:
             "iki_feedback": {i["id"]: "Sesuai bukti dukung." for r in sug["rhk"] for i in r["iki"]},
             "notes": "Pertahankan kinerja dan dokumentasi bukti dukung.",
         }
+        perilaku = (sug.get("perilaku") or {}).get("rating")
+        if perilaku is not None:  # a perilaku suggested from recorded feedback is followed (issue 15)
+            body["rating_perilaku"] = perilaku
         if body["rating_perilaku"] == "below":  # a "below" names its BerAKHLAK values (issue 15); no rng draw
-            body["perilaku_below_values"] = [BELOW_VALUES[ev["id"] % len(BELOW_VALUES)]]
+            below = (sug.get("perilaku") or {}).get("below_values") if perilaku == "below" else None
+            body["perilaku_below_values"] = below or [BELOW_VALUES[ev["id"] % len(BELOW_VALUES)]]
         if rng.random() < 0.05 or sug["rating"] is None:
             body["rating_hasil"] = "meets" if hasil != "meets" else "above"
             body["deviation_reason"] = "Pertimbangan kualitas pekerjaan di luar indikator."
@@ -142,10 +146,23 @@ def run_year(api: Api, emb: Embedded, ctx: dict, say) -> dict:
                 },
             )
         flows_.cycle(cid, until="sign_off")
+    acting = appoint_plh(api, emb, ctx, evs, clock.today())  # one penilai is away at sign-off: a Plh signs
     for ev in evs:
-        api.call("POST", f"{R}/evaluations/{ev['id']}/sign", signer(ev["penilai_nip"]))
+        penilai = (
+            token(acting["acting_nip"]) if ev["penilai_nip"] == acting.get("for_nip") else signer(ev["penilai_nip"])
+        )
+        api.call("POST", f"{R}/evaluations/{ev['id']}/sign", penilai)
         api.call("POST", f"{R}/evaluations/{ev['id']}/acknowledge", token(ev["employee_nip"]))
         api.call("POST", f"{R}/evaluations/{ev['id']}/countersign", signer(ev["atasan_nip"]))
+    if acting:
+        signed = [
+            api.call("GET", f"{R}/evaluations/{e['id']}", hr)[0] for e in evs if e["penilai_nip"] == acting["for_nip"]
+        ]
+        acting["signed"] = sum(1 for e in signed if (e.get("signed_acting") or {}).get("nip") == acting["acting_nip"])
+        say(
+            f"      Plh {acting['acting_nip']} menandatangani {acting['signed']} evaluasi atas nama "
+            f"{acting['for_nip']} / signed {acting['signed']} evaluations in their place"
+        )
     flows_.cycle(cid, until="objections")  # everything countersigned: the objection window opens
     final = api.all(f"{R}/evaluations?cycle_id={cid}&period_seq=0", hr)
     low = sorted(
@@ -204,6 +221,7 @@ def run_year(api: Api, emb: Embedded, ctx: dict, say) -> dict:
             "overrides": len(blocked) if calibrating["status"] == "blocked" else 0,
         },
         "objections": {"filed": len(low), **decisions},
+        "acting": {k: acting.get(k) for k in ("kind", "acting_nip", "for_nip", "signed")} if acting else None,
         "predikat_by_unit": _by_unit(final),
         "followups": dict(Counter(f["kind"] for f in followups)),
         "most_lenient_penilai": raters[0]["penilai_nip"] if raters else None,
@@ -293,6 +311,27 @@ DAILY_ACTIVITIES = (
     "Penyusunan bahan paparan untuk pimpinan.",
     "Monitoring lapangan dan dokumentasi kegiatan.",
 )
+
+
+def appoint_plh(api: Api, emb: Embedded, ctx: dict, evs: list[dict], today: date) -> dict:
+    """HR appoints a Plh for the penilai with the most evaluations to sign (away at sign-off): the
+    atasan of that penilai's first evaluation — someone one level up who already countersigns them.
+    Returns the appointment (with ``acting_nip`` and ``for_nip``), or {} when there is nobody to pick."""
+    counts = Counter(e["penilai_nip"] for e in evs if e["penilai_nip"] and e["atasan_nip"])
+    if not counts:
+        return {}
+    away = counts.most_common(1)[0][0]
+    stand_in = next(e["atasan_nip"] for e in evs if e["penilai_nip"] == away and e["atasan_nip"])
+    body = {
+        "acting_nip": stand_in,
+        "for_nip": away,
+        "kind": "plh",
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=7)).isoformat(),
+    }
+    appointment, _ = api.call("POST", "/plans/api/v1/acting", ctx["hr"], json_body=body)
+    emb.pump()  # plans.acting.upserted reaches reviews before the Plh signs
+    return appointment
 
 
 def daily_logs(api: Api, ctx: dict, until: date) -> None:

@@ -23,14 +23,16 @@ class EventSpec:
 
 
 def json_schemas(specs: list[EventSpec]) -> dict[str, dict]:
-    spec = APISpec(title="events", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    # OpenAPI 3.1 schemas are JSON Schema: a field that may be null is typed ["string", "null"] (3.0's
+    # `nullable` is no JSON Schema keyword, and AsyncAPI's schemas are JSON Schema draft 7)
+    spec = APISpec(title="events", version="1", openapi_version="3.1.0", plugins=[MarshmallowPlugin()])
     names = {}
     for ev in specs:
         name = ev.schema.__name__
         if name not in names:
             spec.components.schema(name, schema=ev.schema)
             names[name] = True
-    components = spec.to_dict()["components"]["schemas"]
+    components = spec.to_dict().get("components", {}).get("schemas", {})  # none: a service that publishes nothing
     return {ev.type: components[ev.schema.__name__] for ev in specs} | {"__components__": components}
 
 

@@ -24,6 +24,8 @@ from services.common.rules import DomainError  # noqa: F401 (the rule book's err
 from services.common.rules import topic_matches as event_matches  # noqa: F401 (AMQP topic matching)
 
 __all__ = [
+    "ACTING_AUDIENCES",
+    "ACTING_REMINDERS",
     "AUDIENCES",
     "CHANNELS",
     "DEFAULT_RULES",
@@ -68,8 +70,13 @@ CHANNELS = ("inapp", "email", "apprise", "webhook")
 PERSON_CHANNELS = ("email", "apprise")
 #: queued → sent | failed (after retries); deferred (quiet hours / digest) → queued/sent; skipped (not sent on purpose)
 DELIVERY_STATUSES = ("queued", "sent", "failed", "deferred", "skipped")
-#: Who a rule addresses, relative to the event's payload.
-AUDIENCES = ("employee", "penilai", "atasan", "hr", "owner", "agency_all", "rater", "giver")
+#: Who a rule addresses, relative to the event's payload. ``penilai`` and ``atasan`` include whoever
+#: stands in for them (Plt/Plh) on the day; ``acting`` is the acting official an appointment names.
+AUDIENCES = ("employee", "penilai", "atasan", "hr", "owner", "agency_all", "rater", "giver", "acting")
+#: The audiences an acting official (Plt/Plh) hears in the place of the official they stand in for.
+ACTING_AUDIENCES = ("penilai", "atasan")
+#: Reminders of what a penilai or atasan does (rate, sign, countersign): a Plt/Plh is reminded too.
+ACTING_REMINDERS = ("reminder.rating", "reminder.sign_off")
 #: Reminder escalation ladder: the recipient's superior first, then the agency's HR contacts.
 ESCALATION_TARGETS = ("none", "superior", "hr")
 
@@ -84,6 +91,7 @@ TEMPLATES = (
     "evidence.reviewed",
     "cycle.stage_changed",
     "cycle.stage_opened",
+    "acting.appointed",
     "evaluation.opened",
     "self_assessment.submitted",
     "evaluation.rated",
@@ -95,6 +103,7 @@ TEMPLATES = (
     "objection.decided",
     "calibration.violation_found",
     "followup.planned",
+    "followup.updated",
     "peers.proposed",
     "peer.requested",
     "ikm.computed",
@@ -154,6 +163,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r("plans.evidence.reviewed", "employee", "evidence.reviewed"),
     _r("plans.cycle.stage_changed", "hr", "cycle.stage_changed"),
     _r("plans.cycle.stage_changed", "agency_all", "cycle.stage_opened", state=STAGE_OPENINGS),
+    # an appointment made (not one ended early): the acting official learns what they now do
+    _r("plans.acting.upserted", "acting", "acting.appointed", ended_early=("False",)),
     _r("reviews.evaluation.opened", "employee", "evaluation.opened"),
     _r("reviews.self_assessment.submitted", "penilai", "self_assessment.submitted"),
     _r("reviews.evaluation.rated", "employee", "evaluation.rated"),
@@ -169,6 +180,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r("reviews.calibration.violation_found", "hr", "calibration.violation_found"),
     _r("reviews.followup.planned", "employee", "followup.planned"),
     _r("reviews.followup.planned", "owner", "followup.planned"),
+    # the employee hears when their development plan or recognition is done, or dropped
+    _r("reviews.followup.updated", "employee", "followup.updated", status=("completed", "cancelled")),
     _r("reviews.peers.proposed", "penilai", "peers.proposed"),
     _r("reviews.peer.requested", "rater", "peer.requested"),
     _r("surveys.ikm.computed", "hr", "ikm.computed"),
@@ -246,8 +259,12 @@ def audiences_for(rules: Iterable[Rule], event_type: str, data: Mapping) -> list
 
 
 #: Events whose message points elsewhere than the page their payload's ids name: a reply to feedback
-#: takes the superior who wrote it to their team member's feedback page, not the employee's own SKP.
-EVENT_LINKS = {"plans.feedback.replied": ("plan_id", "/tim/skp/{}/umpan-balik")}
+#: takes the superior who wrote it to their team member's feedback page, not the employee's own SKP;
+#: an acting appointment takes the Plt/Plh to the team page.
+EVENT_LINKS = {
+    "plans.feedback.replied": ("plan_id", "/tim/skp/{}/umpan-balik"),
+    "plans.acting.upserted": ("id", "/tim"),  # an acting official: the team they now rate
+}
 
 
 def link_path(data: Mapping, event_type: str | None = None) -> str:

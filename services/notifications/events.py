@@ -1,7 +1,8 @@
 """What the notifications service publishes (payload schemas, for the catalogue) and the events
-it consumes: the plans directory for its read model of recipients, every plans, reviews and
-surveys event a person should hear about (the rules decide who), reminder requests, and —
-through the wildcard bindings — whatever an agency's webhook subscription asks for.
+it consumes: the plans directory (people, units, acting officials) for its read model of
+recipients, every plans, reviews and surveys event a person should hear about (the rules decide
+who), reminder requests, and — through the wildcard bindings — whatever an agency's webhook
+subscription asks for.
 
 Each family of events has its handler, referenced beside its routing key: the directory's
 (``readmodel``), reminder and escalation requests (``reminders``), and every other event
@@ -78,6 +79,7 @@ TYPES = {spec.type: spec for spec in PUBLISHES}
 RULE_TYPES = (
     "plans.unit.upserted",
     "plans.employee.upserted",
+    "plans.acting.upserted",
     "plans.plan.submitted",
     "plans.plan.returned",
     "plans.plan.approved",
@@ -95,6 +97,7 @@ RULE_TYPES = (
     "reviews.objection.decided",
     "reviews.calibration.violation_found",
     "reviews.followup.planned",
+    "reviews.followup.updated",
     "reviews.peers.proposed",
     "reviews.peer.requested",
     "surveys.ikm.computed",
@@ -107,6 +110,7 @@ WILDCARDS = ("plans.#", "reviews.#", "surveys.#")
 CONSUMES = {
     "plans.unit.upserted": on(readmodel.unit_upserted, envelope=True, timed=True),
     "plans.employee.upserted": on(readmodel.employee_upserted, envelope=True, timed=True),
+    "plans.acting.upserted": on(readmodel.acting_upserted, envelope=True, timed=True),
     "*.reminder.requested": on(reminders.reminder_requested, envelope=True),
     "*.reminder.escalation_requested": on(reminders.escalation_requested, envelope=True),
 }

@@ -1,13 +1,14 @@
 """SQLAlchemy 2.0 mappings of the notifications service: the read model of recipients fed by
-plans events, HR contacts, agency settings, the notification rules (data), preferences, the
-notifications (one per event and recipient: the inbox), deliveries per channel with their
-attempts (the delivery log), webhook subscriptions, reminder batches and their items."""
+plans events (people, units, acting officials), HR contacts, agency settings, the notification
+rules (data), preferences, the notifications (one per event and recipient: the inbox), deliveries
+per channel with their attempts (the delivery log), webhook subscriptions, reminder batches and
+their items."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.tables import define_platform_tables
@@ -49,6 +50,22 @@ class UnitRef(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     head_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # event time applied
+
+
+class ActingRef(Base):
+    """An acting appointment (Plt/Plh) from plans: ``acting_nip`` stands in for ``for_nip`` from
+    ``start_date`` to ``end_date`` (both included) and hears what is addressed to them meanwhile."""
+
+    __tablename__ = "rm_acting"
+    __table_args__ = (Index("ix_rm_acting_agency_dates", "agency_code", "end_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans appointment id
+    agency_code: Mapped[str] = mapped_column(String(40))
+    acting_nip: Mapped[str] = mapped_column(String(18), index=True)
+    for_nip: Mapped[str] = mapped_column(String(18), index=True)
+    kind: Mapped[str] = mapped_column(String(4))  # plt | plh
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
     as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # event time applied
 
 

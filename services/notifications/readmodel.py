@@ -1,12 +1,12 @@
-"""The read model of recipients: people and units copied from the plans directory's events
-(``plans.unit.upserted``, ``plans.employee.upserted``) under the one stale rule of
-``services/common/readmodel.py`` — an older event arriving late changes nothing — and rebuilt from
-the plans API on HR's request."""
+"""The read model of recipients: people, units and acting officials (Plt/Plh) copied from the plans
+directory's events (``plans.unit.upserted``, ``plans.employee.upserted``,
+``plans.acting.upserted``) under the one stale rule of ``services/common/readmodel.py`` — an older
+event arriving late changes nothing — and rebuilt from the plans API on HR's request."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import request
 from flask.views import MethodView
@@ -22,7 +22,7 @@ from services.common.readmodel import complete_reply, source_url, upsert_if_newe
 from services.common.usecase import now, settings
 
 from . import recording
-from .models import Person, UnitRef
+from .models import ActingRef, Person, UnitRef
 from .shared import PREFIX, uow
 
 blp = Blueprint(
@@ -47,6 +47,14 @@ def unit_upserted(s: Session, envelope: dict, as_of: datetime | None = None) -> 
 def employee_upserted(s: Session, envelope: dict, as_of: datetime | None = None) -> dict:
     """``plans.employee.upserted``: the person's copy, then whatever the rules and subscriptions ask for."""
     rm_employee(s, envelope.get("data") or {}, as_of)
+    s.flush()
+    return recording.handle_event(s, envelope)
+
+
+def acting_upserted(s: Session, envelope: dict, as_of: datetime | None = None) -> dict:
+    """``plans.acting.upserted``: the appointment's copy (whoever stands in for a penilai or atasan
+    hears what is addressed to them), then the rules (the acting official is told of the appointment)."""
+    rm_acting(s, envelope.get("data") or {}, as_of)
     s.flush()
     return recording.handle_event(s, envelope)
 
@@ -87,6 +95,32 @@ def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
     upsert_if_newer(s, Person, {"nip": nip}, as_of, values)
 
 
+def _date(d: dict, key: str) -> date | None:
+    try:
+        return date.fromisoformat(d[key]) if isinstance(d.get(key), str) else None
+    except ValueError:
+        return None
+
+
+def rm_acting(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    """An acting appointment, created or ended early (its end date moved)."""
+    nips = [d.get(k) for k in ("acting_nip", "for_nip")]
+    start, end = _date(d, "start_date"), _date(d, "end_date")
+    if (
+        not isinstance(d.get("id"), int)
+        or not isinstance(d.get("agency_code"), str)
+        or not d["agency_code"]
+        or not all(isinstance(n, str) and 0 < len(n) <= 18 for n in nips)
+        or d.get("kind") not in ("plt", "plh")
+        or start is None
+        or end is None
+        or end < start
+    ):
+        raise Reject("plans.acting.upserted needs id, agency_code, acting_nip, for_nip, kind and its dates")
+    values = {"agency_code": d["agency_code"], "acting_nip": nips[0], "for_nip": nips[1], "kind": d["kind"]}
+    upsert_if_newer(s, ActingRef, {"id": d["id"]}, as_of, values | {"start_date": start, "end_date": end})
+
+
 def rebuild_read_model(s: Session, fetch) -> dict:
     """Replay the recipients from the plans API. ``fetch(path) -> json`` calls plans with a token
     that sees the agency (HR)."""
@@ -98,6 +132,9 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     for e in walk_pages(fetch, "/plans/api/v1/employees"):
         rm_employee(s, e, snapshot)
         counts["people"] += 1
+    for a in walk_pages(fetch, "/plans/api/v1/acting"):
+        rm_acting(s, a, snapshot)
+        counts["acting"] += 1
     return dict(counts)
 
 
@@ -113,7 +150,7 @@ def plans_base_url() -> str:
 class Rebuild(MethodView):
     @blp.response(200, RebuildOut)
     def post(self):
-        """Rebuild the recipients (people, units) from the plans API with the caller's token (HR)."""
+        """Rebuild the recipients (people, units, acting officials) from the plans API with the caller's token (HR)."""
         require_roles("hr")
         fetch = remote_fetcher(
             plans_base_url(), request.headers.get("Authorization", ""), "readmodel.plans_unreachable"

@@ -1,7 +1,11 @@
 """Who a notification is addressed to: :class:`Target` (a person from the read model, or an HR
 contact), found for a rule's audience from the event's payload and the reporting lines — with the
 people, their preferences and the units loaded in bulk, once per event or batch
-(:class:`Recipients`, which the :class:`~services.notifications.recording.Recorder` builds on)."""
+(:class:`Recipients`, which the :class:`~services.notifications.recording.Recorder` builds on).
+
+What is addressed to a penilai or an atasan also reaches whoever stands in for them today (an
+acting official, Plt/Plh, of the read model): they rate, sign, countersign and decide in the
+official's place, so they hear what the official hears, each as a separate recipient."""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from .models import AgencySettings, Person, Preference, UnitRef
+from services.common.usecase import today
+
+from . import domain
+from .models import ActingRef, AgencySettings, Person, Preference, UnitRef
 from .rules import hr_contacts
 
 # built once with bound parameters (building and hashing a select per event cost about as much as running it)
@@ -20,6 +27,12 @@ _PREFS = select(Preference).where(Preference.nip.in_(_NIPS))
 _SUPERIORS = select(Person.superior_nip).where(Person.nip.in_(_NIPS), Person.superior_nip.is_not(None))
 _PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.nip.in_(_SUPERIORS)))
 _PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
+_ON = bindparam("on", type_=ActingRef.start_date.type)
+_ACTING_ON = (
+    select(ActingRef)
+    .where(ActingRef.agency_code == bindparam("agency"), ActingRef.start_date <= _ON, ActingRef.end_date >= _ON)
+    .order_by(ActingRef.id)
+)
 
 
 @dataclass
@@ -31,6 +44,8 @@ class Target:
     phone: str | None
     language: str
     audience: str
+    #: an acting official's: whom they stand in for (``kind``, ``nip``, ``name``), for the message's note
+    acting_for: dict | None = None
 
 
 class Recipients:
@@ -43,6 +58,7 @@ class Recipients:
         self.prefs: dict[str, Preference | None] = {}
         self.units: dict[str, UnitRef | None] = {}
         self._agency_urls: list[str] | None = None
+        self._acting: dict[str, list[ActingRef]] | None = None  # for_nip → today's appointments
 
     # -- lookups
     def person(self, nip: str | None) -> Person | None:
@@ -91,6 +107,20 @@ class Recipients:
         u = self.units[code]
         return {"code": code, "name": u.name if u else code}
 
+    def acting_for(self, nip: str | None) -> list[ActingRef]:
+        """The appointments (Plt/Plh) standing in for ``nip`` today (the agency's zone, as reviews
+        lets them act), oldest first — all of the agency's loaded once, with their acting officials."""
+        if not nip or not self.agency:
+            return []
+        if self._acting is None:
+            with self.s.no_autoflush:
+                rows = list(self.s.scalars(_ACTING_ON, {"agency": self.agency, "on": today()}))
+            self._acting = {}
+            for a in rows:
+                self._acting.setdefault(a.for_nip, []).append(a)
+            self.preload([a.acting_nip for a in rows])
+        return self._acting.get(nip, [])
+
     def agency_urls(self) -> list[str]:
         if self._agency_urls is None:
             with self.s.no_autoflush:
@@ -106,6 +136,26 @@ class Recipients:
         return Target(
             person.nip, person.nip, person.name, person.email, person.phone, person.language or "id", audience
         )
+
+    def acting_targets(self, nip: str | None, audience: str, exclude=()) -> list[Target]:
+        """Whoever stands in for ``nip`` today, each once (an inactive one, or one in ``exclude``, is
+        skipped), addressed as ``audience``."""
+        out: list[Target] = []
+        official = self.person(nip)
+        for a in self.acting_for(nip):
+            if a.acting_nip == nip or a.acting_nip in exclude or any(t.key == a.acting_nip for t in out):
+                continue
+            target = self.person_target(a.acting_nip, audience)
+            if target is not None:
+                target.acting_for = {"kind": a.kind, "nip": nip, "name": official.name if official else nip}
+                out.append(target)
+        return out
+
+    def official_targets(self, nip: str | None, audience: str, exclude=()) -> list[Target]:
+        """The official (when active) and whoever stands in for them today, each once."""
+        first = self.person_target(nip, audience)
+        stand_ins = [t for t in self.acting_targets(nip, audience, exclude) if first is None or t.key != first.key]
+        return ([first] if first else []) + stand_ins
 
     def hr_targets(self, audience: str = "hr") -> list[Target]:
         out = []
@@ -134,7 +184,9 @@ class Recipients:
 
     def audience(self, audience: str, data: dict) -> list[Target]:
         """The targets of a rule's ``audience`` for an event's payload: the parties it names, else
-        (penilai, atasan) the reporting lines of the read model."""
+        (penilai, atasan) the reporting lines of the read model — and for penilai and atasan, whoever
+        stands in for them today (never the employee the event is about: a Plh rates nobody's
+        plan of their own)."""
         if audience == "hr":
             return self.hr_targets()
         if audience == "agency_all":
@@ -147,6 +199,8 @@ class Recipients:
             nip = data.get("rater_nip")
         elif audience == "giver":  # the superior who wrote the feedback an employee replied to
             nip = data.get("giver_nip")
+        elif audience == "acting":  # the acting official an appointment names
+            nip = data.get("acting_nip")
         elif audience == "penilai":
             nip = data["penilai_nip"] if "penilai_nip" in data else self.superior_of(data.get("employee_nip"))
         elif audience == "atasan":
@@ -156,5 +210,9 @@ class Recipients:
                 nip = self.superior_of(data.get("penilai_nip") or self.superior_of(data.get("employee_nip")))
         else:  # pragma: no cover - rules are validated
             return []
-        target = self.person_target(nip if isinstance(nip, str) else None, audience)
+        nip = nip if isinstance(nip, str) else None
+        if audience in domain.ACTING_AUDIENCES:
+            employee = data.get("employee_nip")
+            return self.official_targets(nip, audience, exclude=(employee,) if isinstance(employee, str) else ())
+        target = self.person_target(nip, audience)
         return [target] if target else []

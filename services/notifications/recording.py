@@ -36,6 +36,8 @@ PERSON_FIELDS = (
     ("atasan", "atasan_nip"),
     ("owner", "owner_nip"),
     ("giver", "giver_nip"),
+    ("acting", "acting_nip"),  # an acting appointment: the Plt/Plh …
+    ("official", "for_nip"),  # … and the official they stand in for
 )
 
 # the consumer's per-event lookups, built once with bound parameters
@@ -198,6 +200,9 @@ class Recorder(Recipients):
             ctx["stage_text"] = state_text(data.get("state"), lang)
             ctx["previous_text"] = state_text(data.get("previous"), lang)
             ctx["hint_key"] = stage_hint(data.get("state"))
+        if target.acting_for:  # a Plt/Plh hears it in the official's place: the message says so
+            kind = t(f"acting.kind.{target.acting_for['kind']}", lang)
+            ctx["note"] = t("acting.note", lang, kind=kind, name=target.acting_for["name"])
         ctx.update(extra or {})
         return ctx
 

@@ -1,7 +1,9 @@
 """Reminders and their escalation: a batch of reminders (from HR, a flow, or a
 ``*.reminder.requested`` event) tells each recipient once, ever; who is still overdue is escalated
 to their superior from the deadline, then to the agency's HR contacts ``hr_after_hours`` later —
-each level once per person (by HTTP or ``*.reminder.escalation_requested``)."""
+each level once per person (by HTTP or ``*.reminder.escalation_requested``). Whoever stands in for
+the superior that day (Plt/Plh) is escalated to as well, and a reminder to rate or to sign reaches
+whoever stands in for its recipient."""
 
 from __future__ import annotations
 
@@ -217,12 +219,11 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         existing[nip] = item
         created.append(nip)
         rec.begin(item.event_id)
-        rec.record(
-            rec.person_target(nip, "employee"),
-            batch.template,
-            {**batch.params, **item.params, "batch_key": batch.batch_key},
-            {"deadline": _deadline_iso(batch)},
-        )
+        params = {**batch.params, **item.params, "batch_key": batch.batch_key}
+        rec.record(rec.person_target(nip, "employee"), batch.template, params, {"deadline": _deadline_iso(batch)})
+        if batch.template in domain.ACTING_REMINDERS:  # what a Plt/Plh does in the recipient's place
+            for stand_in in rec.acting_targets(nip, "acting"):
+                rec.record(stand_in, batch.template, params, {"deadline": _deadline_iso(batch)})
     rec.flush()
     s.flush()
     return {**batch_summary(s, batch), "created": created, "already": already, "unknown": unknown}
@@ -333,7 +334,8 @@ def _escalate_item(rec: Recorder, batch: ReminderBatch, item: ReminderItem, leve
     overdue = rec.person(item.recipient_nip)
     superior = rec.person(overdue.superior_nip) if overdue and overdue.superior_nip else None
     if to == "superior":
-        targets = [t_ for t_ in [rec.person_target(superior.nip, "superior")] if t_] if superior else []
+        # the superior and whoever stands in for them today (never the overdue person themselves)
+        targets = rec.official_targets(superior.nip, "superior", exclude=(item.recipient_nip,)) if superior else []
     else:
         targets = rec.hr_targets()
     data = {**batch.params, **(item.params or {}), "batch_key": batch.batch_key, "employee_nip": item.recipient_nip}

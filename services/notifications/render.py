@@ -2,9 +2,10 @@
 
 ``templates/<lang>/<template>.txt`` holds two blocks, ``subject`` and ``text``; the HTML part is
 ``templates/<lang>/<template>.html`` when present, else ``templates/_layout.html`` wrapping the
-text's paragraphs (autoescaped). Undefined variables raise (``StrictUndefined``): a template
-that needs a value the event did not carry fails loudly and the delivery is recorded failed
-with the reason, rather than sending a message with a hole in it.
+text's paragraphs (autoescaped); a ``note`` in the context is the text's last paragraph.
+Undefined variables raise (``StrictUndefined``): a template that needs a value the event did not
+carry fails loudly and the delivery is recorded failed with the reason, rather than sending a
+message with a hole in it.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def render(
         jctx = tmpl.new_context(ctx)
         subject = " ".join("".join(tmpl.blocks["subject"](jctx)).split())
         text = "".join(tmpl.blocks["text"](jctx)).strip() + "\n"
+        if context.get("note"):  # a closing paragraph the recorder adds (e.g. why an acting official hears it)
+            text += "\n" + str(context["note"]).strip() + "\n"
         try:
             html_tmpl = html_env.get_template(f"{lang}/{template}.html")
         except TemplateNotFound:

@@ -34,6 +34,7 @@ __all__ = [
     "InvalidNip",
     "InvalidTransition",
     "LOWER_IS_BETTER",
+    "MAX_EXPECTATION",
     "NipInfo",
     "PERIOD_COUNTS",
     "PERIOD_TYPES",
@@ -52,11 +53,13 @@ __all__ = [
     "is_in_reporting_line",
     "is_valid_nip",
     "make_periods",
+    "missing_expectations",
     "next_state",
     "parse_nip",
     "parse_state_label",
     "plan_transition",
     "state_label",
+    "validate_expectations",
     "validate_for_submit",
     "validate_plan_content",
 ]
@@ -461,15 +464,34 @@ def _iki_errors(path: str, iki: Mapping, approach: str, seen_aspects: set[str]) 
 def validate_for_submit(
     approach: str, rhk: list[dict], behaviour: dict[str, str], *, is_head_of_unit: bool = False
 ) -> list[tuple[str, str]]:
-    """:func:`validate_plan_content` plus: every BerAKHLAK value has its superior's
+    """What submitting needs: :func:`validate_plan_content`. The behaviour expectations are not the
+    employee's to write (ekspektasi khusus pimpinan, DOMAIN.md §3): the penilai writes them, before
+    approving — see :func:`missing_expectations`."""
+    return validate_plan_content(approach, rhk, behaviour, is_head_of_unit=is_head_of_unit)
+
+
+#: the longest ekspektasi khusus pimpinan for one value (characters)
+MAX_EXPECTATION = 2000
+
+
+def validate_expectations(behaviour: dict[str, str]) -> list[tuple[str, str]]:
+    """The penilai's texts per value: keys within :data:`BERAKHLAK` (``behaviour.unknown_value``), each
+    text at most :data:`MAX_EXPECTATION` characters (``behaviour.too_long``); an empty text removes one."""
+    errors = []
+    for key, text in (behaviour or {}).items():
+        if key not in BERAKHLAK:
+            errors.append((f"behaviour.{key}", "behaviour.unknown_value"))
+        elif isinstance(text, str) and len(text.strip()) > MAX_EXPECTATION:
+            errors.append((f"behaviour.{key}", "behaviour.too_long"))
+    return errors
+
+
+def missing_expectations(behaviour: dict[str, str] | None) -> list[tuple[str, str]]:
+    """What approving needs besides a submitted SKP: every BerAKHLAK value has its leader's
     expectation (ekspektasi khusus pimpinan, DOMAIN.md §3) —
     ``("behaviour.<value>", "behaviour.expectation_required")`` in BerAKHLAK order."""
-    errors = validate_plan_content(approach, rhk, behaviour, is_head_of_unit=is_head_of_unit)
     behaviour = behaviour or {}
-    for value in BERAKHLAK:
-        if not _text(behaviour.get(value)):
-            errors.append((f"behaviour.{value}", "behaviour.expectation_required"))
-    return errors
+    return [(f"behaviour.{v}", "behaviour.expectation_required") for v in BERAKHLAK if not _text(behaviour.get(v))]
 
 
 # --------------------------------------------------------------------------- cascade (DOMAIN.md §3)

@@ -289,17 +289,47 @@ def create_acting(s: Session, p: Principal, data: dict) -> ActingAssignment:
     s.add(a)
     s.flush()
     after = {k: str(v) for k, v in data.items()}
-    record(s, p, "acting.created", "acting", a.id, after=after, agency=agency_code, subject=data["acting_nip"])
+    record(
+        s,
+        p,
+        "acting.created",
+        "acting",
+        a.id,
+        after=after,
+        agency=agency_code,
+        subject=data["acting_nip"],
+        event="plans.acting.upserted",
+        data=acting_payload(a),
+    )
     return a
 
 
+def acting_payload(a: ActingAssignment, *, ended_early: bool = False) -> dict:
+    """The appointment as ``plans.acting.upserted`` carries it (reviews lets the Plt/Plh act on it;
+    notifications tells them of an appointment made, not of one ended early)."""
+    return {
+        "id": a.id,
+        "agency_code": a.agency_code,
+        "acting_nip": a.acting_nip,
+        "for_nip": a.for_nip,
+        "kind": a.kind,
+        "start_date": a.start_date,
+        "end_date": a.end_date,
+        "ended_early": ended_early,
+    }
+
+
 def acting_query(p: Principal, args: dict):
-    """HR's list of its agency's acting appointments (an admin's: every agency's)."""
-    if not in_agency(p, p.agency or "", ("hr",)):
-        raise forbid()
+    """HR's list of its agency's acting appointments (an admin's: every agency's); a person's, those
+    they hold or that stand in for them (the portal shows a Plt/Plh what they may act on)."""
     stmt = select(ActingAssignment)
-    if not p.is_admin:
-        stmt = stmt.where(ActingAssignment.agency_code == p.agency)
+    if in_agency(p, p.agency or "", ("hr",)):
+        if not p.is_admin:
+            stmt = stmt.where(ActingAssignment.agency_code == p.agency)
+    elif p.nip:
+        stmt = stmt.where((ActingAssignment.acting_nip == p.nip) | (ActingAssignment.for_nip == p.nip))
+    else:
+        raise forbid()
     for fld in ("for_nip", "acting_nip"):
         if fld in args:
             stmt = stmt.where(getattr(ActingAssignment, fld) == args[fld])
@@ -333,6 +363,8 @@ def end_acting(s: Session, p: Principal, acting_id: int, end_date) -> ActingAssi
             after={"end_date": str(end)},
             agency=a.agency_code,
             subject=a.acting_nip,
+            event="plans.acting.upserted",
+            data=acting_payload(a, ended_early=True),
         )
     return a
 
@@ -383,7 +415,8 @@ class Acting(MethodView):
     @blp.arguments(ActingQuery, location="query")
     @blp.response(200, page_schema(ActingOut))
     def get(self, args):
-        """Acting officials (Plt/Plh) of the caller's agency (HR), oldest first; ``current`` leaves out ended ones."""
+        """Acting officials (Plt/Plh) of the caller's agency (HR) or, for anyone else, the appointments they
+        hold or that stand in for them; oldest first; ``current`` leaves out ended ones."""
         p = current_principal()
         with platform().uow() as s:
             return paginate(s, acting_query(p, args), ActingAssignment.id, args.get("cursor"), args["limit"])

@@ -34,6 +34,19 @@ class EmployeeUpserted(Schema):
     active = fields.Boolean(required=True)
 
 
+class ActingUpserted(Schema):
+    id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    acting_nip = fields.String(required=True, metadata={"description": "the acting official (Plt/Plh)"})
+    for_nip = fields.String(required=True, metadata={"description": "the official they stand in for"})
+    kind = fields.String(required=True, metadata={"description": "plt | plh"})
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True, metadata={"description": "the last day acting (ending early moves it)"})
+    ended_early = fields.Boolean(
+        required=True, metadata={"description": "true when HR ended the appointment early, false when HR made it"}
+    )
+
+
 class PeriodPayload(Schema):
     seq = fields.Integer(required=True)
     name_id = fields.String(required=True)
@@ -175,6 +188,12 @@ PUBLISHES = [
         "plans.employee.upserted",
         EmployeeUpserted,
         "An employee was created or changed (position, unit, superior, contact, active).",
+        ("reviews", "notifications"),
+    ),
+    EventSpec(
+        "plans.acting.upserted",
+        ActingUpserted,
+        "HR appointed an acting official (Plt/Plh) for someone, or ended the appointment early.",
         ("reviews", "notifications"),
     ),
     EventSpec(

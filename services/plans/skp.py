@@ -89,6 +89,11 @@ class PlanSummary(Schema):
     status = fields.String()
     revision = fields.Integer()
     version = fields.Integer()
+    behaviour_by_penilai = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={"description": "the BerAKHLAK values whose expectation the penilai wrote"},
+    )
 
 
 class PlanQuery(PageArgs):
@@ -315,7 +320,7 @@ def set_behaviour(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     guard_stage(s.get(Cycle, plan.cycle_id), "plan.edit")
     if plan.status != "submitted":
         domain.plan_transition(plan.status, "edit")
-    errors = [(f"behaviour.{k}", "behaviour.unknown_value") for k in data["behaviour"] if k not in domain.BERAKHLAK]
+    errors = domain.validate_expectations(data["behaviour"])
     if errors:
         raise validation(errors)
     with changing(

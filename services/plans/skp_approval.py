@@ -112,7 +112,11 @@ def approve_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     require_penilai(s, p, plan)
     guard_stage(s.get(Cycle, plan.cycle_id), "plan.approve")
     before = {"status": plan.status}
-    plan.status = domain.plan_transition(plan.status, "approve")
+    new_status = domain.plan_transition(plan.status, "approve")
+    errors = domain.missing_expectations(plan.behaviour)  # the penilai's to write (PUT …/behaviour) first
+    if errors:
+        raise validation(errors)
+    plan.status = new_status
     plan.revision += 1
     plan.approved_at, plan.approved_by, plan.return_note, plan.updated_at = now(), p.nip or p.sub, None, now()
     s.flush()
@@ -175,7 +179,8 @@ def _plan_action(plan_id: int, action):
 class PlanSubmit(MethodView):
     @blp.response(200, PlanOut)
     def post(self, plan_id):
-        """Submit my SKP to my penilai. Every BerAKHLAK expectation and a cascade link per RHK are required."""
+        """Submit my SKP to my penilai. A cascade link per RHK is required; the BerAKHLAK expectations are the
+        penilai's to write (``PUT …/behaviour``), before approving."""
         return _plan_action(plan_id, submit_plan)
 
 
@@ -192,7 +197,8 @@ class PlanReturn(MethodView):
 class PlanApprove(MethodView):
     @blp.response(200, PlanOut)
     def post(self, plan_id):
-        """Approve a submitted SKP (the penilai or an acting official); the version is kept."""
+        """Approve a submitted SKP (the penilai or an acting official); the version is kept. Every BerAKHLAK
+        value needs its ekspektasi khusus pimpinan (422 ``behaviour.expectation_required`` per value)."""
         return _plan_action(plan_id, approve_plan)
 
 

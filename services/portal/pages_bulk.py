@@ -20,8 +20,8 @@ from flask import Blueprint, abort, request
 
 from .auth import api, current_user, login_required
 from .client import ApiProblem
-from .pages_supervisor import _running_cycle
-from .web import P, R, page, t
+from .pages_supervisor import _running_cycle, expectations_missing
+from .web import P, R, page, t, team_plans
 
 bp = Blueprint("bulk", __name__, url_prefix="/tim/massal")
 MAX_ITEMS = 200  # a page of candidates; more ids in one form are refused
@@ -40,7 +40,7 @@ def _plans_to_approve() -> list[dict]:
     cycle, me = _running_cycle(), current_user().nip
     if cycle is None:
         return []
-    plans = api().all(f"{P}/plans", cycle_id=cycle["id"], penilai_nip=me, status="submitted")
+    plans = team_plans(cycle["id"], status="submitted")  # as Plt/Plh too
     return [
         {
             "id": p["id"],
@@ -230,4 +230,4 @@ def _reason(exc: ApiProblem) -> str:
         return t("bulk.reason.unavailable")
     if exc.status == 403 and not exc.detail:
         return t("bulk.reason.forbidden")
-    return exc.detail or t("error.generic.body")
+    return expectations_missing(exc) or exc.detail or t("error.generic.body")

@@ -28,6 +28,7 @@ from .web import (
     NotYours,
     P,
     R,
+    acts_as,
     error_page,
     forbidden,
     form_errors,
@@ -64,14 +65,15 @@ def eval_date(value) -> str:
 
 
 def roles_in(ev: dict) -> dict[str, bool]:
-    """The viewer's part in the evaluation (HR records the penilai's and atasan's acts for the top official)."""
+    """The viewer's part in the evaluation (a Plt/Plh acts as the official they stand in for; HR records
+    the penilai's and atasan's acts for the top official)."""
     user = current_user()
     nip = user.nip
     hr = user.is_hr
     return {
         "employee": bool(nip) and nip == ev["employee_nip"],
-        "penilai": (bool(nip) and nip == ev.get("penilai_nip")) or (ev.get("penilai_nip") is None and hr),
-        "atasan": (bool(nip) and nip == ev.get("atasan_nip")) or (ev.get("atasan_nip") is None and hr),
+        "penilai": acts_as(ev.get("penilai_nip")) or (ev.get("penilai_nip") is None and hr),
+        "atasan": acts_as(ev.get("atasan_nip")) or (ev.get("atasan_nip") is None and hr),
         "hr": hr,
     }
 

@@ -16,7 +16,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from .auth import api, current_user, login_required
 from .client import ApiProblem
 from .pages_employee import cycle_of, load_plan, period_name
-from .web import P, forbidden, page, t
+from .web import P, acts_as, forbidden, page, t
 
 bp = Blueprint("evidence", __name__)
 
@@ -51,7 +51,7 @@ def _progress_page(plan_id: int, status: int = 200, errors: dict | None = None, 
         seq=seq,
         recorded=recorded,
         period_name=period_name(cycle, seq) if cycle else str(seq),
-        can_review=plan.get("penilai_nip") == user.nip,
+        can_review=acts_as(plan.get("penilai_nip")),
         counts={s: sum(1 for ev in files if ev["review_status"] == s) for s in ("pending", *DECISIONS)},
         errors=errors or {},
         values=values or {},

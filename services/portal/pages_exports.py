@@ -19,10 +19,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .auth import api, current_user, login_required
+from .auth import api, login_required
 from .client import ApiProblem
 from .pages_hr import all_cycles, period_choices, period_name, selection, to_int, units_in_tree_order
-from .web import P, R, page, t
+from .web import P, R, page, t, team_plans
 
 bp = Blueprint("exports", __name__)
 PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")
@@ -137,8 +137,7 @@ def _plans(scope: str, c: dict, within: set[str] | None, units: dict) -> list[di
         if within is not None:
             summaries = [p for p in summaries if units.get(p["unit_id"], {}).get("code") in within]
     else:
-        me = current_user().nip
-        summaries = [p for p in api().all(f"{P}/plans", cycle_id=c["id"], penilai_nip=me) if p["employee_nip"] != me]
+        summaries = team_plans(c["id"])  # my reports', and as Plt/Plh those of whom I stand in for
     summaries.sort(key=lambda p: (p["employee_name"], p["id"]))
     return [api().get(f"{P}/plans/{p['id']}") for p in summaries]
 

@@ -105,8 +105,11 @@ def _cycle_page(
     staff = Counter(e.get("unit_code") for e in employees)
     code_of = {u["id"]: u["code"] for u in units}
     plans_per_unit: dict[str, Counter] = {u["code"]: Counter() for u in units}
+    top_plans = []  # the top official's SKP: no penilai in the directory, HR records the approval
     for p in client.all(f"{P}/plans", cycle_id=cycle_id):
         plans_per_unit.setdefault(code_of.get(p["unit_id"], f"#{p['unit_id']}"), Counter())[p["status"]] += 1
+        if not p.get("penilai_nip"):
+            top_plans.append(p)
     plan_rows = []
     totals: Counter = Counter()
     for u in units:
@@ -179,6 +182,7 @@ def _cycle_page(
         plan_statuses=PLAN_STATUSES,
         eval_statuses=EVAL_STATUSES,
         eval_sections=eval_sections,
+        top_plans=top_plans,
         notes=notes,
         errors=errors or {},
         values=values or {},

@@ -27,7 +27,7 @@ from .pages_hr import (
     units_in_tree_order,
 )
 from .pages_hr_calibration import violation_text, when
-from .web import P, R, error_page, form_errors, page, t
+from .web import BERAKHLAK, P, R, error_page, form_errors, page, t
 
 ORG_RESULTS = ("ISTIMEWA", "BAIK", "BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG")
 PREDIKATS = ("SANGAT_BAIK", "BAIK", "BUTUH_PERBAIKAN", "KURANG_MISCONDUCT", "SANGAT_KURANG")
@@ -272,6 +272,7 @@ def _unit_page(unit_code: str, errors: dict | None = None, values: dict | None =
         values=values or {},
         period_label=period_name(c, seq),
         state_text=state_text,
+        berakhlak=BERAKHLAK,
     )
 
 
@@ -293,20 +294,30 @@ def calibration_adjust(evaluation_id: int):
     reason = values[names["reason"]]
     if len(reason) < 5:
         errors[names["reason"]] = t("hrorg.adjust.err_reason")
-    if not errors and (values[names["rating_hasil"]], values[names["rating_perilaku"]]) == (
-        ev.get("rating_hasil"),
-        ev.get("rating_perilaku"),
-    ):
+    below_name = f"perilaku_below_values-{evaluation_id}"  # the values a "below" names (issue 15)
+    below = values[below_name] = [v for v in f.getlist(below_name) if v]
+    if any(v not in BERAKHLAK for v in below):
+        errors[below_name] = t("evaluations.rate.below_values_unknown")
+    ratings = (values[names["rating_hasil"]], values[names["rating_perilaku"]])
+    same_values = not below or below == (ev.get("perilaku_below_values") or [])
+    if not errors and ratings == (ev.get("rating_hasil"), ev.get("rating_perilaku")) and same_values:
         errors[names["rating_hasil"]] = t("hrorg.adjust.err_unchanged")
     if errors:
         return _unit_page(unit_code, errors, values, 422, f)
     body = {"rating_hasil": values[names["rating_hasil"]], "rating_perilaku": values[names["rating_perilaku"]]}
+    if body["rating_perilaku"] == "below" and below:
+        body["perilaku_below_values"] = below
     try:
         after = api().post(f"{R}/evaluations/{evaluation_id}/adjust", body | {"reason": reason})
     except ApiProblem as exc:
         if exc.status not in (409, 422):
             raise
-        errs = form_errors(exc, names)
+        errs = form_errors(exc, names | {"perilaku_below_values": below_name})
+        for key in [k for k in errs if k.startswith("perilaku_below_values")]:  # beside the checkbox group
+            errs.pop(key)
+            errs[below_name] = t("evaluations.rate.below_values_unknown")
+        if any(e.get("code") == "rating.perilaku_below_values_required" for e in exc.errors):
+            errs[below_name] = t("evaluations.rate.below_values_needed")
         if exc.status == 409 or "_" in errs:
             errs = {names["reason"]: exc.detail or errs.get("_")}
         return _unit_page(unit_code, errs, values, exc.status, f)

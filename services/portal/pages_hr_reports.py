@@ -13,6 +13,7 @@ from .pages_hr import all_cycles, bp, default_cycle, period_choices, selection, 
 from .web import P, R, S, page
 
 AUDIT_SOURCES = {"plans": P, "reviews": R, "surveys": S}
+FOLLOWUP_STATUSES = ("planned", "in_progress", "completed", "cancelled")
 
 
 @bp.get("/laporan")
@@ -54,15 +55,20 @@ def followups():
     cycles_ = all_cycles()
     c, _ = selection(cycles_)
     kind = request.args.get("kind") if request.args.get("kind") in ("development", "recognition") else None
+    status = request.args.get("status") if request.args.get("status") in FOLLOWUP_STATUSES else None
     data = {"items": [], "next_cursor": None}
     if c is not None:
-        data = api().get(f"{R}/followups", cycle_id=c["id"], kind=kind, limit=50, cursor=request.args.get("cursor"))
+        data = api().get(
+            f"{R}/followups", cycle_id=c["id"], kind=kind, status=status, limit=50, cursor=request.args.get("cursor")
+        )
     names = {e["nip"]: e["name"] for e in api().all(f"{P}/employees")}
     return page(
         "portal/hr/followups.html",
         cycles=list(reversed(cycles_)),
         c=c,
         kind=kind,
+        status=status,
+        statuses=FOLLOWUP_STATUSES,
         items=data["items"],
         next_cursor=data.get("next_cursor"),
         names=names,

@@ -283,7 +283,8 @@ def plan_edit(plan_id: int):
     options = _options(data["cycle_id"])
 
     def update(content: dict, sent_etag: str | None) -> int:
-        api().put(f"{P}/plans/{plan_id}", content, sent_etag)
+        # the expectations as they are (the penilai's are kept by the API; an older text the employee wrote is not lost)
+        api().put(f"{P}/plans/{plan_id}", content | {"behaviour": data.get("behaviour") or {}}, sent_etag)
         return plan_id
 
     return _form_flow(

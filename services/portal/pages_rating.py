@@ -1,13 +1,15 @@
 """Rating (the penilai): the team's evaluations to rate, sign and countersign with the objections
 waiting for a decision, and the rating page: the explained suggestion (target, realisation and
 achievement per IKI), feedback per IKI and per BerAKHLAK value, both ratings, and the reason
-when departing from the suggestion."""
+when departing from the suggestion. The suggested rating perilaku comes from the levels chosen per value
+(the peers' majority filling in), each value shown with the continuous feedback recorded on it and the
+peers' answers; "Perbarui saran perilaku" recomputes it from the form without saving."""
 
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 
-from .auth import api, current_user, login_required
+from .auth import api, login_required
 from .client import ApiProblem
 from .pages_evaluations import (
     RATINGS,
@@ -22,7 +24,7 @@ from .pages_evaluations import (
     stage_allows,
 )
 from .pages_feedback import rating_notes
-from .web import BERAKHLAK, P, R, forbidden, page, settings, t
+from .web import BERAKHLAK, P, R, acting_appointment, acts_as, forbidden, page, settings, t
 
 
 def _realisations(ev: dict) -> dict[str, dict]:
@@ -54,18 +56,15 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
     if not roles["penilai"]:
         return forbidden()
     cycle = load_cycle(ev["cycle_id"])
-    suggestion = api().get(f"{R}/evaluations/{evaluation_id}/suggestion")
     judged = _judgements(ev.get("suggestion"))
-    if judged:  # the penilai's qualitative judgements count: the suggestion stored with the rating has them
-        suggestion = ev["suggestion"]
     plan = plan_snapshot(ev)
     real = _realisations(ev)
-    rows = _explained(plan, suggestion, real)
     if form is None:
         form = {
             "rating_hasil": ev.get("rating_hasil") or "",
             "rating_perilaku": ev.get("rating_perilaku") or "",
             "deviation_reason": ev.get("deviation_reason") or "",
+            "perilaku_deviation_reason": ev.get("perilaku_deviation_reason") or "",
             "notes": ev.get("notes") or "",
             "recommendations": ev.get("recommendations") or "",
             "perilaku_below_values": list(ev.get("perilaku_below_values") or []),
@@ -77,6 +76,15 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
         for k, v in (ev.get("value_feedback") or {}).items():
             form[f"value_level.{k}"] = (v or {}).get("level") or ""
             form[f"value_text.{k}"] = (v or {}).get("text") or ""
+    # the perilaku suggestion from the levels on the form (as recorded, or as just chosen), the peers filling in
+    levels = {c: form.get(f"value_level.{c}") for c in BERAKHLAK if form.get(f"value_level.{c}") in RATINGS}
+    suggestion = api().get(f"{R}/evaluations/{evaluation_id}/suggestion", **levels)
+    perilaku = suggestion.get("perilaku") or {}
+    if judged:  # the penilai's qualitative judgements count: the suggestion stored with the rating has them
+        suggestion = ev["suggestion"]
+    rows = _explained(plan, suggestion, real)
+    peers = _peer_summary(evaluation_id)
+    continuous = rating_notes(ev, plan, cycle)  # continuous feedback and coaching per RHK and value
     t_pct = 100 * settings().suggest_threshold
     return page(
         "portal/evaluations/rate.html",
@@ -93,11 +101,32 @@ def _rating_page(evaluation_id: int, status: int = 200, *, errors: dict | None =
         upper=_num(round(100 + t_pct, 2)),
         values=BERAKHLAK,
         behaviour=(plan or {}).get("behaviour") or {},
-        peers=_peer_summary(evaluation_id),
-        continuous=rating_notes(ev, plan, cycle),  # continuous feedback and coaching per RHK and value
+        peers=peers,
+        continuous=continuous,
+        perilaku=perilaku,
+        value_rows=_value_rows(perilaku, peers, continuous),
+        below_names=", ".join(t(f"berakhlak.{c}") for c in perilaku.get("below_values") or []),
         can_rate=ev["status"] in ("open", "self_assessed", "rated") and stage_allows(cycle, ev, "rate"),
         can_sign=ev["status"] == "rated" and stage_allows(cycle, ev, "sign"),
+        acting=acting_appointment(ev.get("penilai_nip")),  # I rate and sign as Plt/Plh of the penilai
     )
+
+
+def _value_rows(perilaku: dict, peers: dict | None, continuous: list[dict]) -> dict[str, dict]:
+    """Per BerAKHLAK value what the penilai rates it from: the continuous feedback recorded on it, the peers'
+    answers per level (once shown) and the suggestion's level with its reason."""
+    classes = {v["code"]: v for v in perilaku.get("values") or []}
+    notes = {grp["value_code"]: grp["items"] for grp in continuous if grp.get("value_code")}
+    aggregate = (peers or {}).get("aggregate") or {}
+    return {
+        code: {
+            "notes": notes.get(code) or [],
+            "peers": aggregate.get(code) if (aggregate.get(code) or {}).get("n") else None,
+            "level": (classes.get(code) or {}).get("level"),
+            "reason": (classes.get(code) or {}).get("reason"),
+        }
+        for code in BERAKHLAK
+    }
 
 
 def _num(value) -> str:
@@ -175,7 +204,10 @@ def rate_save(evaluation_id: int):
         elif value not in RATINGS:
             errors[name] = t("evaluations.rate.choose_rating")
         body[name] = value
-    for name in ("deviation_reason", "notes", "recommendations"):
+    if form.get("action") == "suggest":  # "Perbarui saran perilaku": the suggestion from the levels chosen
+        form["perilaku_below_values"] = [v for v in f.getlist("perilaku_below_values") if v]
+        return _rating_page(evaluation_id, form=form)
+    for name in ("deviation_reason", "perilaku_deviation_reason", "notes", "recommendations"):
         body[name] = form.get(name) or None
         check_length(errors, name, form.get(name, ""))
     body["iki_feedback"] = {
@@ -234,6 +266,13 @@ def rate_save(evaluation_id: int):
                 errors["perilaku_below_values"] = t("evaluations.rate.below_values_unknown")
         if any(e.get("code") == "rating.perilaku_below_values_required" for e in exc.errors):
             errors["perilaku_below_values"] = t("evaluations.rate.below_values_needed")
+        for e in exc.errors:  # departing from the suggested perilaku: the reason asked beside its field
+            if e.get("code") == "rating.perilaku_deviation_reason_required":
+                sug = (e.get("params") or {}).get("suggested")
+                errors["perilaku_deviation_reason"] = t(
+                    "evaluations.error.perilaku_deviation_reason_required",
+                    suggested=t(f"rating.{sug}") if sug in RATINGS else "-",
+                )
         for key in list(errors):  # value_feedback.<code>.level / .text → the value's radio group / text
             if key.startswith("value_level.") and key.count(".") == 2:
                 code, part = key[len("value_level.") :].split(".")
@@ -264,7 +303,7 @@ def team():
     objections = [
         o
         for o in client.all(f"{R}/objections", cycle_id=cycle["id"])
-        if o.get("atasan_nip") == current_user().nip and o["status"] != "decided"
+        if acts_as(o.get("atasan_nip")) and o["status"] != "decided"
     ]
     names = {e["id"]: e for e in as_penilai + as_atasan}
     for o in objections:

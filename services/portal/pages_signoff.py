@@ -20,7 +20,7 @@ from .pages_evaluations import (
     roles_in,
     shown,
 )
-from .web import R, forbidden, page, t
+from .web import BERAKHLAK, R, forbidden, page, t
 
 # ------------------------------------------------------------------ the chain
 
@@ -107,6 +107,7 @@ def _objection_page(objection_id: int, status: int = 200, *, errors: dict | None
         can_state=(roles["employee"] or (roles["penilai"] and bool(current_user().nip))) and not decided,
         errors=errors or {},
         form=form or {},
+        values=BERAKHLAK,
     )
 
 
@@ -130,16 +131,28 @@ def decide(objection_id: int):
         for name in ("rating_hasil", "rating_perilaku"):
             if form[name] not in RATINGS:
                 errors[name] = t("evaluations.error.new_rating_required")
+    # the values a new "below" names (issue 15); the API keeps those of an earlier "below" when none are ticked
+    form["perilaku_below_values"] = [v for v in request.form.getlist("perilaku_below_values") if v]
+    if any(v not in BERAKHLAK for v in form["perilaku_below_values"]):
+        errors["perilaku_below_values"] = t("evaluations.rate.below_values_unknown")
     if errors:
         return _objection_page(objection_id, 422, errors=errors, form=form)
     body = {"decision": form["decision"], "reason": form["reason"]}
     if form["decision"] == "changed":
         body.update(rating_hasil=form["rating_hasil"], rating_perilaku=form["rating_perilaku"])
+        if form["rating_perilaku"] == "below":
+            body["perilaku_below_values"] = form["perilaku_below_values"]
     try:
         api().post(f"{R}/objections/{objection_id}/decide", body)
     except ApiProblem as exc:
         shown(exc)
-        return _objection_page(objection_id, 422, errors=refusal_errors(exc, default_field="decision"), form=form)
+        errors = refusal_errors(exc, default_field="decision")
+        for key in [k for k in errors if k.startswith("perilaku_below_values")]:  # beside the checkbox group
+            errors.pop(key)
+            errors["perilaku_below_values"] = t("evaluations.rate.below_values_unknown")
+        if any(e.get("code") == "rating.perilaku_below_values_required" for e in exc.errors):
+            errors["perilaku_below_values"] = t("evaluations.rate.below_values_needed")
+        return _objection_page(objection_id, 422, errors=errors, form=form)
     flash(t("evaluations.objection.decided"), "ok")
     return redirect(url_for("evaluations.objection", objection_id=objection_id))
 

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from .auth import api, current_user, login_required
 from .client import ApiProblem
 from .pages_employee import cycle_of, cycles, load_plan, my_rhk_labels
-from .web import BERAKHLAK, P, R, forbidden, local_time, page, t, today
+from .web import BERAKHLAK, P, R, decides_for, forbidden, local_time, page, t, team_plans, today
 
 bp = Blueprint("supervisor", __name__)
 
@@ -52,8 +52,7 @@ def team():
         "my_plan": None,
     }
     if cycle:
-        plans = api().all(f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip)
-        plans = [p for p in plans if p["employee_nip"] != user.nip]
+        plans = team_plans(cycle["id"])  # my reports', and as Plt/Plh those of whom I stand in for
         ctx["waiting"] = [p for p in plans if p["status"] == "submitted"]
         ctx["plans"] = sorted(plans, key=lambda p: p["employee_name"])
         with_plan = {p["employee_nip"] for p in plans}
@@ -80,6 +79,8 @@ def team_logs_fragment():
 
 
 def _review(plan_id: int, status: int = 200, errors: dict | None = None, note: str = ""):
+    from .pages_expectations import WRITABLE, written  # the penilai's expectations, written on their own page
+
     user = current_user()
     data, etag = load_plan(plan_id)
     if data["employee_nip"] == user.nip:
@@ -99,18 +100,20 @@ def _review(plan_id: int, status: int = 200, errors: dict | None = None, note: s
         errors=errors or {},
         note=note,
         penilai_name=user.name,
-        can_decide=data["status"] == "submitted" and data["penilai_nip"] == user.nip,
+        can_decide=data["status"] == "submitted" and decides_for(data["penilai_nip"]),
+        can_write=data["status"] in WRITABLE and decides_for(data["penilai_nip"]),
+        who=written(data),  # per BerAKHLAK value: written by the penilai, by the employee, or missing
     )
 
 
 @bp.get("/tim/skp/<int:plan_id>")
-@login_required("supervisor")
+@login_required("supervisor", "hr")  # HR: the top official's SKP
 def plan_review(plan_id: int):
     return _review(plan_id)
 
 
 @bp.post("/tim/skp/<int:plan_id>/approve")
-@login_required("supervisor")
+@login_required("supervisor", "hr")  # HR: the top official's SKP
 def plan_approve(plan_id: int):
     try:
         plan = api().post(
@@ -124,7 +127,7 @@ def plan_approve(plan_id: int):
 
 
 @bp.post("/tim/skp/<int:plan_id>/return")
-@login_required("supervisor")
+@login_required("supervisor", "hr")  # HR: the top official's SKP
 def plan_return(plan_id: int):
     note = (request.form.get("note") or "").strip()
     if not note:
@@ -150,9 +153,21 @@ def _decision_failed(plan_id: int, exc: ApiProblem, note: str = ""):
         return forbidden()
     if exc.status == 412:
         return _review(plan_id, 409, {"_": t("supervisor.error.stale")}, note)
+    missing = expectations_missing(exc)
+    if missing:  # approving needs the seven expectations: name them (the page links to writing them)
+        return _review(plan_id, 422, {"_": missing}, note)
     if exc.status in (409, 422):
         return _review(plan_id, 409, {"_": exc.detail or t("error.generic.body")}, note)
     raise exc
+
+
+def expectations_missing(exc: ApiProblem) -> str | None:
+    """An approval refused for want of the ekspektasi khusus pimpinan, in words naming the values."""
+    fields = exc.field_errors() if exc.status == 422 else {}
+    missing = [f.split(".", 1)[1] for f in fields if f.startswith("behaviour.")]
+    if not missing:
+        return None
+    return t("expectations.review.blocked", values=", ".join(t(f"berakhlak.{v}") for v in BERAKHLAK if v in missing))
 
 
 @bp.app_template_filter("supervisor_time")

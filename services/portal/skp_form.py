@@ -36,7 +36,7 @@ def blank_form(approach: str = "kuantitatif", rhk_slots: int = RHK_SLOTS, iki_sl
         "rhk_slots": rhk_slots,
         "iki_slots": iki_slots,
         "rhk": [_blank_rhk(iki_slots) for _ in range(rhk_slots)],
-        "behaviour": {v: t(f"employee.default.{v}") for v in BERAKHLAK},
+        "behaviour": {},  # the ekspektasi khusus pimpinan are the penilai's: the form only shows them
         "annex": {"resources": "", "accountability": "", "consequences": ""},
     }
 
@@ -110,7 +110,7 @@ def form_from_request() -> dict:
         "rhk_slots": rhk_slots,
         "iki_slots": iki_slots,
         "rhk": [],
-        "behaviour": {v: f.get(f"behaviour-{v}", "").strip() for v in BERAKHLAK},
+        "behaviour": {},  # not the employee's to write (see blank_form); the edit sends the plan's back
         "annex": {k: f.get(f"annex-{k}", "").strip() for k in ("resources", "accountability", "consequences")},
     }
     for i in range(rhk_slots):

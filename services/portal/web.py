@@ -47,7 +47,7 @@ bp = Blueprint("portal", __name__)
 # ``hr.*``), defined in the first one, so every module is imported before the blueprints are registered
 AREAS = (
     ("pages_employee", "pages_plan", "pages_progress"),
-    ("pages_supervisor",),
+    ("pages_supervisor", "pages_expectations"),  # the team, SKP review; the penilai's expectations per value
     ("pages_evidence",),  # evidence review: the penilai opens each file, accepts it or asks for another
     ("pages_feedback",),  # continuous feedback and coaching: the superior writes, the employee replies
     ("pages_evaluations", "pages_rating", "pages_signoff", "pages_verify"),
@@ -64,6 +64,7 @@ AREAS = (
     ("pages_exports",),  # Excel exports for HR (/hr/ekspor) and supervisors (/tim/ekspor)
     ("pages_bulk",),  # a supervisor's bulk approve and bulk sign (/tim/massal)
     ("pages_peers",),  # peer nomination: the employee proposes, the penilai approves, peers answer (/rekan)
+    ("pages_followups",),  # a follow-up's progress (/tindak-lanjut/<id>), a supervisor's team's (/tim/tindak-lanjut)
 )
 P = "/plans/api/v1"
 R = "/reviews/api/v1"
@@ -214,6 +215,57 @@ def today() -> date:
     return current_app.extensions["portal"].clock().astimezone(local_zone()).date()
 
 
+def standing_in_for() -> set[str]:
+    """The NIPs of the officials the signed-in person stands in for today as Plt/Plh (plans keeps
+    the appointments; reviews lets them rate, sign, countersign and decide in their place). Asked
+    once per request; an unreachable plans service means none."""
+    return set(_appointments())
+
+
+def acting_appointment(nip: str | None) -> dict | None:
+    """The signed-in person's appointment (Plt/Plh) standing in for ``nip`` today, if any."""
+    return _appointments().get(nip or "")
+
+
+def _appointments() -> dict[str, dict]:
+    if "acting_for" not in g:
+        user, found = current_user(), {}
+        if user is not None and user.nip:
+            day = today().isoformat()
+            try:
+                items = api().all(f"{P}/acting", current=True)
+            except ApiProblem:
+                items = []
+            found = {a["for_nip"]: a for a in items if a["acting_nip"] == user.nip and a["start_date"] <= day}
+        g.acting_for = found
+    return g.acting_for
+
+
+def acts_as(nip: str | None) -> bool:
+    """The signed-in person is ``nip``, or stands in for them today (Plt/Plh)."""
+    user = current_user()
+    return bool(nip) and user is not None and (user.nip == nip or nip in standing_in_for())
+
+
+def decides_for(penilai_nip: str | None) -> bool:
+    """The signed-in person decides as this SKP's penilai: the penilai, their Plt/Plh, or HR for the
+    top official, whose penilai is outside the directory (HR records the approval)."""
+    user = current_user()
+    return acts_as(penilai_nip) or (not penilai_nip and user is not None and user.is_hr)
+
+
+def team_plans(cycle_id: int, **filters) -> list[dict]:
+    """The SKPs the signed-in person decides as penilai in the cycle — their own reports' and, as
+    Plt/Plh, those of the officials they stand in for — never their own SKP."""
+    me = current_user().nip
+    found: dict[int, dict] = {}
+    for nip in sorted({me} | standing_in_for()):
+        for plan in api().all(f"{P}/plans", cycle_id=cycle_id, penilai_nip=nip, **filters):
+            if plan["employee_nip"] != me:
+                found[plan["id"]] = plan
+    return list(found.values())
+
+
 def period_title(cycle: dict | None, seq: int | None) -> str | None:
     """The name of the cycle's period ``seq`` in the page's language; None when it has no such period."""
     for p in (cycle or {}).get("periods") or []:
@@ -280,11 +332,12 @@ def _directory() -> dict:
     client = portal.client(admin, g.get("lang", "id"))
     try:
         employees = client.all(f"{P}/employees", active=True)
+        acting = {a["acting_nip"] for a in client.all(f"{P}/acting", current=True)}  # a Plt/Plh supervises too
     except ApiProblem:
-        employees = []
+        employees, acting = [], set()
     finally:
         client.close()
-    superiors = {e["superior_nip"] for e in employees if e.get("superior_nip")}
+    superiors = {e["superior_nip"] for e in employees if e.get("superior_nip")} | acting
     agencies: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for e in employees:
         e["is_supervisor"] = e["nip"] in superiors
@@ -349,9 +402,7 @@ def home():
         ctx["my_evaluations"] = client.get(f"{R}/evaluations", role="employee", cycle_id=cycle["id"], limit=50)["items"]
         ctx["peer_requests"] = client.get(f"{R}/evaluations", role="peer", limit=50)["items"]  # pages_peers answers
     if user.is_supervisor and cycle:
-        ctx["waiting_plans"] = client.get(
-            f"{P}/plans", cycle_id=cycle["id"], penilai_nip=user.nip, status="submitted", limit=200
-        )["items"]
+        ctx["waiting_plans"] = team_plans(cycle["id"], status="submitted")
         ctx["to_rate"] = [
             e
             for e in client.get(f"{R}/evaluations", role="penilai", cycle_id=cycle["id"], limit=200)["items"]

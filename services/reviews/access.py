@@ -1,20 +1,22 @@
 """Who may read and act on an evaluation, and when: HR of the agency, the employee, the penilai
-and the atasan penilai; the cycle stage each action needs; the frozen signed document. Also what
+and the atasan penilai — or an acting official (Plt/Plh) standing in for either today; the cycle
+stage each action needs; the frozen signed document. Also what
 every capability module shares: the API's URL prefix, the view helper that loads an evaluation,
 and the evaluation's reference in the events it publishes."""
 
 from __future__ import annotations
 
 from flask import request
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import require_if_match, with_etag
-from services.common.usecase import not_found, platform
+from services.common.usecase import not_found, platform, today
 
 from . import domain
-from .models import CycleRef, Evaluation
+from .models import ActingRef, CycleRef, Evaluation, Person
 
 PREFIX = "/reviews/api/v1"
 ANNUAL = 0  # period_seq of the annual evaluation
@@ -45,9 +47,64 @@ def refuse_machine_client(p: Principal) -> None:
         raise Problem(403, "auth.person_data")
 
 
+def acting_today(s: Session, acting_nip: str | None, for_nip: str | None = None):
+    """The appointments (Plt/Plh) ``acting_nip`` holds today — for ``for_nip`` only, when given."""
+    if not acting_nip:
+        return []
+    on = today()
+    stmt = select(ActingRef).where(
+        ActingRef.acting_nip == acting_nip, ActingRef.start_date <= on, ActingRef.end_date >= on
+    )
+    if for_nip is not None:
+        stmt = stmt.where(ActingRef.for_nip == for_nip)
+    return s.scalars(stmt.order_by(ActingRef.id)).all()
+
+
+def stands_for(s: Session, p: Principal) -> set[str]:
+    """The caller's NIP and those of the officials they stand in for today (Plt/Plh)."""
+    if not p.nip:
+        return set()
+    return {p.nip} | {a.for_nip for a in acting_today(s, p.nip)}
+
+
+def acting_party(s: Session, p: Principal, for_nip: str | None) -> dict | None:
+    """Who acts in ``for_nip``'s place — the caller as Plt/Plh today — as the document names them;
+    None when the caller is ``for_nip`` or holds no appointment for them."""
+    if not p.nip or not for_nip or p.nip == for_nip:
+        return None
+    found = acting_today(s, p.nip, for_nip)
+    if not found:
+        return None
+    person, official = s.get(Person, p.nip), s.get(Person, for_nip)
+    return {
+        "kind": found[-1].kind,
+        "nip": p.nip,
+        "name": person.name if person else p.claims.get("name") or p.nip,
+        "position": person.position if person else None,
+        "for_nip": for_nip,
+        "for_name": official.name if official else None,
+        "for_position": official.position if official else None,
+        "start_date": str(found[-1].start_date),
+        "end_date": str(found[-1].end_date),
+    }
+
+
+def _acts_as(p: Principal, ev: Evaluation, nip: str | None) -> bool:
+    """The caller is ``nip``, or stands in for them today — never on their own evaluation (a Plh of
+    their own penilai does not rate themself)."""
+    if not p.nip or not nip:
+        return False
+    if p.nip == nip:
+        return True
+    return p.nip != ev.employee_nip and bool(acting_today(object_session(ev), p.nip, nip))
+
+
 def can_read(p: Principal, ev: Evaluation) -> bool:
-    return in_agency(p, ev.agency_code) or (
-        p.nip is not None and p.nip in (ev.employee_nip, ev.penilai_nip, ev.atasan_nip)
+    return (
+        in_agency(p, ev.agency_code)
+        or (p.nip is not None and p.nip in (ev.employee_nip, ev.penilai_nip, ev.atasan_nip))
+        or _acts_as(p, ev, ev.penilai_nip)
+        or _acts_as(p, ev, ev.atasan_nip)
     )
 
 
@@ -72,18 +129,23 @@ def only_employee(p: Principal, ev: Evaluation) -> None:
         raise Problem(403, "evaluation.only_employee")
 
 
-def only_penilai(p: Principal, ev: Evaluation) -> None:
+def only_penilai(p: Principal, ev: Evaluation) -> dict | None:
+    """The penilai, or a Plt/Plh standing in for them today; returns the acting party (None when
+    the penilai acts themself)."""
     if ev.penilai_nip is None and in_agency(p, ev.agency_code, ("hr",)):
-        return  # the top official's penilai is outside the directory: HR records it
-    if p.nip is None or p.nip != ev.penilai_nip:
+        return None  # the top official's penilai is outside the directory: HR records it
+    if not _acts_as(p, ev, ev.penilai_nip):
         raise Problem(403, "evaluation.only_penilai")
+    return acting_party(object_session(ev), p, ev.penilai_nip)
 
 
-def only_atasan(p: Principal, ev: Evaluation) -> None:
+def only_atasan(p: Principal, ev: Evaluation) -> dict | None:
+    """The atasan penilai, or a Plt/Plh standing in for them today (as :func:`only_penilai`)."""
     if ev.atasan_nip is None and in_agency(p, ev.agency_code, ("hr",)):
-        return
-    if p.nip is None or p.nip != ev.atasan_nip:
+        return None
+    if not _acts_as(p, ev, ev.atasan_nip):
         raise Problem(403, "evaluation.only_atasan")
+    return acting_party(object_session(ev), p, ev.atasan_nip)
 
 
 def penilai_or_hr(p: Principal, agency: str, penilai_nip: str | None) -> bool:

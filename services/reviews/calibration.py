@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.errors import Problem
 from services.common.http import UtcDateTime, capped
-from services.common.usecase import emit, now, platform, record
+from services.common.usecase import emit, now, platform, record, validation
 
 from . import domain
 from .access import (
@@ -70,6 +70,14 @@ class OverrideOut(Schema):
 class AdjustIn(Schema):
     rating_hasil = fields.String(validate=RATING)
     rating_perilaku = fields.String(validate=RATING)
+    perilaku_below_values = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={
+            "description": "BerAKHLAK value codes behind a 'below' rating_perilaku; required when adjusting to "
+            "'below' from another rating (a rating already 'below' keeps its values when none are given)"
+        },
+    )
     reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
 
 
@@ -262,13 +270,21 @@ def adjust(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     if ev.status != "rated":
         raise Problem(409, "evaluation.transition", status=ev.status, action="adjust")
     before = {"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat}
+    perilaku = data.get("rating_perilaku", ev.rating_perilaku)
+    kept = ev.perilaku_below_values if ev.rating_perilaku == "below" else None
+    below, errors = domain.below_values(perilaku, data.get("perilaku_below_values"), kept)
+    if errors:
+        raise validation(errors)
+    if ev.perilaku_below_values != below:
+        before["perilaku_below_values"] = ev.perilaku_below_values
     ev.rating_hasil = data.get("rating_hasil", ev.rating_hasil)
-    ev.rating_perilaku = data.get("rating_perilaku", ev.rating_perilaku)
+    ev.rating_perilaku = perilaku
     ev.predikat = domain.predikat(ev.rating_hasil, ev.rating_perilaku)
-    if ev.rating_perilaku != "below":  # the values named below went with the "below" they explained
-        ev.perilaku_below_values = None
+    ev.perilaku_below_values = below  # none unless "below": the values went with the "below" they explained
     ev.updated_at = now()
     after = {"rating_hasil": ev.rating_hasil, "rating_perilaku": ev.rating_perilaku, "predikat": ev.predikat}
+    if "perilaku_below_values" in before:
+        after["perilaku_below_values"] = ev.perilaku_below_values
     s.add(Adjustment(evaluation_id=ev.id, before=before, after=after, reason=data["reason"], by=p.sub, at=now()))
     s.flush()
     record(

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import current_principal
 from services.common.http import UtcDateTime, capped
-from services.common.usecase import now
+from services.common.usecase import now, platform
 
 from . import domain
-from .access import PREFIX, get_evaluation, uow
+from .access import ANNUAL, PREFIX, get_evaluation, uow
 from .document_pdf import render_pdf
 from .evaluations import latest_realisations
-from .models import CycleRef, Evaluation, EvaluationDocument, PlanRef
+from .models import CycleRef, Evaluation, EvaluationDocument, FeedbackRef, PlanRef
 from .orgresults import org_result_of, rules_for
 
 blp = Blueprint(
@@ -105,10 +105,40 @@ def document_content(s: Session, ev: Evaluation) -> dict:
         "predikat": ev.predikat,
         "suggested_hasil": ev.suggested_hasil,
         "deviation_reason": ev.deviation_reason,
+        "suggested_perilaku": ev.suggested_perilaku,
+        "perilaku_deviation_reason": ev.perilaku_deviation_reason,
         "notes": ev.notes,
         "recommendations": ev.recommendations,
+        "continuous": continuous_feedback(s, ev, plan),
         "signatures": signatures_of(ev),
-    }
+    } | acting_of(ev)
+
+
+def continuous_feedback(s: Session, ev: Evaluation, plan: PlanRef) -> list[dict]:
+    """The continuous feedback and coaching records (bimbingan kinerja) written on the SKP, in the
+    order given: for a period, those recorded for it (or, without a period, given within its dates);
+    for the annual evaluation, the whole year's."""
+    rows = list(s.scalars(select(FeedbackRef).where(FeedbackRef.plan_id == ev.plan_id).order_by(FeedbackRef.id)))
+    days = {f.id: platform().local_date(f.given_at).isoformat() if f.given_at else None for f in rows}
+    if ev.period_seq != ANNUAL:
+        c = s.get(CycleRef, ev.cycle_id)
+        span = next((p for p in (c.periods if c else None) or [] if p["seq"] == ev.period_seq), None)
+
+        def within(day):
+            return bool(span and day and str(span["start"]) <= day <= str(span["end"]))
+
+        rows = [f for f in rows if f.period_seq == ev.period_seq or (f.period_seq is None and within(days[f.id]))]
+    rhk = {r["id"]: r["description"] for r in plan.content["rhk"]}
+    return [
+        {
+            "date": days[f.id],
+            "kind": f.kind or "feedback",
+            "rhk": rhk.get(f.rhk_id, f.rhk_id) if f.rhk_id else None,
+            "value": f.value_code,
+            "text": f.text,
+        }
+        for f in rows
+    ]
 
 
 def _iso(d):
@@ -155,6 +185,14 @@ def signatures_of(ev: Evaluation) -> dict:
     }
 
 
+def acting_of(ev: Evaluation) -> dict:
+    """``{"acting": {"penilai": …, "atasan_penilai": …}}`` when a Plt/Plh signed or countersigned in
+    the official's place (who, as what, for whom), else nothing: the document names them as such."""
+    if not (ev.signed_acting or ev.countersigned_acting):
+        return {}
+    return {"acting": {"penilai": ev.signed_acting, "atasan_penilai": ev.countersigned_acting}}
+
+
 def store_document(s: Session, ev: Evaluation, reason: str, *, regather: bool = True) -> EvaluationDocument:
     """A new frozen version of the document, appended (``evaluation_documents`` is append-only).
 
@@ -166,7 +204,7 @@ def store_document(s: Session, ev: Evaluation, reason: str, *, regather: bool = 
     if regather or previous is None:
         content = document_content(s, ev)
     else:
-        content = {**previous.content, "signatures": signatures_of(ev)}
+        content = {**previous.content, "signatures": signatures_of(ev)} | acting_of(ev)
     content["previous_hash"] = previous.content_hash if previous else None
     doc = EvaluationDocument(
         evaluation_id=ev.id,

@@ -203,12 +203,24 @@ def notes(doc: Layout) -> None:
         doc.pdf.ln(1)
 
 
-def _signature(doc: Layout, x: float, top: float, width: float, role: str, person: dict, when) -> float:
-    """One signature block in its column: the role, the date signed, room to sign, name and NIP; returns its bottom."""
+def _signature(
+    doc: Layout, x: float, top: float, width: float, role: str, person: dict, when, acting: dict | None = None
+) -> float:
+    """One signature block in its column: the role, the date signed, room to sign, name and NIP; returns
+    its bottom. An acting official (Plt/Plh) signs under "Plt. <the official's position>" with their
+    own name and NIP."""
     pdf, L = doc.pdf, doc.L
     pdf.set_xy(x, top)
     pdf.set_font("Helvetica", "B", BODY_PT)
     pdf.multi_cell(width - 4, LINE_MM + 0.4, role, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    if acting:
+        person = acting
+        line = L["sig.acting"].format(
+            kind=str(acting.get("kind") or "").capitalize(),
+            position=acting.get("for_position") or acting.get("for_name") or acting.get("for_nip") or "",
+        )
+        pdf.set_font("Helvetica", "", BODY_PT)
+        pdf.multi_cell(width - 4, LINE_MM + 0.4, doc.t(line), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "I" if not when else "", BODY_PT)
     status = L["signed_on"].format(date=date_text(when, doc.lang)) if when else L["unsigned"]
     pdf.multi_cell(width - 4, LINE_MM + 0.4, doc.t(status), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
@@ -236,17 +248,45 @@ def signatures_block(doc: Layout) -> None:
     doc.section(L["signatures"])
     if pdf.get_y() + 42 > pdf.page_break_trigger:
         pdf.add_page()
+    acting = c.get("acting") or {}
     blocks = [
-        ("sig.employee", c.get("employee") or {}, sig.get("employee")),
-        ("sig.penilai", c.get("penilai") or {}, sig.get("penilai")),
-        ("sig.atasan", c.get("atasan_penilai") or {}, sig.get("atasan_penilai")),
+        ("sig.employee", c.get("employee") or {}, sig.get("employee"), None),
+        ("sig.penilai", c.get("penilai") or {}, sig.get("penilai"), acting.get("penilai")),
+        ("sig.atasan", c.get("atasan_penilai") or {}, sig.get("atasan_penilai"), acting.get("atasan_penilai")),
     ]
     width = pdf.epw / 3
     top = pdf.get_y()
     bottom = top
-    for i, (role, person, when) in enumerate(blocks):
-        bottom = max(bottom, _signature(doc, pdf.l_margin + i * width, top, width, L[role], person, when))
+    for i, (role, person, when, stand_in) in enumerate(blocks):
+        x = pdf.l_margin + i * width
+        bottom = max(bottom, _signature(doc, x, top, width, L[role], person, when, stand_in))
     pdf.set_xy(pdf.l_margin, bottom + 2)
+
+
+def continuous(doc: Layout) -> None:
+    """The continuous feedback and coaching records of the period, each with its date, kind and
+    what it was about (an RHK or a BerAKHLAK value). A version stored before the section existed
+    has no such key and shows none."""
+    L, items = doc.L, doc.c.get("continuous")
+    if items is None:
+        return
+    doc.section(L["continuous"])
+    if not items:
+        doc.paragraph(L["continuous_none"])
+        return
+    for item in items:
+        code = item.get("value")
+        if code:
+            about = L["continuous.value"].format(
+                value=BERAKHLAK_NAMES.get(code, (code, code))[0 if doc.lang == "id" else 1]
+            )
+        else:
+            about = L["continuous.rhk"].format(rhk=item.get("rhk") or "-")
+        kind = L.get(f"continuous.{item.get('kind')}", item.get("kind") or "")
+        when = date_text(item["date"], doc.lang) if item.get("date") else "-"
+        doc.paragraph(f"{when} - {kind} - {about}", "B")
+        doc.paragraph(item.get("text") or "-")
+        doc.pdf.ln(1)
 
 
 def annexes(doc: Layout) -> None:
@@ -341,6 +381,7 @@ def render_pdf(
     ratings_block(doc, "rating_perilaku", rating_text(doc.c.get("rating_perilaku"), doc.lang))
     ratings_block(doc, "predikat", predikat_text(doc.c.get("predikat"), doc.lang))
     notes(doc)
+    continuous(doc)
     signatures_block(doc)
     annexes(doc)
     return bytes(doc.pdf.output())

@@ -6,6 +6,16 @@ Pure functions and small value classes only — no Flask, no SQLAlchemy, no I/O 
 clock calls: every date is a parameter. Section references (``DOMAIN.md §n``) point to
 ``/work/shared/DOMAIN.md``.
 
+Two suggested ratings, both explained per item with reason codes, both ours where the
+regulation gives no formula: the rating hasil kerja from indicator achievement
+(:func:`suggest_hasil`, the DOMAIN.md §4 rule), and the rating perilaku kerja from the
+feedback recorded per BerAKHLAK value (:func:`suggest_perilaku`): each value takes the
+level the penilai recorded with their feedback on it, else the level a strict majority
+of the peers answered (when the peers' aggregate is shown), else it is not assessable;
+the suggestion is **below** when any value is below (naming those values), **above**
+when more than half of the assessable values are above and none below, otherwise
+**meets**, and none when no value is assessable.
+
 Errors carry *message-catalogue keys* (``"rating.invalid"``-style codes), a field name
 and parameters, never user-facing prose: the API layer translates them (DESIGN.md §7).
 Wrong *programming* input (a negative headcount, an unknown status in :func:`frozen`) is
@@ -52,6 +62,8 @@ __all__ = [
     "ORG_RESULT_HASIL",
     "ObjectionWindowClosed",
     "PEER_MIN_RATERS",
+    "PERILAKU_REASONS",
+    "PerilakuSuggestion",
     "PREDIKATS",
     "PREDIKAT_MATRIX",
     "RATINGS",
@@ -62,12 +74,16 @@ __all__ = [
     "RhkInput",
     "SUGGESTION_REASONS",
     "Suggestion",
+    "VALUE_REASONS",
+    "ValueClass",
     "Violation",
     "allowed_count",
+    "below_values",
     "check_distribution",
     "check_objection_window",
     "classify_iki",
     "classify_rhk",
+    "classify_value",
     "content_hash",
     "curve",
     "evaluation_transition",
@@ -83,6 +99,7 @@ __all__ = [
     "rule_from_dict",
     "rule_to_dict",
     "suggest_hasil",
+    "suggest_perilaku",
 ]
 
 
@@ -406,6 +423,136 @@ def suggest_hasil(rhk: Sequence[RhkInput], threshold: float = 0.05) -> Suggestio
     else:
         rating, reason = "meets", "suggest.meets"
     return Suggestion(rating, tuple(classes), counts, reason)
+
+
+# --------------------------------------------------------------------------- suggested rating perilaku (DOMAIN.md §4)
+
+
+@dataclass(frozen=True)
+class ValueClass:
+    """How one BerAKHLAK value was classified for the suggested rating perilaku kerja.
+    ``level`` None means not assessable; ``reason`` is a key from :data:`VALUE_REASONS`;
+    ``peers`` is the peers' answer count per level (``above``, ``meets``, ``below``,
+    ``n``) when their aggregate was available, else None."""
+
+    code: str
+    level: str | None
+    reason: str
+    peers: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class PerilakuSuggestion:
+    """The suggested rating perilaku kerja with its explanation: ``rating`` None when no
+    value can be assessed; ``values`` one :class:`ValueClass` per BerAKHLAK value in
+    order; ``counts`` values per level plus ``not_assessable``; ``reason`` a key from
+    :data:`PERILAKU_REASONS`; ``below_values`` the values below, in BerAKHLAK order
+    (what a "below" rating names, and what the development plan uses)."""
+
+    rating: str | None
+    values: tuple[ValueClass, ...]
+    counts: dict[str, int]
+    reason: str
+    below_values: tuple[str, ...]
+
+
+#: Why a value got its level: ``suggest.value.penilai`` — the level the penilai recorded
+#: with their feedback on the value; ``suggest.value.peers`` — no level from the penilai,
+#: and strictly more than half of the peers who answered on the value chose this level;
+#: ``suggest.value.peers_split`` — the peers answered but no level has a majority (not
+#: assessable); ``suggest.value.no_level`` — neither the penilai nor (enough) peers gave
+#: a level (not assessable).
+VALUE_REASONS = (
+    "suggest.value.penilai",
+    "suggest.value.peers",
+    "suggest.value.peers_split",
+    "suggest.value.no_level",
+)
+#: Why the perilaku suggestion is what it is: ``suggest.perilaku.below`` — a value is
+#: below; ``suggest.perilaku.above`` — none below and more than half of the assessable
+#: values above; ``suggest.perilaku.meets`` — otherwise; ``suggest.perilaku.not_assessable``
+#: — no value could be assessed (rating None).
+PERILAKU_REASONS = (
+    "suggest.perilaku.above",
+    "suggest.perilaku.meets",
+    "suggest.perilaku.below",
+    "suggest.perilaku.not_assessable",
+)
+
+
+def classify_value(code: str, level: str | None = None, peers: Mapping[str, int] | None = None) -> ValueClass:
+    """Classify one BerAKHLAK value (our rule, DOMAIN.md §4 gives none): the penilai's
+    recorded ``level`` decides when given; otherwise the peers' answers on the value
+    (``peers``: count per level, from :func:`peer_aggregate`, None when not available)
+    decide by strict majority; otherwise the value is not assessable. A ``code`` outside
+    :data:`BERAKHLAK` → ``DomainError("behaviour.unknown_value")``; a level outside
+    :data:`RATINGS` → ``DomainError("rating.invalid", field="value_feedback.<code>")``."""
+    if code not in BERAKHLAK:
+        raise DomainError("behaviour.unknown_value", field=f"value_feedback.{code}", value=code)
+    counts = None
+    if peers is not None:
+        counts = {r: int(peers.get(r, 0) or 0) for r in RATINGS}
+        counts["n"] = sum(counts[r] for r in RATINGS)
+    if level is not None:
+        return ValueClass(code, _rating(level, f"value_feedback.{code}"), "suggest.value.penilai", counts)
+    if counts and counts["n"]:
+        for r in RATINGS:
+            if 2 * counts[r] > counts["n"]:
+                return ValueClass(code, r, "suggest.value.peers", counts)
+        return ValueClass(code, None, "suggest.value.peers_split", counts)
+    return ValueClass(code, None, "suggest.value.no_level", counts)
+
+
+def suggest_perilaku(
+    levels: Mapping[str, str | None], peers: Mapping[str, Mapping[str, int]] | None = None
+) -> PerilakuSuggestion:
+    """The suggested rating perilaku kerja "from the feedback recorded per BerAKHLAK
+    value" (DOMAIN.md §4; the rule is ours): each value by :func:`classify_value` — the
+    penilai's recorded level (``levels``, value → level, None or missing: none), else the
+    peers' majority (``peers``: the :func:`peer_aggregate`, None while not shown), else
+    not assessable. Then, over the assessable values: **below** when any value is below
+    (those values are ``below_values``); **above** when strictly more than half are above
+    (and none below); otherwise **meets**. No assessable value → rating None. A key of
+    ``levels`` or ``peers`` outside :data:`BERAKHLAK` →
+    ``DomainError("behaviour.unknown_value")``."""
+    for code in list(levels) + list(peers or {}):
+        if code not in BERAKHLAK:
+            raise DomainError("behaviour.unknown_value", field=f"value_feedback.{code}", value=code)
+    values = tuple(classify_value(code, levels.get(code), (peers or {}).get(code)) for code in BERAKHLAK)
+    counts = {level: sum(1 for v in values if v.level == level) for level in RATINGS}
+    counts["not_assessable"] = sum(1 for v in values if v.level is None)
+    assessed = len(values) - counts["not_assessable"]
+    below = tuple(v.code for v in values if v.level == "below")
+    if assessed == 0:
+        rating, reason = None, "suggest.perilaku.not_assessable"
+    elif below:
+        rating, reason = "below", "suggest.perilaku.below"
+    elif 2 * counts["above"] > assessed:
+        rating, reason = "above", "suggest.perilaku.above"
+    else:
+        rating, reason = "meets", "suggest.perilaku.meets"
+    return PerilakuSuggestion(rating, values, counts, reason, below)
+
+
+def below_values(
+    rating_perilaku: str | None, given: Sequence | None, kept: Sequence | None = None
+) -> tuple[list[str] | None, list[tuple[str, str]]]:
+    """The BerAKHLAK values a rating perilaku names below (issue 15), for a change of rating after the
+    penilai's (an objection decided, a calibration adjustment): ``(values, errors)``. ``values``: None when
+    the rating is not "below"; else the ``given`` codes in BerAKHLAK order, once each, or — none given —
+    ``kept`` (the values already named by an earlier "below"). ``errors``: ``(field, code)`` pairs —
+    ``perilaku_below_values[i]`` ``behaviour.unknown_value`` for a code outside :data:`BERAKHLAK`, and
+    ``perilaku_below_values`` ``rating.perilaku_below_values_required`` for a "below" naming none."""
+    given = list(given or [])
+    errors = [
+        (f"perilaku_below_values[{i}]", "behaviour.unknown_value") for i, v in enumerate(given) if v not in BERAKHLAK
+    ]
+    if rating_perilaku != "below":
+        return None, errors
+    chosen = [v for v in BERAKHLAK if v in given] if given else [v for v in BERAKHLAK if v in (kept or ())]
+    if not chosen and not errors:
+        errors.append(("perilaku_below_values", "rating.perilaku_below_values_required"))
+    return chosen, errors
 
 
 # --------------------------------------------------------------------------- distribution curve (DOMAIN.md §5)
@@ -779,6 +926,59 @@ def follow_up(predikat: str, iki_levels: Mapping[str, str | None], value_levels:
     below_iki = tuple(iki_id for iki_id, level in iki_levels.items() if level == "below")
     below_values = tuple(value for value in BERAKHLAK if value_levels.get(value) == "below")
     return FollowUp("development", below_iki, below_values)
+
+
+#: A follow-up's progress: planned → in_progress → completed, or cancelled (with a reason) before it is
+#: completed; completed and cancelled are final.
+FOLLOWUP_STATUSES = ("planned", "in_progress", "completed", "cancelled")
+FOLLOWUP_OPEN = ("planned", "in_progress")
+
+_FOLLOWUP_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("planned", "in_progress"),
+        ("planned", "completed"),  # e.g. a recognition given at once
+        ("planned", "cancelled"),
+        ("in_progress", "completed"),
+        ("in_progress", "cancelled"),
+    }
+)
+
+
+def followup_transition(status: str, to: str) -> str:
+    """The follow-up status after asking for ``to`` (the same status is no change). Anything the
+    table does not allow — leaving completed or cancelled, going back to planned — raises
+    ``InvalidTransition("followup.transition", status=status, action=to)`` (HTTP 409)."""
+    if to == status and to in FOLLOWUP_STATUSES:
+        return to
+    if (status, to) not in _FOLLOWUP_TRANSITIONS:
+        raise InvalidTransition("followup.transition", status=status, action=to)
+    return to
+
+
+def check_followup(before: Mapping, after: Mapping, today: date) -> list[tuple[str, str, dict]]:
+    """The field errors of a follow-up as it would be after an update (``before`` as stored; both
+    with ``status``, ``due_date``, ``completion_note``, ``cancel_reason``, ``completed_at``;
+    ``today`` the agency's date): a completion names what was done (``completion_note``) and is not
+    dated in the future; a cancellation gives its reason; a reason or completion date belongs only to
+    a cancelled or completed one; a due date newly set on an open follow-up is not in the past.
+    Returns ``(field, code, params)`` triples, empty when all is well."""
+    errors: list[tuple[str, str, dict]] = []
+    status = after["status"]
+    if status == "completed" and not (after.get("completion_note") or "").strip():
+        errors.append(("completion_note", "followup.completion_note_required", {}))
+    if status == "cancelled" and not (after.get("cancel_reason") or "").strip():
+        errors.append(("cancel_reason", "followup.cancel_reason_required", {}))
+    if status != "cancelled" and (after.get("cancel_reason") or "").strip():
+        errors.append(("cancel_reason", "followup.cancel_reason_unexpected", {}))
+    done_on = after.get("completed_at")
+    if done_on is not None and status != "completed":
+        errors.append(("completed_at", "followup.completed_at_unexpected", {}))
+    elif done_on is not None and done_on > today:
+        errors.append(("completed_at", "followup.completed_in_future", {"today": today.isoformat()}))
+    due = after.get("due_date")
+    if status in FOLLOWUP_OPEN and due is not None and due != before.get("due_date") and due < today:
+        errors.append(("due_date", "followup.due_in_past", {"today": today.isoformat()}))
+    return errors
 
 
 # --------------------------------------------------------------------------- rater consistency (calibration)

@@ -1,5 +1,6 @@
 """Evaluations: the list and the detail, the employee's self-assessment, and the penilai's rating
-of results and behaviour against the suggested rating hasil kerja (DOMAIN.md §4)."""
+of results and behaviour against the suggested ratings hasil kerja and perilaku kerja (DOMAIN.md §4;
+the rules in ``domain.suggest_hasil`` and ``domain.suggest_perilaku``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from services.common.errors import Problem
 from services.common.http import PageArgs, page_schema, paginate, with_etag
 from services.common.usecase import now, record, settings, validation
 
-from . import domain
+from . import domain, peers
 from .access import (
     ANNUAL,
     PREFIX,
@@ -27,6 +28,7 @@ from .access import (
     only_penilai,
     rated_ref,
     refuse_machine_client,
+    stands_for,
     uow,
 )
 from .models import Evaluation, PeerRater, PlanRef, RealisationRef
@@ -83,6 +85,12 @@ class RatingIn(Schema):
     rating_hasil = fields.String(required=True, validate=RATING)
     rating_perilaku = fields.String(required=True, validate=RATING)
     deviation_reason = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    perilaku_deviation_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=TEXT,
+        metadata={"description": "required when rating_perilaku departs from an assessable suggested rating perilaku"},
+    )
     iki_feedback = fields.Dict(keys=fields.String(), values=fields.String(validate=TEXT), load_default=dict)
     iki_judgements = fields.Dict(
         keys=fields.String(),
@@ -100,6 +108,17 @@ class RatingIn(Schema):
     recommendations = fields.String(load_default=None, allow_none=True, validate=TEXT)
 
 
+#: The levels the penilai is about to record per BerAKHLAK value (as the rating's ``value_feedback`` would):
+#: the perilaku suggestion is computed from them, the peers' majority filling the values left out.
+SuggestionQuery = Schema.from_dict(
+    {
+        code: fields.String(validate=RATING, metadata={"description": f"the penilai's level: {code}"})
+        for code in domain.BERAKHLAK
+    },
+    name="SuggestionQuery",
+)
+
+
 #: what a peer rater's list shows of an evaluation: whom and which period, nothing of the appraisal
 PEER_VIEW = ("id", "cycle_id", "kind", "period_seq", "period_name", "employee_nip", "employee_name", "unit_code")
 
@@ -107,7 +126,7 @@ PEER_VIEW = ("id", "cycle_id", "kind", "period_seq", "period_name", "employee_ni
 # ------------------------------------------------------------------ use cases
 
 
-def evaluation_query(p: Principal, args: dict):
+def evaluation_query(s: Session, p: Principal, args: dict):
     refuse_machine_client(p)
     stmt = select(Evaluation)
     if args.get("role") == "peer":  # open peer requests, whoever asks (HR and admin rate as people too)
@@ -122,16 +141,19 @@ def evaluation_query(p: Principal, args: dict):
         stmt = stmt.where(Evaluation.agency_code == p.agency)
     else:
         nip = p.nip or "\0"
+        officials = stands_for(s, p) or {nip}  # the caller, and whom they stand in for today (Plt/Plh)
         role = args.get("role")
-        if role == "penilai":
-            stmt = stmt.where(Evaluation.penilai_nip == nip)
+        if role == "penilai":  # never one's own evaluation, which a Plh of one's penilai may not rate
+            stmt = stmt.where(Evaluation.penilai_nip.in_(officials), Evaluation.employee_nip != nip)
         elif role == "atasan":
-            stmt = stmt.where(Evaluation.atasan_nip == nip)
+            stmt = stmt.where(Evaluation.atasan_nip.in_(officials), Evaluation.employee_nip != nip)
         elif role == "employee":
             stmt = stmt.where(Evaluation.employee_nip == nip)
         else:
             stmt = stmt.where(
-                (Evaluation.employee_nip == nip) | (Evaluation.penilai_nip == nip) | (Evaluation.atasan_nip == nip)
+                (Evaluation.employee_nip == nip)
+                | Evaluation.penilai_nip.in_(officials)
+                | Evaluation.atasan_nip.in_(officials)
             )
     for key in ("cycle_id", "period_seq", "unit_code", "status", "predikat", "employee_nip"):
         if key in args:
@@ -233,6 +255,29 @@ def suggestion_dict(sug: domain.Suggestion) -> dict:
     }
 
 
+def peer_levels(s: Session, ev: Evaluation) -> dict | None:
+    """The peers' answers per value, only once their aggregate is shown (round closed with enough answers):
+    earlier, a suggestion moving with the next answer would reveal that answer."""
+    raters = s.scalars(select(PeerRater).where(PeerRater.evaluation_id == ev.id)).all()
+    if not peers.round_closed(ev, raters):
+        return None
+    return domain.peer_aggregate([r.answers for r in raters if r.answers], int(settings().peer_min_raters))
+
+
+def perilaku_suggestion_for(s: Session, ev: Evaluation, levels: dict | None) -> domain.PerilakuSuggestion:
+    return domain.suggest_perilaku(levels or {}, peer_levels(s, ev))
+
+
+def perilaku_dict(sug: domain.PerilakuSuggestion) -> dict:
+    return {
+        "rating": sug.rating,
+        "reason": sug.reason,
+        "counts": dict(sug.counts),
+        "below_values": list(sug.below_values),
+        "values": [{"code": v.code, "level": v.level, "reason": v.reason, "peers": v.peers} for v in sug.values],
+    }
+
+
 def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
     only_penilai(p, ev)
     not_frozen(ev)
@@ -257,6 +302,8 @@ def rate(s: Session, p: Principal, ev: Evaluation, data: dict) -> Evaluation:
             "predikat": ev.predikat,
             "suggested_hasil": ev.suggested_hasil,
             "deviation_reason": ev.deviation_reason,
+            "suggested_perilaku": ev.suggested_perilaku,
+            "perilaku_deviation_reason": ev.perilaku_deviation_reason,
             "perilaku_below_values": ev.perilaku_below_values,
         },
         agency=ev.agency_code,
@@ -287,6 +334,9 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
     if errors:
         raise validation(errors)
     sug = suggestion_for(s, ev, data.get("iki_judgements"))
+    levels = {k: (v or {}).get("level") for k, v in (data.get("value_feedback") or {}).items()}
+    psug = perilaku_suggestion_for(s, ev, levels)
+    perilaku = data["rating_perilaku"]
     hasil = data["rating_hasil"]
     org = org_result_of(s, ev)
     if ev.is_head_of_unit and settings().head_takes_org_result:
@@ -294,7 +344,17 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
             raise Problem(409, "org_result.missing", unit_code=ev.unit_code, period=ev.period_name)
         hasil = domain.org_result_to_hasil(org)
     elif sug.rating is not None and hasil != sug.rating and not (data.get("deviation_reason") or "").strip():
-        raise validation([("deviation_reason", "rating.deviation_reason_required")], suggested=sug.rating)
+        errors.append(("deviation_reason", "rating.deviation_reason_required", {"suggested": sug.rating}))
+    if (
+        psug.rating is not None
+        and perilaku != psug.rating
+        and not (data.get("perilaku_deviation_reason") or "").strip()
+    ):
+        errors.append(
+            ("perilaku_deviation_reason", "rating.perilaku_deviation_reason_required", {"suggested": psug.rating})
+        )
+    if errors:
+        raise validation(errors)
     ev.iki_feedback = data.get("iki_feedback") or {}
     ev.value_feedback = data.get("value_feedback") or {}
     # kept in BerAKHLAK order, once each; only a "below" rating names values
@@ -304,13 +364,17 @@ def _apply_rating(s: Session, ev: Evaluation, data: dict) -> None:
     ev.suggestion, ev.suggested_hasil = suggestion_dict(sug), sug.rating
     ev.rating_hasil, ev.rating_perilaku = hasil, data["rating_perilaku"]
     ev.deviation_reason = (data.get("deviation_reason") or None) if hasil != sug.rating else None
+    ev.perilaku_suggestion, ev.suggested_perilaku = perilaku_dict(psug), psug.rating
+    ev.perilaku_deviation_reason = (data.get("perilaku_deviation_reason") or None) if perilaku != psug.rating else None
     ev.predikat = domain.predikat(ev.rating_hasil, ev.rating_perilaku)
     ev.org_result = org
     ev.notes, ev.recommendations = data.get("notes"), data.get("recommendations")
 
 
-def suggest_preview(s: Session, p: Principal, ev: Evaluation) -> dict:
-    return suggestion_dict(suggestion_for(s, ev))
+def suggest_preview(s: Session, p: Principal, ev: Evaluation, levels: dict | None = None) -> dict:
+    """The suggested rating hasil kerja (as before) with the suggested rating perilaku under ``perilaku``:
+    from the ``levels`` given per value, else the peers' majority once their aggregate is shown."""
+    return suggestion_dict(suggestion_for(s, ev)) | {"perilaku": perilaku_dict(perilaku_suggestion_for(s, ev, levels))}
 
 
 # ------------------------------------------------------------------ HTTP
@@ -326,7 +390,7 @@ class Evaluations(MethodView):
         ``role=peer``: the open peer requests of the caller, each with who and which period only."""
         p = current_principal()
         with uow() as s:
-            page = paginate(s, evaluation_query(p, args), Evaluation.id, args.get("cursor"), args["limit"])
+            page = paginate(s, evaluation_query(s, p, args), Evaluation.id, args.get("cursor"), args["limit"])
             if args.get("role") == "peer":  # a peer learns whom and which period, nothing of the appraisal
                 page["items"] = [{k: getattr(ev, k) for k in PEER_VIEW} for ev in page["items"]]
             return page
@@ -342,12 +406,17 @@ class EvaluationItem(MethodView):
 
 @blp.route("/<int:evaluation_id>/suggestion")
 class Suggestion(MethodView):
+    @blp.arguments(SuggestionQuery, location="query")
     @blp.response(200)
-    def get(self, evaluation_id):
-        """The suggested rating hasil kerja with the per-IKI and per-RHK classification behind it."""
+    def get(self, args, evaluation_id):
+        """The suggested rating hasil kerja with the per-IKI and per-RHK classification behind it, and under
+        ``perilaku`` the suggested rating perilaku kerja with its per-value classification: each value from
+        the level given in the query (the penilai's, as they would record it with the rating), else the
+        peers' majority once their aggregate is shown, else not assessable; below when a value is below,
+        above when more than half of the assessable values are above, else meets."""
         p = current_principal()
         with uow() as s:
-            return suggest_preview(s, p, get_evaluation(s, p, evaluation_id))
+            return suggest_preview(s, p, get_evaluation(s, p, evaluation_id), dict(args))
 
 
 @blp.route("/<int:evaluation_id>/self-assessment")
@@ -375,5 +444,7 @@ class Rating(MethodView):
     @blp.response(200, EvaluationOut)
     def put(self, data, evaluation_id):
         """Rate results and behaviour (the penilai); requires If-Match. Departing from the suggested
-        rating hasil kerja needs ``deviation_reason``; the predikat follows the matrix."""
+        rating hasil kerja needs ``deviation_reason``, from the suggested rating perilaku kerja (from the
+        levels in ``value_feedback``, else the peers' majority) ``perilaku_deviation_reason``; the predikat
+        follows the matrix."""
         return evaluation_action(evaluation_id, rate, data, if_match=True)

@@ -80,6 +80,20 @@ class FollowUpPlanned(Schema):
     due_date = fields.Date(allow_none=True)
 
 
+class FollowUpUpdated(Schema):
+    followup_id = fields.Integer(required=True)
+    evaluation_id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "development | recognition"})
+    status = fields.String(required=True, metadata={"description": "planned | in_progress | completed | cancelled"})
+    previous_status = fields.String(required=True)
+    owner_nip = fields.String(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    completed_at = fields.Date(allow_none=True, metadata={"description": "the agency's local date, when completed"})
+
+
 class PeersProposed(EvaluationRef):
     proposed = fields.Integer(required=True, metadata={"description": "how many colleagues were proposed"})
 
@@ -158,6 +172,13 @@ PUBLISHES = [
         "A development plan (Butuh Perbaikan and below) or a recognition (Sangat Baik).",
         ("notifications",),
     ),
+    EventSpec(
+        "reviews.followup.updated",
+        FollowUpUpdated,
+        "HR, the penilai or the owner changed a follow-up: its plan, or its progress (in progress, completed with "
+        "what was done, cancelled with a reason; the texts stay in the service).",
+        ("notifications",),
+    ),
 ]
 TYPES = {spec.type: spec for spec in PUBLISHES}
 
@@ -165,10 +186,11 @@ TYPES = {spec.type: spec for spec in PUBLISHES}
 CONSUMES = {
     "plans.unit.upserted": on(readmodel.rm_unit, timed=True),
     "plans.employee.upserted": on(readmodel.rm_employee, timed=True),
+    "plans.acting.upserted": on(readmodel.rm_acting, timed=True),
     "plans.cycle.opened": on(readmodel.rm_cycle_opened),
     "plans.cycle.stage_changed": on(readmodel.rm_stage_changed),
     "plans.plan.approved": on(readmodel.rm_plan_approved),
     "plans.plan.revised": on(readmodel.rm_plan_revised),
     "plans.realisation.recorded": on(readmodel.rm_realisation),
-    "plans.feedback.given": on(readmodel.rm_feedback),
+    "plans.feedback.given": on(readmodel.rm_feedback, timed=True),
 }

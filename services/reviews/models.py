@@ -48,6 +48,21 @@ class UnitRef(Base):
     as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class ActingRef(Base):
+    """An acting appointment (Plt/Plh) from plans: ``acting_nip`` stands in for ``for_nip`` from
+    ``start_date`` to ``end_date`` (both included) — as penilai, atasan penilai, or decider."""
+
+    __tablename__ = "rm_acting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans appointment id
+    agency_code: Mapped[str] = mapped_column(String(40))
+    acting_nip: Mapped[str] = mapped_column(String(18), index=True)
+    for_nip: Mapped[str] = mapped_column(String(18), index=True)
+    kind: Mapped[str] = mapped_column(String(4))  # plt | plh
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class CycleRef(Base):
     __tablename__ = "rm_cycles"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans cycle id
@@ -98,6 +113,8 @@ class FeedbackRef(Base):
     value_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     period_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # feedback | coaching (bimbingan)
+    given_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 # ------------------------------------------------------------------ evaluations
@@ -144,6 +161,11 @@ class Evaluation(Base):
     #: the BerAKHLAK values a "below" rating perilaku names (none otherwise)
     perilaku_below_values: Mapped[list | None] = mapped_column(JSON, nullable=True)
     deviation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the suggested rating perilaku kerja and its per-value explanation (domain.suggest_perilaku), and the
+    #: penilai's reason when the rating departs from it
+    perilaku_suggestion: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    suggested_perilaku: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    perilaku_deviation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     predikat: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     org_result: Mapped[str | None] = mapped_column(String(20), nullable=True)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -152,9 +174,12 @@ class Evaluation(Base):
     rated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     signed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: the acting official (Plt/Plh) who signed in the penilai's place: kind, nip, name, position, for_nip
+    signed_acting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     countersigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     countersigned_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    countersigned_acting: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # as ``signed_acting``
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     document_version: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -272,6 +297,7 @@ class Objection(Base):
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_acting: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # a Plt/Plh of the atasan decided
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
@@ -292,6 +318,14 @@ class FollowUp(Base):
     owner_nip: Mapped[str | None] = mapped_column(String(18), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # progress (domain.FOLLOWUP_STATUSES): planned → in_progress → completed, or cancelled with a reason
+    status: Mapped[str] = mapped_column(String(12), default="planned", server_default="planned", index=True)
+    completed_at: Mapped[date | None] = mapped_column(Date, nullable=True)  # the agency's local date
+    completion_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # what was done
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
 
 class SiasnPush(Base):

@@ -17,7 +17,17 @@ from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
 from services.common.usecase import not_found, now, platform, record, settings, today, validation
 
 from . import domain
-from .access import PREFIX, get_evaluation, guard, only_atasan, only_employee, refuse_machine_client, uow
+from .access import (
+    PREFIX,
+    acting_today,
+    get_evaluation,
+    guard,
+    only_atasan,
+    only_employee,
+    refuse_machine_client,
+    stands_for,
+    uow,
+)
 from .document import store_document
 from .followup import plan_follow_up
 from .models import Evaluation, Objection
@@ -44,6 +54,14 @@ class DecisionIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=5, max=8000))
     rating_hasil = fields.String(load_default=None, allow_none=True, validate=RATING)
     rating_perilaku = fields.String(load_default=None, allow_none=True, validate=RATING)
+    perilaku_below_values = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={
+            "description": "BerAKHLAK value codes behind a changed 'below' rating_perilaku; required then, unless "
+            "the rating was already 'below' (its values are kept when none are given)"
+        },
+    )
 
 
 class ObjectionQuery(PageArgs):
@@ -67,6 +85,10 @@ class ObjectionOut(Schema):
     after = fields.Dict(allow_none=True, required=True)
     filed_at = UtcDateTime(required=True)
     decided_at = UtcDateTime(allow_none=True, required=True)
+    decided_acting = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the acting official (Plt/Plh) who decided in the atasan's place: kind, nip, name"},
+    )
 
 
 # ------------------------------------------------------------------ use cases
@@ -137,8 +159,8 @@ def get_objection(s: Session, p: Principal, objection_id: int) -> tuple[Objectio
 def add_statement(s: Session, p: Principal, obj: Objection, ev: Evaluation, text: str) -> Objection:
     if p.nip == ev.employee_nip:
         party = "employee"
-    elif p.nip and p.nip == ev.penilai_nip:
-        party = "penilai"
+    elif p.nip and (p.nip == ev.penilai_nip or acting_today(s, p.nip, ev.penilai_nip)):
+        party = "penilai"  # or a Plt/Plh standing in for them
     else:
         raise Problem(403, "objection.only_parties")
     obj.status = domain.objection_transition(obj.status, "statement")
@@ -158,7 +180,7 @@ def add_statement(s: Session, p: Principal, obj: Objection, ev: Evaluation, text
 
 
 def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, data: dict) -> Objection:
-    only_atasan(p, ev)
+    acting = only_atasan(p, ev)
     obj.status = domain.objection_transition(obj.status, "decide")
     before = {
         "rating_hasil": ev.rating_hasil,
@@ -167,15 +189,18 @@ def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, d
         "content_hash": ev.content_hash,
     }
     obj.decision, obj.decision_reason, obj.decided_at, obj.decided_by = (data["decision"], data["reason"], now(), p.sub)
+    obj.decided_acting = acting  # a Plt/Plh of the atasan decides as such
     obj.before = before
     if data["decision"] == "changed":
         missing = [f for f in ("rating_hasil", "rating_perilaku") if not data.get(f)]
-        if missing:
-            raise validation([(f, "objection.new_rating_required") for f in missing])
+        kept = ev.perilaku_below_values if ev.rating_perilaku == "below" else None
+        below, errors = domain.below_values(data.get("rating_perilaku"), data.get("perilaku_below_values"), kept)
+        errors = [(f, "objection.new_rating_required") for f in missing] + errors
+        if errors:
+            raise validation(errors)
         ev.rating_hasil, ev.rating_perilaku = data["rating_hasil"], data["rating_perilaku"]
         ev.predikat = domain.predikat(ev.rating_hasil, ev.rating_perilaku)
-        if ev.rating_perilaku != "below":  # the values named below went with the "below" they explained
-            ev.perilaku_below_values = None
+        ev.perilaku_below_values = below  # none unless "below": the values went with the "below" they explained
         ev.notes = ((ev.notes or "") + f"\nKeberatan #{obj.id}: {data['reason']}").strip()
         ev.updated_at = now()
         s.flush()
@@ -206,7 +231,7 @@ def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, d
     return obj
 
 
-def objection_query(p: Principal, args: dict):
+def objection_query(s: Session, p: Principal, args: dict):
     """Objections HR of the agency sees (or, for a person, those they filed, answer as penilai or
     decide), filtered by cycle, evaluation, status and decision."""
     refuse_machine_client(p)
@@ -216,10 +241,11 @@ def objection_query(p: Principal, args: dict):
             stmt = stmt.where(Objection.agency_code == p.agency)
         else:
             nip = p.nip or "\0"
-            as_penilai = select(Evaluation.id).where(Evaluation.penilai_nip == nip)
+            officials = stands_for(s, p) or {nip}  # the caller, and whom they stand in for (Plt/Plh)
+            as_penilai = select(Evaluation.id).where(Evaluation.penilai_nip.in_(officials))
             stmt = stmt.where(
                 (Objection.employee_nip == nip)
-                | (Objection.atasan_nip == nip)
+                | (Objection.atasan_nip.in_(officials))
                 | Objection.evaluation_id.in_(as_penilai)
             )
     if "evaluation_id" in args:
@@ -257,7 +283,7 @@ class Objections(MethodView):
         decide), by cycle, evaluation, status and decision."""
         p = current_principal()
         with uow() as s:
-            return paginate(s, objection_query(p, args), Objection.id, args.get("cursor"), args["limit"])
+            return paginate(s, objection_query(s, p, args), Objection.id, args.get("cursor"), args["limit"])
 
 
 @blp.route("/objections/<int:objection_id>")

@@ -20,7 +20,7 @@ from services.common.readmodel import complete_reply, source_url, upsert_if_newe
 from services.common.usecase import emit, now, settings
 
 from .access import ANNUAL, PREFIX, ev_ref, uow
-from .models import CycleRef, Evaluation, FeedbackRef, Person, PlanRef, RealisationRef, UnitRef
+from .models import ActingRef, CycleRef, Evaluation, FeedbackRef, Person, PlanRef, RealisationRef, UnitRef
 
 blp = Blueprint(
     "readmodel", __name__, url_prefix=PREFIX, description="The read model of the plans service's data, and its rebuild"
@@ -54,6 +54,13 @@ def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
     violation at the flush (a 409 that blamed the caller)."""
     values = {key: d[key] if key in PERSON_REQUIRED else d.get(key) for key in PERSON_FIELDS}
     upsert_if_newer(s, Person, {"nip": d["nip"]}, as_of, values)
+
+
+def rm_acting(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    """An acting appointment (Plt/Plh), created or ended early: who stands in for whom, and when."""
+    values = {key: d[key] for key in ("agency_code", "acting_nip", "for_nip", "kind")}
+    values |= {key: date.fromisoformat(str(d[key])) for key in ("start_date", "end_date")}
+    upsert_if_newer(s, ActingRef, {"id": d["id"]}, as_of, values)
 
 
 def rm_cycle_opened(s: Session, d: dict) -> None:
@@ -139,10 +146,14 @@ def rm_realisation(s: Session, d: dict) -> None:
     s.add(r)
 
 
-def rm_feedback(s: Session, d: dict) -> None:
+def rm_feedback(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    """Continuous feedback or a coaching record (``kind``), with when it was given: the event's time,
+    or the plans API's ``created_at`` in a rebuild. The evaluation document lists them."""
     f = s.get(FeedbackRef, d["feedback_id"]) or FeedbackRef(id=d["feedback_id"])
     f.plan_id, f.giver_nip, f.rhk_id, f.value_code = d["plan_id"], d["giver_nip"], d.get("rhk_id"), d.get("value_code")
-    f.period_seq, f.text = d.get("period_seq"), d["text"]
+    f.period_seq, f.text, f.kind = d.get("period_seq"), d["text"], d.get("kind") or "feedback"
+    given = d.get("created_at")
+    f.given_at = f.given_at or (datetime.fromisoformat(given) if isinstance(given, str) else as_of)
     s.add(f)
 
 
@@ -161,6 +172,9 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     for e in pages("/plans/api/v1/employees"):
         rm_employee(s, e, snapshot)
         counts["people"] += 1
+    for a in pages("/plans/api/v1/acting"):
+        rm_acting(s, a, snapshot)
+        counts["acting"] += 1
     for c in pages("/plans/api/v1/cycles"):
         rm_cycle_opened(s, {**c, "cycle_id": c["id"]})
         ref = s.get(CycleRef, c["id"])
@@ -300,7 +314,7 @@ class RebuildOut(Schema):
 class Rebuild(MethodView):
     @blp.response(200, RebuildOut)
     def post(self):
-        """Rebuild the read model of people, units, cycles and approved SKPs from the plans API,
+        """Rebuild the read model of people, units, acting officials, cycles and approved SKPs from the plans API,
         with the caller's token (HR of the agency)."""
         require_roles("hr")
         fetch = remote_fetcher(

@@ -68,13 +68,29 @@ class EvaluationOut(EvaluationSummary):
     suggestion = fields.Dict(allow_none=True)
     suggested_hasil = fields.String(allow_none=True)
     deviation_reason = fields.String(allow_none=True)
+    perilaku_suggestion = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the suggested rating perilaku kerja with its per-value explanation, as rated"},
+    )
+    suggested_perilaku = fields.String(allow_none=True)
+    perilaku_deviation_reason = fields.String(allow_none=True)
     org_result = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     recommendations = fields.String(allow_none=True)
     rated_at = UtcDateTime(allow_none=True)
     signed_at = UtcDateTime(allow_none=True)
+    signed_acting = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "the acting official (Plt/Plh) who signed in the penilai's place: "
+            "kind, nip, name, position, for_nip, start_date, end_date; null when the penilai signed"
+        },
+    )
     acknowledged_at = UtcDateTime(allow_none=True)
     countersigned_at = UtcDateTime(allow_none=True)
+    countersigned_acting = fields.Dict(
+        allow_none=True, metadata={"description": "as signed_acting, for the atasan penilai's countersignature"}
+    )
     content_hash = fields.String(allow_none=True)
     document_version = fields.Integer()
     objection_deadline = ObjectionDeadline(

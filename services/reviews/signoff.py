@@ -34,13 +34,14 @@ SYSTEM = Principal(sub="system", roles=frozenset({"admin"}))  # reads the whole 
 
 
 def sign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
-    only_penilai(p, ev)
+    acting = only_penilai(p, ev)
     guard(s, ev, "sign")
     new_status = domain.evaluation_transition(ev.status, "sign")
     unit = calibration(s, SYSTEM, ev.cycle_id, ev.period_seq, ev.unit_code)["units"]
     if unit and unit[0]["sign_off_blocked"]:
         raise Problem(409, "calibration.blocked", unit_code=ev.unit_code, violations=unit[0]["violations"])
     ev.status, ev.signed_at, ev.signed_by, ev.updated_at = new_status, now(), p.sub, now()
+    ev.signed_acting = acting  # a Plt/Plh signs as such: the document names them
     s.flush()
     store_document(s, ev, "signed")
     s.flush()
@@ -50,7 +51,7 @@ def sign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
         "evaluation.signed",
         "evaluation",
         ev.id,
-        after={"content_hash": ev.content_hash},
+        after={"content_hash": ev.content_hash, "acting": acting},
         agency=ev.agency_code,
         subject=ev.employee_nip,
         event="reviews.evaluation.signed",
@@ -83,10 +84,11 @@ def acknowledge(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
 
 
 def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
-    only_atasan(p, ev)
+    acting = only_atasan(p, ev)
     guard(s, ev, "countersign")
     ev.status = domain.evaluation_transition(ev.status, "countersign")
     ev.countersigned_at, ev.countersigned_by, ev.updated_at = now(), p.sub, now()
+    ev.countersigned_acting = acting
     s.flush()
     store_document(s, ev, "countersigned", regather=False)  # a new version: the hash covers the countersignature
     s.flush()
@@ -96,6 +98,7 @@ def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
         "evaluation.countersigned",
         "evaluation",
         ev.id,
+        after={"content_hash": ev.content_hash, "acting": acting},
         agency=ev.agency_code,
         subject=ev.employee_nip,
         event="reviews.evaluation.countersigned",

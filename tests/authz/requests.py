@@ -424,9 +424,15 @@ def _(w, o):
     return Req(f"{R}/followups?limit=200&cycle_id={cyc(w, o)}", seen=items_with("id", w.ids["followup"][o]))
 
 
+@spec("GET /reviews/api/v1/followups/<int:followup_id>")
+def _(w, o):
+    return Req(f"{R}/followups/{w.ids['followup'][o]}")
+
+
 @spec("PATCH /reviews/api/v1/followups/<int:followup_id>")
 def _(w, o):
-    return Req(f"{R}/followups/{w.ids['followup'][o]}", json={"recommendation": "Pelatihan analisis data."})
+    path = f"{R}/followups/{w.ids['followup'][o]}"
+    return Req(path, json={"recommendation": "Pelatihan analisis data."}, etag_of=path)
 
 
 @spec("GET /reviews/api/v1/objections")

@@ -41,6 +41,7 @@ STRUCTURAL = {  # objects holding lists bounded by what they describe
     "/plans/api/v1/plans/cascade-options": "the superior's RHK (one plan)",
     "/plans/api/v1/plans/{plan_id}/coverage": "one plan's RHK and the superior's direct subordinates",
     "/reviews/api/v1/objections/{objection_id}": "the statements of one objection",
+    "/reviews/api/v1/followups/{followup_id}": "the IKI and values below of one evaluation (its SKP's, the seven)",
     "/reviews/api/v1/evaluations/{evaluation_id}/peer-proposal": "at most 20 proposed; candidates capped at 200",
     "/reviews/api/v1/distribution-rules": "one rule per predikat",
     "/reviews/api/v1/calibration": "one row per unit of the cycle",

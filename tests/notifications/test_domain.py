@@ -68,6 +68,13 @@ def test_stage_changes_tell_hr_always_and_everyone_only_when_something_opens(sta
     assert ("agency_all" in picks) is everyone
 
 
+def test_an_acting_appointment_tells_the_acting_official_when_made_not_when_ended_early():
+    made = {"acting_nip": "1", "for_nip": "2", "kind": "plt", "ended_early": False}
+    assert d.audiences_for(d.DEFAULT_RULES, "plans.acting.upserted", made) == [("acting", "acting.appointed")]
+    assert d.audiences_for(d.DEFAULT_RULES, "plans.acting.upserted", {**made, "ended_early": True}) == []
+    assert d.link_path({"id": 4, **made}, "plans.acting.upserted") == "/tim"
+
+
 def test_every_template_exists_in_both_languages():
     for template in d.TEMPLATES:
         for lang in ("id", "en"):

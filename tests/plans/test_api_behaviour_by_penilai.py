@@ -44,6 +44,13 @@ def test_the_penilai_writes_the_expectations_and_the_employee_keeps_them(org):
     r = _put(org, pid, KASI_A, {"akuntabel": "", "kolaboratif": "Aktif di rapat koordinasi."})
     assert r.status_code == 200, r.get_json()
     assert "akuntabel" not in r.get_json()["behaviour"] and r.get_json()["behaviour_by_penilai"] == ["kolaboratif"]
+    # approving needs every value's expectation: the one just removed is named
+    body = problem(org.approve(pid, KASI_A), 422, "validation")
+    assert field_errors(body) == {"behaviour.akuntabel": "behaviour.expectation_required"}
+    assert _put(org, pid, KASI_A, {"akuntabel": TEXT}).status_code == 200
+    # too long a text is refused beside its value, nothing changed
+    body = problem(_put(org, pid, KASI_A, {"adaptif": "x" * 2001}), 422, "validation")
+    assert field_errors(body) == {"behaviour.adaptif": "behaviour.too_long"}
     # approved: the SKP is frozen for the penilai as for the employee
     assert org.approve(pid, KASI_A).status_code == 200
     assert _put(org, pid, KASI_A, {"adaptif": TEXT}).status_code == 409

@@ -260,7 +260,8 @@ def test_acting_official_sees_the_line_they_stand_in_for(org):
 
 def test_acting_officials_are_listed_and_ended_early_by_hr(org):
     """HR lists its agency's Plt/Plh and ends one early (today by default); ending never extends an
-    appointment nor moves it before its start; others may neither list nor end."""
+    appointment nor moves it before its start; a person lists only the appointments they hold or
+    that stand in for them, and ends none."""
     body = {
         "acting_nip": KASI_B,
         "for_nip": KASI_A,
@@ -272,7 +273,9 @@ def test_acting_officials_are_listed_and_ended_early_by_hr(org):
     listed = org.get("/acting", org.hr).get_json()["items"]
     assert [(x["id"], x["acting_nip"], x["end_date"]) for x in listed] == [(a["id"], KASI_B, "2026-03-31")]
     assert org.get("/acting", org.other_hr).get_json()["items"] == []
-    problem(org.get("/acting", org.as_(HEAD)), 403)
+    assert org.get("/acting", org.as_(HEAD)).get_json()["items"] == []  # a person sees only their own
+    assert [x["id"] for x in org.get("/acting", org.as_(KASI_B)).get_json()["items"]] == [a["id"]]
+    assert [x["id"] for x in org.get("/acting", org.as_(KASI_A)).get_json()["items"]] == [a["id"]]
     problem(org.post(f"/acting/{a['id']}/end", org.other_hr, {}), 404)
     problem(org.post(f"/acting/{a['id']}/end", org.as_(HEAD), {}), 404)
     bad = problem(org.post(f"/acting/{a['id']}/end", org.hr, {"end_date": "2026-04-30"}), 422)

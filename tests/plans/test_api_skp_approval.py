@@ -7,17 +7,28 @@ from services.plans.domain import BERAKHLAK
 from tests.plans.support import HEAD, KASI_A, KASI_B, STAFF_A, content, field_errors, problem, rhk
 
 
-def test_submit_needs_all_seven_behaviour_expectations(org):
+def test_approving_needs_all_seven_expectations_written_by_the_penilai(org):
+    """The employee submits without the leader's expectations (they are not theirs to write); the penilai
+    cannot approve until every value has one, and is told which."""
     hp = org.head_plan()
     partial = {v: "ok" for v in BERAKHLAK[:3]} | {"loyal": "  "}
     ka = org.create_plan(KASI_A, [rhk("x", parent=hp["rhk"][0]["id"])], behaviour=partial)
+    assert org.submit(ka["id"], KASI_A).status_code == 200
     before = org.counts()
-    body = problem(org.submit(ka["id"], KASI_A), 422, "validation")
+    body = problem(org.approve(ka["id"], HEAD), 422, "validation")
     missing = [f"behaviour.{v}" for v in BERAKHLAK[3:]]
     assert [e["field"] for e in body["errors"]] == missing
     assert {e["code"] for e in body["errors"]} == {"behaviour.expectation_required"}
     assert org.counts() == before
-    assert org.plan(ka["id"], KASI_A)["status"] == "draft"
+    assert org.plan(ka["id"], KASI_A)["status"] == "submitted"
+    etag = org.get(f"/plans/{ka['id']}", org.as_(HEAD)).headers["ETag"]
+    r = org.put(
+        f"/plans/{ka['id']}/behaviour",
+        org.as_(HEAD) | {"If-Match": etag},
+        {"behaviour": {v: f"Ekspektasi {v}." for v in BERAKHLAK[3:]}},
+    )
+    assert r.status_code == 200, r.get_json()
+    assert org.approve(ka["id"], HEAD).get_json()["status"] == "approved"
 
 
 def test_only_the_owner_edits_and_submits(org):

@@ -25,6 +25,7 @@ from services.plans.domain import (
     ASPECTS,
     BERAKHLAK,
     LOWER_IS_BETTER,
+    MAX_EXPECTATION,
     PERIOD_TYPES,
     PHASES,
     PLAN_STATUSES,
@@ -46,11 +47,13 @@ from services.plans.domain import (
     is_in_reporting_line,
     is_valid_nip,
     make_periods,
+    missing_expectations,
     next_state,
     parse_nip,
     parse_state_label,
     plan_transition,
     state_label,
+    validate_expectations,
     validate_for_submit,
     validate_plan_content,
 )
@@ -1026,32 +1029,48 @@ def test_behaviour_keys(behaviour, expected):
 
 @pytest.mark.parametrize("missing", BERAKHLAK)
 @pytest.mark.parametrize("how", ["absent", "empty", "blank", "none"])
-def test_submit_needs_every_expectation(missing, how):
+def test_approval_needs_every_expectation_submission_does_not(missing, how):
     behaviour = dict(FULL_BEHAVIOUR)
     if how == "absent":
         del behaviour[missing]
     else:
         behaviour[missing] = {"empty": "", "blank": "  ", "none": None}[how]
     assert validate_plan_content("kuantitatif", sound_plan(), behaviour) == []
-    assert validate_for_submit("kuantitatif", sound_plan(), behaviour) == [
-        (f"behaviour.{missing}", "behaviour.expectation_required")
-    ]
+    # the employee submits without them: the expectations are the penilai's to write
+    assert validate_for_submit("kuantitatif", sound_plan(), behaviour) == []
+    assert missing_expectations(behaviour) == [(f"behaviour.{missing}", "behaviour.expectation_required")]
 
 
 @pytest.mark.parametrize("behaviour", [{}, None])
-def test_submit_lists_all_seven_in_order(behaviour):
-    assert validate_for_submit("kualitatif", sound_plan(), behaviour) == [
+def test_approval_lists_all_seven_in_order(behaviour):
+    assert validate_for_submit("kualitatif", sound_plan(), behaviour) == []
+    assert missing_expectations(behaviour) == [
         (f"behaviour.{value}", "behaviour.expectation_required") for value in BERAKHLAK
     ]
+    assert missing_expectations(FULL_BEHAVIOUR) == []
 
 
-def test_submit_combines_content_and_behaviour_errors():
+def test_submit_names_content_errors_and_unknown_values():
     behaviour = {**FULL_BEHAVIOUR, "kolaboratif": "", "gotong_royong": "x"}
     assert validate_for_submit("kuantitatif", [rhk(parent=None)], behaviour) == [
         ("rhk[0].parent_rhk_id", "rhk.cascade_required"),
         ("behaviour.gotong_royong", "behaviour.unknown_value"),
-        ("behaviour.kolaboratif", "behaviour.expectation_required"),
     ]
+
+
+@pytest.mark.parametrize(
+    "behaviour, expected",
+    [
+        ({}, []),
+        ({"loyal": ""}, []),  # an empty text removes the value's expectation
+        ({"loyal": "x" * MAX_EXPECTATION}, []),
+        ({"loyal": " " + "x" * MAX_EXPECTATION + "\n"}, []),  # measured without the surrounding blanks
+        ({"loyal": "x" * (MAX_EXPECTATION + 1)}, [("behaviour.loyal", "behaviour.too_long")]),
+        ({"jujur": "x"}, [("behaviour.jujur", "behaviour.unknown_value")]),
+    ],
+)
+def test_the_penilai_expectations(behaviour, expected):
+    assert validate_expectations(behaviour) == expected
 
 
 def test_head_of_unit_flag_reaches_submit():

@@ -38,7 +38,9 @@ def test_employee_drafts_with_a_cascade_pick_and_submits(live, page):
     page.fill("#f-rhk-0-iki-0-indicator", "Jumlah dokumen rencana kerja")
     page.fill("#f-rhk-0-iki-0-target_value", "4")
     page.fill("#f-rhk-0-iki-0-target_unit", "dokumen")
-    page.fill("#f-behaviour-akuntabel", "Melaporkan kemajuan setiap Jumat")
+    # the expectations are the superior's: shown, not written here
+    assert page.locator("#f-behaviour-akuntabel").count() == 0
+    assert page.locator("#expectations").get_by_text("Belum ditulis oleh atasan").count() == 7
     page.get_by_role("button", name="Simpan draf").click()
     page.wait_for_load_state()
     assert page.get_by_text("Draf SKP tersimpan.").is_visible()
@@ -50,7 +52,7 @@ def test_employee_drafts_with_a_cascade_pick_and_submits(live, page):
     (plan,) = plans_of(live, STAFF_A[0])
     full = live.org.plan(plan["id"])
     assert full["status"] == "submitted" and full["rhk"][0]["parent_rhk_id"] == ka["rhk"][0]["id"]
-    assert full["behaviour"]["akuntabel"] == "Melaporkan kemajuan setiap Jumat"
+    assert full["behaviour"] == {}
     screenshot(page, "plans-1-drafted-and-submitted")
 
 

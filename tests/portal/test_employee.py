@@ -49,17 +49,19 @@ def my_plans(org, nip):
     return org.get(f"/plans?employee_nip={nip}", org.as_(nip)).get_json()["items"]
 
 
-def test_the_form_offers_my_superiors_rhk_and_prefilled_berakhlak(stack):
+def test_the_form_offers_my_superiors_rhk_and_shows_the_expectations_read_only(stack):
     ka = kasi_plan(stack.org)
     b = stack.browser()
     b.login(STAFF_A[0])
     page = text(b.get(f"/skp/new?cycle_id={stack.org.cycle_id}"))
     assert "Susun SKP" in page and "Siti Aminah" in page
     assert f'<option value="{ka["rhk"][0]["id"]}">{ka["rhk"][0]["description"]} (utama)</option>' in page
+    # the seven values, not for the employee to write: no field, no generic text, "not yet written"
     for v in BERAKHLAK:
-        assert f'name="behaviour-{v}"' in page
-    assert "Berorientasi Pelayanan" in page and "Memahami dan memenuhi kebutuhan masyarakat" in page  # the meaning
-    assert "paling lambat dua hari kerja" in page  # a default expectation, editable
+        assert f'name="behaviour-{v}"' not in page and f'data-value="{v}"' in page
+    assert "Berorientasi Pelayanan" in page and page.count("Belum ditulis oleh atasan") == 7
+    assert "ditulis oleh atasan Anda (pejabat penilai), bukan oleh Anda" in page
+    assert "paling lambat dua hari kerja" not in page  # the generic text once prefilled
     assert page.count('name="rhk-') and 'name="rhk-2-iki-2-indicator"' in page and 'name="rhk-3-' not in page
     assert "rhk-0-goal" not in page  # only a head of unit may name an organisation goal
 
@@ -95,8 +97,8 @@ def test_draft_with_a_cascade_pick_then_submit(stack):
         ("kuantitas", 4.0, "dokumen"),
         ("kualitas", 90.0, "%"),
     ]
-    assert full["behaviour"]["loyal"] == "Ekspektasi loyal"
-    resp = b.post(f"/skp/{plan['id']}/submit")
+    assert full["behaviour"] == {}  # fields the form does not have write nothing
+    resp = b.post(f"/skp/{plan['id']}/submit")  # the expectations are the penilai's, before approving
     assert "SKP diajukan kepada atasan" in text(resp)
     assert org.plan(plan["id"])["status"] == "submitted"
     assert "Ubah SKP" not in text(b.get(f"/skp/{plan['id']}"))  # no edit once submitted
@@ -200,7 +202,6 @@ def test_edit_keeps_ids_and_a_stale_etag_is_refused(stack):
     assert plan["rhk"][0]["description"] in page and plan["rhk"][0]["id"] in page
     etag = html.unescape(re.search(r'name="etag" value="([^"]+)"', page).group(1))
     data = {m.group(1): html.unescape(m.group(2)) for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', page)}
-    data |= {f"behaviour-{v}": f"Baru {v}" for v in BERAKHLAK}
     data.update(
         {
             "rhk-0-description": "Deskripsi yang diperbaiki",
@@ -216,25 +217,31 @@ def test_edit_keeps_ids_and_a_stale_etag_is_refused(stack):
     resp = b.post(f"/skp/{plan['id']}/edit", data)
     assert "Draf SKP tersimpan." in text(resp) and "Deskripsi yang diperbaiki" in text(resp)
     after = org.plan(plan["id"])
-    assert after["rhk"][0]["id"] == plan["rhk"][0]["id"] and after["behaviour"]["adaptif"] == "Baru adaptif"
+    assert after["rhk"][0]["id"] == plan["rhk"][0]["id"]
+    assert after["behaviour"] == plan["behaviour"]  # the expectations stay as they were
     # the same form again, with the ETag read before the first save: someone changed it meanwhile
     resp = b.post(f"/skp/{plan['id']}/edit", data | {"etag": etag, "rhk-0-description": "Tertimpa?"})
     assert resp.status_code == 409 and "telah diubah di tempat lain" in text(resp)
     assert org.plan(plan["id"])["rhk"][0]["description"] == "Deskripsi yang diperbaiki"
 
 
-def test_submit_with_missing_expectations_shows_them_on_the_form(stack):
+def test_submit_without_expectations_goes_to_the_penilai_who_writes_them(stack):
     org = stack.org
     ka = kasi_plan(org)
-    plan = org.create_plan(STAFF_A[0], [rhk("RHK", parent=ka["rhk"][0]["id"])], behaviour={"loyal": "Setia"})
+    plan = org.create_plan(STAFF_A[0], [rhk("RHK", parent=ka["rhk"][0]["id"])], behaviour={})
     b = stack.browser()
     b.login(STAFF_A[0])
     b.get(f"/skp/{plan['id']}")
     resp = b.post(f"/skp/{plan['id']}/submit")
-    assert resp.status_code == 422
-    errs = errors_of(text(resp))
-    assert "behaviour-akuntabel" in errs and "behaviour-loyal" not in errs
-    assert org.plan(plan["id"])["status"] == "draft"
+    assert "SKP diajukan kepada atasan" in text(resp) and org.plan(plan["id"])["status"] == "submitted"
+    assert text(resp).count("Belum ditulis oleh atasan") == 7
+    etag = org.get(f"/plans/{plan['id']}", org.as_(KASI_A)).headers["ETag"]
+    r = org.put(
+        f"/plans/{plan['id']}/behaviour", org.as_(KASI_A) | {"If-Match": etag}, {"behaviour": {"loyal": "Setia"}}
+    )
+    assert r.status_code == 200
+    page = text(b.get(f"/skp/{plan['id']}"))  # the employee sees the penilai's text on the SKP
+    assert "Setia" in page and page.count("Belum ditulis oleh atasan") == 6
 
 
 def test_returned_plan_shows_the_note_on_my_list_and_the_plan(stack):
@@ -404,7 +411,6 @@ def test_an_approved_plan_reopens_for_revision_and_keeps_its_version(stack):
     data = {m.group(1): html.unescape(m.group(2)) for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', page)}
     for button in ("csrf_token", "more", "then"):
         data.pop(button)
-    data |= {f"behaviour-{v}": f"Revisi {v}" for v in BERAKHLAK}
     data |= {
         "rhk-0-description": "RHK setelah revisi",
         "rhk-0-parent": plan["rhk"][0]["parent_rhk_id"],
