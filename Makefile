@@ -47,6 +47,7 @@ down:
 
 catalogue: $(STAMP)
 	$(BIN)/kinerja events catalogue --output docs/events.md
+	$(BIN)/kinerja events asyncapi --output docs/asyncapi.json
 
 clean:
 	rm -rf var/ .pytest_cache

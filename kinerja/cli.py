@@ -254,13 +254,40 @@ def events_catalogue(output):
     from . import registry
 
     specs = [spec for name in registry.SERVICES for spec in registry.events_module(name).PUBLISHES]
-    text = render_markdown(specs)
+    _write_or_print(render_markdown(specs), output)
+
+
+def _write_or_print(text: str, output: Path | None) -> None:
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
     else:
         sys.stdout.write(text)
+
+
+@events.command("asyncapi")
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Write to this file.")
+def events_asyncapi(output):
+    """The AsyncAPI 3.0 document of every service's events (JSON)."""
+    _write_or_print(asyncapi_text(), output)
+
+
+def asyncapi_text() -> str:
+    import json
+
+    from services.common.asyncapi import document
+
+    from . import registry
+
+    specs = [spec for name in registry.SERVICES for spec in registry.events_module(name).PUBLISHES]
+    doc = document(
+        specs,
+        title="Kinerja events",
+        description="Every event of every Kinerja service (the same schemas as docs/events.md): CloudEvents 1.0 "
+        "structured JSON on RabbitMQ, and the bodies of webhook deliveries.",
+    )
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 @main.command()

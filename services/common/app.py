@@ -274,8 +274,25 @@ def create_service_app(
     for blp in blueprints:
         api.register_blueprint(blp)
     register_error_handlers(app, domain_errors)  # after Api: replaces flask-smorest's JSON errors
+    _serve_asyncapi(app, prefix, service, publishes)
     from .http import add_etag
 
     app.after_request(add_etag)
     app.extensions["kinerja_api"] = api
     return app
+
+
+def _serve_asyncapi(app: Flask, prefix: str, service: str, publishes) -> None:
+    """``GET /<service>/asyncapi.json``: the AsyncAPI 3.0 document of the events the service
+    publishes, beside its OpenAPI (public, as that is)."""
+    from . import asyncapi
+
+    doc = asyncapi.document(
+        list(publishes),
+        title=f"Kinerja — {service} events",
+        description=f"The events the {service} service publishes: CloudEvents 1.0 on RabbitMQ (and as webhooks).",
+    )
+
+    @app.get(f"{prefix}/asyncapi.json", endpoint="asyncapi")
+    def asyncapi_json():
+        return doc

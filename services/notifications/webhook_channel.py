@@ -11,6 +11,8 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from services.common.bus.topology import CONTENT_TYPE
+
 from . import domain
 from .channels import Breaker, Outcome, Outgoing, describe, ms_since, refuse_private_target
 
@@ -81,7 +83,7 @@ class WebhookSender:
         now = self.now or datetime.now(timezone.utc)
         timestamp = int(now.timestamp())
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": CONTENT_TYPE,  # the body is a CloudEvent in structured mode
             "User-Agent": self.USER_AGENT,
             "webhook-id": item.event_id,
             "webhook-timestamp": str(timestamp),

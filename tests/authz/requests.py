@@ -87,7 +87,7 @@ def audit(w, o, api: str) -> Req:
 
 # ================================================================== public (every service)
 for svc in ("plans", "reviews", "surveys", "notifications"):
-    for name in ("healthz", "readyz", "metrics", "openapi.json", "docs"):
+    for name in ("healthz", "readyz", "metrics", "openapi.json", "asyncapi.json", "docs"):
         SPECS[f"GET /{svc}/{name}"] = ((lambda w, o, p=f"/{svc}/{name}": Req(p)), False)
 SPECS["GET /static/<path:filename>"] = ((lambda w, o: Req("/static/none.css", missing_is_allow=True)), False)
 

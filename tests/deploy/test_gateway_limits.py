@@ -27,7 +27,7 @@ from . import helpers as h
 # what needs no login, each a path the gateway must limit (the apps' own list is checked against the
 # OpenAPI in tests/common/test_public_limit.py)
 PUBLIC = [
-    *(f"/{s}/{doc}" for s in h.SERVICES for doc in ("openapi.json", "docs")),
+    *(f"/{s}/{doc}" for s in h.SERVICES for doc in ("openapi.json", "asyncapi.json", "docs")),
     "/surveys/s/loket-ktp",
     "/surveys/s/loket-ktp/thanks",
     "/surveys/api/v1/public/loket-ktp",

@@ -78,7 +78,7 @@ def test_signed_cloudevents_reach_the_agency_and_only_its_own(notif, org, receiv
     assert not verify_standard_webhook(sub["secret"], req.headers, req.body + b" ")
     assert req.headers["webhook-id"] == env["id"]
     assert int(req.headers["webhook-timestamp"]) == int(clock.now.timestamp())
-    assert req.headers["content-type"] == "application/json"
+    assert req.headers["content-type"] == "application/cloudevents+json"  # CloudEvents structured mode
     event = req.json()
     assert event == env  # the CloudEvent itself
     assert (event["specversion"], event["type"], event["data"]["respondents"]) == (
