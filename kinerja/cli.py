@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-from .ops import role_option
-
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # Prometheus' multiprocess mode belongs to gunicorn's workers (kinerja/gunicorn_conf.py); a command
 # line process (a worker, a one-shot) keeps its counters in memory even where the image sets it.
@@ -166,25 +164,60 @@ def _safe_url(url: str) -> str:
 
 
 @main.command()
-@role_option
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["employee", "supervisor", "hr", "agency", "admin"]),
+    help="A person's role (repeat for several); not with --client.",
+)
+@click.option("--client", "client_id", default=None, help="A machine client's id: role agency, sub = the id.")
+@click.option(
+    "--scope", default=None, help='The machine client\'s scopes, space-separated ("results:read directory:read").'
+)
 @click.option("--agency", default=None, help="Agency code (claim 'agency').")
 @click.option("--nip", default=None, help="NIP of the person (claim 'nip').")
 @click.option("--sub", default=None, help="Subject; defaults to the NIP.")
 @click.option("--ttl", default=8 * 3600, show_default=True, type=int, help="Lifetime in seconds.")
-def token(roles, agency, nip, sub, ttl):
+def token(roles, client_id, scope, agency, nip, sub, ttl):
     """Print a development token: HS256 in embedded mode; in production only with the development
-    identity provider of `make up` (DEV_IDP_DIR, DEV_IDP_ISSUER), RS256 from its key."""
+    identity provider of `make up` (DEV_IDP_DIR, DEV_IDP_ISSUER), RS256 from its key. A person's
+    with --role; a machine client's of an agency with --client ID --agency CODE --scope "…" (issue 16:
+    what it may call is what its scopes open)."""
     from services.common.auth import issue_token
     from services.common.config import Config, ConfigError
 
+    from .registry import SCOPES
+
+    scopes = (scope or "").split()
+    if client_id:
+        if set(roles) - {"agency"} or nip or sub:
+            raise click.UsageError("--client is a machine client (role agency, no NIP): leave out --role, --nip, --sub")
+        if not agency:
+            raise click.UsageError("--client needs --agency: a machine client belongs to an agency")
+        unknown = [s for s in scopes if s not in SCOPES]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown {' '.join(unknown)}; choose from {', '.join(SCOPES)}", param_hint="--scope"
+            )
+        roles, sub = ("agency",), client_id
+    elif not roles:
+        raise click.UsageError("give --role (a person's token) or --client (a machine client's)")
+    elif scopes:
+        raise click.UsageError("--scope goes with --client: a person's roles decide, scopes are machine clients'")
     try:
         cfg = Config.from_env("plans")
     except ConfigError as exc:
         raise click.ClickException(str(exc))
     if not 0 < ttl <= cfg.jwt_max_ttl:
         raise click.BadParameter(f"must be 1 to {cfg.jwt_max_ttl} seconds (JWT_MAX_TTL): the services refuse longer")
+    scope = " ".join(scopes) or None
     if cfg.embedded:
-        click.echo(issue_token(cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, ttl_seconds=ttl))
+        click.echo(
+            issue_token(
+                cfg.jwt_secret, roles=list(roles), agency=agency, nip=nip, sub=sub, scope=scope, ttl_seconds=ttl
+            )
+        )
         return
     if not os.environ.get("DEV_IDP_DIR"):
         raise click.ClickException(
@@ -205,6 +238,8 @@ def token(roles, agency, nip, sub, ttl):
             roles=list(roles),
             agency=agency,
             nip=nip,
+            client_id=client_id,
+            scope=scope,
             ttl=ttl,
         )
     )

@@ -7,7 +7,10 @@ one stands in for it, speaking the same protocol the real one does:
 - ``/.well-known/openid-configuration`` (discovery) and ``/jwks.json`` (the public key);
 - ``/authorize``: authorization code with PKCE (S256 required), a sign-in form of its own users;
 - ``/token``: ``authorization_code`` (returns an RS256 access token and an ID token with the
-  request's ``nonce``) and ``client_credentials`` (machine clients: the flows' worker);
+  request's ``nonce``) and ``client_credentials`` (machine clients: the flows' worker, an agency's
+  systems): the token's ``scope`` is what the request's ``scope`` asks for among the client's
+  registered scopes (all of them when it asks for none); a scope it may not have is
+  ``invalid_scope``;
 - ``/userinfo``.
 
 Access tokens carry the claims Kinerja reads: ``sub``, ``exp``, ``roles``, ``agency``, ``nip``,
@@ -39,6 +42,7 @@ from services.common import public_limit
 from services.common.config import ConfigError, env_int
 
 from .devidp_store import CodeStore, IdpStore, b64
+from .registry import SCOPES
 
 __all__ = ["IdpSettings", "IdpStore", "create_app"]
 
@@ -158,7 +162,7 @@ def create_app(settings: IdpSettings | None = None):
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": ["openid", "profile"],
+            "scopes_supported": ["openid", "profile", *SCOPES],
             "claims_supported": ["sub", "name", "nip", "agency", "roles"],
         }
 
@@ -262,6 +266,15 @@ def create_app(settings: IdpSettings | None = None):
             return oauth_error("unauthorized_client", f"client {client_id} may not use grant_type={grant}")
         now = int(time.time())
         if grant == "client_credentials":
+            allowed = client.get("scopes") or []
+            asked = list(dict.fromkeys((request.form.get("scope") or "").split())) or allowed
+            refused = [s for s in asked if s not in allowed]
+            if refused:
+                return oauth_error(
+                    "invalid_scope",
+                    f"client {client_id} may not have {' '.join(refused)}; allowed: {' '.join(allowed) or '-'}",
+                )
+            scope = " ".join(asked) or None
             access = store.access_token(
                 issuer=issuer,
                 audience=settings.audience,
@@ -269,10 +282,12 @@ def create_app(settings: IdpSettings | None = None):
                 roles=client.get("roles") or [],
                 agency=client.get("agency"),
                 client_id=client_id,
+                scope=scope,
                 ttl=settings.token_seconds,
                 now=now,
             )
-            return no_store({"access_token": access, "token_type": "Bearer", "expires_in": settings.token_seconds})
+            body = {"access_token": access, "token_type": "Bearer", "expires_in": settings.token_seconds}
+            return no_store(body | ({"scope": scope} if scope else {}))
         if grant != "authorization_code":
             return oauth_error("unsupported_grant_type", f"grant_type={grant}")
         entry = codes.take(request.form.get("code") or "")  # one use only

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.common.auth import ROLES
 
+from .registry import SCOPES
+
 CODE_SECONDS = 120
 
 
@@ -135,8 +137,13 @@ class IdpStore:
         grant_types: list[str] = ("authorization_code",),
         roles: list[str] = (),
         agency: str | None = None,
+        scopes: list[str] = (),
     ) -> None:
+        """A client; a machine client (client credentials) with ``scopes``, those its tokens may carry."""
         _check_roles(roles)
+        unknown = [s for s in scopes if s not in SCOPES]
+        if unknown:
+            raise ValueError(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(SCOPES)}")
         with self._lock:
             clients = self.clients()
             clients[client_id] = {
@@ -145,6 +152,7 @@ class IdpStore:
                 "grant_types": list(grant_types),
                 "roles": list(roles),
                 "agency": agency,
+                "scopes": list(scopes),
             }
             self._write("clients.json", clients)
 

@@ -10,6 +10,17 @@ from services.common.audit_watch import verification_job
 
 SERVICES = ("plans", "reviews", "surveys", "notifications")
 
+# the scopes a machine client of an agency may hold (issue 16): each API operation declares those
+# that open it (``@accepts`` in services/common/scopes.py); README "Tokens and scopes" lists them
+SCOPES = {
+    "directory:read": "the agency's units, employees and acting officials (Plt/Plh)",
+    "plans:read": "cycles, SKP plans with their versions and realisations",
+    "results:read": "cycles, the results feed, organisation results, the calibration aggregate, distribution rules",
+    "surveys:read": "survey campaigns, their QR codes and the satisfaction index (IKM)",
+    "surveys:responses:write": "record survey responses (kiosks): one, a batch, a CSV import; read the campaign",
+    "webhooks:manage": "the client's own webhook subscriptions and their deliveries",
+}
+
 
 def app_module(service: str):
     return importlib.import_module(f"services.{service}.app")

@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from . import audit as audit_log
-from . import idempotency, observability, public_limit
+from . import idempotency, observability, public_limit, scopes
 from .auth import TokenVerifier
 from .config import Config
 from .context import get_traceparent
@@ -223,6 +223,8 @@ def create_service_app(
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
             g.principal = platform.verifier.verify(header[7:].strip())
+            if request.path.startswith(api_prefix) and not request.path.startswith(public):
+                scopes.check(app, g.principal)  # a machine client: one of the operation's scopes
         elif request.path.startswith(api_prefix) and not request.path.startswith(public):
             raise Problem(401, "auth.missing", headers={"WWW-Authenticate": "Bearer"})
         else:  # no login, on a path that needs none: counted per client address (public_limit.py)
@@ -274,6 +276,8 @@ def create_service_app(
     for blp in blueprints:
         api.register_blueprint(blp)
     register_error_handlers(app, domain_errors)  # after Api: replaces flask-smorest's JSON errors
+    token_url = config.oauth_token_url or (f"{config.jwt_issuer}/token" if config.jwt_issuer else None)
+    scopes.document(api, app, api_prefix, token_url)  # the OAuth 2.0 scheme of machine clients, their scopes
     _serve_asyncapi(app, prefix, service, publishes)
     from .http import add_etag
 

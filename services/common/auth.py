@@ -1,7 +1,8 @@
 """JWT bearer authentication (PyJWT) and role checks.
 
 Claims: ``sub`` and ``exp`` (required), ``roles`` (subset of ROLES), ``agency`` (agency code),
-``nip`` for people. Embedded mode verifies HS256 with JWT_SECRET; production verifies RS256
+``nip`` for people, ``scope`` (OAuth 2.0: space-separated, or a list) for machine clients.
+Embedded mode verifies HS256 with JWT_SECRET; production verifies RS256
 against the identity provider's JWKS (JWT_JWKS_URL), refetched for an unknown ``kid`` at most once
 per JWT_JWKS_MIN_REFRESH seconds. No token may live longer than JWT_MAX_TTL seconds (24 h).
 """
@@ -32,9 +33,19 @@ class Principal:
     agency: str | None = None
     nip: str | None = None
     claims: dict = field(default_factory=dict, compare=False)
+    scopes: frozenset[str] = frozenset()
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def has_scope(self, *scopes: str) -> bool:
+        return bool(self.scopes.intersection(scopes))
+
+    @property
+    def is_machine(self) -> bool:
+        """A machine client: role ``agency``, no person behind the token (no NIP), not HR or admin.
+        Only a machine client's scopes count (see :mod:`services.common.scopes`)."""
+        return "agency" in self.roles and not (self.nip or self.roles.intersection(("hr", "admin")))
 
     @property
     def is_admin(self) -> bool:
@@ -150,6 +161,7 @@ class TokenVerifier:
             agency=claims.get("agency"),
             nip=claims.get("nip"),
             claims=claims,
+            scopes=parse_scopes(claims.get("scope")),
         )
 
     def _check_lifetime(self, claims: dict) -> None:
@@ -170,6 +182,18 @@ class TokenVerifier:
             )
 
 
+def parse_scopes(value) -> frozenset[str]:
+    """The ``scope`` claim: a space-separated string (RFC 6749 §3.3, RFC 9068), or a list of strings
+    as some providers send it; absent gives none. Anything else refuses the token (401)."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return frozenset(s for v in value for s in v.split())
+    raise Problem(401, "auth.invalid", reason="scope must be a space-separated string or a list of strings")
+
+
 def issue_token(
     secret: str,
     *,
@@ -177,6 +201,7 @@ def issue_token(
     roles: list[str],
     agency: str | None = None,
     nip: str | None = None,
+    scope: str | list[str] | None = None,
     ttl_seconds: int = 8 * 3600,
     now: float | None = None,
 ) -> str:
@@ -195,6 +220,8 @@ def issue_token(
         claims["agency"] = agency
     if nip:
         claims["nip"] = nip
+    if scope:
+        claims["scope"] = scope if isinstance(scope, str) else " ".join(scope)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

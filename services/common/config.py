@@ -138,6 +138,7 @@ class Config:
     jwt_issuer: str | None = None
     jwt_max_ttl: int = 24 * 3600  # the longest lifetime (exp - iat) a token may have, in seconds
     jwt_jwks_min_refresh: int = 60  # an unknown kid refetches the JWKS at most this often, in seconds
+    oauth_token_url: str | None = None  # the provider's token endpoint, as the OpenAPI names it to machine clients
     max_content_length: int = 1 * 1024 * 1024  # JSON bodies and CSV imports
     max_upload_bytes: int = 10 * 1024 * 1024  # evidence files
     page_size_default: int = 50
@@ -175,6 +176,7 @@ class Config:
             jwt_issuer=_env(env, "JWT_ISSUER"),
             jwt_max_ttl=env_int(env, "JWT_MAX_TTL", 24 * 3600),
             jwt_jwks_min_refresh=env_int(env, "JWT_JWKS_MIN_REFRESH", 60),
+            oauth_token_url=_env(env, "OAUTH_TOKEN_URL"),
             max_content_length=env_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
             max_upload_bytes=env_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             timezone=env_timezone(env),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
+from services.common.scopes import accepts
 from services.common.usecase import emit, not_found, platform
 
 from . import domain
@@ -193,6 +194,7 @@ def _delivery_ref(d: Delivery) -> dict:
 
 @blp.route("/deliveries")
 class Deliveries(MethodView):
+    @accepts("webhooks:manage")
     @blp.arguments(DeliveryQuery, location="query")
     @blp.response(200, DeliveryPage)
     def get(self, args):
@@ -204,6 +206,7 @@ class Deliveries(MethodView):
 
 @blp.route("/deliveries/<int:delivery_id>")
 class DeliveryItem(MethodView):
+    @accepts("webhooks:manage")
     @blp.response(200, DeliveryDetailOut)
     def get(self, delivery_id):
         """One delivery with its attempts."""

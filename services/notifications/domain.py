@@ -209,10 +209,20 @@ MACHINE_EVENT_FAMILIES = (
 )
 
 
-def machine_pattern(pattern: str) -> bool:
+#: families that name people, open to a machine client holding the scope that reads them elsewhere
+#: (the results feed's events for an allowance or career system with ``results:read``)
+SCOPED_EVENT_FAMILIES = {"reviews.result": "results:read"}
+
+
+def machine_families(scopes=()) -> tuple[str, ...]:
+    """The event families a machine client holding ``scopes`` may subscribe to."""
+    return MACHINE_EVENT_FAMILIES + tuple(f for f, scope in SCOPED_EVENT_FAMILIES.items() if scope in scopes)
+
+
+def machine_pattern(pattern: str, scopes=()) -> bool:
     """A pattern a machine client may subscribe with: its first two words, without wildcards, name
-    one of :data:`MACHINE_EVENT_FAMILIES` (so it can match no other event type)."""
-    return ".".join(pattern.split(".")[:2]) in MACHINE_EVENT_FAMILIES
+    one of :func:`machine_families` (so it can match no other event type)."""
+    return ".".join(pattern.split(".")[:2]) in machine_families(scopes)
 
 
 def rule_from_dict(d: Mapping) -> Rule:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import FieldError, Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
+from services.common.scopes import accepts
 from services.common.usecase import changing, not_found, now, record, validation
 
 from . import channels, domain
@@ -106,14 +107,16 @@ def check_webhook_url(url: str) -> None:
 
 def _check_patterns(p: Principal, patterns: list[str]) -> None:
     """Valid patterns; for a machine client (not HR, not an admin) only the event families that name
-    no person (``domain.MACHINE_EVENT_FAMILIES``), field by field."""
+    no person (``domain.MACHINE_EVENT_FAMILIES``) and those its scopes read elsewhere
+    (``reviews.result.*`` with ``results:read``), field by field."""
     machine = not (p.is_admin or p.has("hr"))
-    families = ", ".join(f"{f}.*" for f in domain.MACHINE_EVENT_FAMILIES)
+    scopes = getattr(p, "scopes", frozenset())
+    families = ", ".join(f"{f}.*" for f in domain.machine_families(scopes))
     errors = []
     for i, pat in enumerate(patterns):
         if not domain.valid_pattern(pat):
             errors.append(FieldError(f"event_types[{i}]", "webhook.pattern"))
-        elif machine and not domain.machine_pattern(pat):
+        elif machine and not domain.machine_pattern(pat, scopes):
             errors.append(FieldError(f"event_types[{i}]", "webhook.person_data", {"allowed": families}))
     if errors:
         raise validation(errors)
@@ -281,6 +284,7 @@ def disable_subscription(s: Session, sub: WebhookSubscription, reason: str, at: 
 
 @blp.route("")
 class Webhooks(MethodView):
+    @accepts("webhooks:manage")
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(WebhookOut))
     def get(self, args):
@@ -289,6 +293,7 @@ class Webhooks(MethodView):
         with uow() as s:
             return paginate(s, subscriptions_query(p), WebhookSubscription.id, args.get("cursor"), args["limit"])
 
+    @accepts("webhooks:manage")
     @blp.arguments(WebhookIn)
     @blp.response(201, WebhookCreated)
     def post(self, data):
@@ -305,11 +310,13 @@ class Webhooks(MethodView):
 
 @blp.route("/<int:subscription_id>")
 class WebhookItem(MethodView):
+    @accepts("webhooks:manage")
     @blp.response(200, WebhookOut)
     def get(self, subscription_id):
         with uow() as s:
             return get_subscription(s, current_principal(), subscription_id)
 
+    @accepts("webhooks:manage")
     @blp.arguments(WebhookUpdate)
     @blp.response(200, WebhookOut)
     def patch(self, data, subscription_id):
@@ -318,6 +325,7 @@ class WebhookItem(MethodView):
         with uow() as s:
             return update_subscription(s, p, get_subscription(s, p, subscription_id), data)
 
+    @accepts("webhooks:manage")
     @blp.response(204)
     def delete(self, subscription_id):
         p = current_principal()
@@ -327,6 +335,7 @@ class WebhookItem(MethodView):
 
 @blp.route("/<int:subscription_id>/rotate-secret")
 class WebhookSecret(MethodView):
+    @accepts("webhooks:manage")
     @blp.response(200, SecretOut)
     def post(self, subscription_id):
         """A new signing secret (shown once); the old one stops working at once."""
@@ -338,6 +347,7 @@ class WebhookSecret(MethodView):
 
 @blp.route("/<int:subscription_id>/deliveries")
 class WebhookDeliveries(MethodView):
+    @accepts("webhooks:manage")
     @blp.arguments(DeliveryQuery, location="query")
     @blp.response(200, DeliveryPage)
     def get(self, args, subscription_id):
@@ -350,6 +360,7 @@ class WebhookDeliveries(MethodView):
 
 @blp.route("/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver")
 class WebhookRedeliver(MethodView):
+    @accepts("webhooks:manage")
     @blp.response(200, DeliveryOut)
     def post(self, subscription_id, delivery_id):
         """Queue a delivery again (same ``webhook-id``: receivers deduplicate on it)."""

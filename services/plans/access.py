@@ -1,8 +1,9 @@
 """Who may read and act on what in the plans service, shared by every capability module: HR of an
 agency, the reporting line (direct, indirect, or through an acting official, Plt/Plh) and the
-subtree below a person. A machine client of an agency (role ``agency``) reads the directory and
-the cycles, never a person's records (plans, progress, evidence, feedback, daily logs). Also the
-API's URL prefix every blueprint mounts under."""
+subtree below a person. A machine client of an agency (role ``agency``) reads what its scopes open
+(issue 16; ``@accepts`` on each operation): the directory, the cycles, and with ``plans:read`` the
+agency's SKP plans with their versions and realisations — never progress evidence, feedback or
+daily logs. Also the API's URL prefix every blueprint mounts under."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ def in_agency(p: Principal, agency_code: str, roles=("hr",)) -> bool:
 def machine_client(p: Principal) -> bool:
     """A machine client of an agency: role ``agency``, no person behind the token (no NIP), not HR."""
     return p.has("agency") and not (p.is_admin or p.has("hr") or p.nip)
+
+
+def reads_plans(p: Principal) -> bool:
+    """A machine client holding ``plans:read``: it reads its agency's plans (SKP), their versions
+    and realisations — the operations that declare the scope (issue 16)."""
+    return machine_client(p) and p.has_scope("plans:read")
 
 
 def refuse_machine_client(p: Principal) -> None:

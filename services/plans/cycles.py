@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
+from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, validation
 
 from . import domain
@@ -241,6 +242,7 @@ def advance_cycle(s: Session, p: Principal, c: Cycle, expected: str | None) -> C
 
 @blp.route("")
 class Cycles(MethodView):
+    @accepts("plans:read", "results:read")
     @blp.arguments(CycleQuery, location="query")
     @blp.response(200, page_schema(CycleOut))
     def get(self, args):
@@ -259,6 +261,7 @@ class Cycles(MethodView):
 
 @blp.route("/<int:cycle_id>")
 class CycleItem(MethodView):
+    @accepts("plans:read", "results:read")
     @blp.response(200, CycleOut)
     def get(self, cycle_id):
         with platform().uow() as s:

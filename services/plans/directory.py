@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
 from services.common.http import PageArgs, page_schema, paginate
+from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, validation
 
 from .access import PREFIX, require_hr
@@ -170,6 +171,7 @@ class Agencies(MethodView):
 
 @blp.route("/agencies/<code>")
 class AgencyItem(MethodView):
+    @accepts("directory:read")
     @blp.response(200, AgencyOut)
     def get(self, code):
         p = current_principal()
@@ -181,6 +183,7 @@ class AgencyItem(MethodView):
 
 @blp.route("/units")
 class Units(MethodView):
+    @accepts("directory:read")
     @blp.arguments(UnitQuery, location="query")
     @blp.response(200, page_schema(UnitOut))
     def get(self, args):

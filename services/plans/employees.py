@@ -17,6 +17,7 @@ from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import FieldError, Problem
 from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
 from services.common.i18n import LANGUAGES
+from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, today, validation
 
 from . import domain
@@ -323,7 +324,7 @@ def acting_query(p: Principal, args: dict):
     """HR's list of its agency's acting appointments (an admin's: every agency's); a person's, those
     they hold or that stand in for them (the portal shows a Plt/Plh what they may act on)."""
     stmt = select(ActingAssignment)
-    if in_agency(p, p.agency or "", ("hr",)):
+    if in_agency(p, p.agency or "", ("hr",)) or (p.is_machine and p.agency):  # machine: directory:read
         if not p.is_admin:
             stmt = stmt.where(ActingAssignment.agency_code == p.agency)
     elif p.nip:
@@ -374,6 +375,7 @@ def end_acting(s: Session, p: Principal, acting_id: int, end_date) -> ActingAssi
 
 @blp.route("/employees")
 class Employees(MethodView):
+    @accepts("directory:read")
     @blp.arguments(EmployeeQuery, location="query")
     @blp.response(200, page_schema(EmployeeOut))
     def get(self, args):
@@ -394,6 +396,7 @@ class Employees(MethodView):
 
 @blp.route("/employees/<nip>")
 class EmployeeItem(MethodView):
+    @accepts("directory:read")
     @blp.response(200, EmployeeOut)
     def get(self, nip):
         with platform().uow() as s:
@@ -412,6 +415,7 @@ class EmployeeItem(MethodView):
 
 @blp.route("/acting")
 class Acting(MethodView):
+    @accepts("directory:read")
     @blp.arguments(ActingQuery, location="query")
     @blp.response(200, page_schema(ActingOut))
     def get(self, args):

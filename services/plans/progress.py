@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import UtcDateTime, capped
+from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, today, validation
 
 from .access import PREFIX, acting_for, in_agency, refuse_machine_client, superior_lookup
@@ -378,6 +379,7 @@ def review_evidence(s: Session, p: Principal, evidence_id: int, data: dict) -> E
 
 @blp.route("/plans/<int:plan_id>/realisations")
 class Realisations(MethodView):
+    @accepts("plans:read")
     @blp.arguments(RealisationQuery, location="query")
     @blp.response(200, RealisationOut(many=True))
     def get(self, args, plan_id):

@@ -24,10 +24,11 @@ from services.common.http import (
     require_if_match,
     with_etag,
 )
+from services.common.scopes import accepts
 from services.common.usecase import changing, not_found, now, platform, record, validation
 
 from . import domain
-from .access import PREFIX, can_read_person, refuse_machine_client, visible_people
+from .access import PREFIX, can_read_person, reads_plans, refuse_machine_client, visible_people
 from .cycles import guard_stage
 from .models import Cycle, Employee, Iki, Plan, PlanVersion, Realisation, Rhk, Unit, new_id
 from .schemas import ID, TEXT_DOC, PlanOut
@@ -261,9 +262,13 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
 
 
 def get_plan(s: Session, p: Principal, plan_id: int) -> Plan:
-    refuse_machine_client(p)
+    machine = reads_plans(p)  # plans:read (the operations that declare it; the others refuse it first)
+    if not machine:
+        refuse_machine_client(p)
     plan = s.get(Plan, plan_id)
-    if plan is None or not can_read_person(s, p, plan.agency_code, plan.employee_nip):
+    if plan is None or not (
+        (machine and plan.agency_code == p.agency) or can_read_person(s, p, plan.agency_code, plan.employee_nip)
+    ):
         raise not_found("plan", plan_id)
     return plan
 
@@ -353,11 +358,13 @@ def set_behaviour(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
 
 
 def plan_query(s: Session, p: Principal, args: dict):
-    refuse_machine_client(p)
+    machine = reads_plans(p)
+    if not machine:
+        refuse_machine_client(p)
     stmt = select(Plan).options(lazyload(Plan.rhk))  # list rows are summaries: no RHK/IKI loading
     if p.is_admin:
         pass
-    elif p.has("hr"):
+    elif p.has("hr") or machine:
         stmt = stmt.where(Plan.agency_code == p.agency)
     else:
         stmt = stmt.where(Plan.employee_nip.in_(visible_people(s, p) or {"\0"}))
@@ -378,6 +385,7 @@ def plan_versions(s: Session, plan: Plan) -> list[PlanVersion]:
 
 @blp.route("")
 class Plans(MethodView):
+    @accepts("plans:read")
     @blp.arguments(PlanQuery, location="query")
     @blp.response(200, page_schema(PlanSummary))
     def get(self, args):
@@ -396,6 +404,7 @@ class Plans(MethodView):
 
 @blp.route("/<int:plan_id>")
 class PlanItem(MethodView):
+    @accepts("plans:read")
     @blp.response(200, PlanOut)
     def get(self, plan_id):
         with platform().uow() as s:
@@ -429,6 +438,7 @@ class PlanBehaviour(MethodView):
 
 @blp.route("/<int:plan_id>/versions")
 class PlanVersions(MethodView):
+    @accepts("plans:read")
     @blp.response(200, PlanVersionOut(many=True))
     def get(self, plan_id):
         with platform().uow() as s:
@@ -439,6 +449,7 @@ class PlanVersions(MethodView):
 
 @blp.route("/<int:plan_id>/versions/<int:revision>")
 class PlanVersionItem(MethodView):
+    @accepts("plans:read")
     @blp.response(200, PlanVersionOut)
     def get(self, plan_id, revision):
         with platform().uow() as s:

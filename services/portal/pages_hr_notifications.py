@@ -1,9 +1,9 @@
-"""Notifications and integration for HR (and admins), endpoints ``hr.notif_*``, ``hr.webhook*`` and
-``hr.siasn``: the agency's notification rules (edited as a whole, as ``PUT /rules`` replaces them,
+"""Notifications and integration for HR (and admins), endpoints ``hr.notif_*`` and ``hr.webhook*``
+(SIASN: ``pages_hr_siasn``): the agency's notification rules (edited as a whole, as ``PUT /rules`` replaces them,
 or back to the defaults), its HR contacts (who hears about objections, calibration, IKM and
 escalations), webhook subscriptions of other agencies' systems (create with event-type patterns,
 the signing secret shown once, disable, enable, new secret, delete, the delivery log with
-redelivery) and the results sent to SIASN with the push itself.
+redelivery).
 
 Each form is checked here first (required fields, choices, addresses) and then by the API; every
 refusal is shown beside its field — a row's field in the tables — and nothing is saved."""
@@ -17,9 +17,9 @@ from flask import flash, redirect, request, session, url_for
 
 from .auth import api, login_required
 from .client import ApiProblem
-from .pages_hr import all_cycles, bp, period_name, selection
+from .pages_hr import bp
 from .pages_notifications import beside, lines
-from .web import N, P, R, get_own, page, t
+from .web import N, get_own, page, t
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NIP = re.compile(r"^\d{18}$")
@@ -339,46 +339,5 @@ def webhook_redeliver(subscription_id: int, delivery_id: int):
     return redirect(url_for("hr.webhook", subscription_id=subscription_id))
 
 
-# ------------------------------------------------------------------ SIASN
-
-
-@bp.route("/siasn", methods=["GET", "POST"])
-@login_required("hr")
-def siasn():
-    cycles_ = all_cycles()
-    c, _ = selection(cycles_)
-    errors: dict[str, str] = {}
-    kind = (request.form.get("kind") or "").strip()
-    if request.method == "POST" and c is not None:
-        if kind not in ("annual", "periodic"):
-            errors["kind"] = t("notif.siasn.choose_kind")
-        else:
-            try:
-                out = api().post(f"{R}/siasn/push", {"cycle_id": c["id"], "kind": kind}, retry=False)
-            except ApiProblem as exc:
-                if exc.status not in (409, 422, 503):
-                    raise
-                errors["kind"] = exc.detail or t("error.generic.body")
-            else:
-                flash(t("notif.siasn.pushed", sent=out["sent"], failed=out["failed"], skipped=out["skipped"]), "ok")
-                return redirect(url_for("hr.siasn", cycle_id=c["id"]))
-    shown = request.args.get("status") if request.args.get("status") in ("sent", "failed") else None
-    data = {"items": [], "next_cursor": None}
-    if c is not None:
-        data = api().get(
-            f"{R}/siasn/pushes", cycle_id=c["id"], status=shown, limit=50, cursor=request.args.get("cursor")
-        )
-    names = {e["nip"]: e["name"] for e in api().all(f"{P}/employees")} if data["items"] else {}
-    return page(
-        "portal/notif/siasn.html",
-        422 if errors else 200,
-        cycles=list(reversed(cycles_)),
-        c=c,
-        shown=shown,
-        items=data["items"],
-        next_cursor=data.get("next_cursor"),
-        names=names,
-        period_name=period_name,
-        errors=errors,
-        kind=kind,
-    )
+# The SIASN page (``hr.siasn``: the push, the file for a manual upload, the state per employee) is in
+# ``pages_hr_siasn``.

@@ -60,7 +60,8 @@ AREAS = (
         "pages_hr_reports",
         "pages_hr_directory",
     ),
-    ("pages_notifications", "pages_hr_notifications"),  # everyone's settings; HR's rules, contacts, webhooks, SIASN
+    ("pages_notifications", "pages_hr_notifications"),  # everyone's settings; HR's rules, contacts, webhooks
+    ("pages_hr_siasn",),  # SIASN (/hr/siasn): the push, the file for a manual upload, the state per employee
     ("pages_exports",),  # Excel exports for HR (/hr/ekspor) and supervisors (/tim/ekspor)
     ("pages_bulk",),  # a supervisor's bulk approve and bulk sign (/tim/massal)
     ("pages_peers",),  # peer nomination: the employee proposes, the penilai approves, peers answer (/rekan)

@@ -26,7 +26,9 @@ from . import (
     peer_proposals,
     peers,
     readmodel,
+    results,
     siasn_export,
+    siasn_file,
     signoff,
 )
 from .settings import Settings
@@ -48,6 +50,8 @@ BLUEPRINTS = [
     followup.blp,
     readmodel.blp,
     siasn_export.blp,
+    siasn_file.blp,
+    results.blp,
 ]
 
 

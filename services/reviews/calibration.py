@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.errors import Problem
 from services.common.http import UtcDateTime, capped
+from services.common.scopes import accepts
 from services.common.usecase import emit, now, platform, record, validation
 
 from . import domain
@@ -385,6 +386,7 @@ def rater_consistency(s: Session, p: Principal, cycle_id: int, seq: int | None) 
 
 @blp.route("/calibration")
 class Calibration(MethodView):
+    @accepts("results:read")
     @blp.arguments(CalibrationQuery, location="query")
     @blp.response(200, CalibrationOut)
     def get(self, args):

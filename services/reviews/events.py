@@ -7,8 +7,10 @@ from marshmallow import Schema, fields
 
 from services.common.catalogue import EventSpec
 from services.common.consumers import on
+from services.common.http import UtcDateTime
 
 from . import readmodel
+from .domain import PREDIKATS, RATINGS
 
 
 class EvaluationRef(Schema):
@@ -108,6 +110,52 @@ class PeerRequested(Schema):
     rater_nip = fields.String(required=True, metadata={"description": "the colleague asked to answer"})
 
 
+class ResultObjection(Schema):
+    status = fields.String(
+        required=True,
+        metadata={"enum": ["none", "filed", "decided"], "description": "filed: filed or under review, not decided"},
+    )
+    decision = fields.String(required=True, allow_none=True, metadata={"enum": ["upheld", "changed", None]})
+    filed_at = UtcDateTime(required=True, allow_none=True)
+    decided_at = UtcDateTime(required=True, allow_none=True)
+
+
+class ResultItem(Schema):
+    """A final (countersigned) result: an item of ``GET /reviews/api/v1/results`` and the payload of
+    ``reviews.result.finalized`` / ``reviews.result.changed``."""
+
+    evaluation_id = fields.Integer(required=True)
+    agency_code = fields.String(required=True)
+    employee_nip = fields.String(required=True)
+    employee_name = fields.String(required=True)
+    unit_code = fields.String(required=True)
+    unit_name = fields.String(required=True)
+    cycle_id = fields.Integer(required=True)
+    year = fields.Integer(required=True, allow_none=True, metadata={"description": "the cycle's year"})
+    kind = fields.String(required=True, metadata={"enum": ["periodic", "annual"]})
+    period_seq = fields.Integer(required=True, metadata={"description": "0 for the annual result"})
+    period_name = fields.String(required=True)
+    period_start = fields.Date(required=True, allow_none=True)
+    period_end = fields.Date(required=True, allow_none=True)
+    rating_hasil = fields.String(required=True, metadata={"enum": list(RATINGS)})
+    rating_perilaku = fields.String(required=True, metadata={"enum": list(RATINGS)})
+    predikat = fields.String(required=True, metadata={"enum": list(PREDIKATS)})
+    org_result = fields.String(required=True, allow_none=True, metadata={"description": "capaian kinerja organisasi"})
+    content_hash = fields.String(required=True, metadata={"description": "SHA-256 of the latest signed document"})
+    document_version = fields.Integer(required=True)
+    signed_at = UtcDateTime(required=True)
+    acknowledged_at = UtcDateTime(required=True)
+    countersigned_at = UtcDateTime(required=True)
+    objection = fields.Nested(ResultObjection, required=True)
+    changed_at = UtcDateTime(
+        required=True,
+        metadata={
+            "description": "when the item last changed: final, an objection filed or decided, the ratings changed; "
+            "unique and increasing (the feed's order and its changed_since)"
+        },
+    )
+
+
 PUBLISHES = [
     EventSpec(
         "reviews.evaluation.opened",
@@ -177,6 +225,20 @@ PUBLISHES = [
         FollowUpUpdated,
         "HR, the penilai or the owner changed a follow-up: its plan, or its progress (in progress, completed with "
         "what was done, cancelled with a reason; the texts stay in the service).",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.result.finalized",
+        ResultItem,
+        "A result became final (countersigned): the results feed's item, for allowance (TPP) and career systems "
+        "(consumed only by agency webhooks).",
+        ("notifications",),
+    ),
+    EventSpec(
+        "reviews.result.changed",
+        ResultItem,
+        "An objection decision changed a final result's ratings: the feed's item as it now stands (consumed only "
+        "by agency webhooks).",
         ("notifications",),
     ),
 ]

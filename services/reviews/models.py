@@ -125,6 +125,7 @@ class Evaluation(Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "kind", "period_seq", name="uq_evaluation_plan_period"),
         Index("ix_evaluations_cycle_unit", "cycle_id", "period_seq", "unit_code"),
+        Index("ix_evaluations_result_changed", "result_changed_at", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -182,6 +183,9 @@ class Evaluation(Base):
     countersigned_acting: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # as ``signed_acting``
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     document_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: the results feed's order: when the result became final (countersigned), or an objection against it
+    #: was filed or decided; unique and increasing (results.stamp_result); None until final
+    result_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -336,8 +340,10 @@ class SiasnPush(Base):
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
     endpoint: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(12))  # sent | failed
+    status: Mapped[str] = mapped_column(String(12))  # sent | failed | uploaded (by hand, siasn_file)
     attempts: Mapped[int] = mapped_column(Integer)
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who marked it uploaded
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -31,6 +31,7 @@ from .access import (
 from .document import store_document
 from .followup import plan_follow_up
 from .models import Evaluation, Objection
+from .results import is_final, result_changed
 from .schemas import ID, RATING
 
 blp = Blueprint(
@@ -130,6 +131,8 @@ def file_objection(s: Session, p: Principal, ev: Evaluation, reasons: str) -> Ob
         event="reviews.objection.filed",
         data=objection_ref(obj, ev),
     )
+    if is_final(ev):  # the results feed's item changed: its objection state
+        result_changed(s, ev)
     return obj
 
 
@@ -228,6 +231,8 @@ def decide_objection(s: Session, p: Principal, obj: Objection, ev: Evaluation, d
         event="reviews.objection.decided",
         data=objection_ref(obj, ev) | {"predikat": ev.predikat, "document_version": ev.document_version},
     )
+    if is_final(ev):  # the results feed's item changed: decided, and a "changed" decision its ratings
+        result_changed(s, ev, "reviews.result.changed" if obj.decision == "changed" else None, obj)
     return obj
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
 from services.common.http import UtcDateTime, capped
+from services.common.scopes import accepts
 from services.common.usecase import now, parse_each, record, validation
 
 from . import domain
@@ -197,6 +198,7 @@ def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.Di
 
 @blp.route("/org-results")
 class OrgResults(MethodView):
+    @accepts("results:read")
     @blp.arguments(CalibrationQuery, location="query")
     @blp.response(200, OrgResultOut(many=True))
     def get(self, args):
@@ -221,6 +223,7 @@ class OrgResults(MethodView):
 
 @blp.route("/distribution-rules")
 class Rules(MethodView):
+    @accepts("results:read")
     @blp.response(200, RulesOut)
     def get(self):
         """The agency's distribution rules (defaults from SE MenPANRB 3/2023 until HR edits them)."""

@@ -63,12 +63,14 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_CODES",
     "PATHS",
+    "REQUIRED",
     "SiasnClient",
     "SiasnConfig",
     "SiasnMappingError",
     "SiasnResult",
     "is_success",
     "merge_codes",
+    "missing_fields",
     "periodic_payload",
     "skp22_payload",
 ]
@@ -108,6 +110,46 @@ DEFAULT_CODES: dict[str, dict[str, str]] = {
     "status": {"asn": "ASN", "non_asn": "NON ASN"},
     "pns_id": {},
 }
+
+
+# The fields SIASN refuses empty, per kind, in the order the payload builders write them (the columns of
+# the CSV file of a manual upload, after which come the optional ``koefisienId`` and ``id``).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "annual": (
+        "tahun",
+        "hasilKinerjaNilai",
+        "perilakuKerjaNilai",
+        "kuadranKinerjaNilai",
+        "penilaiNama",
+        "penilaiNipNrp",
+        "penilaiGolongan",
+        "penilaiJabatan",
+        "penilaiUnorNama",
+        "statusPenilai",
+        "pnsDinilaiOrang",
+    ),
+    "periodic": (
+        "pnsDinilaiId",
+        "bulanMulaiPenilaian",
+        "tahunMulaiPenilaian",
+        "bulanSelesaiPenilaian",
+        "tahunSelesaiPenilaian",
+        "periodikId",
+        "tahun",
+        "hasilKinerjaNilai",
+        "perilakuKerjaNilai",
+        "kuadranKinerjaNilai",
+        "penilaiNama",
+        "penilaiNipNrp",
+        "penilaiJabatanNama",
+        "statusPenilai",
+    ),
+}
+
+
+def missing_fields(kind: str, payload: Mapping) -> list[str]:
+    """The required fields of ``kind`` that ``payload`` leaves empty (SIASN answers 400 to those)."""
+    return [name for name in REQUIRED[kind] if payload.get(name) in (None, "")]
 
 
 class SiasnMappingError(ValueError):

@@ -2,10 +2,11 @@
 ``siasn``.
 
 **Push.** :func:`push_results` (HR of the agency) sends every countersigned evaluation of a
-cycle of one kind that has not been sent successfully yet, and writes one ``SiasnPush`` row per
-evaluation: ``sent`` or ``failed`` with the attempts, the HTTP status and body. The client retries
-connection errors and 5xx with exponential backoff; a 4xx is final. A 2xx whose JSON body says
-``"success": false`` (SIASN reports some validation errors that way) counts as failed.
+cycle of one kind that has not been sent successfully yet nor uploaded by hand (``siasn_file``),
+and writes one ``SiasnPush`` row per evaluation: ``sent`` or ``failed`` with the attempts, the
+HTTP status and body. The client retries connection errors and 5xx with exponential backoff; a
+4xx is final. A 2xx whose JSON body says ``"success": false`` (SIASN reports some validation
+errors that way) counts as failed.
 The endpoint runs the HTTP calls outside any database transaction (see :func:`prepare_push`,
 :func:`send_all`, :func:`record_push`) so a slow SIASN never holds the database.
 """
@@ -45,6 +46,7 @@ from .siasn import (
 __all__ = ["blp", "prepare_push", "push_results", "pushes", "record_push", "send_all"]
 
 BODY_LIMIT = 4000  # characters of a response body kept on the push record
+DONE = ("sent", "uploaded")  # an evaluation SIASN has: pushed successfully, or uploaded by hand (siasn_file)
 
 
 # ------------------------------------------------------------------ use cases
@@ -57,6 +59,10 @@ class PushItem:
     payload: dict | None
     error: str | None = None
     result: SiasnResult | None = None
+    period_seq: int = ANNUAL
+    employee_name: str | None = None
+    mapping: SiasnMappingError | None = None  # why ``payload`` is None
+    done: str | None = None  # "sent" or "uploaded" (only with ``include_done``)
 
 
 @dataclass
@@ -76,9 +82,11 @@ def prepare_push(
     kind: str,
     codes: Mapping | None = None,
     person_extra: Callable[[Evaluation], Mapping] | None = None,
+    include_done: bool = False,
 ) -> PushPlan:
-    """What to send: every countersigned evaluation of ``kind`` in the cycle without a ``sent``
-    push, with its payload (or the mapping error that stops it). HR of the agency only."""
+    """What to send: every countersigned evaluation of ``kind`` in the cycle without a ``sent`` push
+    or a manual upload (``uploaded``) — all of them with ``include_done`` — with its payload (or the
+    mapping error that stops it). HR of the agency only."""
     if kind not in KINDS:
         raise validation([("kind", "siasn.kind")], kinds=", ".join(KINDS))
     c = agency_cycle(s, p, cycle_id, ("hr",))
@@ -88,18 +96,19 @@ def prepare_push(
     stmt = (
         stmt.where(Evaluation.period_seq == ANNUAL) if kind == "annual" else stmt.where(Evaluation.period_seq != ANNUAL)
     )
-    sent = set(
-        s.scalars(
-            select(SiasnPush.evaluation_id)
+    sent = dict(
+        s.execute(
+            select(SiasnPush.evaluation_id, SiasnPush.status)
             .join(Evaluation, Evaluation.id == SiasnPush.evaluation_id)
-            .where(Evaluation.cycle_id == cycle_id, SiasnPush.status == "sent", SiasnPush.endpoint == endpoint)
-        )
+            .where(Evaluation.cycle_id == cycle_id, SiasnPush.status.in_(DONE), SiasnPush.endpoint == endpoint)
+        ).all()
     )
     items, skipped = [], 0
     for ev in s.scalars(stmt.order_by(Evaluation.id)):
-        if ev.id in sent:
+        if ev.id in sent and not include_done:
             skipped += 1
             continue
+        about = {"period_seq": ev.period_seq, "employee_name": ev.employee_name, "done": sent.get(ev.id)}
         extra = dict(person_extra(ev) if person_extra else {})
         try:
             payload = (
@@ -107,9 +116,9 @@ def prepare_push(
                 if kind == "annual"
                 else periodic_payload(ev, extra, cycle=c, codes=codes)
             )
-            items.append(PushItem(ev.id, ev.employee_nip, payload))
+            items.append(PushItem(ev.id, ev.employee_nip, payload, **about))
         except SiasnMappingError as exc:
-            items.append(PushItem(ev.id, ev.employee_nip, None, error=f"mapping: {exc}"))
+            items.append(PushItem(ev.id, ev.employee_nip, None, error=f"mapping: {exc}", mapping=exc, **about))
     return PushPlan(cycle_id, c.agency_code, kind, endpoint, items, skipped)
 
 
@@ -175,7 +184,7 @@ def push_results(
     client: SiasnClient,
     person_extra: Callable[[Evaluation], Mapping] | None = None,
 ) -> dict:
-    """Push every countersigned ``kind`` evaluation of the cycle not yet sent successfully, in the
+    """Push every countersigned ``kind`` evaluation of the cycle not yet sent (nor uploaded), in the
     caller's session: ``{"sent", "failed", "skipped", "total", "failed_evaluation_ids", ...}``."""
     plan = prepare_push(s, p, cycle_id, kind, client.config.codes, person_extra)
     return record_push(s, p, send_all(plan, client))
@@ -187,7 +196,7 @@ def pushes(
     """One page of the cycle's push records, oldest first: a log that grows with every push and retry."""
     agency_cycle(s, p, cycle_id, ("hr",))
     stmt = (
-        select(SiasnPush, Evaluation.employee_nip, Evaluation.period_seq, Evaluation.kind)
+        select(SiasnPush, Evaluation.employee_nip, Evaluation.period_seq, Evaluation.kind, Evaluation.employee_name)
         .join(Evaluation, Evaluation.id == SiasnPush.evaluation_id)
         .where(Evaluation.cycle_id == cycle_id)
     )
@@ -214,8 +223,11 @@ def pushes(
             "response_body": row.response_body,
             "payload": row.payload,
             "at": row.at,
+            "actor": row.actor,
+            "note": row.note,
+            "employee_name": name,
         }
-        for row, nip, seq, kind in rows[:limit]
+        for row, nip, seq, kind, name in rows[:limit]
     ]
     return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more else None}
 
@@ -245,7 +257,7 @@ class PushOut(Schema):
 
 class PushQuery(PageArgs):
     cycle_id = fields.Integer(required=True, validate=ID)
-    status = fields.String(validate=validate.OneOf(("sent", "failed")))
+    status = fields.String(validate=validate.OneOf(("sent", "failed", "uploaded")))
 
 
 class PushRecordOut(Schema):
@@ -261,6 +273,9 @@ class PushRecordOut(Schema):
     response_body = fields.String(allow_none=True)
     payload = fields.Dict()
     at = UtcDateTime()
+    actor = fields.String(allow_none=True, metadata={"description": "who marked it uploaded by hand"})
+    note = fields.String(allow_none=True)
+    employee_name = fields.String(allow_none=True)
 
 
 def make_client() -> SiasnClient:
@@ -293,7 +308,8 @@ class Push(MethodView):
     @blp.response(200, PushOut)
     def post(self, data):
         """Push the cycle's countersigned annual (``/skp22/save``) or periodic
-        (``/kinerjaperiodik/save``) results not yet sent successfully (HR of the agency). Each
+        (``/kinerjaperiodik/save``) results not yet sent successfully nor marked uploaded by hand
+        (HR of the agency). Each
         evaluation gets a push record, sent or failed; failed ones are retried on the next push."""
         p = require_roles("hr")
         client = make_client()

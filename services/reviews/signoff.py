@@ -22,6 +22,7 @@ from .document import store_document
 from .followup import plan_follow_up
 from .models import Evaluation
 from .objections import objection_days
+from .results import result_changed
 from .schemas import EvaluationOut
 
 blp = Blueprint(
@@ -104,6 +105,7 @@ def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
         event="reviews.evaluation.countersigned",
         data=ev_ref(ev) | {"content_hash": ev.content_hash},
     )
+    result_changed(s, ev, "reviews.result.finalized")  # final: in the results feed from now (results.py)
     plan_follow_up(s, ev)
     return ev
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate, require_if_match
+from services.common.scopes import accepts
 from services.common.usecase import now, record, settings, validation
 
 from . import directory, domain, index, qr
@@ -353,6 +354,7 @@ class SampleSize(MethodView):
 
 @blp.route("/campaigns")
 class Campaigns(MethodView):
+    @accepts("surveys:read", "surveys:responses:write")
     @blp.arguments(CampaignQuery, location="query")
     @blp.response(200, page_schema(CampaignOut))
     def get(self, args):
@@ -386,6 +388,7 @@ class Campaigns(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>")
 class CampaignItem(MethodView):
+    @accepts("surveys:read", "surveys:responses:write")
     @blp.response(200, CampaignOut)
     def get(self, campaign_id):
         """A campaign with its progress towards the minimum sample."""
@@ -466,6 +469,7 @@ class CampaignTokens(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/qr")
 class CampaignQr(MethodView):
+    @accepts("surveys:read", "surveys:responses:write")
     @blp.arguments(QrQuery, location="query")
     @blp.response(200, content_type="image/svg+xml")
     @blp.alt_response(200, content_type="image/png", description="with format=png")

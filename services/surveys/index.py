@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import FieldError, Problem
 from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
+from services.common.scopes import accepts
 from services.common.usecase import emit, record, validation
 
 from . import domain
@@ -265,6 +266,7 @@ def report(s: Session, c: Campaign, host_url: str | None = None, suggestions_lim
 
 @blp.route("/campaigns/<int:campaign_id>/ikm")
 class CampaignIkm(MethodView):
+    @accepts("surveys:read")
     @blp.response(200, IkmOut)
     def get(self, campaign_id):
         """The campaign's index: respondents, NRR per unsur (4 decimals), IKM (1–4, 4 decimals),
@@ -288,6 +290,7 @@ class CampaignIkmPublish(MethodView):
 
 @blp.route("/ikm")
 class AggregateIkm(MethodView):
+    @accepts("surveys:read")
     @blp.arguments(AggregateQuery, location="query")
     @blp.response(200, AggregateOut)
     def get(self, args):

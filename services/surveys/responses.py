@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, current_principal
 from services.common.errors import FieldError, Problem
 from services.common.http import ImportRowError
+from services.common.scopes import accepts
 from services.common.usecase import platform, settings, validation
 
 from .access import PREFIX, doc_body, get_campaign, json_body, require_ingest, uow
@@ -70,6 +71,7 @@ def api_record(s: Session, p: Principal, c: Campaign, raw, *, batch: bool, max_i
 
 @blp.route("/campaigns/<int:campaign_id>/responses")
 class CampaignResponses(MethodView):
+    @accepts("surveys:responses:write")
     @blp.response(201, ResponseCreated)
     @blp.doc(**doc_body(ResponseIn))
     def post(self, campaign_id):
@@ -86,6 +88,7 @@ class CampaignResponses(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/responses:batch")
 class CampaignResponsesBatch(MethodView):
+    @accepts("surveys:responses:write")
     @blp.response(201, BatchCreated)
     @blp.doc(**doc_body(ResponseIn, many=True))
     def post(self, campaign_id):
@@ -100,6 +103,7 @@ class CampaignResponsesBatch(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/responses:import")
 class CampaignResponsesImport(MethodView):
+    @accepts("surveys:responses:write")
     @blp.arguments(ImportQuery, location="query")
     @blp.response(200, ImportReport)
     def post(self, args, campaign_id):

@@ -472,6 +472,11 @@ def _(w, o):
     return Req(f"{R}/rater-consistency?cycle_id={cyc(w, o)}&period_seq=1")
 
 
+@spec("GET /reviews/api/v1/results")
+def _(w, o):
+    return Req(f"{R}/results?limit=200&unit_code={unit(o)}", seen=items_with("evaluation_id", w.ids["result"][o]))
+
+
 @spec("POST /reviews/api/v1/read-model/rebuild", False)
 def _(w, o):
     return Req(f"{R}/read-model/rebuild", real_server=True)
@@ -485,6 +490,22 @@ def _(w, o):
 @spec("GET /reviews/api/v1/siasn/pushes")
 def _(w, o):
     return Req(f"{R}/siasn/pushes?cycle_id={cyc(w, o)}")
+
+
+@spec("GET /reviews/api/v1/siasn/export")
+def _(w, o):
+    return Req(f"{R}/siasn/export?cycle_id={cyc(w, o)}&kind=skp22&format=csv")
+
+
+@spec("GET /reviews/api/v1/siasn/status")
+def _(w, o):
+    return Req(f"{R}/siasn/status?cycle_id={cyc(w, o)}")
+
+
+@spec("POST /reviews/api/v1/siasn/uploaded")
+def _(w, o):
+    body = {"cycle_id": cyc(w, o), "kind": "periodic", "evaluation_ids": [w.ids["evaluation"][o]], "note": "unggah"}
+    return Req(f"{R}/siasn/uploaded", json=body)
 
 
 # ================================================================== surveys

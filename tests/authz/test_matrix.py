@@ -1,6 +1,7 @@
 """The authorization matrix (issue 14, item 4): every endpoint of the four services × ten callers
 (anonymous, the owner, another employee, the superior, the atasan penilai, an unrelated supervisor,
-HR, HR of another agency, a machine client, an admin) × three objects (the owner's, another person's
+HR, HR of another agency, a machine client without scopes, an admin, and the machine client holding each
+one scope of issue 16, ``machine:<scope>``) × three objects (the owner's, another person's
 of the same agency, another agency's), expected allow or deny as ``tests/authz/matrix.md`` says.
 
 One case per cell and object, run in one world built once for the module (about 5 s); the figures
@@ -68,3 +69,46 @@ def test_matrix(world, case: Case):
     else:
         _outcomes[case] = "as expected"
     assert decision == case.expected, f"expected {case.expected}, got {decision} ({status}): {detail}"
+
+
+def test_a_machine_client_without_the_scope_is_told_which_scopes_open_it(world):
+    """Issue 16: on every endpoint that is not public, the machine client holding no scope gets 403
+    problem+json ``auth.scope_missing`` whose ``scopes`` are exactly those the endpoint declares
+    (``[]`` where none opens it) — the same list the OpenAPI gives as its ``clientCredentials``
+    requirement."""
+    import json
+
+    from services.common.scopes import declared, view_method
+
+    wanted, documented = {}, {}
+    for service, app in world.emb.apps.items():
+        spec = app.test_client().get(f"/{service}/openapi.json").get_json()
+        for rule in app.url_map.iter_rules():
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                wanted[f"{method} {rule.rule}"] = list(declared(view_method(app, rule.endpoint, method)))
+        for path, ops in spec["paths"].items():
+            for method, op in ops.items():
+                for req in op.get("security", []) if isinstance(op, dict) else ():
+                    if "clientCredentials" in req:
+                        documented[(path, method.upper())] = req["clientCredentials"]
+    checked = 0
+    for service, rows in MATRIX.items():
+        for endpoint, codes in rows.items():
+            if codes["anonymous"] == "Y":
+                continue
+            _, objects = SPECS[endpoint]
+            decision, status, detail = run(
+                world, Case(service, endpoint, "machine", "own" if objects else "any", "deny")
+            )
+            body = json.loads(detail)
+            assert (status, body["code"]) == (403, "auth.scope_missing"), (endpoint, detail)
+            assert body["scopes"] == wanted[endpoint], endpoint
+            checked += 1
+    assert checked > 100
+    from kinerja.registry import SCOPES
+
+    assert {s for v in wanted.values() for s in v} == set(SCOPES)  # every scope opens something, none unknown
+    columns = {r for rows in MATRIX.values() for codes in rows.values() for r in codes if r.startswith("machine:")}
+    assert columns == {f"machine:{s}" for s in SCOPES}
+    # the OpenAPI documents the same scopes (paths as OpenAPI writes them: {name})
+    assert sorted(map(sorted, documented.values())) == sorted(sorted(v) for v in wanted.values() if v)

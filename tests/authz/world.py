@@ -151,6 +151,7 @@ def build(tmp_path) -> World:
     env = {
         "KINERJA_VAR": str(tmp_path),
         "SURVEYS_RATE_LIMIT_PER_MINUTE": "1000",  # one address sends every case of the public form
+        "SURVEYS_OPEN_FORM_PER_DAY": "1000",  # … every column's (the machine:<scope> ones too), in one day
         "PUBLIC_RATE_PER_MINUTE": "0",
         "WEBHOOK_TIMEOUT": "1",
     }
@@ -385,6 +386,41 @@ def _reviews(w: World) -> None:
     # staff A[1] (the matrix's "other employee") is a nominated peer rater of E's evaluation
     r = w.client.post(f"{RAPI}/evaluations/{w.ids['evaluation']['own']}/peers", headers=w.org.as_(KASI_A), json=PEERS)
     w.ok(r)
+    _results(w)
+
+
+_COPIED = ("agency_code", "plan_id", "plan_revision", "employee_nip", "employee_name", "position", "unit_code")
+_COPIED += ("unit_name", "penilai_nip", "atasan_nip")
+_FINAL = {"kind": "annual", "period_seq": 0, "period_name": "Tahunan", "status": "countersigned", "predikat": "BAIK"}
+_FINAL |= {"rating_hasil": "meets", "rating_perilaku": "meets", "content_hash": "0" * 64, "document_version": 3}
+
+
+def _results(w: World) -> None:
+    """A final (countersigned) annual result of each object's person for the results feed, written
+    directly (a year's chain is long) in the second cycles, which the SIASN cases never read."""
+    from services.reviews.models import Evaluation
+
+    at = datetime(2026, 1, 6, tzinfo=timezone.utc)
+    cycles = {"own": w.ids["cycle_w"]["own"], "other": w.ids["cycle_w"]["own"], "agency": w.ids["cycle_w"]["agency"]}
+    w.ids["result"] = {}
+    with w.emb.apps["reviews"].extensions["kinerja"].session_factory() as s:
+        for obj in OBJECTS:
+            base = s.get(Evaluation, w.ids["evaluation"][obj])
+            ev = Evaluation(
+                **{c: getattr(base, c) for c in _COPIED},
+                cycle_id=cycles[obj],
+                **_FINAL,
+                signed_at=at,
+                acknowledged_at=at,
+                countersigned_at=at,
+                result_changed_at=at,
+                created_at=at,
+                updated_at=at,
+            )
+            s.add(ev)
+            s.flush()
+            w.ids["result"][obj] = ev.id
+        s.commit()
 
 
 PEERS = {"rater_nips": [STAFF_A[1], STAFF_B[1], STAFF_B[2]]}

@@ -112,7 +112,7 @@ def _seed(emb: Embedded, org: Org) -> None:
     assert r.status_code == 201, r.get_data(as_text=True)
     campaign = r.get_json()["id"]
     assert client.post(f"/surveys/api/v1/campaigns/{campaign}/open", headers=hr).status_code == 200
-    kiosk = _bearer(org.tokens.secret, ["agency"], sub="kiosk-pkm-01")
+    kiosk = _bearer(org.tokens.secret, ["agency"], sub="kiosk-pkm-01", scope="surveys:responses:write")
     for value in (4, 3):
         r = client.post(f"/surveys/api/v1/campaigns/{campaign}/responses", json=questionnaire(value), headers=kiosk)
         assert r.status_code == 201, r.get_data(as_text=True)

@@ -58,7 +58,7 @@ RESPONSE = {
 
 
 def _client(org, sub="bkd-sync"):
-    return org.tokens.headers("agency", agency="PKMB", sub=sub)
+    return org.tokens.headers("agency", agency="PKMB", sub=sub, scope="webhooks:manage")
 
 
 def test_a_machine_client_cannot_subscribe_to_person_level_events(notif, org, receiver):

@@ -39,7 +39,7 @@ RESPONSE = {
 
 
 def _client(org, sub="bkd-sync", agency="PKMB"):
-    return org.tokens.headers("agency", agency=agency, sub=sub)
+    return org.tokens.headers("agency", agency=agency, sub=sub, scope="webhooks:manage")
 
 
 def _subscribe(notif, headers, url, types=("surveys.response.*",)):
@@ -254,3 +254,16 @@ def test_bad_subscriptions_are_refused_with_field_errors(notif, org, receiver):
     assert notif.delete(f"/webhooks/{sub['id']}", client).status_code == 204
     problem(notif.get(f"/webhooks/{sub['id']}", client), 404)
     assert notif.get("/webhooks", org.hr).get_json()["items"] == []
+
+
+def test_a_machine_client_subscribes_to_results_only_with_results_read(notif, org, receiver):
+    """The results feed's events name people: an allowance system subscribes to them only when its
+    token also reads the feed (``results:read``); without it the field says which families it may use."""
+    body = {"url": receiver.url, "event_types": ["reviews.result.*"]}
+    refused = problem(notif.post("/webhooks", _client(org), body), 422)
+    (error,) = refused["errors"]
+    assert (error["field"], error["code"]) == ("event_types[0]", "webhook.person_data")
+    assert "reviews.result" not in error["params"]["allowed"]
+    both = org.tokens.headers("agency", agency="PKMB", sub="bkd-tpp", scope="webhooks:manage results:read")
+    assert notif.post("/webhooks", both, body).status_code == 201
+    problem(notif.post("/webhooks", both, {**body, "event_types": ["reviews.evaluation.*"]}), 422)

@@ -144,6 +144,45 @@ def test_a_machine_client_gets_a_token_by_client_credentials(idp):
     assert (claims["sub"], claims["roles"], claims["agency"]) == ("kinerja-flows", ["hr"], "PKTD")
 
 
+def test_an_agency_client_gets_the_scopes_it_asks_for_among_its_own(idp):
+    """Issue 16: a registered machine client has its allowed scopes; ``scope`` asks for a subset
+    (all of them by default), a scope it may not have is ``invalid_scope``; the token carries them."""
+    client, store = idp
+    store.put_client(
+        "bkd-tpp",
+        "tpp-secret",
+        grant_types=["client_credentials"],
+        roles=["agency"],
+        agency="PKTD",
+        scopes=["results:read", "directory:read"],
+    )
+    auth = ("bkd-tpp", "tpp-secret")
+    r = client.post("/token", data={"grant_type": "client_credentials"}, auth=auth)
+    assert r.status_code == 200 and r.get_json()["scope"] == "results:read directory:read"
+    claims = verify(store, r.get_json()["access_token"], "kinerja")
+    assert (claims["sub"], claims["roles"], claims["agency"]) == ("bkd-tpp", ["agency"], "PKTD")
+    assert claims["scope"] == "results:read directory:read" and "nip" not in claims
+    r = client.post("/token", data={"grant_type": "client_credentials", "scope": "results:read"}, auth=auth)
+    assert verify(store, r.get_json()["access_token"], "kinerja")["scope"] == "results:read"
+    r = client.post("/token", data={"grant_type": "client_credentials", "scope": "results:read plans:read"}, auth=auth)
+    body = r.get_json()
+    assert r.status_code == 400 and body["error"] == "invalid_scope" and "plans:read" in body["error_description"]
+    assert "access_token" not in body
+    # the worker's client has no scopes: its token carries none (HR's role decides)
+    r = client.post("/token", data={"grant_type": "client_credentials"}, auth=("kinerja-flows", "flows-secret"))
+    assert "scope" not in verify(store, r.get_json()["access_token"], "kinerja")
+    r = client.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "results:read"},
+        auth=("kinerja-flows", "flows-secret"),
+    )
+    assert r.get_json()["error"] == "invalid_scope"
+    supported = client.get("/.well-known/openid-configuration").get_json()["scopes_supported"]
+    assert {"openid", "results:read", "directory:read", "plans:read", "webhooks:manage"} <= set(supported)
+    with pytest.raises(ValueError, match="unknown scope"):
+        store.put_client("x", "y", grant_types=["client_credentials"], roles=["agency"], scopes=["results:write"])
+
+
 def test_the_key_is_made_once_private_and_kept(tmp_path):
     store = IdpStore(tmp_path / "idp")
     kid = store.public_jwk()["kid"]

@@ -1,7 +1,9 @@
 """A machine client of an agency (role ``agency``, no NIP) reads the calibration aggregate, the
-organisation results and the distribution rules, never a person's appraisal: evaluations (list,
+organisation results and the distribution rules with the scope ``results:read`` (issue 16), never
+a person's appraisal, whatever its scopes: evaluations (list,
 detail, suggestion, documents, PDF), self-assessments, peer answers, objections (reasons,
-statements, decisions) and follow-up plans all answer 403 problem+json naming nothing of them,
+statements, decisions) and follow-up plans all answer 403 problem+json (``auth.scope_missing``, no
+scope opens them) naming nothing of them,
 while HR of the same agency reads every one (issue 14, defect 4)."""
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def appraisal(chain):
     return {"ev": ev["id"], "obj": obj["id"], "nip": STAFF_B[0], "cycle": chain.org.cycle_id}
 
 
+ALL_SCOPES = "directory:read plans:read results:read surveys:read surveys:responses:write webhooks:manage"
 PERSON_LEVEL = [
     ("evaluations", "/evaluations"),
     ("evaluations of a person", "/evaluations?employee_nip={nip}"),
@@ -82,24 +85,26 @@ PERSON_LEVEL = [
 
 
 def test_the_agency_role_reads_no_person_level_appraisal(chain, appraisal):
-    client = chain.org.tokens.headers("agency", sub="bkd-sync")  # a machine client of PKMB
+    client = chain.org.tokens.headers("agency", sub="bkd-sync", scope=ALL_SCOPES)  # a machine client of PKMB
     urls = {what: path.format(**appraisal) for what, path in PERSON_LEVEL}
     assert {w: chain.get(u, chain.hr).status_code for w, u in urls.items()} == dict.fromkeys(urls, 200)  # HR reads
     answers = {w: chain.get(u, client) for w, u in urls.items()}
     assert {w: r.status_code for w, r in answers.items()} == dict.fromkeys(urls, 403)
     for what, r in answers.items():
-        body = problem(r, 403, "auth.person_data")
+        body = problem(r, 403, "auth.scope_missing")  # no scope opens a person's appraisal (issue 16)
+        assert body["scopes"] == [], (what, body)
         text = r.get_data(as_text=True)
         for secret in SECRETS:
             assert secret not in text, (what, secret)
-        assert set(body) == {"type", "title", "status", "detail", "code", "instance", "request_id"}, (what, body)
+        keys = {"type", "title", "status", "detail", "code", "instance", "request_id", "scopes", "required"}
+        assert set(body) == keys, (what, body)
     # a machine client of another agency learns nothing either
-    stranger = chain.org.tokens.headers("agency", agency="OTHER", sub="other-sync")
-    problem(chain.get(f"/evaluations/{appraisal['ev']}", stranger), 403, "auth.person_data")
+    stranger = chain.org.tokens.headers("agency", agency="OTHER", sub="other-sync", scope=ALL_SCOPES)
+    problem(chain.get(f"/evaluations/{appraisal['ev']}", stranger), 403, "auth.scope_missing")
 
 
-def test_the_agency_role_still_reads_the_aggregates(chain, appraisal):
-    client = chain.org.tokens.headers("agency", sub="bkd-sync")
+def test_the_agency_role_reads_the_aggregates_with_results_read(chain, appraisal):
+    client = chain.org.tokens.headers("agency", sub="bkd-sync", scope="results:read")
     cycle = appraisal["cycle"]
     r = chain.get(f"/calibration?cycle_id={cycle}&period_seq=1&unit_code=SEK-B", client)
     assert r.status_code == 200 and r.get_json()["units"][0]["headcount"] == 2, r.get_json()  # the two rated
@@ -107,4 +112,8 @@ def test_the_agency_role_still_reads_the_aggregates(chain, appraisal):
     assert r.status_code == 200 and [o["unit_code"] for o in r.get_json()] == ["SEK-B"]
     assert chain.get("/distribution-rules", client).status_code == 200
     # ... and HR's per-rater statistics stay HR's
-    problem(chain.get(f"/rater-consistency?cycle_id={cycle}", client), 404)
+    problem(chain.get(f"/rater-consistency?cycle_id={cycle}", client), 403, "auth.scope_missing")
+    # without the scope, the aggregates are refused, naming it
+    other = chain.org.tokens.headers("agency", sub="bkd-sync", scope="directory:read plans:read")
+    body = problem(chain.get(f"/org-results?cycle_id={cycle}", other), 403, "auth.scope_missing")
+    assert body["scopes"] == ["results:read"]

@@ -89,7 +89,7 @@ class Surveys:
 
     @property
     def kiosk(self) -> dict:
-        return self.headers("agency", sub="kiosk-pkm-01")
+        return self.headers("agency", sub="kiosk-pkm-01", scope="surveys:responses:write")
 
     @property
     def other_hr(self) -> dict:
