@@ -18,7 +18,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kinerja demo
 
-LINTED := services kinerja flows tests bench
+LINTED := services kinerja flows tests bench examples
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)

@@ -31,6 +31,7 @@ import statistics
 import sys
 import time
 import uuid
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, ensure_database  # noqa: E402
 from services.surveys.access import respondents  # noqa: E402
 from services.surveys.app import create_app  # noqa: E402
+from services.surveys.directory import rm_unit  # noqa: E402
 from services.surveys.domain import UNSUR  # noqa: E402
 from services.surveys.index import campaign_index  # noqa: E402
 from services.surveys.models import Campaign  # noqa: E402
@@ -93,10 +95,17 @@ def main() -> int:
         hr = {"Authorization": "Bearer " + issue_token(cfg.jwt_secret, roles=["hr"], agency="BENCH", sub="hr@bench")}
         kiosk = {
             "Authorization": "Bearer "
-            + issue_token(cfg.jwt_secret, roles=["agency"], agency="BENCH", sub="kiosk@bench")
+            + issue_token(
+                cfg.jwt_secret, roles=["agency"], agency="BENCH", sub="kiosk@bench", scope="surveys:responses:write"
+            )
         }
 
         def campaign(unit: str) -> int:
+            # the unit as the plans directory's plans.unit.upserted would have brought it
+            with platform.uow() as s:
+                rm_unit(
+                    s, {"id": zlib.crc32(unit.encode()) % 2**31, "agency_code": "BENCH", "code": unit, "name": unit}
+                )
             r = client.post(
                 f"{API}/campaigns",
                 headers=hr,

@@ -47,7 +47,14 @@ from .up_config import (
 )
 from .up_processes import ours, run_once, running, start, stop, wait_ready
 
-__all__ = ["UpError", "down", "up"]
+__all__ = ["AGENCY_CLIENT_SCOPES", "UpError", "agency_client_id", "down", "up"]
+
+AGENCY_CLIENT_SCOPES = ("results:read", "webhooks:manage", "directory:read")
+
+
+def agency_client_id(agency: str) -> str:
+    """The development machine client ``make up`` registers for its agency (``tpp-demo``)."""
+    return f"tpp-{agency.lower()}"
 
 
 def say(text: str) -> None:
@@ -212,6 +219,16 @@ def _up(port: int | None, agency: str | None) -> dict:
     store.put_client(
         "kinerja-flows", sec["flows_client_secret"], grant_types=["client_credentials"], roles=["hr"], agency=agency
     )
+    # another agency's system to try the integration with (examples/agency_client.py): the regional
+    # finance office's allowance (TPP) system, a machine client of the agency with the feed's scopes
+    store.put_client(
+        agency_client_id(agency),
+        sec["agency_client_secret"],
+        grant_types=["client_credentials"],
+        roles=["agency"],
+        agency=agency,
+        scopes=list(AGENCY_CLIENT_SCOPES),
+    )
     render_gateway(base, port)
 
     procs = processes(base, env, port)
@@ -250,6 +267,7 @@ def _up(port: int | None, agency: str | None) -> dict:
         )
     seconds = time.monotonic() - started_at
     gateway = f"http://127.0.0.1:{port}"
+    client = agency_client_id(agency)
     say(boot.strip())
     say("deployments: " + ", ".join(line.split(":")[0] for line in deployed.splitlines() if line.strip()))
     say(f"""
@@ -260,6 +278,10 @@ Kinerja runs in the production wiring on this machine
   APIs:            {gateway}/plans/docs, /reviews/docs, /surveys/docs, /notifications/docs
   Prefect:         http://127.0.0.1:{PORTS["prefect"]}/  (work pool 'kinerja', worker '{VHOST}')
   Identity:        http://127.0.0.1:{PORTS["idp"]}/.well-known/openid-configuration  (development provider)
+  Agency client:   {client} / {sec["agency_client_secret"]}  (client credentials; {" ".join(AGENCY_CLIENT_SCOPES)})
+                   KINERJA_URL={gateway} KINERJA_TOKEN_URL={env["KINERJA_TOKEN_URL"]} \\
+                   KINERJA_CLIENT_ID={client} KINERJA_CLIENT_SECRET={sec["agency_client_secret"]} \\
+                   .venv/bin/python examples/agency_client.py
   API token:       KINERJA_MODE=production DEV_IDP_DIR={base / "idp"} DEV_IDP_ISSUER={env["DEV_IDP_ISSUER"]} \\
                    JWT_JWKS_URL={env["JWT_JWKS_URL"]} JWT_AUDIENCE=kinerja \\
                    .venv/bin/kinerja token --role hr --agency {agency}

@@ -72,6 +72,7 @@ def persistent_secrets(base: Path) -> dict:
         "portal_secret_key",
         "portal_client_secret",
         "flows_client_secret",
+        "agency_client_secret",
         "audit_anchor_key",
         "hr_password",
         "db_app_password",
@@ -131,6 +132,8 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         "AUDIT_ANCHOR_KEY": sec["audit_anchor_key"],  # signs the audit anchors; the databases never hold it
         "AUDIT_ANCHOR_DIR": str(base / "audit"),
         "PORTAL_SECURE_COOKIES": "0",  # plain HTTP on loopback: a Secure cookie would never come back
+        # one machine: the agency systems tried against it (examples/agency_client.py) listen on loopback too
+        "WEBHOOK_ALLOW_PRIVATE": "1",
         "DEV_IDP_DIR": str(base / "idp"),
         "DEV_IDP_ISSUER": issuer,
         "PREFECT_API_URL": f"http://127.0.0.1:{PORTS['prefect']}/api",

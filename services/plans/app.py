@@ -20,6 +20,7 @@ from . import (
     employees,
     events,
     feedback,
+    grants,
     models,
     progress,
     skp,
@@ -45,6 +46,7 @@ BLUEPRINTS = [
     progress.blp,
     dailylogs.blp,
     feedback.blp,
+    grants.blp,
 ]
 
 

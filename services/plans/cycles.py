@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
+from services.common.grants import act_for, agency_arg
 from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
 from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, validation
@@ -19,7 +20,7 @@ from services.common.usecase import not_found, now, platform, record, validation
 from . import domain
 from .access import PREFIX, require_hr
 from .directory import get_agency, unit_by_code
-from .models import Cycle, Period
+from .models import Cycle, Grant, Period
 from .schemas import ID
 
 blp = Blueprint("cycles", __name__, url_prefix=f"{PREFIX}/cycles", description="Evaluation cycles and stages")
@@ -62,6 +63,7 @@ class CycleOut(Schema):
 class CycleQuery(PageArgs):
     year = fields.Integer(validate=ID)
     stage = fields.String(validate=validate.OneOf(domain.STAGES))
+    agency = agency_arg()
 
 
 class PeriodUpdate(Schema):
@@ -246,8 +248,10 @@ class Cycles(MethodView):
     @blp.arguments(CycleQuery, location="query")
     @blp.response(200, page_schema(CycleOut))
     def get(self, args):
+        """The caller's agency's cycles; a machine client with a grant of another agency names it with ``agency``."""
         with platform().uow() as s:
-            page = paginate(s, cycle_query(current_principal(), args), Cycle.id, args.get("cursor"), args["limit"])
+            p = act_for(s, Grant, args.get("agency"))
+            page = paginate(s, cycle_query(p, args), Cycle.id, args.get("cursor"), args["limit"])
             page["items"] = [cycle_out(c) for c in page["items"]]
             return page
 

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
+from services.common.grants import act_for, agency_arg
 from services.common.http import PageArgs, page_schema, paginate
 from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, validation
 
 from .access import PREFIX, require_hr
-from .models import Agency, Unit
+from .models import Agency, Grant, Unit
 from .schemas import NIP_OPT_DOC
 
 blp = Blueprint("directory", __name__, url_prefix=PREFIX, description="Agencies and their unit trees")
@@ -57,6 +58,7 @@ class UnitOut(Schema):
 
 class UnitQuery(PageArgs):
     parent_code = fields.String()
+    agency = agency_arg()
 
 
 # ------------------------------------------------------------------ agencies and units
@@ -187,9 +189,10 @@ class Units(MethodView):
     @blp.arguments(UnitQuery, location="query")
     @blp.response(200, page_schema(UnitOut))
     def get(self, args):
-        """Units of the caller's agency (a tree through parent_code)."""
-        p = current_principal()
+        """Units of the caller's agency (a tree through parent_code); a machine client with a grant of
+        another agency names it with ``agency``."""
         with platform().uow() as s:
+            p = act_for(s, Grant, args.get("agency"))
             stmt = select(Unit).where(Unit.agency_code == (p.agency or "\0"))
             if "parent_code" in args:
                 parent = unit_by_code(s, p.agency or "", args["parent_code"])

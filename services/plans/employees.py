@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import FieldError, Problem
+from services.common.grants import act_for, agency_arg
 from services.common.http import PageArgs, page_schema, paginate, require_if_match, with_etag
 from services.common.i18n import LANGUAGES
 from services.common.scopes import accepts
@@ -23,7 +24,7 @@ from services.common.usecase import not_found, now, platform, record, today, val
 from . import domain
 from .access import PREFIX, in_agency, in_directory, require_hr, superior_lookup, visible_people
 from .directory import get_agency, save, unit_by_code
-from .models import ActingAssignment, Employee, Unit
+from .models import ActingAssignment, Employee, Grant, Unit
 from .schemas import NIP_DOC, NIP_OPT_DOC, UNIT_CODE_DOC
 
 log = logging.getLogger("kinerja.plans.directory")
@@ -86,6 +87,7 @@ class EmployeeQuery(PageArgs):
     unit_code = fields.String()
     superior_nip = fields.String()
     active = fields.Boolean()
+    agency = agency_arg()
 
 
 class ActingIn(Schema):
@@ -379,9 +381,10 @@ class Employees(MethodView):
     @blp.arguments(EmployeeQuery, location="query")
     @blp.response(200, page_schema(EmployeeOut))
     def get(self, args):
-        """Employees the caller may see: HR their agency, a supervisor their reporting line, others themselves."""
-        p = current_principal()
+        """Employees the caller may see: HR their agency, a supervisor their reporting line, others themselves;
+        a machine client with a grant of another agency names it with ``agency``."""
         with platform().uow() as s:
+            p = act_for(s, Grant, args.get("agency"))
             return paginate(s, employee_query(s, p, args), Employee.id, args.get("cursor"), args["limit"])
 
     @blp.arguments(EmployeeIn)

@@ -47,6 +47,22 @@ class ActingUpserted(Schema):
     )
 
 
+class GrantUpserted(Schema):
+    id = fields.Integer(required=True)
+    grantor_agency = fields.String(required=True, metadata={"description": "the agency whose data the grant opens"})
+    client_id = fields.String(required=True, metadata={"description": "the machine client (its token's sub)"})
+    client_agency = fields.String(required=True, metadata={"description": "the client's agency"})
+    scope = fields.String(
+        required=True, metadata={"description": "directory:read | plans:read | results:read | surveys:read"}
+    )
+    expires_on = fields.Date(required=True, metadata={"description": "the last day the grant is valid (agency zone)"})
+    note = fields.String(allow_none=True)
+    created_by = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    revoked_at = fields.DateTime(allow_none=True, metadata={"description": "set when HR revoked the grant"})
+    revoked_by = fields.String(allow_none=True)
+
+
 class PeriodPayload(Schema):
     seq = fields.Integer(required=True)
     name_id = fields.String(required=True)
@@ -195,6 +211,12 @@ PUBLISHES = [
         ActingUpserted,
         "HR appointed an acting official (Plt/Plh) for someone, or ended the appointment early.",
         ("reviews", "notifications"),
+    ),
+    EventSpec(
+        "plans.grant.upserted",
+        GrantUpserted,
+        "HR of an agency granted a machine client of another agency a read scope over its data, or revoked it.",
+        ("reviews",),
     ),
     EventSpec(
         "plans.cycle.opened",

@@ -291,3 +291,22 @@ class FeedbackReply(Base):
     author_nip: Mapped[str] = mapped_column(String(18))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Grant(Base):
+    """A grant across agencies (issue 16): HR of ``grantor_agency`` lets the machine client
+    ``client_id`` (its token's ``sub``) of ``client_agency`` read the grantor's data with one read
+    ``scope`` until ``expires_on`` (inclusive, in the agency's zone), unless revoked."""
+
+    __tablename__ = "grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grantor_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
+    client_id: Mapped[str] = mapped_column(String(200), index=True)
+    client_agency: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(40))
+    expires_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -61,6 +61,7 @@ AREAS = (
         "pages_hr_directory",
     ),
     ("pages_notifications", "pages_hr_notifications"),  # everyone's settings; HR's rules, contacts, webhooks
+    ("pages_hr_akses",),  # grants across agencies (/hr/akses): list, grant, revoke with a confirmation
     ("pages_hr_siasn",),  # SIASN (/hr/siasn): the push, the file for a manual upload, the state per employee
     ("pages_exports",),  # Excel exports for HR (/hr/ekspor) and supervisors (/tim/ekspor)
     ("pages_bulk",),  # a supervisor's bulk approve and bulk sign (/tim/massal)

@@ -249,6 +249,7 @@ CONSUMES = {
     "plans.unit.upserted": on(readmodel.rm_unit, timed=True),
     "plans.employee.upserted": on(readmodel.rm_employee, timed=True),
     "plans.acting.upserted": on(readmodel.rm_acting, timed=True),
+    "plans.grant.upserted": on(readmodel.rm_grant, timed=True),
     "plans.cycle.opened": on(readmodel.rm_cycle_opened),
     "plans.cycle.stage_changed": on(readmodel.rm_stage_changed),
     "plans.plan.approved": on(readmodel.rm_plan_approved),

@@ -63,6 +63,22 @@ class ActingRef(Base):
     as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class GrantRef(Base):
+    """A grant across agencies from plans (``plans.grant.upserted``): the machine client
+    ``client_id`` of ``client_agency`` reads ``grantor_agency``'s data with ``scope`` until
+    ``expires_on`` (inclusive), unless revoked (``services/common/grants.py`` checks it)."""
+
+    __tablename__ = "rm_grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans grant id
+    grantor_agency: Mapped[str] = mapped_column(String(40), index=True)
+    client_id: Mapped[str] = mapped_column(String(200), index=True)
+    client_agency: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(40))
+    expires_on: Mapped[date] = mapped_column(Date)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class CycleRef(Base):
     __tablename__ = "rm_cycles"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the plans cycle id

@@ -20,7 +20,7 @@ from services.common.readmodel import complete_reply, source_url, upsert_if_newe
 from services.common.usecase import emit, now, settings
 
 from .access import ANNUAL, PREFIX, ev_ref, uow
-from .models import ActingRef, CycleRef, Evaluation, FeedbackRef, Person, PlanRef, RealisationRef, UnitRef
+from .models import ActingRef, CycleRef, Evaluation, FeedbackRef, GrantRef, Person, PlanRef, RealisationRef, UnitRef
 
 blp = Blueprint(
     "readmodel", __name__, url_prefix=PREFIX, description="The read model of the plans service's data, and its rebuild"
@@ -61,6 +61,15 @@ def rm_acting(s: Session, d: dict, as_of: datetime | None = None) -> None:
     values = {key: d[key] for key in ("agency_code", "acting_nip", "for_nip", "kind")}
     values |= {key: date.fromisoformat(str(d[key])) for key in ("start_date", "end_date")}
     upsert_if_newer(s, ActingRef, {"id": d["id"]}, as_of, values)
+
+
+def rm_grant(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    """A grant across agencies, given or revoked: who may read which agency's results, until when."""
+    values = {key: d[key] for key in ("grantor_agency", "client_id", "client_agency", "scope")}
+    values["expires_on"] = date.fromisoformat(str(d["expires_on"]))
+    revoked = d.get("revoked_at")
+    values["revoked_at"] = datetime.fromisoformat(str(revoked)) if revoked else None
+    upsert_if_newer(s, GrantRef, {"id": d["id"]}, as_of, values)
 
 
 def rm_cycle_opened(s: Session, d: dict) -> None:
@@ -175,6 +184,9 @@ def rebuild_read_model(s: Session, fetch) -> dict:
     for a in pages("/plans/api/v1/acting"):
         rm_acting(s, a, snapshot)
         counts["acting"] += 1
+    for gr in pages("/plans/api/v1/grants"):  # those the agency gave (HR's token)
+        rm_grant(s, gr, snapshot)
+        counts["grants"] += 1
     for c in pages("/plans/api/v1/cycles"):
         rm_cycle_opened(s, {**c, "cycle_id": c["id"]})
         ref = s.get(CycleRef, c["id"])

@@ -34,16 +34,17 @@ from marshmallow import fields, validate
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from services.common.auth import Principal, current_principal
+from services.common.auth import Principal
 from services.common.db import is_postgres
 from services.common.errors import FieldError, Problem
+from services.common.grants import act_for, agency_arg
 from services.common.http import PageArgs, decode_cursor, encode_cursor, page_schema
 from services.common.scopes import accepts
 from services.common.usecase import emit, now, validation
 
 from .access import ANNUAL, PREFIX, machine_client, uow
 from .events import ResultItem
-from .models import CycleRef, Evaluation, Objection
+from .models import CycleRef, Evaluation, GrantRef, Objection
 from .schemas import ID, SEQ, UNIT_CODE_DOC
 
 blp = Blueprint(
@@ -61,6 +62,7 @@ class ResultQuery(PageArgs):
     cycle_id = fields.Integer(validate=ID)
     period_seq = fields.Integer(validate=SEQ, metadata={"description": "0 for the annual result"})
     unit_code = fields.String(validate=validate.Length(min=1, max=40), metadata=UNIT_CODE_DOC)
+    agency = agency_arg()
     changed_since = fields.String(
         validate=validate.Length(max=64),
         metadata={
@@ -270,6 +272,7 @@ class Results(MethodView):
         (RFC 3339 with an offset, exclusive; not in the future). For incremental sync follow
         ``next_cursor`` to the end and keep the last item's ``changed_at`` for the next ``changed_since``:
         a result that changes again (an objection filed or decided) comes again after the cursor.
-        HR of the agency, its machine clients (role ``agency``), admin."""
+        HR of the agency, its machine clients (role ``agency``), admin. A machine client with a grant of
+        another agency (``results:read``) reads that agency's results with ``agency``."""
         with uow() as s:
-            return results_page(s, current_principal(), args)
+            return results_page(s, act_for(s, GrantRef, args.get("agency")), args)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable
 
 from tests.authz.world import HOOK, NAPI, OTHER_PEERS, PDF, PEERS, PEOPLE, RAPI, SAPI, World
@@ -189,6 +190,23 @@ def _(w, o):
 @spec("GET /plans/api/v1/acting")
 def _(w, o):
     return Req(f"{P}/acting?limit=200&for_nip={PEOPLE[o]}", seen=items_with("id", w.ids["acting"][o]))
+
+
+@spec("GET /plans/api/v1/grants")
+def _(w, o):
+    return Req(f"{P}/grants?limit=200", seen=items_with("id", w.ids["grant"][o]))
+
+
+@spec("POST /plans/api/v1/grants", False)
+def _(w, o):
+    expires = (w.org.app.extensions["kinerja"].today() + timedelta(days=30)).isoformat()
+    body = {"client_id": f"prov-{next(_seq)}", "client_agency": "OTHER", "scope": "results:read"}
+    return Req(f"{P}/grants", json=body | {"expires_on": expires})
+
+
+@spec("POST /plans/api/v1/grants/<int:grant_id>/revoke")
+def _(w, o):
+    return Req(f"{P}/grants/{w.ids['grant'][o]}/revoke")
 
 
 @spec("POST /plans/api/v1/acting/<int:acting_id>/end")

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import jwt
 from sqlalchemy import func, select
@@ -228,6 +228,16 @@ def _directory(w: World) -> None:
         body = {"acting_nip": acting, "for_nip": PEOPLE[obj], "kind": "plt"}
         r = org.post("/acting", hr, body | {"start_date": "2027-02-01", "end_date": "2027-02-28"})
         w.ids["acting"][obj] = w.ok(r)["id"]
+    # grants across agencies (issue 16): two PKMB gave clients of OTHER, one OTHER gave PKMB's machine client
+    w.ids["grant"] = {}
+    expires = (org.app.extensions["kinerja"].today() + timedelta(days=365)).isoformat()
+    for obj, client, agency, hr in (
+        ("own", "prov-a", "OTHER", org.hr),
+        ("other", "prov-b", "OTHER", org.hr),
+        ("agency", "bkd-sync", "PKMB", org.other_hr),
+    ):
+        body = {"client_id": client, "client_agency": agency, "scope": "directory:read", "expires_on": expires}
+        w.ids["grant"][obj] = w.ok(org.post("/grants", hr, body))["id"]
 
 
 def advance_to(w: World, label: str, cycle_id: int, hr: dict) -> None:

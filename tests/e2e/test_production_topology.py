@@ -2,8 +2,9 @@
 per app, a worker per service, nginx, a Prefect server and process worker, the development
 identity provider), then, through the gateway with RS256 tokens, what an agency does first:
 import a directory, open a cycle, draft, submit and approve the plans; the cycle is moved by the
-Prefect worker from its deployment; the events crossed RabbitMQ; a person signs into the portal;
-``make down`` leaves no process behind.
+Prefect worker from its deployment; the events crossed RabbitMQ; another agency's system, the
+reference client ``examples/agency_client.py``, verifies the webhook deliveries of final results and
+pulls the results feed; a person signs into the portal; ``make down`` leaves no process behind.
 
 The tests of this module run in order on one topology (its own directory, ports, databases and
 RabbitMQ vhost, so a developer's ``make up`` and the other tests are never touched)."""
@@ -14,8 +15,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -28,8 +33,9 @@ from tests.plans.support import EMPLOYEES_CSV, HEAD, KASI_A, KASI_B, STAFF_A, ST
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-NAME = "kinerja_e2e"
-PORT, PORT_BASE = 28080, 28100
+NAME = os.environ.get("E2E_UP_NAME") or "kinerja_e2e"  # another name and port: a second run beside this one
+PORT = int(os.environ.get("E2E_UP_PORT") or 28080)
+PORT_BASE = PORT + 20
 AGENCY = "E2E"
 GATEWAY = f"http://127.0.0.1:{PORT}"
 P, R, N = "/plans/api/v1", "/reviews/api/v1", "/notifications/api/v1"
@@ -380,6 +386,151 @@ def test_the_events_crossed_rabbitmq(topology, api):
                 channel = conn.channel()
                 continue
             assert messages == 0, f"{queue} holds {messages} dead-lettered events"
+
+
+def person(topology, nip: str) -> dict:
+    return token(topology, "employee", *(["supervisor"] if nip in (HEAD, KASI_A, KASI_B) else []), nip=nip)
+
+
+def finalize(api, topology, ev: dict) -> None:
+    """The penilai rates and signs, the employee acknowledges, the atasan countersigns: the result is
+    final (in the feed). Retried while reviews has not yet heard of the cycle's stage (events travel)."""
+    penilai, atasan = person(topology, ev["penilai_nip"]), person(topology, ev["atasan_nip"])
+    path = f"{R}/evaluations/{ev['id']}"
+    reason = "Dinilai dari pengamatan langsung."  # whatever the suggestions were
+    body = {"rating_hasil": "meets", "rating_perilaku": "meets", "notes": "Pertahankan kinerja."}
+    body |= {"deviation_reason": reason, "perilaku_deviation_reason": reason}
+
+    def allowed(method, url, headers, **kw):
+        r = api.request(method, url, headers=headers, **kw)
+        if r.status_code == 409 and r.json().get("code") == "stage.not_allowed":
+            return None
+        assert r.status_code == 200, f"{method} {url}: {r.status_code} {r.text[:500]}"
+        return r
+
+    etag = call(api, "GET", path, penilai).headers["ETag"]
+    wait_for(lambda: allowed("PUT", f"{path}/rating", {**penilai, "If-Match": etag}, json=body), 60, "rating")
+    call(api, "POST", f"{path}/sign", penilai)
+    call(api, "POST", f"{path}/acknowledge", person(topology, ev["employee_nip"]))
+    call(api, "POST", f"{path}/countersign", atasan)
+
+
+class Output:
+    """The lines a process prints, read as they come."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self.seen = 0
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def expect(self, pattern: str, timeout: float = 60) -> re.Match:
+        """The next line (after those already matched) matching ``pattern``."""
+
+        def found():
+            for i in range(self.seen, len(self.lines)):
+                if m := re.search(pattern, self.lines[i]):
+                    self.seen = i + 1
+                    return m
+            return None
+
+        try:
+            return wait_for(found, timeout, f"a line {pattern!r}")
+        except AssertionError:
+            raise AssertionError(f"no line {pattern!r} in:\n" + "\n".join(self.lines)) from None
+
+
+def test_the_reference_client_verifies_deliveries_and_pulls_the_feed_incrementally(topology, api, tmp_path):
+    """``examples/agency_client.py`` with the machine client ``make up`` printed: its first pull
+    holds the result that is already final; the next result to become final arrives as a signed
+    ``reviews.result.finalized`` delivery that it verifies, and its pull then returns that one only;
+    a tampered delivery is refused."""
+    import socket
+
+    from standardwebhooks import Webhook
+
+    started = time.monotonic()
+    printed = re.search(r"Agency client: +(tpp-e2e) / (\S+) ", topology["out"])
+    assert printed, topology["out"]
+    hr, cycle = token(topology, "hr"), topology["cycle_id"]
+    for expected in ("monitoring:1:check_in", "monitoring:1:self_assessment"):  # to the supervisor evaluation
+        call(api, "POST", f"{P}/cycles/{cycle}/advance", hr, {"expected": expected})
+    evs = call(api, "GET", f"{R}/evaluations", hr, params={"cycle_id": cycle, "period_seq": 1, "limit": 50}).json()
+    first, second = ({e["employee_nip"]: e for e in evs["items"]}[nip] for nip in STAFF_A[:2])
+    finalize(api, topology, first)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    state = tmp_path / "agency-client.json"
+    env = {
+        **os.environ,
+        "KINERJA_URL": GATEWAY,
+        "KINERJA_TOKEN_URL": f"http://127.0.0.1:{PORT_BASE + 90}/token",
+        "KINERJA_CLIENT_ID": printed[1],
+        "KINERJA_CLIENT_SECRET": printed[2],
+        "RECEIVER_PORT": str(port),
+        "CLIENT_STATE": str(state),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "agency_client.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    out = Output(proc)
+    try:
+        webhook = int(out.expect(r"^subscribed: webhook (\d+) ")[1])
+        out.expect(rf"^result: {STAFF_A[0]} .* BAIK \(none\)$")  # meets × meets
+        out.expect(r"^pulled: 1 result\(s\) changed since the beginning$")
+        out.expect(r"^listening: ")
+        kept = json.loads(state.read_text())
+        assert list(kept["results"]) == [str(first["id"])] and kept["webhook"]["secret"].startswith("whsec_")
+
+        mark = out.seen
+        finalize(api, topology, second)  # → reviews.result.finalized → RabbitMQ → notifications → the webhook
+        out.expect(rf"^verified: reviews\.result\.finalized \S+ for {STAFF_A[1]}$", 90)
+        out.seen = mark  # the pull it starts (or one started by a delivery just before) reads it
+        out.expect(rf"^result: {STAFF_A[1]} .* BAIK \(none\)$")
+        out.expect(rf"^pulled: 1 result\(s\) changed since {re.escape(kept['changed_at'])}$")
+        kept = json.loads(state.read_text())
+        assert set(kept["results"]) == {str(first["id"]), str(second["id"])}
+        assert kept["changed_at"] == kept["results"][str(second["id"])]["changed_at"]
+
+        # Kinerja's delivery log says the receiver took it (2xx)
+        client = httpx.post(env["KINERJA_TOKEN_URL"], data={"grant_type": "client_credentials"}, auth=printed.groups())
+        machine = {"Authorization": f"Bearer {client.json()['access_token']}"}
+        sent = call(api, "GET", f"{N}/webhooks/{webhook}/deliveries", machine).json()["items"]
+        # (the first result's event may have reached notifications after the subscription: then two)
+        assert sent and {(d["event_type"], d["status"]) for d in sent} == {("reviews.result.finalized", "sent")}, sent
+
+        # a delivery whose body was changed after signing is refused, and pulls nothing
+        event = {"type": "reviews.result.finalized", "id": "x", "data": {"employee_nip": STAFF_A[2]}}
+        signed = json.dumps(event).encode()
+        stamp = datetime.now(timezone.utc)
+        headers = {
+            "webhook-id": "msg_tampered",
+            "webhook-timestamp": str(int(stamp.timestamp())),
+            "webhook-signature": Webhook(kept["webhook"]["secret"]).sign("msg_tampered", stamp, signed),
+            "Content-Type": "application/cloudevents+json",
+        }
+        tampered = signed.replace(b'"data": {', b'"data": {"predikat": "sangat baik", ')
+        r = httpx.post(f"http://127.0.0.1:{port}/kinerja", content=tampered, headers=headers, timeout=10)
+        assert r.status_code == 400
+        out.expect(r"^refused: a delivery that does not verify ")
+        ok = httpx.post(f"http://127.0.0.1:{port}/kinerja", content=signed, headers=headers, timeout=10)
+        assert ok.status_code == 204  # the same headers with the body as signed do verify
+        out.expect(rf"^verified: reviews\.result\.finalized x for {STAFF_A[2]}$")
+        out.expect(r"^pulled: 0 result\(s\) changed since ")
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        code = proc.wait(timeout=20)
+    assert code == 0 and not any("Traceback" in line for line in out.lines), "\n".join(out.lines)
+    print(f"\nreference client: {time.monotonic() - started:.1f} s")  # noqa: T201 (the closing note's figure)
 
 
 def test_a_person_signs_into_the_portal_through_the_identity_provider(topology):

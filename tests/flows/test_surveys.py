@@ -23,7 +23,8 @@ def campaign(stack, unit: str, end: str, answers: int) -> dict:
     }
     c = stack.call("POST", f"{S}/campaigns", stack.hr, body).json()
     stack.call("POST", f"{S}/campaigns/{c['id']}/open", stack.hr)
-    kiosk = {"Authorization": f"Bearer {stack.tokens.token('agency', agency='PKMB', sub='kiosk-1')}"}
+    token = stack.tokens.token("agency", agency="PKMB", sub="kiosk-1", scope="surveys:responses:write")
+    kiosk = {"Authorization": f"Bearer {token}"}
     for n in range(answers):
         stack.call(
             "POST",
