@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test serve install catalogue integration clean up down lint format
+.PHONY: demo test serve install catalogue integration clean up down lint format bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,22 @@ down:
 catalogue: $(STAMP)
 	$(BIN)/kinerja events catalogue --output docs/events.md
 	$(BIN)/kinerja events asyncapi --output docs/asyncapi.json
+
+# Every benchmark in turn at moderate sizes (a few minutes on 2 cores), each appending its figures
+# to var/bench/results.jsonl (bench/record.py); stops at the first that fails, then prints the
+# latest figure per name. Needs the local PostgreSQL and RabbitMQ (not `make up`). bench/README.md.
+BENCH_RUN = run() { echo; echo "== $$*"; "$$@" || { rc=$$?; echo "make bench: $$2 exited $$rc" >&2; exit $$rc; }; }
+
+bench: $(STAMP)
+	@$(BENCH_RUN); \
+	if [ -f bench/events_e2e.py ]; then run $(BIN)/python bench/events_e2e.py; fi; \
+	run $(BIN)/python bench/relay_throughput.py --events 2000; \
+	run $(BIN)/python bench/surveys_bench.py --ingest 2000 --responses 100000 --repeat 3; \
+	run $(BIN)/python bench/reviews_calibration.py --employees 2000 --units 30 --runs 3; \
+	run $(BIN)/python bench/notifications_bench.py --count 5000; \
+	run $(BIN)/python bench/api_plans.py --iterations 200; \
+	run $(BIN)/python bench/demo_time.py --runs 1; \
+	echo; $(BIN)/python bench/record.py --table
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.record import record  # noqa: E402
 from flows.clock import set_clock  # noqa: E402
 from flows.runner import ephemeral_api  # noqa: E402
 from kinerja import demo, sample_agency  # noqa: E402
@@ -207,6 +208,18 @@ def main(argv=None) -> int:
             )
         print()
         print(f"peak RSS: {rss_end:.0f} MiB (after seeding {rss_after_seed:.0f} MiB)")
+        names = ("get_plan_owner", "list_plans_hr", "list_employees_supervisor", "post_daily_log")
+        for key, r in zip(names, results, strict=True):  # no floor: in process, no bare-Flask reference
+            record(
+                f"api_plans.{key}",
+                r["rps"],
+                "req/s",
+                p50_ms=r["p50"],
+                p95_ms=r["p95"],
+                p99_ms=r["p99"],
+                iterations=n,
+                peak_rss_mib=rss_end,
+            )
         return 0
     finally:
         if emb is not None:

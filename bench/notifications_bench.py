@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.record import record  # noqa: E402
 from services.common.bus import make_event  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.notifications.app import create_app  # noqa: E402
@@ -306,6 +307,7 @@ def main() -> int:
         )
         print(f"  RSS after e-mail {rss_mb():.0f} MB")
         ok &= servers.messages.value == args.count
+        email_rate = totals.get("sent", 0) / elapsed
 
         rec = record_webhooks(app, args.count, f"http://127.0.0.1:{servers.http_port}/hook")
         print(f"  webhook  record : {args.count / rec:8.0f} deliveries/s ({rec:.1f} s)")
@@ -323,6 +325,10 @@ def main() -> int:
             )
         print(f"  deliveries not sent: {left}")
         ok &= left == 0
+        if ok:  # no floor: SMTP sink and webhook receiver are local stand-ins
+            common = {"count": args.count, "batch": args.batch, "peak_rss_mb": rss_mb()}
+            record("notifications.email_send", email_rate, "e-mails/s", **common)
+            record("notifications.webhook_send", totals.get("sent", 0) / elapsed, "deliveries/s", **common)
         app.extensions["kinerja"].engine.dispose()
     finally:
         servers.close()

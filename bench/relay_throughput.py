@@ -32,6 +32,7 @@ from kombu import Connection, Producer  # noqa: E402
 from sqlalchemy import MetaData  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.record import record  # noqa: E402
 from services.common import bus  # noqa: E402
 from services.common.db import (  # noqa: E402
     drop_database,
@@ -329,6 +330,15 @@ def main(argv=None) -> int:
     print(
         f"outbox write (add_to_outbox, {n} rows in one PostgreSQL transaction): {write_seconds:.2f} s, "
         f"{n / write_seconds:.0f} rows/s"
+    )
+    record(
+        "relay_throughput.postgres",
+        relay_row["per_s"],
+        "events/s",
+        floor=raw_row["per_s"],
+        events=n,
+        batch_size=args.batch_size,
+        floor_is="kombu publish with per-message confirms",
     )
     return 0
 

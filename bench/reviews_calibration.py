@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.record import record  # noqa: E402
 from services.common.auth import Principal  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, make_engine, upgrade  # noqa: E402
@@ -429,6 +430,18 @@ def main(argv=None) -> int:
             f"cold {cal_cold / raw_cold:.1f}x; Python part of warm calibration() ~{python_ms:.1f} ms; "
             f"{m['groups']} (unit, predikat) groups, {m['violating']} units breaking the curve, "
             f"{m['missing_org']} without org result"
+        )
+        record(  # a time: ratio = floor / value, the fraction of the raw floor's speed
+            f"reviews_calibration.{m['label'].lower()}_warm",
+            cal_warm,
+            "ms",
+            floor=raw_warm,
+            ratio=raw_warm / cal_warm,
+            cold_ms=cal_cold,
+            raw_cold_ms=raw_cold,
+            employees=args.employees,
+            units=args.units,
+            runs=args.runs,
         )
     print()
     print("PostgreSQL plan of the raw floor:")

@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.record import record  # noqa: E402
 from services.common.auth import issue_token  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, ensure_database  # noqa: E402
@@ -154,6 +155,15 @@ def main() -> int:
             assert client.post(f"{API}/campaigns/{cid}/responses", headers=kiosk, json=body).status_code == 201
         one = time.perf_counter() - t0
         print(f"    for comparison, one per request: {len(single) / one:,.0f} responses/s")
+        record(
+            "surveys.ingest_batch",
+            args.ingest / elapsed,
+            "responses/s",
+            ingest=args.ingest,
+            batch=args.batch,
+            target_per_s=1000,
+            one_per_request_per_s=len(single) / one,
+        )
 
         # ---------------------------------------------------------------- (2) the aggregate
         big, twin = campaign("PKM-BIG"), campaign("PKM-TWIN")
@@ -209,6 +219,18 @@ def main() -> int:
             f"mutu {body['mutu']} ({body['kinerja']}); target <= 1 s for GET /ikm"
         )
         print(f"    API over raw floor (with the index): {rows[0][2] / rows[0][6]:.2f}x")
+        record(  # a time: ratio = floor / value, the fraction of the raw floor's speed
+            "surveys.ikm_api",
+            rows[0][2],
+            "s",
+            floor=rows[0][6],
+            ratio=rows[0][6] / rows[0][2],
+            responses=args.responses,
+            api_min_s=rows[0][3],
+            service_median_s=rows[0][4],
+            without_index_api_s=rows[1][2],
+            target_s=1.0,
+        )
         return 0
     finally:
         if app is not None:
