@@ -2,8 +2,10 @@
 
 Prints events/s and ms/event for
   (a) the relay on PostgreSQL + RabbitMQ (publisher confirms, each row marked sent),
-  (b) the raw floor: plain kombu ``Producer.publish`` of the same bodies with publisher
-      confirms, one message at a time, no database,
+  (b) the old floor: plain kombu ``Producer.publish`` of the same bodies with publisher
+      confirms, one message at a time, no database (how the relay published until issue 17),
+  (b2) the floor: pika publishing the same bodies with pipelined confirms (a window of 1,000
+      unconfirmed messages), no database — what the broker offers one publisher,
   (c) the relay on SQLite + memory:// (the embedded mode),
 and the ratio relay/raw. A benchmark, not a test: it prints figures and asserts nothing
 about time. It only fails when the run itself is broken (a service unreachable, messages
@@ -245,6 +247,75 @@ def bench_raw(bodies, warmup_bodies, topology) -> dict:
         conn.release()
 
 
+def bench_pika(bodies, warmup_bodies, topology, window: int = 1000) -> dict:
+    """The floor: pika, pipelined publisher confirms, the same bodies to the same exchange."""
+    import pika
+    from pika.spec import Basic
+
+    params = pika.URLParameters(AMQP_URL.replace("5672//", "5672/%2F"))
+    conn = pika.SelectConnection(params, on_open_callback=lambda c: c.channel(on_open_callback=on_channel))
+    state = {"items": [], "sent": 0, "confirmed": 0, "t0": 0.0, "t1": 0.0, "error": None, "ch": None}
+    props = {}
+
+    def on_channel(ch):
+        state["ch"] = ch
+        ch.confirm_delivery(on_confirm, callback=lambda _f: begin(warmup_bodies))
+
+    def begin(items):
+        state.update(items=items, sent=0, confirmed=0, t0=time.perf_counter())
+        pump()
+
+    def pump():
+        ch, items = state["ch"], state["items"]
+        while state["sent"] < len(items) and state["sent"] - state["confirmed"] < window:
+            routing_key, message_id, body = items[state["sent"]]
+            if message_id not in props:
+                props[message_id] = pika.BasicProperties(
+                    content_type=bus.CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=bus.PERSISTENT,
+                    message_id=message_id,
+                    headers={bus.ATTEMPTS_HEADER: 1},
+                )
+            ch.basic_publish(topology.exchange, routing_key, body, props[message_id])
+            state["sent"] += 1
+
+    base = {"tag": 0}
+
+    def on_confirm(frame):
+        method = frame.method
+        if not isinstance(method, Basic.Ack):
+            state["error"] = f"pika: nack {method.delivery_tag}"
+            conn.ioloop.stop()
+            return
+        # tags count over the whole channel; the warm-up went first
+        done = method.delivery_tag - base["tag"] if method.multiple else state["confirmed"] + 1
+        state["confirmed"] = max(state["confirmed"], done)
+        if state["confirmed"] >= len(state["items"]):
+            base["tag"] += len(state["items"])
+            if state["items"] is warmup_bodies:
+                begin(bodies)
+            else:
+                state["t1"] = time.perf_counter()
+                conn.ioloop.stop()
+        else:
+            pump()
+
+    conn.ioloop.call_later(120, conn.ioloop.stop)
+    conn.ioloop.start()
+    conn.close()
+    if state["error"] or not state["t1"]:
+        raise SystemExit(state["error"] or "pika floor: timed out")
+    with Connection(AMQP_URL, connect_timeout=5) as check:
+        delivered = message_count(check, topology.queue(SERVICE)) - len(warmup_bodies)
+        if delivered != len(bodies):
+            raise SystemExit(f"pika floor: queue holds {delivered}, expected {len(bodies)}")
+        purge(check, topology.queue(SERVICE))
+    return row(
+        f"(b2) floor pika publish, pipelined confirms (window {window}), no DB", len(bodies), state["t1"] - state["t0"]
+    )
+
+
 def bench_relay_embedded(envelopes, warmup, batch_size) -> dict:
     topology = bus.Topology.isolated(f"bench{uuid.uuid4().hex[:10]}.")
     with tempfile.TemporaryDirectory(prefix="kinerja-bench-") as tmp:
@@ -285,7 +356,7 @@ def bench_relay_embedded(envelopes, warmup, batch_size) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=5000, help="outbox rows / messages per stage (default 5000)")
-    ap.add_argument("--batch-size", type=int, default=200, help="Relay batch_size (default 200, as in production)")
+    ap.add_argument("--batch-size", type=int, default=500, help="Relay batch_size (default 500, as in production)")
     args = ap.parse_args(argv)
     n = args.events
 
@@ -310,6 +381,8 @@ def main(argv=None) -> int:
         results.append(relay_row)
         raw_row = bench_raw(bodies, warmup_bodies, topology)
         results.append(raw_row)
+        floor_row = bench_pika(bodies, warmup_bodies, topology)
+        results.append(floor_row)
     finally:
         with Connection(AMQP_URL, connect_timeout=5) as conn:
             delete_topology(conn, topology)
@@ -322,6 +395,7 @@ def main(argv=None) -> int:
     for r in results:
         print(f"{r['label']:<{width}}  {r['events']:>7}  {r['seconds']:>8.2f}  {r['per_s']:>9.0f}  {r['ms']:>8.3f}")
     print()
+    print(f"relay/floor: {relay_row['per_s'] / floor_row['per_s']:.2f} of pika's pipelined publish")
     print(
         f"relay/raw: {relay_row['per_s'] / raw_row['per_s']:.2f} of the raw throughput "
         f"({relay_row['ms'] / raw_row['ms']:.2f}x the time per event; "
@@ -335,10 +409,11 @@ def main(argv=None) -> int:
         "relay_throughput.postgres",
         relay_row["per_s"],
         "events/s",
-        floor=raw_row["per_s"],
+        floor=floor_row["per_s"],
         events=n,
         batch_size=args.batch_size,
-        floor_is="kombu publish with per-message confirms",
+        floor_is="pika publish with pipelined confirms (window 1000), no database",
+        kombu_per_message=raw_row["per_s"],
     )
     return 0
 

@@ -81,7 +81,8 @@ class JobRunner(threading.Thread):
                 if now >= due[id(job)]:
                     job()  # jobs log their own errors and never raise
                     due[id(job)] = now + float(getattr(job, "interval", 5.0))
-            self._stop_event.wait(0.2)
+            # asleep until the next job is due (an idle worker wakes only for its jobs)
+            self._stop_event.wait(max(0.01, min(due.values(), default=now + 5.0) - time.monotonic()))
 
     def stop(self) -> None:
         self._stop_event.set()

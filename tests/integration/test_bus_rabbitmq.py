@@ -4,6 +4,7 @@ exchange, DLX, redelivery, outage recovery and concurrent relays."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 
@@ -152,7 +153,7 @@ def test_relay_delivers_persistent_messages_with_confirms(env):
     relay = env.relay()
     events = [env.emit(data={"n": i}) for i in range(3)]
     assert relay.run_once() == 3
-    assert relay._conn.connection.confirm_publish is True  # publisher confirms were on
+    # (confirms are on: see test_a_nacked_batch_leaves_exactly_the_nacked_rows_pending)
     assert relay.run_once() == 0 and relay.pending() == 0
     assert all(r.sent_at is not None for r in env.outbox_rows())
 
@@ -271,12 +272,70 @@ def test_relay_drops_connection_after_broker_error_and_recovers(env):
     relay = env.relay()
     env.emit()
     assert relay.run_once() == 1
-    relay._conn.connection.sock.close()  # the broker connection breaks under the relay
+    relay._publisher._conn._transport._sock.shutdown(socket.SHUT_RDWR)  # the connection breaks under the relay
     env.emit()
     assert relay.run_once() == 0
-    assert relay._conn is None and relay.last_error
+    assert not relay._publisher.connected and relay.last_error
+    assert relay.pending() == 1 and env.outbox_rows()[-1].attempts == 1
     assert relay.run_once() == 1  # reconnected lazily
     env.wait_for(lambda: env.message_count(env.queue) == 2)
+
+
+def test_a_nacked_batch_leaves_exactly_the_nacked_rows_pending(env):
+    """The broker nacks what a full queue refuses (``x-overflow: reject-publish``): of five events
+    the two it confirmed are marked sent, the three it nacked stay unsent with an attempt and the
+    error, and are published again (once there is room) — nothing lost, nothing marked sent
+    without its confirm. (The unrouted test below covers a message no queue takes.)"""
+    full = f"{env.topology.prefix}full"
+    channel = env.conn.default_channel
+    env.declare()
+    channel.queue_declare(queue=full, durable=True, arguments={"x-max-length": 2, "x-overflow": "reject-publish"})
+    channel.queue_bind(queue=full, exchange=env.topology.exchange, routing_key="svc.#")
+    try:
+        events = env.emit_many(5)
+        relay = env.relay()
+        assert relay.run_once() == 2
+        rows = env.outbox_rows()
+        assert [r.sent_at is not None for r in rows] == [True, True, False, False, False]
+        assert [r.attempts for r in rows] == [0, 0, 1, 1, 1]
+        assert "nack" in rows[2].last_error and relay.last_error
+        assert relay.pending() == 3
+        env.get_all(full)  # room again
+        assert relay.run_once() == 2 and relay.pending() == 1
+        env.get_all(full)
+        assert relay.run_once() == 1 and relay.pending() == 0
+        # the service queue had room: it got each nacked message too, and again when republished
+        # (at least once; the consumers' inbox makes the copies harmless) — 5 + 3 + 1
+        env.wait_for(lambda: env.message_count(env.queue) == 9)
+        ids = [json.loads(m.body)["id"] for m in env.get_all(env.queue)]
+        assert set(ids) == {e["id"] for e in events} and ids[:5] == [e["id"] for e in events]
+    finally:
+        channel.queue_delete(queue=full)
+
+
+def test_confirms_that_never_come_leave_the_batch_pending_after_the_timeout(env, monkeypatch):
+    env.declare()
+    env.emit_many(3)
+    relay = env.relay(confirm_timeout=0.5)
+    relay._pika()  # the publisher, whose confirms are then lost
+    monkeypatch.setattr(relay._publisher, "_on_confirm", lambda frame: None)
+    relay._publisher._connect()
+    started = time.monotonic()
+    assert relay.run_once() == 0
+    assert 0.4 < time.monotonic() - started < 3
+    rows = env.outbox_rows()
+    assert all(r.sent_at is None and r.attempts == 1 and "confirm" in r.last_error for r in rows)
+    assert not relay._publisher.connected  # never reused after a timeout
+    monkeypatch.undo()
+    assert relay.run_once() == 3 and relay.pending() == 0
+
+
+def test_a_large_batch_is_marked_sent_in_one_round(env):
+    env.declare()
+    env.emit_many(1200)
+    relay = env.relay(batch_size=500)
+    assert [relay.run_once() for _ in range(4)] == [500, 500, 200, 0]
+    env.wait_for(lambda: env.message_count(env.queue) == 1200)
 
 
 def test_two_relays_publish_each_row_exactly_once(env):
@@ -335,3 +394,117 @@ def test_events_written_before_the_worker_starts_reach_its_consumers(env):
     finally:
         worker.stop()
     assert env.message_count(env.topology.unrouted_queue) == 0
+
+
+# --------------------------------------------------------------------------- batches and wake-ups
+
+
+def _commits(engine) -> list:
+    from sqlalchemy import event
+
+    seen: list = []
+    event.listen(engine, "commit", lambda conn: seen.append(1))
+    return seen
+
+
+def test_a_batch_of_events_is_applied_in_a_few_transactions_each_event_once(env):
+    consumer = env.consumer({"svc.#": env.record})
+    consumer.drain(timeout=0.01)
+    events = env.emit_many(60)
+    assert env.relay().run_once() == 60
+    time.sleep(0.3)  # the broker pushes the deliveries (prefetch) to the consumer's socket
+    commits = _commits(env.engine)
+    env.wait_for(lambda: env.effect_count() == 60, step=lambda: consumer.drain(timeout=0.05))
+    assert consumer.batch == consumer.prefetch == 100
+    assert 1 <= len(commits) <= 6  # not one per event
+    with env.factory() as s:
+        assert set(s.scalars(select(env.effects.c.event_id))) == {e["id"] for e in events}
+        assert s.execute(select(func.count()).select_from(env.tables.inbox)).scalar_one() == 60
+    consumer.close()
+    assert env.message_count(env.queue) == 0  # all acked
+
+
+def test_a_handler_failing_inside_a_batch_leaves_the_others_applied_and_is_retried_alone(env):
+    failed = []
+
+    def handler(session, envelope):
+        if envelope["data"]["n"] == 4 and not failed:
+            failed.append(envelope["id"])
+            env.record(session, envelope)  # written, then rolled back with the failure
+            raise ValueError("first attempt fails")
+        env.record(session, envelope)
+
+    consumer = env.consumer({"svc.#": handler})
+    consumer.drain(timeout=0.01)
+    env.emit_many(10)
+    env.relay().run_once()
+    time.sleep(0.3)  # the broker pushes the deliveries (prefetch) to the consumer's socket
+    env.wait_for(lambda: env.effect_count() == 10, step=lambda: consumer.drain(timeout=0.05))
+    consumer.drain(timeout=0.2)
+    with env.factory() as s:
+        ids = list(s.scalars(select(env.effects.c.event_id)))
+    assert len(ids) == len(set(ids)) == 10 and failed[0] in ids
+    consumer.close()
+    assert env.message_count(env.queue) == 0 and env.message_count(env.dlq) == 0
+
+
+def test_the_same_event_twice_in_one_batch_is_applied_once(env):
+    consumer = env.consumer({"svc.#": env.record})
+    consumer.drain(timeout=0.01)
+    e = bus.make_event("svc.thing.happened", "/svc", "1", {})
+    producer = Producer(env.conn.default_channel, auto_declare=False)
+    for _ in range(3):  # a redelivery beside the original, as after a relay's timeout
+        producer.publish(
+            bus.encode_envelope(e),
+            exchange=env.topology.exchange,
+            routing_key=e["type"],
+            content_type=bus.CONTENT_TYPE,
+            content_encoding="utf-8",
+        )
+    time.sleep(0.3)  # the broker pushes the deliveries (prefetch) to the consumer's socket
+    consumer.drain(timeout=0.2)
+    assert env.effect_count() == 1
+    consumer.close()
+    assert env.message_count(env.queue) == 0
+
+
+def test_a_crash_inside_a_batch_commits_nothing_and_the_batch_is_applied_once_later(env):
+    calls = []
+
+    def dies_on_the_third(session, envelope):
+        calls.append(envelope["id"])
+        env.record(session, envelope)
+        if len(calls) == 3:
+            raise Crash()
+
+    consumer = env.consumer({"svc.#": dies_on_the_third})
+    consumer.drain(timeout=0.01)
+    env.emit_many(5)
+    env.relay().run_once()
+    time.sleep(0.3)  # the broker pushes the deliveries (prefetch) to the consumer's socket
+    with pytest.raises(Crash):
+        consumer.drain(timeout=0.2)
+    assert env.effect_count() == 0  # the two before the crash went with it
+    consumer._drop()  # the process died: the broker requeues the unacked deliveries
+    fresh = env.consumer({"svc.#": env.record})
+    env.wait_for(lambda: env.effect_count() == 5, step=lambda: fresh.drain(timeout=0.05))
+    fresh.drain(timeout=0.2)
+    assert env.effect_count() == 5
+
+
+def test_the_worker_wakes_on_the_outbox_commit_not_on_its_poll(env):
+    """LISTEN/NOTIFY: with a 60 s safety poll, an event still arrives within a second or two, and
+    stopping the worker does not wait for the poll either."""
+    worker = bus.BusWorker([env.relay()], [env.consumer({"svc.#": env.record})], poll=60)
+    worker.start()
+    try:
+        time.sleep(1.0)  # the relay has looked once and sleeps on LISTEN
+        for n in range(3):
+            env.emit(data={"n": n})
+            env.wait_for(lambda n=n: env.effect_count() == n + 1, deadline=5)
+            time.sleep(0.3)
+    finally:
+        started = time.monotonic()
+        worker.stop()
+        stopped_in = time.monotonic() - started
+    assert not worker.is_alive() and stopped_in < 5

@@ -5,25 +5,31 @@ about another here.
 
 Publishing
     A service writes its state change and :func:`add_to_outbox` in one database
-    transaction. A :class:`Relay` later publishes the unsent outbox rows, in id order,
-    as persistent messages with publisher confirms to the topic exchange
-    ``kinerja.events`` (routing key = event type), and marks each row sent after its
-    confirm. Unroutable events are kept by the exchange's alternate exchange
-    ``kinerja.unrouted`` (kombu cannot publish with ``mandatory``).
+    transaction; on PostgreSQL that transaction also sends ``NOTIFY kinerja_outbox`` (in-process
+    signal on SQLite, :mod:`.wakeup`). A :class:`Relay` sleeps on it (a slow poll as a safety
+    net), then publishes the unsent outbox rows in id order, a batch at a time, as persistent
+    messages to the topic exchange ``kinerja.events`` (routing key = event type) with pika and
+    pipelined publisher confirms (:mod:`.publisher`: the batch, then its confirms), and marks
+    the confirmed rows sent in one statement; a nack or a timeout leaves exactly the
+    unconfirmed rows unsent. Unroutable events are kept by the exchange's alternate exchange
+    ``kinerja.unrouted``.
 
 Consuming
     A :class:`Consumer` owns the durable queue ``<service>.events`` bound to the keys of
-    its handlers. Per message, in one database transaction: insert the inbox row
-    ``(event_id, consumer)`` (a replay inserts nothing and is skipped), call the handler,
-    commit; then ack. A failing message is republished with an attempt counter and ends
-    in ``<service>.events.dlq`` (via ``kinerja.dlx``) after ``max_attempts``, so it never
-    blocks the queue.
+    its handlers (prefetch 100). On PostgreSQL the deliveries that have arrived are applied in
+    one transaction: one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` records them in the inbox
+    ``(event_id, consumer)`` (a replay inserts nothing and is skipped), each new event's handler
+    runs, one commit, then the acks. A handler that fails takes only its own event out of the
+    batch: it is republished with an attempt counter and ends in ``<service>.events.dlq`` (via
+    ``kinerja.dlx``) after ``max_attempts``, so it never blocks the queue. On SQLite each event
+    is its own transaction.
 
 Transports
     ``amqp://`` (RabbitMQ) in production, ``memory://`` for the embedded mode and unit
-    tests. memory:// has no confirms, queue/exchange arguments, alternate exchange or
-    DLX: the relay simply publishes, dead-lettering is done by the consumer itself (the
-    same code path on both transports), and unroutable events are dropped. memory:// also
+    tests (published with kombu, one message at a time). memory:// has no confirms,
+    queue/exchange arguments, alternate exchange or DLX: the relay simply publishes,
+    dead-lettering is done by the consumer itself (the same code path on both transports),
+    and unroutable events are dropped. memory:// also
     keeps nothing when the process dies, so the embedded runner hands the relays its consumers
     (:meth:`Relay.confirm_by`): a row is marked sent only once every consumer bound to its
     type has recorded it in its inbox (or dead-lettered it); a row published before a crash

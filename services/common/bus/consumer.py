@@ -78,6 +78,27 @@ def _inbox_insert(session: Session, tables, envelope: dict, consumer: str, now: 
     return result.rowcount == 1
 
 
+def _inbox_insert_many(session: Session, tables, envelopes: list[dict], consumer: str, now: datetime) -> set[str]:
+    """Record a batch of events in the inbox with one statement; return the ids that were new."""
+    inbox = tables.inbox
+    rows = [{"event_id": e["id"], "consumer": consumer, "type": e["type"], "processed_at": now} for e in envelopes]
+    statement = _inbox_many_statement(inbox, len(rows))
+    params = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+    return set(session.scalars(statement, params))
+
+
+@functools.lru_cache(maxsize=256)
+def _inbox_many_statement(inbox, n: int):
+    """``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING event_id`` for ``n`` rows, as
+    SQL text compiled once per size (see :func:`_inbox_statement`)."""
+    cols = ("event_id", "consumer", "type", "processed_at")
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in cols) + ")" for i in range(n))
+    return text(
+        f"INSERT INTO {inbox.name} ({', '.join(cols)}) VALUES {values} "
+        "ON CONFLICT (event_id, consumer) DO NOTHING RETURNING event_id"
+    ).bindparams(*(bindparam(f"{c}_{i}", type_=inbox.c[c].type) for i in range(n) for c in cols))
+
+
 class Consumer:
     """Consumes ``<service>.events`` and applies each event exactly once (inbox table)."""
 
@@ -90,7 +111,8 @@ class Consumer:
         handlers: Mapping[str, Callable[[Session, dict], None]],
         *,
         topology: Topology = Topology(),
-        prefetch: int = 50,
+        prefetch: int = 100,
+        batch: int | None = None,
         max_attempts: int = 5,
         clock: Callable[[], datetime] = utcnow,
         confirm_timeout: float = 5.0,
@@ -104,6 +126,9 @@ class Consumer:
         self.handlers = dict(handlers)
         self.topology = topology
         self.prefetch = prefetch
+        # events applied in one transaction: PostgreSQL only (SQLite, the embedded mode, commits
+        # each event: it has no network round trip to save, and its writers queue on one lock)
+        self.batch = max(1, batch if batch is not None else (prefetch if self._dialect() == "postgresql" else 1))
         self.max_attempts = max(1, max_attempts)
         self.clock = clock
         self.confirm_timeout = confirm_timeout
@@ -117,6 +142,10 @@ class Consumer:
         self._buffer: deque = deque()
         # in-process bus: events sent to the dead-letter queue, which a relay counts as delivered
         self.dead_lettered: set[str] = set()
+
+    def _dialect(self) -> str:
+        bind = getattr(self.session_factory, "kw", {}).get("bind")
+        return bind.dialect.name if bind is not None else ""
 
     # -- what a relay on the in-process bus asks (Relay.confirm_by)
 
@@ -191,8 +220,10 @@ class Consumer:
             self._ensure()
             while max_messages is None or processed < max_messages:
                 if self._buffer:
-                    self._process(self._buffer.popleft())
-                    processed += 1
+                    room = self.batch if max_messages is None else min(self.batch, max_messages - processed)
+                    if self.batch > 1 and len(self._buffer) < room:
+                        self._fill(room)
+                    processed += self._process_many(room)
                     continue
                 try:
                     self._conn.drain_events(timeout=timeout)
@@ -220,6 +251,27 @@ class Consumer:
         finally:
             self.close()
 
+    def _fill(self, room: int) -> None:
+        """Read the deliveries already waiting on the socket, up to ``room`` (never waits more
+        than a millisecond: a batch is what has arrived, not what might)."""
+        while len(self._buffer) < room:
+            before = len(self._buffer)
+            try:
+                self._conn.drain_events(timeout=0.001)
+            except (socket.timeout, TimeoutError):
+                return
+            if len(self._buffer) == before:
+                return
+
+    def _process_many(self, room: int) -> int:
+        """Apply up to ``room`` buffered messages; return how many were taken."""
+        if self.batch == 1 or room == 1 or len(self._buffer) == 1:
+            self._process(self._buffer.popleft())
+            return 1
+        taken = [self._buffer.popleft() for _ in range(min(room, len(self._buffer)))]
+        self._process_batch(taken)
+        return len(taken)
+
     # -- one message
 
     def _handler_for(self, type_: str):
@@ -229,28 +281,10 @@ class Consumer:
         return None
 
     def _process(self, message) -> None:
-        headers = dict(message.headers or {})
-        try:
-            attempts = max(1, int(headers.get(ATTEMPTS_HEADER) or 1))
-        except (TypeError, ValueError):
-            attempts = 1
-        body = message.body
-        try:
-            envelope = validate_envelope(body)
-        except InvalidEvent as exc:
-            log.warning("consumer %s: dead-lettering an invalid event: %s", self.service, exc.reason)
-            self._dead_letter(message, headers, attempts, f"invalid event: {exc.reason}", reason="invalid")
+        screened = self._screen(message)
+        if screened is None:
             return
-        handler = self._handler_for(envelope["type"])
-        if handler is None:
-            log.warning(
-                "consumer %s: no handler for %s, dead-lettering %s", self.service, envelope["type"], envelope["id"]
-            )
-            self._dead_letter(
-                message, headers, attempts, f"no handler for type {envelope['type']}", reason="unknown_type"
-            )
-            return
-
+        headers, attempts, envelope, handler = screened
         session = self.session_factory()
         try:
             try:
@@ -280,6 +314,91 @@ class Consumer:
         finally:
             session.close()
         message.ack()
+
+    def _screen(self, message):
+        """Headers, attempt, envelope and handler of a delivery, or None when it was
+        dead-lettered at once (not a CloudEvent, no handler)."""
+        headers = dict(message.headers or {})
+        try:
+            attempts = max(1, int(headers.get(ATTEMPTS_HEADER) or 1))
+        except (TypeError, ValueError):
+            attempts = 1
+        try:
+            envelope = validate_envelope(message.body)
+        except InvalidEvent as exc:
+            log.warning("consumer %s: dead-lettering an invalid event: %s", self.service, exc.reason)
+            self._dead_letter(message, headers, attempts, f"invalid event: {exc.reason}", reason="invalid")
+            return None
+        handler = self._handler_for(envelope["type"])
+        if handler is None:
+            log.warning(
+                "consumer %s: no handler for %s, dead-lettering %s", self.service, envelope["type"], envelope["id"]
+            )
+            self._dead_letter(
+                message, headers, attempts, f"no handler for type {envelope['type']}", reason="unknown_type"
+            )
+            return None
+        return headers, attempts, envelope, handler
+
+    def _process_batch(self, messages: list) -> None:
+        """Several deliveries in one transaction: one statement records them all in the inbox
+        (``RETURNING`` says which are new), each new one's handler runs, one commit, then the
+        acks. Each event's inbox row and effect still stand or fall together; a crash before the
+        commit redelivers the batch and the inbox skips nothing that was not applied. If a handler
+        fails or rejects, the batch is rolled back, that event is retried or dead-lettered as it
+        would be alone, and the others are applied again as a batch without it. If the database
+        fails, the whole batch goes back to the queue."""
+        work = [(message, screened) for message in messages if (screened := self._screen(message)) is not None]
+        if not work:
+            return
+        session = self.session_factory()
+        try:
+            try:
+                fresh = _inbox_insert_many(session, self.tables, [w[1][2] for w in work], self.service, self.clock())
+            except Exception as exc:
+                session.rollback()
+                for message, _ in work:
+                    message.requeue()
+                raise _InfrastructureError(f"inbox insert failed: {_describe(exc)}") from exc
+            failure = None
+            for position, (_message, (_headers, _attempts, envelope, handler)) in enumerate(work):
+                if envelope["id"] not in fresh:
+                    log.info("consumer %s: event %s already applied, skipping", self.service, envelope["id"])
+                    continue
+                fresh.discard(envelope["id"])  # the same event twice in a batch: applied once
+                try:
+                    _set_traceparent(envelope.get("traceparent"))
+                    handler(session, envelope)
+                except Exception as exc:
+                    failure = (position, exc)
+                    break
+            if failure is None:
+                try:
+                    session.commit()
+                except Exception as exc:
+                    session.rollback()
+                    for message, _ in work:
+                        message.requeue()
+                    raise _InfrastructureError(f"committing a batch failed: {_describe(exc)}") from exc
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        if failure is None:
+            for message, _ in work:
+                message.ack()
+            return
+        # the failing event counts this as its attempt; the others are applied again without it
+        position, exc = failure
+        message, (headers, attempts, envelope, _handler) = work[position]
+        if isinstance(exc, Reject):
+            log.warning("consumer %s: %s %s rejected: %s", self.service, envelope["type"], envelope["id"], exc)
+            self._dead_letter(message, headers, attempts, f"rejected: {_describe(exc)}", reason="rejected")
+        else:
+            self._failed(message, headers, attempts, envelope, exc)
+        rest = [m for i, (m, _) in enumerate(work) if i != position]
+        if rest:
+            self._process_batch(rest)
 
     def _failed(self, message, headers: dict, attempts: int, envelope: dict, exc: Exception) -> None:
         error = _describe(exc)

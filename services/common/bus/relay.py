@@ -1,4 +1,10 @@
-"""The transactional outbox and the relay that publishes it with publisher confirms."""
+"""The transactional outbox and the relay that publishes it with publisher confirms.
+
+On RabbitMQ a round sends a batch of unsent rows with pika (:mod:`.publisher`: the whole batch,
+then its confirms), marks the confirmed rows sent in one statement and records an attempt on
+the others; between rounds the relay sleeps until a transaction that wrote the outbox commits
+(:mod:`.wakeup`: ``LISTEN/NOTIFY`` on PostgreSQL), looking anyway every ``poll`` seconds. The
+in-process bus (``memory://``, embedded mode and unit tests) publishes with kombu."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from .envelope import encode_envelope, validate_envelope
+from .publisher import Outgoing, PikaPublisher
 from .topology import (
     ATTEMPTS_HEADER,
     CONTENT_TYPE,
@@ -28,6 +35,7 @@ from .topology import (
     declare_topology,
     utcnow,
 )
+from .wakeup import OutboxWaiter, outbox_written
 
 log = logging.getLogger("services.common.bus")
 
@@ -51,6 +59,7 @@ def add_to_outbox(session: Session, tables, envelope: dict, now: datetime) -> No
             "last_error": None,
         },
     )
+    outbox_written(session)
 
 
 @functools.lru_cache(maxsize=32)
@@ -63,6 +72,21 @@ def _unsent(outbox, limit: int, skip_locked: bool):
 @functools.lru_cache(maxsize=32)
 def _mark_sent(outbox):
     return update(outbox).where(outbox.c.id == bindparam("row_id")).values(sent_at=bindparam("sent"))
+
+
+@functools.lru_cache(maxsize=32)
+def _mark_batch_sent(outbox):
+    """A whole confirmed batch in one statement (``id IN (…)``)."""
+    return update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(sent_at=bindparam("sent"))
+
+
+@functools.lru_cache(maxsize=32)
+def _mark_batch_failed(outbox):
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+        .values(attempts=outbox.c.attempts + 1, last_error=bindparam("error"))
+    )
 
 
 def _dialect(session: Session) -> str:
@@ -87,7 +111,7 @@ class Relay:
         *,
         topology: Topology = Topology(),
         confirm_timeout: float = 5.0,
-        batch_size: int = 200,
+        batch_size: int = 500,
         clock: Callable[[], datetime] = utcnow,
         redeliver_after: float = 30.0,
     ):
@@ -99,8 +123,10 @@ class Relay:
         self.batch_size = batch_size
         self.clock = clock
         self.last_error: str | None = None  # of the last round; None when it went well
-        self._conn: Connection | None = None
+        self._conn: Connection | None = None  # memory:// (kombu)
         self._producer: Producer | None = None
+        self._publisher: PikaPublisher | None = None  # RabbitMQ (pika, pipelined confirms)
+        self._waiter: OutboxWaiter | None = None
         self.redeliver_after = redeliver_after  # in-process bus: publish again what no consumer recorded
         self._consumers: list | None = None  # see confirm_by
         self._in_flight: dict = {}  # row id -> (event id, type, monotonic time published)
@@ -176,11 +202,26 @@ class Relay:
     def _drop_connection(self) -> None:
         conn, self._conn, self._producer = self._conn, None, None
         _discard(conn)
+        if self._publisher is not None:
+            self._publisher.drop()
+
+    def _declare(self) -> None:
+        """The exchanges, declared over kombu (the same code as the consumers') once per
+        connection of the publisher, before its first message."""
+        conn = _open_connection(self.broker_url, self.confirm_timeout)
+        try:
+            declare_topology(conn, self.topology)
+        finally:
+            _close(conn)
+
+    def _pika(self) -> PikaPublisher:
+        if self._publisher is None:
+            self._publisher = PikaPublisher(
+                self.broker_url, self.topology.exchange, timeout=self.confirm_timeout, on_connect=self._declare
+            )
+        return self._publisher
 
     def _publish(self, producer: Producer, body: bytes, envelope: dict) -> None:
-        kwargs = {}
-        if not _is_memory(self.broker_url):
-            kwargs["confirm_timeout"] = self.confirm_timeout
         producer.publish(
             body,
             exchange=self.topology.exchange,
@@ -191,7 +232,6 @@ class Relay:
             message_id=envelope["id"],
             headers={ATTEMPTS_HEADER: 1},
             retry=False,
-            **kwargs,
         )
 
     # -- rounds
@@ -215,41 +255,100 @@ class Relay:
                 if not rows:
                     self.last_error = None
                     return published
-                round_error = None
-                sent: list[dict] = []  # marked sent together, before the batch commits
+                batch: list[tuple[int, dict, bytes]] = []
                 for row in rows:
                     envelope = row.envelope
                     if isinstance(envelope, str):  # pragma: no cover - JSON stored as text elsewhere
                         envelope = json.loads(envelope)
                     try:
                         envelope = validate_envelope(envelope)
-                        body = encode_envelope(envelope)
+                        batch.append((row.id, envelope, encode_envelope(envelope)))
                     except Exception as exc:  # a bad row must not stop the others
                         log.error("outbox row %s cannot be published: %s", row.id, exc)
                         self._record_failure(session, row.id, exc)
-                        continue
-                    try:
-                        self._publish(self._ensure_producer(), body, envelope)
-                    except Exception as exc:  # broker errors: stop the round, reconnect later
-                        log.warning(
-                            "relay: publishing outbox row %s (%s) failed, will retry: %s",
-                            row.id,
-                            envelope.get("type"),
-                            _describe(exc),
-                        )
-                        self._record_failure(session, row.id, exc)
-                        self._drop_connection()
-                        round_error = _describe(exc)
-                        break
-                    if self._consumers is not None and self._bound(envelope["type"]):
-                        self._in_flight[row.id] = (envelope["id"], envelope["type"], _time.monotonic())
-                    else:  # a real broker confirmed it, or no consumer is bound (memory:// drops it)
-                        sent.append({"row_id": row.id, "sent": self.clock()})
-                    published += 1
-                if sent:
-                    session.execute(_mark_sent(outbox), sent)
-                self.last_error = round_error
+                if _is_memory(self.broker_url):
+                    published += self._publish_in_process(session, batch)
+                else:
+                    published += self._publish_confirmed(session, batch)
         return published
+
+    def _publish_confirmed(self, session: Session, batch: list) -> int:
+        """RabbitMQ: the batch with pipelined confirms; the confirmed rows marked sent in one
+        statement, the others (a nack, a timeout, a broken connection) left unsent with an
+        attempt recorded."""
+        if not batch:
+            self.last_error = None
+            return 0
+        outbox = self.tables.outbox
+        try:
+            confirmed = self._pika().publish([Outgoing(env["type"], body, env["id"]) for _, env, body in batch])
+            error = self._pika().error
+        except Exception as exc:  # no connection at all (PublishError), or declaring the topology failed
+            confirmed, error = [False] * len(batch), _describe(exc)
+            self._drop_connection()
+        sent = [row_id for (row_id, _, _), ok in zip(batch, confirmed) if ok]
+        failed = [row_id for (row_id, _, _), ok in zip(batch, confirmed) if not ok]
+        if sent:
+            session.execute(_mark_batch_sent(outbox), {"ids": sent, "sent": self.clock()})
+        if failed:
+            log.warning(
+                "relay: %d of %d outbox rows not confirmed (first %s, %s), will retry: %s",
+                len(failed),
+                len(batch),
+                failed[0],
+                next(env["type"] for row_id, env, _ in batch if row_id == failed[0]),
+                error,
+            )
+            session.execute(_mark_batch_failed(outbox), {"ids": failed, "error": (error or "not confirmed")[:1000]})
+        self.last_error = error if failed else None
+        return len(sent)
+
+    def _publish_in_process(self, session: Session, batch: list) -> int:
+        """memory://: one message at a time with kombu (nothing to confirm)."""
+        published, round_error = 0, None
+        sent: list[dict] = []  # marked sent together, before the batch commits
+        for row_id, envelope, body in batch:
+            try:
+                self._publish(self._ensure_producer(), body, envelope)
+            except Exception as exc:  # broker errors: stop the round, reconnect later
+                log.warning(
+                    "relay: publishing outbox row %s (%s) failed, will retry: %s",
+                    row_id,
+                    envelope.get("type"),
+                    _describe(exc),
+                )
+                self._record_failure(session, row_id, exc)
+                self._drop_connection()
+                round_error = _describe(exc)
+                break
+            if self._consumers is not None and self._bound(envelope["type"]):
+                self._in_flight[row_id] = (envelope["id"], envelope["type"], _time.monotonic())
+            else:  # no consumer is bound (memory:// drops it)
+                sent.append({"row_id": row_id, "sent": self.clock()})
+            published += 1
+        if sent:
+            session.execute(_mark_sent(self.tables.outbox), sent)
+        self.last_error = round_error
+        return published
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until a transaction that wrote the outbox commits, or ``timeout`` passes; True
+        when woken. Meanwhile a RabbitMQ connection answers its heartbeats."""
+        if self._publisher is not None and self._publisher.connected:
+            self._publisher.idle()
+        if self._waiter is None:
+            self._waiter = OutboxWaiter(self.session_factory.kw["bind"])
+        return self._waiter.wait(timeout)
+
+    def wake(self) -> None:
+        """End a :meth:`wait` from another thread."""
+        if self._waiter is not None:
+            self._waiter.wake()
+
+    @property
+    def in_flight(self) -> int:
+        """memory:// with :meth:`confirm_by`: rows published and not yet recorded by their consumers."""
+        return len(self._in_flight)
 
     def _record_failure(self, session: Session, row_id, exc: BaseException) -> None:
         outbox = self.tables.outbox
@@ -269,3 +368,7 @@ class Relay:
     def close(self) -> None:
         conn, self._conn, self._producer = self._conn, None, None
         _close(conn)
+        if self._publisher is not None:
+            self._publisher.close()
+        if self._waiter is not None:
+            self._waiter.close()
