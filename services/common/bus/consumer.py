@@ -385,8 +385,7 @@ class Consumer:
         finally:
             session.close()
         if failure is None:
-            for message, _ in work:
-                message.ack()
+            self._ack_all([message for message, _ in work])
             return
         # the failing event counts this as its attempt; the others are applied again without it
         position, exc = failure
@@ -399,6 +398,19 @@ class Consumer:
         rest = [m for i, (m, _) in enumerate(work) if i != position]
         if rest:
             self._process_batch(rest)
+
+    def _ack_all(self, messages: list) -> None:
+        """Ack a batch. On RabbitMQ one ``multiple`` ack of the last delivery tag: every delivery
+        before it on this channel is in the batch or already settled (the buffer is taken in
+        order, each delivery acked, rejected or republished before the next batch)."""
+        if _is_memory(self.broker_url) or len(messages) == 1:  # kombu's memory:// ignores ``multiple``
+            for message in messages:
+                message.ack()
+            return
+        last = max(messages, key=lambda m: m.delivery_tag)
+        last.channel.basic_ack(last.delivery_tag, multiple=True)
+        for message in messages:  # kombu's own bookkeeping: settled, never acked twice
+            message._state = "ACK"
 
     def _failed(self, message, headers: dict, attempts: int, envelope: dict, exc: Exception) -> None:
         error = _describe(exc)
