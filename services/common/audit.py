@@ -56,11 +56,9 @@ def record(
     agency: str | None = None,
     subject: str | None = None,
 ) -> None:
-    """Write one audit row in the caller's transaction."""
+    """Write one audit row in the caller's transaction. The row's content is made before the chain's
+    lock is taken: the lock (held until commit) covers only reading the last hash and the insert."""
     t = tables.audit
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.execute(_last_hash(t)).scalar() or GENESIS
     now = _utc(now)  # hash the instant in UTC: the database may hand it back in another zone
     content = {
         "at": now.isoformat(),
@@ -74,8 +72,13 @@ def record(
         "after": after,
         "request_id": get_request_id(),
     }
+    canonical = _canonical(content)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    prev = session.execute(_last_hash(t)).scalar() or GENESIS
+    digest = hashlib.sha256((prev + canonical).encode()).hexdigest()  # row_hash(prev, content)
     # the values as parameters of one prepared statement (building .values() per row cost ~0.25 ms)
-    session.execute(insert(t), content | {"at": now, "prev_hash": prev, "hash": row_hash(prev, content)})
+    session.execute(insert(t), content | {"at": now, "prev_hash": prev, "hash": digest})
 
 
 @functools.lru_cache(maxsize=32)
