@@ -25,6 +25,8 @@ from pika.spec import Basic
 from .topology import ATTEMPTS_HEADER, CONTENT_TYPE, PERSISTENT
 
 log = logging.getLogger("services.common.bus")
+# pika logs five INFO lines per connection it opens; its warnings and errors still show
+logging.getLogger("pika").setLevel(logging.WARNING)
 
 
 class PublishError(Exception):
