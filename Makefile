@@ -62,7 +62,9 @@ bench: $(STAMP)
 	run $(BIN)/python bench/reviews_calibration.py --employees 2000 --units 30 --runs 3; \
 	run $(BIN)/python bench/notifications_bench.py --count 5000; \
 	run $(BIN)/python bench/api_plans.py --iterations 200; \
+	run $(BIN)/python bench/api_load.py; \
 	run $(BIN)/python bench/demo_time.py --runs 1; \
+	run $(BIN)/python bench/cycle_bench.py --sizes 1000; \
 	echo; $(BIN)/python bench/record.py --table
 
 clean:

@@ -465,6 +465,7 @@ def bench_idle_worker(db_base_url: str, vhost: str, seconds: float, service: str
             "BROKER_URL": amqp_url(vhost),
             "KINERJA_VAR": var,
             "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),  # this checkout's code, even from another checkout's venv
         }
         env.pop("KINERJA_MODE", None)  # embedded: migrates the private database at start
         proc = subprocess.Popen(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from services.common.usecase import today
@@ -25,8 +25,16 @@ _NIPS = bindparam("nips", expanding=True)
 _PEOPLE = select(Person).where(Person.nip.in_(_NIPS))
 _PREFS = select(Preference).where(Preference.nip.in_(_NIPS))
 _SUPERIORS = select(Person.superior_nip).where(Person.nip.in_(_NIPS), Person.superior_nip.is_not(None))
-_PEOPLE_AND_SUPERIORS = select(Person).where(or_(Person.nip.in_(_NIPS), Person.nip.in_(_SUPERIORS)))
-_PREFS_AND_SUPERIORS = select(Preference).where(or_(Preference.nip.in_(_NIPS), Preference.nip.in_(_SUPERIORS)))
+# UNION ALL, not OR: PostgreSQL cannot use the primary key for ``nip IN (…) OR nip IN (subquery)`` and
+# scanned the whole read model per event (9 ms at 10,000 people, growing with the agency)
+_PEOPLE_AND_SUPERIORS = select(Person).from_statement(
+    union_all(select(Person).where(Person.nip.in_(_NIPS)), select(Person).where(Person.nip.in_(_SUPERIORS)))
+)
+_PREFS_AND_SUPERIORS = select(Preference).from_statement(
+    union_all(
+        select(Preference).where(Preference.nip.in_(_NIPS)), select(Preference).where(Preference.nip.in_(_SUPERIORS))
+    )
+)
 _ON = bindparam("on", type_=ActingRef.start_date.type)
 _ACTING_ON = (
     select(ActingRef)
