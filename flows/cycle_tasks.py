@@ -128,13 +128,24 @@ def send_reminders(
     )
 
 
+ESCALATE_MAX = 5000  # people per escalation call (the notifications API's limit)
+
+
 @task(name="escalate-overdue", task_run_name="escalate {batch_key}", **SERVICE_TASK)
 def escalate_overdue(client: ServiceClient, batch_key: str, overdue: list[str]) -> dict:
     """Escalate who is still overdue (the superior from the deadline, HR after the grace; each level
-    once per person); the others in the batch are marked done."""
-    result = client.post(f"{NOTIFY}/reminders/{batch_key}/escalate", {"recipients": overdue})
-    levels = Counter(e.get("to") for i in result.get("items", []) for e in i.get("escalations", []))
-    return {"escalated": result.get("escalated", 0), "levels": dict(levels)}
+    once per person); the others in the batch are marked done. More than ``ESCALATE_MAX`` people go
+    in parts marked ``partial``, which mark no one done: those who finished stay open in the batch
+    until a call with the whole list, but are never escalated, since only the listed are."""
+    url = f"{NOTIFY}/reminders/{batch_key}/escalate"
+    if len(overdue) <= ESCALATE_MAX:
+        results = [client.post(url, {"recipients": overdue})]
+    else:  # a province's overdue list, in parts: each escalates its people and marks no one done
+        parts = [overdue[i : i + ESCALATE_MAX] for i in range(0, len(overdue), ESCALATE_MAX)]
+        results = [client.post(url, {"recipients": part, "partial": True}) for part in parts]
+    # each answer lists the whole batch: the levels from the last one
+    levels = Counter(e.get("to") for i in results[-1].get("items", []) for e in i.get("escalations", []))
+    return {"escalated": sum(r.get("escalated", 0) for r in results), "levels": dict(levels)}
 
 
 @task(name="calibration-check", task_run_name="calibration p{period_seq}", **SERVICE_TASK)

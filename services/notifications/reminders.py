@@ -60,11 +60,21 @@ class ReminderIn(Schema):
     agency_code = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "admin only"})
 
 
+ESCALATE_MAX = 5000  # recipients per call; a longer list goes in parts (``partial``)
+
+
 class EscalateIn(Schema):
     recipients = fields.List(
         fields.String(validate=NIP),
-        validate=validate.Length(max=5000),
-        metadata={"description": "who is still overdue; the others are marked done"},
+        validate=validate.Length(max=ESCALATE_MAX),
+        metadata={"description": "who is still overdue; the others are marked done (unless `partial`)"},
+    )
+    partial = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "`recipients` is one part of a longer list (more than 5,000 people overdue): "
+            "only they are escalated and no one is marked done"
+        },
     )
     to = fields.String(
         validate=validate.OneOf(domain.ESCALATION_TARGETS),
@@ -281,7 +291,7 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     ``hr_after_hours`` later (or at once up to ``to``), each level once per item — a repeated call
     adds nothing. ``recipients`` lists who is still overdue; the others are marked done."""
     at = now()
-    items = _open_items(s, batch, data.get("recipients"), at)
+    items = _open_items(s, batch, data.get("recipients"), at, mark_done=not data.get("partial"))
     forced = data.get("to")
     if forced is not None and forced not in domain.ESCALATION_TARGETS:
         raise validation([("to", "reminder.escalate_to")])
@@ -309,8 +319,11 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     return {**batch_summary(s, batch), "escalated": escalated}
 
 
-def _open_items(s: Session, batch: ReminderBatch, pending: list | None, at: datetime) -> list[ReminderItem]:
-    """The batch's items not done; with ``pending`` (who is still overdue), the others are marked done."""
+def _open_items(
+    s: Session, batch: ReminderBatch, pending: list | None, at: datetime, mark_done: bool = True
+) -> list[ReminderItem]:
+    """The batch's items not done; with ``pending`` (who is still overdue) only theirs, and the others
+    are marked done — unless ``pending`` is only a part of the list (``mark_done`` False)."""
     items = list(
         s.scalars(
             select(ReminderItem)
@@ -322,7 +335,7 @@ def _open_items(s: Session, batch: ReminderBatch, pending: list | None, at: date
         return items
     still = set(pending)
     for item in items:
-        if item.recipient_nip not in still:
+        if mark_done and item.recipient_nip not in still:
             item.done_at = at
     return [i for i in items if i.recipient_nip in still]
 

@@ -132,3 +132,24 @@ def test_reminders_and_escalations_also_come_as_events(notif, org, clock):
     )
     assert notif.emb.consumers[0].last_error is None
     assert notif.get("/reminders/bad", org.hr).status_code == 404
+
+
+def test_a_partial_escalation_escalates_only_its_part_and_marks_no_one_done(notif, org, clock):
+    """More than 5,000 people overdue go in parts: a part marked ``partial`` escalates its people and
+    leaves the rest of the batch open (a later part, or a whole list, decides about them)."""
+    notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
+    notif.post("/reminders", org.hr, _batch())
+    esc = "/reminders/2026-p1-self-assessment/escalate"
+    clock.set(DEADLINE + timedelta(hours=1))
+    out = notif.post(esc, org.hr, {"recipients": [RINA], "partial": True}).get_json()
+    assert out["escalated"] == 1
+    items = {i["recipient_nip"]: i for i in out["items"]}
+    assert items[RINA]["escalation_level"] == 1 and items[DEWI]["done_at"] is None  # not marked done
+    out = notif.post(esc, org.hr, {"recipients": [DEWI], "partial": True}).get_json()
+    items = {i["recipient_nip"]: i for i in out["items"]}
+    assert out["escalated"] == 1 and items[DEWI]["escalation_level"] == 1 and items[RINA]["done_at"] is None
+    out = notif.post(esc, org.hr, {"recipients": [RINA]}).get_json()  # the whole list: Dewi finished
+    items = {i["recipient_nip"]: i for i in out["items"]}
+    assert out["escalated"] == 0 and items[DEWI]["done_at"] is not None
+    too_many = notif.post(esc, org.hr, {"recipients": [RINA] * 5001})
+    assert too_many.status_code == 422 and "recipients" in str(too_many.get_json())

@@ -1,0 +1,30 @@
+"""The cycle flow escalates a province's overdue list in parts the notifications API accepts."""
+
+from flows import cycle_tasks
+
+
+class FakeClient:
+    def __init__(self):
+        self.posts = []
+
+    def post(self, url, body):
+        self.posts.append((url, body))
+        return {"escalated": len(body["recipients"]), "items": [{"escalations": [{"to": "superior"}]}]}
+
+
+def test_up_to_5000_overdue_go_in_one_call_that_marks_the_others_done():
+    client = FakeClient()
+    out = cycle_tasks.escalate_overdue.fn(client, "k", [f"{i:018d}" for i in range(5000)])
+    ((url, body),) = client.posts
+    assert url.endswith("/reminders/k/escalate") and len(body["recipients"]) == 5000 and "partial" not in body
+    assert out == {"escalated": 5000, "levels": {"superior": 1}}
+
+
+def test_more_than_5000_overdue_go_in_partial_parts_of_at_most_5000():
+    client = FakeClient()
+    nips = [f"{i:018d}" for i in range(12001)]
+    out = cycle_tasks.escalate_overdue.fn(client, "k", nips)
+    assert [len(b["recipients"]) for _, b in client.posts] == [5000, 5000, 2001]
+    assert all(b["partial"] is True for _, b in client.posts)
+    assert [n for _, b in client.posts for n in b["recipients"]] == nips
+    assert out["escalated"] == 12001
