@@ -59,6 +59,19 @@ class Env:
                 bus.add_to_outbox(session, self.tables, e, bus.utcnow())
         return envs
 
+    def publish_copies(self, envelope, n):
+        """Publish ``envelope`` ``n`` times straight to the exchange (a replay, a redelivery)."""
+        producer = Producer(self.conn.default_channel, auto_declare=False)
+        for _ in range(n):
+            producer.publish(
+                bus.encode_envelope(envelope),
+                exchange=self.topology.exchange,
+                routing_key=envelope["type"],
+                content_type=bus.CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+
     def relay(self, url=None, **kw):
         r = bus.Relay(self.factory, self.tables, url or self.url, topology=self.topology, **kw)
         self._closing.append(r)
@@ -184,16 +197,7 @@ def test_replayed_event_has_no_second_effect(env):
     assert env.relay().run_once() == 1
     env.wait_for(lambda: env.effect_count() == 1, step=lambda: consumer.drain(timeout=0.05))
 
-    producer = Producer(env.conn.default_channel, auto_declare=False)
-    for _ in range(2):  # replay, e.g. after a lost ack or a relay crash before marking sent
-        producer.publish(
-            bus.encode_envelope(e),
-            exchange=env.topology.exchange,
-            routing_key=e["type"],
-            content_type=bus.CONTENT_TYPE,
-            content_encoding="utf-8",
-            delivery_mode=2,
-        )
+    env.publish_copies(e, 2)  # replay, e.g. after a lost ack or a relay crash before marking sent
     env.wait_for(lambda: env.message_count(env.queue) == 0, step=lambda: consumer.drain(timeout=0.05))
     consumer.drain(timeout=0.05)
     assert env.effect_count() == 1
@@ -452,15 +456,7 @@ def test_the_same_event_twice_in_one_batch_is_applied_once(env):
     consumer = env.consumer({"svc.#": env.record})
     consumer.drain(timeout=0.01)
     e = bus.make_event("svc.thing.happened", "/svc", "1", {})
-    producer = Producer(env.conn.default_channel, auto_declare=False)
-    for _ in range(3):  # a redelivery beside the original, as after a relay's timeout
-        producer.publish(
-            bus.encode_envelope(e),
-            exchange=env.topology.exchange,
-            routing_key=e["type"],
-            content_type=bus.CONTENT_TYPE,
-            content_encoding="utf-8",
-        )
+    env.publish_copies(e, 3)  # a redelivery beside the original, as after a relay's timeout
     time.sleep(0.3)  # the broker pushes the deliveries (prefetch) to the consumer's socket
     consumer.drain(timeout=0.2)
     assert env.effect_count() == 1
