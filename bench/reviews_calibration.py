@@ -61,6 +61,7 @@ PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127
 AGENCY = "PKTD"
 CYCLE_ID = 1
 SEQ = 1
+ONE_UNIT = "U000"  # the unit of a signature's check (``run_calibration_unit``)
 ADMIN = Principal(sub="bench", roles=frozenset({"admin"}))
 AT = datetime(2026, 4, 20, 2, 0, tzinfo=timezone.utc)
 RAW_SQL = text(
@@ -254,6 +255,13 @@ def run_calibration(app) -> dict:
         return calibration(s, ADMIN, CYCLE_ID, SEQ)
 
 
+def run_calibration_unit(app) -> dict:
+    """One unit's view, what every signature checks before it is taken (``signoff.sign``)."""
+    platform = app.extensions["kinerja"]
+    with app.app_context(), platform.uow() as s:
+        return calibration(s, ADMIN, CYCLE_ID, SEQ, ONE_UNIT)
+
+
 def run_orm_group_by(app) -> list:
     platform = app.extensions["kinerja"]
     stmt = (
@@ -320,6 +328,7 @@ def measure(label: str, env: dict, data: dict, runs: int) -> dict:
         results = {
             "calibration() cold": cold(env, run_calibration, runs),
             "calibration() warm": warm(app, run_calibration, runs),
+            "one unit (each signature) warm": warm(app, run_calibration_unit, runs),
             "its GROUP BY (ORM select) warm": warm(app, run_orm_group_by, runs),
             "raw floor (text GROUP BY) cold": cold(env, run_raw, runs),
             "raw floor (text GROUP BY) warm": warm(app, run_raw, runs),

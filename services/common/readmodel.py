@@ -10,6 +10,7 @@ import logging
 from datetime import datetime
 
 from flask import request
+from sqlalchemy import select
 
 from .bus import Reject
 from .errors import Problem
@@ -43,7 +44,11 @@ def upsert_if_newer(s, model, key: dict, as_of: datetime | None, values: dict):
     """Write ``values`` on the ``model`` row with primary ``key`` (created when missing) and stamp it
     ``as_of``, unless the row was last written from a newer event (:func:`is_stale`). Returns the
     row written, or None when the update was stale and nothing changed."""
-    row = s.get(model, key)
+    # the row locked (FOR UPDATE; SQLite has one writer anyway) and read afresh: two workers applying
+    # two versions at once wait for each other here, so an older one never overwrites a newer one
+    # that committed while it ran; a row both create collides on its key and is retried
+    query = select(model).filter_by(**key).with_for_update().execution_options(populate_existing=True)
+    row = s.execute(query).scalar_one_or_none()
     if row is not None and is_stale(row.as_of, as_of):
         return None
     row = row or model(**key)

@@ -133,18 +133,15 @@ def calibration(s: Session, p: Principal, cycle_id: int, seq: int, unit_code: st
         else:
             u["unrated"] += n
     rules = rules_for(s, c.agency_code)
-    orgs = {
-        r.unit_code: r.result
-        for r in s.scalars(select(OrgResult).where(OrgResult.cycle_id == cycle_id, OrgResult.period_seq == seq))
-    }
-    overrides = {
-        o.unit_code: o
-        for o in s.scalars(
-            select(CalibrationOverride).where(
-                CalibrationOverride.cycle_id == cycle_id, CalibrationOverride.period_seq == seq
-            )
-        )
-    }
+    org_query = select(OrgResult).where(OrgResult.cycle_id == cycle_id, OrgResult.period_seq == seq)
+    override_query = select(CalibrationOverride).where(
+        CalibrationOverride.cycle_id == cycle_id, CalibrationOverride.period_seq == seq
+    )
+    if unit_code:  # one unit (each signature checks its own): not every unit's rows of a province
+        org_query = org_query.where(OrgResult.unit_code == unit_code)
+        override_query = override_query.where(CalibrationOverride.unit_code == unit_code)
+    orgs = {r.unit_code: r.result for r in s.scalars(org_query)}
+    overrides = {o.unit_code: o for o in s.scalars(override_query)}
     units = []
     for code in sorted(per_unit):
         u = per_unit[code]

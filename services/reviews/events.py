@@ -254,6 +254,6 @@ CONSUMES = {
     "plans.cycle.stage_changed": on(readmodel.rm_stage_changed),
     "plans.plan.approved": on(readmodel.rm_plan_approved),
     "plans.plan.revised": on(readmodel.rm_plan_revised),
-    "plans.realisation.recorded": on(readmodel.rm_realisation),
+    "plans.realisation.recorded": on(readmodel.rm_realisation, timed=True),
     "plans.feedback.given": on(readmodel.rm_feedback, timed=True),
 }

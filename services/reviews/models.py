@@ -118,6 +118,7 @@ class RealisationRef(Base):
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str] = mapped_column(String(40), default="employee")
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # event time applied
 
 
 class FeedbackRef(Base):

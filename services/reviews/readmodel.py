@@ -72,8 +72,18 @@ def rm_grant(s: Session, d: dict, as_of: datetime | None = None) -> None:
     upsert_if_newer(s, GrantRef, {"id": d["id"]}, as_of, values)
 
 
+def _cycle(s: Session, cycle_id: int, *, share: bool = False) -> CycleRef | None:
+    """The cycle's row, locked until the transaction ends and read afresh. A stage change locks it
+    FOR UPDATE, a late-approved plan FOR SHARE: with several workers (replicas, or consumers of one
+    queue) the two cannot pass each other unseen. Unlocked, a plan approved while the cycle moved
+    to monitoring was opened by neither: the stage change did not see the plan yet, the plan saw
+    the old stage (write skew), and the employee had no evaluation for the period."""
+    query = select(CycleRef).where(CycleRef.id == cycle_id).with_for_update(read=share)
+    return s.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
 def rm_cycle_opened(s: Session, d: dict) -> None:
-    c = s.get(CycleRef, d["cycle_id"]) or CycleRef(id=d["cycle_id"], stage=d["stage"])
+    c = _cycle(s, d["cycle_id"]) or CycleRef(id=d["cycle_id"], stage=d["stage"])
     c.agency_code, c.year, c.name, c.period_type = d["agency_code"], d["year"], d["name"], d["period_type"]
     c.periods = [{k: str(v) if isinstance(v, date) else v for k, v in pr.items()} for pr in d["periods"]]
     s.add(c)
@@ -97,7 +107,7 @@ def _position(stage: str, seq: int | None, phase: str | None) -> tuple:
 
 
 def rm_stage_changed(s: Session, d: dict) -> None:
-    c = s.get(CycleRef, d["cycle_id"])
+    c = _cycle(s, d["cycle_id"])
     if c is None:  # stage change before cycle.opened (a retry reordered them): keep what it tells
         c = CycleRef(
             id=d["cycle_id"],
@@ -120,6 +130,7 @@ def rm_stage_changed(s: Session, d: dict) -> None:
 
 
 def rm_plan_approved(s: Session, d: dict) -> None:
+    c = _cycle(s, d["cycle_id"], share=True)  # first: a stage change waits for this plan, or it for it
     plan = s.get(PlanRef, d["plan_id"])
     if plan is not None and plan.revision > d["revision"]:
         return  # an older version arriving late
@@ -135,7 +146,6 @@ def rm_plan_approved(s: Session, d: dict) -> None:
     plan.content = {"approach": d["approach"], "rhk": d["rhk"], "behaviour": d["behaviour"]}
     s.add(plan)
     s.flush()
-    c = s.get(CycleRef, plan.cycle_id)
     if c is not None and c.stage == "monitoring" and c.period_seq:
         open_evaluations(s, c, c.period_seq, only_plan=plan.id)  # approved late: still evaluated this period
     elif c is not None and c.stage == "annual_evaluation":
@@ -148,11 +158,12 @@ def rm_plan_revised(s: Session, d: dict) -> None:
         plan.status = "revised"  # the last approved content stays the basis until the revision is approved
 
 
-def rm_realisation(s: Session, d: dict) -> None:
-    r = s.get(RealisationRef, d["realisation_id"]) or RealisationRef(id=d["realisation_id"])
-    r.plan_id, r.iki_id, r.period_seq = d["plan_id"], d["iki_id"], d["period_seq"]
-    r.value, r.text, r.evidence_count, r.source = d.get("value"), d.get("text"), d["evidence_count"], d["source"]
-    s.add(r)
+def rm_realisation(s: Session, d: dict, as_of: datetime | None = None) -> None:
+    """A realisation recorded or corrected: an older version arriving late (a retry, another worker)
+    changes nothing."""
+    values = {key: d[key] for key in ("plan_id", "iki_id", "period_seq", "evidence_count", "source")}
+    values |= {"value": d.get("value"), "text": d.get("text")}
+    upsert_if_newer(s, RealisationRef, {"id": d["realisation_id"]}, as_of, values)
 
 
 def rm_feedback(s: Session, d: dict, as_of: datetime | None = None) -> None:
@@ -224,6 +235,7 @@ def rebuild_read_model(s: Session, fetch) -> dict:
                         "evidence_count": len(r["evidence"]),
                         "source": r["source"],
                     },
+                    snapshot,
                 )
                 counts["realisations"] += 1
             for f in fetch(f"/plans/api/v1/plans/{summary['id']}/feedback"):
