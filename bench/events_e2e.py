@@ -260,8 +260,9 @@ def payload(seq: int) -> dict:
     return {"seq": seq, "inserted_at": time.time(), "text": "Laporan capaian kinerja triwulan. " * 24}
 
 
-def worker_main(db_url: str, broker: str, prefix: str, stop, started=None) -> None:
-    """The child process: a BusWorker with the real Relay and Consumer, as ``kinerja worker``."""
+def worker_main(db_url: str, broker: str, prefix: str, stop, started=None, consumers: int = 1) -> None:
+    """The child process: a BusWorker with the real Relay and ``consumers`` Consumers of one queue, as
+    ``kinerja worker`` (``CONSUMER_THREADS``)."""
     metadata, tables, effects = define_tables()
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
@@ -275,8 +276,10 @@ def worker_main(db_url: str, broker: str, prefix: str, stop, started=None) -> No
         )
 
     relay = bus.Relay(factory, tables, broker, topology=topology)
-    consumer = bus.Consumer(SERVICE, factory, tables, broker, {TYPE: handle}, topology=topology)
-    worker = bus.BusWorker([relay], [consumer])
+    worker = bus.BusWorker(
+        [relay],
+        [bus.Consumer(SERVICE, factory, tables, broker, {TYPE: handle}, topology=topology) for _ in range(consumers)],
+    )
     if started is not None:
         started.value = time.time()
     worker.start()
@@ -390,6 +393,7 @@ def bench_kinerja(
     backlog_events: int,
     inserters: int,
     threads: int = 2,
+    consumers: int = 1,
 ) -> list[dict]:
     metadata, tables, effects = define_tables()
     engine = make_engine(db_url)
@@ -399,7 +403,9 @@ def bench_kinerja(
 
     def start_worker():
         stop, started = ctx.Event(), ctx.Value("d", 0.0)
-        child = ctx.Process(target=worker_main, args=(db_url, amqp_url(vhost), prefix, stop, started), daemon=True)
+        child = ctx.Process(
+            target=worker_main, args=(db_url, amqp_url(vhost), prefix, stop, started, consumers), daemon=True
+        )
         child.start()
         return child, stop, started
 
@@ -506,6 +512,13 @@ def main(argv=None) -> int:
     ap.add_argument("--max-events", type=int, default=20000, help="events of the backlog (maximum) stage")
     ap.add_argument("--inserters", type=int, default=4, help="processes inserting outbox rows")
     ap.add_argument("--threads", type=int, default=2, help="threads per inserting process")
+    ap.add_argument(
+        "--consumers",
+        type=int,
+        default=1,
+        help="consumers of the queue in the worker (as replicas of `kinerja worker` would be; production runs one: "
+        "several deadlock on shared rows, bench/README.md)",
+    )
     ap.add_argument("--idle-service", default="plans", choices=["plans", "reviews", "surveys", "notifications"])
     ap.add_argument("--idle-seconds", type=float, default=20.0, help="idle worker measurement (0: skip)")
     args = ap.parse_args(argv)
@@ -537,8 +550,8 @@ def main(argv=None) -> int:
             f"  publish {floor['publish']:.0f}/s, consume {floor['consume']:.0f}/s, end to end {floor['e2e']:.0f}/s",
             flush=True,
         )
-        print("kinerja: outbox → relay → RabbitMQ → consumer effect", flush=True)
-        results = bench_kinerja(db_url, vhost, loads, args.max_events, args.inserters, args.threads)
+        print(f"kinerja: outbox → relay → RabbitMQ → consumer effect ({args.consumers} consumers)", flush=True)
+        results = bench_kinerja(db_url, vhost, loads, args.max_events, args.inserters, args.threads, args.consumers)
         idle = None
         if args.idle_seconds > 0:
             print(f"idle `kinerja worker --service {args.idle_service}` for {args.idle_seconds:.0f} s", flush=True)

@@ -400,6 +400,34 @@ def test_events_written_before_the_worker_starts_reach_its_consumers(env):
     assert env.message_count(env.topology.unrouted_queue) == 0
 
 
+def test_several_consumers_of_one_queue_share_its_events_and_apply_each_once(env):
+    """Two consumers of one queue (two worker processes for a moment, bench/events_e2e.py --consumers)
+    take turns on it: each handler records which consumer applied the event; both take a share, and
+    every event is applied exactly once, none left on the queue."""
+    applied_by: dict[str, str] = {}
+
+    def handler(name):
+        def run(session, envelope):
+            time.sleep(0.002)  # a handler's database round trip: the other consumer's turn meanwhile
+            applied_by[envelope["id"]] = name
+            env.record(session, envelope)
+
+        return run
+
+    consumers = [env.consumer({"svc.#": handler(f"c{i}")}, prefetch=10) for i in range(2)]
+    worker = bus.BusWorker([env.relay()], consumers, interval=0.01)
+    worker.start()
+    try:
+        events = env.emit_many(400)
+        env.wait_for(lambda: env.effect_count() == 400, deadline=60)
+    finally:
+        worker.stop()
+    with env.factory() as s:
+        assert sorted(s.scalars(select(env.effects.c.event_id))) == sorted(e["id"] for e in events)
+    assert set(applied_by.values()) == {"c0", "c1"}
+    assert env.message_count(env.queue) == 0
+
+
 # --------------------------------------------------------------------------- batches and wake-ups
 
 
