@@ -153,3 +153,25 @@ def test_a_partial_escalation_escalates_only_its_part_and_marks_no_one_done(noti
     assert out["escalated"] == 0 and items[DEWI]["done_at"] is not None
     too_many = notif.post(esc, org.hr, {"recipients": [RINA] * 5001})
     assert too_many.status_code == 422 and "recipients" in str(too_many.get_json())
+
+
+def test_a_batch_written_in_parts_reminds_and_escalates_everyone_once(notif, org, clock, monkeypatch):
+    """A large batch is written every ``FLUSH_EVERY`` people (a request holds that many rendered
+    messages, not the whole batch): every recipient is still reminded once, every escalation made
+    once, and the answer lists each of them."""
+    import services.notifications.reminders as reminders
+
+    monkeypatch.setattr(reminders, "FLUSH_EVERY", 2)
+    notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
+    out = notif.post("/reminders", org.hr, _batch(recipients=[{"nip": n} for n in STAFF_A])).get_json()
+    assert out["created"] == list(STAFF_A)
+    for nip in STAFF_A:
+        assert len(_titles(notif, nip, "reminder.")) == 1
+    clock.set(DEADLINE + timedelta(hours=1))
+    out = notif.post("/reminders/2026-p1-self-assessment/escalate", org.hr, {"to": "hr"}).get_json()
+    assert out["escalated"] == 2 * len(STAFF_A)  # superior and HR for each
+    assert {i["recipient_nip"]: [e["to"] for e in i["escalations"]] for i in out["items"]} == {
+        nip: ["superior", "hr"] for nip in STAFF_A
+    }
+    assert len(_titles(notif, KASI_A, "escalation.")) == len(STAFF_A)
+    assert len([n for n in notif.rows(Notification) if n.template == "escalation.hr"]) == len(STAFF_A)
