@@ -143,9 +143,9 @@ def escalate_overdue(client: ServiceClient, batch_key: str, overdue: list[str]) 
     else:  # a province's overdue list, in parts: each escalates its people and marks no one done
         parts = [overdue[i : i + ESCALATE_MAX] for i in range(0, len(overdue), ESCALATE_MAX)]
         results = [client.post(url, {"recipients": part, "partial": True}) for part in parts]
-    # each answer lists the whole batch: the levels from the last one
-    levels = Counter(e.get("to") for i in results[-1].get("items", []) for e in i.get("escalations", []))
-    return {"escalated": sum(r.get("escalated", 0) for r in results), "levels": dict(levels)}
+    # the batch's escalations by target, from the last answer's counts (its items are only the part's)
+    levels = {to: n for to, n in (results[-1].get("counts") or {}).get("escalations", {}).items() if n}
+    return {"escalated": sum(r.get("escalated", 0) for r in results), "levels": levels}
 
 
 @task(name="calibration-check", task_run_name="calibration p{period_seq}", **SERVICE_TASK)

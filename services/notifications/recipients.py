@@ -67,6 +67,7 @@ class Recipients:
         self.units: dict[str, UnitRef | None] = {}
         self._agency_urls: list[str] | None = None
         self._acting: dict[str, list[ActingRef]] | None = None  # for_nip → today's appointments
+        self._hr_contacts: list | None = None
 
     # -- lookups
     def person(self, nip: str | None) -> Person | None:
@@ -166,8 +167,12 @@ class Recipients:
         return ([first] if first else []) + stand_ins
 
     def hr_targets(self, audience: str = "hr") -> list[Target]:
+        # the agency's HR contacts read once per request or event (an escalation call asked for them
+        # once per overdue person: a query each, and an autoflush of the item just escalated)
+        if self._hr_contacts is None:
+            self._hr_contacts = hr_contacts(self.s, self.agency or "")
         out = []
-        for c in hr_contacts(self.s, self.agency or ""):
+        for c in self._hr_contacts:
             person = self.person(c.nip) if c.nip else None
             if person is None:
                 out.append(Target(f"hr:{c.id}", None, c.name, c.email, None, c.language or "id", audience))

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
@@ -92,6 +92,14 @@ class ReminderItemOut(Schema):
     done_at = UtcDateTime(allow_none=True)
 
 
+class ReminderCountsOut(Schema):
+    items = fields.Integer(metadata={"description": "people in the batch"})
+    done = fields.Integer(metadata={"description": "of them marked done"})
+    escalations = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "escalations made, by target"}
+    )
+
+
 class ReminderBatchOut(Schema):
     batch_key = fields.String()
     agency_code = fields.String()
@@ -99,7 +107,14 @@ class ReminderBatchOut(Schema):
     deadline = UtcDateTime(allow_none=True)
     escalate_to = fields.String()
     hr_after_hours = fields.Integer()
-    items = fields.List(fields.Nested(ReminderItemOut))
+    items = fields.List(
+        fields.Nested(ReminderItemOut),
+        metadata={
+            "description": "the batch's items: all of them (GET); those the request named (POST /reminders); "
+            "those it escalated, named or marked done (escalate)"
+        },
+    )
+    counts = fields.Nested(ReminderCountsOut)
     created = fields.List(fields.String())
     already = fields.List(fields.String())
     unknown = fields.List(fields.String())
@@ -243,7 +258,10 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
             rec.flush()
     rec.flush()
     s.flush()
-    return {**batch_summary(s, batch), "created": created, "already": already, "unknown": unknown}
+    # the request's people, not the whole batch: the flow sends a province's batch 200 at a time,
+    # and listing 100,000 items in each answer made the batch cost the square of its size
+    named = batch_summary(s, batch, nips=[*created, *already])
+    return {**named, "created": created, "already": already, "unknown": unknown}
 
 
 def _check_renders(batch: ReminderBatch, recipients: list[dict]) -> None:
@@ -266,6 +284,7 @@ def _check_renders(batch: ReminderBatch, recipients: list[dict]) -> None:
 
 
 _SUMMARY_COLUMNS = (
+    ReminderItem.id,
     ReminderItem.recipient_nip,
     ReminderItem.escalation_level,
     ReminderItem.escalations,
@@ -273,10 +292,17 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def batch_summary(s: Session, batch: ReminderBatch) -> dict:
-    """The batch and each item's state (the columns it lists, not ORM objects: a batch has as many
-    items as the agency has people)."""
-    items = s.execute(select(*_SUMMARY_COLUMNS).where(ReminderItem.batch_id == batch.id).order_by(ReminderItem.id))
+def batch_summary(s: Session, batch: ReminderBatch, nips: list[str] | None = None) -> dict:
+    """The batch, its counts, and each item's state: every item, or those of ``nips`` (the columns
+    it lists, not ORM objects: a batch has as many items as the agency has people)."""
+    query = select(*_SUMMARY_COLUMNS).where(ReminderItem.batch_id == batch.id).order_by(ReminderItem.id)
+    if nips is None:
+        items = list(s.execute(query))
+    else:
+        wanted, items = sorted(set(nips)), []
+        for k in range(0, len(wanted), 1000):
+            items.extend(s.execute(query.where(ReminderItem.recipient_nip.in_(wanted[k : k + 1000]))))
+        items.sort(key=lambda i: i.id)
     return {
         "batch_key": batch.batch_key,
         "agency_code": batch.agency_code,
@@ -284,6 +310,7 @@ def batch_summary(s: Session, batch: ReminderBatch) -> dict:
         "deadline": utc(batch.deadline),
         "escalate_to": batch.escalate_to,
         "hr_after_hours": batch.hr_after_hours,
+        "counts": _counts(s, batch),
         "items": [
             {
                 "recipient_nip": i.recipient_nip,
@@ -293,6 +320,25 @@ def batch_summary(s: Session, batch: ReminderBatch) -> dict:
             }
             for i in items
         ],
+    }
+
+
+def _counts(s: Session, batch: ReminderBatch) -> dict:
+    """People in the batch, those done, and the escalations made by target (an item at level n was
+    escalated to each level up to n), in one grouped query."""
+    rows = s.execute(
+        select(ReminderItem.escalation_level, ReminderItem.done_at.is_not(None), func.count())
+        .where(ReminderItem.batch_id == batch.id)
+        .group_by(ReminderItem.escalation_level, ReminderItem.done_at.is_not(None))
+    ).all()
+    escalations = {to: 0 for to in domain.ESCALATION_TARGETS[1:]}
+    for level, _done, n in rows:
+        for k in range(1, (level or 0) + 1):
+            escalations[domain.ESCALATION_TARGETS[k]] += n
+    return {
+        "items": sum(n for *_, n in rows),
+        "done": sum(n for _, done, n in rows if done),
+        "escalations": escalations,
     }
 
 
@@ -308,7 +354,7 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     ``hr_after_hours`` later (or at once up to ``to``), each level once per item — a repeated call
     adds nothing. ``recipients`` lists who is still overdue; the others are marked done."""
     at = now()
-    items = _open_items(s, batch, data.get("recipients"), at, mark_done=not data.get("partial"))
+    items, finished = _open_items(s, batch, data.get("recipients"), at, mark_done=not data.get("partial"))
     forced = data.get("to")
     if forced is not None and forced not in domain.ESCALATION_TARGETS:
         raise validation([("to", "reminder.escalate_to")])
@@ -335,14 +381,17 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     if escalated:
         after = {"level": target_level, "escalations": escalated}
         record(s, p, "reminder_batch.escalated", "reminder_batch", batch.id, agency=batch.agency_code, after=after)
-    return {**batch_summary(s, batch), "escalated": escalated}
+    # the people this call concerned (escalated, named, or marked done), not the whole batch
+    concerned = batch_summary(s, batch, nips=[*(i.recipient_nip for i in items), *finished])
+    return {**concerned, "escalated": escalated}
 
 
 def _open_items(
     s: Session, batch: ReminderBatch, pending: list | None, at: datetime, mark_done: bool = True
-) -> list[ReminderItem]:
+) -> tuple[list[ReminderItem], list[str]]:
     """The batch's items not done; with ``pending`` (who is still overdue) only theirs, and the others
-    are marked done — unless ``pending`` is only a part of the list (``mark_done`` False)."""
+    are marked done — unless ``pending`` is only a part of the list (``mark_done`` False). Also who
+    was marked done."""
     items = list(
         s.scalars(
             select(ReminderItem)
@@ -351,12 +400,13 @@ def _open_items(
         )
     )
     if pending is None:
-        return items
-    still = set(pending)
+        return items, []
+    still, finished = set(pending), []
     for item in items:
         if mark_done and item.recipient_nip not in still:
             item.done_at = at
-    return [i for i in items if i.recipient_nip in still]
+            finished.append(item.recipient_nip)
+    return [i for i in items if i.recipient_nip in still], finished
 
 
 def _escalate_item(rec: Recorder, batch: ReminderBatch, item: ReminderItem, level: int, at: datetime) -> None:

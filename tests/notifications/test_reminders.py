@@ -46,6 +46,12 @@ def test_a_reminder_batch_is_idempotent_per_batch_key_and_recipient(notif, org):
     assert again["created"] == [] and again["already"] == [RINA, DEWI]
     more = notif.post("/reminders", org.hr, _batch(recipients=[{"nip": DEWI}, {"nip": JOKO}, {"nip": OTHER_EMP}]))
     assert more.get_json()["created"] == [JOKO] and more.get_json()["unknown"] == [OTHER_EMP]
+    # the answer lists the request's people (a flow sends a province's batch 200 at a time), and
+    # counts the whole batch; GET lists everyone
+    assert sorted(i["recipient_nip"] for i in more.get_json()["items"]) == sorted([DEWI, JOKO])
+    assert more.get_json()["counts"] == {"items": 3, "done": 0, "escalations": {"superior": 0, "hr": 0}}
+    whole = notif.get("/reminders/2026-p1-self-assessment", org.hr).get_json()
+    assert [i["recipient_nip"] for i in whole["items"]] == [RINA, DEWI, JOKO] and whole["counts"]["items"] == 3
     for nip in (RINA, DEWI, JOKO):
         assert len(_titles(notif, nip, "reminder.")) == 1
     assert len(notif.rows(ReminderItem)) == 3
@@ -143,10 +149,12 @@ def test_a_partial_escalation_escalates_only_its_part_and_marks_no_one_done(noti
     clock.set(DEADLINE + timedelta(hours=1))
     out = notif.post(esc, org.hr, {"recipients": [RINA], "partial": True}).get_json()
     assert out["escalated"] == 1
-    items = {i["recipient_nip"]: i for i in out["items"]}
+    assert [i["recipient_nip"] for i in out["items"]] == [RINA]  # the part's people, not the batch
+    assert out["counts"] == {"items": 2, "done": 0, "escalations": {"superior": 1, "hr": 0}}
+    items = {i["recipient_nip"]: i for i in notif.get("/reminders/2026-p1-self-assessment", org.hr).get_json()["items"]}
     assert items[RINA]["escalation_level"] == 1 and items[DEWI]["done_at"] is None  # not marked done
     out = notif.post(esc, org.hr, {"recipients": [DEWI], "partial": True}).get_json()
-    items = {i["recipient_nip"]: i for i in out["items"]}
+    items = {i["recipient_nip"]: i for i in notif.get("/reminders/2026-p1-self-assessment", org.hr).get_json()["items"]}
     assert out["escalated"] == 1 and items[DEWI]["escalation_level"] == 1 and items[RINA]["done_at"] is None
     out = notif.post(esc, org.hr, {"recipients": [RINA]}).get_json()  # the whole list: Dewi finished
     items = {i["recipient_nip"]: i for i in out["items"]}
