@@ -81,6 +81,43 @@ def record(
     session.execute(insert(t), content | {"at": now, "prev_hash": prev, "hash": digest})
 
 
+def record_many(session: Session, tables: PlatformTables, entries: list[dict], *, now: datetime) -> None:
+    """Write several audit rows (each the keyword arguments of :func:`record` but ``now``) in the
+    caller's transaction, chained in the given order: the chain's lock taken and its last hash read
+    once, the rows inserted in one executemany (a directory import of thousands of rows)."""
+    if not entries:
+        return
+    t = tables.audit
+    now = _utc(now)
+    request_id = get_request_id()
+    contents = [
+        {
+            "at": now.isoformat(),
+            "actor": e["actor"],
+            "action": e["action"],
+            "entity_type": e["entity_type"],
+            "entity_id": str(e["entity_id"]),
+            "agency": e.get("agency"),
+            "subject": e.get("subject"),
+            "before": e.get("before"),
+            "after": e.get("after"),
+            "request_id": request_id,
+        }
+        for e in entries
+    ]
+    canonicals = [_canonical(c) for c in contents]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    prev = session.execute(_last_hash(t)).scalar() or GENESIS
+    rows = []
+    for content, canonical in zip(contents, canonicals):
+        digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
+        rows.append(content | {"at": now, "prev_hash": prev, "hash": digest})
+        prev = digest
+    # one executemany: the rows take their ids in this order (the chain is verified by id)
+    session.execute(insert(t), rows)
+
+
 @functools.lru_cache(maxsize=32)
 def _last_hash(audit):
     return select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)

@@ -142,6 +142,31 @@ def normalise_nip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+class DirectoryLookup:
+    """The directory as :func:`check_employee` asks it — a unit by code, whether a NIP is the
+    agency's, a person's superior — one query per question. The CSV import answers the same
+    questions from rows it loads once for the whole file (``directory_import.ImportLookup``)."""
+
+    def __init__(self, s: Session, agency_code: str):
+        self.s, self.agency_code = s, agency_code
+        self._superior_of = superior_lookup(s)
+
+    def unit(self, code: str) -> Unit | None:
+        return unit_by_code(self.s, self.agency_code, code)
+
+    def in_agency(self, nip: str) -> bool:
+        return bool(
+            self.s.scalar(
+                select(func.count())
+                .select_from(Employee)
+                .where(Employee.nip == nip, Employee.agency_code == self.agency_code)
+            )
+        )
+
+    def superior_of(self, nip: str) -> str | None:
+        return self._superior_of(nip)
+
+
 def check_employee(
     s: Session,
     agency_code: str,
@@ -150,27 +175,28 @@ def check_employee(
     pending: dict[str, str | None] | None = None,
     pending_units: set[str] | None = None,
     prefix: str = "",
+    lookup: DirectoryLookup | None = None,
 ) -> list[FieldError]:
-    """All the field errors of one employee record; ``pending`` are superiors from the same import."""
+    """All the field errors of one employee record; ``pending`` are superiors from the same import,
+    ``lookup`` how the directory is asked (a query per question by default)."""
     errors: list[FieldError] = []
     nip = normalise_nip(data.get("nip"))
     try:
         domain.parse_nip(nip or "", today())
     except domain.InvalidNip as exc:
         errors.append(FieldError(prefix + "nip", exc.code, exc.params))
+    lookup = lookup or DirectoryLookup(s, agency_code)
     if "unit_code" in data and not (
-        unit_by_code(s, agency_code, data["unit_code"]) or (pending_units and data["unit_code"] in pending_units)
+        lookup.unit(data["unit_code"]) or (pending_units and data["unit_code"] in pending_units)
     ):
         errors.append(FieldError(prefix + "unit_code", "employee.unit_unknown", {"unit_code": data["unit_code"]}))
     sup = normalise_nip(data.get("superior_nip"))
     if sup:
-        known = (pending and sup in pending) or s.scalar(
-            select(func.count()).select_from(Employee).where(Employee.nip == sup, Employee.agency_code == agency_code)
-        )
+        known = (pending and sup in pending) or lookup.in_agency(sup)
         if not known:
             errors.append(FieldError(prefix + "superior_nip", "employee.superior_unknown", {"superior_nip": sup}))
         elif nip:
-            db_lookup = superior_lookup(s)
+            db_lookup = lookup.superior_of
 
             def superior_of(n: str) -> str | None:
                 if pending and n in pending:

@@ -305,3 +305,11 @@ def test_two_concurrent_creates_of_one_plan_give_one_409(pg):
     results = run_threads(2, create)
     assert sorted(results) == [(201, "application/json"), (409, "application/problem+json")], results
     assert org.count(f"/plans?employee_nip={KASI_A}") == 1
+
+
+def test_directory_import_writes_in_bulk_on_postgres(pg):
+    """The import's set-based inserts, version-guarded updates, events and chained audit rows on
+    PostgreSQL (executemany): the same records as one request per employee would make."""
+    from tests.plans.test_api_directory_import import import_records_each_change_once
+
+    import_records_each_change_once(pg)

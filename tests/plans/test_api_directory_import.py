@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 
+from sqlalchemy import func, select
+
+from services.common.audit import verify_chain
+from services.plans.models import platform_tables
 from tests.plans.support import API, KASI_A, NEW_A, NEW_B, NEW_C, STAFF_A, field_errors, nips, problem
 
 CSV_HEADER = "nip,name,email,phone,position,grade,unit_code,superior_nip,language\n"
@@ -139,3 +143,56 @@ def test_valid_csv_applies_every_row(org):
     assert org.get(f"/employees/{NEW_B}", org.hr).get_json()["superior_nip"] == NEW_A
     assert org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()["position"] == "Analis Madya"
     assert {NEW_A, NEW_B} <= nips(org.get("/employees", org.as_(KASI_A)))
+
+
+MIXED_CSV = CSV_HEADER + (
+    f"{NEW_B},Pegawai B,,,Analis,III/a,SEK-A,{NEW_A},en\n"  # superior created by the next row
+    f"{NEW_A},Pegawai A,,,Kepala Subseksi,III/c,SEK-A,{KASI_A},id\n"
+    f"{STAFF_A[0]},Rina Wati,,,Analis Madya,III/b,SEK-B,{KASI_A},id\n"  # position and unit changed
+    f"{STAFF_A[1]},Dewi Lestari,,,Pengelola Data,II/c,SEK-A,{KASI_A},id\n"  # unchanged
+)
+
+
+def import_records_each_change_once(org) -> None:
+    """The set-based write: one ``plans.employee.upserted`` event and one audit row per employee
+    created or changed, none for the unchanged one, superiors before their staff; the audit chain
+    intact; a changed employee's version one up; the same file again changes nothing."""
+    version = org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()["version"]
+    seen_events = len(org.outbox("plans.employee.upserted"))
+    with org.db() as s:
+        seen_audit = s.scalar(select(func.count()).select_from(platform_tables.audit))
+    r = org.import_csv("employees", MIXED_CSV)
+    assert r.status_code == 200, r.get_json()
+    assert {k: r.get_json()[k] for k in ("created", "updated", "unchanged")} == {
+        "created": 2,
+        "updated": 1,
+        "unchanged": 1,
+    }
+    events = [e["envelope"] for e in org.outbox("plans.employee.upserted")[seen_events:]]
+    assert [e["subject"] for e in events] == [NEW_A, NEW_B, STAFF_A[0]]
+    assert events[1]["data"]["superior_nip"] == NEW_A and events[1]["data"]["language"] == "en"
+    assert (events[2]["data"]["position"], events[2]["data"]["unit_code"]) == ("Analis Madya", "SEK-B")
+    with org.db() as s:
+        t = platform_tables.audit
+        audit = [dict(a) for a in s.execute(select(t).where(t.c.id > seen_audit).order_by(t.c.id)).mappings()]
+        assert verify_chain(s, platform_tables) == (True, None)
+    assert [(a["action"], a["entity_id"]) for a in audit] == [
+        ("employee.created", NEW_A),
+        ("employee.created", NEW_B),
+        ("employee.updated", STAFF_A[0]),
+    ]
+    assert audit[0]["before"] is None and audit[1]["after"]["unit_name"] == "Seksi Perencanaan"
+    assert (audit[2]["before"]["position"], audit[2]["before"]["unit_code"]) == ("Analis Perencanaan", "SEK-A")
+    assert audit[2]["after"]["unit_name"] == "Seksi Pelaksanaan"
+    person = org.get(f"/employees/{STAFF_A[0]}", org.hr).get_json()
+    assert (person["version"], person["unit_code"], person["position"]) == (version + 1, "SEK-B", "Analis Madya")
+    assert org.get(f"/employees/{NEW_B}", org.hr).get_json()["version"] == 1
+    assert NEW_B in nips(org.get("/employees", org.as_(NEW_A)))
+    before = org.counts()
+    r = org.import_csv("employees", MIXED_CSV)
+    assert (r.get_json()["unchanged"], r.get_json()["created"], r.get_json()["updated"]) == (4, 0, 0)
+    assert org.counts() == before
+
+
+def test_import_records_each_change_once(org):
+    import_records_each_change_once(org)
