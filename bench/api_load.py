@@ -21,6 +21,7 @@ driven by wrk at fixed concurrency, beside a bare Flask + SQLAlchemy floor in th
 
     .venv/bin/python bench/api_load.py [--employees 300] [--connections 16] [--threads 2]
         [--duration 20] [--warmup 5] [--rounds 2] [--mix 30,20,10,10,10,20] [--keep | --reuse]
+        [--name kinerja_bench_api --port-base 18400]  (another name and ports: beside a run of the defaults)
 
 Needs the local PostgreSQL and RabbitMQ (``UP_POSTGRES_URL``, ``UP_RABBITMQ_URL`` as ``make up``),
 nginx and wrk from Debian's packages (installed with apt-get when missing and running as root, as
@@ -66,6 +67,15 @@ class BenchError(RuntimeError):
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def set_names(name: str, port_base: int) -> None:
+    """``--name``/``--port-base``: a second private topology beside the default one (e.g. a before/after pair)."""
+    global NAME, PORT_BASE, GATEWAY_PORT, FLOOR_PORT_BASE, FLOOR_GATEWAY_PORT
+    if not name.replace("_", "").isalnum() or name != name.lower():
+        raise SystemExit(f"--name takes lower-case letters, digits and _, not {name!r}")
+    NAME, PORT_BASE = name, port_base
+    GATEWAY_PORT, FLOOR_PORT_BASE, FLOOR_GATEWAY_PORT = port_base + 80, port_base + 10, port_base + 81
 
 
 # ---------------------------------------------------------------------- pure helpers (tests/bench)
@@ -608,12 +618,20 @@ def main(argv=None) -> int:
     ap.add_argument("--mix", default=DEFAULT_MIX, help=f"weights of {', '.join(KINDS)} (default {DEFAULT_MIX})")
     ap.add_argument("--keep", action="store_true", help="leave the topology up and seeded (for --reuse)")
     ap.add_argument("--reuse", action="store_true", help="use the topology and seed a --keep run left")
+    ap.add_argument("--name", default=NAME, help=f"UP_NAME of the private topology (default {NAME})")
+    ap.add_argument(
+        "--port-base",
+        type=int,
+        default=PORT_BASE,
+        help=f"its ports: +1…+90, the gateways +80/+81 (default {PORT_BASE})",
+    )
     args = ap.parse_args(argv)
+    set_names(args.name, args.port_base)
     mix = parse_mix(args.mix)
     wrk = ensure_wrk()
     from kinerja.up_config import THREADS, WEB_WORKERS
 
-    up_dir = (ROOT / "var" / "bench" / "up-api").resolve()
+    up_dir = (ROOT / "var" / "bench" / ("up-api" if NAME == "kinerja_bench_api" else f"up-{NAME}")).resolve()
     env = up_env(up_dir)
     seed_file = up_dir / "bench-seed.json"
     work = Path(tempfile.mkdtemp(prefix="api-load-", dir=ROOT / "var" / "bench"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import re
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import request
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,53 @@ class UtcDateTime(fields.DateTime):
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class ObjectSchema(Schema):
+    """A response schema that dumps objects (ORM rows; not mappings) field by field without
+    marshmallow's lookup chain for every value (``Field.serialize`` → ``get_value`` →
+    ``utils.get_value``): the same output — each field's own ``_serialize`` still makes the value —
+    at about half the cost (dumping a page of 50 rows was a third of a list request's CPU). A mapping
+    or a schema with its own ``get_attribute`` takes marshmallow's path, and so does each field that
+    finds its value its own way (its own ``get_value``/``serialize``, no attribute read, a
+    ``dump_default``, a dotted ``attribute``); pre/post-dump hooks run as ever."""
+
+    def _serialize(self, obj, *, many: bool = False):
+        if many and obj is not None:
+            return [self._serialize(item) for item in obj]
+        plan = self._object_plan
+        if plan is None or hasattr(obj, "__getitem__"):  # marshmallow reads obj[key] first: its path
+            return super()._serialize(obj, many=False)
+        out = self.dict_class()
+        for key, name, attribute, field in plan:
+            if attribute is None:  # a field that reads its value its own way: marshmallow's path for it
+                value = field.serialize(name, obj, accessor=self.get_attribute)
+            else:
+                value = getattr(obj, attribute, missing)
+                if value is not missing:
+                    value = field._serialize(value, name, obj)
+            if value is not missing:
+                out[key] = value
+        return out
+
+    @functools.cached_property
+    def _object_plan(self) -> tuple | None:
+        if type(self).get_attribute is not Schema.get_attribute:
+            return None
+        plan = []
+        for name, field in self.dump_fields.items():
+            attribute = name if field.attribute is None else field.attribute
+            own_way = (
+                not field._CHECK_ATTRIBUTE
+                or field.dump_default is not missing
+                or "." in attribute
+                or type(field).get_value is not fields.Field.get_value
+                or type(field).serialize is not fields.Field.serialize
+            )
+            plan.append(
+                (name if field.data_key is None else field.data_key, name, None if own_way else attribute, field)
+            )
+        return tuple(plan)
 
 
 class ImportRowError(Schema):

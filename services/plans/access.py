@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
@@ -60,18 +60,26 @@ def superior_lookup(s: Session):
     return superior_of
 
 
+def acting_for_query(acting_nip: str | BindParameter, on: date | BindParameter) -> Select:
+    """``SELECT for_nip``: the NIPs this person stands in for (Plt/Plh) on the given day, as a
+    subquery (folded into the query that needs them: one statement, not two)."""
+    return select(ActingAssignment.for_nip).where(
+        ActingAssignment.acting_nip == acting_nip,
+        ActingAssignment.start_date <= on,
+        ActingAssignment.end_date >= on,
+    )
+
+
 def acting_for(s: Session, acting_nip: str | None, on: date) -> set[str]:
     """NIPs this person stands in for (Plt/Plh) on the given day."""
     if not acting_nip:
         return set()
-    rows = s.scalars(
-        select(ActingAssignment.for_nip).where(
-            ActingAssignment.acting_nip == acting_nip,
-            ActingAssignment.start_date <= on,
-            ActingAssignment.end_date >= on,
-        )
-    )
-    return set(rows)
+    return set(s.scalars(acting_for_query(acting_nip, on)))
+
+
+def leads_of(nip: str | BindParameter, on: date | BindParameter) -> ColumnElement[bool]:
+    """``Employee.superior_nip`` is this person or someone they stand in for on the given day."""
+    return or_(Employee.superior_nip == nip, Employee.superior_nip.in_(acting_for_query(nip, on)))
 
 
 def supervises(s: Session, p: Principal, employee_nip: str) -> bool:
@@ -94,20 +102,27 @@ def in_directory(s: Session, p: Principal, agency_code: str, nip: str) -> bool:
     return in_agency(p, agency_code, ("hr", "agency")) or can_read_person(s, p, agency_code, nip)
 
 
+def _below(anchor: ColumnElement[bool]) -> Select:
+    """``SELECT nip`` of everyone below the employees ``anchor`` picks as superiors, in the reporting
+    lines of the agency ``:agency``: one recursive query that reads the subtree's rows only (never the
+    whole agency). UNION, not UNION ALL: a loop in the reporting lines ends the recursion."""
+    e = Employee.__table__
+    agency = bindparam("agency")
+    below = select(e.c.nip).where(e.c.agency_code == agency, anchor).cte("below", recursive=True)
+    below = below.union(select(e.c.nip).join(below, e.c.superior_nip == below.c.nip).where(e.c.agency_code == agency))
+    return select(below.c.nip)
+
+
+# built once (per process), run with their parameters
+_BELOW_ROOTS = _below(Employee.superior_nip.in_(bindparam("roots", expanding=True)))
+_BELOW_LEADS = _below(leads_of(bindparam("nip"), bindparam("on")))
+
+
 def subtree(s: Session, agency_code: str, root_nips: set[str]) -> set[str]:
     """Everyone below the given people in the reporting lines of the agency."""
-    rows = s.execute(select(Employee.nip, Employee.superior_nip).where(Employee.agency_code == agency_code)).all()
-    children: dict[str, list[str]] = {}
-    for nip, sup in rows:
-        if sup:
-            children.setdefault(sup, []).append(nip)
-    out, stack = set(), list(root_nips)
-    while stack:
-        for c in children.get(stack.pop(), []):
-            if c not in out:
-                out.add(c)
-                stack.append(c)
-    return out
+    if not root_nips:
+        return set()
+    return set(s.scalars(_BELOW_ROOTS, {"agency": agency_code, "roots": sorted(root_nips)}))
 
 
 def visible_people(s: Session, p: Principal) -> set[str]:
@@ -115,4 +130,4 @@ def visible_people(s: Session, p: Principal) -> set[str]:
     or below those they stand in for today (an empty set for a caller without a NIP)."""
     if not p.nip:
         return set()
-    return {p.nip} | subtree(s, p.agency or "", {p.nip} | acting_for(s, p.nip, today()))
+    return {p.nip} | set(s.scalars(_BELOW_LEADS, {"agency": p.agency or "", "nip": p.nip, "on": today()}))

@@ -7,16 +7,16 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
-from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
+from services.common.http import ObjectSchema, PageArgs, UtcDateTime, page_schema, paginate
 from services.common.usecase import not_found, now, platform, record, today, validation
 
-from .access import PREFIX, acting_for, can_read_person, refuse_machine_client
-from .cycles import guard_stage
+from . import domain
+from .access import PREFIX, can_read_person, leads_of, refuse_machine_client
 from .models import Cycle, DailyLog, Employee, Iki, Plan, Rhk
 
 blp = Blueprint("daily_logs", __name__, url_prefix=PREFIX, description="Daily logs of work done")
@@ -29,7 +29,7 @@ class DailyLogIn(Schema):
     iki_id = fields.String(load_default=None, allow_none=True)
 
 
-class DailyLogOut(Schema):
+class DailyLogOut(ObjectSchema):
     id = fields.Integer()
     employee_nip = fields.String()
     date = fields.Date()
@@ -47,37 +47,62 @@ class DailyLogQuery(PageArgs):
     date_to = fields.Date(data_key="to")
 
 
+def _writer_statement() -> Select:
+    """The writer, the year's open cycle (the newest), their SKP in it and whether the IKI is one of
+    its own: one statement (they were five, the ORM loading the employee's unit and the cycle's
+    periods a log never reads), built once with its parameters (``nip``, ``year``, ``iki``)."""
+    e, c, pl, iki, rhk = Employee.__table__, Cycle.__table__, Plan.__table__, Iki.__table__, Rhk.__table__
+    latest = c.alias("latest")
+    cycle_id = (
+        select(latest.c.id)
+        .where(latest.c.agency_code == e.c.agency_code, latest.c.year == bindparam("year"), latest.c.stage != "closed")
+        .order_by(latest.c.id.desc())
+        .limit(1)
+        .correlate(e)
+        .scalar_subquery()
+    )
+    own_iki = (
+        select(iki.c.id)
+        .join(rhk, iki.c.rhk_id == rhk.c.id)
+        .where(rhk.c.plan_id == pl.c.id, iki.c.id == bindparam("iki"))
+        .correlate(pl)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            e.c.agency_code, e.c.nip, e.c.superior_nip, c.c.id, c.c.stage, c.c.period_seq, c.c.phase, pl.c.id, own_iki
+        )
+        .select_from(e)
+        .outerjoin(c, c.c.id == cycle_id)
+        .outerjoin(pl, and_(pl.c.cycle_id == c.c.id, pl.c.employee_nip == e.c.nip))
+        .where(e.c.nip == bindparam("nip"))
+    )
+
+
+_WRITER = _writer_statement()
+
+
 def write_daily_log(s: Session, p: Principal, data: dict) -> DailyLog:
-    emp = s.scalar(select(Employee).where(Employee.nip == (p.nip or "\0")))
-    if emp is None:
+    iki_id = data.get("iki_id")
+    params = {"nip": p.nip or "\0", "year": data["date"].year, "iki": iki_id or None}
+    row = s.execute(_WRITER, params).first()
+    if row is None:
         raise Problem(403, "plan.not_employee")
+    agency_code, nip, superior_nip, cycle, stage, period_seq, phase, plan_id, found_iki = row
     if data["date"] > today():
         raise validation([("date", "dailylog.future")])
-    cycle = s.scalar(
-        select(Cycle)
-        .where(Cycle.agency_code == emp.agency_code, Cycle.year == data["date"].year, Cycle.stage != "closed")
-        .order_by(Cycle.id.desc())
-    )
-    plan_id = None
     if cycle is not None:
-        guard_stage(cycle, "dailylog.write")
-        # the plan's id only: loading the SKP with its RHK and IKI was most of a log's cost
-        plan_id = s.scalar(select(Plan.id).where(Plan.cycle_id == cycle.id, Plan.employee_nip == emp.nip))
-    if data.get("iki_id"):
-        if (
-            plan_id is None
-            or s.scalar(
-                select(Iki.id).join(Rhk, Iki.rhk_id == Rhk.id).where(Rhk.plan_id == plan_id, Iki.id == data["iki_id"])
-            )
-            is None
-        ):
-            raise validation([("iki_id", "iki.unknown")])
+        domain.guard(domain.CycleState(stage, period_seq, phase), "dailylog.write")  # guard_stage
+    else:
+        plan_id = None
+    if iki_id and (plan_id is None or found_iki is None):
+        raise validation([("iki_id", "iki.unknown")])
     log = DailyLog(
-        agency_code=emp.agency_code,
-        employee_nip=emp.nip,
-        superior_nip=emp.superior_nip,
+        agency_code=agency_code,
+        employee_nip=nip,
+        superior_nip=superior_nip,
         plan_id=plan_id,
-        iki_id=data.get("iki_id"),
+        iki_id=iki_id,
         date=data["date"],
         activity=data["activity"],
         minutes=data["minutes"],
@@ -86,7 +111,7 @@ def write_daily_log(s: Session, p: Principal, data: dict) -> DailyLog:
     s.add(log)
     s.flush()
     after = {"date": str(log.date), "minutes": log.minutes, "activity": log.activity}
-    record(s, p, "dailylog.written", "daily_log", log.id, after=after, agency=emp.agency_code, subject=emp.nip)
+    record(s, p, "dailylog.written", "daily_log", log.id, after=after, agency=agency_code, subject=nip)
     return log
 
 
@@ -96,8 +121,8 @@ def daily_log_query(s: Session, p: Principal, args: dict):
     if args.get("team"):
         if not p.nip:
             raise forbid()
-        leads = {p.nip} | acting_for(s, p.nip, today())
-        stmt = stmt.where(DailyLog.employee_nip.in_(select(Employee.nip).where(Employee.superior_nip.in_(leads))))
+        # my direct reports and those of whom I stand in for today: one statement
+        stmt = stmt.where(DailyLog.employee_nip.in_(select(Employee.nip).where(leads_of(p.nip, today()))))
     elif args.get("employee_nip"):
         nip = args["employee_nip"]
         agency = s.scalar(select(Employee.agency_code).where(Employee.nip == nip))
@@ -115,7 +140,7 @@ def daily_log_query(s: Session, p: Principal, args: dict):
 
 @blp.route("/daily-logs")
 class DailyLogs(MethodView):
-    @blp.arguments(DailyLogQuery, location="query")
+    @blp.arguments(DailyLogQuery(), location="query")  # one instance, not one per request
     @blp.response(200, page_schema(DailyLogOut))
     def get(self, args):
         """My daily log; ``team=true``: my direct reports' entries as they are written (newest last);
@@ -124,7 +149,7 @@ class DailyLogs(MethodView):
         with platform().uow() as s:
             return paginate(s, daily_log_query(s, p, args), DailyLog.id, args.get("cursor"), args["limit"])
 
-    @blp.arguments(DailyLogIn)
+    @blp.arguments(DailyLogIn())
     @blp.response(201, DailyLogOut)
     def post(self, data):
         with platform().uow() as s:

@@ -11,18 +11,18 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import Session, joinedload
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
-from services.common.http import UtcDateTime, capped
+from services.common.http import ObjectSchema, UtcDateTime, capped
 from services.common.scopes import accepts
-from services.common.usecase import not_found, now, platform, record, today, validation
+from services.common.usecase import by_id, load_by_id, not_found, now, platform, record, today, validation
 
 from .access import PREFIX, acting_for, in_agency, refuse_machine_client, superior_lookup
 from .cycles import guard_stage, period_of
-from .models import Cycle, Evidence, Iki, Period, Plan, Realisation
+from .models import Cycle, Evidence, Iki, Period, Plan, Realisation, Rhk
 from .schemas import ID
 from .skp import get_plan, require_owner
 from .skp_approval import require_penilai
@@ -64,7 +64,7 @@ class RealisationIn(Schema):
             raise ValidationError("Give a numeric value or a text realisation.", "value")
 
 
-class EvidenceOut(Schema):
+class EvidenceOut(ObjectSchema):
     id = fields.Integer()
     filename = fields.String()
     content_type = fields.String()
@@ -77,7 +77,7 @@ class EvidenceOut(Schema):
     reviewed_at = UtcDateTime(allow_none=True)
 
 
-class RealisationOut(Schema):
+class RealisationOut(ObjectSchema):
     id = fields.Integer()
     plan_id = fields.Integer()
     iki_id = fields.String()
@@ -109,12 +109,26 @@ class EvidenceReviewIn(Schema):
 # ------------------------------------------------------------------ realisation
 
 
-def _iki_of(plan: Plan, iki_id: str, field: str = "iki_id") -> Iki:
-    for r in plan.rhk:
-        for i in r.iki:
-            if i.id == iki_id:
-                return i
-    raise validation([(field, "iki.unknown")])
+def _iki_ids(s: Session, plan: Plan, wanted: set[str]) -> set[str]:
+    """Which of ``wanted`` are IKI of the plan: from its RHK when they are loaded, else one query
+    (a realisation loads the plan without its content)."""
+    if "rhk" not in inspect(plan).unloaded:
+        return {i.id for r in plan.rhk for i in r.iki} & wanted
+    return set(s.scalars(_PLAN_IKI, {"plan": plan.id, "ids": sorted(wanted)}))
+
+
+# built once (per process), run with their parameters
+_CYCLE_WITH_PERIODS = by_id(Cycle, joinedload(Cycle.periods))
+_PLAN_IKI = (
+    select(Iki.id)
+    .join(Rhk, Iki.rhk_id == Rhk.id)
+    .where(Rhk.plan_id == bindparam("plan"), Iki.id.in_(bindparam("ids", expanding=True)))
+)
+_PLAN_REALISATIONS = (
+    select(Realisation)
+    .options(joinedload(Realisation.evidence))  # in the same statement
+    .where(Realisation.plan_id == bindparam("plan"), Realisation.period_id.in_(bindparam("periods", expanding=True)))
+)
 
 
 def realisation_out(r: Realisation, s: Session) -> Realisation:
@@ -164,7 +178,7 @@ def record_realisations(
         raise validation([("body", "realisation.batch_too_large")], max=limit)
     if source == "employee":
         require_owner(p, plan)
-    c = s.get(Cycle, plan.cycle_id)
+    c = load_by_id(s, Cycle, plan.cycle_id, _CYCLE_WITH_PERIODS)  # one statement, not two
     guard_stage(c, "realisation.record")
     if plan.status not in ("approved", "revised"):
         raise Problem(409, "realisation.plan_not_approved", plan_status=plan.status)
@@ -173,8 +187,10 @@ def record_realisations(
         return f"[{i}].{field}" if batch else field
 
     periods, seen = [], {}
+    own = _iki_ids(s, plan, {data["iki_id"] for data in items})
     for n, data in enumerate(items):
-        _iki_of(plan, data["iki_id"], name(n, "iki_id"))
+        if data["iki_id"] not in own:
+            raise validation([(name(n, "iki_id"), "iki.unknown")])
         period = period_of(c, data["period_seq"], name(n, "period_seq"))
         key = (data["iki_id"], period.id)
         if key in seen:
@@ -183,17 +199,15 @@ def record_realisations(
         periods.append(period)
     existing = {
         (r.iki_id, r.period_id): r
-        for r in s.scalars(
-            select(Realisation).where(
-                Realisation.plan_id == plan.id, Realisation.period_id.in_({pr.id for pr in periods})
-            )
-        )
+        for r in s.scalars(_PLAN_REALISATIONS, {"plan": plan.id, "periods": sorted({pr.id for pr in periods})}).unique()
     }
     recorded, befores = [], []
     for data, period in zip(items, periods):
         r = existing.get((data["iki_id"], period.id))
         if r is None:
-            r = Realisation(plan_id=plan.id, iki_id=data["iki_id"], period_id=period.id)
+            r = Realisation(
+                plan_id=plan.id, iki_id=data["iki_id"], period_id=period.id, evidence=[]
+            )  # none yet: no query
             s.add(r)
             befores.append(None)
         else:
@@ -387,13 +401,13 @@ class Realisations(MethodView):
             plan = get_plan(s, current_principal(), plan_id)
             return list_realisations(s, plan, args.get("period_seq"))
 
-    @blp.arguments(RealisationIn)
+    @blp.arguments(RealisationIn())  # one instance, not one per request
     @blp.response(201, RealisationOut)
     def post(self, data, plan_id):
         """Record (or correct) the realisation of one IKI for one period."""
         p = current_principal()
         with platform().uow() as s:
-            return record_realisation(s, p, get_plan(s, p, plan_id), data)
+            return record_realisation(s, p, get_plan(s, p, plan_id, content=False), data)
 
 
 @blp.route("/plans/<int:plan_id>/realisations:batch")
@@ -405,7 +419,8 @@ class RealisationsBatch(MethodView):
         name the item (``[3].value``); at most 100 items."""
         p = current_principal()
         with platform().uow() as s:
-            return record_realisations(s, p, get_plan(s, p, plan_id), items, limit=REALISATION_BATCH_MAX)
+            plan = get_plan(s, p, plan_id, content=False)
+            return record_realisations(s, p, plan, items, limit=REALISATION_BATCH_MAX)
 
 
 @blp.route("/plans/<int:plan_id>/realisations/<int:realisation_id>/evidence")

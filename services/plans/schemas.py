@@ -5,9 +5,9 @@ default) and keep server-owned fields dump-only."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from services.common.http import UtcDateTime
+from services.common.http import ObjectSchema, UtcDateTime
 
 ID = validate.Range(min=1, max=2**31 - 1)  # a larger number cannot be bound to an INTEGER column (SQLite: 500)
 
@@ -19,7 +19,7 @@ UNIT_CODE_DOC = {"minLength": 1, "maxLength": 40, "description": "the code of a 
 TEXT_DOC = {"pattern": r"\S", "description": "not blank"}
 
 
-class IkiOut(Schema):
+class IkiOut(ObjectSchema):
     id = fields.String()
     aspect = fields.String()
     indicator = fields.String()
@@ -29,7 +29,7 @@ class IkiOut(Schema):
     satisfaction_unit_code = fields.String(allow_none=True)
 
 
-class RhkOut(Schema):
+class RhkOut(ObjectSchema):
     id = fields.String()
     kind = fields.String()
     description = fields.String()
@@ -38,7 +38,7 @@ class RhkOut(Schema):
     iki = fields.List(fields.Nested(IkiOut))
 
 
-class PlanOut(Schema):
+class PlanOut(ObjectSchema):
     id = fields.Integer()
     cycle_id = fields.Integer()
     agency_code = fields.String()

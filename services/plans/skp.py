@@ -10,12 +10,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, current_principal, forbid
 from services.common.errors import Problem
 from services.common.http import (
+    ObjectSchema,
     PageArgs,
     UtcDateTime,
     capped,
@@ -25,7 +26,7 @@ from services.common.http import (
     with_etag,
 )
 from services.common.scopes import accepts
-from services.common.usecase import changing, not_found, now, platform, record, validation
+from services.common.usecase import by_id, changing, load_by_id, not_found, now, platform, record, validation
 
 from . import domain
 from .access import PREFIX, can_read_person, reads_plans, refuse_machine_client, visible_people
@@ -79,7 +80,7 @@ class PlanCreate(PlanContent):
     cycle_id = fields.Integer(required=True, validate=ID)
 
 
-class PlanSummary(Schema):
+class PlanSummary(ObjectSchema):
     id = fields.Integer()
     cycle_id = fields.Integer()
     employee_nip = fields.String()
@@ -261,16 +262,24 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
     return plan
 
 
-def get_plan(s: Session, p: Principal, plan_id: int) -> Plan:
+def get_plan(s: Session, p: Principal, plan_id: int, *, content: bool = True) -> Plan:
+    """The plan, if the caller may read it (else 404). ``content``: with its RHK and IKI, read in the
+    same statement (joined; the mapping's ``selectin`` took two more); without, they are read only
+    if something asks for them (a realisation never does)."""
     machine = reads_plans(p)  # plans:read (the operations that declare it; the others refuse it first)
     if not machine:
         refuse_machine_client(p)
-    plan = s.get(Plan, plan_id)
+    plan = load_by_id(s, Plan, plan_id, _PLAN_WITH_CONTENT if content else _PLAN_ALONE)
     if plan is None or not (
         (machine and plan.agency_code == p.agency) or can_read_person(s, p, plan.agency_code, plan.employee_nip)
     ):
         raise not_found("plan", plan_id)
     return plan
+
+
+# built once (per process), run with the id (``load_by_id``)
+_PLAN_WITH_CONTENT = by_id(Plan, joinedload(Plan.rhk).joinedload(Rhk.iki))
+_PLAN_ALONE = by_id(Plan, lazyload(Plan.rhk))
 
 
 def require_owner(p: Principal, plan: Plan) -> None:
@@ -376,6 +385,10 @@ def plan_query(s: Session, p: Principal, args: dict):
     return stmt
 
 
+#: the columns of a list row (:class:`PlanSummary`)
+_SUMMARY = tuple(getattr(Plan, name) for name in PlanSummary._declared_fields)
+
+
 def plan_versions(s: Session, plan: Plan) -> list[PlanVersion]:
     return list(s.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.revision)))
 
@@ -386,13 +399,14 @@ def plan_versions(s: Session, plan: Plan) -> list[PlanVersion]:
 @blp.route("")
 class Plans(MethodView):
     @accepts("plans:read")
-    @blp.arguments(PlanQuery, location="query")
+    @blp.arguments(PlanQuery(), location="query")  # one instance, not one per request
     @blp.response(200, page_schema(PlanSummary))
     def get(self, args):
         """SKPs the caller may see, filtered by cycle, unit, status, employee or penilai."""
         p = current_principal()
         with platform().uow() as s:
-            return paginate(s, plan_query(s, p, args), Plan.id, args.get("cursor"), args["limit"])
+            stmt = plan_query(s, p, args).options(load_only(*_SUMMARY))  # not the content's JSON columns
+            return paginate(s, stmt, Plan.id, args.get("cursor"), args["limit"])
 
     @blp.arguments(PlanCreate)
     @blp.response(201, PlanOut)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, object_session
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import require_if_match, with_etag
-from services.common.usecase import not_found, platform, today
+from services.common.usecase import by_id, load_by_id, not_found, platform, today
 
 from . import domain
 from .models import ActingRef, CycleRef, Evaluation, Person
@@ -108,9 +108,12 @@ def can_read(p: Principal, ev: Evaluation) -> bool:
     )
 
 
+_EVALUATION = by_id(Evaluation)  # built once (per process), run with the id
+
+
 def get_evaluation(s: Session, p: Principal, evaluation_id: int) -> Evaluation:
     refuse_machine_client(p)
-    ev = s.get(Evaluation, evaluation_id)
+    ev = load_by_id(s, Evaluation, evaluation_id, _EVALUATION)
     if ev is None or not can_read(p, ev):
         raise not_found("evaluation", evaluation_id)
     return ev

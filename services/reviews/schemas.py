@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.common.http import UtcDateTime
+from services.common.http import ObjectSchema, UtcDateTime
 from services.common.usecase import platform, settings
 
 from .domain import PREDIKATS, RATINGS, objection_closes_on
@@ -31,7 +31,7 @@ class ObjectionDeadline(fields.Date):
         return objection_closes_on(platform().local_date(acknowledged_at), int(settings().objection_days))
 
 
-class EvaluationSummary(Schema):
+class EvaluationSummary(ObjectSchema):
     id = fields.Integer()
     cycle_id = fields.Integer()
     kind = fields.String()

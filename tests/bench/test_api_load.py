@@ -113,3 +113,15 @@ def test_lua_value_writes_the_data_file_literals():
         api_load.lua_value({"not an identifier": 1})
     with pytest.raises(TypeError):
         api_load.lua_value(None)
+
+
+def test_name_and_port_base_move_every_port_and_name_of_the_run(monkeypatch):
+    for name in ("NAME", "PORT_BASE", "GATEWAY_PORT", "FLOOR_PORT_BASE", "FLOOR_GATEWAY_PORT"):
+        monkeypatch.setattr(api_load, name, getattr(api_load, name))  # restored after the test
+    api_load.set_names("kinerja_bench_api17", 18700)
+    assert (api_load.GATEWAY_PORT, api_load.FLOOR_PORT_BASE, api_load.FLOOR_GATEWAY_PORT) == (18780, 18710, 18781)
+    env = api_load.up_env(api_load.ROOT / "var")
+    assert (env["UP_NAME"], env["UP_PORT_BASE"], env["UP_PORT"]) == ("kinerja_bench_api17", "18700", "18780")
+    for bad in ("Kinerja_Bench", "kinerja-bench", "bench;drop"):
+        with pytest.raises(SystemExit):
+            api_load.set_names(bad, 18700)
