@@ -181,7 +181,8 @@ def test_hr_creates_and_opens_a_campaign_on_a_phone_and_its_qr_code_shows(live, 
     ).inner_text()[:600]
     qr = phone.get_by_role("img", name=re.compile("Kode QR formulir survei"))
     qr.scroll_into_view_if_needed()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")  # the proxied SVG loaded
+    # the proxied SVG loaded: waited for, not looked at once (a busy machine loads it after the scroll)
+    phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle(), timeout=20_000)
     expect(phone.locator(".campaign .pct").first).to_have_text("0/132 (0%)")  # the minimum sample for 200 users
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "hr-surveys-phone")
