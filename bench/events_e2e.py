@@ -262,7 +262,7 @@ def payload(seq: int) -> dict:
 
 def worker_main(db_url: str, broker: str, prefix: str, stop, started=None, consumers: int = 1) -> None:
     """The child process: a BusWorker with the real Relay and ``consumers`` Consumers of one queue, as
-    ``kinerja worker`` (``CONSUMER_THREADS``)."""
+    ``kinerja worker`` runs one (several: as that many replicas would, bench/README.md)."""
     metadata, tables, effects = define_tables()
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
