@@ -56,35 +56,17 @@ def record(
     agency: str | None = None,
     subject: str | None = None,
 ) -> None:
-    """Write one audit row in the caller's transaction. The row's content is made before the chain's
-    lock is taken: the lock (held until commit) covers only reading the last hash and the insert."""
-    t = tables.audit
-    now = _utc(now)  # hash the instant in UTC: the database may hand it back in another zone
-    content = {
-        "at": now.isoformat(),
-        "actor": actor,
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": str(entity_id),
-        "agency": agency,
-        "subject": subject,
-        "before": before,
-        "after": after,
-        "request_id": get_request_id(),
-    }
-    canonical = _canonical(content)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.execute(_last_hash(t)).scalar() or GENESIS
-    digest = hashlib.sha256((prev + canonical).encode()).hexdigest()  # row_hash(prev, content)
-    # the values as parameters of one prepared statement (building .values() per row cost ~0.25 ms)
-    session.execute(insert(t), content | {"at": now, "prev_hash": prev, "hash": digest})
+    """Write one audit row in the caller's transaction (:func:`record_many` of one)."""
+    entry = {"actor": actor, "action": action, "entity_type": entity_type, "entity_id": entity_id}
+    entry |= {"before": before, "after": after, "agency": agency, "subject": subject}
+    record_many(session, tables, [entry], now=now)
 
 
 def record_many(session: Session, tables: PlatformTables, entries: list[dict], *, now: datetime) -> None:
     """Write several audit rows (each the keyword arguments of :func:`record` but ``now``) in the
-    caller's transaction, chained in the given order: the chain's lock taken and its last hash read
-    once, the rows inserted in one executemany (a directory import of thousands of rows)."""
+    caller's transaction, chained in the given order: the rows' content made before the chain's lock
+    is taken (the lock, held until commit, covers only reading the last hash and the insert), the
+    last hash read once, the rows inserted in one statement (a directory import of thousands)."""
     if not entries:
         return
     t = tables.audit
@@ -114,8 +96,9 @@ def record_many(session: Session, tables: PlatformTables, entries: list[dict], *
         digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
         rows.append(content | {"at": now, "prev_hash": prev, "hash": digest})
         prev = digest
-    # one executemany: the rows take their ids in this order (the chain is verified by id)
-    session.execute(insert(t), rows)
+    # one statement (parameters, not .values() built per row): the rows take their ids in this order,
+    # the chain is verified by id; one row as a plain execute, not an executemany
+    session.execute(insert(t), rows[0] if len(rows) == 1 else rows)
 
 
 @functools.lru_cache(maxsize=32)
