@@ -709,47 +709,44 @@ def main(argv=None) -> int:
         sent = {k: sum(r["sent"].get(k, 0) for r in runs["kinerja"]) for k in KINDS}
         say(f"Kinerja's requests by kind over its runs: {sent}")
 
-        try:
-            from bench.record import record
-        except ImportError:  # pragma: no cover - the module is part of the repository
-            say("TODO: bench/record.py is missing; figures printed only")
-        else:
-            common = {
-                "connections": args.connections,
-                "wrk_threads": args.threads,
-                "duration_s": args.duration,
-                "rounds": args.rounds,
-                "employees": len(data["employees"]),
-                "supervisors": len(data["supervisors"]),
-                "mix": mix,
-                "gateway": "nginx for both (deploy/gateway/kinerja.conf.template)",
-                "target_ratio": TARGET_RATIO,
-                "target_p95_ms": TARGET_P95_MS,
-            }
-            k, f = med["kinerja"], med["floor"]
-            record(
-                "api_load.rps",
-                round(k["rps"], 1),
-                "requests/s",
-                floor=round(f["rps"], 1),
-                p50_ms=round(k["p50_ms"], 1),
-                p95_ms=round(k["p95_ms"], 1),
-                p99_ms=round(k["p99_ms"], 1),
-                floor_p50_ms=round(f["p50_ms"], 1),
-                floor_p95_ms=round(f["p95_ms"], 1),
-                floor_p99_ms=round(f["p99_ms"], 1),
-                worker_peak_rss_mib=rss,
-                runs={lbl: [round(r["rps"], 1) for r in rs] for lbl, rs in runs.items()},
-                **common,
-            )
-            record(
-                "api_load.p95",
-                round(k["p95_ms"], 1),
-                "ms",
-                floor=round(f["p95_ms"], 1),
-                ratio=round(f["p95_ms"] / k["p95_ms"], 3) if k["p95_ms"] else None,
-                **common,
-            )
+        from bench.record import record
+
+        common = {
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "duration_s": args.duration,
+            "rounds": args.rounds,
+            "employees": len(data["employees"]),
+            "supervisors": len(data["supervisors"]),
+            "mix": mix,
+            "gateway": "nginx for both (deploy/gateway/kinerja.conf.template)",
+            "target_ratio": TARGET_RATIO,
+            "target_p95_ms": TARGET_P95_MS,
+        }
+        k, f = med["kinerja"], med["floor"]
+        record(
+            "api_load.rps",
+            round(k["rps"], 1),
+            "requests/s",
+            floor=round(f["rps"], 1),
+            p50_ms=round(k["p50_ms"], 1),
+            p95_ms=round(k["p95_ms"], 1),
+            p99_ms=round(k["p99_ms"], 1),
+            floor_p50_ms=round(f["p50_ms"], 1),
+            floor_p95_ms=round(f["p95_ms"], 1),
+            floor_p99_ms=round(f["p99_ms"], 1),
+            worker_peak_rss_mib=rss,
+            runs={lbl: [round(r["rps"], 1) for r in rs] for lbl, rs in runs.items()},
+            **common,
+        )
+        record(
+            "api_load.p95",
+            round(k["p95_ms"], 1),
+            "ms",
+            floor=round(f["p95_ms"], 1),
+            ratio=round(f["p95_ms"] / k["p95_ms"], 3) if k["p95_ms"] else None,
+            **common,
+        )
         failed = False
         return 0
     except BenchError as exc:

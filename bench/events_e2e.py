@@ -48,14 +48,10 @@ import pika  # noqa: E402
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.record import record  # noqa: E402
 from services.common import bus  # noqa: E402
 from services.common.db import drop_database, ensure_database, make_engine, make_session_factory  # noqa: E402
 from services.common.tables import define_platform_tables  # noqa: E402
-
-try:  # written by another helper at the same time (bench/record.py)
-    from bench.record import record  # noqa: E402
-except ImportError:  # pragma: no cover - TODO: drop this fallback once bench/record.py exists
-    record = None
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP_HOST = os.environ.get("BENCH_RABBITMQ_HOST", "127.0.0.1")
@@ -595,14 +591,11 @@ def main(argv=None) -> int:
         shown_floor = "" if fl is None else f"{fl:.0f}"
         shown_ratio = "" if ratio is None else f"{ratio:.3f}"
         print(f"{name:<34} {value:>10.1f} {unit:<12} {shown_floor:>8} {shown_ratio:>6}")
-        if record is not None:
-            record(name, round(value, 3), unit, floor=fl, ratio=ratio, run=started, options=vars(args))
+        record(name, round(value, 3), unit, floor=fl, ratio=ratio, run=started, options=vars(args))
     for r in results:
         if r["inserted_rate"]:
             inserted = f"inserts reached {r['inserted_rate']:.0f}/s"
             print(f"  {r['label']}: {inserted}, {r['events']} events in {r['seconds']:.1f} s")
-    if record is None:
-        print("TODO: bench/record.py not found; figures printed only, nothing appended to var/bench/results.jsonl")
     print(json.dumps({"floor": floor, "kinerja": results, "idle_cpu": idle}, default=str))
     return 0
 

@@ -105,31 +105,18 @@ class Platform:
     def emit_many(self, session: Session, events: list[tuple[str, str, dict]]) -> list[dict]:
         """:meth:`emit` for many ``(type, subject, data)`` at once: the outbox rows in one
         executemany, in the given order (a directory import of thousands of rows)."""
-        from .bus import make_event
-        from .bus.wakeup import outbox_written
+        from .bus import add_many_to_outbox, make_event
 
-        envelopes, rows = [], []
         at, traceparent = self.clock(), get_traceparent()
+        envelopes = []
         for type_, subject, data in events:
             spec = self.event_types.get(type_)
             if spec is not None:
                 data = self._event_schema(spec).dump(data)
-            envelope = make_event(type_, f"/{self.service}", str(subject), data, traceparent=traceparent, time=at)
-            envelopes.append(envelope)
-            rows.append(
-                {
-                    "event_id": envelope["id"],
-                    "type": envelope["type"],
-                    "envelope": envelope,
-                    "created_at": at,
-                    "sent_at": None,
-                    "attempts": 0,
-                    "last_error": None,
-                }
+            envelopes.append(
+                make_event(type_, f"/{self.service}", str(subject), data, traceparent=traceparent, time=at)
             )
-        if rows:
-            session.execute(self.tables.outbox.insert(), rows)
-            outbox_written(session)
+        add_many_to_outbox(session, self.tables, envelopes, at)
         return envelopes
 
     def _event_schema(self, spec):

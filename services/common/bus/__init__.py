@@ -52,7 +52,7 @@ from .envelope import (
     valid_traceparent,
     validate_envelope,
 )
-from .relay import Relay, add_to_outbox
+from .relay import Relay, add_many_to_outbox, add_to_outbox
 from .topology import (
     ATTEMPTS_HEADER,
     CONTENT_TYPE,
@@ -107,6 +107,7 @@ __all__ = [
     "_set_traceparent",
     "_transport_options",
     "_unsent",
+    "add_many_to_outbox",
     "add_to_outbox",
     "declare_topology",
     "encode_envelope",
