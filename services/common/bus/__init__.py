@@ -37,14 +37,10 @@ Transports
 """
 
 from ..rules import topic_matches
-from .consumer import Consumer, _inbox_insert, _inbox_statement, _InfrastructureError, _set_traceparent
+from .consumer import Consumer
 from .envelope import (
-    _MAX_TYPE,
-    _TRACEPARENT,
-    _TYPE,
     InvalidEvent,
     Reject,
-    _require_str,
     encode_envelope,
     format_time,
     make_event,
@@ -87,26 +83,6 @@ __all__ = [
     "Topology",
     "UNROUTED_EXCHANGE",
     "UNROUTED_QUEUE",
-    "_InfrastructureError",
-    "_MAX_ERROR_CHARS",
-    "_MAX_TYPE",
-    "_TRACEPARENT",
-    "_TYPE",
-    "_channel_of",
-    "_close",
-    "_describe",
-    "_dialect",
-    "_discard",
-    "_inbox_insert",
-    "_inbox_statement",
-    "_is_memory",
-    "_is_virtual",
-    "_mark_sent",
-    "_open_connection",
-    "_require_str",
-    "_set_traceparent",
-    "_transport_options",
-    "_unsent",
     "add_many_to_outbox",
     "add_to_outbox",
     "declare_topology",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import socket
@@ -13,12 +12,13 @@ from typing import Callable, Mapping
 
 from kombu import Connection, Producer, Queue
 from kombu import Consumer as KombuConsumer
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import dead_letters
 from ..rules import topic_matches
 from .envelope import InvalidEvent, Reject, validate_envelope
+from .inbox import inbox_insert, inbox_insert_many
 from .topology import (
     _MAX_ERROR_CHARS,
     ATTEMPTS_HEADER,
@@ -53,50 +53,6 @@ def _set_traceparent(value) -> None:
 
 class _InfrastructureError(Exception):
     """The database could not even record the inbox row: the message was requeued."""
-
-
-@functools.lru_cache(maxsize=32)
-def _inbox_statement(inbox):
-    """``INSERT … ON CONFLICT (event_id, consumer) DO NOTHING`` as SQL text, the same on SQLite
-    and PostgreSQL. SQLAlchemy 2.0 cannot cache the compiled form of its dialects'
-    ``on_conflict_do_nothing`` and compiled it again for every consumed event (about a millisecond
-    each); a text statement is compiled once."""
-    cols = ("event_id", "consumer", "type", "processed_at")
-    return text(
-        f"INSERT INTO {inbox.name} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
-        "ON CONFLICT (event_id, consumer) DO NOTHING"
-    ).bindparams(*(bindparam(c, type_=inbox.c[c].type) for c in cols))
-
-
-def _inbox_insert(session: Session, tables, envelope: dict, consumer: str, now: datetime) -> bool:
-    params = {"event_id": envelope["id"], "consumer": consumer, "type": envelope["type"], "processed_at": now}
-    # preserve_rowcount: SQLAlchemy soft-closes the cursor of a plain INSERT, and a closed
-    # psycopg 3 cursor reports rowcount -1 (pysqlite keeps it), so ask for it up front.
-    result = session.execute(_inbox_statement(tables.inbox), params, execution_options={"preserve_rowcount": True})
-    if result.rowcount not in (0, 1):  # pragma: no cover - would make duplicates undetectable
-        raise RuntimeError(f"inbox insert reported rowcount {result.rowcount}")
-    return result.rowcount == 1
-
-
-def _inbox_insert_many(session: Session, tables, envelopes: list[dict], consumer: str, now: datetime) -> set[str]:
-    """Record a batch of events in the inbox with one statement; return the ids that were new."""
-    inbox = tables.inbox
-    rows = [{"event_id": e["id"], "consumer": consumer, "type": e["type"], "processed_at": now} for e in envelopes]
-    statement = _inbox_many_statement(inbox, len(rows))
-    params = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
-    return set(session.scalars(statement, params))
-
-
-@functools.lru_cache(maxsize=256)
-def _inbox_many_statement(inbox, n: int):
-    """``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING event_id`` for ``n`` rows, as
-    SQL text compiled once per size (see :func:`_inbox_statement`)."""
-    cols = ("event_id", "consumer", "type", "processed_at")
-    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in cols) + ")" for i in range(n))
-    return text(
-        f"INSERT INTO {inbox.name} ({', '.join(cols)}) VALUES {values} "
-        "ON CONFLICT (event_id, consumer) DO NOTHING RETURNING event_id"
-    ).bindparams(*(bindparam(f"{c}_{i}", type_=inbox.c[c].type) for i in range(n) for c in cols))
 
 
 class Consumer:
@@ -288,7 +244,7 @@ class Consumer:
         session = self.session_factory()
         try:
             try:
-                fresh = _inbox_insert(session, self.tables, envelope, self.service, self.clock())
+                fresh = inbox_insert(session, self.tables, envelope, self.service, self.clock())
             except Exception as exc:
                 session.rollback()
                 message.requeue()
@@ -354,7 +310,7 @@ class Consumer:
         session = self.session_factory()
         try:
             try:
-                fresh = _inbox_insert_many(session, self.tables, [w[1][2] for w in work], self.service, self.clock())
+                fresh = inbox_insert_many(session, self.tables, [w[1][2] for w in work], self.service, self.clock())
             except Exception as exc:
                 session.rollback()
                 for message, _ in work:
