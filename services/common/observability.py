@@ -17,9 +17,11 @@ from .context import child_traceparent, get_request_id, get_traceparent, set_req
 
 
 class JsonFormatter(logging.Formatter):
+    _second: tuple[int, str] | None = None  # the last whole second formatted, and its text
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "time": self._time(record) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -32,6 +34,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+    def _time(self, record: logging.LogRecord) -> str:
+        """``formatTime(record, "%Y-%m-%dT%H:%M:%S")``, formatted once per second (every access line
+        formatted it again)."""
+        second = int(record.created)
+        last = self._second
+        if last is None or last[0] != second:
+            last = self._second = (second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S"))
+        return last[1]
 
 
 def configure_logging(level: str = "INFO", stream=None) -> None:
@@ -60,6 +71,20 @@ class Metrics:
             registry=self.registry,
         )
         self.service = service
+        self._children: dict[tuple, tuple] = {}  # (method, endpoint, status) → (counter, histogram)
+
+    def observe(self, method: str, endpoint: str, status: str, seconds: float) -> None:
+        """Count a request and its duration: ``labels()`` looked up once per label set (it validates
+        the labels and takes the metric's lock every time), then the children reused."""
+        key = (method, endpoint, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(self.service, method, endpoint, status),
+                self.latency.labels(self.service, method, endpoint),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 def exposition_registry(own: CollectorRegistry) -> CollectorRegistry:
@@ -90,23 +115,27 @@ def install_access_log(app: Flask, service: str, metrics: Metrics | None = None)
     @app.after_request
     def _finish(response: Response):
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        method, status = request.method, response.status_code
         if metrics is not None:
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-            metrics.requests.labels(service, request.method, endpoint, str(response.status_code)).inc()
-            metrics.latency.labels(service, request.method, endpoint).observe(elapsed)
+            metrics.observe(method, endpoint, str(status), elapsed)
         response.headers["X-Request-ID"] = get_request_id() or ""
-        if get_traceparent():
-            response.headers["traceparent"] = get_traceparent()
-        access.info(
-            "request",
-            extra={
+        traceparent = get_traceparent()
+        if traceparent:
+            response.headers["traceparent"] = traceparent
+        if access.isEnabledFor(logging.INFO):
+            # access.info("request", extra=…) without looking up its caller in the stack (the
+            # record's file, line and function are this function's; the JSON line shows none of them)
+            extra = {
                 "service": service,
-                "method": request.method,
+                "method": method,
                 "path": request.path,
-                "status": response.status_code,
+                "status": status,
                 "duration_ms": round(elapsed * 1000, 2),
-            },
-        )
+            }
+            access.handle(
+                access.makeRecord(access.name, logging.INFO, __file__, 0, "request", (), None, "_finish", extra)
+            )
         return response
 
 
