@@ -56,12 +56,14 @@ BENCH_RUN = run() { echo; echo "== $$*"; "$$@" || { rc=$$?; echo "make bench: $$
 
 bench: $(STAMP)
 	@$(BENCH_RUN); \
-	if [ -f bench/events_e2e.py ]; then run $(BIN)/python bench/events_e2e.py; fi; \
+	run $(BIN)/python bench/events_e2e.py; \
 	run $(BIN)/python bench/relay_throughput.py --events 2000; \
 	run $(BIN)/python bench/surveys_bench.py --ingest 2000 --responses 100000 --repeat 3; \
 	run $(BIN)/python bench/reviews_calibration.py --employees 2000 --units 30 --runs 3; \
+	run $(BIN)/python bench/reviews_open.py --employees 10000 --runs 2; \
 	run $(BIN)/python bench/notifications_bench.py --count 5000; \
 	run $(BIN)/python bench/api_plans.py --iterations 200; \
+	run $(BIN)/python bench/api_cpu.py; \
 	run $(BIN)/python bench/api_load.py; \
 	run $(BIN)/python bench/demo_time.py --runs 1; \
 	run $(BIN)/python bench/cycle_bench.py --sizes 1000; \

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api_load import DEFAULT_MIX, KINDS, P, R  # noqa: E402  (the same mix and paths as the load test)
 from bench.api_load import parse_mix as _parse_mix  # noqa: E402
+from bench.record import record  # noqa: E402
 
 AGENCY_SEED = 2026
 
@@ -399,6 +400,18 @@ def main(argv=None) -> int:
         say(f"{'weighted by mix':<18} {'':>6} {wk:>10.2f} {wf:>9.2f} {wf / wk:>6.2f}")
         say(f"(CPU ms per request: the median over {args.rounds} rounds; ratio floor/Kinerja; load {load()})")
         say("rounds, Kinerja ms: " + json.dumps({k: [round(x, 2) for x in v] for k, v in cpu["kinerja"].items()}))
+        record(
+            "api_cpu.mix",
+            round(wk, 3),
+            "CPU ms/request",
+            floor=round(wf, 3),
+            ratio=round(wf / wk, 3),
+            ratio_is="floor / Kinerja (1.0 = as cheap as the floor)",
+            per_kind={k: {"kinerja": round(med["kinerja"][k], 3), "floor": round(med["floor"][k], 3)} for k in KINDS},
+            mix=mix,
+            rounds=args.rounds,
+            iterations=args.iterations,
+        )
         if args.profile:
             import cProfile
             import pstats
