@@ -4,10 +4,10 @@ floor of one ``INSERT … SELECT`` of the same rows.
 
 On a fresh PostgreSQL database (``kinerja_bench_open_<hex>``, migrated with the reviews
 migrations) it bulk-inserts an agency of ``--employees`` people (units of 50 under one head, each
-head under the agency's head) with one approved SKP each (``PlanRef``) and a cycle in planning,
+head under the agency's head) with one approved SKP each (``PlanRef``) and analyses the tables,
 then, ``--runs`` times, in a fresh child process each (so its peak RSS is the handler's own):
 
-  kinerja  ``rm_stage_changed`` to monitoring, period 1, committed: one evaluation per plan with
+  kinerja  the cycle opened, then ``rm_stage_changed`` to monitoring, period 1, committed: one evaluation per plan with
            its employee, penilai and atasan, and one ``reviews.evaluation.opened`` outbox row each
   floor    ``INSERT INTO evaluations … SELECT … FROM plan_refs JOIN people …`` of the same columns
            as SQL text (no events), committed
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import time
@@ -132,6 +131,10 @@ def seed(url: str, employees: int) -> None:
     with engine.begin() as c:
         c.execute(insert(Person), people)
         c.execute(insert(PlanRef), plans)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        # the statistics a working database has (autovacuum keeps them): on a table just filled,
+        # PostgreSQL's planner takes it for empty and joins the plans by the wrong index
+        c.execute(text("ANALYZE"))
     engine.dispose()
     if len({p["nip"] for p in people}) != employees:
         raise Broken("seeding made duplicate NIPs")
@@ -158,6 +161,13 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _hwm_mb() -> float:
+    """The process's peak RSS since it started (``VmHWM``; ``ru_maxrss`` would carry the parent's
+    peak across the spawn's exec)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+
 def run_child(url: str, kind: str, out) -> None:
     app = create_app(Config.from_env("reviews", env={"REVIEWS_DATABASE_URL": url}), migrate=False)
     factory = app.extensions["kinerja"].session_factory
@@ -173,7 +183,7 @@ def run_child(url: str, kind: str, out) -> None:
             s.execute(floor_statement())
         s.commit()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _hwm_mb()
     app.extensions["kinerja"].engine.dispose()
     out.send({"wall": wall, "cpu": cpu, "rss_before": rss_before, "rss_peak": peak})
 

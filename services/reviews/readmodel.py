@@ -12,7 +12,9 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import exists, insert, select
+from sqlalchemy import literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from services.common.auth import require_roles
@@ -258,89 +260,84 @@ def period_name(c: CycleRef, seq: int) -> str:
 
 
 _OPEN_CHUNK = 2000
-"""Evaluations opened per statement: a stage change of a 100,000-person agency inserts them, and
-their events, 2,000 at a time instead of one flush and one outbox insert each, and holds no more."""
+"""Evaluations opened per statement: a stage change of a 100,000-person agency opens them, and
+writes their events, 2,000 at a time instead of one flush and one outbox insert each."""
 
 
 def open_evaluations(s: Session, c: CycleRef, seq: int, only_plan: int | None = None) -> int:
     """One evaluation per approved SKP for the period (idempotent), snapshotting the parties.
 
-    The SKP's employee, penilai (the employee's superior) and atasan (the penilai's superior) are
-    joined in the database, a chunk of plans at a time, and each chunk's evaluations and
-    ``reviews.evaluation.opened`` events are written with one statement each. Loading every
-    ``Person`` of the agency for each stage change took the reviews worker from 138 to 249 MB at
-    100,000 people, and one flush per evaluation made a stage change two round trips per person."""
+    The evaluations are made in the database: ``INSERT … SELECT`` from the plans joined with the
+    SKP's employee, penilai (the employee's superior) and atasan (the penilai's superior), a range
+    of plan ids at a time, skipping any the unique index already holds (``ON CONFLICT DO NOTHING``:
+    a ``NOT EXISTS`` on an evaluations table the planner took for empty rescanned it for every
+    plan), ``RETURNING`` what the chunk's ``reviews.evaluation.opened`` events name, which are then
+    written with one executemany. Loading every ``Person`` of the agency for each
+    stage change took the reviews worker from 138 to 249 MB at 100,000 people, and one flush per
+    evaluation made a stage change two round trips per person (bench/reviews_open.py)."""
     emp, pen, ata = aliased(Person), aliased(Person), aliased(Person)
-    party = [emp.nip, emp.name, emp.position, emp.grade, emp.unit_code, emp.unit_name]
-    party += [pen.nip, pen.name, pen.position, pen.grade, pen.unit_name, ata.nip, ata.name]
     emp_on, pen_on, ata_on = emp.nip == PlanRef.employee_nip, pen.nip == emp.superior_nip, ata.nip == pen.superior_nip
     if only_plan is None:  # the agency's people (a late-approved plan looks its three people up by NIP alone)
         emp_on, pen_on, ata_on = (
             on & (p.agency_code == c.agency_code) for on, p in ((emp_on, emp), (pen_on, pen), (ata_on, ata))
         )
-    done = exists().where(Evaluation.plan_id == PlanRef.id, Evaluation.cycle_id == c.id, Evaluation.period_seq == seq)
-    stmt = (
-        select(PlanRef.id, PlanRef.revision, PlanRef.is_head_of_unit, *party)
+    kind, name, at = ("annual" if seq == ANNUAL else "periodic"), period_name(c, seq), now()
+    table = Evaluation.__table__
+    values = {
+        "cycle_id": literal(c.id),
+        "agency_code": literal(c.agency_code),
+        "kind": literal(kind),
+        "period_seq": literal(seq),
+        "period_name": literal(name),
+        "plan_id": PlanRef.id,
+        "plan_revision": PlanRef.revision,
+        "is_head_of_unit": PlanRef.is_head_of_unit,
+        "employee_nip": emp.nip,
+        "employee_name": emp.name,
+        "position": emp.position,
+        "grade": emp.grade,
+        "unit_code": emp.unit_code,
+        "unit_name": emp.unit_name,
+        "penilai_nip": pen.nip,
+        "penilai_name": pen.name,
+        "penilai_position": pen.position,
+        "penilai_grade": pen.grade,
+        "penilai_unit_name": pen.unit_name,
+        "atasan_nip": ata.nip,
+        "atasan_name": ata.name,
+        "status": literal("open"),
+        "version": literal(1),  # the mapper's version counter starts at 1
+        "created_at": literal(at, table.c.created_at.type),
+        "updated_at": literal(at, table.c.updated_at.type),
+    }
+    plans = (
+        select(*values.values())
         .join(emp, emp_on)
         .outerjoin(pen, pen_on)
         .outerjoin(ata, ata_on)
-        .where(PlanRef.cycle_id == c.id, emp.active.is_(True), ~done)
-        .order_by(PlanRef.id)
-        .limit(_OPEN_CHUNK)
+        .where(PlanRef.cycle_id == c.id, emp.active.is_(True))
     )
+    ids = select(PlanRef.id).where(PlanRef.cycle_id == c.id).order_by(PlanRef.id)
     if only_plan is not None:
-        stmt = stmt.where(PlanRef.id == only_plan)
-    kind, name, at = ("annual" if seq == ANNUAL else "periodic"), period_name(c, seq), now()
-    opened, after = 0, None
-    while rows := s.execute(stmt if after is None else stmt.where(PlanRef.id > after)).all():
-        values = [
-            {
-                "cycle_id": c.id,
-                "agency_code": c.agency_code,
-                "kind": kind,
-                "period_seq": seq,
-                "period_name": name,
-                "plan_id": r[0],
-                "plan_revision": r[1],
-                "is_head_of_unit": r[2],
-                **dict(zip(_PARTY_COLUMNS, r[3:])),
-                "status": "open",
-                "self_assessment": {},
-                "iki_feedback": {},
-                "value_feedback": {},
-                "created_at": at,
-                "updated_at": at,
-            }
-            for r in rows
-        ]
-        ids = s.scalars(insert(Evaluation).returning(Evaluation.id, sort_by_parameter_order=True), values).all()
-        platform().emit_many(
-            s,
-            [
-                ("reviews.evaluation.opened", str(i), ev_ref(SimpleNamespace(id=i, predikat=None, **v)))
-                for i, v in zip(ids, values)
-            ],
-        )
-        opened += len(rows)
-        after = rows[-1][0]
+        plans, ids = plans.where(PlanRef.id == only_plan), ids.where(PlanRef.id == only_plan)
+    ids = s.scalars(ids).all()
+    named = (table.c.id, table.c.employee_nip, table.c.penilai_nip, table.c.atasan_nip, table.c.unit_code)
+    dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    opened = 0
+    for i in range(0, len(ids), _OPEN_CHUNK):
+        chunk = plans.where(PlanRef.id.between(ids[i], ids[min(i + _OPEN_CHUNK, len(ids)) - 1]))
+        # an evaluation already there (a stage change delivered twice) is kept: the unique index decides
+        stmt = dialect_insert(table).from_select(list(values), chunk, include_defaults=True)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["plan_id", "kind", "period_seq"]).returning(*named)
+        events = []
+        for ev_id, employee, penilai, atasan, unit in sorted(s.execute(stmt).all()):  # in the order they were made
+            ref = {"id": ev_id, "cycle_id": c.id, "agency_code": c.agency_code, "kind": kind, "period_seq": seq}
+            ref |= {"period_name": name, "employee_nip": employee, "penilai_nip": penilai, "atasan_nip": atasan}
+            ref |= {"unit_code": unit, "status": "open", "predikat": None}
+            events.append(("reviews.evaluation.opened", str(ev_id), ev_ref(SimpleNamespace(**ref))))
+        platform().emit_many(s, events)
+        opened += len(events)
     return opened
-
-
-_PARTY_COLUMNS = (
-    "employee_nip",
-    "employee_name",
-    "position",
-    "grade",
-    "unit_code",
-    "unit_name",
-    "penilai_nip",
-    "penilai_name",
-    "penilai_position",
-    "penilai_grade",
-    "penilai_unit_name",
-    "atasan_nip",
-    "atasan_name",
-)
 
 
 def plans_base_url() -> str:
