@@ -238,13 +238,21 @@ class ReminderBatch(Base):
     hr_after_hours: Mapped[int] = mapped_column(Integer, default=48)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the batch's counts, kept as its items change (a call answers them without counting the items)
+    item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_superior: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_hr: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ReminderItem(Base):
     __tablename__ = "reminder_items"
-    __table_args__ = (UniqueConstraint("batch_id", "recipient_nip", name="uq_reminder_item"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "recipient_nip", name="uq_reminder_item"),
+        Index("ix_reminder_items_batch_page", "batch_id", "id"),  # a batch read page by page
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("reminder_batches.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("reminder_batches.id"))
     recipient_nip: Mapped[str] = mapped_column(String(18))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     event_id: Mapped[str] = mapped_column(String(36))

@@ -3,34 +3,56 @@
 to their superior from the deadline, then to the agency's HR contacts ``hr_after_hours`` later —
 each level once per person (by HTTP or ``*.reminder.escalation_requested``). Whoever stands in for
 the superior that day (Plt/Plh) is escalated to as well, and a reminder to rate or to sign reaches
-whoever stands in for its recipient."""
+whoever stands in for its recipient.
+
+This module takes the requests; :mod:`.escalation` escalates, :mod:`.reminder_batches` answers a
+batch's state. A flow sends a province's batch (100,000 people) 200 at a time: a call's cost depends
+on its own people only — the items written with ``INSERT … ON CONFLICT DO NOTHING`` (the unique
+(batch, NIP) index tells who had one), the batch's counts kept on the batch row."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, current_principal
 from services.common.bus import Reject
+from services.common.db import is_postgres
 from services.common.errors import Problem
-from services.common.http import UtcDateTime
 from services.common.i18n import LANGUAGES
 from services.common.usecase import not_found, now, record, validation
 
 from . import domain
+from . import reminder_batches as rb
+from .escalation import ESCALATION_EVENT, escalate
 from .models import ReminderBatch, ReminderItem
 from .recording import Recorder
+from .reminder_batches import (
+    ReminderBatchOut,
+    ReminderBatchPage,
+    ReminderPageQuery,
+    batch_out,
+    batch_page,
+    deadline_iso,
+    find_batch,
+    item_out,
+    items_of,
+)
 from .render import RenderError, render
 from .schemas import NIP, AgencyQuery
-from .shared import DEFAULT_TZ, PREFIX, agency_of, synthetic_event_id, t, uow, utc, zone
+from .shared import DEFAULT_TZ, PREFIX, agency_of, synthetic_event_id, t, uow, zone
 
 REMINDER_EVENT = "notifications.reminder"
-ESCALATION_EVENT = "notifications.escalation"
+__all__ = ["ESCALATION_EVENT", "REMINDER_EVENT", "blp", "escalate", "request_reminders"]
+_ITEMS = ReminderItem.__table__
+_NEXT_ITEM_IDS = text("SELECT nextval(pg_get_serial_sequence('reminder_items', 'id')) FROM generate_series(1, :n)")
 
 blp = Blueprint("reminders", __name__, url_prefix=PREFIX, description="HR and flows: reminders and their escalation")
 
@@ -61,9 +83,6 @@ class ReminderIn(Schema):
 
 
 ESCALATE_MAX = 5000  # recipients per call; a longer list goes in parts (``partial``)
-FLUSH_EVERY = 500
-"""Reminders or escalations rendered before the recorder writes them: a request holds that many
-rendered messages, not one per person of the batch (5,000 held 30 MB until the end of the call)."""
 
 
 class EscalateIn(Schema):
@@ -85,42 +104,6 @@ class EscalateIn(Schema):
     )
 
 
-class ReminderItemOut(Schema):
-    recipient_nip = fields.String()
-    escalation_level = fields.Integer()
-    escalations = fields.List(fields.Dict())
-    done_at = UtcDateTime(allow_none=True)
-
-
-class ReminderCountsOut(Schema):
-    items = fields.Integer(metadata={"description": "people in the batch"})
-    done = fields.Integer(metadata={"description": "of them marked done"})
-    escalations = fields.Dict(
-        keys=fields.String(), values=fields.Integer(), metadata={"description": "escalations made, by target"}
-    )
-
-
-class ReminderBatchOut(Schema):
-    batch_key = fields.String()
-    agency_code = fields.String()
-    template = fields.String()
-    deadline = UtcDateTime(allow_none=True)
-    escalate_to = fields.String()
-    hr_after_hours = fields.Integer()
-    items = fields.List(
-        fields.Nested(ReminderItemOut),
-        metadata={
-            "description": "the batch's items: all of them (GET); those the request named (POST /reminders); "
-            "those it escalated, named or marked done (escalate)"
-        },
-    )
-    counts = fields.Nested(ReminderCountsOut)
-    created = fields.List(fields.String())
-    already = fields.List(fields.String())
-    unknown = fields.List(fields.String())
-    escalated = fields.Integer()
-
-
 # ------------------------------------------------------------------ consumers
 
 
@@ -137,7 +120,7 @@ def reminder_requested(s: Session, envelope: dict) -> dict:
 def escalation_requested(s: Session, envelope: dict) -> dict:
     """``*.reminder.escalation_requested``: escalate a known batch's overdue recipients."""
     data = envelope.get("data") or {}
-    batch = _batch(s, data.get("agency_code") or "", data.get("batch_key") or "")
+    batch = find_batch(s, data.get("agency_code") or "", data.get("batch_key") or "")
     if batch is None:
         raise Reject("escalation requested for an unknown reminder batch")
     escalate(s, None, batch, {k: data[k] for k in ("recipients", "to") if k in data})
@@ -145,17 +128,6 @@ def escalation_requested(s: Session, envelope: dict) -> dict:
 
 
 # ------------------------------------------------------------------ use cases
-
-
-def _deadline_iso(batch: ReminderBatch) -> str | None:
-    d = utc(batch.deadline)
-    return d.isoformat().replace("+00:00", "Z") if d else None
-
-
-def _batch(s: Session, agency: str, batch_key: str) -> ReminderBatch | None:
-    return s.scalar(
-        select(ReminderBatch).where(ReminderBatch.agency_code == agency, ReminderBatch.batch_key == batch_key)
-    )
 
 
 def _checked_request(data: dict) -> tuple[str, str, str, datetime | None]:
@@ -193,7 +165,7 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
     template, escalate_to, batch_key, deadline = _checked_request(data)
     recipients = [r if isinstance(r, dict) else {"nip": r} for r in data.get("recipients") or []]
     at = now()
-    batch = _batch(s, agency, batch_key)
+    batch = find_batch(s, agency, batch_key)
     if batch is None:
         batch = ReminderBatch(
             agency_code=agency,
@@ -211,63 +183,96 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         after = {
             "batch_key": batch_key,
             "template": template,
-            "deadline": _deadline_iso(batch),
+            "deadline": deadline_iso(batch),
             "escalate_to": escalate_to,
         }
         record(s, p, "reminder_batch.created", "reminder_batch", batch.id, agency=agency, after=after)
     elif batch.template != template:
         raise Problem(409, "reminder.batch_conflict", batch_key=batch_key, template=batch.template)
     _check_renders(batch, recipients)
-    # which of the request's people have an item already: their NIPs only, never the whole batch (a
-    # flow sends a province's batch 200 people a call; reading every item made it quadratic)
-    asked = sorted({r["nip"] for r in recipients if isinstance(r.get("nip"), str)})
-    existing: set[str] = set()
-    for k in range(0, len(asked), 1000):
-        query = select(ReminderItem.recipient_nip).where(
-            ReminderItem.batch_id == batch.id, ReminderItem.recipient_nip.in_(asked[k : k + 1000])
-        )
-        existing.update(s.scalars(query))
     rec = Recorder(s, "", REMINDER_EVENT, agency, at)
     rec.preload([r.get("nip") for r in recipients if isinstance(r.get("nip"), str)])
+    params_of: dict[str, dict] = {}  # the people to remind unless they have an item: NIP → params
+    outsiders = set()  # not (or no longer) of the agency: unknown, unless they have an item already
+    for r in recipients:
+        nip = r.get("nip")
+        if isinstance(nip, str) and nip not in params_of and nip not in outsiders:
+            person = rec.person(nip)
+            if person is None or person.agency_code != agency or not person.active:
+                outsiders.add(nip)
+            else:
+                params_of[nip] = dict(r.get("params") or {})
+    # one INSERT … ON CONFLICT DO NOTHING writes the new items and says which they are: the unique
+    # (batch, NIP) index answers for the others, never a scan of the batch (a province's batch has
+    # 100,000 items, and a lookup the planner served by scanning them grew with every call)
+    new_ids = _insert_items(s, batch, params_of, at)
+    known = {row[1]: row for row in items_of(s, batch, [n for n in params_of if n not in new_ids] + sorted(outsiders))}
     created, already, unknown = [], [], []
+    told: set[str] = set()
     for r in recipients:
         nip = r.get("nip")
         if not isinstance(nip, str):
             unknown.append(str(nip))
-            continue
-        if nip in existing:
+        elif nip in new_ids and nip not in told:
+            told.add(nip)
+            created.append(nip)
+        elif nip in known or nip in told:
             already.append(nip)
-            continue
-        person = rec.person(nip)
-        if person is None or person.agency_code != agency or not person.active:
+        else:
             unknown.append(nip)
-            continue
-        item = ReminderItem(
-            batch_id=batch.id,
-            recipient_nip=nip,
-            params=dict(r.get("params") or {}),
-            event_id=synthetic_event_id("reminder", batch.id, nip),
-            escalation_level=0,
-            escalations=[],
-            created_at=at,
-        )
-        s.add(item)
-        existing.add(nip)
-        created.append(nip)
-        rec.begin(item.event_id)
-        params = {**batch.params, **item.params, "batch_key": batch.batch_key}
-        rec.record(rec.person_target(nip, "employee"), batch.template, params, {"deadline": _deadline_iso(batch)})
+    deadline = {"deadline": deadline_iso(batch)}
+    for n, nip in enumerate(created, 1):
+        rec.begin(synthetic_event_id("reminder", batch.id, nip))
+        params = {**batch.params, **params_of[nip], "batch_key": batch.batch_key}
+        rec.record(rec.person_target(nip, "employee"), batch.template, params, deadline)
         if batch.template in domain.ACTING_REMINDERS:  # what a Plt/Plh does in the recipient's place
             for stand_in in rec.acting_targets(nip, "acting"):
-                rec.record(stand_in, batch.template, params, {"deadline": _deadline_iso(batch)})
-        if len(created) % FLUSH_EVERY == 0:
+                rec.record(stand_in, batch.template, params, deadline)
+        if n % rb.FLUSH_EVERY == 0:
             rec.flush()
     rec.flush()
-    s.flush()
     # the request's people, not the whole batch: the flow sends a province's batch 200 at a time,
     # and listing 100,000 items in each answer made the batch cost the square of its size
-    named = batch_summary(s, batch, nips=[*created, *already])
-    return {**named, "created": created, "already": already, "unknown": unknown}
+    items = [(new_ids[nip], item_out(nip, 0, [], None)) for nip in created]
+    items += [(row[0], item_out(row[1], *row[3:])) for row in known.values()]
+    items.sort(key=lambda pair: pair[0])
+    counts = rb.bump(s, batch, items=len(created))
+    return {
+        **batch_out(batch, counts, [item for _, item in items]),
+        "created": created,
+        "already": already,
+        "unknown": unknown,
+    }
+
+
+def _insert_items(s: Session, batch: ReminderBatch, params_of: dict[str, dict], at: datetime) -> dict[str, int]:
+    """Insert the items of ``params_of``'s people who have none in the batch; their ids by NIP."""
+    if not params_of:
+        return {}
+    rows = [
+        {
+            "batch_id": batch.id,
+            "recipient_nip": nip,
+            "params": params,
+            "event_id": synthetic_event_id("reminder", batch.id, nip),
+            "escalation_level": 0,
+            "escalations": [],
+            "done_at": None,
+            "created_at": at,
+        }
+        for nip, params in params_of.items()
+    ]
+    if not is_postgres(s):
+        stmt = sqlite_insert(_ITEMS).on_conflict_do_nothing(index_elements=["batch_id", "recipient_nip"])
+        return dict(s.execute(stmt.returning(_ITEMS.c.recipient_nip, _ITEMS.c.id), rows).tuples().all())
+    # PostgreSQL: the ids from the sequence, a plain executemany, then which of those ids were
+    # written (an INSERT … RETURNING of many rows is one statement parsed anew each call: 2-4× slower)
+    ids = s.scalars(_NEXT_ITEM_IDS, {"n": len(rows)}).all()
+    for row, id_ in zip(rows, ids):
+        row["id"] = id_
+    s.execute(pg_insert(_ITEMS).on_conflict_do_nothing(index_elements=["batch_id", "recipient_nip"]), rows)
+    written = select(_ITEMS.c.recipient_nip, _ITEMS.c.id).where(_ITEMS.c.id.in_(ids))
+    return dict(s.execute(written).tuples().all())
 
 
 def _check_renders(batch: ReminderBatch, recipients: list[dict]) -> None:
@@ -279,7 +284,7 @@ def _check_renders(batch: ReminderBatch, recipients: list[dict]) -> None:
         "data": {**batch.params, **(sample or {}), "batch_key": batch.batch_key},
         "event": {},
         "link": "",
-        "deadline": _deadline_iso(batch),
+        "deadline": deadline_iso(batch),
         "timezone": DEFAULT_TZ,
     }
     for lang in LANGUAGES:
@@ -289,162 +294,11 @@ def _check_renders(batch: ReminderBatch, recipients: list[dict]) -> None:
             raise validation([("params", "reminder.params", {"reason": exc.reason})])
 
 
-_SUMMARY_COLUMNS = (
-    ReminderItem.id,
-    ReminderItem.recipient_nip,
-    ReminderItem.escalation_level,
-    ReminderItem.escalations,
-    ReminderItem.done_at,
-)
-
-
-def batch_summary(s: Session, batch: ReminderBatch, nips: list[str] | None = None) -> dict:
-    """The batch, its counts, and each item's state: every item, or those of ``nips`` (the columns
-    it lists, not ORM objects: a batch has as many items as the agency has people)."""
-    query = select(*_SUMMARY_COLUMNS).where(ReminderItem.batch_id == batch.id).order_by(ReminderItem.id)
-    if nips is None:
-        items = list(s.execute(query))
-    else:
-        wanted, items = sorted(set(nips)), []
-        for k in range(0, len(wanted), 1000):
-            items.extend(s.execute(query.where(ReminderItem.recipient_nip.in_(wanted[k : k + 1000]))))
-        items.sort(key=lambda i: i.id)
-    return {
-        "batch_key": batch.batch_key,
-        "agency_code": batch.agency_code,
-        "template": batch.template,
-        "deadline": utc(batch.deadline),
-        "escalate_to": batch.escalate_to,
-        "hr_after_hours": batch.hr_after_hours,
-        "counts": _counts(s, batch),
-        "items": [
-            {
-                "recipient_nip": i.recipient_nip,
-                "escalation_level": i.escalation_level,
-                "escalations": i.escalations or [],
-                "done_at": utc(i.done_at),
-            }
-            for i in items
-        ],
-    }
-
-
-def _counts(s: Session, batch: ReminderBatch) -> dict:
-    """People in the batch, those done, and the escalations made by target (an item at level n was
-    escalated to each level up to n), in one grouped query."""
-    rows = s.execute(
-        select(ReminderItem.escalation_level, ReminderItem.done_at.is_not(None), func.count())
-        .where(ReminderItem.batch_id == batch.id)
-        .group_by(ReminderItem.escalation_level, ReminderItem.done_at.is_not(None))
-    ).all()
-    escalations = {to: 0 for to in domain.ESCALATION_TARGETS[1:]}
-    for level, _done, n in rows:
-        for k in range(1, (level or 0) + 1):
-            escalations[domain.ESCALATION_TARGETS[k]] += n
-    return {
-        "items": sum(n for *_, n in rows),
-        "done": sum(n for _, done, n in rows if done),
-        "escalations": escalations,
-    }
-
-
 def get_batch(s: Session, p: Principal, batch_key: str, agency: str | None = None) -> ReminderBatch:
-    batch = _batch(s, agency_of(p, agency), batch_key)
+    batch = find_batch(s, agency_of(p, agency), batch_key)
     if batch is None:
         raise not_found("reminder batch", batch_key)
     return batch
-
-
-def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) -> dict:
-    """Escalate the items still open: to the recipient's superior from the deadline, then to HR
-    ``hr_after_hours`` later (or at once up to ``to``), each level once per item — a repeated call
-    adds nothing. ``recipients`` lists who is still overdue; the others are marked done."""
-    at = now()
-    items, finished = _open_items(s, batch, data.get("recipients"), at, mark_done=not data.get("partial"))
-    forced = data.get("to")
-    if forced is not None and forced not in domain.ESCALATION_TARGETS:
-        raise validation([("to", "reminder.escalate_to")])
-    target_level = domain.escalation_level(
-        at, utc(batch.deadline), hr_after=timedelta(hours=batch.hr_after_hours), target=batch.escalate_to
-    )
-    if forced:
-        cap = domain.ESCALATION_TARGETS.index(batch.escalate_to)
-        target_level = max(target_level, min(domain.ESCALATION_TARGETS.index(forced), cap))
-    # one recorder for the batch: people and preferences loaded once (two queries), not per item;
-    # each escalation keeps its own event id, and the item's level makes a repeat add nothing
-    rec = Recorder(s, "", ESCALATION_EVENT, batch.agency_code, at)
-    rec.preload([i.recipient_nip for i in items])
-    rec.preload([o.superior_nip for o in (rec.people.get(i.recipient_nip) for i in items) if o and o.superior_nip])
-    escalated = 0
-    for item in items:
-        for level in range(item.escalation_level + 1, target_level + 1):
-            _escalate_item(rec, batch, item, level, at)
-            escalated += 1
-            if escalated % FLUSH_EVERY == 0:
-                rec.flush()
-    rec.flush()
-    s.flush()
-    if escalated:
-        after = {"level": target_level, "escalations": escalated}
-        record(s, p, "reminder_batch.escalated", "reminder_batch", batch.id, agency=batch.agency_code, after=after)
-    # the people this call concerned (escalated, named, or marked done), not the whole batch
-    concerned = batch_summary(s, batch, nips=[*(i.recipient_nip for i in items), *finished])
-    return {**concerned, "escalated": escalated}
-
-
-def _open_items(
-    s: Session, batch: ReminderBatch, pending: list | None, at: datetime, mark_done: bool = True
-) -> tuple[list[ReminderItem], list[str]]:
-    """The batch's items not done; with ``pending`` (who is still overdue) only theirs, and the others
-    are marked done — unless ``pending`` is only a part of the list (``mark_done`` False). Also who
-    was marked done."""
-    items = list(
-        s.scalars(
-            select(ReminderItem)
-            .where(ReminderItem.batch_id == batch.id, ReminderItem.done_at.is_(None))
-            .order_by(ReminderItem.id)
-        )
-    )
-    if pending is None:
-        return items, []
-    still, finished = set(pending), []
-    for item in items:
-        if mark_done and item.recipient_nip not in still:
-            item.done_at = at
-            finished.append(item.recipient_nip)
-    return [i for i in items if i.recipient_nip in still], finished
-
-
-def _escalate_item(rec: Recorder, batch: ReminderBatch, item: ReminderItem, level: int, at: datetime) -> None:
-    """Tell the superior or HR (``level``) that ``item``'s recipient is overdue, and note it on the item."""
-    to = domain.ESCALATION_TARGETS[level]
-    rec.begin(synthetic_event_id("escalation", batch.id, item.recipient_nip, level))
-    overdue = rec.person(item.recipient_nip)
-    superior = rec.person(overdue.superior_nip) if overdue and overdue.superior_nip else None
-    if to == "superior":
-        # the superior and whoever stands in for them today (never the overdue person themselves)
-        targets = rec.official_targets(superior.nip, "superior", exclude=(item.recipient_nip,)) if superior else []
-    else:
-        targets = rec.hr_targets()
-    data = {**batch.params, **(item.params or {}), "batch_key": batch.batch_key, "employee_nip": item.recipient_nip}
-    extra = {
-        "overdue": {"name": overdue.name if overdue else item.recipient_nip, "nip": item.recipient_nip},
-        "superior": {"name": superior.name, "nip": superior.nip} if superior else None,
-        "deadline": _deadline_iso(batch),
-    }
-    for target in targets:
-        extra["task_text"] = data.get("task") or t(f"task.{batch.template}", rec.language(target))
-        rec.record(target, f"escalation.{to}", data, dict(extra))
-    item.escalations = [
-        *(item.escalations or []),
-        {
-            "level": level,
-            "to": to,
-            "recipients": [t_.key for t_ in targets],
-            "at": at.isoformat().replace("+00:00", "Z"),
-        },
-    ]
-    item.escalation_level = level
 
 
 # ------------------------------------------------------------------ views
@@ -476,9 +330,12 @@ class Escalate(MethodView):
 
 @blp.route("/reminders/<batch_key>")
 class ReminderBatchView(MethodView):
-    @blp.arguments(AgencyQuery, location="query")
-    @blp.response(200, ReminderBatchOut)
+    @blp.arguments(ReminderPageQuery, location="query")
+    @blp.response(200, ReminderBatchPage)
     def get(self, args, batch_key):
+        """The batch, its counts (the whole batch), and one page of its people, oldest first
+        (``limit`` at most 200; ``next_cursor`` for the next page)."""
         p = current_principal()
         with uow() as s:
-            return batch_summary(s, get_batch(s, p, batch_key, args.get("agency_code")))
+            batch = get_batch(s, p, batch_key, args.get("agency_code"))
+            return batch_page(s, batch, args.get("cursor"), args["limit"])

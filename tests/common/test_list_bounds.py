@@ -53,7 +53,6 @@ STRUCTURAL = {  # objects holding lists bounded by what they describe
     "/notifications/api/v1/agency-settings": "one agency's channels",
     "/notifications/api/v1/hr-contacts": "the agency's HR contacts",
     "/notifications/api/v1/rules": "the agency's rules and templates",
-    "/notifications/api/v1/reminders/{batch_key}": "the people of one reminder batch",
     "/notifications/api/v1/deliveries/{delivery_id}": "the attempts of one delivery (bounded retries)",
     "/notifications/api/v1/webhooks/{subscription_id}": "the event types of one subscription",
 }

@@ -128,8 +128,17 @@ class Stack:
         return self.all(f"{R}/evaluations", cycle_id=self.cycle_id, period_seq=period_seq)
 
     def batch(self, key: str) -> dict | None:
-        resp = self.http.get(f"{N}/reminders/{key}", headers=self.hr)
-        return resp.json() if resp.status_code == 200 else None
+        """The reminder batch with every item (its GET answers one page at a time)."""
+        resp = self.http.get(f"{N}/reminders/{key}", headers=self.hr, params={"limit": 200})
+        if resp.status_code != 200:
+            return None
+        batch = resp.json()
+        cursor = batch.pop("next_cursor")
+        while cursor:
+            page = self.call("GET", f"{N}/reminders/{key}", self.hr, params={"limit": 200, "cursor": cursor}).json()
+            batch["items"] += page["items"]
+            cursor = page["next_cursor"]
+        return batch
 
     def inbox(self, nip: str) -> list[dict]:
         return self.all(f"{N}/inbox", self.person(nip))

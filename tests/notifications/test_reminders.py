@@ -167,9 +167,9 @@ def test_a_batch_written_in_parts_reminds_and_escalates_everyone_once(notif, org
     """A large batch is written every ``FLUSH_EVERY`` people (a request holds that many rendered
     messages, not the whole batch): every recipient is still reminded once, every escalation made
     once, and the answer lists each of them."""
-    import services.notifications.reminders as reminders
+    import services.notifications.reminder_batches as reminder_batches
 
-    monkeypatch.setattr(reminders, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(reminder_batches, "FLUSH_EVERY", 2)
     notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
     out = notif.post("/reminders", org.hr, _batch(recipients=[{"nip": n} for n in STAFF_A])).get_json()
     assert out["created"] == list(STAFF_A)
@@ -183,3 +183,27 @@ def test_a_batch_written_in_parts_reminds_and_escalates_everyone_once(notif, org
     }
     assert len(_titles(notif, KASI_A, "escalation.")) == len(STAFF_A)
     assert len([n for n in notif.rows(Notification) if n.template == "escalation.hr"]) == len(STAFF_A)
+
+
+def test_a_batch_is_read_page_by_page_each_page_with_the_whole_batchs_counts(notif, org, clock):
+    """``GET /reminders/<key>`` pages like the other lists (``limit`` ≤ 200, ``next_cursor``): a
+    province's batch has 100,000 people. Every page carries the whole batch's counts."""
+    notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
+    notif.post("/reminders", org.hr, _batch(recipients=[{"nip": n} for n in STAFF_A]))
+    clock.set(DEADLINE + timedelta(hours=1))
+    notif.post("/reminders/2026-p1-self-assessment/escalate", org.hr, {"recipients": [RINA]})  # the others done
+    path = "/reminders/2026-p1-self-assessment"
+    counts = {"items": 3, "done": 2, "escalations": {"superior": 1, "hr": 0}}
+    first = notif.get(path, org.hr, query_string={"limit": 2}).get_json()
+    assert [i["recipient_nip"] for i in first["items"]] == [RINA, DEWI] and first["next_cursor"]
+    assert first["counts"] == counts and first["batch_key"] == "2026-p1-self-assessment"
+    assert first["items"][0]["escalation_level"] == 1 and first["items"][1]["done_at"] is not None
+    second = notif.get(path, org.hr, query_string={"limit": 2, "cursor": first["next_cursor"]}).get_json()
+    assert [i["recipient_nip"] for i in second["items"]] == [JOKO] and second["next_cursor"] is None
+    assert second["counts"] == counts
+    whole = notif.get(path, org.hr).get_json()  # the default page (50) holds this small batch
+    assert [i["recipient_nip"] for i in whole["items"]] == [RINA, DEWI, JOKO] and whole["next_cursor"] is None
+    body = problem(notif.get(path, org.hr, query_string={"limit": 201}), 422)
+    assert "limit" in {e["field"] for e in body["errors"]}
+    body = problem(notif.get(path, org.hr, query_string={"cursor": "not-a-cursor"}), 422)
+    assert "cursor" in {e["field"] for e in body["errors"]}
