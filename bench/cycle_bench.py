@@ -177,16 +177,8 @@ class FlowRuns:
         return paused
 
     def cycle(self, cycle_id: int, until: str | None) -> dict:
-        from prefect.deployments import run_deployment
-
         started = time.perf_counter()
-        fr = run_deployment(
-            "evaluation-cycle/cycle-once",
-            parameters={"cycle_id": cycle_id, "until": until},
-            timeout=3600,
-            poll_interval=1,
-            as_subflow=False,
-        )
+        fr = self._run_flow("evaluation-cycle/cycle-once", {"cycle_id": cycle_id, "until": until}, timeout=3600)
         wall = time.perf_counter() - started
         state = fr.state
         entry = {
@@ -204,6 +196,29 @@ class FlowRuns:
             raise BenchError(f"flow run cycle-once (until {until}) ended {entry['state']}: {state and state.message}")
         say(f"  flow run cycle-once until {until}: {entry['state']} in {entry['wall_s']} s (run {entry['run_s']} s)")
         return entry
+
+    @staticmethod
+    def _run_flow(name: str, parameters: dict, timeout: float):
+        """``run_deployment`` waiting in this thread: Ctrl-C (or the timeout) cancels the flow run and
+        stops the benchmark, which then removes its topology (``run_deployment`` waited in a thread of
+        its own that Ctrl-C did not reach)."""
+        from prefect.client.orchestration import get_client
+        from prefect.states import Cancelling
+
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment_by_name(name)
+            fr = client.create_flow_run_from_deployment(deployment.id, parameters=parameters)
+            deadline = time.monotonic() + timeout
+            try:
+                while not (fr.state and fr.state.is_final()):
+                    if time.monotonic() > deadline:
+                        raise BenchError(f"flow run {name} not finished after {timeout:.0f} s")
+                    time.sleep(1)
+                    fr = client.read_flow_run(fr.id)
+            except BaseException:
+                client.set_flow_run_state(fr.id, Cancelling(message="the benchmark stopped"), force=True)
+                raise
+        return fr
 
     def counts(self, topo: Topology) -> dict:
         """Every flow run (the sub-flows of the stages included) and task run, from Prefect's database."""
