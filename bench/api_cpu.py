@@ -34,7 +34,6 @@ import contextlib
 import http.server
 import json
 import os
-import random
 import secrets
 import shutil
 import statistics
@@ -42,21 +41,16 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_load import DEFAULT_MIX, KINDS, P, R  # noqa: E402  (the same mix and paths as the load test)
+from bench.api_load import DEFAULT_MIX, KINDS, BenchError, P, PagedApi, R, seed_through  # noqa: E402  (the same mix and paths as the load test)
 from bench.api_load import parse_mix as _parse_mix  # noqa: E402
 from bench.record import record  # noqa: E402
 
 AGENCY_SEED = 2026
-
-
-class BenchError(RuntimeError):
-    """The run is broken: its figures would mean nothing."""
 
 
 def say(text: str = "") -> None:
@@ -156,7 +150,7 @@ class Kinerja:
             app.extensions["kinerja"].engine.dispose()
 
 
-class InProcessApi:
+class InProcessApi(PagedApi):
     """What ``kinerja.demo_planning`` calls (``api.call``/``api.all``), through the apps' test clients."""
 
     def __init__(self, clients: dict):
@@ -174,21 +168,11 @@ class InProcessApi:
             raise BenchError(f"seeding: {method} {path} → {resp.status_code}: {resp.get_data(as_text=True)[:800]}")
         return resp.get_json(silent=True), resp
 
-    def all(self, path: str, token: str) -> list[dict]:
-        items, cursor = [], None
-        while True:
-            sep = "&" if "?" in path else "?"
-            page, _ = self.call("GET", path + (f"{sep}cursor={cursor}" if cursor else ""), token)
-            items.extend(page["items"])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return items
-
 
 def seed(kin: Kinerja, store, issuer: str, employees: int) -> dict:
-    """The sample agency with approved SKPs and open evaluations, through the APIs (as ``api_load.seed``)."""
+    """The sample agency with approved SKPs and open evaluations, through the APIs (``api_load.seed_through``;
+    the events applied by pumping the in-process bus)."""
     from kinerja import sample_agency
-    from kinerja.demo_planning import EXPECTATIONS, draft_plans, reporting_lines
 
     agency = sample_agency.build(seed=AGENCY_SEED, employees_target=employees)
 
@@ -197,61 +181,18 @@ def seed(kin: Kinerja, store, issuer: str, employees: int) -> dict:
             issuer=issuer, audience="kinerja", sub=sub, roles=roles, agency=agency.code, nip=nip, ttl=6 * 3600
         )
 
-    by_nip, reports, order = reporting_lines(agency)
-    tokens = {nip: token(nip, ["employee"] + (["supervisor"] if nip in reports else []), nip) for nip in by_nip}
-    hr, admin = token("hr-bench", ["hr"]), token("admin-bench", ["admin"])
+    def opened(cycle: dict, plans: int, hr: str) -> list[dict]:
+        kin.pump()
+        evaluations = api.all(f"{R}/evaluations?cycle_id={cycle['id']}&period_seq=1&limit=100", hr)
+        if len(evaluations) < plans:
+            raise BenchError(f"seeding: {len(evaluations)} evaluations opened for {plans} approved SKPs")
+        return evaluations
+
     api = InProcessApi(kin.clients)
-    api.call("POST", f"{P}/agencies", admin, json_body={"code": agency.code, "name": agency.name})
-    for kind, csv in (("units", sample_agency.units_csv(agency)), ("employees", sample_agency.employees_csv(agency))):
-        report, _ = api.call(
-            "POST", f"{P}/directory/import?kind={kind}", hr, data=csv.encode(), content_type="text/csv"
-        )
-        if report.get("errors"):
-            raise BenchError(f"seeding: the sample {kind} do not import: {report['errors'][:3]}")
-    year = date.today().year
-    cycle, _ = api.call("POST", f"{P}/cycles", hr, json_body={"year": year, "period_type": "quarterly"})
-    cycle, _ = api.call("POST", f"{P}/cycles/{cycle['id']}/advance", hr, json_body={"expected": "draft"})
-    plans = draft_plans(api, cycle, order, by_nip, tokens.__getitem__, random.Random(AGENCY_SEED))
-    for nip in order:
-        plan, resp = api.call("POST", f"{P}/plans/{plans[nip]['id']}/submit", tokens[nip])
-        sup = by_nip[nip].superior_nip
-        approver = tokens[sup] if sup else hr
-        plan, resp = api.call(
-            "PUT",
-            f"{P}/plans/{plan['id']}/behaviour",
-            approver,
-            json_body={"behaviour": dict(EXPECTATIONS)},
-            headers={"If-Match": resp.headers["ETag"]},
-        )
-        plans[nip], _ = api.call("POST", f"{P}/plans/{plan['id']}/approve", approver)
-    kin.pump()
-    cycle, _ = api.call("POST", f"{P}/cycles/{cycle['id']}/advance", hr, json_body={"expected": "planning"})
-    kin.pump()
-    evaluations = api.all(f"{R}/evaluations?cycle_id={cycle['id']}&period_seq=1&limit=100", hr)
-    if len(evaluations) < len(plans):
-        raise BenchError(f"seeding: {len(evaluations)} evaluations opened for {len(plans)} approved SKPs")
-    eval_of = {e["employee_nip"]: e["id"] for e in evaluations}
-    staff = [
-        {
-            "nip": n,
-            "token": tokens[n],
-            "plan": plans[n]["id"],
-            "iki": [i["id"] for r in plans[n]["rhk"] for i in r["iki"]],
-        }
-        for n in order
-    ]
-    sups = [
-        {"nip": n, "token": tokens[n], "evals": [eval_of[m] for m in reports[n] if m in eval_of]}
-        for n in order
-        if n in reports
-    ]
-    return {
-        "cycle": cycle["id"],
-        "date": date.today().isoformat(),
-        "employees": staff,
-        "supervisors": [s for s in sups if s["evals"]],
-        "calls": api.calls,
-    }
+    api.call(
+        "POST", f"{P}/agencies", token("admin-bench", ["admin"]), json_body={"code": agency.code, "name": agency.name}
+    )
+    return seed_through(api, agency, token, workers=1, seed=AGENCY_SEED, opened=opened, approved=kin.pump)
 
 
 # ---------------------------------------------------------------------- the requests

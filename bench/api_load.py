@@ -260,7 +260,21 @@ def drop_everything(env: dict) -> list[str]:
     return done
 
 
-class HttpApi:
+class PagedApi:
+    """``all()``: every page of a list, for the ``call()`` of an API client (HTTP or in process)."""
+
+    def all(self, path: str, token: str) -> list[dict]:
+        items, cursor = [], None
+        while True:
+            sep = "&" if "?" in path else "?"
+            page, _ = self.call("GET", path + (f"{sep}cursor={cursor}" if cursor else ""), token)
+            items.extend(page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items
+
+
+class HttpApi(PagedApi):
     """What ``kinerja.demo_planning`` calls (``api.call``), over HTTP through the gateway."""
 
     def __init__(self, base_url: str):
@@ -281,16 +295,6 @@ class HttpApi:
             raise BenchError(f"seeding: {method} {path} → {resp.status_code}: {resp.text[:800]}")
         return (resp.json() if resp.content else None), resp
 
-    def all(self, path: str, token: str) -> list[dict]:
-        items, cursor = [], None
-        while True:
-            sep = "&" if "?" in path else "?"
-            page, _ = self.call("GET", path + (f"{sep}cursor={cursor}" if cursor else ""), token)
-            items.extend(page["items"])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return items
-
     def close(self):
         self.client.close()
 
@@ -298,73 +302,83 @@ class HttpApi:
 def seed(up_dir: Path, employees: int) -> dict:
     """The sample agency of ``employees`` people with approved SKPs and open evaluations, through the API."""
     from kinerja import sample_agency
-    from kinerja.demo_planning import EXPECTATIONS, draft_plans, reporting_lines
     from kinerja.devidp_store import IdpStore
 
     store = IdpStore(up_dir / "idp")
     issuer = f"http://127.0.0.1:{PORT_BASE + 90}"
+    agency = sample_agency.build(seed=2026, employees_target=employees)
+    if agency.code != AGENCY:
+        raise BenchError(f"the sample agency's code is {agency.code}, the topology was started for {AGENCY}")
 
     def token(sub, roles, nip=None):
         return store.access_token(issuer=issuer, audience="kinerja", sub=sub, roles=roles, agency=AGENCY, nip=nip)
 
-    agency = sample_agency.build(seed=2026, employees_target=employees)
-    if agency.code != AGENCY:
-        raise BenchError(f"the sample agency's code is {agency.code}, the topology was started for {AGENCY}")
-    by_nip, reports, order = reporting_lines(agency)
-    tokens = {nip: token(nip, ["employee"] + (["supervisor"] if nip in reports else []), nip) for nip in by_nip}
-    hr = token("hr-bench", ["hr"])
-    api = HttpApi(f"http://127.0.0.1:{GATEWAY_PORT}")
-    t0 = time.monotonic()
-    try:
-        for kind, csv in (
-            ("units", sample_agency.units_csv(agency)),
-            ("employees", sample_agency.employees_csv(agency)),
-        ):
-            report, _ = api.call(
-                "POST", f"{P}/directory/import?kind={kind}", hr, data=csv.encode(), content_type="text/csv"
-            )
-            if report.get("errors"):
-                raise BenchError(f"seeding: the sample {kind} do not import: {report['errors'][:3]}")
-        year = date.today().year
-        cycle, _ = api.call("POST", f"{P}/cycles", hr, json_body={"year": year, "period_type": "quarterly"})
-        cycle, _ = api.call("POST", f"{P}/cycles/{cycle['id']}/advance", hr, json_body={"expected": "draft"})
-        plans = draft_plans(api, cycle, order, by_nip, tokens.__getitem__, random.Random(2026))
-
-        def approve(nip: str) -> dict:
-            plan, resp = api.call("POST", f"{P}/plans/{plans[nip]['id']}/submit", tokens[nip])
-            sup = by_nip[nip].superior_nip
-            approver = tokens[sup] if sup else hr
-            plan, resp = api.call(
-                "PUT",
-                f"{P}/plans/{plan['id']}/behaviour",
-                approver,
-                json_body={"behaviour": dict(EXPECTATIONS)},
-                headers={"If-Match": resp.headers["ETag"]},
-            )
-            plan, _ = api.call("POST", f"{P}/plans/{plan['id']}/approve", approver)
-            return plan
-
-        with ThreadPoolExecutor(4) as pool:
-            for nip, plan in zip(order, pool.map(approve, order), strict=True):
-                plans[nip] = plan
-        cycle, _ = api.call("POST", f"{P}/cycles/{cycle['id']}/advance", hr, json_body={"expected": "planning"})
-        if cycle["state"] != "monitoring:1:check_in" and cycle.get("stage") != "monitoring":
-            raise BenchError(f"seeding: the cycle did not reach monitoring: {cycle.get('state')}")
+    def opened(cycle: dict, plans: int, hr: str) -> list[dict]:
         # the reviews worker opens one evaluation per approved SKP from the events (RabbitMQ)
         deadline, evaluations = time.monotonic() + 300, []
         while time.monotonic() < deadline:
             evaluations = api.all(f"{R}/evaluations?cycle_id={cycle['id']}&period_seq=1&limit=100", hr)
-            if len(evaluations) >= len(plans):
-                break
+            if len(evaluations) >= plans:
+                return evaluations
             time.sleep(2)
-        if len(evaluations) < len(plans):
-            raise BenchError(
-                f"seeding: {len(evaluations)} evaluations opened for {len(plans)} approved SKPs after 300 s "
-                f"(the reviews worker's log: {up_dir / 'logs' / 'reviews-worker.log'})"
-            )
+        raise BenchError(
+            f"seeding: {len(evaluations)} evaluations opened for {plans} approved SKPs after 300 s "
+            f"(the reviews worker's log: {up_dir / 'logs' / 'reviews-worker.log'})"
+        )
+
+    api = HttpApi(f"http://127.0.0.1:{GATEWAY_PORT}")
+    t0 = time.monotonic()
+    try:
+        data = seed_through(api, agency, token, workers=4, seed=2026, opened=opened)
     finally:
         api.close()
-    eval_of = {e["employee_nip"]: e["id"] for e in evaluations}
+    return {**data, "seconds": round(time.monotonic() - t0, 1)}
+
+
+def seed_through(api, agency, token, *, workers: int, seed: int, opened, approved=lambda: None) -> dict:
+    """Through ``api``: import ``agency``, open a cycle, draft every SKP (``kinerja.demo_planning``),
+    submit and approve them (``workers`` at a time), ``approved()``, move the cycle to monitoring and
+    take the evaluations ``opened(cycle, plans, hr_token)`` waits for. Returns the staff and supervisors
+    the request mix acts as (``api_load.lua``, ``api_cpu.py``)."""
+    from kinerja import sample_agency
+    from kinerja.demo_planning import EXPECTATIONS, draft_plans, reporting_lines
+
+    by_nip, reports, order = reporting_lines(agency)
+    tokens = {nip: token(nip, ["employee"] + (["supervisor"] if nip in reports else []), nip) for nip in by_nip}
+    hr = token("hr-bench", ["hr"])
+    for kind, csv in (("units", sample_agency.units_csv(agency)), ("employees", sample_agency.employees_csv(agency))):
+        report, _ = api.call(
+            "POST", f"{P}/directory/import?kind={kind}", hr, data=csv.encode(), content_type="text/csv"
+        )
+        if report.get("errors"):
+            raise BenchError(f"seeding: the sample {kind} do not import: {report['errors'][:3]}")
+    year = date.today().year
+    cycle, _ = api.call("POST", f"{P}/cycles", hr, json_body={"year": year, "period_type": "quarterly"})
+    cycle, _ = api.call("POST", f"{P}/cycles/{cycle['id']}/advance", hr, json_body={"expected": "draft"})
+    plans = draft_plans(api, cycle, order, by_nip, tokens.__getitem__, random.Random(seed))
+
+    def approve(nip: str) -> dict:
+        plan, resp = api.call("POST", f"{P}/plans/{plans[nip]['id']}/submit", tokens[nip])
+        sup = by_nip[nip].superior_nip
+        approver = tokens[sup] if sup else hr
+        plan, resp = api.call(
+            "PUT",
+            f"{P}/plans/{plan['id']}/behaviour",
+            approver,
+            json_body={"behaviour": dict(EXPECTATIONS)},
+            headers={"If-Match": resp.headers["ETag"]},
+        )
+        plan, _ = api.call("POST", f"{P}/plans/{plan['id']}/approve", approver)
+        return plan
+
+    with ThreadPoolExecutor(workers) as pool:
+        for nip, plan in zip(order, pool.map(approve, order) if workers > 1 else map(approve, order), strict=True):
+            plans[nip] = plan
+    approved()
+    cycle, _ = api.call("POST", f"{P}/cycles/{cycle['id']}/advance", hr, json_body={"expected": "planning"})
+    if cycle["state"] != "monitoring:1:check_in" and cycle.get("stage") != "monitoring":
+        raise BenchError(f"seeding: the cycle did not reach monitoring: {cycle.get('state')}")
+    eval_of = {e["employee_nip"]: e["id"] for e in opened(cycle, len(plans), hr)}
     staff = [
         {
             "nip": nip,
@@ -379,13 +393,11 @@ def seed(up_dir: Path, employees: int) -> dict:
         for nip in order
         if nip in reports
     ]
-    supervisors = [s for s in supervisors if s["evals"]]
     return {
         "cycle": cycle["id"],
         "date": date.today().isoformat(),
         "employees": staff,
-        "supervisors": supervisors,
-        "seconds": round(time.monotonic() - t0, 1),
+        "supervisors": [s for s in supervisors if s["evals"]],
         "calls": api.calls,
     }
 

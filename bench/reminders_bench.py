@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, func, insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.record import record  # noqa: E402
 from services.common.auth import issue_token  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, ensure_database  # noqa: E402
@@ -269,6 +270,20 @@ def run(args, url: str) -> None:
         print(summary(parts[-1:], "last part"))
         print(summary(parts, "all parts"))
         meter.top("the escalation")
+        tenth_ms = [
+            round(1000 * statistics.median(c[0] for c in per_call[j : j + tenth]), 1) for j in (0, calls - tenth)
+        ]
+        record(
+            "reminders.batch",
+            round(remind_s, 2),
+            "s",
+            people=len(nips),
+            per_call=args.per_call,
+            call_ms_first_last_tenth=tenth_ms,
+            escalation_s=round(escalate_s, 2),
+            escalation_parts=len(parts),
+            peak_rss_mb=round(rss_mb()),
+        )
         if prof is not None:
             print_profile(prof, "the first escalation part")
 
