@@ -26,7 +26,9 @@ STAFF = [f"1990010120150310{i:02d}" for i in range(7)]
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def reviews(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'reviews.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'reviews.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    )
     app = create_app(Config.from_env("reviews", env={"REVIEWS_DATABASE_URL": url}), clock=FakeClock(T0), migrate=True)
     yield app
     app.extensions["kinerja"].engine.dispose()
