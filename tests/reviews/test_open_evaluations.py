@@ -151,7 +151,7 @@ def test_each_approved_plan_gets_one_evaluation_with_its_people_and_one_event(re
     _apply(reviews, readmodel.rm_employee, _person(late, OUTSIDER, "Terlambat"), as_of=T0)
     _apply(reviews, readmodel.rm_plan_approved, _plan(200, late))
     rows, events = _opened(reviews)
-    assert rows[-1][:12] == (200, 1, "periodic", "Triwulan 1", 2, late, "Terlambat", "Jabatan Terlambat")[:8] + (
+    assert rows[-1][:12] == (200, 1, "periodic", "Triwulan 1", 2, late, "Terlambat", "Jabatan Terlambat") + (
         OUTSIDER,
         "Orang Luar",
         "Jabatan Orang Luar",
