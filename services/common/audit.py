@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Text, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from .context import get_request_id
@@ -88,8 +88,15 @@ def record_many(session: Session, tables: PlatformTables, entries: list[dict], *
         for e in entries
     ]
     canonicals = [_canonical(c) for c in contents]
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        if len(contents) == 1:
+            # one row (every request's write): the database reads the last hash and chains the row
+            # in the insert itself — sha256 of the same UTF-8 text as row_hash — one round trip, not
+            # two. The insert's snapshot is taken after the lock is held, so it sees the last row.
+            session.execute(_chained_insert(t), contents[0] | {"at": now, "canonical": canonicals[0]})
+            return
     prev = session.execute(_last_hash(t)).scalar() or GENESIS
     rows = []
     for content, canonical in zip(contents, canonicals):
@@ -104,6 +111,23 @@ def record_many(session: Session, tables: PlatformTables, entries: list[dict], *
 @functools.lru_cache(maxsize=32)
 def _last_hash(audit):
     return select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)
+
+
+_CONTENT_COLUMNS = ("at", "actor", "action", "entity_type", "entity_id", "agency", "subject", "before", "after")
+
+
+@functools.lru_cache(maxsize=32)
+def _chained_insert(audit):
+    """PostgreSQL: ``INSERT … SELECT`` of one row whose ``prev_hash`` is the last row's hash (or
+    :data:`GENESIS`) and whose ``hash`` is ``sha256(prev_hash || :canonical)`` in hex — what
+    :func:`row_hash` computes — made by the database in the same statement."""
+    prev = func.coalesce(_last_hash(audit).scalar_subquery(), GENESIS).label("prev")
+    head = select(prev).subquery("head")
+    chained = func.encode(func.sha256(func.convert_to(head.c.prev + bindparam("canonical", type_=Text), "UTF8")), "hex")
+    values = [bindparam(c, type_=audit.c[c].type) for c in (*_CONTENT_COLUMNS, "request_id")]
+    return insert(audit).from_select(
+        [*_CONTENT_COLUMNS, "request_id", "prev_hash", "hash"], select(*values, head.c.prev, chained)
+    )
 
 
 def _utc(at: datetime) -> datetime:

@@ -159,6 +159,8 @@ class Plan(Base):
     rhk: Mapped[list["Rhk"]] = relationship(
         order_by="Rhk.position", lazy="selectin", cascade="all, delete-orphan", back_populates="plan"
     )
+    #: read-only: lets a request load the plan with its cycle and periods in one statement
+    cycle: Mapped[Cycle] = relationship(viewonly=True)
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -11,7 +11,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from services.common.auth import Principal, current_principal
@@ -109,25 +109,34 @@ class EvidenceReviewIn(Schema):
 # ------------------------------------------------------------------ realisation
 
 
-def _iki_ids(s: Session, plan: Plan, wanted: set[str]) -> set[str]:
-    """Which of ``wanted`` are IKI of the plan: from its RHK when they are loaded, else one query
-    (a realisation loads the plan without its content)."""
-    if "rhk" not in inspect(plan).unloaded:
-        return {i.id for r in plan.rhk for i in r.iki} & wanted
-    return set(s.scalars(_PLAN_IKI, {"plan": plan.id, "ids": sorted(wanted)}))
+def _own_iki_and_realisations(
+    s: Session, plan: Plan, wanted: set[str], period_ids: set[int]
+) -> tuple[set[str], dict[tuple[str, int], Realisation]]:
+    """Which of ``wanted`` are IKI of the plan, and their realisations (with evidence) already
+    recorded for ``period_ids`` by (IKI, period): one statement — the IKI of the plan joined with
+    their realisations of those periods."""
+    rows = s.execute(
+        _PLAN_IKI_REALISATIONS, {"plan": plan.id, "ids": sorted(wanted), "periods": sorted(period_ids)}
+    ).unique()
+    own, existing = set(), {}
+    for iki_id, r in rows:
+        own.add(iki_id)
+        if r is not None:
+            existing[(r.iki_id, r.period_id)] = r
+    return own, existing
 
 
 # built once (per process), run with their parameters
 _CYCLE_WITH_PERIODS = by_id(Cycle, joinedload(Cycle.periods))
-_PLAN_IKI = (
-    select(Iki.id)
+_PLAN_IKI_REALISATIONS = (
+    select(Iki.id, Realisation)
     .join(Rhk, Iki.rhk_id == Rhk.id)
-    .where(Rhk.plan_id == bindparam("plan"), Iki.id.in_(bindparam("ids", expanding=True)))
-)
-_PLAN_REALISATIONS = (
-    select(Realisation)
+    .outerjoin(
+        Realisation,
+        (Realisation.iki_id == Iki.id) & Realisation.period_id.in_(bindparam("periods", expanding=True)),
+    )
     .options(joinedload(Realisation.evidence))  # in the same statement
-    .where(Realisation.plan_id == bindparam("plan"), Realisation.period_id.in_(bindparam("periods", expanding=True)))
+    .where(Rhk.plan_id == bindparam("plan"), Iki.id.in_(bindparam("ids", expanding=True)))
 )
 
 
@@ -186,8 +195,12 @@ def record_realisations(
     def name(i: int, field: str) -> str:
         return f"[{i}].{field}" if batch else field
 
+    by_seq = {pr.seq: pr for pr in c.periods}
+    # which IKI are the plan's and what is already recorded for them, in one statement
+    own, existing = _own_iki_and_realisations(
+        s, plan, {d["iki_id"] for d in items}, {by_seq[d["period_seq"]].id for d in items if d["period_seq"] in by_seq}
+    )
     periods, seen = [], {}
-    own = _iki_ids(s, plan, {data["iki_id"] for data in items})
     for n, data in enumerate(items):
         if data["iki_id"] not in own:
             raise validation([(name(n, "iki_id"), "iki.unknown")])
@@ -197,10 +210,6 @@ def record_realisations(
             raise validation([(name(n, "iki_id"), "realisation.repeated")], item=seen[key])
         seen[key] = n
         periods.append(period)
-    existing = {
-        (r.iki_id, r.period_id): r
-        for r in s.scalars(_PLAN_REALISATIONS, {"plan": plan.id, "periods": sorted({pr.id for pr in periods})}).unique()
-    }
     recorded, befores = [], []
     for data, period in zip(items, periods):
         r = existing.get((data["iki_id"], period.id))

@@ -265,7 +265,8 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
 def get_plan(s: Session, p: Principal, plan_id: int, *, content: bool = True) -> Plan:
     """The plan, if the caller may read it (else 404). ``content``: with its RHK and IKI, read in the
     same statement (joined; the mapping's ``selectin`` took two more); without, they are read only
-    if something asks for them (a realisation never does)."""
+    if something asks for them (a realisation never does), and the plan's cycle with its periods
+    comes in the same statement instead (what recording a realisation checks)."""
     machine = reads_plans(p)  # plans:read (the operations that declare it; the others refuse it first)
     if not machine:
         refuse_machine_client(p)
@@ -279,7 +280,7 @@ def get_plan(s: Session, p: Principal, plan_id: int, *, content: bool = True) ->
 
 # built once (per process), run with the id (``load_by_id``)
 _PLAN_WITH_CONTENT = by_id(Plan, joinedload(Plan.rhk).joinedload(Rhk.iki))
-_PLAN_ALONE = by_id(Plan, lazyload(Plan.rhk))
+_PLAN_ALONE = by_id(Plan, lazyload(Plan.rhk), joinedload(Plan.cycle).joinedload(Cycle.periods))
 
 
 def require_owner(p: Principal, plan: Plan) -> None:

@@ -281,3 +281,36 @@ def _assert_append_only(engine, *more):
             conn.execute(text(drop))
         conn.execute(t.delete().where(t.c.id == 3))
     engine.dispose()
+
+
+@pytest.mark.integration
+def test_rows_chained_by_postgresql_hash_as_the_verifier_does(postgres_url):
+    """On PostgreSQL a single row is chained by the database (sha256 in the insert); its hash must be
+    the one the verifier computes in Python, whatever the text holds: names with diacritics, quotes,
+    backslashes, emoji, nested JSON, nulls."""
+    upgrade(registry.migrations_dir("plans"), postgres_url)
+    engine = make_engine(postgres_url)
+    tables = define_platform_tables(MetaData())
+    odd = [
+        {"after": {"name": "Ni Luh Putu Ayu Wédarí", "note": 'kata "kutip" \\ garis\nbaru'}},
+        {"before": {"grade": "III/a", "list": [1, 2.5, None, True]}, "after": {"emoji": "🙂 日本"}},
+        {"before": None, "after": None, "agency": None, "subject": None},
+    ]
+    try:
+        for i, extra in enumerate(odd * 2):  # six rows, each in its own transaction: each reads the last
+            with engine.begin() as conn, Session(bind=conn) as s:
+                entry = {"actor": "hr@pkmb", "action": "x.changed", "entity_type": "x", "entity_id": str(i)}
+                audit.record(s, tables, now=datetime(2026, 3, 1, 7, 30, tzinfo=timezone.utc), **(entry | extra))
+        with engine.connect() as conn:
+            rows = conn.execute(select(tables.audit).order_by(tables.audit.c.id)).mappings().all()
+        assert len(rows) == 6
+        prev = audit.GENESIS
+        for row in rows:
+            assert row["prev_hash"] == prev
+            assert row["hash"] == audit.row_hash(prev, audit._content(row))
+            prev = row["hash"]
+        assert rows[0]["after"]["name"] == "Ni Luh Putu Ayu Wédarí"
+        with Session(bind=engine) as s:
+            assert audit.verify_chain(s, tables) == (True, None)
+    finally:
+        engine.dispose()
