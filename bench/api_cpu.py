@@ -18,11 +18,11 @@ requests, in the same run.
 4. Prints, per kind, CPU ms per request (``time.process_time``, the median over the rounds) and
    statements per request for Kinerja and the floor, their ratio, and the mix's weighted figures.
    ``--profile FILE`` adds one cProfile'd round of Kinerja's requests (pstats file, and the top functions
-   printed).
+   printed); ``--show-sql`` prints the statements of one request of each kind, Kinerja's and the floor's.
 5. Drops its databases and temporary files, whatever happens.
 
     .venv/bin/python bench/api_cpu.py [--employees 60] [--iterations 200] [--rounds 3]
-        [--mix 30,20,10,10,10,20] [--db-prefix kinerja_bench_cpu_] [--profile var/bench/api_cpu.prof]
+        [--mix 30,20,10,10,10,20] [--db-prefix kinerja_bench_cpu_] [--profile var/bench/api_cpu.prof] [--show-sql]
 
 Needs the local PostgreSQL (``BENCH_POSTGRES_URL``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``; the script changes the database name)."""
@@ -241,10 +241,13 @@ class Counter:
         from sqlalchemy.engine import Engine
 
         self.n = 0
+        self.seen: list[str] | None = None  # the statements' text while a list is set (--show-sql)
         event.listen(Engine, "before_cursor_execute", self._count)
 
-    def _count(self, *args):
+    def _count(self, conn, cursor, statement, *args):
         self.n += 1
+        if self.seen is not None:
+            self.seen.append(" ".join(statement.split()))
 
 
 def run_block(clients: dict, requests: list[tuple], counter: Counter, label: str, kind: str) -> tuple[float, float]:
@@ -275,6 +278,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mix", default=DEFAULT_MIX, help=f"weights of {', '.join(KINDS)} (default {DEFAULT_MIX})")
     ap.add_argument("--db-prefix", default="kinerja_bench_cpu_", help="database name prefix (a hex id follows)")
     ap.add_argument("--profile", help="write a cProfile of one more round of Kinerja's requests here")
+    ap.add_argument("--show-sql", action="store_true", help="print the statements of one request of each kind first")
     args = ap.parse_args(argv)
     mix = parse_mix(args.mix)
     pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -317,6 +321,16 @@ def main(argv=None) -> int:
             cursor += args.warmup
             for label, clients in targets.items():
                 run_block(clients, reqs, counter, label, kind)
+        if args.show_sql:
+            for kind in KINDS:
+                for label, clients in targets.items():
+                    counter.seen = []
+                    run_block(clients, requests_of(kind, data, 1, cursor), counter, label, kind)
+                    say(f"-- {kind}, {label}: {len(counter.seen)} statements")
+                    for text in counter.seen:
+                        say(f"   {text[:200]}")
+                cursor += 1
+            counter.seen = None
         cpu = {label: {k: [] for k in KINDS} for label in targets}
         stmts = {label: {} for label in targets}
         say(f"{args.rounds} rounds × {args.iterations} requests of each kind, Kinerja then floor; load {load()}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, String, bindparam, false, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
@@ -125,9 +125,17 @@ def subtree(s: Session, agency_code: str, root_nips: set[str]) -> set[str]:
     return set(s.scalars(_BELOW_ROOTS, {"agency": agency_code, "roots": sorted(root_nips)}))
 
 
-def visible_people(s: Session, p: Principal) -> set[str]:
-    """The NIPs a person without an agency-wide role may see: themselves and everyone below them
-    or below those they stand in for today (an empty set for a caller without a NIP)."""
+def visible_people_query(p: Principal) -> Select:
+    """``SELECT nip`` of the people a person without an agency-wide role may see: themselves and
+    everyone below them or below those they stand in for today (nobody for a caller without a NIP),
+    its values bound, to fold into the query that filters by it: one statement, not two, and no
+    list of thousands of NIPs sent back and forth."""
     if not p.nip:
-        return set()
-    return {p.nip} | set(s.scalars(_BELOW_LEADS, {"agency": p.agency or "", "nip": p.nip, "on": today()}))
+        return select(literal("", String)).where(false())
+    below = _BELOW_LEADS.params(agency=p.agency or "", nip=p.nip, on=today())
+    return union(select(literal(p.nip, String)), below)
+
+
+def visible_people(s: Session, p: Principal) -> set[str]:
+    """The NIPs of :func:`visible_people_query` (an empty set for a caller without a NIP)."""
+    return set(s.scalars(visible_people_query(p)))
