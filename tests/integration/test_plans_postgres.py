@@ -313,3 +313,16 @@ def test_directory_import_writes_in_bulk_on_postgres(pg):
     from tests.plans.test_api_directory_import import import_records_each_change_once
 
     import_records_each_change_once(pg)
+
+
+def test_a_person_token_without_a_nip_lists_no_plans_and_no_employees(pg):
+    """A staff token that carries no NIP sees nobody's plans or directory entries: an empty page,
+    not an error (the filter once sent a NUL byte, which PostgreSQL refuses: a 422 naming the body
+    of a GET)."""
+    headers = pg.tokens.headers("employee", nip=None)
+    for path in ("/plans", "/employees"):
+        r = pg.client.get(f"{API}{path}", headers=headers)
+        assert r.status_code == 200, (path, r.get_json())
+        assert r.get_json()["items"] == [], path
+    r = pg.client.get(f"{API}/employees", headers=pg.as_(KASI_A))
+    assert {e["nip"] for e in r.get_json()["items"]} >= set(STAFF_A), "a supervisor still sees the team"
