@@ -1,4 +1,4 @@
-"""Table tests for the reviews rule book (services/reviews/domain.py).
+"""Table tests for the reviews rule book (services/reviews/domain/).
 
 The expected tables here are written out independently of the module's own tables (the
 predikat matrix and the distribution curve literally as DOMAIN.md §4–5 print them), so a
