@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BindParameter, ColumnElement, Select, String, bindparam, false, literal, or_, select, union
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, forbid
@@ -125,17 +125,18 @@ def subtree(s: Session, agency_code: str, root_nips: set[str]) -> set[str]:
     return set(s.scalars(_BELOW_ROOTS, {"agency": agency_code, "roots": sorted(root_nips)}))
 
 
-def visible_people_query(p: Principal) -> Select:
-    """``SELECT nip`` of the people a person without an agency-wide role may see: themselves and
-    everyone below them or below those they stand in for today (nobody for a caller without a NIP),
-    its values bound, to fold into the query that filters by it: one statement, not two, and no
-    list of thousands of NIPs sent back and forth."""
-    if not p.nip:
-        return select(literal("", String)).where(false())
-    below = _BELOW_LEADS.params(agency=p.agency or "", nip=p.nip, on=today())
-    return union(select(literal(p.nip, String)), below)
-
-
 def visible_people(s: Session, p: Principal) -> set[str]:
-    """The NIPs of :func:`visible_people_query` (an empty set for a caller without a NIP)."""
-    return set(s.scalars(visible_people_query(p)))
+    """The NIPs a person without an agency-wide role may see: themselves and everyone below them
+    or below those they stand in for today (an empty set for a caller without a NIP)."""
+    if not p.nip:
+        return set()
+    return {p.nip} | set(s.scalars(_BELOW_LEADS, {"agency": p.agency or "", "nip": p.nip, "on": today()}))
+
+
+def only_visible(s: Session, p: Principal, column) -> ColumnElement[bool]:
+    """``column IN`` :func:`visible_people` — nobody for a caller without a NIP. The people are read
+    first, in a statement of their own: folding the recursive query into the list's statement saved
+    a round trip but cost more CPU (its values bound by cloning it, a larger cache key each request;
+    bench/README.md, ``api_cpu.py``)."""
+    people = visible_people(s, p)
+    return column.in_(people) if people else false()

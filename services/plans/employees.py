@@ -22,7 +22,7 @@ from services.common.scopes import accepts
 from services.common.usecase import not_found, now, platform, record, today, validation
 
 from . import domain
-from .access import PREFIX, in_agency, in_directory, require_hr, superior_lookup, visible_people_query
+from .access import PREFIX, in_agency, in_directory, only_visible, require_hr, superior_lookup
 from .directory import get_agency, save, unit_by_code
 from .models import ActingAssignment, Employee, Grant, Unit
 from .schemas import NIP_DOC, NIP_OPT_DOC, UNIT_CODE_DOC
@@ -292,7 +292,7 @@ def employee_query(s: Session, p: Principal, args: dict):
         if not p.is_admin:
             stmt = stmt.where(Employee.agency_code == p.agency)
     else:
-        stmt = stmt.where(Employee.nip.in_(visible_people_query(p)))
+        stmt = stmt.where(only_visible(s, p, Employee.nip))
     if "unit_code" in args:
         stmt = stmt.join(Unit, Employee.unit_id == Unit.id).where(Unit.code == args["unit_code"])
     if "superior_nip" in args:

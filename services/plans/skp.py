@@ -29,7 +29,7 @@ from services.common.scopes import accepts
 from services.common.usecase import by_id, changing, load_by_id, not_found, now, platform, record, validation
 
 from . import domain
-from .access import PREFIX, can_read_person, reads_plans, refuse_machine_client, visible_people_query
+from .access import PREFIX, can_read_person, only_visible, reads_plans, refuse_machine_client
 from .cycles import guard_stage
 from .models import Cycle, Employee, Iki, Plan, PlanVersion, Realisation, Rhk, Unit, new_id
 from .schemas import ID, TEXT_DOC, PlanOut
@@ -377,7 +377,7 @@ def plan_query(s: Session, p: Principal, args: dict):
     elif p.has("hr") or machine:
         stmt = stmt.where(Plan.agency_code == p.agency)
     else:
-        stmt = stmt.where(Plan.employee_nip.in_(visible_people_query(p)))
+        stmt = stmt.where(only_visible(s, p, Plan.employee_nip))
     for key in ("cycle_id", "status", "employee_nip", "penilai_nip"):
         if key in args:
             stmt = stmt.where(getattr(Plan, key) == args[key])
