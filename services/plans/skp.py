@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload, load_only
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload, load_only
 from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, current_principal, forbid
@@ -30,7 +30,7 @@ from services.common.usecase import by_id, changing, load_by_id, not_found, now,
 
 from . import domain
 from .access import PREFIX, can_read_person, only_visible, reads_plans, refuse_machine_client
-from .cycles import guard_stage
+from .cycles import cycle_for_guard, guard_stage
 from .models import Cycle, Employee, Iki, Plan, PlanVersion, Realisation, Rhk, Unit, new_id
 from .schemas import ID, TEXT_DOC, PlanOut
 
@@ -152,10 +152,14 @@ def _check_parents(s: Session, plan_cycle_id: int, penilai_nip: str | None, rhk:
     if not wanted:
         return []
     valid = set()
-    if penilai_nip:
-        sup_plan = s.scalar(select(Plan).where(Plan.cycle_id == plan_cycle_id, Plan.employee_nip == penilai_nip))
-        if sup_plan:
-            valid = {r.id for r in sup_plan.rhk}
+    if penilai_nip:  # the ids alone, in one statement (not the penilai's plan with all its RHK and IKI)
+        valid = set(
+            s.scalars(
+                select(Rhk.id)
+                .join(Plan, Rhk.plan_id == Plan.id)
+                .where(Plan.cycle_id == plan_cycle_id, Plan.employee_nip == penilai_nip)
+            )
+        )
     return [
         (f"rhk[{i}].parent_rhk_id", "rhk.parent_unknown")
         for i, r in enumerate(rhk)
@@ -210,23 +214,39 @@ def _apply_content(s: Session, plan: Plan, data: dict) -> None:
 # ------------------------------------------------------------------ use cases
 
 
-def is_head_of_unit(s: Session, emp: Employee) -> bool:
+_ASK = object()  # the superior's unit not known yet: read it
+
+
+def is_head_of_unit(s: Session, emp: Employee, superior_unit_id=_ASK) -> bool:
     """The unit's recorded head, or someone whose superior sits outside their unit (or who has none):
-    their RHK cascade from the unit's performance agreement rather than from a superior's RHK."""
+    their RHK cascade from the unit's performance agreement rather than from a superior's RHK.
+    ``superior_unit_id``: the superior's unit when the caller read it with the employee (None when the
+    superior is not in the directory)."""
     if emp.unit.head_nip:
         return emp.unit.head_nip == emp.nip
     if not emp.superior_nip:
         return True
-    return s.scalar(select(Employee.unit_id).where(Employee.nip == emp.superior_nip)) != emp.unit_id
+    if superior_unit_id is _ASK:
+        superior_unit_id = s.scalar(select(Employee.unit_id).where(Employee.nip == emp.superior_nip))
+    return superior_unit_id != emp.unit_id
+
+
+#: the employee (with their unit) and their superior's unit, in one statement
+_SUPERIOR = aliased(Employee)
+_EMPLOYEE_WITH_SUPERIOR_UNIT = (
+    select(Employee, _SUPERIOR.unit_id)
+    .outerjoin(_SUPERIOR, _SUPERIOR.nip == Employee.superior_nip)
+    .where(Employee.nip == bindparam("nip"))
+)
 
 
 def create_plan(s: Session, p: Principal, data: dict) -> Plan:
     if not p.nip:
         raise forbid()
-    emp = s.scalar(select(Employee).where(Employee.nip == p.nip))
+    emp, superior_unit_id = s.execute(_EMPLOYEE_WITH_SUPERIOR_UNIT, {"nip": p.nip}).first() or (None, None)
     if emp is None or not emp.active:
         raise Problem(403, "plan.not_employee")
-    c = s.get(Cycle, data["cycle_id"])
+    c = cycle_for_guard(s, data["cycle_id"])
     if c is None or c.agency_code != emp.agency_code:
         raise validation([("cycle_id", "cycle.unknown")])
     guard_stage(c, "plan.create")
@@ -241,7 +261,7 @@ def create_plan(s: Session, p: Principal, data: dict) -> Plan:
         grade=emp.grade,
         unit_id=emp.unit_id,
         penilai_nip=emp.superior_nip,
-        is_head_of_unit=is_head_of_unit(s, emp),
+        is_head_of_unit=is_head_of_unit(s, emp, superior_unit_id),
         approach=data["approach"],
         status="draft",
         behaviour={},
@@ -291,7 +311,7 @@ def require_owner(p: Principal, plan: Plan) -> None:
 
 def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     require_owner(p, plan)
-    guard_stage(s.get(Cycle, plan.cycle_id), "plan.edit")
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.edit")
     domain.plan_transition(plan.status, "edit")
     # the expectations the penilai wrote stay the penilai's: the employee's form sends the plan back whole,
     # so a changed or dropped text for such a value is kept as the penilai wrote it rather than refused
@@ -332,7 +352,7 @@ def set_behaviour(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     from .skp_approval import require_penilai  # as approving: skp_approval builds on this module
 
     require_penilai(s, p, plan)
-    guard_stage(s.get(Cycle, plan.cycle_id), "plan.edit")
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.edit")
     if plan.status != "submitted":
         domain.plan_transition(plan.status, "edit")
     errors = domain.validate_expectations(data["behaviour"])

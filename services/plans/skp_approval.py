@@ -19,8 +19,8 @@ from services.common.usecase import now, platform, record, today, validation
 
 from . import domain
 from .access import PREFIX, acting_for, in_agency
-from .cycles import guard_stage
-from .models import Cycle, Employee, Plan, PlanVersion, Unit
+from .cycles import cycle_for_guard, guard_stage
+from .models import Employee, Plan, PlanVersion, Unit
 from .schemas import PlanOut
 from .skp import get_plan, plan_content_dict, require_owner
 
@@ -75,7 +75,7 @@ def _record_step(s: Session, p: Principal, plan: Plan, action: str, before: dict
 
 def submit_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     require_owner(p, plan)
-    guard_stage(s.get(Cycle, plan.cycle_id), "plan.submit")
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.submit")
     new_status = domain.plan_transition(plan.status, "submit")
     content = plan_content_dict(plan)
     errors = domain.validate_for_submit(
@@ -98,7 +98,7 @@ def submit_plan(s: Session, p: Principal, plan: Plan) -> Plan:
 
 def return_plan(s: Session, p: Principal, plan: Plan, note: str) -> Plan:
     require_penilai(s, p, plan)
-    guard_stage(s.get(Cycle, plan.cycle_id), "plan.return")
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.return")
     before = {"status": plan.status}
     plan.status = domain.plan_transition(plan.status, "return")
     plan.return_note, plan.updated_at = note, now()
@@ -110,7 +110,7 @@ def return_plan(s: Session, p: Principal, plan: Plan, note: str) -> Plan:
 
 def approve_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     require_penilai(s, p, plan)
-    guard_stage(s.get(Cycle, plan.cycle_id), "plan.approve")
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.approve")
     before = {"status": plan.status}
     new_status = domain.plan_transition(plan.status, "approve")
     errors = domain.missing_expectations(plan.behaviour)  # the penilai's to write (PUT …/behaviour) first
@@ -153,7 +153,7 @@ def approve_plan(s: Session, p: Principal, plan: Plan) -> Plan:
 
 def revise_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     require_owner(p, plan)
-    guard_stage(s.get(Cycle, plan.cycle_id), "plan.revise")
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.revise")
     before = {"status": plan.status}
     plan.status = domain.plan_transition(plan.status, "revise")
     plan.updated_at = now()

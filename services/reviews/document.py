@@ -47,14 +47,20 @@ class DocumentOut(Schema):
 # ------------------------------------------------------------------ gather
 
 
-def document_content(s: Session, ev: Evaluation) -> dict:
-    """What the evaluation document shows (DOMAIN.md §6); its hash freezes the signed version."""
+#: ``org_result`` not given: the document reads the unit's organisation result itself
+UNREAD = object()
+
+
+def document_content(s: Session, ev: Evaluation, org_result=UNREAD) -> dict:
+    """What the evaluation document shows (DOMAIN.md §6); its hash freezes the signed version.
+    ``org_result``: the unit's organisation result when the caller has just read it (a signature
+    checks the unit's curve first), else read here."""
     plan = s.get(PlanRef, ev.plan_id)
     real = {
         iki: {"value": r.value, "text": r.text, "evidence_count": r.evidence_count, "period_seq": r.period_seq}
         for iki, r in latest_realisations(s, ev).items()
     }
-    view = calibration_for_document(s, ev)
+    view = calibration_for_document(s, ev, org_result)
     return {
         "evaluation_id": ev.id,
         "cycle_id": ev.cycle_id,
@@ -156,8 +162,8 @@ def _target(i: dict) -> str:
     return i.get("target_text") or ""
 
 
-def calibration_for_document(s: Session, ev: Evaluation) -> dict | None:
-    org = org_result_of(s, ev)
+def calibration_for_document(s: Session, ev: Evaluation, org_result=UNREAD) -> dict | None:
+    org = org_result_of(s, ev) if org_result is UNREAD else org_result
     if org is None:
         return None
     c = s.get(CycleRef, ev.cycle_id)
@@ -193,16 +199,19 @@ def acting_of(ev: Evaluation) -> dict:
     return {"acting": {"penilai": ev.signed_acting, "atasan_penilai": ev.countersigned_acting}}
 
 
-def store_document(s: Session, ev: Evaluation, reason: str, *, regather: bool = True) -> EvaluationDocument:
+def store_document(
+    s: Session, ev: Evaluation, reason: str, *, regather: bool = True, org_result=UNREAD
+) -> EvaluationDocument:
     """A new frozen version of the document, appended (``evaluation_documents`` is append-only).
 
     ``signed`` and ``objection_changed`` gather the content afresh; ``acknowledged`` and
     ``countersigned`` (``regather=False``) copy the version before and add only their step, so what the
     penilai signed stays exactly as signed. Every version's content names the hash of the one before
-    (``previous_hash``) and carries every step with its time, so its own hash covers the whole chain."""
+    (``previous_hash``) and carries every step with its time, so its own hash covers the whole chain.
+    ``org_result``: as :func:`document_content` takes it."""
     previous = latest_document(s, ev)
     if regather or previous is None:
-        content = document_content(s, ev)
+        content = document_content(s, ev, org_result)
     else:
         content = {**previous.content, "signatures": signatures_of(ev)} | acting_of(ev)
     content["previous_hash"] = previous.content_hash if previous else None

@@ -158,15 +158,22 @@ def set_org_result(s: Session, p: Principal, data: dict) -> OrgResult:
 # ------------------------------------------------------------------ distribution rules
 
 
+_RULES_MEMO = "reviews.distribution_rules"  # key in ``Session.info``: the agency's rules, read once per session
+
+
 def rules_for(s: Session, agency: str) -> list[domain.DistributionRule]:
-    rows = s.scalars(
-        select(DistributionRuleRow)
-        .where(DistributionRuleRow.agency_code == agency)
-        .order_by(DistributionRuleRow.position)
-    ).all()
-    if not rows:
-        return list(domain.DEFAULT_RULES)
-    return [domain.rule_from_dict(r.rule) for r in rows]
+    """The agency's distribution rules (its own, else the defaults), read once per session: a signature
+    checks the unit's curve and writes the rules into the document (one statement, not two).
+    :func:`replace_rules` forgets what was read."""
+    memo = s.info.setdefault(_RULES_MEMO, {})
+    if agency not in memo:
+        rows = s.scalars(
+            select(DistributionRuleRow)
+            .where(DistributionRuleRow.agency_code == agency)
+            .order_by(DistributionRuleRow.position)
+        ).all()
+        memo[agency] = tuple(domain.rule_from_dict(r.rule) for r in rows) if rows else tuple(domain.DEFAULT_RULES)
+    return list(memo[agency])
 
 
 def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.DistributionRule]:
@@ -175,6 +182,7 @@ def replace_rules(s: Session, p: Principal, rules: list[dict]) -> list[domain.Di
         raise forbid()
     parsed = parse_each(rules, domain.rule_from_dict, "rules", "rule")
     before = [domain.rule_to_dict(r) for r in rules_for(s, agency)]
+    s.info.pop(_RULES_MEMO, None)  # replaced below: a later read in this session reads the new rules
     for row in s.scalars(select(DistributionRuleRow).where(DistributionRuleRow.agency_code == agency)):
         s.delete(row)
     for i, rule in enumerate(parsed):

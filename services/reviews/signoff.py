@@ -18,7 +18,7 @@ from services.common.usecase import now, platform, record
 from . import domain
 from .access import PREFIX, ev_ref, evaluation_action, guard, only_atasan, only_employee, only_penilai
 from .calibration import calibration
-from .document import store_document
+from .document import UNREAD, store_document
 from .followup import plan_follow_up
 from .models import Evaluation
 from .objections import objection_days
@@ -36,7 +36,9 @@ SYSTEM = Principal(sub="system", roles=frozenset({"admin"}))  # reads the whole 
 
 def sign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     acting = only_penilai(p, ev)
-    guard(s, ev, "sign")
+    # held to the end: the session's identity map keeps only objects referenced somewhere, and the
+    # calibration, the document and the event read the same cycle (one statement, not three)
+    cycle = guard(s, ev, "sign")
     new_status = domain.evaluation_transition(ev.status, "sign")
     unit = calibration(s, SYSTEM, ev.cycle_id, ev.period_seq, ev.unit_code)["units"]
     if unit and unit[0]["sign_off_blocked"]:
@@ -44,7 +46,8 @@ def sign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     ev.status, ev.signed_at, ev.signed_by, ev.updated_at = new_status, now(), p.sub, now()
     ev.signed_acting = acting  # a Plt/Plh signs as such: the document names them
     s.flush()
-    store_document(s, ev, "signed")
+    # the unit's organisation result, as the curve check just read it, goes into the document
+    store_document(s, ev, "signed", org_result=unit[0]["org_result"] if unit else UNREAD)
     s.flush()
     record(
         s,
@@ -58,6 +61,7 @@ def sign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
         event="reviews.evaluation.signed",
         data=ev_ref(ev) | {"content_hash": ev.content_hash},
     )
+    del cycle
     return ev
 
 
@@ -86,7 +90,7 @@ def acknowledge(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
 
 def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     acting = only_atasan(p, ev)
-    guard(s, ev, "countersign")
+    cycle = guard(s, ev, "countersign")  # held to the end, as in sign: the follow-up reads it again
     ev.status = domain.evaluation_transition(ev.status, "countersign")
     ev.countersigned_at, ev.countersigned_by, ev.updated_at = now(), p.sub, now()
     ev.countersigned_acting = acting
@@ -107,6 +111,7 @@ def countersign(s: Session, p: Principal, ev: Evaluation) -> Evaluation:
     )
     result_changed(s, ev, "reviews.result.finalized")  # final: in the results feed from now (results.py)
     plan_follow_up(s, ev)
+    del cycle
     return ev
 
 

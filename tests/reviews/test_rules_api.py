@@ -96,3 +96,38 @@ def test_a_re_rating_is_audited_with_the_ratings_it_replaced(chain):
         ("meets", "above"),
     ]
     assert rated[1]["before"]["rating_perilaku"] == "meets" and rated[1]["before"]["status"] == "rated"
+
+
+def test_a_signed_document_carries_the_units_organisation_result_and_the_rules_hr_set(chain):
+    # the signature checks the unit's curve and writes the organisation result and its rules into the
+    # frozen document from the same reading: the rules HR set, not the defaults
+    rule = {"org_result": "BAIK", "bound": "max", "predikats": ["SANGAT_BAIK"], "percent": 100, "rounding": "floor"}
+    r = chain.put("/distribution-rules", chain.hr, {"rules": [rule]})
+    assert r.status_code == 200
+    stored = r.get_json()["rules"]
+    chain.advance_to("annual_evaluation")
+    assert chain.set_org_result("SEK-A", "BAIK", period_seq=0).status_code == 200
+    ev = chain.evaluation_of(STAFF_A[0], period_seq=0)
+    assert chain.rate(ev, KASI_A, "meets", "meets", deviation_reason="Tanpa realisasi tercatat.").status_code == 200
+    chain.advance_to("sign_off")
+    assert chain.post(f"/evaluations/{ev['id']}/sign", chain.as_(KASI_A)).status_code == 200
+    docs = chain.get(f"/evaluations/{ev['id']}/documents", chain.as_(STAFF_A[0])).get_json()
+    assert docs[0]["content"]["org_result"] == "BAIK"
+    assert docs[0]["content"]["distribution"] == {"org_result": "BAIK", "rules": stored}
+
+
+def test_rules_read_in_a_session_are_read_again_after_hr_replaces_them(chain):
+    # the rules are read once per unit of work; replacing them in that unit of work forgets what was read
+    from services.common.auth import Principal
+    from services.reviews import domain
+    from services.reviews.orgresults import replace_rules, rules_for
+
+    agency, reviews = "PKMB", chain.emb.platform("reviews")
+    with chain.emb.apps["reviews"].test_request_context(), reviews.uow() as s:
+        hr = Principal(sub="hr-test", roles=frozenset({"hr"}), agency=agency)
+        assert rules_for(s, agency) == list(domain.DEFAULT_RULES)
+        new = [{"org_result": "BAIK", "bound": "max", "predikats": ["BAIK"], "percent": 80, "rounding": "floor"}]
+        replace_rules(s, hr, new)
+        assert [domain.rule_to_dict(r) for r in rules_for(s, agency)] == [
+            domain.rule_to_dict(domain.rule_from_dict(new[0]))
+        ]
