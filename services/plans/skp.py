@@ -336,57 +336,6 @@ def update_plan(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
     return plan
 
 
-class BehaviourIn(Schema):
-    behaviour = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        required=True,
-        metadata={"description": "BerAKHLAK value code → ekspektasi khusus pimpinan; an empty text removes it"},
-    )
-
-
-def set_behaviour(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
-    """The penilai writes the ekspektasi khusus pimpinan per BerAKHLAK value of a subordinate's SKP
-    (PermenPANRB 6/2022: they are the leader's expectations) while the SKP may still change — also while
-    it waits for approval. Audited; the values named are marked the penilai's (see :func:`update_plan`)."""
-    from .skp_approval import require_penilai  # as approving: skp_approval builds on this module
-
-    require_penilai(s, p, plan)
-    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.edit")
-    if plan.status != "submitted":
-        domain.plan_transition(plan.status, "edit")
-    errors = domain.validate_expectations(data["behaviour"])
-    if errors:
-        raise validation(errors)
-    with changing(
-        s,
-        p,
-        "plan.behaviour_set",
-        "plan",
-        plan.id,
-        lambda: {
-            "behaviour": dict(plan.behaviour or {}),
-            "behaviour_by_penilai": list(plan.behaviour_by_penilai or []),
-        },
-        agency=plan.agency_code,
-        subject=plan.employee_nip,
-    ):
-        behaviour, by = dict(plan.behaviour or {}), set(plan.behaviour_by_penilai or ())
-        for code, text in data["behaviour"].items():
-            if (text or "").strip():
-                behaviour[code] = text.strip()
-                by.add(code)
-            else:
-                behaviour.pop(code, None)
-                by.discard(code)
-        plan.behaviour = behaviour
-        plan.behaviour_by_penilai = [v for v in domain.BERAKHLAK if v in by]
-        plan.updated_at = now()
-        flag_modified(plan, "updated_at")
-        s.flush()
-    return plan
-
-
 def plan_query(s: Session, p: Principal, args: dict):
     machine = reads_plans(p)
     if not machine:
@@ -455,20 +404,6 @@ class PlanItem(MethodView):
             plan = get_plan(s, p, plan_id)
             require_if_match(plan.version)
             return with_etag(update_plan(s, p, plan, data))
-
-
-@blp.route("/<int:plan_id>/behaviour")
-class PlanBehaviour(MethodView):
-    @blp.arguments(BehaviourIn)
-    @blp.response(200, PlanOut)
-    def put(self, data, plan_id):
-        """The penilai writes the ekspektasi khusus pimpinan per BerAKHLAK value (requires If-Match); the
-        values written stay as the penilai wrote them when the employee edits the SKP."""
-        p = current_principal()
-        with platform().uow() as s:
-            plan = get_plan(s, p, plan_id)
-            require_if_match(plan.version)
-            return with_etag(set_behaviour(s, p, plan, data))
 
 
 @blp.route("/<int:plan_id>/versions")

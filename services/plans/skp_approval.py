@@ -1,7 +1,7 @@
 """Approval of an SKP: the employee submits it, the penilai (or an acting official) returns it with
 a note or approves it — each approval keeps a version — and the employee may reopen an approved SKP
-for revision (DOMAIN.md §3). The blueprint, its schema and its use cases; each step is recorded
-with its event."""
+for revision (DOMAIN.md §3); before approving, the penilai writes the ekspektasi khusus pimpinan per
+BerAKHLAK value. The blueprint, its schemas and its use cases; each step is recorded with its event."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.auth import Principal, current_principal
 from services.common.errors import Problem
 from services.common.http import require_if_match, with_etag
-from services.common.usecase import now, platform, record, today, validation
+from services.common.usecase import changing, now, platform, record, today, validation
 
 from . import domain
 from .access import PREFIX, acting_for, in_agency
@@ -163,6 +164,55 @@ def revise_plan(s: Session, p: Principal, plan: Plan) -> Plan:
     return plan
 
 
+class BehaviourIn(Schema):
+    behaviour = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "BerAKHLAK value code → ekspektasi khusus pimpinan; an empty text removes it"},
+    )
+
+
+def set_behaviour(s: Session, p: Principal, plan: Plan, data: dict) -> Plan:
+    """The penilai writes the ekspektasi khusus pimpinan per BerAKHLAK value of a subordinate's SKP
+    (PermenPANRB 6/2022: they are the leader's expectations) while the SKP may still change — also while
+    it waits for approval. Audited; the values named are marked the penilai's (see :func:`update_plan`)."""
+    require_penilai(s, p, plan)
+    guard_stage(cycle_for_guard(s, plan.cycle_id), "plan.edit")
+    if plan.status != "submitted":
+        domain.plan_transition(plan.status, "edit")
+    errors = domain.validate_expectations(data["behaviour"])
+    if errors:
+        raise validation(errors)
+    with changing(
+        s,
+        p,
+        "plan.behaviour_set",
+        "plan",
+        plan.id,
+        lambda: {
+            "behaviour": dict(plan.behaviour or {}),
+            "behaviour_by_penilai": list(plan.behaviour_by_penilai or []),
+        },
+        agency=plan.agency_code,
+        subject=plan.employee_nip,
+    ):
+        behaviour, by = dict(plan.behaviour or {}), set(plan.behaviour_by_penilai or ())
+        for code, text in data["behaviour"].items():
+            if (text or "").strip():
+                behaviour[code] = text.strip()
+                by.add(code)
+            else:
+                behaviour.pop(code, None)
+                by.discard(code)
+        plan.behaviour = behaviour
+        plan.behaviour_by_penilai = [v for v in domain.BERAKHLAK if v in by]
+        plan.updated_at = now()
+        flag_modified(plan, "updated_at")
+        s.flush()
+    return plan
+
+
 # ------------------------------------------------------------------ views
 
 
@@ -208,3 +258,17 @@ class PlanRevise(MethodView):
     def post(self, plan_id):
         """Reopen my approved SKP for revision when expectations change; approved versions stay retrievable."""
         return _plan_action(plan_id, revise_plan)
+
+
+@blp.route("/<int:plan_id>/behaviour")
+class PlanBehaviour(MethodView):
+    @blp.arguments(BehaviourIn)
+    @blp.response(200, PlanOut)
+    def put(self, data, plan_id):
+        """The penilai writes the ekspektasi khusus pimpinan per BerAKHLAK value (requires If-Match); the
+        values written stay as the penilai wrote them when the employee edits the SKP."""
+        p = current_principal()
+        with platform().uow() as s:
+            plan = get_plan(s, p, plan_id)
+            require_if_match(plan.version)
+            return with_etag(set_behaviour(s, p, plan, data))
