@@ -85,16 +85,22 @@ def planning_status(client: ServiceClient, cycle: dict) -> dict:
 def evaluation_status(
     client: ServiceClient, cycle_id: int, period_seq: int, settle_seconds: float = SETTLE_SECONDS
 ) -> dict:
-    """The period's evaluations (0 = annual), and who has an approved SKP but no evaluation yet.
-    Evaluations open from events: a short, bounded wait lets ones in flight arrive."""
-    employees = {e["nip"] for e in client.pages(f"{PLANS}/employees", active="true")}
-    expected = {
-        p["employee_nip"] for p in client.pages(f"{PLANS}/plans", cycle_id=cycle_id) if p["status"] in HAS_PLAN
-    } & employees
+    """The period's evaluations (0 = annual), and who has an approved SKP but no evaluation yet
+    (active employees only). Evaluations open from events: a short, bounded wait lets ones in
+    flight arrive.
+
+    The directory is read only when some SKP holder has no evaluation (whether they are still
+    active decides whether one is owed), and then once: a province's directory is 500 pages,
+    which every period's two looks would otherwise read even when nothing is missing."""
+    holders = {p["employee_nip"] for p in client.pages(f"{PLANS}/plans", cycle_id=cycle_id) if p["status"] in HAS_PLAN}
+    active: set[str] | None = None
     stop, delay = time.monotonic() + settle_seconds, 0.05
     while True:
         evaluations = client.all(f"{REVIEWS}/evaluations", cycle_id=cycle_id, period_seq=period_seq)
-        not_opened = sorted(expected - {e["employee_nip"] for e in evaluations})
+        without = holders - {e["employee_nip"] for e in evaluations}
+        if without and active is None:
+            active = {e["nip"] for e in client.pages(f"{PLANS}/employees", active="true")}
+        not_opened = sorted(without & active) if without else []
         if not not_opened or time.monotonic() >= stop:
             return {"evaluations": evaluations, "not_opened": not_opened}
         time.sleep(delay)

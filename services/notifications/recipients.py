@@ -35,6 +35,13 @@ _PREFS_AND_SUPERIORS = select(Preference).from_statement(
         select(Preference).where(Preference.nip.in_(_NIPS)), select(Preference).where(Preference.nip.in_(_SUPERIORS))
     )
 )
+_AGENCY = bindparam("agency")
+_AGENCY_PEOPLE = select(Person).where(Person.agency_code == _AGENCY, Person.active.is_(True)).order_by(Person.nip)
+_AGENCY_PREFS = (
+    select(Preference)
+    .join(Person, Person.nip == Preference.nip)
+    .where(Person.agency_code == _AGENCY, Person.active.is_(True))
+)
 _ON = bindparam("on", type_=ActingRef.start_date.type)
 _ACTING_ON = (
     select(ActingRef)
@@ -183,16 +190,15 @@ class Recipients:
 
     def agency_targets(self, audience: str) -> list[Target]:
         """Everyone active in the agency (a stage opening for all)."""
-        people = list(
-            self.s.scalars(
-                select(Person)
-                .where(Person.agency_code == (self.agency or ""), Person.active.is_(True))
-                .order_by(Person.nip)
-            )
-        )
+        with self.s.no_autoflush:
+            people = list(self.s.scalars(_AGENCY_PEOPLE, {"agency": self.agency or ""}))
+            # their preferences in one query (loading them by NIP, 500 at a time, read the people a
+            # second time: 400 queries for a province, 40 % of a stage opening's lookups)
+            prefs = {p.nip: p for p in self.s.scalars(_AGENCY_PREFS, {"agency": self.agency or ""})}
         for p in people:
             self.people[p.nip] = p
-        self.preload([p.nip for p in people])
+            if p.nip not in self.prefs:
+                self.prefs[p.nip] = prefs.get(p.nip)
         return [t for t in (self.person_target(p.nip, audience) for p in people) if t]
 
     def audience(self, audience: str, data: dict) -> list[Target]:

@@ -83,6 +83,18 @@ def _environments(root: str) -> tuple[Environment, Environment]:
     return text, html
 
 
+@lru_cache(maxsize=1024)
+def _names(root: str, lang: str, template: str) -> tuple[str, str]:
+    """The files ``template`` renders from in ``lang``: its text (Indonesian when the language has
+    none) and its HTML (else the layout). Looked up once: the environments never reload a file, and
+    a missing one is no cached template — asking for it stats the file system and raises, for every
+    message of a stage opening to a whole province (a tenth of the recording's time)."""
+    base = Path(root)
+    text = f"{lang}/{template}.txt" if (base / lang / f"{template}.txt").is_file() else f"id/{template}.txt"
+    html = f"{lang}/{template}.html" if (base / lang / f"{template}.html").is_file() else "_layout.html"
+    return text, html
+
+
 def _paragraphs(text: str) -> list[Markup]:
     """Text paragraphs as escaped HTML, single line breaks kept as <br>."""
     out = []
@@ -108,20 +120,14 @@ def render(
     }
     ctx = {**context, **helpers}
     try:
-        try:
-            tmpl = text_env.get_template(f"{lang}/{template}.txt")
-        except TemplateNotFound:
-            tmpl = text_env.get_template(f"id/{template}.txt")
+        text_name, html_name = _names(str(root), lang, template)
+        tmpl = text_env.get_template(text_name)
         jctx = tmpl.new_context(ctx)
         subject = " ".join("".join(tmpl.blocks["subject"](jctx)).split())
         text = "".join(tmpl.blocks["text"](jctx)).strip() + "\n"
         if context.get("note"):  # a closing paragraph the recorder adds (e.g. why an acting official hears it)
             text += "\n" + str(context["note"]).strip() + "\n"
-        try:
-            html_tmpl = html_env.get_template(f"{lang}/{template}.html")
-        except TemplateNotFound:
-            html_tmpl = html_env.get_template("_layout.html")
-        html = html_tmpl.render(**ctx, subject=subject, paragraphs=_paragraphs(text))
+        html = html_env.get_template(html_name).render(**ctx, subject=subject, paragraphs=_paragraphs(text))
     except TemplateNotFound as exc:
         raise RenderError(f"template {template!r} not found ({exc.name})") from None
     except KeyError as exc:  # a template without the subject or text block
