@@ -204,3 +204,21 @@ def grant_app_role(url: str, role: str) -> list[str]:
         return append_only
     finally:
         engine.dispose()
+
+
+def copy_rows(s: Session, table, rows: list[dict]) -> None:
+    """Write ``rows`` (dicts with the same keys, named after ``table``'s columns) into ``table`` with
+    PostgreSQL's ``COPY … FROM STDIN`` on the session's connection, in its transaction: for tens of
+    thousands of rows about a third of the CPU of an ``executemany`` of INSERTs (every parameter
+    marshalled through SQLAlchemy, a statement per row on the server). Columns left out take the database's defaults
+    only (SQLAlchemy's Python-side ones do not apply: the recorder's rows name every such column)."""
+    from psycopg import sql
+
+    columns = list(rows[0])
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(table.c[c].name) for c in columns)
+    )
+    raw = s.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])

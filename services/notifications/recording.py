@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
-from services.common.db import is_postgres
+from services.common.db import copy_rows, is_postgres
 from services.common.i18n import LANGUAGES
 from services.common.usecase import now, settings
 
@@ -414,25 +414,6 @@ class Recorder(Recipients):
                 ),
                 self.at,
             )
-
-
-def copy_rows(s: Session, table, rows: list[dict]) -> None:
-    """Write ``rows`` (dicts with the same keys, named after ``table``'s columns) into ``table`` with
-    PostgreSQL's ``COPY … FROM STDIN`` on the session's connection, in its transaction. A stage
-    opening for a province is 100,000 notifications and 200,000 deliveries: an ``executemany`` of
-    INSERTs costs the consumer about three times the CPU (every parameter marshalled through
-    SQLAlchemy, a statement per row on the server). Columns left out take the database's defaults
-    only (SQLAlchemy's Python-side ones do not apply: the recorder's rows name every such column)."""
-    from psycopg import sql
-
-    columns = list(rows[0])
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(table.c[c].name) for c in columns)
-    )
-    raw = s.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
 
 
 def state_text(state, lang: str) -> str:
