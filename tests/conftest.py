@@ -14,6 +14,9 @@ import pytest
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# every message the notifications service renders from its shape is rendered in full as well and
+# compared (services/notifications/render.py, Renderer), here and in the servers the tests start
+os.environ.setdefault("KINERJA_RENDER_VERIFY", "1")
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -26,7 +26,7 @@ from .deliveries import emit_failed
 from .models import Delivery, Notification, Person, Preference, WebhookSubscription
 from .preferences import fill_placeholders
 from .recipients import Recipients, Target
-from .render import RenderError, render
+from .render import Renderer, RenderError
 from .rules import rules_for
 from .shared import DEFAULT_TZ, count, log, t, zone
 
@@ -169,6 +169,7 @@ class Recorder(Recipients):
         self._notes: list[dict] = []
         self._deliveries: list[tuple[int | None, dict]] = []  # (index in _notes or None, row)
         self._counted: Counter = Counter()  # (channel, status) → deliveries recorded since the last flush
+        self.renderer = Renderer()  # a message's shape rendered once for the event's (or batch's) recipients
 
     def begin(self, event_id: str) -> None:
         """Record the next synthetic event of a batch (a reminder, an escalation): new ids, nothing seen."""
@@ -267,7 +268,7 @@ class Recorder(Recipients):
         lang = self.language(target)
         planned = self.planned_channels(target, pref)
         try:
-            rendered = render(
+            rendered = self.renderer.render(
                 template, lang, self.context(data, target, lang, extra), translate=lambda key, **kw: t(key, lang, **kw)
             )
         except RenderError as exc:
