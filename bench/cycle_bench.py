@@ -296,7 +296,9 @@ class Cycle:
 
     def settle(self) -> None:
         waited = self.topo.settle()
-        say(f"  events settled ({waited:.1f} s)")
+        slowest = sorted(self.topo.busy_until.items(), key=lambda kv: -kv[1])[:3]
+        busy = ", ".join(f"{name} {at:.0f} s" for name, at in slowest)
+        say(f"  events settled ({waited:.1f} s{'; last busy: ' + busy if busy else ''})")
 
     # ------------------------------------------------------------------ HR: directory and cycle
 

@@ -186,9 +186,14 @@ class Topology:
         started = time.monotonic()
         quiet = 0
         last = None
+        self.busy_until: dict[str, float] = {}  # outbox or queue → seconds into the wait it was last seen busy
         while time.monotonic() - started < timeout:
             box = self.outbox()
             queues = {q: n for q, n in self.queue_depths().items() if not q.endswith(".dlq")}
+            seen = time.monotonic() - started
+            for name, n in [*((f"{svc} outbox", b["pending"]) for svc, b in box.items()), *queues.items()]:
+                if n:
+                    self.busy_until[name] = seen
             pending = sum(b["pending"] for b in box.values()) + sum(queues.values())
             state = (pending, sum(b["total"] for b in box.values()))
             quiet = quiet + 1 if pending == 0 and state == last else (1 if pending == 0 else 0)

@@ -170,6 +170,11 @@ class Recorder(Recipients):
         self._deliveries: list[tuple[int | None, dict]] = []  # (index in _notes or None, row)
         self._counted: Counter = Counter()  # (channel, status) → deliveries recorded since the last flush
         self.renderer = Renderer()  # a message's shape rendered once for the event's (or batch's) recipients
+        # looked up once, not once per message (a stage opening writes 100,000)
+        cfg = settings()
+        self.default_tz = cfg.default_timezone or DEFAULT_TZ
+        self.portal_url = (cfg.portal_url or "").rstrip("/")
+        self._state_texts: dict[tuple, str] = {}
 
     def begin(self, event_id: str) -> None:
         """Record the next synthetic event of a batch (a reminder, an escalation): new ids, nothing seen."""
@@ -183,14 +188,14 @@ class Recorder(Recipients):
         return lang if lang in LANGUAGES else "id"
 
     # -- context
-    def context(self, data: dict, target: Target, lang: str, extra: dict | None) -> dict:
+    def context(self, data: dict, target: Target, lang: str, extra: dict | None, link: str) -> dict:
         pref = self.pref(target.nip)
-        tz = pref.timezone if pref and pref.timezone else settings().default_timezone or DEFAULT_TZ
+        tz = pref.timezone if pref and pref.timezone else self.default_tz
         ctx = {
             "recipient": {"name": target.name, "nip": target.nip, "audience": target.audience},
             "data": data,
             "event": {"id": self.event_id, "type": self.event_type},
-            "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data, self.event_type),
+            "link": link,
             "timezone": tz,
         }
         for role, key in PERSON_FIELDS:
@@ -204,14 +209,20 @@ class Recorder(Recipients):
         if isinstance(data.get("unit_code"), str):
             ctx["unit"] = self.unit(data["unit_code"])
         if self.event_type == "plans.cycle.stage_changed":
-            ctx["stage_text"] = state_text(data.get("state"), lang)
-            ctx["previous_text"] = state_text(data.get("previous"), lang)
+            ctx["stage_text"] = self.state_text(data.get("state"), lang)
+            ctx["previous_text"] = self.state_text(data.get("previous"), lang)
             ctx["hint_key"] = stage_hint(data.get("state"))
         if target.acting_for:  # a Plt/Plh hears it in the official's place: the message says so
             kind = t(f"acting.kind.{target.acting_for['kind']}", lang)
             ctx["note"] = t("acting.note", lang, kind=kind, name=target.acting_for["name"])
         ctx.update(extra or {})
         return ctx
+
+    def state_text(self, state, lang: str) -> str:
+        key = (state if isinstance(state, str) else None, lang)
+        if key not in self._state_texts:
+            self._state_texts[key] = state_text(state, lang)
+        return self._state_texts[key]
 
     # -- channels
     def planned_channels(self, target: Target, pref: Preference | None) -> list[tuple[str, str | None]]:
@@ -267,10 +278,10 @@ class Recorder(Recipients):
         pref = self.pref(target.nip)
         lang = self.language(target)
         planned = self.planned_channels(target, pref)
+        link = self.portal_url + domain.link_path(data, self.event_type)
+        context = self.context(data, target, lang, extra, link)
         try:
-            rendered = self.renderer.render(
-                template, lang, self.context(data, target, lang, extra), translate=lambda key, **kw: t(key, lang, **kw)
-            )
+            rendered = self.renderer.render(template, lang, context, translate=lambda key, **kw: t(key, lang, **kw))
         except RenderError as exc:
             log.warning("notification %s for %s not rendered: %s", template, target.key, exc.reason)
             error = f"template: {exc.reason}"
@@ -295,7 +306,7 @@ class Recorder(Recipients):
                 "title": rendered.subject,
                 "body_text": rendered.text,
                 "body_html": rendered.html,
-                "link": (settings().portal_url or "").rstrip("/") + domain.link_path(data, self.event_type),
+                "link": link,
                 "in_inbox": target.nip is not None and self.event_type != DIGEST_EVENT,
                 "created_at": self.at,
             }

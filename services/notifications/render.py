@@ -254,8 +254,10 @@ class Renderer:
         shaped = {**context, "recipient": {**recipient, **{field: _STANDINS[field] for field in values}}}
         try:
             used = {k: shaped[k] for k in variables if k in shaped}
-            key = (template, lang, json.dumps(used, sort_keys=True, default=repr))
-        except (TypeError, ValueError):  # keys json cannot sort, a cycle: render it in full
+            # unsorted: the same values built the same way dump the same; two orders of equal
+            # values are two shapes, never a wrong message
+            key = (template, lang, json.dumps(used, default=repr, check_circular=False))
+        except (TypeError, ValueError, RecursionError):  # keys json cannot dump, a cycle: render it in full
             return None
         if key in self._shapes:
             self.hits += 1
