@@ -5,18 +5,23 @@ sent the way the cycle flow sends it (``flows/cycle_run.py`` ``chase``), then es
    of a private database, and one HR contact;
 2. ``POST /notifications/api/v1/reminders`` ``--people / --per-call`` times with one batch key,
    ``--per-call`` recipients each (the planning stage's ``reminder.skp_submission``, its deadline
-   long past, as in the orchestration benchmark);
+   long past, as in the orchestration benchmark): one at a time as the flow sends them, or
+   (``--in-flight R,P``) the first alone and then R at once, from as many threads;
 3. ``POST …/reminders/<key>/escalate`` in parts of ``--part`` marked ``partial`` (superior and HR,
-   two escalations a person);
+   two escalations a person), ``ESCALATIONS_IN_FLIGHT`` at once as the flow sends them (or P);
 4. ``GET …/reminders/<key>`` — every page (``limit`` 200) when the endpoint pages, else the one answer.
 
 Every request goes through the Flask app (test client: routing, auth, marshmallow, JSON), so a
 call's time is the service's, without HTTP or gunicorn. Printed: per call, wall and CPU time
 (``time.process_time``: this process only, so the database's own work is in wall − CPU) and
 SQL statements (an ``executemany`` counts once), by position in the batch (the first calls, the
-middle ones, the last ones, and per tenth); per escalation part; the reading; peak RSS. With
-``--profile N`` the last ``N`` reminder calls and the first escalation part run under cProfile and
-its top functions are printed.
+middle ones, the last ones, and per tenth); per escalation part; the reading; peak RSS; the time
+of each statement, of the recorder's COPYs and of the commits summed. CPU and statements per call
+only with ``--in-flight 1,1`` (one call at a time; threads share the process's CPU clock), the
+phase's CPU always. With ``--profile N`` (and ``--in-flight 1,1``) the last ``N`` reminder calls
+and the first escalation part run under cProfile and its top functions are printed. Threads in
+one process share the GIL: calls in flight here overlap only their database time, where gunicorn's
+workers overlap their CPU as well.
 
 A benchmark, not a test: it asserts nothing about time. It exits 1 when the run is broken (a
 request not 200, a person not reminded or escalated exactly once, counts that disagree), since
@@ -24,7 +29,8 @@ its figures would mean nothing. It creates the database ``<--db-prefix><random>`
 the end, whatever happens.
 
     .venv/bin/python bench/reminders_bench.py [--people 100000] [--per-call 200] [--part 5000] \\
-        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--db-prefix kinerja_bench_rem_] [--profile 20]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--db-prefix kinerja_bench_rem_] \\
+        [--in-flight 3,2 | --in-flight 1,1 --profile 20]
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import argparse
 import cProfile
 import io
 import logging
+import math
 import os
 import pstats
 import resource
@@ -40,8 +47,10 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -49,11 +58,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, func, insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.record import record  # noqa: E402
+from flows.cycle_tasks import ESCALATIONS_IN_FLIGHT  # noqa: E402
 from services.common.auth import issue_token  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, ensure_database  # noqa: E402
+from services.notifications import recording  # noqa: E402
 from services.notifications.app import create_app  # noqa: E402
 from services.notifications.models import HrContact, Notification, Person, ReminderItem  # noqa: E402
 
@@ -61,6 +73,7 @@ AGENCY = "BENCHREM"
 N = "/notifications/api/v1"
 KEY = "cycle1:planning:overdue"
 FANOUT = 8  # people per superior
+_LOCK = threading.Lock()
 PG = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -112,26 +125,50 @@ class Meter:
     def __init__(self, engine):
         self.statements = 0
         self.by_statement: dict[str, list] = {}  # statement → [count, seconds, rows sent]
-        self._started = 0.0
+        self._local = threading.local()  # the statement in flight, per thread (calls may overlap)
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
+        # what the cursor events miss: the recorder's COPY of the notifications and deliveries (the
+        # server inserting them, their indexes and foreign key, is most of a call's database time)
+        # and the commit
+        copy = recording.copy_rows
+
+        def timed_copy(s, table, rows):
+            started = time.perf_counter()
+            copy(s, table, rows)
+            self.add(f"COPY {table.name}", time.perf_counter() - started, len(rows))
+
+        recording.copy_rows = timed_copy
+        event.listen(Session, "before_commit", lambda session: setattr(self._local, "commit", time.perf_counter()))
+        event.listen(Session, "after_commit", self._committed)
+
+    def _committed(self, session):
+        started = getattr(self._local, "commit", None)
+        if started is not None:
+            self.add("COMMIT", time.perf_counter() - started, 1)
+            self._local.commit = None
+
+    def add(self, key: str, seconds: float, rows: int) -> None:
+        with _LOCK:
+            row = self.by_statement.setdefault(key, [0, 0.0, 0])
+            row[0] += 1
+            row[1] += seconds
+            row[2] += rows
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements += 1
-        self._started = time.perf_counter()
+        with _LOCK:
+            self.statements += 1
+        self._local.started = time.perf_counter()
 
     def _after(self, conn, cursor, statement, parameters, context, executemany):
-        elapsed = time.perf_counter() - self._started
-        key = " ".join(statement.split())[:110]
-        row = self.by_statement.setdefault(key, [0, 0.0, 0])
-        row[0] += 1
-        row[1] += elapsed
-        row[2] += len(parameters) if executemany else 1
+        elapsed = time.perf_counter() - self._local.started
+        self.add(" ".join(statement.split())[:110], elapsed, len(parameters) if executemany else 1)
 
     def top(self, title: str, n: int = 12) -> None:
         rows = sorted(self.by_statement.items(), key=lambda kv: -kv[1][1])[:n]
         total = sum(v[1] for v in self.by_statement.values())
-        print(f"  SQL of {title}: {total:.1f} s in {sum(v[0] for v in self.by_statement.values())} statements")
+        count = sum(v[0] for k, v in self.by_statement.items() if not k.startswith(("COPY ", "COMMIT")))
+        print(f"  SQL of {title}: {total:.1f} s in {count} statements, the COPYs and the commits")
         for key, (count, seconds, params) in rows:
             print(f"    {seconds:7.2f} s {count:6d}x ({params:7d} rows) {key}")
         self.by_statement = {}
@@ -198,10 +235,24 @@ def run(args, url: str) -> None:
         calls = -(-len(nips) // args.per_call)
         prof = cProfile.Profile() if args.profile else None
 
-        # -- the reminders, as the flow sends them
-        per_call: list[tuple] = []
-        t0 = time.perf_counter()
-        for n in range(calls):
+        # -- the reminders, as the flow sends them (one at a time), or the first call alone (it
+        # creates the batch) and then --in-flight calls at once, each from its own thread and client
+        local = threading.local()
+
+        def timed(fn) -> tuple:
+            """(answer, wall, CPU, statements); CPU and statements are the process's, so only when
+            one call runs at a time (NaN otherwise)."""
+            if not concurrent:
+                return meter.run(fn)
+            started = time.perf_counter()
+            return fn(), time.perf_counter() - started, math.nan, math.nan
+
+        def post(path: str, body: dict, p=None):
+            if not hasattr(local, "client"):
+                local.client = app.test_client()
+            return profiled(p, lambda: call(local.client, "POST", path, hr, json=body))
+
+        def remind(n: int) -> tuple:
             chunk = [{"nip": nip, "params": {}} for nip in nips[n * args.per_call : (n + 1) * args.per_call]]
             body = {
                 "batch_key": KEY,
@@ -213,17 +264,28 @@ def run(args, url: str) -> None:
                 "hr_after_hours": 48,
             }
             p = prof if args.profile and n >= calls - args.profile else None
-            resp, wall, cpu, stmts = meter.run(
-                lambda body=body, p=p: profiled(p, lambda: call(client, "POST", f"{N}/reminders", hr, json=body))
-            )
+            resp, wall, cpu, stmts = timed(lambda: post(f"{N}/reminders", body, p))
             out = resp.get_json()
             if len(out["created"]) != len(chunk) or out["already"] or out["unknown"]:
                 raise Broken(f"call {n}: created {len(out['created'])} of {len(chunk)}, unknown {out['unknown'][:3]}")
-            if out["counts"]["items"] != min(len(nips), (n + 1) * args.per_call):
+            # the batch's count as this call committed it: exact one call at a time; with calls in
+            # flight, between this call's own and everyone's (the read at the end checks the total)
+            exact = min(len(nips), (n + 1) * args.per_call)
+            low, high = (len(chunk), len(nips)) if concurrent else (exact, exact)
+            if not low <= out["counts"]["items"] <= high:
                 raise Broken(f"call {n}: counts {out['counts']}")
-            per_call.append((wall, cpu, stmts, len(resp.data)))
+            return wall, cpu, stmts, len(resp.data)
+
+        concurrent = args.in_flight[0] > 1
+        t0, c0 = time.perf_counter(), time.process_time()
+        per_call = [remind(0)]
+        with ThreadPoolExecutor(args.in_flight[0]) as pool:
+            per_call += list(pool.map(remind, range(1, calls)))
         remind_s = time.perf_counter() - t0
-        print(f"reminders: {calls} calls of {args.per_call} in {remind_s:.1f} s (peak RSS {rss_mb():.0f} MB)")
+        print(
+            f"reminders: {calls} calls of {args.per_call} ({args.in_flight[0]} in flight after the first) in "
+            f"{remind_s:.1f} s, CPU {time.process_time() - c0:.1f} s (peak RSS {rss_mb():.0f} MB)"
+        )
         k = min(10, max(1, calls // 3))
         mid = calls // 2
         print(summary(per_call[:k], f"calls 0-{k - 1}"))
@@ -237,33 +299,30 @@ def run(args, url: str) -> None:
         if prof is not None:
             print_profile(prof, f"the last {args.profile} reminder calls")
 
-        # -- the escalation, in parts marked partial (the flow's escalate_overdue beyond 5,000)
+        # -- the escalation, in parts marked partial (the flow's escalate_overdue beyond 5,000),
+        # --in-flight parts at once
         prof = cProfile.Profile() if args.profile else None
-        parts: list[tuple] = []
-        t0 = time.perf_counter()
-        for j in range(0, len(nips), args.part):
+
+        def escalate(j: int) -> tuple:
             part = nips[j : j + args.part]
-            p = prof if j == 0 else None
-            resp, wall, cpu, stmts = meter.run(
-                lambda part=part, p=p: profiled(
-                    p,
-                    lambda: call(
-                        client,
-                        "POST",
-                        f"{N}/reminders/{KEY}/escalate",
-                        hr,
-                        json={"recipients": part, "partial": len(nips) > args.part},
-                    ),
-                )
+            body = {"recipients": part, "partial": len(nips) > args.part}
+            resp, wall, cpu, stmts = timed(
+                lambda: post(f"{N}/reminders/{KEY}/escalate", body, prof if j == 0 else None)
             )
             out = resp.get_json()
             if out["escalated"] != 2 * len(part):
                 raise Broken(f"escalation part at {j}: escalated {out['escalated']} of {2 * len(part)}")
-            parts.append((wall, cpu, stmts, len(resp.data)))
+            return wall, cpu, stmts, len(resp.data)
+
+        concurrent = args.in_flight[1] > 1
+        t0, c0 = time.perf_counter(), time.process_time()
+        with ThreadPoolExecutor(args.in_flight[1]) as pool:
+            parts = list(pool.map(escalate, range(0, len(nips), args.part)))
         escalate_s = time.perf_counter() - t0
         print(
-            f"escalation: {len(parts)} parts of {args.part} in {escalate_s:.1f} s "
-            f"({1000 * escalate_s / len(nips):.2f} ms a person; peak RSS {rss_mb():.0f} MB)"
+            f"escalation: {len(parts)} parts of {args.part} ({args.in_flight[1]} in flight) in {escalate_s:.1f} s, "
+            f"CPU {time.process_time() - c0:.1f} s ({1000 * escalate_s / len(nips):.2f} ms a person; "
+            f"peak RSS {rss_mb():.0f} MB)"
         )
         print(summary(parts[:1], "first part"))
         print(summary(parts[len(parts) // 2 : len(parts) // 2 + 1], "middle part"))
@@ -282,6 +341,7 @@ def run(args, url: str) -> None:
             call_ms_first_last_tenth=tenth_ms,
             escalation_s=round(escalate_s, 2),
             escalation_parts=len(parts),
+            in_flight=list(args.in_flight),
             peak_rss_mb=round(rss_mb()),
         )
         if prof is not None:
@@ -349,7 +409,17 @@ def main() -> int:
     ap.add_argument("--pg", default=PG, help="a PostgreSQL server URL (its database is replaced)")
     ap.add_argument("--db-prefix", default="kinerja_bench_rem_", help="the private database's name prefix")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the last N reminder calls")
+    ap.add_argument(
+        "--in-flight",
+        default=f"1,{ESCALATIONS_IN_FLIGHT}",
+        metavar="R,P",
+        help="reminder calls (after the first) and escalation parts at once: the flow's by default (reminders one "
+        "at a time); 1,1 everything one at a time (per-call CPU and statements are printed only then)",
+    )
     args = ap.parse_args()
+    args.in_flight = tuple(max(1, int(n)) for n in args.in_flight.split(","))
+    if args.profile and args.in_flight != (1, 1):
+        ap.error("--profile needs --in-flight 1,1 (cProfile follows one thread)")
     logging.disable(logging.WARNING)
     url = make_url(args.pg).set(database=f"{args.db_prefix}{uuid.uuid4().hex[:8]}").render_as_string(False)
     print(

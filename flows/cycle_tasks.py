@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from prefect import task
@@ -33,6 +35,26 @@ def transient(task, task_run, state) -> bool:
 
 
 SERVICE_TASK = dict(retries=3, retry_delay_seconds=[1, 2, 4], retry_condition_fn=transient, cache_policy=NO_CACHE)
+
+
+def in_order(items, submit: Callable[[Any], Any], in_flight: int) -> Iterator[Any]:
+    """The results of ``submit(item)`` for each item, in the items' order, with at most
+    ``in_flight`` submitted and not yet done. After a failure nothing more is submitted; those in
+    flight end (every call here is idempotent), then the failure is raised."""
+    pending: deque = deque()
+    try:
+        for item in items:
+            if len(pending) >= in_flight:
+                yield pending.popleft().result()
+            pending.append(submit(item))
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            try:
+                future.result()
+            except Exception:  # noqa: BLE001 - the first failure is the one raised
+                pass
 
 
 @task(name="read-cycle", **SERVICE_TASK)
@@ -135,22 +157,34 @@ def send_reminders(
 
 
 ESCALATE_MAX = 5000  # people per escalation call (the notifications API's limit)
+ESCALATIONS_IN_FLIGHT = 2
+"""Parts of a long overdue list in flight at once: a part of 5,000 is seconds of the service's CPU
+and the database's; two at once keep both cores busy (the parts name different people, and each
+escalation is made once per level whichever part carries it)."""
 
 
 @task(name="escalate-overdue", task_run_name="escalate {batch_key}", **SERVICE_TASK)
 def escalate_overdue(client: ServiceClient, batch_key: str, overdue: list[str]) -> dict:
     """Escalate who is still overdue (the superior from the deadline, HR after the grace; each level
     once per person); the others in the batch are marked done. More than ``ESCALATE_MAX`` people go
-    in parts marked ``partial``, which mark no one done: those who finished stay open in the batch
-    until a call with the whole list, but are never escalated, since only the listed are."""
+    in parts marked ``partial`` (:data:`ESCALATIONS_IN_FLIGHT` at once), which mark no one done:
+    those who finished stay open in the batch until a call with the whole list, but are never
+    escalated, since only the listed are."""
     url = f"{NOTIFY}/reminders/{batch_key}/escalate"
     if len(overdue) <= ESCALATE_MAX:
         results = [client.post(url, {"recipients": overdue})]
     else:  # a province's overdue list, in parts: each escalates its people and marks no one done
         parts = [overdue[i : i + ESCALATE_MAX] for i in range(0, len(overdue), ESCALATE_MAX)]
-        results = [client.post(url, {"recipients": part, "partial": True}) for part in parts]
-    # the batch's escalations by target, from the last answer's counts (its items are only the part's)
-    levels = {to: n for to, n in (results[-1].get("counts") or {}).get("escalations", {}).items() if n}
+        with ThreadPoolExecutor(ESCALATIONS_IN_FLIGHT, thread_name_prefix="escalate") as pool:
+            post = lambda part: pool.submit(client.post, url, {"recipients": part, "partial": True})  # noqa: E731
+            results = list(in_order(parts, post, ESCALATIONS_IN_FLIGHT))
+    # the batch's escalations by target: each answer's counts are the batch's when its part was
+    # committed (its items only the part's), so the largest are the latest
+    levels: dict[str, int] = {}
+    for r in results:
+        for to, n in ((r.get("counts") or {}).get("escalations") or {}).items():
+            if n:
+                levels[to] = max(levels.get(to, 0), n)
     return {"escalated": sum(r.get("escalated", 0) for r in results), "levels": levels}
 
 

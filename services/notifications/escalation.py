@@ -65,11 +65,12 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
     rec.preload([o.superior_nip for o in (rec.people.get(i.recipient_nip) for i in items) if o and o.superior_nip])
     made = {to: 0 for to in domain.ESCALATION_TARGETS[1:]}
     changed: list[OpenItem] = []
+    shared = Shared(batch, at)
     for item in items:
         if item.escalation_level >= target_level:
             continue
         for level in range(item.escalation_level + 1, target_level + 1):
-            escalate_item(rec, batch, item, level, at)
+            escalate_item(rec, batch, item, level, shared)
             made[domain.ESCALATION_TARGETS[level]] += 1
             if sum(made.values()) % rb.FLUSH_EVERY == 0:
                 rec.flush()
@@ -126,7 +127,23 @@ def open_items(
     return [OpenItem(i, nip, params, level or 0, list(trail or [])) for i, nip, params, level, trail in rows], finished
 
 
-def escalate_item(rec: Recorder, batch: ReminderBatch, item: OpenItem, level: int, at: datetime) -> None:
+class Shared:
+    """What every escalation of a call has in common, worked out once for the call rather than
+    per person: the batch's deadline and the time as text, the task's text per language."""
+
+    def __init__(self, batch: ReminderBatch, at: datetime):
+        self.deadline = rb.deadline_iso(batch)
+        self.at = at.isoformat().replace("+00:00", "Z")
+        self.template = batch.template
+        self._task: dict[str, str] = {}
+
+    def task_text(self, lang: str) -> str:
+        if lang not in self._task:
+            self._task[lang] = t(f"task.{self.template}", lang)
+        return self._task[lang]
+
+
+def escalate_item(rec: Recorder, batch: ReminderBatch, item: OpenItem, level: int, shared: Shared) -> None:
     """Tell the superior or HR (``level``) that ``item``'s recipient is overdue, and note it on the item."""
     to = domain.ESCALATION_TARGETS[level]
     rec.begin(synthetic_event_id("escalation", batch.id, item.recipient_nip, level))
@@ -141,18 +158,13 @@ def escalate_item(rec: Recorder, batch: ReminderBatch, item: OpenItem, level: in
     extra = {
         "overdue": {"name": overdue.name if overdue else item.recipient_nip, "nip": item.recipient_nip},
         "superior": {"name": superior.name, "nip": superior.nip} if superior else None,
-        "deadline": rb.deadline_iso(batch),
+        "deadline": shared.deadline,
     }
     for target in targets:
-        extra["task_text"] = data.get("task") or t(f"task.{batch.template}", rec.language(target))
+        extra["task_text"] = data.get("task") or shared.task_text(rec.language(target))
         rec.record(target, f"escalation.{to}", data, dict(extra))
     item.escalations = [
         *item.escalations,
-        {
-            "level": level,
-            "to": to,
-            "recipients": [t_.key for t_ in targets],
-            "at": at.isoformat().replace("+00:00", "Z"),
-        },
+        {"level": level, "to": to, "recipients": [t_.key for t_ in targets], "at": shared.at},
     ]
     item.escalation_level = level
