@@ -31,6 +31,9 @@ from .rules import rules_for
 from .shared import DEFAULT_TZ, count, log, t, zone
 
 DIGEST_EVENT = "notifications.digest"
+#: key in ``Session.info``: each agency's active webhook subscriptions, read once per session (the
+#: consumer's batch of events); creating, changing or deleting one forgets them
+SUBSCRIPTIONS_MEMO = "notifications.subscriptions"
 #: the people an event's payload may name: (their role in the template context, the payload key)
 PERSON_FIELDS = (
     ("employee", "employee_nip"),
@@ -108,8 +111,14 @@ def queue_webhooks(s: Session, envelope: dict, agency: str | None) -> int:
     type_ = envelope["type"]
     if agency is None or ".reminder." in f".{type_}.":
         return 0
-    subs = s.scalars(_ACTIVE_SUBSCRIPTIONS, {"agency": agency}).all()
-    matching = [sub for sub in subs if any(domain.event_matches(p, type_) for p in sub.event_types or [])]
+    memo = s.info.setdefault(SUBSCRIPTIONS_MEMO, {})
+    if agency not in memo:
+        memo[agency] = s.scalars(_ACTIVE_SUBSCRIPTIONS, {"agency": agency}).all()
+    matching = [
+        sub
+        for sub in memo[agency]
+        if sub.active and sub.deleted_at is None and any(domain.event_matches(p, type_) for p in sub.event_types or [])
+    ]
     if not matching:
         return 0
     existing = set(
@@ -161,8 +170,10 @@ class Recorder(Recipients):
         self.event_id, self.event_type, self.at = event_id, event_type, at
         # one message per (event, recipient) and one delivery per channel, even when the event is
         # handled again (as if its inbox row were lost): what exists already is skipped
-        self.seen = set(s.scalars(_NOTIFIED, {"event_id": event_id}))
-        self.seen_deliveries = set(s.execute(_DELIVERED, {"event_id": event_id}).tuples())
+        # (a reminder or escalation call starts without an event: each of its messages has one of
+        # its own, begun with nothing seen)
+        self.seen = set(s.scalars(_NOTIFIED, {"event_id": event_id})) if event_id else set()
+        self.seen_deliveries = set(s.execute(_DELIVERED, {"event_id": event_id}).tuples()) if event_id else set()
         self.recorded = 0
         # rows written together by flush(): one multi-row INSERT per table instead of the ORM's
         # unit of work per object (the recorder writes thousands per cycle stage)

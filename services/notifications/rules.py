@@ -140,20 +140,28 @@ def _contact_dict(c: HrContact) -> dict:
 # ------------------------------------------------------------------ rules
 
 
+RULES_MEMO = "notifications.rules"  # key in ``Session.info``: each agency's rules, read once per session
+
+
 def rules_for(s: Session, agency: str) -> list[domain.Rule]:
-    rows = s.scalars(_RULES, {"agency": agency}).all()
-    if not rows:
-        return list(domain.DEFAULT_RULES)
-    return [
-        domain.Rule(
-            r.event_type,
-            r.audience,
-            r.template,
-            r.enabled,
-            {k: tuple(v) for k, v in r.when.items()} if r.when else None,
-        )
-        for r in rows
-    ]
+    """The agency's rules (its own, else the defaults), read once per session: the consumer applies
+    a batch of up to 100 events in one session, and reading them for each event of a directory
+    import was a sixth of the notifications worker's time. Replacing or resetting them forgets
+    what was read."""
+    memo = s.info.setdefault(RULES_MEMO, {})
+    if agency not in memo:
+        rows = s.scalars(_RULES, {"agency": agency}).all()
+        memo[agency] = tuple(
+            domain.Rule(
+                r.event_type,
+                r.audience,
+                r.template,
+                r.enabled,
+                {k: tuple(v) for k, v in r.when.items()} if r.when else None,
+            )
+            for r in rows
+        ) or tuple(domain.DEFAULT_RULES)
+    return list(memo[agency])
 
 
 def rules_are_default(s: Session, agency: str) -> bool:
@@ -166,6 +174,7 @@ def replace_rules(s: Session, p: Principal, agency: str, rules: list[dict]) -> l
     for i, rule in enumerate(parsed):
         s.add(RuleRow(agency_code=agency, position=i, **domain.rule_to_dict(rule)))
     s.flush()
+    s.info.pop(RULES_MEMO, None)
     after = [domain.rule_to_dict(r) for r in parsed]
     record(s, p, "notification_rules.replaced", "notification_rules", agency, before=before, after=after, agency=agency)
     return parsed
@@ -184,6 +193,7 @@ def _delete_rules(s: Session, agency: str) -> list[dict]:
     for row in s.scalars(select(RuleRow).where(RuleRow.agency_code == agency)):
         s.delete(row)
     s.flush()
+    s.info.pop(RULES_MEMO, None)  # a later read in this session reads the rules that follow
     return before
 
 

@@ -24,7 +24,7 @@ from services.common.usecase import changing, not_found, now, record, validation
 from . import channels, domain
 from .deliveries import DeliveryOut, DeliveryPage, DeliveryQuery, deliveries_page, delivery_out
 from .models import Delivery, WebhookSubscription
-from .recording import Recorder
+from .recording import SUBSCRIPTIONS_MEMO, Recorder
 from .shared import PREFIX, agency_of, allow_private_targets, count, lang, uow, utc
 
 blp = Blueprint(
@@ -158,6 +158,7 @@ def _state(sub: WebhookSubscription) -> dict:
 
 
 def create_subscription(s: Session, p: Principal, data: dict) -> tuple[WebhookSubscription, str]:
+    s.info.pop(SUBSCRIPTIONS_MEMO, None)  # the consumer's memo of the agency's subscriptions
     agency = agency_of(p, data.get("agency_code"), roles=("hr", "agency"))
     check_webhook_url(data["url"])
     _check_patterns(p, data["event_types"])
@@ -184,6 +185,7 @@ def create_subscription(s: Session, p: Principal, data: dict) -> tuple[WebhookSu
 
 
 def update_subscription(s: Session, p: Principal, sub: WebhookSubscription, data: dict) -> WebhookSubscription:
+    s.info.pop(SUBSCRIPTIONS_MEMO, None)  # the consumer's memo of the agency's subscriptions
     with changing(s, p, "webhook.updated", "webhook_subscription", sub.id, lambda: _state(sub), agency=sub.agency_code):
         if "url" in data:
             check_webhook_url(data["url"])
@@ -212,6 +214,7 @@ def rotate_secret(s: Session, p: Principal, sub: WebhookSubscription) -> str:
 
 
 def delete_subscription(s: Session, p: Principal, sub: WebhookSubscription) -> None:
+    s.info.pop(SUBSCRIPTIONS_MEMO, None)  # the consumer's memo of the agency's subscriptions
     at = now()
     before = {"url": sub.url, "event_types": sub.event_types}
     sub.active, sub.deleted_at, sub.updated_at = False, at, at
@@ -249,6 +252,7 @@ def redeliver(s: Session, p: Principal, sub: WebhookSubscription, delivery_id: i
 def disable_subscription(s: Session, sub: WebhookSubscription, reason: str, at: datetime) -> None:
     """Disable after repeated failures; tell the owner (inbox) and the agency's HR contacts (e-mail),
     and publish ``notifications.webhook.disabled``."""
+    s.info.pop(SUBSCRIPTIONS_MEMO, None)  # the consumer's memo of the agency's subscriptions
     sub.active, sub.disabled_at, sub.disabled_reason, sub.updated_at = False, at, reason, at
     _skip_pending(s, sub, at, "delivery.subscription_disabled")
     envelope = record(
