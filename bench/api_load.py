@@ -190,6 +190,8 @@ def up_env(up_dir: Path) -> dict:
         "UP_PORT_BASE": str(PORT_BASE),
         "UP_PORT": str(GATEWAY_PORT),
         "UP_AGENCY": AGENCY,
+        # this checkout's services (the editable install maps them to the checkout that made the .venv)
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
 
 

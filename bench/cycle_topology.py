@@ -32,6 +32,9 @@ class Topology:
             "UP_PORT_BASE": str(port_base),
             "UP_PORT": str(port),
             "UP_AGENCY": agency,
+            # the services, flows and launcher of this checkout: the editable install maps them to
+            # the checkout that made the .venv, so a worktree sharing it ran that one's code
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             **extra_env,
         }
         self.gateway = f"http://127.0.0.1:{port}"

@@ -8,14 +8,15 @@ carry fails loudly and the delivery is recorded failed with the reason, rather t
 message with a hole in it.
 
 :class:`Renderer` renders one event's messages for many recipients: what differs between them is
-mostly the name, so the message is rendered once per shape (template, language and the values the
-template uses, the recipient aside) and each recipient's name and NIP put in. A template that
+mostly the people's names, so the message is rendered once per shape (template, language and the
+values the template uses, the people aside) and each message's names and NIPs put in. A template that
 does more with them than show them is found and rendered for each recipient; the tests render
 every message both ways and compare them (``Renderer.verify``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -162,13 +163,31 @@ def _render(template: str, lang: str, context: dict, *, translate: Callable[[str
 # ------------------------------------------------------------------ many recipients of one event
 
 _ALNUM = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#: the stand-ins a message's shape is rendered with for the recipient's name and NIP: letters and
-#: digits, which escaping and the folding of white space leave as they are, and no real value holds.
-#: The shape is rendered a second time with longer ones holding every letter and digit: a template
-#: that does more with the name than show it (a filter, a slice, a test of its length) gives two
-#: shapes that differ by more than the stand-ins, and its messages are rendered in full.
-_STANDINS = {"name": f"Nm{secrets.token_hex(5)}Zq", "nip": f"Np{secrets.token_hex(5)}Zq"}
-_PROBES = {field: f"Qx{secrets.token_hex(5)}{_ALNUM * 4}" for field in _STANDINS}
+_TOKEN = secrets.token_hex(5)
+#: the values stood in: the name and NIP of each person the context names (``recipient``,
+#: ``overdue``, ``superior``, ``employee`` …: a top-level mapping with those keys)
+_FIELDS = ("name", "nip")
+
+
+@lru_cache(maxsize=256)
+def _mark(path: tuple[str, str]) -> str:
+    """A path's own letters and digits (the same in every thread of the process)."""
+    return hashlib.blake2s(f"{_TOKEN}/{path[0]}/{path[1]}".encode(), digest_size=6).hexdigest()
+
+
+def _standin(path: tuple[str, str]) -> str:
+    """The stand-in a message's shape is rendered with for ``path``'s value: letters and digits,
+    which escaping and the folding of white space leave as they are, and no real value holds."""
+    return f"Sx{_mark(path)}Zq"
+
+
+def _probe(path: tuple[str, str]) -> str:
+    """The longer stand-in the shape is rendered with a second time, holding every letter and digit:
+    a template that does more with a name than show it (a filter, a slice, a test of its length)
+    gives two shapes that differ by more than the stand-ins, and its messages are rendered in full."""
+    return f"Qx{_mark(path)}{_ALNUM * 4}"
+
+
 #: what render() adds to the context (decided by the language and the time zone, both in the key)
 _HELPERS = frozenset({"t", "tanggal", "waktu", "lang"})
 #: what render() itself reads from the context, whatever the template uses
@@ -193,14 +212,33 @@ def _variables(root: str, lang: str, template: str) -> frozenset[str] | None:
     return frozenset(names - _HELPERS) | _ALWAYS
 
 
-def _put(rendered: Rendered, values: dict[str, str], standins: dict[str, str] = _STANDINS) -> Rendered:
-    """``rendered`` with each stand-in replaced by its field's value (escaped in the HTML)."""
+def _put(rendered: Rendered, values: dict[tuple[str, str], str], standin: Callable = _standin) -> Rendered:
+    """``rendered`` with each path's stand-in replaced by its value (escaped in the HTML)."""
     subject, text, html = rendered.subject, rendered.text, rendered.html
-    for field, value in values.items():
-        standin = standins[field]
-        subject, text = subject.replace(standin, value), text.replace(standin, value)
-        html = html.replace(standin, str(escape(value)))
+    for path, value in values.items():
+        mark = standin(path)
+        subject, text = subject.replace(mark, value), text.replace(mark, value)
+        html = html.replace(mark, str(escape(value)))
     return Rendered(subject=subject, text=text, html=html)
+
+
+def _people(context: dict) -> dict[tuple[str, str], object]:
+    """The names and NIPs of the people ``context`` names, by path."""
+    return {
+        (key, field): value[field]
+        for key, value in context.items()
+        if isinstance(value, dict)
+        for field in _FIELDS
+        if value.get(field) is not None
+    }
+
+
+def _standing_in(context: dict, values: dict, mark: Callable) -> dict:
+    """``context`` with each path of ``values`` replaced by ``mark(path)``."""
+    out = dict(context)
+    for key, field in values:
+        out[key] = {**out[key], field: mark((key, field))}
+    return out
 
 
 class Renderer:
@@ -208,14 +246,15 @@ class Renderer:
 
     A stage opening tells a province's 100,000 people the same thing but for their name; rendering
     each message was 70 % of writing it (Jinja2, subject, text and the HTML layout, about 0.3 ms).
-    Here a message's shape — the template in the language, rendered with stand-ins for the
-    recipient's name and NIP, keyed by the values the template uses (its variables, found once by
-    parsing it) — is rendered once, and each recipient's name and NIP put in place of the stand-ins
-    (escaped in the HTML). A recipient whose name has leading, trailing or repeated white space or
-    line breaks (which change the paragraphs or the subject's folding), a template that includes
-    another, or one that does more with the name than show it (``_PROBES``), is rendered in full;
-    so is everything once the first 32 shapes have never been used twice (an escalation, whose
-    every message lists different people). ``translate`` must depend on the language only.
+    Here a message's shape — the template in the language, rendered with stand-ins for the names
+    and NIPs of the people the context names (the recipient; an escalation's overdue person and
+    their superior; …), keyed by the values the template uses (its variables, found once by
+    parsing it) — is rendered once, and each message's names and NIPs put in place of the
+    stand-ins (escaped in the HTML). A name with leading, trailing or repeated white space or line
+    breaks (which change the paragraphs or the subject's folding), a template that includes
+    another, or one that does more with a name than show it (:func:`_probe`), is rendered in full;
+    so is everything once the first 32 shapes have never been used twice (messages that differ in
+    more than their people). ``translate`` must depend on the language only.
 
     ``verify`` (``KINERJA_RENDER_VERIFY=1``, which the tests set for themselves and the servers they
     start) renders every message in full as well and raises when the two differ.
@@ -241,17 +280,16 @@ class Renderer:
 
     def _render(self, template: str, lang: str, context: dict, translate: Callable[[str], str]) -> Rendered | None:
         """The message from its shape, or None when it must be rendered in full."""
-        recipient = context.get("recipient")
-        if not isinstance(recipient, dict) or (self.misses >= 32 and not self.hits):
+        if self.misses >= 32 and not self.hits:
             return None
-        values = {field: recipient.get(field) for field in _STANDINS if recipient.get(field) is not None}
+        values = _people(context)
         if any(not isinstance(v, str) or not v or " ".join(v.split()) != v for v in values.values()):
             return None  # white space that changes the paragraphs (or the subject's folding): in full
         lang = lang if lang in LANGUAGES else "id"
         variables = _variables(str(self.root), lang, template)
         if variables is None:
             return None
-        shaped = {**context, "recipient": {**recipient, **{field: _STANDINS[field] for field in values}}}
+        shaped = _standing_in(context, values, _standin)
         try:
             used = {k: shaped[k] for k in variables if k in shaped}
             # unsorted: the same values built the same way dump the same; two orders of equal
@@ -277,10 +315,10 @@ class Renderer:
     ) -> Rendered | None:
         """The message rendered with the stand-ins, or None when it does more with them than show them
         (or does not render: the full render then says why, with the real values)."""
-        probe = {**context, "recipient": {**context["recipient"], **{field: _PROBES[field] for field in values}}}
+        probe = _standing_in(context, values, _probe)
         try:
             shape = _render(template, lang, shaped, translate=translate, root=self.root)
             probed = _render(template, lang, probe, translate=translate, root=self.root)
         except RenderError:
             return None
-        return shape if _put(shape, {f: _PROBES[f] for f in values}) == probed else None
+        return shape if _put(shape, {path: _probe(path) for path in values}) == probed else None

@@ -166,3 +166,26 @@ def test_the_tests_check_catches_a_template_that_tests_the_names_length(monkeypa
     assert renderer.render("t", "id", _ctx("Budi Santoso"), translate=_translate("id")).text == "panjang Budi Santoso\n"
     with pytest.raises(AssertionError, match="differs"):
         renderer.render("t", "id", _ctx("Budi"), translate=_translate("id"))
+
+
+@pytest.mark.parametrize("template", ["escalation.superior", "escalation.hr"])
+def test_escalations_about_different_people_share_a_shape(renderer, template):
+    """Every message of an escalation names another overdue person (and their superior): their names
+    and NIPs are stood in like the recipient's, so a part of 5,000 renders a shape per language."""
+    for n in range(30):
+        ctx = _ctx(
+            "Kepala Bagian Umum",
+            overdue={"name": f"Pegawai & <Nomor> {n}", "nip": f"1990010120150310{n:02d}"},
+            superior={"name": f"Atasan {n % 7}", "nip": f"1980010120050110{n % 7:02d}"},
+            deadline="2026-01-31T23:59:00+07:00",
+            task_text="Ajukan SKP",
+        )
+        got = renderer.render(template, "id", ctx, translate=_translate("id"))
+        assert got == render(template, "id", ctx, translate=_translate("id"))
+        assert f"Pegawai & <Nomor> {n} (NIP 1990010120150310{n:02d})" in got.text
+    no_superior = _ctx(
+        "Kepala Bagian Umum", overdue={"name": "Tanpa Atasan", "nip": "1"}, superior=None, task_text="x", deadline=None
+    )
+    got = renderer.render(template, "id", no_superior, translate=_translate("id"))
+    assert got == render(template, "id", no_superior, translate=_translate("id"))
+    assert (renderer.misses, renderer.hits) == (2, 29)
