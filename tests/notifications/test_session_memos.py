@@ -65,6 +65,13 @@ def _feedback() -> dict:
     }
 
 
+def _handled(s) -> dict:
+    """A feedback event, handled in session ``s`` as the consumer handles one of its batch."""
+    env = _feedback()
+    recording.handle_event(s, env)
+    return env
+
+
 def _statements(engine, *tables: str) -> list[str]:
     """The SELECTs on ``tables`` the engine sends from now on."""
     seen: list[str] = []
@@ -94,16 +101,13 @@ def test_a_batch_reads_the_rules_and_the_subscriptions_once(notif):
 
 def test_rules_replaced_in_the_session_apply_to_the_next_event(notif):
     with notif.session_factory() as s:
-        first = _feedback()
-        recording.handle_event(s, first)
+        first = _handled(s)
         rules.replace_rules(
             s, HR, AGENCY, [{"event_type": "plans.plan.approved", "audience": "penilai", "template": "plan.approved"}]
         )
-        silenced = _feedback()
-        recording.handle_event(s, silenced)
+        silenced = _handled(s)
         rules.reset_rules(s, HR, AGENCY)
-        again = _feedback()
-        recording.handle_event(s, again)
+        again = _handled(s)
         s.commit()
         assert (_told(s, first), _told(s, silenced), _told(s, again)) == ([RINA], [], [RINA])
 
@@ -115,22 +119,17 @@ def test_a_subscription_changed_in_the_session_applies_to_the_next_event(notif):
         )
 
     with notif.session_factory() as s:
-        before = _feedback()
-        recording.handle_event(s, before)
+        before = _handled(s)
         sub, _secret = webhooks.create_subscription(
             s, HR, {"url": "https://receiver.pkmb.go.id/hook", "event_types": ["plans.feedback.*"]}
         )
         s.flush()
-        created = _feedback()
-        recording.handle_event(s, created)
+        created = _handled(s)
         webhooks.update_subscription(s, HR, sub, {"active": False})
-        paused = _feedback()
-        recording.handle_event(s, paused)
+        paused = _handled(s)
         webhooks.update_subscription(s, HR, sub, {"active": True})
-        resumed = _feedback()
-        recording.handle_event(s, resumed)
+        resumed = _handled(s)
         webhooks.delete_subscription(s, HR, sub)
-        deleted = _feedback()
-        recording.handle_event(s, deleted)
+        deleted = _handled(s)
         s.commit()
         assert [queued(s, env) for env in (before, created, paused, resumed, deleted)] == [0, 1, 0, 1, 0]
