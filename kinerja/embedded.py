@@ -66,7 +66,10 @@ class Dispatcher:
 
 
 class JobRunner(threading.Thread):
-    """Runs each periodic job at its own interval (``job.interval`` seconds) until stopped."""
+    """Runs each periodic job at its own interval (``job.interval`` seconds) until stopped. A job
+    with a ``batch`` that handled a whole batch (returned at least ``job.batch``) runs again at
+    once: a backlog (a stage opening's e-mails to a province) drains at the job's own speed,
+    not a batch per interval."""
 
     def __init__(self, jobs: list):
         super().__init__(name="kinerja-jobs", daemon=True)
@@ -79,8 +82,9 @@ class JobRunner(threading.Thread):
             now = time.monotonic()
             for job in self.jobs:
                 if now >= due[id(job)]:
-                    job()  # jobs log their own errors and never raise
-                    due[id(job)] = now + float(getattr(job, "interval", 5.0))
+                    handled = job()  # jobs log their own errors and never raise
+                    full = getattr(job, "batch", None) and (handled or 0) >= job.batch
+                    due[id(job)] = now if full else now + float(getattr(job, "interval", 5.0))
             # asleep until the next job is due (an idle worker wakes only for its jobs)
             self._stop_event.wait(max(0.01, min(due.values(), default=now + 5.0) - time.monotonic()))
 

@@ -87,7 +87,8 @@ def create_app(
 def background_jobs(platform) -> list[Callable[[], int]]:
     """Callables the embedded runner or ``kinerja worker`` runs every few seconds
     (``NOTIFICATIONS_DISPATCH_INTERVAL``): each sends what is due and returns how many
-    deliveries it handled. They never raise (errors are logged; the next round retries)."""
+    deliveries it handled; a round that handled a whole batch (``NOTIFICATIONS_DISPATCH_BATCH``)
+    is followed by the next at once. They never raise (errors are logged; the next round retries)."""
 
     def dispatch_notifications() -> int:
         try:
@@ -98,4 +99,5 @@ def background_jobs(platform) -> list[Callable[[], int]]:
             return 0
 
     dispatch_notifications.interval = platform.settings.dispatch_interval
+    dispatch_notifications.batch = int(platform.settings.dispatch_batch or 200)  # a full round: again at once
     return [dispatch_notifications]

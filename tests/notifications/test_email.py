@@ -257,3 +257,39 @@ def test_without_smtp_url_e_mail_stays_in_the_delivery_log(notif, org, smtp):
     r = notif.get(f"/deliveries/{d.id}", {**org.hr, "Accept-Language": "en"})
     assert r.get_json()["error"].startswith("SMTP_URL is not set")
     assert smtp.messages == []
+
+
+def test_the_worker_sends_a_backlog_round_after_round_not_one_batch_per_interval(notif, org, smtp, monkeypatch):
+    """`kinerja worker` runs the dispatcher every NOTIFICATIONS_DISPATCH_INTERVAL; a round that took
+    a whole batch is followed by the next at once, so a stage opening's e-mails to a province go out
+    at the SMTP server's speed, not 200 every 5 seconds."""
+    import time
+
+    from kinerja import registry
+    from kinerja.embedded import JobRunner
+
+    hp = org.head_plan()
+    ka = org.cascade(hp, KASI_A, approver=HEAD)
+    kb = org.cascade(hp, KASI_B, approver=HEAD, which=1)
+    for nip, parent in ((RINA, ka), (STAFF_B[0], kb)):
+        assert org.submit(org.cascade(parent, nip)["id"], nip).status_code == 200
+    notif.pump()
+    due = len(notif.rows(Delivery, Delivery.channel == "email", Delivery.status == "queued"))
+    assert due >= 5
+    monkeypatch.setattr(notif.platform.settings, "dispatch_batch", 2)
+    monkeypatch.setattr(notif.platform.settings, "dispatch_interval", 60.0)
+    (job,) = [
+        j for j in registry.background_jobs("notifications", notif.platform) if j.__name__ == "dispatch_notifications"
+    ]
+    assert (job.batch, job.interval) == (2, 60.0)
+    runner = JobRunner([job])
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(smtp.messages) < due and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    assert len(smtp.messages) == due  # every round but the last was full: all sent within one interval
+    assert smtp.connections == -(-due // 2)  # one SMTP connection per round of 2
+    assert notif.rows(Delivery, Delivery.channel == "email", Delivery.status == "queued") == []
