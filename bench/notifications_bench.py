@@ -13,6 +13,7 @@ missing (then the figures would mean nothing). Everything lives in a temporary d
 is removed at the end (SQLite, the embedded mode).
 
     .venv/bin/python bench/notifications_bench.py [--count 100000] [--batch 500] [--tracemalloc]
+        [--via-worker]  # the e-mails sent by the worker's job runner, as `kinerja worker` sends them
 """
 
 from __future__ import annotations
@@ -269,11 +270,35 @@ def dispatch(app, channel: str, batch: int, trace: bool) -> tuple[float, dict, f
     return elapsed, totals, peak
 
 
+def dispatch_by_worker(app, count: int, servers, timeout: float) -> tuple[float, dict, None]:
+    """The e-mails sent as ``kinerja worker`` sends them: the service's dispatch job run by the
+    worker's ``JobRunner`` at the service's batch and interval, until the sink has them all."""
+    from kinerja import registry
+    from kinerja.embedded import JobRunner
+
+    (job,) = [j for j in registry.background_jobs("notifications", app.extensions["kinerja"]) if hasattr(j, "batch")]
+    runner = JobRunner([job])
+    started = time.perf_counter()
+    runner.start()
+    try:
+        while servers.messages.value < count and time.perf_counter() - started < timeout:
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    return time.perf_counter() - started, {"sent": servers.messages.value}, None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=100_000, help="e-mails and webhook deliveries (each)")
     ap.add_argument("--batch", type=int, default=500, help="deliveries per dispatcher batch")
     ap.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
+    ap.add_argument(
+        "--via-worker",
+        action="store_true",
+        help="send the e-mails with the worker's job runner at the service's own batch and interval "
+        "(NOTIFICATIONS_DISPATCH_BATCH/INTERVAL, 200 and 5 s) instead of calling dispatch_due in a loop",
+    )
     args = ap.parse_args()
     logging.disable(logging.WARNING)
 
@@ -284,7 +309,8 @@ def main() -> int:
         os.environ.pop("SMTP_URL", None)
         config = Config.from_env("notifications", env={"KINERJA_VAR": tmp})
         config.extra["smtp_url"] = f"smtp://127.0.0.1:{servers.smtp_port}?timeout=10"
-        config.extra["dispatch_batch"] = args.batch
+        if not args.via_worker:
+            config.extra["dispatch_batch"] = args.batch
         app = create_app(config)
         print(
             f"notifications bench: {args.count} e-mails + {args.count} webhook deliveries, "
@@ -299,10 +325,16 @@ def main() -> int:
             f"  e-mail   record : {args.count / rec:8.0f} notifications/s ({rec:.1f} s; render id/en, inbox row, "
             f"in-app + e-mail deliveries)"
         )
-        elapsed, totals, peak = dispatch(app, "email", args.batch, args.tracemalloc)
+        if args.via_worker:
+            email_batches = -(-args.count // int(app.extensions["kinerja"].settings.dispatch_batch))
+            elapsed, totals, peak = dispatch_by_worker(app, args.count, servers, timeout=args.count / 20 + 120)
+        else:
+            email_batches = batches
+            elapsed, totals, peak = dispatch(app, "email", args.batch, args.tracemalloc)
         print(
-            f"  e-mail   send   : {totals.get('sent', 0) / elapsed:8.0f} e-mails/s ({elapsed:.1f} s); "
-            f"sink got {servers.messages.value}; SMTP connections {servers.sessions.value} for {batches} batches"
+            f"  e-mail   send{' (worker)' if args.via_worker else ''}: "
+            f"{totals.get('sent', 0) / elapsed:8.0f} e-mails/s ({elapsed:.1f} s); "
+            f"sink got {servers.messages.value}; SMTP connections {servers.sessions.value} for {email_batches} batches"
             + (f"; heap peak {peak:.0f} MB" if peak is not None else "")
         )
         print(f"  RSS after e-mail {rss_mb():.0f} MB")
@@ -327,7 +359,7 @@ def main() -> int:
         ok &= left == 0
         if ok:  # no floor: SMTP sink and webhook receiver are local stand-ins
             common = {"count": args.count, "batch": args.batch, "peak_rss_mb": rss_mb()}
-            record("notifications.email_send", email_rate, "e-mails/s", **common)
+            record(f"notifications.email_send{'_worker' if args.via_worker else ''}", email_rate, "e-mails/s", **common)
             record("notifications.webhook_send", totals.get("sent", 0) / elapsed, "deliveries/s", **common)
         app.extensions["kinerja"].engine.dispose()
     finally:
