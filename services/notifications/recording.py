@@ -31,6 +31,9 @@ from .rules import rules_for
 from .shared import DEFAULT_TZ, count, log, t, zone
 
 DIGEST_EVENT = "notifications.digest"
+FLUSH_EVERY = 2000
+"""Messages of one event rendered before the recorder writes them (and lets them go): an event's
+memory is bounded by this, not by its audience (a stage opening tells everyone in the agency)."""
 #: key in ``Session.info``: each agency's active webhook subscriptions, read once per session (the
 #: consumer's batch of events); creating, changing or deleting one forgets them
 SUBSCRIPTIONS_MEMO = "notifications.subscriptions"
@@ -100,8 +103,10 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     rec.preload([getattr(rec.people.get(nip), "superior_nip", None) for nip in named])  # superiors not in the directory
     chosen = [(target, template) for audience, template in picks for target in rec.audience(audience, data)]
     rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
-    for target, template in chosen:
+    for i, (target, template) in enumerate(chosen, 1):
         rec.record(target, template, data)
+        if i % FLUSH_EVERY == 0:  # a stage opening to a province: 100,000 rendered messages held at once took 650 MB
+            rec.flush()
     rec.flush()
     return rec.recorded
 

@@ -134,3 +134,27 @@ def test_the_same_event_again_records_nothing_more(notif):
     after = _rows(notif, env["id"])
     assert [n.id for n in after[0]] == [n.id for n in before[0]]
     assert [d.id for d in after[1]] == [d.id for d in before[1]]
+
+
+def test_a_large_audience_is_written_in_parts_each_delivery_still_pointing_at_its_message(notif, monkeypatch):
+    """A stage opening to a province renders 100,000 messages: the recorder writes them every
+    FLUSH_EVERY (held at once, they took 650 MB of a worker limited to 512 MiB)."""
+    monkeypatch.setattr(recording, "FLUSH_EVERY", 2)
+    held: list[int] = []
+    flush = recording.Recorder.flush
+
+    def counted(self):
+        held.append(len(self._notes))
+        flush(self)
+
+    monkeypatch.setattr(recording.Recorder, "flush", counted)
+    env = _opened(notif)
+    notes, deliveries = _rows(notif, env["id"])
+    assert max(held) <= 2 and sum(held) == len(notes) == env["recorded"] and len([h for h in held if h]) >= 3
+    opened = {n.recipient_nip: n for n in notes if n.template == "cycle.stage_opened"}
+    assert set(opened) == set(PEOPLE) and len(set(n.id for n in notes)) == len(notes)
+    for d in deliveries:
+        if d.template == "cycle.stage_opened" and d.notification_id is not None:
+            assert d.notification_id == opened[d.recipient_nip].id, (d.recipient_nip, d.channel)
+    by_key = {(d.recipient_nip, d.channel) for d in deliveries if d.template == "cycle.stage_opened"}
+    assert {(nip, "inapp") for nip in PEOPLE} | {(nip, "email") for nip in PEOPLE} <= by_key
