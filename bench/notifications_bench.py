@@ -276,7 +276,11 @@ def dispatch_by_worker(app, count: int, servers, timeout: float) -> tuple[float,
     from kinerja import registry
     from kinerja.embedded import JobRunner
 
-    (job,) = [j for j in registry.background_jobs("notifications", app.extensions["kinerja"]) if hasattr(j, "batch")]
+    (job,) = [
+        j
+        for j in registry.background_jobs("notifications", app.extensions["kinerja"])
+        if j.__name__ == "dispatch_notifications"
+    ]
     runner = JobRunner([job])
     started = time.perf_counter()
     runner.start()
