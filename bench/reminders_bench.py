@@ -65,7 +65,7 @@ from flows.cycle_tasks import ESCALATIONS_IN_FLIGHT  # noqa: E402
 from services.common.auth import issue_token  # noqa: E402
 from services.common.config import Config  # noqa: E402
 from services.common.db import drop_database, ensure_database  # noqa: E402
-from services.notifications import recording  # noqa: E402
+from services.notifications import recorder  # noqa: E402
 from services.notifications.app import create_app  # noqa: E402
 from services.notifications.models import HrContact, Notification, Person, ReminderItem  # noqa: E402
 
@@ -131,14 +131,14 @@ class Meter:
         # what the cursor events miss: the recorder's COPY of the notifications and deliveries (the
         # server inserting them, their indexes and foreign key, is most of a call's database time)
         # and the commit
-        copy = recording.copy_rows
+        copy = recorder.copy_rows
 
         def timed_copy(s, table, rows):
             started = time.perf_counter()
             copy(s, table, rows)
             self.add(f"COPY {table.name}", time.perf_counter() - started, len(rows))
 
-        recording.copy_rows = timed_copy
+        recorder.copy_rows = timed_copy
         event.listen(Session, "before_commit", lambda session: setattr(self._local, "commit", time.perf_counter()))
         event.listen(Session, "after_commit", self._committed)
 

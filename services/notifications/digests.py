@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .models import Delivery, Notification
 from .recipients import Target
-from .recording import DIGEST_EVENT, Recorder
+from .recorder import DIGEST_EVENT, Recorder
 from .shared import count, synthetic_event_id, utc
 
 

@@ -19,7 +19,7 @@ from services.common.usecase import now, record, validation
 from . import domain
 from . import reminder_batches as rb
 from .models import ReminderBatch, ReminderItem
-from .recording import Recorder
+from .recorder import Recorder
 from .shared import synthetic_event_id, t, utc
 
 ESCALATION_EVENT = "notifications.escalation"

@@ -20,7 +20,7 @@ from services.common.http import PageArgs, UtcDateTime, page_schema, paginate
 from services.common.usecase import not_found, now
 
 from .models import Notification
-from .recording import DIGEST_EVENT
+from .recorder import DIGEST_EVENT
 from .shared import PREFIX, require_person, uow
 
 blp = Blueprint("inbox", __name__, url_prefix=PREFIX, description="My notifications (in-app inbox)")

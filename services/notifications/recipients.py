@@ -1,7 +1,7 @@
 """Who a notification is addressed to: :class:`Target` (a person from the read model, or an HR
 contact), found for a rule's audience from the event's payload and the reporting lines — with the
 people, their preferences and the units loaded in bulk, once per event or batch
-(:class:`Recipients`, which the :class:`~services.notifications.recording.Recorder` builds on).
+(:class:`Recipients`, which the :class:`~services.notifications.recorder.Recorder` builds on).
 
 What is addressed to a penilai or an atasan also reaches whoever stands in for them today (an
 acting official, Plt/Plh, of the read model): they rate, sign, countersign and decide in the

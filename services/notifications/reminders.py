@@ -33,7 +33,7 @@ from . import domain
 from . import reminder_batches as rb
 from .escalation import ESCALATION_EVENT, escalate
 from .models import ReminderBatch, ReminderItem
-from .recording import Recorder
+from .recorder import Recorder
 from .reminder_batches import (
     ReminderBatchOut,
     ReminderBatchPage,

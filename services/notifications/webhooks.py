@@ -24,7 +24,8 @@ from services.common.usecase import changing, not_found, now, record, validation
 from . import channels, domain
 from .deliveries import DeliveryOut, DeliveryPage, DeliveryQuery, deliveries_page, delivery_out
 from .models import Delivery, WebhookSubscription
-from .recording import SUBSCRIPTIONS_MEMO, Recorder
+from .recorder import Recorder
+from .recording import SUBSCRIPTIONS_MEMO
 from .shared import PREFIX, agency_of, allow_private_targets, count, lang, uow, utc
 
 blp = Blueprint(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.config import Config
-from services.notifications import recording
+from services.notifications import recorder, recording
 from services.notifications.app import create_app
 from services.notifications.models import Delivery, Notification, Person, Preference
 from tests.plans.support import FakeClock
@@ -141,13 +141,13 @@ def test_a_large_audience_is_written_in_parts_each_delivery_still_pointing_at_it
     FLUSH_EVERY (held at once, they took 650 MB of a worker limited to 512 MiB)."""
     monkeypatch.setattr(recording, "FLUSH_EVERY", 2)
     held: list[int] = []
-    flush = recording.Recorder.flush
+    flush = recorder.Recorder.flush
 
     def counted(self):
         held.append(len(self._notes))
         flush(self)
 
-    monkeypatch.setattr(recording.Recorder, "flush", counted)
+    monkeypatch.setattr(recorder.Recorder, "flush", counted)
     env = _opened(notif)
     notes, deliveries = _rows(notif, env["id"])
     assert max(held) <= 2 and sum(held) == len(notes) == env["recorded"] and len([h for h in held if h]) >= 3
