@@ -1,7 +1,8 @@
 """A stage opening for everyone in the agency: one rendered message per active person, in their
 language, with a delivery per channel that points at it (in-app sent; e-mail queued, deferred to the
 digest, skipped without an address, failed and published for an unusable one), once even when the
-event comes again — on SQLite and on PostgreSQL, where the rows are written with COPY."""
+event comes again — on SQLite and on PostgreSQL, where the rows are written with COPY (from
+``recorder.COPY_FROM`` rows; below it, as here by default, with one INSERT a table)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,21 @@ INACTIVE = "199001012015031009"
 DIGEST = "199001012015031005"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def notif(request, tmp_path):
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.integration),  # every flush by COPY
+        pytest.param("postgresql-insert", marks=pytest.mark.integration),  # a small flush: one INSERT a table
+    ]
+)
+def notif(request, tmp_path, monkeypatch):
     url = (
         f"sqlite:///{tmp_path / 'notifications.db'}"
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
+    if request.param == "postgresql":
+        monkeypatch.setattr(recorder, "COPY_FROM", 1)
     app = create_app(
         Config.from_env("notifications", env={"NOTIFICATIONS_DATABASE_URL": url}), clock=FakeClock(T0), migrate=True
     )
