@@ -19,6 +19,7 @@ from services.common.usecase import today
 from . import domain
 from .models import ActingRef, AgencySettings, Person, Preference, UnitRef
 from .rules import hr_contacts
+from .shared import directory_memo
 
 # built once with bound parameters (building and hashing a select per event cost about as much as running it)
 _NIPS = bindparam("nips", expanding=True)
@@ -57,6 +58,7 @@ _AGENCY_PREFS = (
     .join(Person, Person.nip == Preference.nip)
     .where(Person.agency_code == _AGENCY, Person.active.is_(True))
 )
+_UNIT_NAME = select(UnitRef.name).where(UnitRef.agency_code == _AGENCY, UnitRef.code == bindparam("code"))
 _ON = bindparam("on", type_=ActingRef.start_date.type)
 _ACTING_ON = (
     select(ActingRef)
@@ -87,7 +89,6 @@ class Recipients:
         # a Person, or for everyone of a stage opening a row with its lookup columns (read, never changed)
         self.people: dict[str, Person | None] = {}
         self.prefs: dict[str, Preference | None] = {}
-        self.units: dict[str, UnitRef | None] = {}
         self._agency_urls: list[str] | None = None
         self._acting: dict[str, list[ActingRef]] | None = None  # for_nip → today's appointments
         self._hr_contacts: list | None = None
@@ -131,13 +132,12 @@ class Recipients:
         return self.prefs[nip]
 
     def unit(self, code: str) -> dict:
-        if code not in self.units:
+        memo = directory_memo(self.s)
+        key = ("unit", self.agency or "", code)
+        if key not in memo:
             with self.s.no_autoflush:
-                self.units[code] = self.s.scalar(
-                    select(UnitRef).where(UnitRef.agency_code == (self.agency or ""), UnitRef.code == code)
-                )
-        u = self.units[code]
-        return {"code": code, "name": u.name if u else code}
+                memo[key] = self.s.scalar(_UNIT_NAME, {"agency": self.agency or "", "code": code})
+        return {"code": code, "name": memo[key] or code}
 
     def acting_for(self, nip: str | None) -> list[ActingRef]:
         """The appointments (Plt/Plh) standing in for ``nip`` today (the agency's zone, as reviews
@@ -145,8 +145,13 @@ class Recipients:
         if not nip or not self.agency:
             return []
         if self._acting is None:
-            with self.s.no_autoflush:
-                rows = list(self.s.scalars(_ACTING_ON, {"agency": self.agency, "on": today()}))
+            memo, on = directory_memo(self.s), today()
+            if ("acting", self.agency, on) not in memo:
+                with self.s.no_autoflush:
+                    memo["acting", self.agency, on] = list(
+                        self.s.scalars(_ACTING_ON, {"agency": self.agency, "on": on})
+                    )
+            rows = memo["acting", self.agency, on]
             self._acting = {}
             for a in rows:
                 self._acting.setdefault(a.for_nip, []).append(a)
@@ -155,9 +160,12 @@ class Recipients:
 
     def agency_urls(self) -> list[str]:
         if self._agency_urls is None:
-            with self.s.no_autoflush:
-                row = self.s.get(AgencySettings, self.agency) if self.agency else None
-            self._agency_urls = list(row.apprise_urls or []) if row else []
+            memo = directory_memo(self.s)
+            if ("urls", self.agency) not in memo:
+                with self.s.no_autoflush:
+                    row = self.s.get(AgencySettings, self.agency) if self.agency else None
+                memo["urls", self.agency] = list(row.apprise_urls or []) if row else []
+            self._agency_urls = list(memo["urls", self.agency])
         return self._agency_urls
 
     # -- targets

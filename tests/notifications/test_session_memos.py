@@ -1,6 +1,8 @@
-"""The consumer applies a batch of events in one session, and reads an agency's notification rules
-and webhook subscriptions once for the batch; what HR changes in that session is seen by the next
-event at once (rules replaced or reset, a subscription created, changed, deleted or disabled)."""
+"""The consumer applies a batch of events in one session, and reads an agency's notification rules,
+webhook subscriptions, units, today's acting appointments and Apprise URLs once for the batch; what
+changes in that session is seen by the next event at once (rules replaced or reset, a subscription
+created, changed, deleted or disabled, an appointment or a unit written by a directory event, the
+agency's settings changed)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sqlalchemy import event, select
 
 from services.common.auth import Principal
 from services.common.config import Config
-from services.notifications import recording, rules, webhooks
+from services.notifications import preferences, readmodel, recording, rules, webhooks
 from services.notifications.app import create_app
 from services.notifications.models import Delivery, Notification, Person
 from tests.plans.support import FakeClock
@@ -133,3 +135,63 @@ def test_a_subscription_changed_in_the_session_applies_to_the_next_event(notif):
         deleted = _handled(s)
         s.commit()
         assert [queued(s, env) for env in (before, created, paused, resumed, deleted)] == [0, 1, 0, 1, 0]
+
+
+def _submitted(unit: str = "SEK-A") -> dict:
+    """Rina's SKP submitted: her penilai (Kasi, or whoever stands in for him) hears of it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "plans.plan.submitted",
+        "time": T0.isoformat(),
+        "data": {
+            "agency_code": AGENCY,
+            "employee_nip": RINA,
+            "penilai_nip": KASI,
+            "plan_id": 1,
+            "unit_code": unit,
+            "status": "submitted",
+            "revision": 0,
+        },
+    }
+
+
+def test_a_batch_reads_the_units_appointments_and_agency_settings_once(notif):
+    seen = _statements(notif.engine, "rm_units", "rm_acting", "agency_settings")
+    with notif.session_factory() as s:
+        events = [_submitted() for _ in range(20)]
+        for env in events:
+            recording.handle_event(s, env)
+        s.commit()
+        assert all(_told(s, env) == [KASI] for env in events)
+    assert len(seen) == 3  # the unit, today's appointments and the Apprise URLs once each, for twenty events
+
+
+def test_an_appointment_unit_or_setting_written_in_the_session_applies_to_the_next_event(notif):
+    plt = "198501012010011003"
+    with notif.session_factory() as s:
+        s.add(Person(nip=plt, agency_code=AGENCY, name="Plt Kasi", email="plt@pkmb.go.id", active=True))
+        s.flush()
+        before = _submitted()
+        recording.handle_event(s, before)
+        appointment = {"id": 5, "agency_code": AGENCY, "acting_nip": plt, "for_nip": KASI, "kind": "plt"}
+        span = {"start_date": "2000-01-01", "end_date": "2999-12-31"}
+        readmodel.rm_acting(s, appointment | span, T0)
+        s.flush()
+        after = _submitted()
+        recording.handle_event(s, after)
+        assert (_told(s, before), _told(s, after)) == ([KASI], sorted([KASI, plt]))
+
+        seen = _statements(notif.engine, "rm_units")
+        readmodel.rm_unit(s, {"id": 1, "agency_code": AGENCY, "code": "SEK-A", "name": "Sekretariat"}, T0)
+        s.flush()
+        recording.handle_event(s, _submitted())
+        assert len([q for q in seen if q.startswith("SELECT rm_units.name")]) == 1  # read again after the write
+
+        preferences.update_agency_settings(s, HR, AGENCY, {"apprise_urls": ["ntfy://ntfy.pkmb.go.id/skp-{nip}"]})
+        urls = _submitted()
+        recording.handle_event(s, urls)
+        s.commit()
+        apprise = s.scalars(
+            select(Delivery).where(Delivery.event_id == urls["id"], Delivery.channel == "apprise")
+        ).all()
+        assert {d.recipient_nip for d in apprise} == {KASI, plt}
