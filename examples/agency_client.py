@@ -17,6 +17,7 @@ Against ``make up``, which prints the client's id and secret:
 
 import json
 import os
+import signal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -106,6 +107,8 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # Ctrl-C (SIGINT) stops it even when started from a background job, which inherits SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     server = HTTPServer(("127.0.0.1", PORT), Receiver)  # listening already: no delivery is lost meanwhile
     subscribe()
     pull()
