@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal
 from services.common.usecase import now, record, validation
 
-from . import domain
+from . import domain, recorder
 from . import reminder_batches as rb
 from .models import ReminderBatch, ReminderItem
 from .recorder import Recorder
@@ -72,7 +72,7 @@ def escalate(s: Session, p: Principal | None, batch: ReminderBatch, data: dict) 
         for level in range(item.escalation_level + 1, target_level + 1):
             escalate_item(rec, batch, item, level, shared)
             made[domain.ESCALATION_TARGETS[level]] += 1
-            if sum(made.values()) % rb.FLUSH_EVERY == 0:
+            if sum(made.values()) % recorder.FLUSH_EVERY == 0:
                 rec.flush()
         changed.append(item)
     rec.flush()

@@ -18,15 +18,12 @@ from sqlalchemy.orm import Session
 
 from services.common.usecase import now
 
-from . import domain
+from . import domain, recorder
 from .models import Delivery, Person, WebhookSubscription
 from .recorder import PERSON_FIELDS, Recorder
 from .rules import rules_for
 from .shared import count
 
-FLUSH_EVERY = 2000
-"""Messages of one event rendered before the recorder writes them (and lets them go): an event's
-memory is bounded by this, not by its audience (a stage opening tells everyone in the agency)."""
 #: key in ``Session.info``: each agency's active webhook subscriptions, read once per session (the
 #: consumer's batch of events); creating, changing or deleting one forgets them
 SUBSCRIPTIONS_MEMO = "notifications.subscriptions"
@@ -81,7 +78,7 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
     for i, (target, template) in enumerate(chosen, 1):
         rec.record(target, template, data)
-        if i % FLUSH_EVERY == 0:  # a stage opening to a province: 100,000 rendered messages held at once took 650 MB
+        if i % recorder.FLUSH_EVERY == 0:  # a stage opening tells everyone in the agency
             rec.flush()
     rec.flush()
     return rec.recorded

@@ -17,10 +17,6 @@ from .models import ReminderBatch, ReminderItem
 from .schemas import AgencyQuery
 from .shared import utc
 
-FLUSH_EVERY = 500
-"""Reminders or escalations rendered before the recorder writes them: a request holds that many
-rendered messages, not one per person of the batch (5,000 held 30 MB until the end of the call)."""
-
 #: the batch's count columns, by the name ``counts`` gives them
 _COUNTERS = {
     "items": ReminderBatch.item_count,

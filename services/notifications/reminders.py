@@ -29,7 +29,7 @@ from services.common.errors import Problem
 from services.common.i18n import LANGUAGES
 from services.common.usecase import not_found, now, record, validation
 
-from . import domain
+from . import domain, recorder
 from . import reminder_batches as rb
 from .escalation import ESCALATION_EVENT, escalate
 from .models import ReminderBatch, ReminderItem
@@ -238,7 +238,7 @@ def request_reminders(s: Session, p: Principal | None, data: dict, *, agency: st
         if batch.template in domain.ACTING_REMINDERS:  # what a Plt/Plh does in the recipient's place
             for stand_in in rec.acting_targets(nip, "acting"):
                 rec.record(stand_in, batch.template, params, deadline)
-        if n % rb.FLUSH_EVERY == 0:
+        if n % recorder.FLUSH_EVERY == 0:
             rec.flush()
     rec.flush()
     # the request's people, not the whole batch: the flow sends a province's batch 200 at a time,

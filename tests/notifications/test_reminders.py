@@ -167,9 +167,9 @@ def test_a_batch_written_in_parts_reminds_and_escalates_everyone_once(notif, org
     """A large batch is written every ``FLUSH_EVERY`` people (a request holds that many rendered
     messages, not the whole batch): every recipient is still reminded once, every escalation made
     once, and the answer lists each of them."""
-    import services.notifications.reminder_batches as reminder_batches
+    import services.notifications.recorder as recorder
 
-    monkeypatch.setattr(reminder_batches, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(recorder, "FLUSH_EVERY", 2)
     notif.set_hr_contacts([{"name": "Kepegawaian", "email": HR_MAIL}])
     out = notif.post("/reminders", org.hr, _batch(recipients=[{"nip": n} for n in STAFF_A])).get_json()
     assert out["created"] == list(STAFF_A)

@@ -148,7 +148,7 @@ def test_the_same_event_again_records_nothing_more(notif):
 def test_a_large_audience_is_written_in_parts_each_delivery_still_pointing_at_its_message(notif, monkeypatch):
     """A stage opening to a province renders 100,000 messages: the recorder writes them every
     FLUSH_EVERY (held at once, they took 650 MB of a worker limited to 512 MiB)."""
-    monkeypatch.setattr(recording, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(recorder, "FLUSH_EVERY", 2)
     held: list[int] = []
     flush = recorder.Recorder.flush
 
