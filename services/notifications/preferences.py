@@ -18,17 +18,9 @@ from services.common.usecase import changing, now, record, settings, validation
 
 from . import channels, domain
 from .models import AgencySettings, Person, Preference
+from .recipients import DIRECTORY_MEMO
 from .schemas import LANG, AgencyQuery
-from .shared import (
-    DEFAULT_TZ,
-    PREFIX,
-    allow_private_targets,
-    forget_directory,
-    hr_request,
-    mask_url,
-    require_person,
-    uow,
-)
+from .shared import DEFAULT_TZ, PREFIX, allow_private_targets, hr_request, mask_url, require_person, uow
 
 blp = Blueprint(
     "preferences",
@@ -216,7 +208,7 @@ def update_agency_settings(s: Session, p: Principal, agency: str, data: dict) ->
         row.apprise_urls, row.updated_by, row.updated_at = list(urls), p.sub, now()
         s.add(row)
         s.flush()
-        forget_directory(s)
+        s.info.pop(DIRECTORY_MEMO, None)  # the consumer's memo of the agency's Apprise URLs
     return agency_settings(s, agency)
 
 

@@ -23,7 +23,8 @@ from services.common.usecase import now, settings
 
 from . import recording
 from .models import ActingRef, Person, UnitRef
-from .shared import PREFIX, forget_directory, uow
+from .recipients import DIRECTORY_MEMO
+from .shared import PREFIX, uow
 
 blp = Blueprint(
     "read_model", __name__, url_prefix=PREFIX, description="HR: the recipients copied from the plans directory"
@@ -68,7 +69,7 @@ def rm_unit(s: Session, d: dict, as_of: datetime | None = None) -> None:
     values = {"agency_code": d["agency_code"], "code": d["code"], "name": d.get("name") or d["code"]}
     values |= {"parent_code": d.get("parent_code"), "head_nip": d.get("head_nip")}
     upsert_if_newer(s, UnitRef, {"id": d["id"]}, as_of, values)
-    forget_directory(s)  # the next event of the batch reads the unit afresh
+    s.info.pop(DIRECTORY_MEMO, None)  # the next event of the batch reads the unit afresh
 
 
 def _text(d: dict, key: str) -> str | None:
@@ -120,7 +121,7 @@ def rm_acting(s: Session, d: dict, as_of: datetime | None = None) -> None:
         raise Reject("plans.acting.upserted needs id, agency_code, acting_nip, for_nip, kind and its dates")
     values = {"agency_code": d["agency_code"], "acting_nip": nips[0], "for_nip": nips[1], "kind": d["kind"]}
     upsert_if_newer(s, ActingRef, {"id": d["id"]}, as_of, values | {"start_date": start, "end_date": end})
-    forget_directory(s)  # the next event of the batch sees the appointment
+    s.info.pop(DIRECTORY_MEMO, None)  # the next event of the batch sees the appointment
 
 
 def rebuild_read_model(s: Session, fetch) -> dict:

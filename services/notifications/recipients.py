@@ -19,7 +19,6 @@ from services.common.usecase import today
 from . import domain
 from .models import ActingRef, AgencySettings, Person, Preference, UnitRef
 from .rules import hr_contacts
-from .shared import directory_memo
 
 # built once with bound parameters (building and hashing a select per event cost about as much as running it)
 _NIPS = bindparam("nips", expanding=True)
@@ -58,6 +57,10 @@ _AGENCY_PREFS = (
     .join(Person, Person.nip == Preference.nip)
     .where(Person.agency_code == _AGENCY, Person.active.is_(True))
 )
+#: key in ``Session.info``: the agency's units, today's acting appointments and Apprise URLs, read
+#: once per session (the consumer's batch of events); writing a unit or an appointment, or the
+#: agency's settings, in that session forgets them
+DIRECTORY_MEMO = "notifications.directory"
 _UNIT_NAME = select(UnitRef.name).where(UnitRef.agency_code == _AGENCY, UnitRef.code == bindparam("code"))
 _ON = bindparam("on", type_=ActingRef.start_date.type)
 _ACTING_ON = (
@@ -132,7 +135,7 @@ class Recipients:
         return self.prefs[nip]
 
     def unit(self, code: str) -> dict:
-        memo = directory_memo(self.s)
+        memo = self.s.info.setdefault(DIRECTORY_MEMO, {})
         key = ("unit", self.agency or "", code)
         if key not in memo:
             with self.s.no_autoflush:
@@ -145,7 +148,7 @@ class Recipients:
         if not nip or not self.agency:
             return []
         if self._acting is None:
-            memo, on = directory_memo(self.s), today()
+            memo, on = self.s.info.setdefault(DIRECTORY_MEMO, {}), today()
             if ("acting", self.agency, on) not in memo:
                 with self.s.no_autoflush:
                     memo["acting", self.agency, on] = list(
@@ -160,7 +163,7 @@ class Recipients:
 
     def agency_urls(self) -> list[str]:
         if self._agency_urls is None:
-            memo = directory_memo(self.s)
+            memo = self.s.info.setdefault(DIRECTORY_MEMO, {})
             if ("urls", self.agency) not in memo:
                 with self.s.no_autoflush:
                     row = self.s.get(AgencySettings, self.agency) if self.agency else None

@@ -21,10 +21,6 @@ log = logging.getLogger("kinerja.notifications")
 PREFIX = "/notifications/api/v1"
 NAMESPACE = uuid.UUID("6f1c2b8e-3d4a-5b6c-9d7e-0a1b2c3d4e5f")  # synthetic event ids (reminders, digests)
 DEFAULT_TZ = "Asia/Jakarta"
-#: key in ``Session.info``: the agency's units, today's acting appointments and Apprise URLs as the
-#: recorder reads them, once per session (the consumer's batch of events); a unit or appointment
-#: written, or the agency's settings changed, in that session forgets them (:func:`forget_directory`)
-DIRECTORY_MEMO = "notifications.directory"
 
 
 # ------------------------------------------------------------------ views
@@ -129,12 +125,3 @@ def mask_url(url: str) -> str:
     except ValueError:
         return "***"
     return f"{parts.scheme}://{host or '***'}/***" if parts.scheme else "***"
-
-
-def directory_memo(s) -> dict:
-    """This session's memo of the directory lookups (see :data:`DIRECTORY_MEMO`)."""
-    return s.info.setdefault(DIRECTORY_MEMO, {})
-
-
-def forget_directory(s) -> None:
-    s.info.pop(DIRECTORY_MEMO, None)
