@@ -648,6 +648,7 @@ def main(argv=None) -> int:
     up_dir = (ROOT / "var" / "bench" / ("up-api" if NAME == "kinerja_bench_api" else f"up-{NAME}")).resolve()
     env = up_env(up_dir)
     seed_file = up_dir / "bench-seed.json"
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
     work = Path(tempfile.mkdtemp(prefix="api-load-", dir=ROOT / "var" / "bench"))
     floor = Floor(work, up_dir)
     started_up = False

@@ -120,13 +120,41 @@ class TokenVerifier:
     production), ``exp`` and ``sub`` required, a lifetime of at most ``JWT_MAX_TTL`` seconds
     (``exp − iat``, or ``exp − now`` without ``iat``), audience, issuer and roles."""
 
+    LEEWAY = 30  # seconds of clock skew allowed on exp, nbf and iat
+    REMEMBERED = 4096  # verified tokens kept (a person's token serves every request of a session)
+
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic):
         self.config = config
         self._jwks = None
         if not config.embedded:
             self._jwks = JwksCache(config.jwt_jwks_url, min_refresh=config.jwt_jwks_min_refresh, clock=clock)
+        # token -> (principal, exp, kid, key it was verified with): the signature and the claims of
+        # a token never change, so a token seen before is not decoded and verified again while it
+        # is unexpired and its key is still the provider's (a rotated-out key refuses it at once).
+        self._verified: dict[str, tuple[Principal, float, str | None, object]] = {}
 
     def verify(self, token: str) -> Principal:
+        seen = self._verified.get(token)
+        if seen is not None:
+            principal, exp, kid, key = seen
+            if time.time() <= exp + self.LEEWAY and self._current_key(kid) is key:
+                return principal
+            self._verified.pop(token, None)  # expired or re-keyed: verified afresh (and refused)
+        principal, exp, kid, key = self._verify(token)
+        if len(self._verified) >= self.REMEMBERED:
+            self._verified.clear()  # simple and bounded; the busy tokens come back at once
+        self._verified[token] = (principal, exp, kid, key)
+        return principal
+
+    def _current_key(self, kid: str | None):
+        if self._jwks is None:
+            return self.config.jwt_secret
+        try:
+            return self._jwks.key(kid)
+        except jwt.PyJWKClientError:
+            return None
+
+    def _verify(self, token: str) -> tuple[Principal, float, str | None, object]:
         options = {"require": ["exp", "sub"]}
         kwargs = {}
         if self.config.jwt_audience:
@@ -135,14 +163,14 @@ class TokenVerifier:
             options["verify_aud"] = False
         if self.config.jwt_issuer:
             kwargs["issuer"] = self.config.jwt_issuer
+        kid, key = None, self.config.jwt_secret
         try:
             if self._jwks is not None:
-                key = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(token, key, algorithms=["RS256"], options=options, leeway=30, **kwargs)
+                kid = jwt.get_unverified_header(token).get("kid")
+                key = self._jwks.key(kid)
+                claims = jwt.decode(token, key.key, algorithms=["RS256"], options=options, leeway=self.LEEWAY, **kwargs)
             else:
-                claims = jwt.decode(
-                    token, self.config.jwt_secret, algorithms=["HS256"], options=options, leeway=30, **kwargs
-                )
+                claims = jwt.decode(token, key, algorithms=["HS256"], options=options, leeway=self.LEEWAY, **kwargs)
         except jwt.ExpiredSignatureError:
             raise Problem(401, "auth.expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
@@ -155,7 +183,7 @@ class TokenVerifier:
             roles = roles.split()
         if not isinstance(roles, list) or any(r not in ROLES for r in roles):
             raise Problem(401, "auth.invalid", reason=f"roles must be a list drawn from {', '.join(ROLES)}")
-        return Principal(
+        principal = Principal(
             sub=str(claims["sub"]),
             roles=frozenset(roles),
             agency=claims.get("agency"),
@@ -163,6 +191,7 @@ class TokenVerifier:
             claims=claims,
             scopes=parse_scopes(claims.get("scope")),
         )
+        return principal, claims["exp"], kid, key
 
     def _check_lifetime(self, claims: dict) -> None:
         """A token valid for longer than ``JWT_MAX_TTL`` is refused: a leaked one would work for

@@ -128,6 +128,45 @@ def test_a_rotated_key_is_fetched_once_the_minute_has_passed(idp):
     assert idp.fetches == 2
 
 
+def test_a_token_seen_before_is_not_verified_again_until_it_expires_or_its_key_goes(idp, monkeypatch):
+    """Every request of a session carries the same token: its signature is checked once, and the
+    token is still refused the moment it expires or the provider stops publishing its key."""
+    clock = [1000.0]
+    verifier = TokenVerifier(
+        Config(service="demo", mode=PRODUCTION, jwt_jwks_url=idp.url, jwt_jwks_min_refresh=60), clock=lambda: clock[0]
+    )
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **kw: decoded.append(1) or real_decode(*a, **kw))
+    token, other = _rs256(idp.key, "k1"), _rs256(idp.key, "k1", roles=["employee"])
+    assert [verifier.verify(token).roles for _ in range(5)] == [{"hr"}] * 5
+    assert verifier.verify(other).roles == {"employee"}
+    assert len(decoded) == 2
+    # the provider rotates k1 out; once its keys are stale, the token signed with it is refused
+    idp.keys = [_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048), "k2")]
+    clock[0] += 301
+    with pytest.raises(Problem) as exc:
+        verifier.verify(token)
+    assert (exc.value.status, exc.value.code) == (401, "auth.invalid")
+    # a token that expires after it was seen is refused as expired, not served from memory
+    verifier = TokenVerifier(Config.from_env("plans", env={"JWT_SECRET": DEV_JWT_SECRET}))
+    verifier.LEEWAY = 0
+    short = issue_token(DEV_JWT_SECRET, roles=["hr"], ttl_seconds=1)
+    assert verifier.verify(short).roles == {"hr"}
+    time.sleep(2.1)
+    with pytest.raises(Problem) as exc:
+        verifier.verify(short)
+    assert (exc.value.status, exc.value.code) == (401, "auth.expired")
+
+
+def test_the_verified_tokens_kept_are_bounded():
+    verifier = TokenVerifier(Config.from_env("plans", env={"JWT_SECRET": DEV_JWT_SECRET}))
+    verifier.REMEMBERED = 10
+    for n in range(25):
+        assert verifier.verify(issue_token(DEV_JWT_SECRET, sub=f"u{n}", roles=["hr"])).sub == f"u{n}"
+        assert len(verifier._verified) <= 10
+
+
 def test_jwks_min_refresh_is_configurable_and_checked():
     env = {
         "KINERJA_MODE": "production",

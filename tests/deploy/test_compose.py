@@ -553,8 +553,8 @@ def test_tokens_shaped_by_the_realm_pass_the_services_and_the_portal(services):
     verifier = TokenVerifier(Config.from_env("plans", env=env))
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
-    class Jwks:  # what PyJWKClient returns for the realm's key
-        def get_signing_key_from_jwt(self, token):
+    class Jwks:  # the JwksCache holding the realm's key
+        def key(self, kid):
             return type("Key", (), {"key": key.public_key()})()
 
     verifier._jwks = Jwks()
