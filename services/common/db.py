@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import select
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -34,7 +36,24 @@ def make_engine(url: str) -> Engine:
         return engine
     if u.drivername == "postgresql":
         url = u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    event.listen(engine, "checkout", drop_if_closed_by_server)
+    return engine
+
+
+def drop_if_closed_by_server(dbapi_conn, _record, _proxy) -> None:
+    """A pooled connection the server has closed (PostgreSQL restarted, the backend terminated) is
+    dropped when it is taken from the pool, and the pool hands out a fresh one: what
+    ``pool_pre_ping`` does, without its round trip (a ``SELECT 1`` before every request's
+    transaction). An idle pooled connection has nothing to read (none of them LISTENs) unless the
+    server has sent its goodbye (the "terminating connection" error) or closed the socket, so one
+    non-blocking ``select`` on it tells. A connection whose server vanished without closing it
+    (a host gone from the network) is found out by the first statement, as with a ping."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise DisconnectionError("the connection is closed")
+    readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server closed the connection")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
