@@ -122,6 +122,7 @@ def realisation_payload(plan: Plan, r: Realisation, seq: int) -> dict:
         "realisation_id": r.id,
         "plan_id": plan.id,
         "cycle_id": plan.cycle_id,
+        "agency_code": plan.agency_code,
         "employee_nip": plan.employee_nip,
         "iki_id": r.iki_id,
         "period_seq": seq,

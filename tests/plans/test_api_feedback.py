@@ -23,6 +23,7 @@ def test_feedback_by_the_superior(org, team):
     ]
     event = org.outbox("plans.feedback.given")[-1]["envelope"]
     assert event["data"]["employee_nip"] == STAFF_A[0] and event["data"]["value_code"] == "kolaboratif"
+    assert event["data"]["agency_code"] == sa["agency_code"]  # consumers need not look the person up
 
 
 def test_feedback_refusals(org, team):
@@ -75,6 +76,7 @@ def test_coaching_record_and_the_employees_reply(org, team):
     assert (r.get_json()["author_nip"], r.get_json()["feedback_id"]) == (STAFF_A[0], fb["id"])
     event = org.outbox("plans.feedback.replied")[-1]["envelope"]["data"]
     assert (event["giver_nip"], event["employee_nip"], event["kind"]) == (KASI_A, STAFF_A[0], "coaching")
+    assert event["agency_code"] == sa["agency_code"]
     # the superior reads the reply beside the note
     listed = {f["id"]: f for f in org.get(url, org.as_(KASI_A)).get_json()}
     assert [x["text"] for x in listed[fb["id"]]["replies"]] == ["Siap, saya jadwalkan"]

@@ -60,6 +60,7 @@ def test_record_realisation_and_its_refusals(org, team):
     assert rec["recorded_at"].endswith("+00:00") and rec["evidence"] == []
     event = org.outbox("plans.realisation.recorded")[-1]["envelope"]
     assert event["data"]["iki_id"] == sa["rhk"][0]["iki"][0]["id"] and event["data"]["value"] == 3.0
+    assert event["data"]["agency_code"] == sa["agency_code"]  # consumers need not look the person up
     before = org.counts()
     problem(realise(org, sa, nip=KASI_A), 403, "plan.only_owner")  # the supervisor reads but does not record
     problem(realise(org, sa, nip=STAFF_A[1]), 404)
