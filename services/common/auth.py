@@ -94,10 +94,6 @@ class JwksCache:
             raise jwt.PyJWKClientError(f'no signing key matches the kid "{kid}"')
         return key
 
-    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
-        """The key named by the token's ``kid`` (PyJWKClient's name for it)."""
-        return self.key(jwt.get_unverified_header(token).get("kid"))
-
     def _stale(self, now: float) -> bool:
         return self._loaded_at is None or now - self._loaded_at >= self.lifespan
 
