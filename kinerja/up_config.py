@@ -143,6 +143,9 @@ def environment(base: Path, port: int, agency: str, sec: dict) -> dict:
         )[0]
         + f"/{DB_PREFIX}prefect",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # the worker asks for due flow runs every 2 s, not every 10: a run started by HR or a stage
+        # deadline begins within seconds (see deploy/k8s/prefect.yaml)
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
         "DO_NOT_TRACK": "1",
         "KINERJA_BASE_URL": gateway,
         "KINERJA_TOKEN_URL": f"{issuer}/token",

@@ -408,7 +408,8 @@ def required_env(kind: str, name: str | None) -> tuple[str, ...]:
     if kind == "flows-deploy":
         return ("PREFECT_API_URL", "KINERJA_BASE_URL")
     if kind == "prefect-worker":
-        return ("PREFECT_API_URL", "KINERJA_BASE_URL", "KINERJA_FLOW_STALE_DAYS")
+        # the query interval: a flow run HR starts begins within seconds, not Prefect's default 10
+        return ("PREFECT_API_URL", "KINERJA_BASE_URL", "KINERJA_FLOW_STALE_DAYS", "PREFECT_WORKER_QUERY_SECONDS")
     if kind == "prefect-server":
         return ("PREFECT_SERVER_DATABASE_CONNECTION_URL",)
     return ()
