@@ -27,7 +27,8 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout_without_a_ping(p
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == first
         assert statements == ["SELECT pg_backend_pid()"] * 2
         admin = make_engine(postgres_url)
-        with admin.connect() as other:
+        # autocommit: each poll of pg_stat_activity reads afresh (a transaction keeps its first snapshot)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
             assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first}).scalar()
             gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :p"
             deadline = time.monotonic() + 10  # the backend ends a moment after it is told to
