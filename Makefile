@@ -62,6 +62,7 @@ bench: $(STAMP)
 	run $(BIN)/python bench/reviews_calibration.py --employees 2000 --units 30 --runs 3; \
 	run $(BIN)/python bench/reviews_open.py --employees 10000 --runs 2; \
 	run $(BIN)/python bench/notifications_bench.py --count 5000; \
+	run $(BIN)/python bench/notifications_events.py; \
 	run $(BIN)/python bench/reminders_bench.py --people 10000; \
 	run $(BIN)/python bench/api_plans.py --iterations 200; \
 	run $(BIN)/python bench/api_cpu.py; \

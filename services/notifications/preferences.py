@@ -18,7 +18,7 @@ from services.common.usecase import changing, now, record, settings, validation
 
 from . import channels, domain
 from .models import AgencySettings, Person, Preference
-from .recipients import DIRECTORY_MEMO
+from .recipients import DIRECTORY_MEMO, forget_people
 from .schemas import LANG, AgencyQuery
 from .shared import DEFAULT_TZ, PREFIX, allow_private_targets, hr_request, mask_url, require_person, uow
 
@@ -121,6 +121,7 @@ def update_preferences(s: Session, p: Principal, data: dict) -> dict:
     row.updated_at = now()
     s.add(row)
     s.flush()
+    forget_people(s)
     after = preferences_of(s, nip)
     record(
         s,

@@ -23,7 +23,7 @@ from services.common.usecase import now, settings
 
 from . import recording
 from .models import ActingRef, Person, UnitRef
-from .recipients import DIRECTORY_MEMO
+from .recipients import DIRECTORY_MEMO, forget_people
 from .shared import PREFIX, uow
 
 blp = Blueprint(
@@ -95,6 +95,7 @@ def rm_employee(s: Session, d: dict, as_of: datetime | None = None) -> None:
         "updated_at": now(),
     }
     upsert_if_newer(s, Person, {"nip": nip}, as_of, values)
+    forget_people(s)  # the next event of the batch reads the person afresh
 
 
 def _date(d: dict, key: str) -> date | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, union_all
+from sqlalchemy import bindparam, event, select, union_all
 from sqlalchemy.orm import Session
 
 from services.common.usecase import today
@@ -61,6 +61,10 @@ _AGENCY_PREFS = (
 #: once per session (the consumer's batch of events); writing a unit or an appointment, or the
 #: agency's settings, in that session forgets them
 DIRECTORY_MEMO = "notifications.directory"
+PEOPLE_MEMO = "notifications.people"
+"""Key in ``Session.info``: the people and preferences looked up in this transaction, shared by its
+events' recorders (a batch's events name the same superiors); forgotten at the transaction's end
+and when the session writes a person or a preference (:func:`forget_people`)."""
 _UNIT_NAME = select(UnitRef.name).where(UnitRef.agency_code == _AGENCY, UnitRef.code == bindparam("code"))
 _ON = bindparam("on", type_=ActingRef.start_date.type)
 _ACTING_ON = (
@@ -68,6 +72,17 @@ _ACTING_ON = (
     .where(ActingRef.agency_code == bindparam("agency"), ActingRef.start_date <= _ON, ActingRef.end_date >= _ON)
     .order_by(ActingRef.id)
 )
+
+
+def forget_people(s: Session) -> None:
+    """The session wrote a person or a preference: its next recorder reads them afresh."""
+    s.info.pop(PEOPLE_MEMO, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # another transaction may have changed them since
+        session.info.pop(PEOPLE_MEMO, None)
 
 
 @dataclass
@@ -89,9 +104,11 @@ class Recipients:
 
     def __init__(self, s: Session, agency: str | None):
         self.s, self.agency = s, agency
-        # a Person, or for everyone of a stage opening a row with its lookup columns (read, never changed)
-        self.people: dict[str, Person | None] = {}
-        self.prefs: dict[str, Preference | None] = {}
+        # a Person, or for everyone of a stage opening a row with its lookup columns (read, never
+        # changed), and their preferences: the transaction's, shared by its recorders (PEOPLE_MEMO)
+        people, prefs = s.info.setdefault(PEOPLE_MEMO, ({}, {}))
+        self.people: dict[str, Person | None] = people
+        self.prefs: dict[str, Preference | None] = prefs
         self._agency_urls: list[str] | None = None
         self._acting: dict[str, list[ActingRef]] | None = None  # for_nip → today's appointments
         self._hr_contacts: list | None = None

@@ -1,6 +1,7 @@
 """The recorder: one event's (or one reminder or escalation call's) notifications and deliveries,
 rendered with the lookups they need loaded once (people, preferences, agency settings, what exists
-already) and written together (``flush``: COPY on PostgreSQL). :mod:`.recording` decides what an
+already) and written together (``flush``: COPY on PostgreSQL; an event's, in the consumer's
+transaction, with the other events' at its end: :mod:`.pending`). :mod:`.recording` decides what an
 event makes; reminders, escalations, digests and webhook notices use the same recorder."""
 
 from __future__ import annotations
@@ -9,20 +10,19 @@ import json
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, cast, insert, null, select, text, union_all
+from sqlalchemy import String, bindparam, cast, null, select, union_all
 from sqlalchemy.orm import Session
 
-from services.common.db import copy_rows, is_postgres
 from services.common.i18n import LANGUAGES
 from services.common.usecase import settings
 
-from . import domain
+from . import domain, pending
 from .deliveries import emit_failed
 from .models import Delivery, Notification, Preference
 from .preferences import fill_placeholders
 from .recipients import Recipients, Target
 from .render import Renderer, RenderError
-from .shared import DEFAULT_TZ, count, log, t, zone
+from .shared import DEFAULT_TZ, log, t, zone
 
 DIGEST_EVENT = "notifications.digest"
 #: the people an event's payload may name: (their role in the template context, the payload key)
@@ -47,29 +47,27 @@ FLUSH_EVERY = 500
 """Messages rendered before the recorder's caller writes them (:meth:`Recorder.flush`): a stage
 opening, a reminder or an escalation call holds that many, not one per person it tells (a stage
 opening to 100,000 people held 650 MB until its end; a reminder call of 5,000, 30 MB)."""
-COPY_FROM = 50
-"""Rows a flush writes with COPY on PostgreSQL (the notifications' ids drawn first): fewer go in one
-INSERT each table, two round trips instead of five (COPY takes two, and the ids one), as most events
-tell one to three people."""
-_NEXT_NOTIFICATION_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('notifications', 'id')) FROM generate_series(1, :n)"
-)
 
 
 class Recorder(Recipients):
     """Records the notifications and deliveries of one event (or reminder batch) with the
     lookups it needs loaded once: people, preferences, agency settings, what already exists."""
 
-    def __init__(self, s: Session, event_id: str, event_type: str, agency: str | None, at: datetime):
+    def __init__(
+        self, s: Session, event_id: str, event_type: str, agency: str | None, at: datetime, *, defer: bool = False
+    ):
         super().__init__(s, agency)
         self.event_id, self.event_type, self.at = event_id, event_type, at
+        self.defer = defer  # rows written at the end of the transaction (:mod:`.pending`), not by each flush
         # one message per (event, recipient) and one delivery per channel, even when the event is
-        # handled again (as if its inbox row were lost): what exists already is skipped
-        # (a reminder or escalation call starts without an event: each of its messages has one of
-        # its own, begun with nothing seen)
-        existing = s.execute(_EXISTING, {"event_id": event_id}).all() if event_id else []
-        self.seen = {key for key, channel in existing if channel is None}
-        self.seen_deliveries = {(key, channel) for key, channel in existing if channel is not None}
+        # handled again (as if its inbox row were lost): what exists already is skipped — looked up
+        # for the consumer's whole batch at once when it could be (a reminder or escalation call
+        # starts without an event: each of its messages has one of its own, begun with nothing seen)
+        known = pending.existing(s, event_id) if event_id else (set(), set())
+        if known is None:
+            rows = s.execute(_EXISTING, {"event_id": event_id}).all()
+            known = {k for k, ch in rows if ch is None}, {(k, ch) for k, ch in rows if ch is not None}
+        self.seen, self.seen_deliveries = known
         self.recorded = 0
         # rows written together by flush(): one multi-row INSERT per table instead of the ORM's
         # unit of work per object (the recorder writes thousands per cycle stage)
@@ -283,36 +281,16 @@ class Recorder(Recipients):
         return row
 
     def flush(self) -> None:
-        """Write the pending notifications (their ids returned in order) and then their deliveries:
-        one multi-row INSERT per table (Core, on the tables: the ORM's bulk path compiles a statement
-        per row shape), or COPY on PostgreSQL from :data:`COPY_FROM` rows."""
-        notes, deliveries = Notification.__table__, Delivery.__table__
-        postgres = is_postgres(self.s)
-        ids = []
-        if len(self._notes) >= COPY_FROM and postgres:
-            # the ids drawn from the sequence first, then the rows: an INSERT … RETURNING of many rows
-            # is one statement with 15 parameters a row, which psycopg and PostgreSQL parse anew each
-            # time (250 ms for 500 rows under load, against 90 ms)
-            ids = self.s.scalars(_NEXT_NOTIFICATION_IDS, {"n": len(self._notes)}).all()
-            for row, id_ in zip(self._notes, ids):
-                row["id"] = id_
-            copy_rows(self.s, notes, self._notes)
-        elif self._notes:
-            ids = self.s.scalars(insert(notes).returning(notes.c.id, sort_by_parameter_order=True), self._notes).all()
-        rows = []
-        for note, row in self._deliveries:
-            if note is not None:
-                row["notification_id"] = ids[note]
-            rows.append(row)
-        if len(rows) >= COPY_FROM and postgres:
-            copy_rows(self.s, deliveries, rows)
-        elif rows:
-            self.s.execute(insert(deliveries), rows)
-        self.recorded += len(ids)
-        self._notes, self._deliveries = [], []
-        for (channel, status), n in self._counted.items():
-            count(channel, status, n)
-        self._counted.clear()
+        """Write the pending notifications and their deliveries (:func:`.pending.write_rows`) — or,
+        for a recorder that defers (an event's, in the consumer's transaction), hand them to the
+        session, written together with the other events' at the end of the transaction
+        (:mod:`.pending`)."""
+        if self.defer:
+            pending.hold(self.s, self._notes, self._deliveries, self._counted, FLUSH_EVERY)
+            self.recorded += len(self._notes)
+        else:
+            self.recorded += pending.write_rows(self.s, self._notes, self._deliveries, self._counted)
+        self._notes, self._deliveries, self._counted = [], [], Counter()
 
     def _emit_failed(self, rows: list[dict | None]) -> None:
         """Failed deliveries (an unusable address, a template that does not render) are written at

@@ -16,14 +16,18 @@ import json
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from services.common.bus import BATCH
 from services.common.usecase import now
 
-from . import domain, recorder
+from . import domain, pending, recorder
 from .models import Delivery, Person, WebhookSubscription
+from .recipients import Recipients
 from .recorder import PERSON_FIELDS, Recorder
 from .rules import rules_for
 from .shared import count
 
+#: key in ``Session.info``: the consumer's batch whose events :func:`look_ahead` has read for
+LOOKED_AHEAD = "notifications.looked_ahead"
 #: key in ``Session.info``: each agency's active webhook subscriptions, read once per session (the
 #: consumer's batch of events); creating, changing or deleting one forgets them
 SUBSCRIPTIONS_MEMO = "notifications.subscriptions"
@@ -41,10 +45,27 @@ _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(
 def handle_event(s: Session, envelope: dict) -> dict:
     """Every plans, reviews and surveys event: the rules' notifications, the subscriptions' webhooks.
     Records only (queued deliveries); the dispatcher sends."""
+    look_ahead(s)
     agency = event_agency(s, envelope.get("data") or {})
     recorded = notify_event(s, envelope, agency)
     webhooks = queue_webhooks(s, envelope, agency)
     return {"notifications": recorded, "webhooks": webhooks}
+
+
+def look_ahead(s: Session) -> None:
+    """Once per consumer batch (``services.common.bus.BATCH``), before its first event: what its
+    events had already and the people they name, with their superiors and preferences, each in one
+    query for the whole batch instead of one per event."""
+    batch = s.info.get(BATCH)
+    if not batch or s.info.get(LOOKED_AHEAD) is batch:
+        return
+    s.info[LOOKED_AHEAD] = batch
+    pending.remember_existing(s, [e.get("id") for e in batch])
+    datas = [e.get("data") for e in batch if isinstance(e.get("data"), dict)]
+    named = [d[key] for d in datas for _, key in PERSON_FIELDS if isinstance(d.get(key), str)]
+    people = Recipients(s, None)
+    people.preload(named, superiors=True)
+    people.preload([getattr(people.people.get(nip), "superior_nip", None) for nip in named])
 
 
 def event_agency(s: Session, data: dict) -> str | None:
@@ -68,7 +89,7 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     picks = domain.audiences_for(rules_for(s, agency), type_, data)
     if not picks:
         return 0
-    rec = Recorder(s, envelope["id"], type_, agency, now())
+    rec = Recorder(s, envelope["id"], type_, agency, now(), defer=True)
     named = [data.get(key) for _, key in PERSON_FIELDS if isinstance(data.get(key), str)]
     # the people the event names (audiences and template context) and their superiors (penilai and
     # atasan by default): two queries, not two per person

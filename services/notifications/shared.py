@@ -50,8 +50,9 @@ def metrics() -> dict | None:
         return None
 
 
-def count(channel: str, status: str, n: int = 1) -> None:
-    m = metrics()
+def count(channel: str, status: str, n: int = 1, registry: dict | None = None) -> None:
+    """``registry``: the app's metrics, when counting outside its context (at a commit)."""
+    m = registry if registry is not None else metrics()
     if m is not None and n:
         m["deliveries"].labels(channel, status).inc(n)
 

@@ -10,9 +10,10 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from services.common.auth import Principal
+from services.common.bus import BATCH
 from services.common.config import Config
 from services.notifications import preferences, readmodel, recording, rules, webhooks
 from services.notifications.app import create_app
@@ -167,3 +168,103 @@ def test_an_appointment_unit_or_setting_written_in_the_session_applies_to_the_ne
             select(Delivery).where(Delivery.event_id == urls["id"], Delivery.channel == "apprise")
         ).all()
         assert {d.recipient_nip for d in apprise} == {KASI, plt}
+
+
+# -- a batch's rows written together, its lookups made once (services.notifications.pending)
+
+
+def _all_statements(engine) -> list[str]:
+    """Every statement the engine sends from now on."""
+    seen: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    return seen
+
+
+def _email_target(s, env) -> str | None:
+    return s.scalar(select(Delivery.target).where(Delivery.event_id == env["id"], Delivery.channel == "email"))
+
+
+def test_a_batch_of_events_is_recorded_in_a_handful_of_statements_not_a_few_per_event(notif):
+    """Twenty submissions applied as the consumer applies a batch: what they had already and whom
+    they name are read once for all, and their messages and deliveries written together at the
+    commit (about five statements per event before)."""
+    events = [_submitted() for _ in range(20)]
+    seen = _all_statements(notif.engine)
+    with notif.session_factory() as s:
+        s.info[BATCH] = events
+        for env in events:
+            recording.handle_event(s, env)
+        s.commit()
+    kinds = [q.lstrip().split(None, 1)[0].upper() for q in seen]
+    reads = [q for q, kind in zip(seen, kinds) if kind in ("SELECT", "WITH")]
+    assert len(reads) <= 9, "\n".join(reads)  # the look-ahead's three, the agency's lookups once each
+    first_write = kinds.index("INSERT") if "INSERT" in kinds else kinds.index("COPY")
+    assert all(kind in ("INSERT", "COPY") for kind in kinds[first_write:]), kinds  # all at the commit
+    if notif.engine.dialect.name == "postgresql":  # SQLite returns ids one INSERT per row
+        assert len(kinds[first_write:]) == 2  # the messages, then their deliveries
+    with notif.session_factory() as s:
+        assert all(_told(s, env) == [KASI] for env in events)
+        assert len(set(s.scalars(select(Delivery.notification_id).where(Delivery.channel == "inapp")))) == 20
+
+
+def test_what_an_event_recorded_is_read_back_in_its_own_transaction_before_the_commit(notif):
+    with notif.session_factory() as s:
+        env = _handled(s)
+        assert _told(s, env) == [RINA]  # held rows are written before a statement that could read them
+        assert _email_target(s, env) == "rina@pkmb.go.id"
+        s.commit()
+    with notif.session_factory() as s:
+        assert _told(s, env) == [RINA]
+        assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == env["id"])) == 2
+
+
+def test_a_batch_rolled_back_writes_nothing_and_its_retry_tells_everyone_once(notif):
+    events = [_feedback() for _ in range(3)]
+    with notif.session_factory() as s:
+        s.info[BATCH] = events
+        for env in events:
+            recording.handle_event(s, env)
+        s.rollback()  # a handler failed: the batch is applied again without it, in a new session
+        s.commit()
+    with notif.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Notification)) == 0
+        s.info[BATCH] = events[1:]
+        for env in events[1:]:
+            recording.handle_event(s, env)
+        s.commit()
+    with notif.session_factory() as s:
+        assert [_told(s, env) for env in events] == [[], [RINA], [RINA]]
+
+
+def test_an_event_applied_again_in_a_later_batch_tells_nobody_twice(notif):
+    """As if its inbox row were lost: the batch's look-ahead finds what it had."""
+    env = _feedback()
+    for _ in range(2):
+        with notif.session_factory() as s:
+            s.info[BATCH] = [env, _feedback()]
+            recording.handle_event(s, env)
+            s.commit()
+    with notif.session_factory() as s:
+        assert _told(s, env) == [RINA]
+        assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == env["id"])) == 2
+
+
+def test_a_person_or_preference_written_in_the_batch_applies_to_the_next_event(notif):
+    rina = {"nip": RINA, "agency_code": AGENCY, "name": "Rina Wati", "superior_nip": KASI, "active": True}
+    first, second, third = _feedback(), _feedback(), _feedback()
+    with notif.session_factory() as s:
+        s.info[BATCH] = [first, second, third]  # looked ahead: Rina's old address and preferences
+        recording.handle_event(s, first)
+        readmodel.rm_employee(s, rina | {"email": "rina.wati@pkmb.go.id"}, T0)
+        recording.handle_event(s, second)
+        rina_p = Principal(sub="rina", roles=frozenset({"employee"}), agency=AGENCY, nip=RINA)
+        preferences.update_preferences(s, rina_p, {"email": False})
+        recording.handle_event(s, third)
+        s.commit()
+        assert [_email_target(s, env) for env in (first, second)] == ["rina@pkmb.go.id", "rina.wati@pkmb.go.id"]
+        email = s.scalar(select(Delivery).where(Delivery.event_id == third["id"], Delivery.channel == "email"))
+        assert (email.status, email.last_error) == ("skipped", "delivery.preference")

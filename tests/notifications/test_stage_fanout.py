@@ -2,7 +2,7 @@
 language, with a delivery per channel that points at it (in-app sent; e-mail queued, deferred to the
 digest, skipped without an address, failed and published for an unusable one), once even when the
 event comes again — on SQLite and on PostgreSQL, where the rows are written with COPY (from
-``recorder.COPY_FROM`` rows; below it, as here by default, with one INSERT a table)."""
+``pending.COPY_FROM`` rows; below it, as here by default, with one INSERT a table)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.config import Config
-from services.notifications import recorder, recording
+from services.notifications import pending, recorder, recording
 from services.notifications.app import create_app
 from services.notifications.models import Delivery, Notification, Person, Preference
 from tests.plans.support import FakeClock
@@ -47,7 +47,7 @@ def notif(request, tmp_path, monkeypatch):
         else request.getfixturevalue("postgres_url")
     )
     if request.param == "postgresql":
-        monkeypatch.setattr(recorder, "COPY_FROM", 1)
+        monkeypatch.setattr(pending, "COPY_FROM", 1)
     app = create_app(
         Config.from_env("notifications", env={"NOTIFICATIONS_DATABASE_URL": url}), clock=FakeClock(T0), migrate=True
     )

@@ -19,8 +19,9 @@ Consuming
     its handlers (prefetch 100). On PostgreSQL the deliveries that have arrived are applied in
     one transaction: one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` records them in the inbox
     ``(event_id, consumer)`` (a replay inserts nothing and is skipped), each new event's handler
-    runs, one commit, then the acks. A handler that fails takes only its own event out of the
-    batch: it is republished with an attempt counter and ends in ``<service>.events.dlq`` (via
+    runs, one commit, then the acks. The session's ``info[BATCH]`` lists the transaction's new
+    events, so that a handler may load what all of them need at once. A handler that fails takes
+    only its own event out of the batch: it is republished with an attempt counter and ends in ``<service>.events.dlq`` (via
     ``kinerja.dlx``) after ``max_attempts``, so it never blocks the queue. On SQLite each event
     is its own transaction.
 
@@ -37,7 +38,7 @@ Transports
 """
 
 from ..rules import topic_matches
-from .consumer import Consumer
+from .consumer import BATCH, Consumer
 from .envelope import (
     InvalidEvent,
     Reject,
@@ -68,6 +69,7 @@ from .worker import BusWorker
 
 __all__ = [
     "ATTEMPTS_HEADER",
+    "BATCH",
     "BusWorker",
     "CONTENT_TYPE",
     "Consumer",

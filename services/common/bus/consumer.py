@@ -46,6 +46,11 @@ log = logging.getLogger("services.common.bus")
 #: reviews worker's −9 % (bench/README.md, cycle section).
 LINGER = 0.05
 
+#: Key in ``Session.info``: the events the consumer's transaction applies (the fresh ones of a batch,
+#: or the one event), set before the first handler runs, so that a handler may load what all of
+#: them need at once instead of once per event.
+BATCH = "bus.batch"
+
 # --------------------------------------------------------------------------- consumer
 
 
@@ -268,6 +273,7 @@ class Consumer:
                 return
             try:
                 _set_traceparent(envelope.get("traceparent"))
+                session.info[BATCH] = [envelope]
                 handler(session, envelope)
                 session.commit()
             except Reject as exc:
@@ -329,6 +335,7 @@ class Consumer:
                     message.requeue()
                 raise _InfrastructureError(f"inbox insert failed: {_describe(exc)}") from exc
             failure = None
+            session.info[BATCH] = [w[1][2] for w in work if w[1][2]["id"] in fresh]
             for position, (_message, (_headers, _attempts, envelope, handler)) in enumerate(work):
                 if envelope["id"] not in fresh:
                     log.info("consumer %s: event %s already applied, skipping", self.service, envelope["id"])
