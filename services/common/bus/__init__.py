@@ -21,9 +21,9 @@ Consuming
     ``(event_id, consumer)`` (a replay inserts nothing and is skipped), each new event's handler
     runs, one commit, then the acks. The session's ``info[BATCH]`` lists the transaction's new
     events, so that a handler may load what all of them need at once. A handler that fails takes
-    only its own event out of the batch: it is republished with an attempt counter and ends in ``<service>.events.dlq`` (via
-    ``kinerja.dlx``) after ``max_attempts``, so it never blocks the queue. On SQLite each event
-    is its own transaction.
+    only its own event out of the batch: it is republished with an attempt counter and ends in
+    ``<service>.events.dlq`` (via ``kinerja.dlx``) after ``max_attempts``, so it never blocks the
+    queue. On SQLite each event is its own transaction.
 
 Transports
     ``amqp://`` (RabbitMQ) in production, ``memory://`` for the embedded mode and unit
