@@ -14,15 +14,15 @@ written all at once (COPY from :data:`~.recorder.COPY_FROM` rows):
 
 A rollback (or a session closed without committing) forgets them, with the transaction.
 
-What an event had already (its messages and deliveries, for a redelivery whose inbox row was
-lost) is read once for the consumer's whole batch (:func:`remember_existing`, from
-``services.common.bus.BATCH``), not once per event."""
+Whether an event has messages or deliveries already (a redelivery whose inbox row was lost) is
+asked once for the consumer's whole batch (:func:`remember_existing`, from
+``services.common.bus.BATCH``), not once per event; only the events that have some read them."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import String, bindparam, cast, event, insert, null, select, text, union_all
+from sqlalchemy import bindparam, event, insert, select, text, union
 from sqlalchemy.orm import Session
 
 from services.common.db import copy_rows, is_postgres
@@ -44,7 +44,7 @@ from .shared import count, metrics
 PENDING = "notifications.pending"
 """Key in ``Session.info``: the rows held for the end of the transaction (:class:`Pending`)."""
 EXISTING = "notifications.existing"
-"""Key in ``Session.info``: for the events of the consumer's batch, what each had already."""
+"""Key in ``Session.info``: the events of the consumer's batch that have no message or delivery yet."""
 
 COPY_FROM = 50
 """Rows written with COPY on PostgreSQL (the notifications' ids drawn first): fewer go in one
@@ -58,13 +58,19 @@ _LOOKUPS = frozenset(
     m.__mapper__
     for m in (Person, Preference, UnitRef, ActingRef, AgencySettings, HrContact, RuleRow, WebhookSubscription)
 )
+# which of a batch's events have any message or delivery, probed one id at a time through the unique
+# indexes (an ``IN`` list of a hundred ids made PostgreSQL, without statistics — this machine runs
+# without autovacuum — expect half the table and scan all of it: 2 s a batch at 200,000 rows)
+_HAVING_ROWS = text(
+    "SELECT e.id FROM unnest(CAST(:ids AS varchar[])) AS e(id)"
+    " WHERE EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.id)"
+    " OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)"
+)
 _IDS = bindparam("ids", expanding=True)
-# what the batch's events have already, messages and deliveries in one round trip (channel NULL: a message)
-_EXISTING_MANY = union_all(
-    select(Notification.event_id, Notification.recipient_key, cast(null(), String).label("channel")).where(
-        Notification.event_id.in_(_IDS)
-    ),
-    select(Delivery.event_id, Delivery.recipient_key, Delivery.channel).where(Delivery.event_id.in_(_IDS)),
+# the same on SQLite, which has no unnest and always probes its indexes for an IN list
+_HAVING_ROWS_LITE = union(
+    select(Notification.event_id).where(Notification.event_id.in_(_IDS)),
+    select(Delivery.event_id).where(Delivery.event_id.in_(_IDS)),
 )
 
 
@@ -142,23 +148,20 @@ def hold(s: Session, notes: list[dict], deliveries: list[tuple[int | None, dict]
 
 
 def remember_existing(s: Session, event_ids: list[str]) -> None:
-    """What each of ``event_ids`` has already, in one query (a batch's events normally have nothing)."""
+    """Which of ``event_ids`` have nothing yet, in one query: those that do (an event applied again,
+    its inbox row lost) are looked up one by one."""
     ids = sorted({i for i in event_ids if i})
-    found: dict[str, tuple[set, set]] = {i: (set(), set()) for i in ids}
-    for i in range(0, len(ids), 500):
-        for event_id, key, channel in s.execute(_EXISTING_MANY, {"ids": ids[i : i + 500]}):
-            seen, seen_deliveries = found[event_id]
-            if channel is None:
-                seen.add(key)
-            else:
-                seen_deliveries.add((key, channel))
-    s.info[EXISTING] = found
+    if not ids:
+        return
+    having = set(s.scalars(_HAVING_ROWS if is_postgres(s) else _HAVING_ROWS_LITE, {"ids": ids}))
+    s.info[EXISTING] = {i: (set(), set()) for i in ids if i not in having}
 
 
 def existing(s: Session, event_id: str) -> tuple[set, set] | None:
-    """What the batch's look-ahead found for ``event_id`` (its messages' and deliveries' keys), or
-    None when it was not looked up. Given once: handling the event again in this session (as a test
-    may) reads the database, after the held rows are written."""
+    """``(set(), set())`` when the batch's look-ahead found that ``event_id`` has no message or
+    delivery yet; None when it has some, or was not looked up (the caller reads them). Given once:
+    handling the event again in this session (as a test may) reads the database, after the held
+    rows are written."""
     memo = s.info.get(EXISTING)
     return memo.pop(event_id, None) if memo else None
 

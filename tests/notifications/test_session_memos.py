@@ -10,12 +10,12 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from services.common.auth import Principal
 from services.common.bus import BATCH
 from services.common.config import Config
-from services.notifications import preferences, readmodel, recording, rules, webhooks
+from services.notifications import pending, preferences, readmodel, recording, rules, webhooks
 from services.notifications.app import create_app
 from services.notifications.models import Delivery, Notification, Person
 from tests.plans.support import FakeClock
@@ -268,3 +268,32 @@ def test_a_person_or_preference_written_in_the_batch_applies_to_the_next_event(n
         assert [_email_target(s, env) for env in (first, second)] == ["rina@pkmb.go.id", "rina.wati@pkmb.go.id"]
         email = s.scalar(select(Delivery).where(Delivery.event_id == third["id"], Delivery.channel == "email"))
         assert (email.status, email.last_error) == ("skipped", "delivery.preference")
+
+
+@pytest.mark.integration
+def test_the_batch_look_ahead_probes_the_indexes_of_a_large_table_without_statistics(postgres_url):
+    """This machine's PostgreSQL runs without autovacuum, so nothing is analysed: an ``IN`` list of a
+    batch's hundred ids made the planner expect half the table and scan all of it (2 s a batch in
+    the 10,000-person year). The look-ahead asks one id at a time through the unique indexes."""
+    app = create_app(Config.from_env("notifications", env={"NOTIFICATIONS_DATABASE_URL": postgres_url}), migrate=True)
+    k = app.extensions["kinerja"]
+    try:
+        with k.session_factory() as s:
+            opening = str(uuid.uuid4())  # a stage opening told 60,000 people, and 20,000 single messages
+            s.execute(
+                text(
+                    "INSERT INTO notifications (event_id, event_type, template, recipient_key, recipient_name,"
+                    " audience, language, title, body_text, body_html, in_inbox, created_at)"
+                    " SELECT CASE WHEN i <= 60000 THEN :opening ELSE md5(i::text) END, 'x', 'x', i::text, 'x',"
+                    " 'employee', 'id', 'x', 'x', 'x', true, now() FROM generate_series(1, 80000) AS i"
+                ),
+                {"opening": opening},
+            )
+            s.commit()
+            ids = [str(uuid.uuid4()) for _ in range(99)] + [opening]
+            plan = "\n".join(s.scalars(text(f"EXPLAIN {pending._HAVING_ROWS.text}"), {"ids": ids}))
+            assert "Seq Scan on notifications" not in plan, plan
+            pending.remember_existing(s, ids)
+            assert set(s.info[pending.EXISTING]) == set(ids) - {opening}  # the opening is looked up on its own
+    finally:
+        k.engine.dispose()
