@@ -12,17 +12,13 @@ written all at once (COPY from :data:`~.recorder.COPY_FROM` rows):
   handler, a test or an endpoint, sees them;
 - when :data:`~.recorder.FLUSH_EVERY` messages are held (a stage opening holds no more).
 
-A rollback (or a session closed without committing) forgets them, with the transaction.
-
-Whether an event has messages or deliveries already (a redelivery whose inbox row was lost) is
-asked once for the consumer's whole batch (:func:`remember_existing`, from
-``services.common.bus.BATCH``), not once per event; only the events that have some read them."""
+A rollback (or a session closed without committing) forgets them, with the transaction."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import bindparam, event, insert, select, text, union
+from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
 from services.common.db import copy_rows, is_postgres
@@ -43,8 +39,9 @@ from .shared import count, metrics
 
 PENDING = "notifications.pending"
 """Key in ``Session.info``: the rows held for the end of the transaction (:class:`Pending`)."""
-EXISTING = "notifications.existing"
-"""Key in ``Session.info``: the events of the consumer's batch that have no message or delivery yet."""
+BESIDE_HELD = "notifications.beside_held"
+"""Execution option of a statement that may run while rows are held without writing them first:
+it reads what one event has, and its caller adds that event's held rows (:func:`held_keys`)."""
 
 COPY_FROM = 50
 """Rows written with COPY on PostgreSQL (the notifications' ids drawn first): fewer go in one
@@ -57,20 +54,6 @@ _NEXT_NOTIFICATION_IDS = text(
 _LOOKUPS = frozenset(
     m.__mapper__
     for m in (Person, Preference, UnitRef, ActingRef, AgencySettings, HrContact, RuleRow, WebhookSubscription)
-)
-# which of a batch's events have any message or delivery, probed one id at a time through the unique
-# indexes (an ``IN`` list of a hundred ids made PostgreSQL, without statistics — this machine runs
-# without autovacuum — expect half the table and scan all of it: 2 s a batch at 200,000 rows)
-_HAVING_ROWS = text(
-    "SELECT e.id FROM unnest(CAST(:ids AS varchar[])) AS e(id)"
-    " WHERE EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.id)"
-    " OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)"
-)
-_IDS = bindparam("ids", expanding=True)
-# the same on SQLite, which has no unnest and always probes its indexes for an IN list
-_HAVING_ROWS_LITE = union(
-    select(Notification.event_id).where(Notification.event_id.in_(_IDS)),
-    select(Delivery.event_id).where(Delivery.event_id.in_(_IDS)),
 )
 
 
@@ -116,6 +99,7 @@ class Pending:
         self.notes: list[dict] = []
         self.deliveries: list[tuple[int | None, dict]] = []
         self.counted: Counter = Counter()
+        self.by_event: dict[str, tuple[set, set]] = {}  # event id → held message keys, (key, channel)s
         self.writing = False
         self.registry = metrics()  # the app's, for a write at the commit (outside the handler's app context)
 
@@ -130,7 +114,7 @@ class Pending:
             write_rows(s, self.notes, self.deliveries, self.counted, self.registry)
         finally:
             self.writing = False
-        self.notes, self.deliveries, self.counted = [], [], Counter()
+        self.notes, self.deliveries, self.counted, self.by_event = [], [], Counter(), {}
 
 
 def hold(s: Session, notes: list[dict], deliveries: list[tuple[int | None, dict]], counted: Counter, limit: int):
@@ -142,28 +126,21 @@ def hold(s: Session, notes: list[dict], deliveries: list[tuple[int | None, dict]
     offset = len(pending.notes)
     pending.notes.extend(notes)
     pending.deliveries.extend((None if note is None else note + offset, row) for note, row in deliveries)
+    for row in notes:
+        pending.by_event.setdefault(row["event_id"], (set(), set()))[0].add(row["recipient_key"])
+    for _, row in deliveries:
+        pending.by_event.setdefault(row["event_id"], (set(), set()))[1].add((row["recipient_key"], row["channel"]))
     pending.counted.update(counted)
     if len(pending.notes) >= limit:
         pending.write(s)
 
 
-def remember_existing(s: Session, event_ids: list[str]) -> None:
-    """Which of ``event_ids`` have nothing yet, in one query: those that do (an event applied again,
-    its inbox row lost) are looked up one by one."""
-    ids = sorted({i for i in event_ids if i})
-    if not ids:
-        return
-    having = set(s.scalars(_HAVING_ROWS if is_postgres(s) else _HAVING_ROWS_LITE, {"ids": ids}))
-    s.info[EXISTING] = {i: (set(), set()) for i in ids if i not in having}
-
-
-def existing(s: Session, event_id: str) -> tuple[set, set] | None:
-    """``(set(), set())`` when the batch's look-ahead found that ``event_id`` has no message or
-    delivery yet; None when it has some, or was not looked up (the caller reads them). Given once:
-    handling the event again in this session (as a test may) reads the database, after the held
-    rows are written."""
-    memo = s.info.get(EXISTING)
-    return memo.pop(event_id, None) if memo else None
+def held_keys(s: Session, event_id: str) -> tuple[set, set]:
+    """The recipient keys of the messages, and the (key, channel) of the deliveries, that the session
+    holds for ``event_id`` (an event handled twice in one transaction, as a test may)."""
+    pending = s.info.get(PENDING)
+    keys = pending.by_event.get(event_id) if pending else None
+    return keys if keys is not None else (set(), set())
 
 
 # --------------------------------------------------------------- the session's events
@@ -172,7 +149,7 @@ def existing(s: Session, event_id: str) -> tuple[set, set] | None:
 @event.listens_for(Session, "do_orm_execute")
 def _write_before_reading(state) -> None:
     pending = state.session.info.get(PENDING)
-    if not pending or pending.writing:
+    if not pending or pending.writing or state.execution_options.get(BESIDE_HELD):
         return
     mappers = state.all_mappers
     if mappers and all(m in _LOOKUPS for m in mappers):
@@ -191,4 +168,3 @@ def _write_at_commit(session: Session) -> None:
 def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:  # committed (written above) or rolled back: nothing is held now
         session.info.pop(PENDING, None)
-        session.info.pop(EXISTING, None)

@@ -60,14 +60,16 @@ class Recorder(Recipients):
         self.event_id, self.event_type, self.at = event_id, event_type, at
         self.defer = defer  # rows written at the end of the transaction (:mod:`.pending`), not by each flush
         # one message per (event, recipient) and one delivery per channel, even when the event is
-        # handled again (as if its inbox row were lost): what exists already is skipped — looked up
-        # for the consumer's whole batch at once when it could be (a reminder or escalation call
-        # starts without an event: each of its messages has one of its own, begun with nothing seen)
-        known = pending.existing(s, event_id) if event_id else (set(), set())
-        if known is None:
-            rows = s.execute(_EXISTING, {"event_id": event_id}).all()
-            known = {k for k, ch in rows if ch is None}, {(k, ch) for k, ch in rows if ch is not None}
-        self.seen, self.seen_deliveries = known
+        # handled again (as if its inbox row were lost): what exists already is skipped
+        # (a reminder or escalation call starts without an event: each of its messages has one of
+        # its own, begun with nothing seen)
+        # (read beside the rows the session holds for the end of the transaction, without writing them:
+        # this event's own held rows, if it is handled twice in one transaction, are added from memory)
+        options = {pending.BESIDE_HELD: True}
+        existing = s.execute(_EXISTING, {"event_id": event_id}, execution_options=options).all() if event_id else []
+        held, held_deliveries = pending.held_keys(s, event_id)
+        self.seen = {key for key, channel in existing if channel is None} | held
+        self.seen_deliveries = {(key, channel) for key, channel in existing if channel is not None} | held_deliveries
         self.recorded = 0
         # rows written together by flush(): one multi-row INSERT per table instead of the ORM's
         # unit of work per object (the recorder writes thousands per cycle stage)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.common.bus import BATCH
 from services.common.usecase import now
 
-from . import domain, pending, recorder
+from . import domain, recorder
 from .models import Delivery, Person, WebhookSubscription
 from .recipients import Recipients
 from .recorder import PERSON_FIELDS, Recorder
@@ -53,19 +53,26 @@ def handle_event(s: Session, envelope: dict) -> dict:
 
 
 def look_ahead(s: Session) -> None:
-    """Once per consumer batch (``services.common.bus.BATCH``), before its first event: what its
-    events had already and the people they name, with their superiors and preferences, each in one
-    query for the whole batch instead of one per event."""
+    """Once per consumer batch (``services.common.bus.BATCH``), before its first event: the people
+    its events name (those a rule tells someone of), with their superiors and preferences, in one
+    query each for the whole batch instead of one per event."""
     batch = s.info.get(BATCH)
     if not batch or s.info.get(LOOKED_AHEAD) is batch:
         return
     s.info[LOOKED_AHEAD] = batch
-    pending.remember_existing(s, [e.get("id") for e in batch])
-    datas = [e.get("data") for e in batch if isinstance(e.get("data"), dict)]
+    datas = [e["data"] for e in batch if isinstance(e.get("data"), dict) and _tells(s, e["type"], e["data"])]
     named = [d[key] for d in datas for _, key in PERSON_FIELDS if isinstance(d.get(key), str)]
     people = Recipients(s, None)
     people.preload(named, superiors=True)
     people.preload([getattr(people.people.get(nip), "superior_nip", None) for nip in named])
+
+
+def _tells(s: Session, type_: str, data: dict) -> bool:
+    """Whether a rule of the event's agency tells someone of it (an event without its agency: maybe)."""
+    agency = data.get("agency_code")
+    if not isinstance(agency, str) or not agency:
+        return True
+    return bool(domain.audiences_for(rules_for(s, agency), type_, data))
 
 
 def event_agency(s: Session, data: dict) -> str | None:

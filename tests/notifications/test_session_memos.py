@@ -10,12 +10,12 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from services.common.auth import Principal
 from services.common.bus import BATCH
 from services.common.config import Config
-from services.notifications import pending, preferences, readmodel, recording, rules, webhooks
+from services.notifications import preferences, readmodel, recording, rules, webhooks
 from services.notifications.app import create_app
 from services.notifications.models import Delivery, Notification, Person
 from tests.plans.support import FakeClock
@@ -189,9 +189,9 @@ def _email_target(s, env) -> str | None:
 
 
 def test_a_batch_of_events_is_recorded_in_a_handful_of_statements_not_a_few_per_event(notif):
-    """Twenty submissions applied as the consumer applies a batch: what they had already and whom
-    they name are read once for all, and their messages and deliveries written together at the
-    commit (about five statements per event before)."""
+    """Twenty submissions applied as the consumer applies a batch: whom they name is read once for
+    all, and their messages and deliveries are written together at the commit; each event still
+    asks what it has already (about five statements per event before)."""
     events = [_submitted() for _ in range(20)]
     seen = _all_statements(notif.engine)
     with notif.session_factory() as s:
@@ -201,7 +201,7 @@ def test_a_batch_of_events_is_recorded_in_a_handful_of_statements_not_a_few_per_
         s.commit()
     kinds = [q.lstrip().split(None, 1)[0].upper() for q in seen]
     reads = [q for q, kind in zip(seen, kinds) if kind in ("SELECT", "WITH")]
-    assert len(reads) <= 9, "\n".join(reads)  # the look-ahead's three, the agency's lookups once each
+    assert len(reads) <= 20 + 9, "\n".join(reads)  # one an event, the look-ahead's and the agency's lookups once
     first_write = kinds.index("INSERT") if "INSERT" in kinds else kinds.index("COPY")
     assert all(kind in ("INSERT", "COPY") for kind in kinds[first_write:]), kinds  # all at the commit
     if notif.engine.dialect.name == "postgresql":  # SQLite returns ids one INSERT per row
@@ -270,30 +270,13 @@ def test_a_person_or_preference_written_in_the_batch_applies_to_the_next_event(n
         assert (email.status, email.last_error) == ("skipped", "delivery.preference")
 
 
-@pytest.mark.integration
-def test_the_batch_look_ahead_probes_the_indexes_of_a_large_table_without_statistics(postgres_url):
-    """This machine's PostgreSQL runs without autovacuum, so nothing is analysed: an ``IN`` list of a
-    batch's hundred ids made the planner expect half the table and scan all of it (2 s a batch in
-    the 10,000-person year). The look-ahead asks one id at a time through the unique indexes."""
-    app = create_app(Config.from_env("notifications", env={"NOTIFICATIONS_DATABASE_URL": postgres_url}), migrate=True)
-    k = app.extensions["kinerja"]
-    try:
-        with k.session_factory() as s:
-            opening = str(uuid.uuid4())  # a stage opening told 60,000 people, and 20,000 single messages
-            s.execute(
-                text(
-                    "INSERT INTO notifications (event_id, event_type, template, recipient_key, recipient_name,"
-                    " audience, language, title, body_text, body_html, in_inbox, created_at)"
-                    " SELECT CASE WHEN i <= 60000 THEN :opening ELSE md5(i::text) END, 'x', 'x', i::text, 'x',"
-                    " 'employee', 'id', 'x', 'x', 'x', true, now() FROM generate_series(1, 80000) AS i"
-                ),
-                {"opening": opening},
-            )
-            s.commit()
-            ids = [str(uuid.uuid4()) for _ in range(99)] + [opening]
-            plan = "\n".join(s.scalars(text(f"EXPLAIN {pending._HAVING_ROWS.text}"), {"ids": ids}))
-            assert "Seq Scan on notifications" not in plan, plan
-            pending.remember_existing(s, ids)
-            assert set(s.info[pending.EXISTING]) == set(ids) - {opening}  # the opening is looked up on its own
-    finally:
-        k.engine.dispose()
+def test_an_event_handled_twice_in_one_transaction_tells_its_people_once(notif):
+    """Its first handling's rows are still held (not written) when the second asks what it has."""
+    env = _submitted()
+    with notif.session_factory() as s:
+        s.info[BATCH] = [env]
+        recording.handle_event(s, env)
+        again = recording.handle_event(s, env)
+        s.commit()
+        assert again["notifications"] == 0 and _told(s, env) == [KASI]
+        assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.event_id == env["id"])) == 2
