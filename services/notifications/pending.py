@@ -2,9 +2,9 @@
 
 The consumer applies up to a hundred events in one transaction, and most tell one to three people:
 each event writing its own rows cost two statements (the messages, their deliveries), and looking
-up what it already had and whom it names three more — about five round trips per event, even
-inside a batch. So an event's recorder hands its rows to the session (:func:`hold`), and they are
-written all at once (COPY from :data:`~.recorder.COPY_FROM` rows):
+up whom it names two more (``recording.look_ahead`` now reads them once for the batch) — about
+five round trips per event, even inside a batch. So an event's recorder hands its rows to the
+session (:func:`hold`), and they are written all at once (COPY from :data:`COPY_FROM` rows):
 
 - when the transaction commits (``before_commit``);
 - before any statement of the session that is not one of the recorder's directory lookups (as
