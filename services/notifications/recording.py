@@ -61,8 +61,14 @@ def look_ahead(s: Session) -> None:
         return
     s.info[LOOKED_AHEAD] = batch
     datas = [e["data"] for e in batch if isinstance(e.get("data"), dict) and _tells(s, e["type"], e["data"])]
+    preload_named(Recipients(s, None), datas)
+
+
+def preload_named(people: Recipients, datas: list[dict]) -> None:
+    """The people the payloads name (audiences and template context) and their superiors (penilai
+    and atasan by default), with their preferences: two queries, not two per person — then the
+    superiors' superiors not loaded yet."""
     named = [d[key] for d in datas for _, key in PERSON_FIELDS if isinstance(d.get(key), str)]
-    people = Recipients(s, None)
     people.preload(named, superiors=True)
     people.preload([getattr(people.people.get(nip), "superior_nip", None) for nip in named])
 
@@ -97,11 +103,7 @@ def notify_event(s: Session, envelope: dict, agency: str | None) -> int:
     if not picks:
         return 0
     rec = Recorder(s, envelope["id"], type_, agency, now(), defer=True)
-    named = [data.get(key) for _, key in PERSON_FIELDS if isinstance(data.get(key), str)]
-    # the people the event names (audiences and template context) and their superiors (penilai and
-    # atasan by default): two queries, not two per person
-    rec.preload(named, superiors=True)
-    rec.preload([getattr(rec.people.get(nip), "superior_nip", None) for nip in named])  # superiors not in the directory
+    preload_named(rec, [data])  # nothing new when the batch's look-ahead read them
     chosen = [(target, template) for audience, template in picks for target in rec.audience(audience, data)]
     rec.preload(target.nip for target, _ in chosen)  # one query for everyone's preferences
     for i, (target, template) in enumerate(chosen, 1):
