@@ -314,3 +314,59 @@ def test_rows_chained_by_postgresql_hash_as_the_verifier_does(postgres_url):
             assert audit.verify_chain(s, tables) == (True, None)
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------------- written at the commit
+
+
+def _entry(i: int) -> dict:
+    return {"actor": "hr", "action": "x.changed", "entity_type": "x", "entity_id": str(i), "after": {"i": i}}
+
+
+def test_the_chain_lock_is_taken_at_the_commit_not_at_the_record(postgres_url):
+    """A request's audit row is written last, at its commit: until then the chain's lock (one per
+    database) is free for the other writers, so they no longer queue behind the rest of each other's
+    request. A rollback writes nothing; the rows that commit chain intact, in commit order."""
+    upgrade(registry.migrations_dir("plans"), postgres_url)
+    engine = make_engine(postgres_url)
+    tables = define_platform_tables(MetaData())
+    at = datetime(2026, 3, 1, 7, 30, tzinfo=timezone.utc)
+    free = text(f"SELECT pg_try_advisory_xact_lock({audit._LOCK_KEY})")
+    try:
+        with Session(engine) as first, Session(engine) as second, Session(engine) as dropped:
+            audit.record(first, tables, now=at, **_entry(1))
+            with engine.connect() as other:  # another writer, while ``first`` goes on with its request
+                assert other.execute(free).scalar() is True
+                other.rollback()
+            audit.record(dropped, tables, now=at, **_entry(99))
+            audit.record(second, tables, now=at, **_entry(2))
+            assert first.execute(select(tables.audit.c.id)).all() == []  # nothing written before the commit
+            second.commit()
+            dropped.rollback()
+            first.commit()
+        with Session(engine) as s:
+            rows = s.execute(select(tables.audit.c.entity_id).order_by(tables.audit.c.id)).scalars().all()
+            assert rows == ["2", "1"]
+            assert audit.verify_chain(s, tables) == (True, None)
+    finally:
+        engine.dispose()
+
+
+def test_rows_recorded_in_a_transaction_are_part_of_the_chain_it_checks(tmp_path):
+    """Verifying the chain inside the transaction that recorded rows sees those rows, chained after
+    the committed ones; closing the session without a commit keeps none of them."""
+    md = MetaData()
+    tables = define_platform_tables(md)
+    engine = create_engine(f"sqlite:///{tmp_path}/a.db")
+    md.create_all(engine)
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    with Session(engine) as s:
+        audit.record_many(s, tables, [_entry(1), _entry(2)], now=at)
+        s.commit()
+        audit.record(s, tables, now=at, **_entry(3))
+        report = audit.check(s, tables)
+        assert (report.ok, report.rows) == (True, 3)
+    with Session(engine) as s:
+        assert s.execute(select(tables.audit.c.entity_id)).scalars().all() == ["1", "2"]
+        assert audit.verify_chain(s, tables) == (True, None)
+    engine.dispose()
