@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, event, func, insert, select, text
+from sqlalchemy import Text, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from .context import get_request_id
 from .tables import PlatformTables
 
 GENESIS = "0" * 64
-_HELD = "audit.held"  # Session.info: (tables, [(content, canonical, at)]) recorded, not yet written
 _LOCK_KEY = 7_242_001  # pg_advisory_xact_lock key serialising writers of the chain
 
 #: what each finding means, for people (the API's catalogue keys are ``audit.problem.<code>``)
@@ -64,26 +63,17 @@ def record(
 
 
 def record_many(session: Session, tables: PlatformTables, entries: list[dict], *, now: datetime) -> None:
-    """Record several audit rows (each the keyword arguments of :func:`record` but ``now``) in the
-    caller's transaction, chained in the given order.
-
-    The rows' content is made now; they are written when the transaction commits (or when
-    :func:`check` reads the chain in it), after its other writes are flushed, by :func:`write_held`
-    (at once for a session joined to a transaction of the caller's connection, whose commit the
-    session does not see).
-    Writing the chain takes its lock (one per database, held until the commit: the next writer must
-    see this row to link to it), so every writer of a service queued behind whatever its
-    transaction still did after its audit row — the rest of the request, the flush of its changes.
-    Written last, the lock covers only the chain's insert and the commit. A rollback forgets them."""
+    """Write several audit rows (each the keyword arguments of :func:`record` but ``now``) in the
+    caller's transaction, chained in the given order: the rows' content made before the chain's lock
+    is taken (the lock, held until commit, covers only reading the last hash and the insert), the
+    last hash read once, the rows inserted in one statement (a directory import of thousands)."""
     if not entries:
         return
+    t = tables.audit
     now = _utc(now)
     request_id = get_request_id()
-    held = session.info.get(_HELD)
-    if held is None:
-        held = session.info[_HELD] = (tables, [])
-    for e in entries:
-        content = {
+    contents = [
+        {
             "at": now.isoformat(),
             "actor": e["actor"],
             "action": e["action"],
@@ -95,53 +85,27 @@ def record_many(session: Session, tables: PlatformTables, entries: list[dict], *
             "after": e.get("after"),
             "request_id": request_id,
         }
-        held[1].append((content, _canonical(content), now))
-    if isinstance(session.bind, Connection):
-        # a session joined to a transaction of the caller's connection: that transaction's commit is
-        # not the session's, and would not write them
-        write_held(session)
-
-
-def write_held(session: Session) -> None:
-    """Write the audit rows the session's transaction recorded and has not written yet: the
-    transaction's other changes flushed first, then the chain's lock, the last hash read once and
-    the rows inserted in one statement (a directory import of thousands) — one row, the database
-    reading the last hash and chaining it in the insert itself, one round trip."""
-    held = session.info.pop(_HELD, None)
-    if not held or not held[1]:
-        return
-    tables, rows = held
-    session.flush()
-    t = tables.audit
-    if session.get_bind().dialect.name == "postgresql":
+        for e in entries
+    ]
+    canonicals = [_canonical(c) for c in contents]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        if len(rows) == 1:
-            # sha256 of the same UTF-8 text as row_hash; the insert's snapshot is taken after the
-            # lock is held, so it sees the last row
-            content, canonical, at = rows[0]
-            session.execute(_chained_insert(t), content | {"at": at, "canonical": canonical})
+        if len(contents) == 1:
+            # one row (every request's write): the database reads the last hash and chains the row
+            # in the insert itself — sha256 of the same UTF-8 text as row_hash — one round trip, not
+            # two. The insert's snapshot is taken after the lock is held, so it sees the last row.
+            session.execute(_chained_insert(t), contents[0] | {"at": now, "canonical": canonicals[0]})
             return
     prev = session.execute(_last_hash(t)).scalar() or GENESIS
-    values = []
-    for content, canonical, at in rows:
+    rows = []
+    for content, canonical in zip(contents, canonicals):
         digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
-        values.append(content | {"at": at, "prev_hash": prev, "hash": digest})
+        rows.append(content | {"at": now, "prev_hash": prev, "hash": digest})
         prev = digest
     # one statement (parameters, not .values() built per row): the rows take their ids in this order,
     # the chain is verified by id; one row as a plain execute, not an executemany
-    session.execute(insert(t), values[0] if len(values) == 1 else values)
-
-
-@event.listens_for(Session, "before_commit")
-def _write_at_commit(session: Session) -> None:
-    if not session.in_nested_transaction():
-        write_held(session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if transaction.parent is None:  # rolled back (a commit has written them)
-        session.info.pop(_HELD, None)
+    session.execute(insert(t), rows[0] if len(rows) == 1 else rows)
 
 
 @functools.lru_cache(maxsize=32)
@@ -228,7 +192,6 @@ def check(
     every anchor is validly signed and its row still holds the anchored hash, and that ``expect``
     (the head a previous verification saw) is still there. ``window``: only the last so many rows
     after ``start`` (a request's bound; the rows before are the full verification's)."""
-    write_held(session)  # rows this transaction recorded are part of the chain it reads
     t = tables.audit
     after, prev = start or (0, GENESIS)
     if window is not None:

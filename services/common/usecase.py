@@ -126,6 +126,9 @@ def record(
     event's envelope, or None when no event was asked for."""
     envelope = None
     if event is not None:
+        # the event before the audit row: the audit row takes the hash chain's lock (one per database,
+        # held until commit), so the event's schema, envelope and outbox row stay out of it — under
+        # load the writers queued on that lock (bench/api_load.py)
         payload = after if data is None else data
         subject_ = entity_id if event_subject is None else event_subject
         envelope = emit(s, event, subject_, payload or {}, event_id=event_id)
