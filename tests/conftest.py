@@ -6,6 +6,7 @@ unreachable server fails the run instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -34,6 +35,27 @@ def _need(name: str, host: str, port: int) -> None:
     if os.environ.get("REQUIRE_SERVICES") == "1":
         pytest.fail(f"REQUIRE_SERVICES=1 but {msg}")
     pytest.skip(msg)
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_found():
+    """Each test leaves the process's root logger as it found it. ``kinerja serve`` under click's
+    CliRunner (tests/common/test_embedded_secret.py) configures the JSON log handler on the runner's
+    stderr, which the runner then closes, and sets the level to INFO: every later INFO line from any
+    thread failed with "--- Logging error ---" and printed a traceback. On Python 3.11.7 a traceback
+    formatted in one thread (3.11's carets call ``ast.parse``) while another builds a Flask app
+    (werkzeug compiles its routes with ``ast.parse``) can fail the latter with "SystemError: AST
+    constructor recursion depth mismatch" (CPython gh-106905, fixed in 3.11.8): a CI run lost two
+    tests that way. pytest's own capture handlers come and go around each phase and are left alone."""
+    from _pytest.logging import LogCaptureHandler
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers and not isinstance(handler, LogCaptureHandler):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture
