@@ -12,9 +12,13 @@ Measures, in one run, on a private PostgreSQL database and a private RabbitMQ vh
            sent by plain psycopg in one round trip, so that the generator's CPU is not taken from
            what is measured; ``--inserters`` processes of ``--threads`` threads, their CPU
            printed) at offered loads of 1,000/s and 2,000/s; the handler commits
-           an effect row with the inbox row. Sustained rate (events / first insert → last effect)
-           and p50/p99 latency from insert to effect (the handler's clock; its commit follows
-           within a millisecond). Then the maximum: ``--max-events`` rows committed while no
+           an effect row with the inbox row. ``--handler-writes commit`` (the default): the
+           handler holds its row in the session and the batch's rows are written by one
+           statement before the batch commits, as the notifications handler writes its messages
+           (services/notifications/pending.py); ``each``: one INSERT per event as it is handled.
+           Sustained rate (events / first insert → last effect) and p50/p99 latency from insert
+           to effect (the clock at the batch's write, its commit next; with ``each``, at the
+           handler). Then the maximum: ``--max-events`` rows committed while no
            worker runs (a backlog, as after an outage), drained by a fresh worker: events /
            (worker start → last effect).
   idle     ``kinerja worker --service plans`` (``--idle-service``) idling against the private database and vhost: its
@@ -48,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pika  # noqa: E402
 import psycopg  # noqa: E402
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, select  # noqa: E402
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, event, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.record import record  # noqa: E402
@@ -65,6 +69,7 @@ RABBITMQCTL = os.environ.get("BENCH_RABBITMQCTL", "rabbitmqctl")
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "bench"
 TYPE = "bench.thing.happened"
+HELD = "bench.held"  # Session.info: the effect rows a batch's handlers hold for its commit (--handler-writes commit)
 BODY_BYTES = 1024
 CTL_TIMEOUT = 30
 
@@ -260,20 +265,42 @@ def payload(seq: int) -> dict:
     return {"seq": seq, "inserted_at": time.time(), "text": "Laporan capaian kinerja triwulan. " * 24}
 
 
-def worker_main(db_url: str, broker: str, prefix: str, stop, started=None, consumers: int = 1) -> None:
+def worker_main(
+    db_url: str, broker: str, prefix: str, stop, started=None, consumers: int = 1, writes: str = "commit"
+) -> None:
     """The child process: a BusWorker with the real Relay and ``consumers`` Consumers of one queue, as
-    ``kinerja worker`` runs one (several: as that many replicas would, bench/README.md)."""
+    ``kinerja worker`` runs one (several: as that many replicas would, bench/README.md); ``writes``:
+    when the handler's effect row is written (``--handler-writes``)."""
     metadata, tables, effects = define_tables()
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     topology = bus.Topology.isolated(prefix)
 
-    def handle(session, envelope):
-        data = envelope["data"]
-        session.execute(
-            effects.insert(),
-            {"event_id": envelope["id"], "inserted_at": data["inserted_at"], "handled_at": time.time()},
-        )
+    def effect(envelope) -> dict:
+        return {"event_id": envelope["id"], "inserted_at": envelope["data"]["inserted_at"], "handled_at": time.time()}
+
+    if writes == "each":
+
+        def handle(session, envelope):
+            session.execute(effects.insert(), effect(envelope))
+
+    else:  # "commit": the rows held by the session, written by one statement before its commit
+
+        def handle(session, envelope):
+            session.info.setdefault(HELD, []).append(effect(envelope))
+
+        @event.listens_for(factory, "before_commit")
+        def write_held(session):
+            rows = session.info.pop(HELD, None)
+            if rows:
+                now = time.time()  # the latency runs to the batch's write, its commit next
+                for row in rows:
+                    row["handled_at"] = now
+                session.execute(effects.insert(), rows)
+
+        @event.listens_for(factory, "after_rollback")
+        def forget_held(session):
+            session.info.pop(HELD, None)
 
     relay = bus.Relay(factory, tables, broker, topology=topology)
     worker = bus.BusWorker(
@@ -415,6 +442,7 @@ def bench_kinerja(
     inserters: int,
     threads: int = 2,
     consumers: int = 1,
+    writes: str = "commit",
 ) -> list[dict]:
     metadata, tables, effects = define_tables()
     engine = make_engine(db_url)
@@ -425,7 +453,7 @@ def bench_kinerja(
     def start_worker():
         stop, started = ctx.Event(), ctx.Value("d", 0.0)
         child = ctx.Process(
-            target=worker_main, args=(db_url, amqp_url(vhost), prefix, stop, started, consumers), daemon=True
+            target=worker_main, args=(db_url, amqp_url(vhost), prefix, stop, started, consumers, writes), daemon=True
         )
         child.start()
         return child, stop, started
@@ -541,6 +569,13 @@ def main(argv=None) -> int:
         help="consumers of the queue in the worker (as replicas of `kinerja worker` would be; production runs one: "
         "several deadlock on shared rows, bench/README.md)",
     )
+    ap.add_argument(
+        "--handler-writes",
+        default="commit",
+        choices=["commit", "each"],
+        help="the handler's effect row: each: one INSERT per event as it is handled; commit: held by the session "
+        "and written for the whole batch by one statement before its commit",
+    )
     ap.add_argument("--idle-service", default="plans", choices=["plans", "reviews", "surveys", "notifications"])
     ap.add_argument("--idle-seconds", type=float, default=20.0, help="idle worker measurement (0: skip)")
     args = ap.parse_args(argv)
@@ -572,8 +607,14 @@ def main(argv=None) -> int:
             f"  publish {floor['publish']:.0f}/s, consume {floor['consume']:.0f}/s, end to end {floor['e2e']:.0f}/s",
             flush=True,
         )
-        print(f"kinerja: outbox → relay → RabbitMQ → consumer effect ({args.consumers} consumers)", flush=True)
-        results = bench_kinerja(db_url, vhost, loads, args.max_events, args.inserters, args.threads, args.consumers)
+        print(
+            f"kinerja: outbox → relay → RabbitMQ → consumer effect ({args.consumers} consumers, "
+            f"the handler writes at: {args.handler_writes})",
+            flush=True,
+        )
+        results = bench_kinerja(
+            db_url, vhost, loads, args.max_events, args.inserters, args.threads, args.consumers, args.handler_writes
+        )
         idle = None
         if args.idle_seconds > 0:
             print(f"idle `kinerja worker --service {args.idle_service}` for {args.idle_seconds:.0f} s", flush=True)

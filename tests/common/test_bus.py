@@ -513,3 +513,46 @@ def test_bus_worker_relays_and_consumes(env):
 def _effects(env):
     with env.factory() as s:
         return s.execute(select(env.effects)).all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def inbox_db(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/inbox.db"
+        return
+    from services.common.db import drop_database, ensure_database
+
+    base = request.getfixturevalue("postgres_url")
+    url = base.rsplit("/", 1)[0] + f"/kinerja_t_inbox_{uuid.uuid4().hex[:8]}"
+    ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+def test_a_batch_in_the_inbox_reports_only_the_events_not_yet_applied(inbox_db):
+    """One statement a batch (``unnest`` on PostgreSQL, ``VALUES`` on SQLite): an event already
+    recorded for this consumer, or twice in the batch, is reported new once at most; another
+    consumer's record of the same event does not count."""
+    from services.common.bus.inbox import inbox_insert_many
+
+    metadata = MetaData()
+    tables = define_platform_tables(metadata)
+    engine = make_engine(inbox_db)
+    metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    now = datetime.now(timezone.utc)
+    a, b, c = ({"id": str(uuid.uuid4()), "type": "plans.skp.submitted"} for _ in range(3))
+    try:
+        with transaction(factory) as s:
+            assert inbox_insert_many(s, tables, [a], "reviews", now) == {a["id"]}
+            assert inbox_insert_many(s, tables, [b], "notifications", now) == {b["id"]}
+        with transaction(factory) as s:
+            assert inbox_insert_many(s, tables, [a, b, c, c], "reviews", now) == {b["id"], c["id"]}
+        with factory() as s:
+            rows = s.execute(select(tables.inbox.c.event_id, tables.inbox.c.consumer, tables.inbox.c.type)).all()
+        assert sorted(rows) == sorted(
+            [(a["id"], "reviews", a["type"]), (b["id"], "notifications", b["type"]), (b["id"], "reviews", b["type"])]
+            + [(c["id"], "reviews", c["type"])]
+        )
+    finally:
+        engine.dispose()
