@@ -16,6 +16,7 @@ from kombu import Connection, Producer, Queue
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 from services.common import bus
+from services.common.bus.inbox import inbox_insert_many
 from services.common.db import make_engine, make_session_factory, transaction
 from services.common.tables import define_platform_tables
 
@@ -518,23 +519,14 @@ def _effects(env):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def inbox_db(request, tmp_path):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/inbox.db"
-        return
-    from services.common.db import drop_database, ensure_database
-
-    base = request.getfixturevalue("postgres_url")
-    url = base.rsplit("/", 1)[0] + f"/kinerja_t_inbox_{uuid.uuid4().hex[:8]}"
-    ensure_database(url)
-    yield url
-    drop_database(url)
+        return f"sqlite:///{tmp_path}/inbox.db"
+    return request.getfixturevalue("postgres_url")  # a fresh database, dropped afterwards
 
 
 def test_a_batch_in_the_inbox_reports_only_the_events_not_yet_applied(inbox_db):
     """One statement a batch (``unnest`` on PostgreSQL, ``VALUES`` on SQLite): an event already
     recorded for this consumer, or twice in the batch, is reported new once at most; another
     consumer's record of the same event does not count."""
-    from services.common.bus.inbox import inbox_insert_many
-
     metadata = MetaData()
     tables = define_platform_tables(metadata)
     engine = make_engine(inbox_db)
